@@ -1,0 +1,305 @@
+import type { ClusterModel, ClusterService, TrafficPolicy } from '../cluster/model';
+import type { DatapathProfile } from '../profile/profile';
+import { awsPreserveClientIp, directToPodAnnotation, internalLbAnnotation } from '../profile/signals';
+import { chooseBackend, nodeBackends, podBackends, type Backends } from './backends';
+import { decideDatapath, type DatapathDecision } from './datapath';
+import type { DatapathEvidence } from './evidence';
+import { ingressLabel, ingressPoints, type IngressPoint } from './ingress';
+import { inferred, type Reason } from './reasons';
+
+export type Verdict = 'loopback' | 'safe' | 'not-applicable' | 'unknown';
+export type LbScope = 'internal' | 'public' | 'none';
+export type BackendKind = 'node' | 'pod';
+
+/** A node where a client pod's connection to the ingress can loop. */
+export interface NodeRisk {
+  node: number;
+  /** p for a client pod on this node (§4). */
+  p: number;
+  eligible: number;
+  looping: number;
+  clientPods: number;
+}
+
+/** How one group of nodes decided steps 1–2 (nodes with the same datapath decide alike). */
+export interface DecisionGroup {
+  decision: DatapathDecision;
+  nodes: number[];
+  clientPods: number;
+}
+
+export interface IngressAnalysis {
+  ingress: IngressPoint;
+  /** Mean p over all client pods of the cluster (§4). */
+  probability: number;
+  /** Nodes with p > 0, highest p first. */
+  atRisk: NodeRisk[];
+  /** Client pods whose own p differs from their node's (they are themselves pod backends). */
+  podP: Map<number, number>;
+  /** Nodes where the LB has no eligible backend for their clients (fails outright, not loopback). */
+  noEligibleNodes: number[];
+  /** Nodes whose steps 1–2 could not be decided and could loop. */
+  unknownNodes: number[];
+  groups: DecisionGroup[];
+}
+
+export interface ServiceAnalysis {
+  service: ClusterService;
+  verdict: Verdict;
+  /** The headline figure: the largest over the ingress points. */
+  probability: number;
+  scope: LbScope;
+  backendKind: BackendKind;
+  backends?: Backends;
+  ingresses: IngressAnalysis[];
+  reasons: Reason[];
+}
+
+export interface AnalysisContext {
+  cluster: ClusterModel;
+  profile: DatapathProfile;
+  evidence?: DatapathEvidence;
+  /** Nodes grouped by how they decide steps 1–2 (see `nodeClasses`). */
+  classes: NodeClass[];
+  /** Node index → index in `classes`. */
+  nodeClass: Int32Array;
+  /** Client pod IP → pod index, built on first need (pod backends that are also clients). */
+  podByIp?: Map<string, number>;
+}
+
+/** Nodes that decide steps 1–2 alike: same datapath profile, or one node with its own evidence. */
+export interface NodeClass {
+  nodes: number[];
+  clientPods: number;
+  evidenceNode?: number;
+}
+
+export function createContext(cluster: ClusterModel, profile: DatapathProfile, evidence?: DatapathEvidence): AnalysisContext {
+  const classes: NodeClass[] = [];
+  const byKey = new Map<string, number>();
+  const nodeClass = new Int32Array(cluster.nodes.length);
+  for (const node of cluster.nodes) {
+    const own = evidence?.covers(node.index) ?? false;
+    const key = own ? `evidence:${node.index}` : profile.nodes[node.index]!.classKey;
+    let c = byKey.get(key);
+    if (c === undefined) {
+      c = classes.length;
+      byKey.set(key, c);
+      classes.push(own ? { nodes: [], clientPods: 0, evidenceNode: node.index } : { nodes: [], clientPods: 0 });
+    }
+    classes[c]!.nodes.push(node.index);
+    classes[c]!.clientPods += node.clientPods;
+    nodeClass[node.index] = c;
+  }
+  return { cluster, profile, evidence, classes, nodeClass };
+}
+
+export function analyzeService(ctx: AnalysisContext, svc: ClusterService): ServiceAnalysis {
+  const { profile } = ctx;
+  const result: ServiceAnalysis = { service: svc, verdict: 'not-applicable', probability: 0, scope: 'none', backendKind: 'node', ingresses: [], reasons: [] };
+  const { reasons } = result;
+  if (svc.type !== 'LoadBalancer') {
+    reasons.push(inferred('NOT_LOADBALANCER', `type ${svc.type}: no cloud LB in front of it, so no LB hop to loop through`, 'spec.type'));
+    return result;
+  }
+  const internal = internalLbAnnotation(svc.annotations);
+  result.scope = internal ? 'internal' : 'public';
+  if (!internal && !profile.publicLbInScope.value) {
+    reasons.push(inferred('PUBLIC_LB', 'a public LB (no internal-LB annotation): out of scope, public LBs did not show the problem (F10); set --public-lb-in-scope to analyse it', profile.publicLbInScope.source));
+    return result;
+  }
+  const direct = directToPodAnnotation(svc.annotations);
+  result.backendKind = direct ? 'pod' : 'node';
+  if (svc.invalid.length > 0) {
+    result.verdict = 'unknown';
+    for (const f of svc.invalid) reasons.push(inferred('INVALID_FIELD', `${f.field}: ${f.message}`, f.field, { severity: 'warning' }));
+    return result;
+  }
+  if (svc.ingresses.length === 0 || svc.ports.length === 0) {
+    reasons.push(inferred('NO_INGRESS_IP', svc.ingresses.length === 0 ? 'the LB has no ingress IP yet (status.loadBalancer is empty): nothing to call' : 'the Service has no ports', 'status.loadBalancer.ingress'));
+    return result;
+  }
+  const provider = profile.provider.value;
+  if (provider === 'unknown') {
+    result.verdict = 'unknown';
+    reasons.push(inferred('UNKNOWN_PROVIDER', 'the cloud provider is unknown, so the LB\'s behaviour is unknown', profile.provider.source, { severity: 'warning' }));
+    return result;
+  }
+  result.verdict = 'safe';
+  if (provider === 'gcp') {
+    reasons.push(inferred('GCP_LOCAL_ROUTE', 'GCP internal passthrough LB: backend VMs get a local route for the LB IP, so the node answers it itself (F8)', profile.provider.source));
+    return result;
+  }
+  if (provider === 'aws') {
+    const preserve = awsPreserveClientIp(svc.annotations);
+    if (direct ? preserve !== true : preserve === false) {
+      reasons.push(
+        inferred('AWS_CLIENT_IP_NOT_PRESERVED', `the NLB does not preserve the client IP for these ${direct ? 'IP' : 'instance'} targets, so the reply returns through the NLB (F8)`, direct ? `${direct.key} without preserve_client_ip.enabled=true` : 'target-group-attributes preserve_client_ip.enabled=false'),
+      );
+      return result;
+    }
+  }
+  const policy = svc.trafficPolicy as TrafficPolicy;
+  const backends = direct ? podBackends(svc, direct.key) : nodeBackends(ctx.cluster, svc, policy);
+  result.backends = backends;
+  reasons.push(backends.reason);
+  if ((backends.kind === 'node' ? backends.nodes.length : backends.endpoints.length) === 0) {
+    reasons.push(
+      inferred('NO_READY_ENDPOINTS', backends.kind === 'pod' || policy === 'Local' ? 'no ready endpoint on any node: the LB has no healthy backend, every connection fails (not loopback)' : 'no Ready node is an LB backend', 'EndpointSlices', { severity: 'error' }),
+    );
+    return result;
+  }
+  for (const ingress of ingressPoints(svc)) result.ingresses.push(analyzeIngress(ctx, svc, policy, backends, ingress));
+  result.probability = Math.max(...result.ingresses.map((i) => i.probability));
+  summarize(ctx, result);
+  return result;
+}
+
+function analyzeIngress(ctx: AnalysisContext, svc: ClusterService, policy: TrafficPolicy, backends: Backends, ingress: IngressPoint): IngressAnalysis {
+  const { cluster, profile } = ctx;
+  const skips = profile.lbSkipsSourceBackend.value;
+  const shared = profile.podNetwork.value === 'shared';
+  const out: IngressAnalysis = { ingress, probability: 0, atRisk: [], podP: new Map(), noEligibleNodes: [], unknownNodes: [], groups: [] };
+  // Steps 1–2 once per class of nodes that decide alike (a node with evidence is a class of its own).
+  out.groups = ctx.classes.map((c) => ({
+    decision:
+      (c.evidenceNode !== undefined ? ctx.evidence?.decide(c.evidenceNode, svc, ingress, policy) : undefined) ??
+      decideDatapath(svc, ingress, profile.nodes[c.nodes[0]!]!, profile, policy),
+    nodes: c.nodes,
+    clientPods: c.clientPods,
+  }));
+  const decisionOf = (node: number): DatapathDecision => out.groups[ctx.nodeClass[node]!]!.decision;
+
+  // Only a node holding a backend can loop (its own node backend, or a pod backend on it), and only
+  // such a node can be left with no eligible backend: the arithmetic runs over those alone.
+  const candidates = backends.kind === 'node' ? backends.nodes : [...backends.perNode.keys()];
+  let loopSum = 0;
+  for (const n of candidates) {
+    const decision = decisionOf(n);
+    if (decision.outcome === 'unknown') {
+      out.unknownNodes.push(n);
+      continue;
+    }
+    if (decision.outcome === 'captured') continue;
+    const choice = chooseBackend(backends, n, decision.source!, skips, shared);
+    if (choice.eligible === 0) {
+      out.noEligibleNodes.push(n);
+      continue;
+    }
+    if (choice.looping > 0) {
+      const node = cluster.nodes[n]!;
+      const p = choice.looping / choice.eligible;
+      out.atRisk.push({ node: n, p, eligible: choice.eligible, looping: choice.looping, clientPods: node.clientPods });
+      loopSum += p * node.clientPods;
+    }
+  }
+  if (backends.kind === 'pod') loopSum += correctSelfBackends(ctx, backends, out, decisionOf, skips, shared);
+  out.atRisk.sort((a, b) => b.p - a.p || b.clientPods - a.clientPods);
+  out.probability = cluster.clientPodCount > 0 ? Math.min(1, Math.max(0, loopSum / cluster.clientPodCount)) : 0;
+  return out;
+}
+
+/**
+ * A client pod that is itself a pod backend sees one fewer eligible backend on TKE (the CLB skips
+ * its own IP) or hairpins elsewhere; returns the change to the sum of p.
+ */
+function correctSelfBackends(
+  ctx: AnalysisContext,
+  backends: Backends & { kind: 'pod' },
+  out: IngressAnalysis,
+  decisionOf: (node: number) => DatapathDecision,
+  skips: boolean,
+  shared: boolean,
+): number {
+  const { cluster } = ctx;
+  if (!ctx.podByIp) {
+    ctx.podByIp = new Map();
+    cluster.pods.forEach((p, i) => p.role === 'client' && p.ip && ctx.podByIp!.set(p.ip, i));
+  }
+  const risk = new Map(out.atRisk.map((r) => [r.node, r]));
+  let delta = 0;
+  for (const ep of backends.endpoints) {
+    const podIndex = ctx.podByIp.get(ep.ip);
+    if (podIndex === undefined) continue;
+    const pod = cluster.pods[podIndex]!;
+    const decision = decisionOf(pod.node);
+    if (decision.outcome !== 'leaves') continue;
+    const self = chooseBackend(backends, pod.node, decision.source!, skips, shared, true);
+    const base = risk.get(pod.node)?.p ?? 0;
+    const p = self.eligible > 0 ? self.looping / self.eligible : 0;
+    if (p === base) continue;
+    out.podP.set(podIndex, p);
+    delta += p - base;
+    if (p > 0 && !risk.has(pod.node)) {
+      const node = cluster.nodes[pod.node]!;
+      const entry: NodeRisk = { node: pod.node, p: 0, eligible: self.eligible, looping: 0, clientPods: node.clientPods };
+      out.atRisk.push(entry);
+      risk.set(pod.node, entry);
+    }
+  }
+  return delta;
+}
+
+const NODE_LIST_CAP = 10;
+
+export function nodeNames(cluster: ClusterModel, nodes: number[], cap = NODE_LIST_CAP): string[] {
+  const names = nodes.slice(0, cap).map((n) => cluster.nodes[n]!.name);
+  if (nodes.length > cap) names.push(`… ${nodes.length - cap} more`);
+  return names;
+}
+
+/** Service-level reasons: each distinct decision once, with its nodes; then the outcome. */
+function summarize(ctx: AnalysisContext, result: ServiceAnalysis): void {
+  const { cluster } = ctx;
+  const seen = new Map<string, Reason>();
+  const worst = result.ingresses.reduce((a, b) => (b.probability > a.probability ? b : a));
+  for (const ing of result.ingresses) {
+    for (const group of ing.groups) {
+      for (const r of group.decision.reasons) {
+        const key = `${r.code}|${r.message}`;
+        const prev = seen.get(key);
+        if (prev) continue;
+        const withNodes = { ...r, nodes: nodeNames(cluster, group.nodes) };
+        seen.set(key, withNodes);
+        result.reasons.push(withNodes);
+      }
+    }
+  }
+  const unknown = result.ingresses.some((i) => i.unknownNodes.length > 0);
+  if (result.probability > 0) {
+    result.verdict = 'loopback';
+    const top = worst.atRisk[0]!;
+    result.reasons.push(
+      inferred(
+        'LOOPBACK',
+        `${(result.probability * 100).toFixed(1)}% of new connections to ${ingressLabel(worst.ingress)} loop back: the LB sends them to the client's own node, the reply skips the LB, and the client times out (worst node ${cluster.nodes[top.node]!.name}: p = ${formatP(top.p)})`,
+        'decision procedure §3 over all client pods',
+        { evidence: { probability: round(result.probability), atRiskNodes: worst.atRisk.length }, nodes: nodeNames(cluster, worst.atRisk.map((r) => r.node)), severity: 'error' },
+      ),
+    );
+  } else if (unknown) {
+    result.verdict = 'unknown';
+  }
+  const noEligible = result.ingresses.find((i) => i.noEligibleNodes.length > 0);
+  if (noEligible) {
+    result.reasons.push(
+      inferred('NO_ELIGIBLE_BACKEND', `for clients on ${noEligible.noEligibleNodes.length} node(s) the LB has no eligible backend (it skips the only one, the client's own node): those connections fail outright — not loopback`, 'steps 3–4 of §3', {
+        nodes: nodeNames(cluster, noEligible.noEligibleNodes),
+        severity: 'error',
+      }),
+    );
+  }
+  if (cluster.clientPodCount === 0) {
+    result.reasons.push(inferred('NO_CLIENT_PODS', 'the snapshot has no client pods (Running, not hostNetwork, on a known node), so every figure is 0', 'Pods'));
+  }
+}
+
+export function formatP(p: number): string {
+  if (p === 0) return '0';
+  if (p === 1) return '1';
+  return Number(p.toFixed(4)).toString();
+}
+
+export function round(p: number): number {
+  return Math.round(p * 1e6) / 1e6;
+}

@@ -1,0 +1,438 @@
+import type { KubeObject, PodSpecLike } from '../kube/objects';
+import type { InputProblem } from '../kube/problems';
+import type { SourcedObject } from '../kube/snapshot';
+import { EXCLUDE_FROM_LB_LABEL, SERVICE_ANNOTATION_KEYS } from '../profile/signals';
+import type {
+  ClusterModel,
+  ClusterNode,
+  ClusterPod,
+  ClusterService,
+  IpMode,
+  LbIngress,
+  PodRole,
+  ServiceEndpoint,
+  ServicePort,
+  TrafficPolicy,
+} from './model';
+import { WorkloadRegistry, type OwnerIndex } from './workloads';
+
+/**
+ * Normalizes Kubernetes objects into the compact cluster model. Never throws on bad objects: each
+ * is skipped (or partly used) and reported in `problems` with its file, item, kind/name and field.
+ */
+export function buildCluster(objects: SourcedObject[], inheritedProblems: InputProblem[] = []): ClusterModel {
+  const problems: InputProblem[] = [...inheritedProblems];
+  const byKind = groupByKind(dedupe(objects, problems), problems);
+  const ignoredKinds: Record<string, number> = {};
+  for (const [kind, list] of byKind) {
+    if (!READ_KINDS.has(kind)) ignoredKinds[kind] = list.length;
+  }
+
+  const nodes = buildNodes(byKind.get('Node') ?? [], problems);
+  const nodeByName = new Map(nodes.map((n) => [n.name, n.index]));
+  const owners: OwnerIndex = {
+    replicaSets: ownerMap(byKind.get('ReplicaSet')),
+    jobs: ownerMap(byKind.get('Job')),
+  };
+  const registry = new WorkloadRegistry(owners);
+  const kubeProxy: ClusterModel['kubeProxy'] = { pods: [] };
+  const cilium: ClusterModel['cilium'] = { agentNodes: new Set() };
+  const pods = buildPods(byKind.get('Pod') ?? [], nodeByName, registry, kubeProxy, cilium, problems);
+  readKubeSystem(byKind, kubeProxy, cilium, problems);
+
+  let clientPodCount = 0;
+  const perNode = nodes.map(() => new Map<number, number>());
+  for (const pod of pods) {
+    if (pod.role !== 'client') continue;
+    clientPodCount++;
+    const node = nodes[pod.node]!;
+    node.clientPods++;
+    const m = perNode[pod.node]!;
+    m.set(pod.workload, (m.get(pod.workload) ?? 0) + 1);
+  }
+  nodes.forEach((n, i) => (n.clientWorkloads = [...perNode[i]!]));
+
+  const services = buildServices(byKind.get('Service') ?? [], byKind.get('EndpointSlice') ?? [], nodeByName, pods, problems);
+
+  return {
+    nodes,
+    nodeByName,
+    pods,
+    workloads: registry.workloads,
+    services,
+    kubeProxy,
+    cilium,
+    clientPodCount,
+    problems,
+    ignoredKinds,
+  };
+}
+
+const READ_KINDS = new Set(['Node', 'Pod', 'Service', 'EndpointSlice', 'ConfigMap', 'DaemonSet', 'ReplicaSet', 'Job']);
+
+function problemFor(o: SourcedObject, message: string, field?: string): InputProblem {
+  const meta = o.object.metadata;
+  return {
+    source: o.source,
+    item: o.index,
+    kind: typeof o.object.kind === 'string' ? o.object.kind : '?',
+    namespace: typeof meta?.namespace === 'string' ? meta.namespace : undefined,
+    name: typeof meta?.name === 'string' ? meta.name : undefined,
+    field,
+    message,
+  };
+}
+
+/** The same object in two files (or twice in one): the last one read wins, and that is said once. */
+function dedupe(objects: SourcedObject[], problems: InputProblem[]): SourcedObject[] {
+  const seen = new Map<string, number>();
+  const out: SourcedObject[] = [];
+  let duplicates = 0;
+  for (const o of objects) {
+    const m = o.object.metadata;
+    if (typeof o.object.kind !== 'string' || !m || typeof m.name !== 'string') {
+      out.push(o);
+      continue;
+    }
+    const key = `${o.object.kind}/${m.namespace ?? ''}/${m.name}`;
+    const prev = seen.get(key);
+    if (prev !== undefined) {
+      out[prev] = o;
+      duplicates++;
+    } else {
+      seen.set(key, out.length);
+      out.push(o);
+    }
+  }
+  if (duplicates > 0) {
+    problems.push({ source: 'snapshot', message: `${duplicates} object(s) appeared more than once; the last copy read was used` });
+  }
+  return out;
+}
+
+function groupByKind(objects: SourcedObject[], problems: InputProblem[]): Map<string, SourcedObject[]> {
+  const byKind = new Map<string, SourcedObject[]>();
+  for (const o of objects) {
+    const kind = o.object.kind;
+    if (typeof kind !== 'string' || kind === '') {
+      problems.push(problemFor(o, 'has no kind; skipped (is this `kubectl get … -o json` output?)', 'kind'));
+      continue;
+    }
+    const meta = o.object.metadata;
+    if (!meta || typeof meta !== 'object' || typeof meta.name !== 'string' || meta.name === '') {
+      problems.push(problemFor(o, 'has no metadata.name; skipped', 'metadata.name'));
+      continue;
+    }
+    let list = byKind.get(kind);
+    if (!list) byKind.set(kind, (list = []));
+    list.push(o);
+  }
+  return byKind;
+}
+
+function field<T = unknown>(obj: unknown, ...path: string[]): T | undefined {
+  let cur: unknown = obj;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur as T | undefined;
+}
+
+function stringRecord(value: unknown): Record<string, string> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
+  return value as Record<string, string>;
+}
+
+function buildNodes(list: SourcedObject[], problems: InputProblem[]): ClusterNode[] {
+  const nodes: ClusterNode[] = [];
+  for (const o of list) {
+    const obj = o.object;
+    const addresses = field<Array<{ type?: string; address?: string }>>(obj, 'status', 'addresses');
+    const internal = Array.isArray(addresses)
+      ? addresses.filter((a) => a && a.type === 'InternalIP' && typeof a.address === 'string').map((a) => a.address as string)
+      : [];
+    if (internal.length === 0) {
+      problems.push(problemFor(o, 'has no InternalIP address; the node is kept, but SNAT to its IP cannot be shown', 'status.addresses'));
+    }
+    const conditions = field<Array<{ type?: string; status?: string }>>(obj, 'status', 'conditions');
+    const readyCond = Array.isArray(conditions) ? conditions.find((c) => c && c.type === 'Ready') : undefined;
+    const labels = stringRecord(obj.metadata?.labels);
+    const providerID = field<string>(obj, 'spec', 'providerID');
+    const kubeProxyVersion = field<string>(obj, 'status', 'nodeInfo', 'kubeProxyVersion');
+    nodes.push({
+      index: nodes.length,
+      name: obj.metadata!.name!,
+      internalIP: internal[0],
+      addresses: internal,
+      ready: readyCond?.status === 'True',
+      excludedFromLb: EXCLUDE_FROM_LB_LABEL in labels,
+      providerID: typeof providerID === 'string' && providerID ? providerID : undefined,
+      kubeProxyVersion: typeof kubeProxyVersion === 'string' && kubeProxyVersion ? kubeProxyVersion : undefined,
+      clientPods: 0,
+      clientWorkloads: [],
+    });
+  }
+  return nodes;
+}
+
+function ownerMap(list: SourcedObject[] | undefined): Map<string, { kind?: string; name?: string; controller?: boolean }> {
+  const m = new Map<string, { kind?: string; name?: string; controller?: boolean }>();
+  for (const o of list ?? []) {
+    const refs = o.object.metadata?.ownerReferences;
+    const ref = Array.isArray(refs) ? (refs.find((r) => r && r.controller) ?? refs[0]) : undefined;
+    m.set(`${o.object.metadata?.namespace ?? ''}/${o.object.metadata!.name}`, ref ?? {});
+  }
+  return m;
+}
+
+const KUBE_PROXY_LABELS: Array<[string, string]> = [
+  ['k8s-app', 'kube-proxy'],
+  ['component', 'kube-proxy'],
+  ['app', 'kube-proxy'],
+];
+
+function isKubeProxy(name: string, labels: Record<string, string>): boolean {
+  return KUBE_PROXY_LABELS.some(([k, v]) => labels[k] === v) || /^kube-proxy(-|$)/.test(name);
+}
+
+function isCiliumAgent(labels: Record<string, string>): boolean {
+  return labels['k8s-app'] === 'cilium' || labels['app.kubernetes.io/name'] === 'cilium-agent';
+}
+
+function containerArgs(spec: PodSpecLike | undefined, containerName: RegExp): { args: string[]; image?: string } {
+  const containers = Array.isArray(spec?.containers) ? spec!.containers : [];
+  const c = containers.find((x) => x && typeof x.name === 'string' && containerName.test(x.name)) ?? containers[0];
+  if (!c) return { args: [] };
+  const args = [...(Array.isArray(c.command) ? c.command : []), ...(Array.isArray(c.args) ? c.args : [])].filter(
+    (a): a is string => typeof a === 'string',
+  );
+  return { args, image: typeof c.image === 'string' ? c.image : undefined };
+}
+
+function buildPods(
+  list: SourcedObject[],
+  nodeByName: Map<string, number>,
+  registry: WorkloadRegistry,
+  kubeProxy: ClusterModel['kubeProxy'],
+  cilium: ClusterModel['cilium'],
+  problems: InputProblem[],
+): ClusterPod[] {
+  const pods: ClusterPod[] = [];
+  for (const o of list) {
+    const obj = o.object;
+    const meta = obj.metadata!;
+    const namespace = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : 'default';
+    const name = meta.name!;
+    const spec = (obj.spec ?? {}) as PodSpecLike;
+    const phase = field<string>(obj, 'status', 'phase');
+    const nodeName = spec.nodeName;
+    let node = -1;
+    if (typeof nodeName === 'string' && nodeName) {
+      const idx = nodeByName.get(nodeName);
+      if (idx === undefined) {
+        if (phase === 'Running') {
+          problems.push(problemFor(o, `names node "${nodeName}", which is not in the snapshot; not counted as a client (add the Node objects)`, 'spec.nodeName'));
+        }
+      } else node = idx;
+    } else if (phase === 'Running') {
+      problems.push(problemFor(o, 'is Running but has no spec.nodeName; not counted as a client', 'spec.nodeName'));
+    }
+    const hostNetwork = spec.hostNetwork === true;
+    let role: PodRole;
+    if (phase !== 'Running') role = 'notRunning';
+    else if (node < 0) role = 'unscheduled';
+    else if (hostNetwork) role = 'hostNetwork';
+    else role = 'client';
+    const ip = field<string>(obj, 'status', 'podIP');
+    const labels = stringRecord(meta.labels);
+    pods.push({
+      namespace,
+      name,
+      node,
+      ip: typeof ip === 'string' && ip ? ip : undefined,
+      role,
+      phase: typeof phase === 'string' ? phase : 'Unknown',
+      workload: registry.resolvePod(namespace, name, meta.ownerReferences, labels),
+    });
+    if (phase === 'Running' && node >= 0) {
+      if (isKubeProxy(name, labels)) {
+        const { args, image } = containerArgs(spec, /kube-proxy/);
+        kubeProxy.pods.push({ node, name: `${namespace}/${name}`, args, image });
+      } else if (isCiliumAgent(labels)) {
+        cilium.agentNodes.add(node);
+        cilium.image ??= containerArgs(spec, /cilium-agent/).image;
+      }
+    }
+  }
+  return pods;
+}
+
+/** The kube-proxy DaemonSet and ConfigMap, and the cilium DaemonSet, when the snapshot has them. */
+function readKubeSystem(
+  byKind: Map<string, SourcedObject[]>,
+  kubeProxy: ClusterModel['kubeProxy'],
+  cilium: ClusterModel['cilium'],
+  problems: InputProblem[],
+): void {
+  for (const o of byKind.get('DaemonSet') ?? []) {
+    const name = o.object.metadata!.name!;
+    const spec = field<PodSpecLike>(o.object, 'spec', 'template', 'spec');
+    if (name === 'kube-proxy') kubeProxy.daemonSet = containerArgs(spec, /kube-proxy/);
+    else if (name === 'cilium') cilium.image ??= containerArgs(spec, /cilium-agent/).image;
+  }
+  for (const o of byKind.get('ConfigMap') ?? []) {
+    if (o.object.metadata!.name !== 'kube-proxy') continue;
+    const data = stringRecord(o.object.data);
+    const config = data['config.conf'] ?? data['kubeconfig.conf'] ?? Object.values(data).find((v) => typeof v === 'string' && /^mode:/m.test(v));
+    if (typeof config !== 'string') {
+      problems.push(problemFor(o, 'has no config.conf; the proxy mode is not read from it', 'data'));
+      continue;
+    }
+    const m = /^mode:\s*["']?([A-Za-z]*)["']?\s*$/m.exec(config);
+    kubeProxy.configMapMode = m ? m[1]! : '';
+  }
+}
+
+const POLICY_ALIASES: Record<string, TrafficPolicy> = { Local: 'Local', Cluster: 'Cluster', OnlyLocal: 'Local', Global: 'Cluster' };
+
+function buildServices(
+  list: SourcedObject[],
+  slices: SourcedObject[],
+  nodeByName: Map<string, number>,
+  pods: ClusterPod[],
+  problems: InputProblem[],
+): ClusterService[] {
+  const services: ClusterService[] = [];
+  const byKey = new Map<string, ClusterService>();
+  for (const o of list) {
+    const obj = o.object;
+    const meta = obj.metadata!;
+    const namespace = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : 'default';
+    const spec = (obj.spec ?? {}) as Record<string, unknown>;
+    const type = typeof spec.type === 'string' ? spec.type : 'ClusterIP';
+    const invalid: ClusterService['invalid'] = [];
+    let trafficPolicy: TrafficPolicy | undefined = 'Cluster';
+    const rawPolicy = spec.externalTrafficPolicy;
+    if (rawPolicy !== undefined && rawPolicy !== null && rawPolicy !== '') {
+      trafficPolicy = typeof rawPolicy === 'string' ? POLICY_ALIASES[rawPolicy] : undefined;
+      if (!trafficPolicy) {
+        const message = `value ${JSON.stringify(rawPolicy)} is not Local or Cluster; the Service is reported unknown`;
+        invalid.push({ field: 'spec.externalTrafficPolicy', message });
+        problems.push(problemFor(o, message, 'spec.externalTrafficPolicy'));
+      }
+    }
+    const annotations: Record<string, string> = {};
+    for (const [k, v] of Object.entries(stringRecord(meta.annotations))) {
+      if (SERVICE_ANNOTATION_KEYS.has(k) && typeof v === 'string') annotations[k] = v;
+    }
+    const ports: ServicePort[] = [];
+    const rawPorts = Array.isArray(spec.ports) ? spec.ports : [];
+    rawPorts.forEach((p: unknown, i: number) => {
+      const port = field<number>(p, 'port');
+      if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+        problems.push(problemFor(o, `port ${JSON.stringify(port)} is not a port number; that port is skipped`, `spec.ports[${i}].port`));
+        return;
+      }
+      const protocol = field<string>(p, 'protocol');
+      const nodePort = field<number>(p, 'nodePort');
+      const name = field<string>(p, 'name');
+      ports.push({
+        name: typeof name === 'string' && name ? name : undefined,
+        port,
+        protocol: typeof protocol === 'string' && protocol ? protocol : 'TCP',
+        nodePort: typeof nodePort === 'number' ? nodePort : undefined,
+      });
+    });
+    const ingresses: LbIngress[] = [];
+    const rawIngress = field<unknown[]>(obj, 'status', 'loadBalancer', 'ingress');
+    (Array.isArray(rawIngress) ? rawIngress : []).forEach((ing, i) => {
+      const ip = field<string>(ing, 'ip');
+      const hostname = field<string>(ing, 'hostname');
+      const rawMode = field<string>(ing, 'ipMode');
+      let ipMode: IpMode = 'VIP';
+      if (rawMode === 'Proxy') ipMode = 'Proxy';
+      else if (rawMode !== undefined && rawMode !== 'VIP') {
+        const message = `value ${JSON.stringify(rawMode)} is not VIP or Proxy; the Service is reported unknown`;
+        invalid.push({ field: `status.loadBalancer.ingress[${i}].ipMode`, message });
+        problems.push(problemFor(o, message, `status.loadBalancer.ingress[${i}].ipMode`));
+      }
+      if (typeof ip !== 'string' && typeof hostname !== 'string') {
+        problems.push(problemFor(o, 'has neither ip nor hostname; that ingress is skipped', `status.loadBalancer.ingress[${i}]`));
+        return;
+      }
+      ingresses.push({ ip: typeof ip === 'string' ? ip : undefined, hostname: typeof hostname === 'string' ? hostname : undefined, ipMode });
+    });
+    const clusterIP = typeof spec.clusterIP === 'string' && spec.clusterIP && spec.clusterIP !== 'None' ? spec.clusterIP : undefined;
+    const svc: ClusterService = {
+      index: services.length,
+      namespace,
+      name: meta.name!,
+      type,
+      clusterIP,
+      trafficPolicy,
+      annotations,
+      ports,
+      ingresses,
+      endpoints: [],
+      invalid,
+    };
+    services.push(svc);
+    byKey.set(`${namespace}/${svc.name}`, svc);
+  }
+  attachEndpoints(slices, byKey, nodeByName, pods, problems);
+  return services;
+}
+
+/** Joins EndpointSlices to their Service by the `kubernetes.io/service-name` label. */
+function attachEndpoints(
+  slices: SourcedObject[],
+  byKey: Map<string, ClusterService>,
+  nodeByName: Map<string, number>,
+  pods: ClusterPod[],
+  problems: InputProblem[],
+): void {
+  let podNode: Map<string, number> | undefined;
+  const nodeOfPod = (ref: string): number => {
+    // Built only when a slice omits nodeName: most clusters never need it.
+    podNode ??= new Map(pods.filter((p) => p.node >= 0).map((p) => [`${p.namespace}/${p.name}`, p.node]));
+    return podNode.get(ref) ?? -1;
+  };
+  for (const o of slices) {
+    const obj = o.object as KubeObject & { endpoints?: unknown };
+    const meta = obj.metadata!;
+    const namespace = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : 'default';
+    const serviceName = stringRecord(meta.labels)['kubernetes.io/service-name'];
+    if (!serviceName) {
+      problems.push(problemFor(o, 'has no kubernetes.io/service-name label; skipped', 'metadata.labels'));
+      continue;
+    }
+    const svc = byKey.get(`${namespace}/${serviceName}`);
+    if (!svc) continue; // A slice of a Service outside the snapshot: nothing to attach it to.
+    const endpoints = Array.isArray(obj.endpoints) ? obj.endpoints : [];
+    endpoints.forEach((ep: unknown, i: number) => {
+      const addresses = field<string[]>(ep, 'addresses');
+      if (!Array.isArray(addresses) || typeof addresses[0] !== 'string') {
+        problems.push(problemFor(o, 'has no addresses; that endpoint is skipped', `endpoints[${i}].addresses`));
+        return;
+      }
+      // The API says a nil `ready` means ready.
+      const ready = field<boolean>(ep, 'conditions', 'ready') !== false;
+      const targetKind = field<string>(ep, 'targetRef', 'kind');
+      const targetName = field<string>(ep, 'targetRef', 'name');
+      const targetNs = field<string>(ep, 'targetRef', 'namespace') ?? namespace;
+      const pod = targetKind === 'Pod' && typeof targetName === 'string' ? `${targetNs}/${targetName}` : undefined;
+      const nodeName = field<string>(ep, 'nodeName');
+      let node = typeof nodeName === 'string' ? (nodeByName.get(nodeName) ?? -1) : -1;
+      if (node < 0 && pod) node = nodeOfPod(pod);
+      if (node < 0 && ready) {
+        problems.push(
+          problemFor(o, `endpoint ${addresses[0]} has no known node (nodeName ${nodeName ?? 'missing'}); it cannot be placed`, `endpoints[${i}].nodeName`),
+        );
+      }
+      const endpoint: ServiceEndpoint = { ip: addresses[0], node, ready };
+      if (pod) endpoint.pod = pod;
+      svc.endpoints.push(endpoint);
+    });
+  }
+}

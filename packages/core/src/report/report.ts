@@ -1,0 +1,179 @@
+import type { ClusterAnalysis } from '../analysis/analyze';
+import { affectedWorkloads, atRiskNodes, serviceLinks, type Link } from '../analysis/exposure';
+import { ingressAddress } from '../analysis/ingress';
+import type { Reason } from '../analysis/reasons';
+import { round, type BackendKind, type LbScope, type ServiceAnalysis, type Verdict } from '../analysis/service';
+import { formatProblem } from '../kube/problems';
+import type { Detected } from '../profile/profile';
+import { fixesFor, type Fix } from '../whatif/fixes';
+
+/** The `loopscope/v1` report: the CLI's `--format json` and the exporter's `/api/v1/report`. A stable contract. */
+export interface Report {
+  apiVersion: 'loopscope/v1';
+  generatedAt: string;
+  cluster: ReportCluster;
+  summary: Record<Verdict, number> & { services: number; clientPods: number; clientPodsAtRisk: number };
+  services: ReportService[];
+  links: ReportLink[];
+  /** Links left out by `maxLinks` (lowest probability first). */
+  linksOmitted: number;
+  /** Input problems, each naming the file, item and field. */
+  problems: string[];
+}
+
+export interface ReportCluster {
+  nodes: number;
+  pods: number;
+  clientPods: number;
+  provider: Detected<string>;
+  podIpRoutable: Detected<boolean | null>;
+  podNetwork: Detected<string>;
+  /** Nodes per proxy mode, and per IPVS bind behaviour. */
+  proxyModes: Record<string, number>;
+  ipvsBind: Record<string, number>;
+  evidenceNodes: number;
+}
+
+export interface ReportIngress {
+  ip?: string;
+  hostname?: string;
+  port: number;
+  protocol: string;
+  ipMode: string;
+  loopbackProbability: number;
+  atRiskNodes: string[];
+  noEligibleBackendNodes: string[];
+  unknownNodes: string[];
+}
+
+export interface ReportService {
+  namespace: string;
+  name: string;
+  type: string;
+  verdict: Verdict;
+  loopbackProbability: number;
+  lbScope: LbScope;
+  trafficPolicy: string | null;
+  backendKind: BackendKind;
+  ingresses: ReportIngress[];
+  atRiskNodes: string[];
+  clientPodsOnAtRiskNodes: number;
+  affectedWorkloads: Array<{ namespace: string; kind: string; name: string; pods: number; nodes: string[]; maxProbability: number }>;
+  reasons: Reason[];
+  fixes: Fix[];
+}
+
+export interface ReportLink {
+  client: { node: string; namespace: string; workload: string; kind: string; pods: number };
+  service: { namespace: string; name: string };
+  ingress: { ip?: string; hostname?: string; port: number; protocol: string };
+  backend: Link['backend'];
+  probability: number;
+}
+
+export interface ReportOptions {
+  /** Cap on links (highest probability kept); default unlimited. */
+  maxLinks?: number;
+  /** Leave out the fixes (they cost a what-if per fix). Default: included. */
+  fixes?: boolean;
+  now?: Date;
+}
+
+export function buildReport(analysis: ClusterAnalysis, options: ReportOptions = {}): Report {
+  const { cluster, profile } = analysis.context;
+  const summary: Report['summary'] = { services: 0, clientPods: cluster.clientPodCount, clientPodsAtRisk: 0, loopback: 0, safe: 0, 'not-applicable': 0, unknown: 0 };
+  const nodesAtRisk = new Set<number>();
+  const services: ReportService[] = [];
+  let links: ReportLink[] = [];
+  for (const sa of analysis.services) {
+    summary.services++;
+    summary[sa.verdict]++;
+    const saLinks = sa.probability > 0 ? serviceLinks(analysis.context, sa) : [];
+    const nodes = atRiskNodes(sa);
+    for (const n of nodes) nodesAtRisk.add(n);
+    services.push(reportService(analysis, sa, saLinks, nodes, options.fixes !== false));
+    for (const l of saLinks) links.push(reportLink(analysis, sa, l));
+  }
+  summary.clientPodsAtRisk = [...nodesAtRisk].reduce((a, n) => a + cluster.nodes[n]!.clientPods, 0);
+  let linksOmitted = 0;
+  if (options.maxLinks !== undefined && links.length > options.maxLinks) {
+    links.sort((a, b) => b.probability - a.probability || b.client.pods - a.client.pods);
+    linksOmitted = links.length - options.maxLinks;
+    links = links.slice(0, options.maxLinks);
+  }
+  const count = (values: Array<string | undefined>): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const v of values) if (v) out[v] = (out[v] ?? 0) + 1;
+    return out;
+  };
+  return {
+    apiVersion: 'loopscope/v1',
+    generatedAt: (options.now ?? new Date()).toISOString(),
+    cluster: {
+      nodes: cluster.nodes.length,
+      pods: cluster.pods.length,
+      clientPods: cluster.clientPodCount,
+      provider: profile.provider,
+      podIpRoutable: { value: profile.podIpRoutable.value ?? null, source: profile.podIpRoutable.source },
+      podNetwork: profile.podNetwork,
+      proxyModes: count(profile.nodes.map((n) => n.proxyMode.value)),
+      ipvsBind: count(profile.nodes.map((n) => n.ipvsBind?.value)),
+      evidenceNodes: analysis.context.classes.filter((c) => c.evidenceNode !== undefined).length,
+    },
+    summary,
+    services,
+    links,
+    linksOmitted,
+    problems: cluster.problems.map(formatProblem),
+  };
+}
+
+function reportService(analysis: ClusterAnalysis, sa: ServiceAnalysis, links: Link[], nodes: number[], withFixes: boolean): ReportService {
+  const { cluster } = analysis.context;
+  const names = (list: number[]): string[] => list.map((n) => cluster.nodes[n]!.name);
+  const svc = sa.service;
+  return {
+    namespace: svc.namespace,
+    name: svc.name,
+    type: svc.type,
+    verdict: sa.verdict,
+    loopbackProbability: round(sa.probability),
+    lbScope: sa.scope,
+    trafficPolicy: svc.type === 'LoadBalancer' || svc.type === 'NodePort' ? (svc.trafficPolicy ?? null) : null,
+    backendKind: sa.backendKind,
+    ingresses: sa.ingresses.map((i) => ({
+      ...(i.ingress.ip ? { ip: i.ingress.ip } : { hostname: i.ingress.hostname }),
+      port: i.ingress.port,
+      protocol: i.ingress.protocol,
+      ipMode: i.ingress.ipMode,
+      loopbackProbability: round(i.probability),
+      atRiskNodes: names(i.atRisk.filter((r) => r.clientPods > 0).map((r) => r.node)),
+      noEligibleBackendNodes: names(i.noEligibleNodes),
+      unknownNodes: names(i.unknownNodes),
+    })),
+    atRiskNodes: names(nodes),
+    clientPodsOnAtRiskNodes: nodes.reduce((a, n) => a + cluster.nodes[n]!.clientPods, 0),
+    affectedWorkloads: affectedWorkloads(analysis.context, links).map((w) => ({
+      namespace: w.workload.namespace,
+      kind: w.workload.kind,
+      name: w.workload.name,
+      pods: w.pods,
+      nodes: w.nodes,
+      maxProbability: round(w.maxProbability),
+    })),
+    reasons: sa.reasons,
+    fixes: withFixes ? fixesFor(analysis, sa).map((f) => ({ ...f, predictedProbability: round(f.predictedProbability) })) : [],
+  };
+}
+
+function reportLink(analysis: ClusterAnalysis, sa: ServiceAnalysis, l: Link): ReportLink {
+  const { cluster } = analysis.context;
+  const w = cluster.workloads[l.workload]!;
+  return {
+    client: { node: cluster.nodes[l.node]!.name, namespace: w.namespace, workload: w.name, kind: w.kind, pods: l.pods },
+    service: { namespace: sa.service.namespace, name: sa.service.name },
+    ingress: { ...(l.ingress.ip ? { ip: l.ingress.ip } : { hostname: ingressAddress(l.ingress) }), port: l.ingress.port, protocol: l.ingress.protocol },
+    backend: l.backend,
+    probability: round(l.probability),
+  };
+}
