@@ -24,3 +24,6 @@ export * from './whatif/whatif';
 export * from './whatif/fixes';
 export { findService } from './whatif/serviceRef';
 export * from './load';
+export * from './explain/target';
+export * from './explain/explain';
+export * from './explain/render';

@@ -1,0 +1,121 @@
+import { analyzeCluster, buildReport, pct, type Report } from '@loopscope/core';
+import { formatFlag, parseCommandArgs } from '../args';
+import { UsageError, type Command } from '../io';
+import { PROFILE_HELP, PROFILE_OPTIONS, profileOverrides } from '../profileFlags';
+import { loadSnapshotCluster } from '../snapshot';
+import { renderTable } from '../table';
+
+export const ANALYZE_HELP = `Usage: loopscope analyze [--snapshot FILE|DIR|-]... [--format table|json|markdown] [--fail-on-risk]
+
+Finds every Service whose pods can time out calling it through its internal LB (LB loopback).
+
+  --snapshot FILE|DIR|-   kubectl JSON (\`kubectl get nodes,pods,services,endpointslices -A -o json\`,
+                          plus optionally \`kubectl get configmaps,daemonsets,replicasets,jobs -n kube-system -o json\`);
+                          repeatable; a directory means every *.json in it; - reads stdin.
+                          Default: the bundled demo cluster.
+  --format table|json|markdown   default table; json is the stable loopscope/v1 contract
+  --fail-on-risk          exit 1 when any Service is at risk (for CI gates)
+  --max-links N           keep the N most likely links in the output (default: all)
+  --all                   list every Service in the table, not only LoadBalancer ones
+
+${PROFILE_HELP}
+
+Exit codes: 0 ok; 1 --fail-on-risk and a Service is at risk; 2 bad usage or input.
+`;
+
+export const analyze: Command = async (args, io) => {
+  const { values } = parseCommandArgs('analyze', args, {
+    snapshot: { type: 'string', multiple: true },
+    format: { type: 'string' },
+    'fail-on-risk': { type: 'boolean' },
+    'max-links': { type: 'string' },
+    all: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+    ...PROFILE_OPTIONS,
+  });
+  if (values.help) {
+    io.stdout(ANALYZE_HELP);
+    return 0;
+  }
+  const format = formatFlag('analyze', values.format, ['table', 'json', 'markdown'], 'table');
+  const maxLinks = values['max-links'] === undefined ? undefined : positiveInt('--max-links', values['max-links']);
+  const overrides = profileOverrides(values);
+  const cluster = await loadSnapshotCluster(values.snapshot ?? [], io);
+  const report = buildReport(analyzeCluster(cluster, { overrides }), { maxLinks });
+  if (format === 'json') io.stdout(JSON.stringify(report, null, 2) + '\n');
+  else if (format === 'markdown') io.stdout(renderMarkdown(report));
+  else io.stdout(renderSummaryTable(report, values.all === true));
+  return values['fail-on-risk'] && report.summary.loopback > 0 ? 1 : 0;
+};
+
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} ${value}: expected a whole number`);
+  return n;
+}
+
+const VERDICT_ORDER = { loopback: 0, unknown: 1, safe: 2, 'not-applicable': 3 } as const;
+
+function sortedServices(report: Report, all: boolean): Report['services'] {
+  return report.services
+    .filter((s) => all || s.type === 'LoadBalancer')
+    .sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict] || b.loopbackProbability - a.loopbackProbability || `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+}
+
+function why(s: Report['services'][number]): string {
+  const r = s.reasons.find((x) => x.code === 'LOOPBACK') ?? s.reasons.find((x) => /^(CAPTURED|SOURCE_NODE|PUBLIC|NO_|GCP|AWS|UNKNOWN|INVALID|NOT_LOAD)/.test(x.code)) ?? s.reasons[0];
+  return r ? r.code : '';
+}
+
+function renderSummaryTable(report: Report, all: boolean): string {
+  const c = report.cluster;
+  const s = report.summary;
+  const head = `Cluster: ${c.nodes} nodes, ${c.clientPods} client pods; provider ${c.provider.value}; proxy ${Object.entries(c.proxyModes).map(([m, n]) => `${m}×${n}`).join(', ') || 'unknown'}\n` +
+    `Services: ${s.loopback} loopback, ${s.safe} safe, ${s.unknown} unknown, ${s['not-applicable']} not applicable\n\n`;
+  const services = sortedServices(report, all);
+  const rows = services.map((x) => [
+    `${x.namespace}/${x.name}`,
+    x.verdict,
+    x.verdict === 'loopback' || x.verdict === 'safe' ? pct(x.loopbackProbability) : '-',
+    x.trafficPolicy ?? '-',
+    x.ingresses[0] ? (x.ingresses[0].ip ?? x.ingresses[0].hostname ?? '-') : '-',
+    x.atRiskNodes.length ? `${x.atRiskNodes.length} (${x.clientPodsOnAtRiskNodes} pods)` : '-',
+    x.affectedWorkloads.length ? String(x.affectedWorkloads.length) : '-',
+    why(x),
+  ]);
+  const table = rows.length ? renderTable(['SERVICE', 'VERDICT', 'LOOPBACK', 'POLICY', 'LB IP', 'AT-RISK NODES', 'WORKLOADS', 'WHY'], rows) : 'No LoadBalancer Services (use --all to list the others).\n';
+  const hidden = report.services.length - services.length;
+  const tail =
+    (hidden > 0 ? `\n${hidden} Service(s) without a load balancer not shown (--all shows them).\n` : '') +
+    (s.loopback > 0 ? `\nExplain one: loopscope explain ${services[0]!.namespace}/${services[0]!.name}\n` : '') +
+    (report.problems.length ? `\n${report.problems.length} input problem(s); see the warnings above.\n` : '');
+  return head + table + tail;
+}
+
+function renderMarkdown(report: Report): string {
+  const s = report.summary;
+  const out = [
+    '# loopscope report',
+    '',
+    `${report.cluster.nodes} nodes, ${report.cluster.clientPods} client pods, provider **${report.cluster.provider.value}**. ` +
+      `Services: **${s.loopback} loopback**, ${s.safe} safe, ${s.unknown} unknown, ${s['not-applicable']} not applicable.`,
+    '',
+    '| Service | Verdict | Loopback | Policy | At-risk nodes | Affected workloads | Why |',
+    '|---|---|---:|---|---|---|---|',
+  ];
+  for (const x of sortedServices(report, false)) {
+    out.push(
+      `| ${x.namespace}/${x.name} | ${x.verdict} | ${pct(x.loopbackProbability)} | ${x.trafficPolicy ?? '-'} | ${x.atRiskNodes.join(', ') || '-'} | ${x.affectedWorkloads.map((w) => `${w.kind.toLowerCase()}/${w.name}`).join(', ') || '-'} | ${why(x)} |`,
+    );
+  }
+  const looping = report.services.filter((x) => x.verdict === 'loopback');
+  for (const x of looping) {
+    out.push('', `## ${x.namespace}/${x.name}: ${pct(x.loopbackProbability)}`, '');
+    for (const r of x.reasons) out.push(`- **${r.code}**: ${r.message}`);
+    if (x.fixes.length) {
+      out.push('', 'Fixes:', '');
+      for (const f of x.fixes) out.push(`1. ${f.title} → ${pct(f.predictedProbability)}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}

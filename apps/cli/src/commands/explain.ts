@@ -1,0 +1,50 @@
+import { analyzeCluster, explain as explainTarget, renderExplanationMarkdown, renderExplanationText } from '@loopscope/core';
+import { formatFlag, parseCommandArgs } from '../args';
+import { UsageError, type Command } from '../io';
+import { PROFILE_HELP, PROFILE_OPTIONS, profileOverrides } from '../profileFlags';
+import { loadSnapshotCluster } from '../snapshot';
+
+export const EXPLAIN_HELP = `Usage: loopscope explain TARGET [--snapshot FILE|DIR|-]... [--format text|markdown|json]
+
+Explains why TARGET times out (or why it does not): the verdict and figure, the packet's path hop by
+hop, where (nodes, workloads), the fixes each with its predicted figure, and what was inferred vs
+read from evidence.
+
+TARGET is one of:
+  payments | prod/payments | svc/payments          a Service
+  deployment/checkout | prod/deployment/checkout   a workload (deployment, statefulset, daemonset, job, cronjob)
+  pod/checkout-7d9c-abcde | prod/pod/…             a pod
+  10.0.0.5 | 10.0.0.5:8080                         an LB ingress IP[:port]
+
+  --snapshot FILE|DIR|-   as for analyze (default: the bundled demo cluster)
+  --format text|markdown|json   default text
+
+${PROFILE_HELP}
+
+Exit codes: 0 ok; 2 bad usage, bad input, or an unknown/ambiguous target (closest names listed).
+`;
+
+export const explain: Command = async (args, io) => {
+  const { values, positionals } = parseCommandArgs(
+    'explain',
+    args,
+    { snapshot: { type: 'string', multiple: true }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...PROFILE_OPTIONS },
+    true,
+  );
+  if (values.help) {
+    io.stdout(EXPLAIN_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError(`explain: give exactly one TARGET (a Service, workload, pod or LB IP); got ${positionals.length} (see \`loopscope explain --help\`)`);
+  const format = formatFlag('explain', values.format, ['text', 'markdown', 'json'], 'text');
+  const cluster = await loadSnapshotCluster(values.snapshot ?? [], io);
+  const result = explainTarget(analyzeCluster(cluster, { overrides: profileOverrides(values) }), positionals[0]!);
+  if (!result.ok) {
+    const hint = result.suggestions.length ? ` Did you mean: ${result.suggestions.join(', ')}?` : '';
+    throw new UsageError(`explain: ${result.message}.${hint}`);
+  }
+  if (format === 'json') io.stdout(JSON.stringify(result.explanation, null, 2) + '\n');
+  else if (format === 'markdown') io.stdout(renderExplanationMarkdown(result.explanation));
+  else io.stdout(renderExplanationText(result.explanation));
+  return 0;
+};

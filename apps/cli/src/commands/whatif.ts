@@ -1,0 +1,101 @@
+import { analyzeCluster, pct, whatIf, WhatIfError, type WhatIfChange } from '@loopscope/core';
+import { formatFlag, parseCommandArgs } from '../args';
+import { UsageError, type Command } from '../io';
+import { PROFILE_HELP, PROFILE_OPTIONS, profileOverrides } from '../profileFlags';
+import { loadSnapshotCluster } from '../snapshot';
+import { renderTable } from '../table';
+
+export const WHATIF_HELP = `Usage: loopscope whatif [SERVICE] CHANGE... [--snapshot FILE|DIR|-]... [--format text|json]
+
+Applies changes to a copy of the cluster and prints each affected Service's figure before and after.
+
+Changes to SERVICE (namespace/name or a unique name):
+  --traffic-policy Local|Cluster     set externalTrafficPolicy
+  --ip-mode VIP|Proxy                set status.loadBalancer.ingress[].ipMode
+  --prevent-loopback true|false      the TKE annotation service.cloud.tencent.com/prevent-loopback
+  --move-clients [WORKLOAD,...]      keep client pods (all affected, or these workloads) off its at-risk nodes
+  --via-cluster-ip                   clients call the ClusterIP / DNS name instead of the LB IP
+Cluster-wide:
+  --kube-proxy-version V|tke-fixed   a kube-proxy build on --nodes (default all); tke-fixed = the first
+                                     build of each node's line that binds the LB IP (F3)
+  --nodes a,b,c                      nodes for --kube-proxy-version
+
+  --snapshot FILE|DIR|-   as for analyze (default: the bundled demo cluster)
+  --format text|json      default text
+
+${PROFILE_HELP}
+
+Exit codes: 0 ok; 2 bad usage or input.
+`;
+
+export const whatif: Command = async (args, io) => {
+  const { values, positionals } = parseCommandArgs(
+    'whatif',
+    args,
+    {
+      snapshot: { type: 'string', multiple: true },
+      format: { type: 'string' },
+      'traffic-policy': { type: 'string' },
+      'ip-mode': { type: 'string' },
+      'prevent-loopback': { type: 'string' },
+      'move-clients': { type: 'string' },
+      'via-cluster-ip': { type: 'boolean' },
+      'kube-proxy-version': { type: 'string' },
+      nodes: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      ...PROFILE_OPTIONS,
+    },
+    true,
+  );
+  if (values.help) {
+    io.stdout(WHATIF_HELP);
+    return 0;
+  }
+  const format = formatFlag('whatif', values.format, ['text', 'json'], 'text');
+  if (positionals.length > 1) throw new UsageError(`whatif: at most one SERVICE; got ${positionals.join(' ')}`);
+  const service = positionals[0];
+  const changes: WhatIfChange[] = [];
+  const needService = (flag: string): string => {
+    if (!service) throw new UsageError(`whatif: --${flag} changes a Service: name it first, e.g. \`loopscope whatif payments/payments-api --${flag} …\``);
+    return service;
+  };
+  const pick = <T extends string>(flag: string, value: string, allowed: readonly T[]): T => {
+    if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`whatif: --${flag} ${value}: expected one of ${allowed.join(', ')}`);
+    return value as T;
+  };
+  if (values['traffic-policy'] !== undefined) changes.push({ kind: 'trafficPolicy', service: needService('traffic-policy'), value: pick('traffic-policy', values['traffic-policy'], ['Local', 'Cluster']) });
+  if (values['ip-mode'] !== undefined) changes.push({ kind: 'ipMode', service: needService('ip-mode'), value: pick('ip-mode', values['ip-mode'], ['VIP', 'Proxy']) });
+  if (values['prevent-loopback'] !== undefined) changes.push({ kind: 'preventLoopback', service: needService('prevent-loopback'), value: pick('prevent-loopback', values['prevent-loopback'], ['true', 'false']) === 'true' });
+  if (values['kube-proxy-version'] !== undefined) changes.push({ kind: 'kubeProxyVersion', version: values['kube-proxy-version'], nodes: values.nodes?.split(',').filter(Boolean) });
+  else if (values.nodes !== undefined) throw new UsageError('whatif: --nodes goes with --kube-proxy-version');
+  if (values['move-clients'] !== undefined) {
+    const workloads = values['move-clients'].split(',').filter(Boolean);
+    changes.push({ kind: 'moveClients', service: needService('move-clients'), workloads: workloads.length ? workloads : undefined });
+  }
+  if (values['via-cluster-ip']) changes.push({ kind: 'callViaClusterIP', service: needService('via-cluster-ip') });
+  if (changes.length === 0) throw new UsageError('whatif: give at least one change (see `loopscope whatif --help`)');
+
+  const cluster = await loadSnapshotCluster(values.snapshot ?? [], io);
+  let result;
+  try {
+    result = whatIf(analyzeCluster(cluster, { overrides: profileOverrides(values) }), changes);
+  } catch (err) {
+    if (err instanceof WhatIfError) throw new UsageError(`whatif: ${err.message}`);
+    throw err;
+  }
+  if (format === 'json') {
+    io.stdout(JSON.stringify({ apiVersion: 'loopscope/v1', kind: 'WhatIf', ...result }, null, 2) + '\n');
+    return 0;
+  }
+  if (result.services.length === 0) {
+    io.stdout('No Service changes its figure or verdict.\n');
+    return 0;
+  }
+  io.stdout(
+    renderTable(
+      ['SERVICE', 'BEFORE', 'AFTER'],
+      result.services.map((s) => [`${s.namespace}/${s.name}`, `${s.before.verdict} ${pct(s.before.probability)}`, `${s.after.verdict} ${pct(s.after.probability)}`]),
+    ),
+  );
+  return 0;
+};
