@@ -86,7 +86,7 @@ export function resolveTarget(cluster: ClusterModel, raw: string): TargetResolut
 }
 
 function ambiguous(name: string, candidates: string[]): TargetResolution {
-  return { ok: false, problem: 'ambiguous', message: `"${name}" matches ${candidates.length} objects; name one as shown`, suggestions: candidates.slice(0, 10) };
+  return { ok: false, problem: 'ambiguous', message: `"${name}" matches ${candidates.length} objects; name one as shown`, suggestions: [...candidates].sort().slice(0, 10) };
 }
 
 function parseAddress(text: string): { ip: string; port?: number } | undefined {
