@@ -27,3 +27,4 @@ export * from './load';
 export * from './explain/target';
 export * from './explain/explain';
 export * from './explain/render';
+export * from './generator';

@@ -11,10 +11,31 @@ export type Backends =
   | { kind: 'node'; nodes: number[]; isBackend: Uint8Array; reason: Reason }
   | { kind: 'pod'; endpoints: ServiceEndpoint[]; perNode: Map<number, number>; reason: Reason };
 
+const clusterBackendsCache = new WeakMap<ClusterModel['nodes'], { nodes: number[]; isBackend: Uint8Array }>();
+
+/** `Cluster` backends are the same for every Service: computed once per node list. */
+function readyNodes(cluster: ClusterModel): { nodes: number[]; isBackend: Uint8Array } {
+  let hit = clusterBackendsCache.get(cluster.nodes);
+  if (!hit) {
+    const isBackend = new Uint8Array(cluster.nodes.length);
+    const nodes: number[] = [];
+    for (const n of cluster.nodes) {
+      if (n.ready && !n.excludedFromLb) {
+        isBackend[n.index] = 1;
+        nodes.push(n.index);
+      }
+    }
+    clusterBackendsCache.set(cluster.nodes, (hit = { nodes, isBackend }));
+  }
+  return hit;
+}
+
 export function nodeBackends(cluster: ClusterModel, svc: ClusterService, policy: TrafficPolicy): Backends & { kind: 'node' } {
-  const isBackend = new Uint8Array(cluster.nodes.length);
-  const nodes: number[] = [];
+  let isBackend: Uint8Array;
+  let nodes: number[];
   if (policy === 'Local') {
+    isBackend = new Uint8Array(cluster.nodes.length);
+    nodes = [];
     for (const ep of svc.endpoints) {
       if (!ep.ready || ep.node < 0 || isBackend[ep.node]) continue;
       if (cluster.nodes[ep.node]!.excludedFromLb) continue;
@@ -22,12 +43,7 @@ export function nodeBackends(cluster: ClusterModel, svc: ClusterService, policy:
       nodes.push(ep.node);
     }
   } else {
-    for (const n of cluster.nodes) {
-      if (n.ready && !n.excludedFromLb) {
-        isBackend[n.index] = 1;
-        nodes.push(n.index);
-      }
-    }
+    ({ nodes, isBackend } = readyNodes(cluster));
   }
   const reason =
     policy === 'Local'

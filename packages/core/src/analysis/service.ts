@@ -63,8 +63,6 @@ export interface AnalysisContext {
   classes: NodeClass[];
   /** Node index → index in `classes`. */
   nodeClass: Int32Array;
-  /** Client pod IP → pod index, built on first need (pod backends that are also clients). */
-  podByIp?: Map<string, number>;
 }
 
 /** Nodes that decide steps 1–2 alike: same datapath profile, or one node with its own evidence. */
@@ -172,6 +170,11 @@ function analyzeIngress(ctx: AnalysisContext, svc: ClusterService, policy: Traff
 
   // Only a node holding a backend can loop (its own node backend, or a pod backend on it), and only
   // such a node can be left with no eligible backend: the arithmetic runs over those alone.
+  // TKE with node SNAT everywhere (a Cluster Service): the CLB skips every client's own node, so
+  // with more than one backend nothing can loop or be left without a backend — skip the loop.
+  if (backends.kind === 'node' && backends.nodes.length > 1 && out.groups.every((g) => g.decision.outcome === 'captured' || (g.decision.outcome === 'leaves' && g.decision.source === 'node' && skips))) {
+    return out;
+  }
   const candidates = backends.kind === 'node' ? backends.nodes : [...backends.perNode.keys()];
   let loopSum = 0;
   for (const n of candidates) {
@@ -212,14 +215,10 @@ function correctSelfBackends(
   shared: boolean,
 ): number {
   const { cluster } = ctx;
-  if (!ctx.podByIp) {
-    ctx.podByIp = new Map();
-    cluster.pods.forEach((p, i) => p.role === 'client' && p.ip && ctx.podByIp!.set(p.ip, i));
-  }
   const risk = new Map(out.atRisk.map((r) => [r.node, r]));
   let delta = 0;
   for (const ep of backends.endpoints) {
-    const podIndex = ctx.podByIp.get(ep.ip);
+    const podIndex = cluster.podByEndpointIp.get(ep.ip);
     if (podIndex === undefined) continue;
     const pod = cluster.pods[podIndex]!;
     const decision = decisionOf(pod.node);

@@ -14,7 +14,7 @@ import type {
   ServicePort,
   TrafficPolicy,
 } from './model';
-import { WorkloadRegistry, type OwnerIndex } from './workloads';
+import { controllerOf, NamespacedMap, WorkloadRegistry, type OwnerIndex } from './workloads';
 
 /**
  * Normalizes Kubernetes objects into the compact cluster model. Never throws on bad objects: each
@@ -22,7 +22,7 @@ import { WorkloadRegistry, type OwnerIndex } from './workloads';
  */
 export function buildCluster(objects: SourcedObject[], inheritedProblems: InputProblem[] = []): ClusterModel {
   const problems: InputProblem[] = [...inheritedProblems];
-  const byKind = groupByKind(dedupe(objects, problems), problems);
+  const byKind = groupByKind(objects, problems);
   const ignoredKinds: Record<string, number> = {};
   for (const [kind, list] of byKind) {
     if (!READ_KINDS.has(kind)) ignoredKinds[kind] = list.length;
@@ -37,20 +37,12 @@ export function buildCluster(objects: SourcedObject[], inheritedProblems: InputP
   const registry = new WorkloadRegistry(owners);
   const kubeProxy: ClusterModel['kubeProxy'] = { pods: [] };
   const cilium: ClusterModel['cilium'] = { agentNodes: new Set() };
-  const pods = buildPods(byKind.get('Pod') ?? [], nodeByName, registry, kubeProxy, cilium, problems);
+  const endpointIps = collectEndpointIps(byKind.get('EndpointSlice') ?? []);
+  const podByEndpointIp = new Map<string, number>();
+  const pods = buildPods(byKind.get('Pod') ?? [], nodeByName, registry, kubeProxy, cilium, problems, endpointIps, podByEndpointIp);
   readKubeSystem(byKind, kubeProxy, cilium, problems);
 
-  let clientPodCount = 0;
-  const perNode = nodes.map(() => new Map<number, number>());
-  for (const pod of pods) {
-    if (pod.role !== 'client') continue;
-    clientPodCount++;
-    const node = nodes[pod.node]!;
-    node.clientPods++;
-    const m = perNode[pod.node]!;
-    m.set(pod.workload, (m.get(pod.workload) ?? 0) + 1);
-  }
-  nodes.forEach((n, i) => (n.clientWorkloads = [...perNode[i]!]));
+  const clientPodCount = countClients(nodes, pods, registry.workloads.length);
 
   const services = buildServices(byKind.get('Service') ?? [], byKind.get('EndpointSlice') ?? [], nodeByName, pods, problems);
 
@@ -63,9 +55,52 @@ export function buildCluster(objects: SourcedObject[], inheritedProblems: InputP
     kubeProxy,
     cilium,
     clientPodCount,
+    podByEndpointIp,
     problems,
     ignoredKinds,
   };
+}
+
+/** Every endpoint address of every slice: pods with these IPs are indexed while they are read. */
+function collectEndpointIps(slices: SourcedObject[]): Set<string> {
+  const ips = new Set<string>();
+  for (const o of slices) {
+    const endpoints = (o.object as { endpoints?: unknown }).endpoints;
+    if (!Array.isArray(endpoints)) continue;
+    for (const ep of endpoints) {
+      const address = (ep as { addresses?: unknown[] } | null)?.addresses?.[0];
+      if (typeof address === 'string') ips.add(address);
+    }
+  }
+  return ips;
+}
+
+/** Client pods per node, and per node and workload (the links of §4 are built from these). */
+function countClients(nodes: ClusterNode[], pods: ClusterPod[], workloads: number): number {
+  // One small-integer key per (workload, node) keeps the Map on its fast path (no heap numbers);
+  // a cluster too big for that falls back to a Map per node.
+  const stride = nodes.length + 1;
+  const smallKeys = workloads * stride < 2 ** 30;
+  const perNodeWorkload = new Map<number, number>();
+  const perNode = smallKeys ? [] : nodes.map(() => new Map<number, number>());
+  let count = 0;
+  for (const pod of pods) {
+    if (pod.role !== 'client') continue;
+    count++;
+    nodes[pod.node]!.clientPods++;
+    const m = smallKeys ? perNodeWorkload : perNode[pod.node]!;
+    const key = smallKeys ? pod.workload * stride + pod.node : pod.workload;
+    m.set(key, (m.get(key) ?? 0) + 1);
+  }
+  if (smallKeys) {
+    for (const [key, n] of perNodeWorkload) {
+      const workload = Math.floor(key / stride);
+      nodes[key - workload * stride]!.clientWorkloads.push([workload, n]);
+    }
+  } else {
+    perNode.forEach((m, i) => (nodes[i]!.clientWorkloads = [...m]));
+  }
+  return count;
 }
 
 const READ_KINDS = new Set(['Node', 'Pod', 'Service', 'EndpointSlice', 'ConfigMap', 'DaemonSet', 'ReplicaSet', 'Job']);
@@ -83,35 +118,14 @@ function problemFor(o: SourcedObject, message: string, field?: string): InputPro
   };
 }
 
-/** The same object in two files (or twice in one): the last one read wins, and that is said once. */
-function dedupe(objects: SourcedObject[], problems: InputProblem[]): SourcedObject[] {
-  const seen = new Map<string, number>();
-  const out: SourcedObject[] = [];
-  let duplicates = 0;
-  for (const o of objects) {
-    const m = o.object.metadata;
-    if (typeof o.object.kind !== 'string' || !m || typeof m.name !== 'string') {
-      out.push(o);
-      continue;
-    }
-    const key = `${o.object.kind}/${m.namespace ?? ''}/${m.name}`;
-    const prev = seen.get(key);
-    if (prev !== undefined) {
-      out[prev] = o;
-      duplicates++;
-    } else {
-      seen.set(key, out.length);
-      out.push(o);
-    }
-  }
-  if (duplicates > 0) {
-    problems.push({ source: 'snapshot', message: `${duplicates} object(s) appeared more than once; the last copy read was used` });
-  }
-  return out;
-}
-
+/**
+ * Objects by kind, each checked for a kind and a name. The same object in two files (or twice in
+ * one) keeps its first place with the last copy read, and that is said once. Kinds loopscope does
+ * not read are only counted.
+ */
 function groupByKind(objects: SourcedObject[], problems: InputProblem[]): Map<string, SourcedObject[]> {
-  const byKind = new Map<string, SourcedObject[]>();
+  const byKind = new Map<string, { list: SourcedObject[]; seen: NamespacedMap<number> }>();
+  let duplicates = 0;
   for (const o of objects) {
     const kind = o.object.kind;
     if (typeof kind !== 'string' || kind === '') {
@@ -123,11 +137,22 @@ function groupByKind(objects: SourcedObject[], problems: InputProblem[]): Map<st
       problems.push(problemFor(o, 'has no metadata.name; skipped', 'metadata.name'));
       continue;
     }
-    let list = byKind.get(kind);
-    if (!list) byKind.set(kind, (list = []));
-    list.push(o);
+    let group = byKind.get(kind);
+    if (!group) byKind.set(kind, (group = { list: [], seen: new NamespacedMap() }));
+    const namespace = typeof meta.namespace === 'string' ? meta.namespace : '';
+    const prev = group.seen.get(namespace, meta.name);
+    if (prev !== undefined) {
+      group.list[prev] = o;
+      duplicates++;
+    } else {
+      group.seen.set(namespace, meta.name, group.list.length);
+      group.list.push(o);
+    }
   }
-  return byKind;
+  if (duplicates > 0) {
+    problems.push({ source: 'snapshot', message: `${duplicates} object(s) appeared more than once; the last copy read was used` });
+  }
+  return new Map([...byKind].map(([kind, g]) => [kind, g.list]));
 }
 
 function field<T = unknown>(obj: unknown, ...path: string[]): T | undefined {
@@ -176,12 +201,10 @@ function buildNodes(list: SourcedObject[], problems: InputProblem[]): ClusterNod
   return nodes;
 }
 
-function ownerMap(list: SourcedObject[] | undefined): Map<string, { kind?: string; name?: string; controller?: boolean }> {
-  const m = new Map<string, { kind?: string; name?: string; controller?: boolean }>();
+function ownerMap(list: SourcedObject[] | undefined): NamespacedMap<{ kind?: string; name?: string; controller?: boolean }> {
+  const m = new NamespacedMap<{ kind?: string; name?: string; controller?: boolean }>();
   for (const o of list ?? []) {
-    const refs = o.object.metadata?.ownerReferences;
-    const ref = Array.isArray(refs) ? (refs.find((r) => r && r.controller) ?? refs[0]) : undefined;
-    m.set(`${o.object.metadata?.namespace ?? ''}/${o.object.metadata!.name}`, ref ?? {});
+    m.set(o.object.metadata?.namespace ?? '', o.object.metadata!.name!, controllerOf(o.object.metadata?.ownerReferences) ?? {});
   }
   return m;
 }
@@ -217,6 +240,8 @@ function buildPods(
   kubeProxy: ClusterModel['kubeProxy'],
   cilium: ClusterModel['cilium'],
   problems: InputProblem[],
+  endpointIps: Set<string>,
+  podByEndpointIp: Map<string, number>,
 ): ClusterPod[] {
   const pods: ClusterPod[] = [];
   for (const o of list) {
@@ -225,7 +250,8 @@ function buildPods(
     const namespace = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : 'default';
     const name = meta.name!;
     const spec = (obj.spec ?? {}) as PodSpecLike;
-    const phase = field<string>(obj, 'status', 'phase');
+    const status = obj.status as { phase?: unknown; podIP?: unknown } | undefined;
+    const phase = status?.phase;
     const nodeName = spec.nodeName;
     let node = -1;
     if (typeof nodeName === 'string' && nodeName) {
@@ -244,8 +270,9 @@ function buildPods(
     else if (node < 0) role = 'unscheduled';
     else if (hostNetwork) role = 'hostNetwork';
     else role = 'client';
-    const ip = field<string>(obj, 'status', 'podIP');
+    const ip = status?.podIP;
     const labels = stringRecord(meta.labels);
+    if (role === 'client' && typeof ip === 'string' && endpointIps.has(ip)) podByEndpointIp.set(ip, pods.length);
     pods.push({
       namespace,
       name,
@@ -255,7 +282,9 @@ function buildPods(
       phase: typeof phase === 'string' ? phase : 'Unknown',
       workload: registry.resolvePod(namespace, name, meta.ownerReferences, labels),
     });
-    if (phase === 'Running' && node >= 0) {
+    // kube-proxy and cilium agents run in kube-system (cilium sometimes in its own namespace):
+    // checking only there keeps the hot path short.
+    if (phase === 'Running' && node >= 0 && (namespace === 'kube-system' || namespace === 'cilium')) {
       if (isKubeProxy(name, labels)) {
         const { args, image } = containerArgs(spec, /kube-proxy/);
         kubeProxy.pods.push({ node, name: `${namespace}/${name}`, args, image });
@@ -422,10 +451,12 @@ function attachEndpoints(
       const targetName = field<string>(ep, 'targetRef', 'name');
       const targetNs = field<string>(ep, 'targetRef', 'namespace') ?? namespace;
       const pod = targetKind === 'Pod' && typeof targetName === 'string' ? `${targetNs}/${targetName}` : undefined;
-      const nodeName = field<string>(ep, 'nodeName');
+      // discovery.k8s.io/v1beta1 (Kubernetes ≤ 1.20) placed endpoints by topology instead of nodeName.
+      const nodeName = field<string>(ep, 'nodeName') ?? field<string>(ep, 'topology', 'kubernetes.io/hostname');
       let node = typeof nodeName === 'string' ? (nodeByName.get(nodeName) ?? -1) : -1;
       if (node < 0 && pod) node = nodeOfPod(pod);
-      if (node < 0 && ready) {
+      // Only an LB backend needs a node (the API server's own endpoints never have one).
+      if (node < 0 && ready && svc.type === 'LoadBalancer') {
         problems.push(
           problemFor(o, `endpoint ${addresses[0]} has no known node (nodeName ${nodeName ?? 'missing'}); it cannot be placed`, `endpoints[${i}].nodeName`),
         );

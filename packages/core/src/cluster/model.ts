@@ -14,6 +14,8 @@ export interface ClusterModel {
   cilium: CiliumInputs;
   /** Pods counted as clients (§4): Running, not hostNetwork, on a known node. */
   clientPodCount: number;
+  /** Client pods that are also Service endpoints, by IP (a pod backend calling its own Service). */
+  podByEndpointIp: Map<string, number>;
   /** Input that was skipped or partly used, each naming the file, item and field. */
   problems: InputProblem[];
   /** Objects of kinds loopscope does not read, by kind (not an error). */

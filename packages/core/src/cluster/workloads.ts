@@ -2,26 +2,49 @@ import type { Workload, WorkloadKind } from './model';
 
 type OwnerRef = { kind?: string; name?: string; controller?: boolean };
 
-/** Owners of ReplicaSets and Jobs when the snapshot includes them ("ns/name" → owner). */
+/** Owners of ReplicaSets and Jobs when the snapshot includes them: namespace → name → owner. */
 export interface OwnerIndex {
-  replicaSets: Map<string, OwnerRef>;
-  jobs: Map<string, OwnerRef>;
+  replicaSets: NamespacedMap<OwnerRef>;
+  jobs: NamespacedMap<OwnerRef>;
+}
+
+/**
+ * namespace → name → value. Nested maps instead of "ns/name" keys: at 150,000 pods the string
+ * concatenations (and their garbage) cost more than the lookups.
+ */
+export class NamespacedMap<T> {
+  private readonly byNamespace = new Map<string, Map<string, T>>();
+
+  get(namespace: string, name: string): T | undefined {
+    return this.byNamespace.get(namespace)?.get(name);
+  }
+
+  has(namespace: string, name: string): boolean {
+    return this.byNamespace.get(namespace)?.has(name) ?? false;
+  }
+
+  set(namespace: string, name: string, value: T): void {
+    let m = this.byNamespace.get(namespace);
+    if (!m) this.byNamespace.set(namespace, (m = new Map()));
+    m.set(name, value);
+  }
 }
 
 /** Interns workloads by namespace/kind/name and resolves a pod to its top owner (§4). */
 export class WorkloadRegistry {
   readonly workloads: Workload[] = [];
-  private readonly byKey = new Map<string, number>();
+  private readonly byKind = new Map<string, NamespacedMap<number>>();
 
   constructor(private readonly owners: OwnerIndex) {}
 
   intern(namespace: string, kind: WorkloadKind, name: string): number {
-    const key = `${namespace}/${kind}/${name}`;
-    let index = this.byKey.get(key);
+    let byName = this.byKind.get(kind);
+    if (!byName) this.byKind.set(kind, (byName = new NamespacedMap()));
+    let index = byName.get(namespace, name);
     if (index === undefined) {
       index = this.workloads.length;
       this.workloads.push({ index, namespace, kind, name });
-      this.byKey.set(key, index);
+      byName.set(namespace, name, index);
     }
     return index;
   }
@@ -31,7 +54,7 @@ export class WorkloadRegistry {
     const owner = controllerOf(ownerRefs);
     if (!owner?.kind || !owner.name) return this.intern(namespace, 'Pod', podName);
     if (owner.kind === 'ReplicaSet') {
-      const rsOwner = controllerOf(this.ownerList(this.owners.replicaSets.get(`${namespace}/${owner.name}`)));
+      const rsOwner = this.owners.replicaSets.get(namespace, owner.name);
       if (rsOwner?.kind && rsOwner.name) return this.intern(namespace, rsOwner.kind, rsOwner.name);
       // Without the ReplicaSet object: a Deployment's ReplicaSet is "<deployment>-<pod-template-hash>".
       const hash = labels?.['pod-template-hash'];
@@ -41,24 +64,21 @@ export class WorkloadRegistry {
       return this.intern(namespace, 'ReplicaSet', owner.name);
     }
     if (owner.kind === 'Job') {
-      const jobOwner = controllerOf(this.ownerList(this.owners.jobs.get(`${namespace}/${owner.name}`)));
+      const jobOwner = this.owners.jobs.get(namespace, owner.name);
       if (jobOwner?.kind && jobOwner.name) return this.intern(namespace, jobOwner.kind, jobOwner.name);
       // Without the Job object: a CronJob names its Jobs "<cronjob>-<scheduled time in minutes>".
       const cron = /^(.+)-\d{8,10}$/.exec(owner.name);
-      if (cron?.[1] && !this.owners.jobs.has(`${namespace}/${owner.name}`)) return this.intern(namespace, 'CronJob', cron[1]);
+      if (cron?.[1] && !this.owners.jobs.has(namespace, owner.name)) return this.intern(namespace, 'CronJob', cron[1]);
       return this.intern(namespace, 'Job', owner.name);
     }
     return this.intern(namespace, owner.kind, owner.name);
   }
-
-  private ownerList(ref: OwnerRef | undefined): OwnerRef[] | undefined {
-    return ref ? [ref] : undefined;
-  }
 }
 
-function controllerOf(refs: OwnerRef[] | undefined): OwnerRef | undefined {
+export function controllerOf(refs: OwnerRef[] | undefined): OwnerRef | undefined {
   if (!Array.isArray(refs) || refs.length === 0) return undefined;
-  return refs.find((r) => r && r.controller) ?? refs[0];
+  for (const r of refs) if (r && r.controller) return r;
+  return refs[0];
 }
 
 export function workloadLabel(w: Workload): string {

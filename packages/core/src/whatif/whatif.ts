@@ -55,7 +55,7 @@ export function whatIf(analysis: ClusterAnalysis, changes: WhatIfChange[], optio
   const named = new Set<number>();
   const moves: Array<{ service: number; workloads?: string[] }> = [];
   const viaClusterIP = new Set<number>();
-  let nodeVersions: Map<number, string> | undefined;
+  const upgrades: Array<{ version: string; nodes?: string[] }> = [];
 
   const editable = (ref: string): ClusterService => {
     const svc = findService(cluster, ref);
@@ -84,7 +84,7 @@ export function whatIf(analysis: ClusterAnalysis, changes: WhatIfChange[], optio
         break;
       }
       case 'kubeProxyVersion':
-        nodeVersions = kubeProxyVersions(cluster, change.version, change.nodes, nodeVersions);
+        upgrades.push({ version: change.version, nodes: change.nodes });
         break;
       case 'moveClients':
         editable(change.service);
@@ -100,13 +100,13 @@ export function whatIf(analysis: ClusterAnalysis, changes: WhatIfChange[], optio
   }
 
   let context = analysis.context;
-  if (nodeVersions || services.size > 0) {
-    const base = nodeVersions ? upgradedNodes(analysis, nodeVersions) : context;
+  if (upgrades.length > 0 || services.size > 0) {
+    const base = upgrades.length > 0 ? upgradedNodes(analysis, upgrades) : context;
     const changed: ClusterModel = { ...base.cluster, services: cluster.services.map((s) => services.get(s.index) ?? s) };
-    context = { ...base, cluster: changed, podByIp: undefined };
+    context = { ...base, cluster: changed };
   }
 
-  let affected = nodeVersions ? cluster.services.filter((s) => s.type === 'LoadBalancer').map((s) => s.index) : [...named];
+  let affected = upgrades.length > 0 ? cluster.services.filter((s) => s.type === 'LoadBalancer').map((s) => s.index) : [...named];
   if (options.onlyService !== undefined) affected = affected.filter((i) => i === options.onlyService);
   const results: WhatIfServiceResult[] = [];
   for (const index of affected) {
@@ -127,13 +127,16 @@ export function whatIf(analysis: ClusterAnalysis, changes: WhatIfChange[], optio
  */
 const upgradeCache = new WeakMap<ClusterAnalysis, Map<string, AnalysisContext>>();
 
-function upgradedNodes(analysis: ClusterAnalysis, nodeVersions: Map<number, string>): AnalysisContext {
-  const key = JSON.stringify([...nodeVersions]);
+function upgradedNodes(analysis: ClusterAnalysis, upgrades: Array<{ version: string; nodes?: string[] }>): AnalysisContext {
+  const key = JSON.stringify(upgrades);
   let cache = upgradeCache.get(analysis);
   if (!cache) upgradeCache.set(analysis, (cache = new Map()));
   const hit = cache.get(key);
   if (hit) return hit;
   const { cluster } = analysis.context;
+  let nodeVersions: Map<number, string> | undefined;
+  for (const u of upgrades) nodeVersions = kubeProxyVersions(cluster, u.version, u.nodes, nodeVersions);
+  if (!nodeVersions) throw new WhatIfError('no kube-proxy change');
   const changed: ClusterModel = {
     ...cluster,
     nodes: cluster.nodes.map((n) => (nodeVersions.has(n.index) ? { ...n, kubeProxyVersion: nodeVersions.get(n.index) } : n)),
