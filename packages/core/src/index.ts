@@ -28,3 +28,5 @@ export * from './explain/target';
 export * from './explain/explain';
 export * from './explain/render';
 export * from './generator';
+export { slimObject } from './kube/slim';
+export * from './netfilter';

@@ -245,56 +245,71 @@ function buildPods(
 ): ClusterPod[] {
   const pods: ClusterPod[] = [];
   for (const o of list) {
-    const obj = o.object;
-    const meta = obj.metadata!;
-    const namespace = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : 'default';
-    const name = meta.name!;
-    const spec = (obj.spec ?? {}) as PodSpecLike;
-    const status = obj.status as { phase?: unknown; podIP?: unknown } | undefined;
-    const phase = status?.phase;
-    const nodeName = spec.nodeName;
-    let node = -1;
-    if (typeof nodeName === 'string' && nodeName) {
-      const idx = nodeByName.get(nodeName);
-      if (idx === undefined) {
-        if (phase === 'Running') {
-          problems.push(problemFor(o, `names node "${nodeName}", which is not in the snapshot; not counted as a client (add the Node objects)`, 'spec.nodeName'));
-        }
-      } else node = idx;
-    } else if (phase === 'Running') {
-      problems.push(problemFor(o, 'is Running but has no spec.nodeName; not counted as a client', 'spec.nodeName'));
-    }
-    const hostNetwork = spec.hostNetwork === true;
-    let role: PodRole;
-    if (phase !== 'Running') role = 'notRunning';
-    else if (node < 0) role = 'unscheduled';
-    else if (hostNetwork) role = 'hostNetwork';
-    else role = 'client';
-    const ip = status?.podIP;
-    const labels = stringRecord(meta.labels);
-    if (role === 'client' && typeof ip === 'string' && endpointIps.has(ip)) podByEndpointIp.set(ip, pods.length);
-    pods.push({
-      namespace,
-      name,
-      node,
-      ip: typeof ip === 'string' && ip ? ip : undefined,
-      role,
-      phase: typeof phase === 'string' ? phase : 'Unknown',
-      workload: registry.resolvePod(namespace, name, meta.ownerReferences, labels),
-    });
-    // kube-proxy and cilium agents run in kube-system (cilium sometimes in its own namespace):
-    // checking only there keeps the hot path short.
-    if (phase === 'Running' && node >= 0 && (namespace === 'kube-system' || namespace === 'cilium')) {
-      if (isKubeProxy(name, labels)) {
+    const pod = normalizePod(o, nodeByName, registry, problems);
+    if (pod.role === 'client' && pod.ip !== undefined && endpointIps.has(pod.ip)) podByEndpointIp.set(pod.ip, pods.length);
+    pods.push(pod);
+    if (pod.phase === 'Running' && pod.node >= 0 && isDatapathPod(o.object)) {
+      const labels = stringRecord(o.object.metadata!.labels);
+      const spec = (o.object.spec ?? {}) as PodSpecLike;
+      if (isKubeProxy(pod.name, labels)) {
         const { args, image } = containerArgs(spec, /kube-proxy/);
-        kubeProxy.pods.push({ node, name: `${namespace}/${name}`, args, image });
-      } else if (isCiliumAgent(labels)) {
-        cilium.agentNodes.add(node);
+        kubeProxy.pods.push({ node: pod.node, name: `${pod.namespace}/${pod.name}`, args, image });
+      } else {
+        cilium.agentNodes.add(pod.node);
         cilium.image ??= containerArgs(spec, /cilium-agent/).image;
       }
     }
   }
   return pods;
+}
+
+/**
+ * A kube-proxy or cilium agent pod: it decides the node's datapath profile. They run in kube-system
+ * (cilium sometimes in its own namespace): checking only there keeps the hot path short.
+ */
+export function isDatapathPod(obj: KubeObject): boolean {
+  const meta = obj.metadata;
+  if (!meta || (meta.namespace !== 'kube-system' && meta.namespace !== 'cilium')) return false;
+  const labels = stringRecord(meta.labels);
+  return isKubeProxy(meta.name ?? '', labels) || isCiliumAgent(labels);
+}
+
+/** One Pod object → the model's pod: its node, role (§4 client or not) and top-owner workload. */
+export function normalizePod(o: SourcedObject, nodeByName: Map<string, number>, registry: WorkloadRegistry, problems: InputProblem[]): ClusterPod {
+  const obj = o.object;
+  const meta = obj.metadata!;
+  const namespace = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : 'default';
+  const name = meta.name!;
+  const spec = (obj.spec ?? {}) as PodSpecLike;
+  const status = obj.status as { phase?: unknown; podIP?: unknown } | undefined;
+  const phase = status?.phase;
+  const nodeName = spec.nodeName;
+  let node = -1;
+  if (typeof nodeName === 'string' && nodeName) {
+    const idx = nodeByName.get(nodeName);
+    if (idx === undefined) {
+      if (phase === 'Running') {
+        problems.push(problemFor(o, `names node "${nodeName}", which is not in the snapshot; not counted as a client (add the Node objects)`, 'spec.nodeName'));
+      }
+    } else node = idx;
+  } else if (phase === 'Running') {
+    problems.push(problemFor(o, 'is Running but has no spec.nodeName; not counted as a client', 'spec.nodeName'));
+  }
+  let role: PodRole;
+  if (phase !== 'Running') role = 'notRunning';
+  else if (node < 0) role = 'unscheduled';
+  else if (spec.hostNetwork === true) role = 'hostNetwork';
+  else role = 'client';
+  const ip = status?.podIP;
+  return {
+    namespace,
+    name,
+    node,
+    ip: typeof ip === 'string' && ip ? ip : undefined,
+    role,
+    phase: typeof phase === 'string' ? phase : 'Unknown',
+    workload: registry.resolvePod(namespace, name, meta.ownerReferences, stringRecord(meta.labels)),
+  };
 }
 
 /** The kube-proxy DaemonSet and ConfigMap, and the cilium DaemonSet, when the snapshot has them. */

@@ -1,0 +1,90 @@
+/**
+ * Words for a trace result, for an SRE on call: the verdict first, then the
+ * evidence (matched rules with file:line), then what is uncertain and why.
+ */
+
+import type { MatchedRule, TraceOutcome, TraceResult } from './trace';
+
+function pct(p: number): string {
+  const v = p * 100;
+  return `${v >= 10 || v === 0 ? v.toFixed(0) : v.toFixed(1)}%`;
+}
+
+export function ruleLabel(r: MatchedRule): string {
+  return r.ruleNumber > 0 ? `${r.table} ${r.chain} rule ${r.ruleNumber}` : `${r.table} ${r.chain} policy`;
+}
+
+/** One outcome in one sentence. */
+export function describeOutcome(o: TraceOutcome, packet: TraceResult['packet']): string {
+  if (o.delivery === 'dropped') return `dropped on the node${o.droppedBy ? ` by ${ruleLabel(o.droppedBy)}` : ''}`;
+  if (o.how === 'dnat') {
+    const after = o.delivery === 'local' ? ' (an address of this node)' : '';
+    const snat = o.snat && o.snatRule ? `, then SNATed by ${ruleLabel(o.snatRule)}` : '';
+    return `captured on the node by DNAT to ${o.dnat}${after}${snat}`;
+  }
+  if (o.how === 'redirect') return `captured on the node by REDIRECT to local port ${o.finalDestination.split(':').pop()}`;
+  if (o.how === 'bound-address') {
+    const where = o.boundInterface ? ` on ${o.boundInterface}` : '';
+    const ipvs = o.boundInterface === 'kube-ipvs0' ? ', so IPVS serves it on the node' : ', so the node answers it itself';
+    return `captured on the node: ${packet.dst} is bound${where}${ipvs}`;
+  }
+  const who = packet.hook === 'PREROUTING' ? `the pod IP ${packet.src}` : `the source ${packet.src}`;
+  if (!o.snat) return `leaves the node to ${o.finalDestination} without SNAT: the LB sees ${who}`;
+  const by = o.snatRule ? `${o.snatTarget ?? 'SNAT'} by ${ruleLabel(o.snatRule)}` : 'SNAT';
+  const sees = o.snatTarget === 'SNAT' && o.snatTo ? o.snatTo : 'a node IP';
+  return `leaves the node to ${o.finalDestination} with SNAT (${by}): the LB sees ${sees}, not ${who}`;
+}
+
+/** The verdict line: what happens to the packet, across all statistic branches. */
+export function traceVerdict(r: TraceResult): string {
+  const suffix = r.uncertain ? ' [uncertain: see below]' : '';
+  if (r.outcomes.length === 1) return describeOutcome(r.outcomes[0] as TraceOutcome, r.packet) + suffix;
+  if (r.outcomes.every((o) => o.how === 'dnat' && o.delivery !== 'dropped')) {
+    const list = r.outcomes.map((o) => `${o.dnat} ${pct(o.probability)}`).join(', ');
+    return `captured on the node by DNAT to one of ${r.outcomes.length} endpoints (${list})${suffix}`;
+  }
+  const groups = new Map<string, number>();
+  for (const o of r.outcomes) {
+    const key = describeOutcome(o, r.packet).replace(/ to [^ ]+:\d+/, '');
+    groups.set(key, (groups.get(key) ?? 0) + o.probability);
+  }
+  if (groups.size === 1) return `${[...groups.keys()][0]} (${r.outcomes.length} branches)${suffix}`;
+  return `${r.outcomes.length} possible outcomes: ` + [...groups.entries()].map(([k, p]) => `${pct(p)} ${k}`).join('; ') + suffix;
+}
+
+function ruleLines(rules: MatchedRule[], indent: string): string[] {
+  return rules.map((r, i) => `${indent}${i + 1}. ${ruleLabel(r)}: ${r.text}  (${r.file}:${r.line})`);
+}
+
+/** The full text report the CLI prints. */
+export function formatTraceText(r: TraceResult): string {
+  const p = r.packet;
+  const out: string[] = [traceVerdict(r)];
+  out.push(`packet: ${p.proto} ${p.src}${p.sport !== null ? ':' + p.sport : ''} -> ${p.dst}:${p.dport}, entering nat at ${p.hook} (${p.hook === 'PREROUTING' ? 'from a pod' : 'from a host process'})`);
+  if (r.uncertain) {
+    out.push('', 'uncertain:');
+    for (const reason of r.reasons) out.push(`  - ${reason}`);
+  }
+  if (r.outcomes.length > 1) {
+    out.push('', 'outcomes:');
+    r.outcomes.forEach((o, i) => {
+      out.push(`  ${String.fromCharCode(65 + (i % 26))}${i >= 26 ? Math.floor(i / 26) : ''}. ${pct(o.probability)}  ${describeOutcome(o, p)}`);
+      if (o.branches.length > 0) out.push(`      via ${o.branches.join(', ')}`);
+    });
+  }
+  const showAll = r.outcomes.length > 1 && r.outcomes.length <= 3;
+  if (showAll) {
+    r.outcomes.forEach((o, i) => {
+      out.push('', `matched rules, outcome ${String.fromCharCode(65 + i)}:`);
+      out.push(...ruleLines(o.rules, '  '));
+    });
+  } else {
+    out.push('', r.outcomes.length > 1 ? 'matched rules (most likely outcome; --format json lists all):' : 'matched rules:');
+    out.push(...(r.rules.length > 0 ? ruleLines(r.rules, '  ') : ['  (none: no nat rule matched the packet)']));
+  }
+  if (r.notes.length > 0) {
+    out.push('', 'notes:');
+    for (const n of r.notes) out.push(`  - ${n}`);
+  }
+  return out.join('\n') + '\n';
+}

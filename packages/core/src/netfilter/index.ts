@@ -1,0 +1,43 @@
+/**
+ * Netfilter evidence from a node: parsers for iptables-save, ipset, `ip -o addr`
+ * and `conntrack -L` dumps, and a trace of a pod's packet to an LB address
+ * through the nat table. See README.md beside this file.
+ */
+
+export { loadNodeDumps, NodeEvidence, type DumpText, type NodeDumpsInput } from './nodeEvidence';
+export {
+  traceLbPacket,
+  TraceInputError,
+  type CaptureHow,
+  type MatchedRule,
+  type TraceHook,
+  type TraceOutcome,
+  type TracePacket,
+  type TraceResult,
+} from './trace';
+export { describeOutcome, formatTraceText, ruleLabel, traceVerdict } from './describe';
+export { formatDumpProblem, type ParsedDump, type DumpProblem } from './problems';
+export {
+  parseIptablesSave,
+  type Counters,
+  type IptablesChain,
+  type IptablesDump,
+  type IptablesRule,
+  type IptablesTable,
+} from './iptablesSave';
+export type { NatRange, PortRange, RuleMatch, RuleTarget, SetFlag } from './extensions';
+export { parseIpset, IpSet, type IpsetDimension, type IpsetDump, type SetProbe, type SetTestResult } from './ipset';
+export { parseIpAddr, AddressBook, KUBE_IPVS_INTERFACE, type InterfaceAddress } from './addr';
+export { parseConntrack, describeConntrackEntry, type ConntrackEntry, type ConntrackTuple } from './conntrack';
+export {
+  parseIp,
+  parseCidr,
+  parseEndpoint,
+  formatIp,
+  formatCidr,
+  formatEndpoint,
+  cidrContains,
+  type Cidr,
+  type IpAddress,
+  type IpFamily,
+} from './cidr';

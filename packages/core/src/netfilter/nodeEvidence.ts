@@ -1,0 +1,163 @@
+/**
+ * One node's datapath evidence: the dumps parsed, checked and indexed once,
+ * ready for any number of traces.
+ */
+
+import { AddressBook, type InterfaceAddress, KUBE_IPVS_INTERFACE, parseIpAddr } from './addr';
+import { type IpAddress, type IpFamily, parseIp } from './cidr';
+import { type ConntrackEntry, parseConntrack } from './conntrack';
+import { type IptablesDump, parseIptablesSave } from './iptablesSave';
+import { type IpsetDump, parseIpset } from './ipset';
+import type { MatchContext } from './match';
+import type { DumpProblem } from './problems';
+import { type CompiledRuleset, compileRuleset, type TraceSubject } from './trace';
+
+/** The text of one dump and the name to use in messages (e.g. `node-1/iptables-save.txt`). */
+export interface DumpText {
+  text: string;
+  file: string;
+}
+
+export interface NodeDumpsInput {
+  /** `iptables-save` output (an ip6tables-save dump given here is recognized by its header). */
+  iptablesSave?: DumpText;
+  ip6tablesSave?: DumpText;
+  /** `ipset save` or `ipset list` output. */
+  ipset?: DumpText;
+  /** `ip -o addr` output. */
+  addr?: DumpText;
+  /** `conntrack -L` output. */
+  conntrack?: DumpText;
+  /** Node addresses known from elsewhere (e.g. the Node object's InternalIP), added to addr.txt. */
+  nodeAddresses?: string[];
+}
+
+export class NodeEvidence implements TraceSubject {
+  readonly iptables: { ipv4: IptablesDump | null; ipv6: IptablesDump | null };
+  readonly ipsets: IpsetDump | null;
+  readonly addresses: InterfaceAddress[];
+  readonly addressBook: AddressBook;
+  readonly conntrack: ConntrackEntry[];
+  /** Every parser finding, with file and line. */
+  readonly problems: DumpProblem[];
+  private readonly compiled: { ipv4: CompiledRuleset | null; ipv6: CompiledRuleset | null };
+
+  constructor(input: NodeDumpsInput) {
+    const problems: DumpProblem[] = [];
+    const iptables: { ipv4: IptablesDump | null; ipv6: IptablesDump | null } = { ipv4: null, ipv6: null };
+    const place = (dump: IptablesDump, expected: IpFamily) => {
+      // The header says which tool wrote it, so either input slot takes either family.
+      const family = dump.family ?? expected;
+      const slot = family === 6 ? 'ipv6' : 'ipv4';
+      if (iptables[slot]) {
+        problems.push({ file: dump.file, line: 0, message: `a second IPv${family} dump was given (${iptables[slot]?.file} is kept)`, severity: 'error' });
+        return;
+      }
+      iptables[slot] = dump;
+    };
+    for (const [dt, fam] of [
+      [input.iptablesSave, 4],
+      [input.ip6tablesSave, 6],
+    ] as const) {
+      if (!dt) continue;
+      const parsed = parseIptablesSave(dt.text, dt.file);
+      problems.push(...parsed.problems);
+      if (parsed.value.tables.size === 0) {
+        if (dt.text.trim() !== '') problems.push({ file: dt.file, line: 0, message: 'no table found (is this iptables-save output?)', severity: 'error' });
+        continue;
+      }
+      if (!parsed.value.tables.has('nat')) {
+        problems.push({ file: dt.file, line: 0, message: 'the dump has no nat table (was it taken with `-t filter`?); traces of this family are uncertain', severity: 'warning' });
+      }
+      place(parsed.value, fam);
+    }
+    this.iptables = iptables;
+
+    if (input.ipset) {
+      const parsed = parseIpset(input.ipset.text, input.ipset.file);
+      problems.push(...parsed.problems);
+      this.ipsets = parsed.value;
+    } else this.ipsets = null;
+
+    let addresses: InterfaceAddress[] = [];
+    if (input.addr) {
+      const parsed = parseIpAddr(input.addr.text, input.addr.file);
+      problems.push(...parsed.problems);
+      addresses = parsed.value;
+      if (addresses.length === 0 && parsed.problems.length === 0) {
+        problems.push({ file: input.addr.file, line: 0, message: 'no address found (is this `ip -o addr` output?)', severity: 'warning' });
+      }
+    }
+    const explicit: IpAddress[] = [];
+    for (const a of input.nodeAddresses ?? []) {
+      const ip = parseIp(a);
+      if (ip) explicit.push(ip);
+      else problems.push({ file: 'nodeAddresses', line: 0, message: `"${a}" is not an IP address; ignored`, severity: 'error' });
+    }
+    this.addresses = addresses;
+    this.addressBook = new AddressBook(addresses, explicit, input.addr !== undefined && addresses.length > 0);
+
+    if (input.conntrack) {
+      const parsed = parseConntrack(input.conntrack.text, input.conntrack.file);
+      problems.push(...parsed.problems);
+      this.conntrack = parsed.value;
+    } else this.conntrack = [];
+
+    const ctx: MatchContext = {
+      addresses: this.addressBook,
+      sets: this.ipsets ? this.ipsets.sets : null,
+      setsFile: this.ipsets ? this.ipsets.file : null,
+    };
+    this.compiled = {
+      ipv4: iptables.ipv4 ? compileRuleset(iptables.ipv4, 4, ctx) : null,
+      ipv6: iptables.ipv6 ? compileRuleset(iptables.ipv6, 6, ctx) : null,
+    };
+    this.problems = problems;
+  }
+
+  /** The compiled nat/filter rules of one family (null without a dump of that family). */
+  ruleset(family: IpFamily): CompiledRuleset | null {
+    return family === 6 ? this.compiled.ipv6 : this.compiled.ipv4;
+  }
+
+  natMissingReason(family: IpFamily): string {
+    const dump = family === 6 ? this.iptables.ipv6 : this.iptables.ipv4;
+    if (!dump) return `no ${family === 6 ? 'ip6tables-save' : 'iptables-save'} dump for IPv${family} was given`;
+    return `${dump.file} has no nat table`;
+  }
+
+  /** Addresses bound on an interface, e.g. the Service addresses IPVS captures on kube-ipvs0. */
+  boundAddresses(iface: string = KUBE_IPVS_INTERFACE): string[] {
+    return this.addressBook.boundAddresses(iface);
+  }
+
+  /** true/false when addr.txt says; null when there is no addr.txt. */
+  isBound(ip: string, iface: string = KUBE_IPVS_INTERFACE): boolean | null {
+    const addr = parseIp(ip);
+    if (!addr || !this.addressBook.known) return null;
+    return this.addressBook.isLocalOn(addr, iface);
+  }
+
+  /** The node's own addresses (global scope, not kube-ipvs0, not loopback). */
+  nodeAddresses(): string[] {
+    return this.addressBook.nodeAddresses();
+  }
+
+  /** Conntrack entries whose original destination is ip (and port, protocol when given). */
+  connectionsTo(ip: string, port?: number, protocol?: string): ConntrackEntry[] {
+    const addr = parseIp(ip);
+    if (!addr) return [];
+    return this.conntrack.filter(
+      (e) =>
+        e.original.dst.family === addr.family &&
+        e.original.dst.value === addr.value &&
+        (port === undefined || e.original.dport === port) &&
+        (protocol === undefined || e.protocol === protocol),
+    );
+  }
+}
+
+/** Parses, checks and indexes a node's dumps. Never throws on bad dumps: see `problems`. */
+export function loadNodeDumps(input: NodeDumpsInput): NodeEvidence {
+  return new NodeEvidence(input);
+}
