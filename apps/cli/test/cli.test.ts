@@ -176,6 +176,29 @@ describe('loopscope explain', () => {
   });
 });
 
+describe('--node-dumps', () => {
+  const dumps = join(__dirname, '..', '..', '..', 'packages', 'core', 'demo', 'node-dumps');
+  it('analyze shows observed failures and uses the traced datapath', () => {
+    const r = cli(['analyze', '--node-dumps', dumps]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('node dumps for 1 node(s)');
+    expect(r.stdout).toMatch(/payments\/payments-api\s+loopback.*3 unreplied/);
+    expect(r.stdout).toMatch(/inventory\/inventory-api\s+safe.*CAPTURED_EVIDENCE/);
+  });
+  it('explain cites the rules and separates observed from inferred', () => {
+    const r = cli(['explain', 'payments-api', '--node-dumps', dumps]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('[observed]');
+    expect(r.stdout).toContain('observed: 3 connection(s) from local pods to its LB were seen unanswered');
+    expect(r.stdout).toContain('10.0.1.11/iptables-save.txt:58');
+  });
+  it('a missing folder is a usage error', () => {
+    const r = cli(['analyze', '--node-dumps', '/nonexistent']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--node-dumps /nonexistent: not a readable directory');
+  });
+});
+
 describe('loopscope whatif', () => {
   it('Cluster fixes the seed case', () => {
     const r = cli(['whatif', 'payments/payments-api', '--traffic-policy', 'Cluster', '--format', 'json']);

@@ -30,3 +30,4 @@ export * from './explain/render';
 export * from './generator';
 export { slimObject } from './kube/slim';
 export * from './netfilter';
+export { NodeEvidenceSet } from './evidence/nodeEvidenceSet';

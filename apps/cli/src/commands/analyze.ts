@@ -1,8 +1,9 @@
-import { analyzeCluster, buildReport, pct, type Report } from '@loopscope/core';
+import { buildReport, pct, type Report } from '@loopscope/core';
 import { formatFlag, parseCommandArgs } from '../args';
 import { UsageError, type Command } from '../io';
 import { PROFILE_HELP, PROFILE_OPTIONS, profileOverrides } from '../profileFlags';
 import { loadSnapshotCluster } from '../snapshot';
+import { analyzeWithEvidence, NODE_DUMPS_HELP } from '../evidence';
 import { renderTable } from '../table';
 
 export const ANALYZE_HELP = `Usage: loopscope analyze [--snapshot FILE|DIR|-]... [--format table|json|markdown] [--fail-on-risk]
@@ -18,6 +19,8 @@ Finds every Service whose pods can time out calling it through its internal LB (
   --max-links N           keep the N most likely links in the output (default: all)
   --all                   list every Service in the table, not only LoadBalancer ones
 
+${NODE_DUMPS_HELP}
+
 ${PROFILE_HELP}
 
 Exit codes: 0 ok; 1 --fail-on-risk and a Service is at risk; 2 bad usage or input.
@@ -26,6 +29,7 @@ Exit codes: 0 ok; 1 --fail-on-risk and a Service is at risk; 2 bad usage or inpu
 export const analyze: Command = async (args, io) => {
   const { values } = parseCommandArgs('analyze', args, {
     snapshot: { type: 'string', multiple: true },
+    'node-dumps': { type: 'string' },
     format: { type: 'string' },
     'fail-on-risk': { type: 'boolean' },
     'max-links': { type: 'string' },
@@ -41,7 +45,7 @@ export const analyze: Command = async (args, io) => {
   const maxLinks = values['max-links'] === undefined ? undefined : positiveInt('--max-links', values['max-links']);
   const overrides = profileOverrides(values);
   const cluster = await loadSnapshotCluster(values.snapshot ?? [], io);
-  const report = buildReport(analyzeCluster(cluster, { overrides }), { maxLinks });
+  const report = buildReport(analyzeWithEvidence(cluster, overrides, values['node-dumps'], io), { maxLinks });
   if (format === 'json') io.stdout(JSON.stringify(report, null, 2) + '\n');
   else if (format === 'markdown') io.stdout(renderMarkdown(report));
   else io.stdout(renderSummaryTable(report, values.all === true));
@@ -70,7 +74,7 @@ function why(s: Report['services'][number]): string {
 function renderSummaryTable(report: Report, all: boolean): string {
   const c = report.cluster;
   const s = report.summary;
-  const head = `Cluster: ${c.nodes} nodes, ${c.clientPods} client pods; provider ${c.provider.value}; proxy ${Object.entries(c.proxyModes).map(([m, n]) => `${m}×${n}`).join(', ') || 'unknown'}\n` +
+  const head = `Cluster: ${c.nodes} nodes, ${c.clientPods} client pods; provider ${c.provider.value}; proxy ${Object.entries(c.proxyModes).map(([m, n]) => `${m}×${n}`).join(', ') || 'unknown'}${c.evidenceNodes ? `; node dumps for ${c.evidenceNodes} node(s)` : ''}\n` +
     `Services: ${s.loopback} loopback, ${s.safe} safe, ${s.unknown} unknown, ${s['not-applicable']} not applicable\n\n`;
   const services = sortedServices(report, all);
   const rows = services.map((x) => [
@@ -81,9 +85,11 @@ function renderSummaryTable(report: Report, all: boolean): string {
     x.ingresses[0] ? (x.ingresses[0].ip ?? x.ingresses[0].hostname ?? '-') : '-',
     x.atRiskNodes.length ? `${x.atRiskNodes.length} (${x.clientPodsOnAtRiskNodes} pods)` : '-',
     x.affectedWorkloads.length ? String(x.affectedWorkloads.length) : '-',
+    ...(c.evidenceNodes > 0 ? [x.observed ? `${x.observed.unrepliedConnections} unreplied` : '-'] : []),
     why(x),
   ]);
-  const table = rows.length ? renderTable(['SERVICE', 'VERDICT', 'LOOPBACK', 'POLICY', 'LB IP', 'AT-RISK NODES', 'WORKLOADS', 'WHY'], rows) : 'No LoadBalancer Services (use --all to list the others).\n';
+  const headers = ['SERVICE', 'VERDICT', 'LOOPBACK', 'POLICY', 'LB IP', 'AT-RISK NODES', 'WORKLOADS', ...(c.evidenceNodes > 0 ? ['OBSERVED'] : []), 'WHY'];
+  const table = rows.length ? renderTable(headers, rows) : 'No LoadBalancer Services (use --all to list the others).\n';
   const hidden = report.services.length - services.length;
   const tail =
     (hidden > 0 ? `\n${hidden} Service(s) without a load balancer not shown (--all shows them).\n` : '') +

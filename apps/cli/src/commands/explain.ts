@@ -1,8 +1,9 @@
-import { analyzeCluster, explain as explainTarget, renderExplanationMarkdown, renderExplanationText } from '@loopscope/core';
+import { explain as explainTarget, renderExplanationMarkdown, renderExplanationText } from '@loopscope/core';
 import { formatFlag, parseCommandArgs } from '../args';
 import { UsageError, type Command } from '../io';
 import { PROFILE_HELP, PROFILE_OPTIONS, profileOverrides } from '../profileFlags';
 import { loadSnapshotCluster } from '../snapshot';
+import { analyzeWithEvidence, NODE_DUMPS_HELP } from '../evidence';
 
 export const EXPLAIN_HELP = `Usage: loopscope explain TARGET [--snapshot FILE|DIR|-]... [--format text|markdown|json]
 
@@ -19,6 +20,8 @@ TARGET is one of:
   --snapshot FILE|DIR|-   as for analyze (default: the bundled demo cluster)
   --format text|markdown|json   default text
 
+${NODE_DUMPS_HELP}
+
 ${PROFILE_HELP}
 
 Exit codes: 0 ok; 2 bad usage, bad input, or an unknown/ambiguous target (closest names listed).
@@ -28,7 +31,7 @@ export const explain: Command = async (args, io) => {
   const { values, positionals } = parseCommandArgs(
     'explain',
     args,
-    { snapshot: { type: 'string', multiple: true }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...PROFILE_OPTIONS },
+    { snapshot: { type: 'string', multiple: true }, 'node-dumps': { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...PROFILE_OPTIONS },
     true,
   );
   if (values.help) {
@@ -38,7 +41,7 @@ export const explain: Command = async (args, io) => {
   if (positionals.length !== 1) throw new UsageError(`explain: give exactly one TARGET (a Service, workload, pod or LB IP); got ${positionals.length} (see \`loopscope explain --help\`)`);
   const format = formatFlag('explain', values.format, ['text', 'markdown', 'json'], 'text');
   const cluster = await loadSnapshotCluster(values.snapshot ?? [], io);
-  const result = explainTarget(analyzeCluster(cluster, { overrides: profileOverrides(values) }), positionals[0]!);
+  const result = explainTarget(analyzeWithEvidence(cluster, profileOverrides(values), values['node-dumps'], io), positionals[0]!);
   if (!result.ok) {
     const hint = result.suggestions.length ? ` Did you mean: ${result.suggestions.join(', ')}?` : '';
     throw new UsageError(`explain: ${result.message}.${hint}`);

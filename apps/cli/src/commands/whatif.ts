@@ -1,8 +1,9 @@
-import { analyzeCluster, pct, whatIf, WhatIfError, type WhatIfChange } from '@loopscope/core';
+import { pct, whatIf, WhatIfError, type WhatIfChange } from '@loopscope/core';
 import { formatFlag, parseCommandArgs } from '../args';
 import { UsageError, type Command } from '../io';
 import { PROFILE_HELP, PROFILE_OPTIONS, profileOverrides } from '../profileFlags';
 import { loadSnapshotCluster } from '../snapshot';
+import { analyzeWithEvidence, NODE_DUMPS_HELP } from '../evidence';
 import { renderTable } from '../table';
 
 export const WHATIF_HELP = `Usage: loopscope whatif [SERVICE] CHANGE... [--snapshot FILE|DIR|-]... [--format text|json]
@@ -23,6 +24,8 @@ Cluster-wide:
   --snapshot FILE|DIR|-   as for analyze (default: the bundled demo cluster)
   --format text|json      default text
 
+${NODE_DUMPS_HELP}
+
 ${PROFILE_HELP}
 
 Exit codes: 0 ok; 2 bad usage or input.
@@ -34,6 +37,7 @@ export const whatif: Command = async (args, io) => {
     args,
     {
       snapshot: { type: 'string', multiple: true },
+      'node-dumps': { type: 'string' },
       format: { type: 'string' },
       'traffic-policy': { type: 'string' },
       'ip-mode': { type: 'string' },
@@ -78,7 +82,7 @@ export const whatif: Command = async (args, io) => {
   const cluster = await loadSnapshotCluster(values.snapshot ?? [], io);
   let result;
   try {
-    result = whatIf(analyzeCluster(cluster, { overrides: profileOverrides(values) }), changes);
+    result = whatIf(analyzeWithEvidence(cluster, profileOverrides(values), values['node-dumps'], io), changes);
   } catch (err) {
     if (err instanceof WhatIfError) throw new UsageError(`whatif: ${err.message}`);
     throw err;

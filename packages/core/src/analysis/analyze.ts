@@ -1,13 +1,17 @@
 import type { ClusterModel } from '../cluster/model';
 import { detectProfile, type DatapathProfile, type ProfileOverrides } from '../profile/profile';
+import { NodeEvidenceSet } from '../evidence/nodeEvidenceSet';
+import type { NodeEvidence } from '../netfilter/nodeEvidence';
 import type { DatapathEvidence } from './evidence';
-import { analyzeService, createContext, type AnalysisContext, type ServiceAnalysis } from './service';
+import { analyzeService, attachObserved, createContext, type AnalysisContext, type ServiceAnalysis } from './service';
 
 export interface AnalyzeOptions {
   overrides?: ProfileOverrides;
   /** A profile detected earlier (what-if reuses it); detected from the cluster otherwise. */
   profile?: DatapathProfile;
   evidence?: DatapathEvidence;
+  /** Node dumps by Node name (`loadNodeDumps` output): evidence for the nodes they cover (§5). */
+  nodeDumps?: Map<string, NodeEvidence>;
 }
 
 /** The whole cluster analysed: one ServiceAnalysis per Service, in input order. */
@@ -15,11 +19,18 @@ export interface ClusterAnalysis {
   context: AnalysisContext;
   /** The overrides the profile was detected with (what-if re-detects with the same). */
   overrides: ProfileOverrides;
+  /** Problems in the node dumps (file and line), and dumps of nodes not in the snapshot. */
+  evidenceProblems: string[];
   services: ServiceAnalysis[];
 }
 
 export function analyzeCluster(cluster: ClusterModel, options: AnalyzeOptions = {}): ClusterAnalysis {
   const profile = options.profile ?? detectProfile(cluster, options.overrides);
-  const context = createContext(cluster, profile, options.evidence);
-  return { context, overrides: options.overrides ?? {}, services: cluster.services.map((svc) => analyzeService(context, svc)) };
+  const dumps = options.nodeDumps ? new NodeEvidenceSet(cluster, profile, options.nodeDumps) : undefined;
+  const evidence = options.evidence ?? dumps;
+  const context = createContext(cluster, profile, evidence);
+  const services = cluster.services.map((svc) => analyzeService(context, svc));
+  const observed = evidence?.observed?.();
+  if (observed?.length) attachObserved(context, services, observed);
+  return { context, overrides: options.overrides ?? {}, evidenceProblems: dumps?.problems ?? [], services };
 }

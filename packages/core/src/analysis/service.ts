@@ -3,7 +3,7 @@ import type { DatapathProfile } from '../profile/profile';
 import { awsPreserveClientIp, directToPodAnnotation, internalLbAnnotation } from '../profile/signals';
 import { chooseBackend, nodeBackends, podBackends, type Backends } from './backends';
 import { decideDatapath, type DatapathDecision } from './datapath';
-import type { DatapathEvidence } from './evidence';
+import type { DatapathEvidence, ObservedFailure } from './evidence';
 import { ingressLabel, ingressPoints, type IngressPoint } from './ingress';
 import { inferred, type Reason } from './reasons';
 
@@ -53,6 +53,16 @@ export interface ServiceAnalysis {
   backends?: Backends;
   ingresses: IngressAnalysis[];
   reasons: Reason[];
+  /** Failed connections read from node conntrack tables (§5), when evidence was given. */
+  observed?: ObservedSummary;
+}
+
+export interface ObservedSummary {
+  connections: number;
+  /** [node index, connections] */
+  byNode: Array<[number, number]>;
+  /** [workload index, connections] */
+  byWorkload: Array<[number, number]>;
 }
 
 export interface AnalysisContext {
@@ -237,6 +247,35 @@ function correctSelfBackends(
     }
   }
   return delta;
+}
+
+/** Attaches observed failures to their Services, with an `observed` reason on each. */
+export function attachObserved(ctx: AnalysisContext, services: ServiceAnalysis[], failures: ObservedFailure[]): void {
+  const bySvc = new Map<number, ObservedFailure[]>();
+  for (const f of failures) {
+    const list = bySvc.get(f.service);
+    if (list) list.push(f);
+    else bySvc.set(f.service, [f]);
+  }
+  for (const [index, list] of bySvc) {
+    const sa = services[index]!;
+    const sum = (key: 'node' | 'workload'): Array<[number, number]> => {
+      const m = new Map<number, number>();
+      for (const f of list) m.set(f[key], (m.get(f[key]) ?? 0) + f.connections);
+      return [...m].sort((a, b) => b[1] - a[1]);
+    };
+    const connections = list.reduce((a, f) => a + f.connections, 0);
+    sa.observed = { connections, byNode: sum('node'), byWorkload: sum('workload') };
+    sa.reasons.push({
+      code: 'OBSERVED_UNREPLIED',
+      message: `${connections} connection(s) from local pods to its LB were seen unanswered ([UNREPLIED] in conntrack) on ${sa.observed.byNode.length} node(s): failures observed, not predicted`,
+      source: 'conntrack -L in the node dumps',
+      basis: 'observed',
+      nodes: nodeNames(ctx.cluster, sa.observed.byNode.map(([n]) => n)),
+      evidence: { connections },
+      severity: 'error',
+    });
+  }
 }
 
 const NODE_LIST_CAP = 10;

@@ -61,6 +61,12 @@ export interface ReportService {
   affectedWorkloads: Array<{ namespace: string; kind: string; name: string; pods: number; nodes: string[]; maxProbability: number }>;
   reasons: Reason[];
   fixes: Fix[];
+  /** Failed connections read from node conntrack tables (null without evidence). */
+  observed: {
+    unrepliedConnections: number;
+    byNode: Array<{ node: string; connections: number }>;
+    byWorkload: Array<{ namespace: string; kind: string; name: string; connections: number }>;
+  } | null;
 }
 
 export interface ReportLink {
@@ -124,7 +130,7 @@ export function buildReport(analysis: ClusterAnalysis, options: ReportOptions = 
     services,
     links,
     linksOmitted,
-    problems: cluster.problems.map(formatProblem),
+    problems: [...cluster.problems.map(formatProblem), ...analysis.evidenceProblems],
   };
 }
 
@@ -162,6 +168,16 @@ function reportService(analysis: ClusterAnalysis, sa: ServiceAnalysis, links: Li
       maxProbability: round(w.maxProbability),
     })),
     reasons: sa.reasons,
+    observed: sa.observed
+      ? {
+          unrepliedConnections: sa.observed.connections,
+          byNode: sa.observed.byNode.map(([n, c]) => ({ node: cluster.nodes[n]!.name, connections: c })),
+          byWorkload: sa.observed.byWorkload.map(([w, c]) => {
+            const wl = cluster.workloads[w]!;
+            return { namespace: wl.namespace, kind: wl.kind, name: wl.name, connections: c };
+          }),
+        }
+      : null,
     fixes: withFixes ? fixesFor(analysis, sa).map((f) => ({ ...f, predictedProbability: round(f.predictedProbability) })) : [],
   };
 }

@@ -103,7 +103,10 @@ export function whatIf(analysis: ClusterAnalysis, changes: WhatIfChange[], optio
   if (upgrades.length > 0 || services.size > 0) {
     const base = upgrades.length > 0 ? upgradedNodes(analysis, upgrades) : context;
     const changed: ClusterModel = { ...base.cluster, services: cluster.services.map((s) => services.get(s.index) ?? s) };
-    context = { ...base, cluster: changed };
+    // Node dumps show today's rules; a change to the datapath makes them stale, so the prediction
+    // after it rests on the profile alone.
+    const datapathChanged = upgrades.length > 0 || changes.some((c) => c.kind === 'trafficPolicy' || c.kind === 'ipMode' || c.kind === 'preventLoopback');
+    context = datapathChanged && base.evidence ? createContext(changed, base.profile) : { ...base, cluster: changed };
   }
 
   let affected = upgrades.length > 0 ? cluster.services.filter((s) => s.type === 'LoadBalancer').map((s) => s.index) : [...named];
@@ -145,7 +148,7 @@ function upgradedNodes(analysis: ClusterAnalysis, upgrades: Array<{ version: str
       pods: cluster.kubeProxy.pods.map((p) => (nodeVersions.has(p.node) ? { ...p, image: withTag(p.image, nodeVersions.get(p.node)!) } : p)),
     },
   };
-  const context = createContext(changed, detectProfile(changed, analysis.overrides), analysis.context.evidence);
+  const context = createContext(changed, detectProfile(changed, analysis.overrides));
   cache.set(key, context);
   return context;
 }
