@@ -31,3 +31,4 @@ export * from './generator';
 export { slimObject } from './kube/slim';
 export * from './netfilter';
 export { NodeEvidenceSet } from './evidence/nodeEvidenceSet';
+export * from './live/liveCluster';

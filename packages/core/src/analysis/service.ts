@@ -30,8 +30,10 @@ export interface DecisionGroup {
 
 export interface IngressAnalysis {
   ingress: IngressPoint;
-  /** Mean p over all client pods of the cluster (§4). */
+  /** Mean p over all client pods of the cluster (§4): `loopSum` / client pods. */
   probability: number;
+  /** Σ p over the client pods that can loop (p × client pods per at-risk node, plus self-backend corrections). */
+  loopSum: number;
   /** Nodes with p > 0, highest p first. */
   atRisk: NodeRisk[];
   /** Client pods whose own p differs from their node's (they are themselves pod backends). */
@@ -158,7 +160,6 @@ export function analyzeService(ctx: AnalysisContext, svc: ClusterService): Servi
     return result;
   }
   for (const ingress of ingressPoints(svc)) result.ingresses.push(analyzeIngress(ctx, svc, policy, backends, ingress));
-  result.probability = Math.max(...result.ingresses.map((i) => i.probability));
   summarize(ctx, result);
   return result;
 }
@@ -167,7 +168,7 @@ function analyzeIngress(ctx: AnalysisContext, svc: ClusterService, policy: Traff
   const { cluster, profile } = ctx;
   const skips = profile.lbSkipsSourceBackend.value;
   const shared = profile.podNetwork.value === 'shared';
-  const out: IngressAnalysis = { ingress, probability: 0, atRisk: [], podP: new Map(), noEligibleNodes: [], unknownNodes: [], groups: [] };
+  const out: IngressAnalysis = { ingress, probability: 0, loopSum: 0, atRisk: [], podP: new Map(), noEligibleNodes: [], unknownNodes: [], groups: [] };
   // Steps 1–2 once per class of nodes that decide alike (a node with evidence is a class of its own).
   out.groups = ctx.classes.map((c) => ({
     decision:
@@ -208,6 +209,7 @@ function analyzeIngress(ctx: AnalysisContext, svc: ClusterService, policy: Traff
   }
   if (backends.kind === 'pod') loopSum += correctSelfBackends(ctx, backends, out, decisionOf, skips, shared);
   out.atRisk.sort((a, b) => b.p - a.p || b.clientPods - a.clientPods);
+  out.loopSum = loopSum;
   out.probability = cluster.clientPodCount > 0 ? Math.min(1, Math.max(0, loopSum / cluster.clientPodCount)) : 0;
   return out;
 }
@@ -290,7 +292,6 @@ export function nodeNames(cluster: ClusterModel, nodes: number[], cap = NODE_LIS
 function summarize(ctx: AnalysisContext, result: ServiceAnalysis): void {
   const { cluster } = ctx;
   const seen = new Map<string, Reason>();
-  const worst = result.ingresses.reduce((a, b) => (b.probability > a.probability ? b : a));
   for (const ing of result.ingresses) {
     for (const group of ing.groups) {
       for (const r of group.decision.reasons) {
@@ -303,10 +304,29 @@ function summarize(ctx: AnalysisContext, result: ServiceAnalysis): void {
       }
     }
   }
+  refreshOutcome(ctx, result);
+}
+
+/** Reasons that state the outcome; `refreshOutcome` replaces them when only client counts moved. */
+const OUTCOME_CODES: ReadonlySet<string> = new Set(['LOOPBACK', 'NO_ELIGIBLE_BACKEND', 'NO_CLIENT_PODS']);
+
+/**
+ * The figure, verdict and outcome reasons from the ingress analyses' loop sums and the current
+ * number of client pods. Cheap: the live model calls it for every Service when pods come and go.
+ */
+export function refreshOutcome(ctx: AnalysisContext, result: ServiceAnalysis): void {
+  const { cluster } = ctx;
+  if (result.ingresses.length === 0) return;
+  for (const ing of result.ingresses) {
+    ing.probability = cluster.clientPodCount > 0 ? Math.min(1, Math.max(0, ing.loopSum / cluster.clientPodCount)) : 0;
+  }
+  result.probability = Math.max(...result.ingresses.map((i) => i.probability));
+  result.reasons = result.reasons.filter((r) => !OUTCOME_CODES.has(r.code));
+  const worst = result.ingresses.reduce((a, b) => (b.probability > a.probability ? b : a));
   const unknown = result.ingresses.some((i) => i.unknownNodes.length > 0);
   if (result.probability > 0) {
     result.verdict = 'loopback';
-    const top = worst.atRisk[0]!;
+    const top = worst.atRisk.find((r) => r.clientPods > 0) ?? worst.atRisk[0]!;
     result.reasons.push(
       inferred(
         'LOOPBACK',
@@ -315,8 +335,8 @@ function summarize(ctx: AnalysisContext, result: ServiceAnalysis): void {
         { evidence: { probability: round(result.probability), atRiskNodes: worst.atRisk.length }, nodes: nodeNames(cluster, worst.atRisk.map((r) => r.node)), severity: 'error' },
       ),
     );
-  } else if (unknown) {
-    result.verdict = 'unknown';
+  } else {
+    result.verdict = unknown ? 'unknown' : 'safe';
   }
   const noEligible = result.ingresses.find((i) => i.noEligibleNodes.length > 0);
   if (noEligible) {

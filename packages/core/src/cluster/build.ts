@@ -21,6 +21,11 @@ import { controllerOf, NamespacedMap, WorkloadRegistry, type OwnerIndex } from '
  * is skipped (or partly used) and reported in `problems` with its file, item, kind/name and field.
  */
 export function buildCluster(objects: SourcedObject[], inheritedProblems: InputProblem[] = []): ClusterModel {
+  return buildClusterState(objects, inheritedProblems).cluster;
+}
+
+/** The cluster and the workload registry behind it (the live model resolves new pods with it). */
+export function buildClusterState(objects: SourcedObject[], inheritedProblems: InputProblem[] = []): { cluster: ClusterModel; registry: WorkloadRegistry } {
   const problems: InputProblem[] = [...inheritedProblems];
   const byKind = groupByKind(objects, problems);
   const ignoredKinds: Record<string, number> = {};
@@ -46,7 +51,7 @@ export function buildCluster(objects: SourcedObject[], inheritedProblems: InputP
 
   const services = buildServices(byKind.get('Service') ?? [], byKind.get('EndpointSlice') ?? [], nodeByName, pods, problems);
 
-  return {
+  const cluster: ClusterModel = {
     nodes,
     nodeByName,
     pods,
@@ -59,6 +64,14 @@ export function buildCluster(objects: SourcedObject[], inheritedProblems: InputP
     problems,
     ignoredKinds,
   };
+  return { cluster, registry };
+}
+
+/** One Service rebuilt from its object and its EndpointSlices, at its place in the cluster. */
+export function rebuildService(cluster: ClusterModel, index: number, service: SourcedObject, slices: SourcedObject[]): ClusterService {
+  const [svc] = buildServices([service], slices, cluster.nodeByName, cluster.pods, cluster.problems);
+  svc!.index = index;
+  return svc!;
 }
 
 /** Every endpoint address of every slice: pods with these IPs are indexed while they are read. */

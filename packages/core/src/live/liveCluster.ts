@@ -1,0 +1,287 @@
+import { analyzeCluster, type AnalyzeOptions, type ClusterAnalysis } from '../analysis/analyze';
+import { analyzeService, refreshOutcome, type ServiceAnalysis } from '../analysis/service';
+import { buildClusterState, isDatapathPod, normalizePod, rebuildService } from '../cluster/build';
+import type { ClusterModel, ClusterPod } from '../cluster/model';
+import type { WorkloadRegistry } from '../cluster/workloads';
+import type { KubeObject } from '../kube/objects';
+import type { InputProblem } from '../kube/problems';
+import { slimObject } from '../kube/slim';
+import type { SourcedObject } from '../kube/snapshot';
+
+export type RecomputeMode = 'none' | 'full' | 'incremental';
+
+export interface RecomputeResult {
+  mode: RecomputeMode;
+  /** Services analysed again (all of them on a full rebuild). */
+  servicesAnalysed: number;
+  /** Pod changes applied incrementally. */
+  podChanges: number;
+  durationMs: number;
+}
+
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/**
+ * The cluster as a watcher sees it: objects arrive one at a time, and the analysis is brought up to
+ * date by re-analysing only what a change can move.
+ *
+ * - Nodes, kube-proxy / cilium pods, ConfigMaps, DaemonSets, ReplicaSets, Jobs, a Service appearing
+ *   or disappearing, a relist: a full rebuild (they change the profile or the indices).
+ * - A Service or EndpointSlice change: that Service is rebuilt and analysed again.
+ * - A client pod change: the client counts of its node(s) move; the Services that can loop on those
+ *   nodes (or whose endpoints it is) are analysed again, and every other figure is rescaled to the
+ *   new number of client pods.
+ *
+ * Objects are kept slim (`slimObject`); an update that changes nothing the model reads is ignored
+ * (most pod and node status updates). The cluster model is owned and mutated here: read the
+ * analysis right after `recompute()`, not across calls.
+ */
+export class LiveCluster {
+  private readonly store = new Map<string, Map<string, KubeObject>>();
+  private full = true;
+  private readonly dirtyServices = new Set<string>();
+  private readonly dirtyPods = new Set<string>();
+  private state?: {
+    cluster: ClusterModel;
+    registry: WorkloadRegistry;
+    analysis: ClusterAnalysis;
+    podSlot: Map<string, number>;
+    freeSlots: number[];
+    serviceIndex: Map<string, number>;
+    /** node → Services that may loop (or be unknown, or have no eligible backend) there */
+    servicesByNode?: Map<number, Set<number>>;
+  };
+
+  constructor(private readonly options: Omit<AnalyzeOptions, 'profile' | 'evidence'> = {}) {}
+
+  /** A complete list of one kind (first sync, relist): replaces all objects of that kind. */
+  replace(kind: string, objects: KubeObject[]): void {
+    const m = new Map<string, KubeObject>();
+    for (const o of objects) {
+      const slim = slimObject({ ...o, kind });
+      if (slim) m.set(keyOf(slim), slim);
+    }
+    this.store.set(kind, m);
+    this.full = true;
+  }
+
+  /** Returns whether the model's inputs changed. */
+  upsert(object: KubeObject): boolean {
+    const slim = slimObject(object);
+    if (!slim || !slim.kind) return false;
+    let m = this.store.get(slim.kind);
+    if (!m) this.store.set(slim.kind, (m = new Map()));
+    const key = keyOf(slim);
+    const old = m.get(key);
+    if (old && JSON.stringify(old) === JSON.stringify(slim)) return false;
+    m.set(key, slim);
+    this.classify(slim.kind, key, old, slim);
+    return true;
+  }
+
+  remove(object: KubeObject): boolean {
+    const kind = object.kind;
+    if (!kind) return false;
+    const m = this.store.get(kind);
+    const key = keyOf(object);
+    const old = m?.get(key);
+    if (!old) return false;
+    m!.delete(key);
+    this.classify(kind, key, old, undefined);
+    return true;
+  }
+
+  get pending(): boolean {
+    return this.full || this.dirtyServices.size > 0 || this.dirtyPods.size > 0;
+  }
+
+  get analysis(): ClusterAnalysis | undefined {
+    return this.state?.analysis;
+  }
+
+  get objectCount(): number {
+    let n = 0;
+    for (const m of this.store.values()) n += m.size;
+    return n;
+  }
+
+  private classify(kind: string, key: string, before: KubeObject | undefined, after: KubeObject | undefined): void {
+    if (this.full) return;
+    switch (kind) {
+      case 'Pod':
+        if ((before && isDatapathPod(before)) || (after && isDatapathPod(after))) this.full = true;
+        else this.dirtyPods.add(key);
+        return;
+      case 'Service':
+        if (!before || !after) this.full = true; // indices shift
+        else this.dirtyServices.add(key);
+        return;
+      case 'EndpointSlice':
+        for (const o of [before, after]) {
+          const svc = o?.metadata?.labels?.[SERVICE_NAME_LABEL];
+          if (svc) this.dirtyServices.add(`${o!.metadata?.namespace ?? ''}/${svc}`);
+        }
+        return;
+      default:
+        this.full = true;
+    }
+  }
+
+  /** Brings the analysis up to date with every change since the last call. */
+  recompute(): RecomputeResult {
+    const start = process.hrtime.bigint();
+    const done = (mode: RecomputeMode, servicesAnalysed: number, podChanges: number): RecomputeResult => ({ mode, servicesAnalysed, podChanges, durationMs: Number(process.hrtime.bigint() - start) / 1e6 });
+    if (this.full || !this.state) {
+      this.rebuild();
+      return done('full', this.state!.cluster.services.length, 0);
+    }
+    if (!this.pending) return done('none', 0, 0);
+    const s = this.state;
+    const cluster = s.cluster;
+    const reanalyse = new Set<number>();
+    const podChanges = this.dirtyPods.size;
+    const touchedNodes = new Set<number>();
+    const touchedIps = new Set<string>();
+    for (const key of this.dirtyPods) this.applyPod(key, touchedNodes, touchedIps);
+    this.dirtyPods.clear();
+    for (const key of this.dirtyServices) {
+      const index = s.serviceIndex.get(key);
+      if (index === undefined) continue; // a slice of a Service we do not have
+      reanalyse.add(index);
+    }
+    this.dirtyServices.clear();
+    if (reanalyse.size > 0) {
+      cluster.services = cluster.services.slice(); // new array: lookups cached per array start afresh
+      for (const index of reanalyse) {
+        const svc = cluster.services[index]!;
+        const key = `${svc.namespace}/${svc.name}`;
+        cluster.services[index] = rebuildService(cluster, index, this.sourced('Service', key)!, this.slicesOf(svc.namespace, svc.name));
+      }
+    }
+    // Pods that are endpoints of a Service (a pod backend calling its own Service) move its corrections.
+    if (touchedIps.size > 0) {
+      for (const svc of cluster.services) if (svc.endpoints.some((e) => touchedIps.has(e.ip))) reanalyse.add(svc.index);
+    }
+    const byNode = this.servicesByNode();
+    for (const n of touchedNodes) for (const index of byNode.get(n) ?? []) reanalyse.add(index);
+
+    const services = s.analysis.services.slice();
+    const context = s.analysis.context;
+    for (const index of reanalyse) {
+      services[index] = analyzeService(context, cluster.services[index]!);
+      const old = s.analysis.services[index]!;
+      if (old.observed) services[index]!.observed = old.observed;
+    }
+    // Every other figure only rescales to the new number of client pods.
+    if (podChanges > 0) for (const sa of services) if (!reanalyse.has(sa.service.index)) refreshOutcome(context, sa);
+    s.analysis = { ...s.analysis, services };
+    if (reanalyse.size > 0) s.servicesByNode = undefined;
+    return done('incremental', reanalyse.size, podChanges);
+  }
+
+  private rebuild(): void {
+    const objects: SourcedObject[] = [];
+    for (const [kind, m] of this.store) {
+      let i = 0;
+      for (const object of m.values()) objects.push({ object, source: `watch:${kind}`, index: i++ });
+    }
+    const { cluster, registry } = buildClusterState(objects);
+    const analysis = analyzeCluster(cluster, this.options);
+    const podSlot = new Map<string, number>();
+    cluster.pods.forEach((p, i) => podSlot.set(`${p.namespace}/${p.name}`, i));
+    const serviceIndex = new Map(cluster.services.map((svc) => [`${svc.namespace}/${svc.name}`, svc.index]));
+    this.state = { cluster, registry, analysis, podSlot, freeSlots: [], serviceIndex };
+    this.full = false;
+    this.dirtyPods.clear();
+    this.dirtyServices.clear();
+  }
+
+  /** Input problems of the last full rebuild plus those found since. */
+  get problems(): InputProblem[] {
+    return this.state?.cluster.problems ?? [];
+  }
+
+  private sourced(kind: string, key: string): SourcedObject | undefined {
+    const object = this.store.get(kind)?.get(key);
+    return object ? { object, source: `watch:${kind}`, index: 0 } : undefined;
+  }
+
+  private slicesOf(namespace: string, service: string): SourcedObject[] {
+    const out: SourcedObject[] = [];
+    for (const object of this.store.get('EndpointSlice')?.values() ?? []) {
+      if (object.metadata?.namespace === namespace && object.metadata?.labels?.[SERVICE_NAME_LABEL] === service) {
+        out.push({ object, source: 'watch:EndpointSlice', index: out.length });
+      }
+    }
+    return out;
+  }
+
+  /** Replaces one pod in the model and moves the client counts of the nodes it left and joined. */
+  private applyPod(key: string, touchedNodes: Set<number>, touchedIps: Set<string>): void {
+    const s = this.state!;
+    const cluster = s.cluster;
+    const slot = s.podSlot.get(key);
+    const before = slot !== undefined ? cluster.pods[slot] : undefined;
+    const object = this.store.get('Pod')?.get(key);
+    const after = object ? normalizePod({ object, source: 'watch:Pod', index: 0 }, cluster.nodeByName, s.registry, cluster.problems) : undefined;
+    if (before?.role === 'client') this.count(before, -1, touchedNodes);
+    if (after?.role === 'client') this.count(after, +1, touchedNodes);
+    for (const p of [before, after]) if (p?.ip) touchedIps.add(p.ip);
+    if (after) {
+      const index = slot ?? s.freeSlots.pop() ?? cluster.pods.length;
+      cluster.pods[index] = after;
+      s.podSlot.set(key, index);
+      if (after.role === 'client' && after.ip && (cluster.podByEndpointIp.has(after.ip) || this.isEndpointIp(after.ip))) cluster.podByEndpointIp.set(after.ip, index);
+    } else if (slot !== undefined) {
+      // A tombstone keeps every other index stable; its slot is reused by the next new pod.
+      cluster.pods[slot] = { namespace: '', name: '', node: -1, role: 'notRunning', phase: 'Deleted', workload: before!.workload };
+      s.podSlot.delete(key);
+      s.freeSlots.push(slot);
+      if (before?.ip && cluster.podByEndpointIp.get(before.ip) === slot) cluster.podByEndpointIp.delete(before.ip);
+    }
+  }
+
+  private isEndpointIp(ip: string): boolean {
+    return this.state!.cluster.services.some((svc) => svc.endpoints.some((e) => e.ip === ip));
+  }
+
+  private count(pod: ClusterPod, delta: number, touchedNodes: Set<number>): void {
+    const cluster = this.state!.cluster;
+    const node = cluster.nodes[pod.node]!;
+    node.clientPods += delta;
+    cluster.clientPodCount += delta;
+    const entry = node.clientWorkloads.find((w) => w[0] === pod.workload);
+    if (entry) {
+      entry[1] += delta;
+      if (entry[1] <= 0) node.clientWorkloads.splice(node.clientWorkloads.indexOf(entry), 1);
+    } else if (delta > 0) node.clientWorkloads.push([pod.workload, delta]);
+    touchedNodes.add(pod.node);
+  }
+
+  /** node → Services whose figure a client there moves (built once per analysis). */
+  private servicesByNode(): Map<number, Set<number>> {
+    const s = this.state!;
+    if (s.servicesByNode) return s.servicesByNode;
+    const map = new Map<number, Set<number>>();
+    const add = (node: number, service: number): void => {
+      let set = map.get(node);
+      if (!set) map.set(node, (set = new Set()));
+      set.add(service);
+    };
+    for (const sa of s.analysis.services) {
+      for (const ing of sa.ingresses) {
+        for (const r of ing.atRisk) add(r.node, sa.service.index);
+        for (const n of ing.unknownNodes) add(n, sa.service.index);
+        for (const n of ing.noEligibleNodes) add(n, sa.service.index);
+      }
+    }
+    s.servicesByNode = map;
+    return map;
+  }
+}
+
+function keyOf(o: KubeObject): string {
+  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+}
+
+export type { ServiceAnalysis };
