@@ -5,7 +5,7 @@ import { affectedWorkloads, serviceLinks } from '../analysis/exposure';
 import { ingressLabel, type IngressPoint } from '../analysis/ingress';
 import type { Reason } from '../analysis/reasons';
 import { formatP, type IngressAnalysis, type ServiceAnalysis, type Verdict } from '../analysis/service';
-import type { ClusterPod } from '../cluster/model';
+import type { ClusterModel, ClusterPod } from '../cluster/model';
 import { workloadLabel } from '../cluster/workloads';
 import { providerName } from '../profile/profile';
 import { fixesFor, type Fix } from '../whatif/fixes';
@@ -220,7 +220,7 @@ function packetPath(analysis: ClusterAnalysis, sa: ServiceAnalysis, ing: Ingress
   const n = cluster.nodes[node]!;
   const group = ing.groups[analysis.context.nodeClass[node]!]!;
   const decision: DatapathDecision = group.decision;
-  const sample: ClusterPod | undefined = clientPod ?? cluster.pods.find((p) => p.node === node && p.role === 'client');
+  const sample: ClusterPod | undefined = clientPod ?? sampleClientPod(cluster, node);
   const podIP = sample?.ip ?? 'the pod IP';
   const target = ingressLabel(ing.ingress);
   const hops: Hop[] = [];
@@ -272,6 +272,25 @@ function packetPath(analysis: ClusterAnalysis, sa: ServiceAnalysis, ing: Ingress
     fails: true,
   });
   return hops;
+}
+
+const samplePodCache = new WeakMap<ClusterModel['pods'], Map<number, number>>();
+
+/** A client pod on the node to show in a path (one pass over the pods, cached per pod list). */
+function sampleClientPod(cluster: ClusterModel, node: number): ClusterPod | undefined {
+  let byNode = samplePodCache.get(cluster.pods);
+  if (!byNode) {
+    byNode = new Map();
+    for (let i = 0; i < cluster.pods.length; i++) {
+      const p = cluster.pods[i]!;
+      if (p.role === 'client' && !byNode.has(p.node)) byNode.set(p.node, i);
+    }
+    samplePodCache.set(cluster.pods, byNode);
+  }
+  const index = byNode.get(node);
+  const pod = index === undefined ? undefined : cluster.pods[index];
+  // The live model may have replaced that pod since: only trust a client still on the node.
+  return pod && pod.node === node && pod.role === 'client' ? pod : undefined;
 }
 
 export function pct(p: number): string {

@@ -19,7 +19,9 @@ export function closest(query: string, candidates: Iterable<string>, limit = 5):
   for (const c of candidates) {
     const l = c.toLowerCase();
     const tail = l.slice(l.lastIndexOf('/') + 1);
-    let score = l.includes(q) || (q.length >= 3 && q.includes(tail)) ? 0 : Math.min(editDistance(q, l), editDistance(q, tail));
+    // A typo in the first part of a longer name ("paymnts" for "payments-api") counts as close.
+    const prefix = tail.slice(0, q.length + 1);
+    let score = l.includes(q) || (q.length >= 3 && q.includes(tail)) ? 0 : Math.min(editDistance(q, l), editDistance(q, tail), q.length >= 4 ? editDistance(q, prefix) + 0.5 : Infinity);
     if (score === 0 && l !== q) score = 0.5;
     if (score <= Math.max(2, Math.floor(q.length / 3))) scored.push([score, c]);
   }

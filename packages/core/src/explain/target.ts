@@ -1,5 +1,6 @@
 import type { ClusterModel } from '../cluster/model';
 import { workloadLabel } from '../cluster/workloads';
+import { servicesNamed } from '../whatif/serviceRef';
 import { closest } from './similarity';
 
 /** What a user can ask about: a Service, a workload, a pod, or an LB address. */
@@ -55,7 +56,7 @@ export function resolveTarget(cluster: ClusterModel, raw: string): TargetResolut
 
   const inNs = <T extends { namespace: string }>(x: T): boolean => namespace === undefined || x.namespace === namespace;
   if (!kind || kindLower === 'service') {
-    const services = cluster.services.filter((s) => s.name === name && inNs(s));
+    const services = servicesNamed(cluster, name).filter(inNs);
     if (services.length === 1) return { ok: true, target: { kind: 'service', service: services[0]!.index } };
     if (services.length > 1) return ambiguous(name, services.map((s) => `${s.namespace}/${s.name}`));
   }

@@ -1,5 +1,6 @@
 import type { ClusterAnalysis } from '../analysis/analyze';
 import type { ServiceAnalysis } from '../analysis/service';
+import type { DatapathProfile } from '../profile/profile';
 import { hasPreventLoopback } from '../profile/signals';
 import { whatIf, type WhatIfChange } from './whatif';
 
@@ -16,6 +17,19 @@ export interface Fix {
   predictedProbability: number;
   /** It brings the figure down. */
   effective: boolean;
+}
+
+const bindsCache = new WeakMap<DatapathProfile, Set<string>>();
+
+/** The IPVS bind behaviours present on the nodes (once per profile: explain asks for every Service). */
+function ipvsBinds(profile: DatapathProfile): Set<string> {
+  let binds = bindsCache.get(profile);
+  if (!binds) {
+    binds = new Set();
+    for (const n of profile.nodes) if (n.proxyMode.value === 'ipvs' && n.ipvsBind) binds.add(n.ipvsBind.value);
+    bindsCache.set(profile, binds);
+  }
+  return binds;
 }
 
 /** The fixes of §6 that apply to a looping Service, in the page's order. */
@@ -39,8 +53,8 @@ export function fixesFor(analysis: ClusterAnalysis, sa: ServiceAnalysis): Fix[] 
       [{ kind: 'callViaClusterIP', service: ref }],
     );
   }
-  const ipvsNodes = analysis.context.profile.nodes.filter((n) => n.proxyMode.value === 'ipvs');
-  if (provider === 'tke' && ipvsNodes.some((n) => n.ipvsBind?.value !== 'all') && (!hasPreventLoopback(svc.annotations) || ipvsNodes.some((n) => n.ipvsBind?.value === 'none'))) {
+  const binds = ipvsBinds(analysis.context.profile);
+  if (provider === 'tke' && (binds.has('annotated') || binds.has('none')) && (!hasPreventLoopback(svc.annotations) || binds.has('none'))) {
     add(
       'tke-prevent-loopback',
       'TKE: kube-proxy with the bind, and annotate the Service',

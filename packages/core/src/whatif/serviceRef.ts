@@ -19,6 +19,11 @@ function servicesByName(cluster: ClusterModel): Map<string, ClusterService[]> {
   return index;
 }
 
+/** Every Service with this name, in any namespace. */
+export function servicesNamed(cluster: ClusterModel, name: string): ClusterService[] {
+  return servicesByName(cluster).get(name) ?? [];
+}
+
 /** Finds a Service by `namespace/name` or a `name` unique across namespaces. */
 export function findService(cluster: ClusterModel, ref: string): ServiceLookup {
   const slash = ref.indexOf('/');

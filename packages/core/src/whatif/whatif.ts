@@ -99,22 +99,22 @@ export function whatIf(analysis: ClusterAnalysis, changes: WhatIfChange[], optio
     }
   }
 
-  let context = analysis.context;
-  if (upgrades.length > 0 || services.size > 0) {
-    const base = upgrades.length > 0 ? upgradedNodes(analysis, upgrades) : context;
-    const changed: ClusterModel = { ...base.cluster, services: cluster.services.map((s) => services.get(s.index) ?? s) };
-    // Node dumps show today's rules; a change to the datapath makes them stale, so the prediction
-    // after it rests on the profile alone.
-    const datapathChanged = upgrades.length > 0 || changes.some((c) => c.kind === 'trafficPolicy' || c.kind === 'ipMode' || c.kind === 'preventLoopback');
-    context = datapathChanged && base.evidence ? createContext(changed, base.profile) : { ...base, cluster: changed };
-  }
+  // The changed Services are handed to analyzeService directly: no copy of the Service list.
+  let context = upgrades.length > 0 ? upgradedNodes(analysis, upgrades) : analysis.context;
+  // Node dumps show today's rules; a change to the datapath makes them stale, so the prediction
+  // after it rests on the profile alone.
+  const datapathChanged = upgrades.length > 0 || changes.some((c) => c.kind === 'trafficPolicy' || c.kind === 'ipMode' || c.kind === 'preventLoopback');
+  if (datapathChanged && context.evidence) context = createContext(context.cluster, context.profile);
+  const serviceAt = (index: number): ClusterService => services.get(index) ?? context.cluster.services[index]!;
 
-  let affected = upgrades.length > 0 ? cluster.services.filter((s) => s.type === 'LoadBalancer').map((s) => s.index) : [...named];
-  if (options.onlyService !== undefined) affected = affected.filter((i) => i === options.onlyService);
+  const isLb = (i: number): boolean => cluster.services[i]!.type === 'LoadBalancer';
+  let affected: number[];
+  if (options.onlyService !== undefined) affected = named.has(options.onlyService) || (upgrades.length > 0 && isLb(options.onlyService)) ? [options.onlyService] : [];
+  else affected = upgrades.length > 0 ? cluster.services.filter((s) => isLb(s.index)).map((s) => s.index) : [...named];
   const results: WhatIfServiceResult[] = [];
   for (const index of affected) {
     const before = analysis.services[index]!;
-    let after: ServiceAnalysis | WhatIfFigure = analyzeService(context, context.cluster.services[index]!);
+    let after: ServiceAnalysis | WhatIfFigure = analyzeService(context, serviceAt(index));
     for (const move of moves.filter((m) => m.service === index)) after = moveClients(context, after as ServiceAnalysis, move.workloads);
     if (viaClusterIP.has(index)) after = { verdict: 'safe', probability: 0 };
     const a = { verdict: after.verdict, probability: after.probability };

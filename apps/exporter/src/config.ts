@@ -1,0 +1,113 @@
+import { parseArgs } from 'node:util';
+import { IPVS_BINDS, PROVIDERS, PROXY_MODES, type ProfileOverrides } from '@loopscope/core';
+
+export const HELP = `Usage: loopscope-exporter [options]
+
+Watches a cluster (or reads a snapshot) and publishes per-Service internal-LB loopback risk for
+Prometheus on /metrics, plus the JSON API the Slack bot and the Grafana panel read.
+
+Input (one of; default: the bundled demo cluster):
+  --kubeconfig PATH        watch the cluster of this kubeconfig (read-only: list/watch)
+  --context NAME           kubeconfig context (default: its current-context)
+  --in-cluster             watch the cluster this pod runs in (automatic when KUBERNETES_SERVICE_HOST is set)
+  --snapshot FILE|DIR      kubectl JSON, re-read when it changes
+  --node-dumps DIR         node evidence: DIR/<nodeName>/{iptables-save,ipset,addr,conntrack}.txt
+
+HTTP:
+  --listen-address ADDR    default 127.0.0.1 (localhost only; 0.0.0.0 in a pod)
+  --port N                 default 9808
+
+Analysis:
+  --max-links N            cap on loopscope_link_loopback_ratio series (default 5000; the rest are
+                           counted in loopscope_links_omitted)
+  --debounce-ms N          wait for more changes before recomputing (default 500)
+  --provider, --proxy-mode, --ipvs-bind, --pod-ip-routable, --pod-network, --public-lb-in-scope
+                           override what is detected (as in \`loopscope analyze --help\`)
+
+Endpoints: /metrics /healthz /readyz /api/v1/report /api/v1/services /api/v1/links
+           /api/v1/explain?target=… POST /api/v1/whatif
+`;
+
+export interface ExporterConfig {
+  source: { kind: 'kubernetes'; kubeconfig?: string; context?: string } | { kind: 'snapshot'; path: string } | { kind: 'demo' };
+  nodeDumps?: string;
+  listenAddress: string;
+  port: number;
+  maxLinks: number;
+  debounceMs: number;
+  overrides: ProfileOverrides;
+}
+
+export class ConfigError extends Error {}
+
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ExporterConfig | 'help' {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        kubeconfig: { type: 'string' },
+        context: { type: 'string' },
+        'in-cluster': { type: 'boolean' },
+        snapshot: { type: 'string' },
+        'node-dumps': { type: 'string' },
+        'listen-address': { type: 'string' },
+        port: { type: 'string' },
+        'max-links': { type: 'string' },
+        'debounce-ms': { type: 'string' },
+        provider: { type: 'string' },
+        'proxy-mode': { type: 'string' },
+        'ipvs-bind': { type: 'string' },
+        'pod-ip-routable': { type: 'string' },
+        'pod-network': { type: 'string' },
+        'public-lb-in-scope': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message} (see --help)`);
+  }
+  if (values.help) return 'help';
+  const str = (k: string): string | undefined => values[k] as string | undefined;
+  const int = (k: string, fallback: number, min: number, max: number): number => {
+    const v = str(k);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`--${k} ${v}: expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+  const oneOf = <T extends string>(k: string, allowed: readonly T[]): T | undefined => {
+    const v = str(k);
+    if (v !== undefined && !(allowed as readonly string[]).includes(v)) throw new ConfigError(`--${k} ${v}: expected one of ${allowed.join(', ')}`);
+    return v as T | undefined;
+  };
+  const inputs = [str('kubeconfig') !== undefined || str('context') !== undefined || values['in-cluster'] === true, str('snapshot') !== undefined].filter(Boolean).length;
+  if (inputs > 1) throw new ConfigError('give either a cluster (--kubeconfig/--context/--in-cluster) or --snapshot, not both');
+  let source: ExporterConfig['source'];
+  if (str('snapshot') !== undefined) source = { kind: 'snapshot', path: str('snapshot')! };
+  else if (str('kubeconfig') !== undefined || str('context') !== undefined || values['in-cluster'] === true || env.KUBERNETES_SERVICE_HOST) {
+    source = { kind: 'kubernetes', kubeconfig: str('kubeconfig'), context: str('context') };
+  } else source = { kind: 'demo' };
+  const overrides: ProfileOverrides = {};
+  const provider = oneOf('provider', PROVIDERS);
+  if (provider) overrides.provider = provider;
+  const mode = oneOf('proxy-mode', PROXY_MODES);
+  if (mode) overrides.proxyMode = mode;
+  const bind = oneOf('ipvs-bind', IPVS_BINDS);
+  if (bind) overrides.ipvsBind = bind;
+  const routable = oneOf('pod-ip-routable', ['true', 'false'] as const);
+  if (routable) overrides.podIpRoutable = routable === 'true';
+  const network = oneOf('pod-network', ['shared', 'exclusive-eni'] as const);
+  if (network) overrides.podNetwork = network;
+  if (values['public-lb-in-scope']) overrides.publicLbInScope = true;
+  return {
+    source,
+    nodeDumps: str('node-dumps'),
+    listenAddress: str('listen-address') ?? '127.0.0.1',
+    port: int('port', 9808, 0, 65535),
+    maxLinks: int('max-links', 5000, 0, 1_000_000),
+    debounceMs: int('debounce-ms', 500, 0, 600_000),
+    overrides,
+  };
+}

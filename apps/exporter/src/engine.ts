@@ -1,0 +1,166 @@
+import { buildReport, LiveCluster, type ClusterAnalysis, type KubeObject, type NodeEvidence, type ProfileOverrides, type Report } from '@loopscope/core';
+import type { HealthResource, ObjectSink, SourceHealth, WatchedResource } from './sources/types';
+
+/** The kind each watched resource carries (a snapshot passes kinds directly). */
+const RESOURCE_KIND: Record<WatchedResource, string> = {
+  nodes: 'Node',
+  pods: 'Pod',
+  services: 'Service',
+  endpointslices: 'EndpointSlice',
+  configmaps: 'ConfigMap',
+};
+
+export interface EngineOptions {
+  overrides?: ProfileOverrides;
+  nodeDumps?: Map<string, NodeEvidence>;
+  /** Wait this long after a change for more before recomputing (a rollout is many events). */
+  debounceMs?: number;
+  log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  now?: () => number;
+}
+
+/** Counters and gauges of the exporter's own health, read by the metrics. */
+export interface EngineHealth {
+  watchRestarts: Map<HealthResource, number>;
+  watchErrors: Map<HealthResource, number>;
+  objectsSkipped: Map<HealthResource, number>;
+  analysisDurations: number[];
+  lastSuccessfulAnalysis?: number;
+  /** When the input was last known to be current (a sync, an event); undefined before the first. */
+  inputFreshAt?: number;
+  ready: boolean;
+}
+
+/**
+ * Between the sources and the outputs: objects go into the live model, changes are debounced and
+ * recomputed, and the last good analysis and report are kept for the metrics, the API and the
+ * panel. A failing recompute keeps the last good answer; nothing here throws at a source.
+ */
+export class Engine implements ObjectSink, SourceHealth {
+  readonly live: LiveCluster;
+  readonly health: EngineHealth = { watchRestarts: new Map(), watchErrors: new Map(), objectsSkipped: new Map(), analysisDurations: [], ready: false };
+  private timer?: NodeJS.Timeout;
+  private readonly reports = new Map<boolean, { analysis: ClusterAnalysis; report: Report }>();
+  private readonly loggedSkips = new Set<string>();
+  /** Called after each successful recompute (the benchmark and tests wait on it). */
+  onRecompute?: (result: ReturnType<LiveCluster['recompute']>) => void;
+
+  constructor(private readonly options: EngineOptions = {}) {
+    this.live = new LiveCluster({ overrides: options.overrides, nodeDumps: options.nodeDumps });
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  // --- ObjectSink ---
+  replace(resource: WatchedResource, objects: KubeObject[]): void {
+    this.live.replace(RESOURCE_KIND[resource] ?? resource, objects);
+    this.changed();
+  }
+
+  upsert(_resource: WatchedResource, object: KubeObject): void {
+    if (this.guard(() => this.live.upsert(object))) this.changed();
+    else this.fresh();
+  }
+
+  remove(_resource: WatchedResource, object: KubeObject): void {
+    if (this.guard(() => this.live.remove(object))) this.changed();
+  }
+
+  // --- SourceHealth ---
+  watchRestarted(resource: HealthResource, reason: string): void {
+    bump(this.health.watchRestarts, resource);
+    this.options.log?.('warn', `watch on ${resource} restarted: ${reason}`);
+  }
+
+  watchError(resource: HealthResource, message: string): void {
+    bump(this.health.watchErrors, resource);
+    this.options.log?.('error', `${resource}: ${message}`);
+  }
+
+  objectSkipped(resource: HealthResource, reason: string): void {
+    bump(this.health.objectsSkipped, resource);
+    // Logged once per distinct reason: a broken object re-sent on every relist is one problem.
+    if (!this.loggedSkips.has(reason) && this.loggedSkips.size < 1000) {
+      this.loggedSkips.add(reason);
+      this.options.log?.('warn', `skipped ${resource} object: ${reason}`);
+    }
+  }
+
+  synced(_resource: HealthResource): void {
+    this.fresh();
+  }
+
+  private fresh(): void {
+    this.health.inputFreshAt = this.now();
+  }
+
+  private guard(f: () => boolean): boolean {
+    try {
+      return f();
+    } catch (err) {
+      this.objectSkipped('pods', `malformed object: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  private changed(): void {
+    this.fresh();
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.recompute();
+    }, this.options.debounceMs ?? 500);
+    this.timer.unref?.();
+  }
+
+  /** Recomputes now (the debounce calls it; the first sync and tests call it directly). */
+  recompute(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    try {
+      const result = this.live.recompute();
+      if (result.mode === 'none') return;
+      this.health.analysisDurations.push(result.durationMs / 1000);
+      this.health.lastSuccessfulAnalysis = this.now();
+      this.health.ready = true;
+      this.onRecompute?.(result);
+      if (result.mode === 'full') {
+        for (const p of this.live.problems.slice(0, 20)) this.objectSkipped('snapshot', `${p.kind ?? ''} ${p.namespace ?? ''}/${p.name ?? ''} ${p.field ?? ''}: ${p.message}`.trim());
+      }
+    } catch (err) {
+      // Keep serving the last good analysis; the stale-analysis alert will tell.
+      this.options.log?.('error', `analysis failed, keeping the last good one: ${(err as Error).stack ?? err}`);
+    }
+  }
+
+  get analysis(): ClusterAnalysis | undefined {
+    return this.live.analysis;
+  }
+
+  /**
+   * The loopscope/v1 report of the current analysis, built once per analysis. Fixes cost a what-if
+   * each, so the metrics ask without them and the API with them.
+   */
+  currentReport(options: { fixes: boolean } = { fixes: true }): Report | undefined {
+    const analysis = this.live.analysis;
+    if (!analysis) return undefined;
+    const cached = this.reports.get(options.fixes);
+    if (cached?.analysis === analysis) return cached.report;
+    const report = buildReport(analysis, { fixes: options.fixes, now: new Date(this.health.lastSuccessfulAnalysis ?? this.now()) });
+    this.reports.set(options.fixes, { analysis, report });
+    return report;
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+function bump<K>(m: Map<K, number>, k: K): void {
+  m.set(k, (m.get(k) ?? 0) + 1);
+}

@@ -1,0 +1,178 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Engine } from './engine';
+
+const SERVICE_LABELS = ['namespace', 'service', 'ingress_ip', 'port', 'protocol'] as const;
+
+/**
+ * The exporter's metrics, on a registry of its own. Every family is filled in `collect()` from the
+ * current analysis, so a deleted Service or link stops being exported at the next scrape.
+ * Names and labels are documented in the README ("Metrics"); alerts in deploy/prometheus use them.
+ */
+export function createMetrics(engine: Engine, options: { maxLinks: number }): Registry {
+  const registry = new Registry();
+  const serviceSeries = (): Array<{ labels: Record<(typeof SERVICE_LABELS)[number], string>; ratio: number; nodes: number; pods: number; info: Record<string, string> }> => {
+    const analysis = engine.analysis;
+    if (!analysis) return [];
+    const { profile } = analysis.context;
+    const modes = new Set(profile.nodes.map((n) => n.proxyMode.value));
+    const proxyMode = modes.size === 1 ? [...modes][0]! : modes.size === 0 ? 'unknown' : 'mixed';
+    const out = [];
+    for (const sa of analysis.services) {
+      const svc = sa.service;
+      if (svc.type !== 'LoadBalancer') continue;
+      const info = { traffic_policy: svc.trafficPolicy ?? 'invalid', proxy_mode: proxyMode, lb_scope: sa.scope, backend_kind: sa.backendKind, verdict: sa.verdict };
+      if (sa.ingresses.length === 0) {
+        // No analysed ingress (none yet, public, unknown): only the _info series says why.
+        out.push({ labels: { namespace: svc.namespace, service: svc.name, ingress_ip: svc.ingresses[0]?.ip ?? svc.ingresses[0]?.hostname ?? '', port: '', protocol: '' }, ratio: NaN, nodes: NaN, pods: NaN, info });
+        continue;
+      }
+      for (const ing of sa.ingresses) {
+        const atRisk = ing.atRisk.filter((r) => r.clientPods > 0);
+        out.push({
+          labels: { namespace: svc.namespace, service: svc.name, ingress_ip: ing.ingress.ip ?? ing.ingress.hostname ?? '', port: String(ing.ingress.port), protocol: ing.ingress.protocol },
+          ratio: ing.probability,
+          nodes: atRisk.length,
+          pods: atRisk.reduce((a, r) => a + r.clientPods, 0),
+          info,
+        });
+      }
+    }
+    return out;
+  };
+
+  let cached: { analysis: unknown; series: ReturnType<typeof serviceSeries> } | undefined;
+  const series = (): ReturnType<typeof serviceSeries> => {
+    if (!cached || cached.analysis !== engine.analysis) cached = { analysis: engine.analysis, series: serviceSeries() };
+    return cached.series;
+  };
+
+  new Gauge({
+    name: 'loopscope_service_loopback_ratio',
+    help: 'Probability (0-1) that a new connection from a client pod of the cluster to this LB ingress loops back to its own node and times out.',
+    labelNames: SERVICE_LABELS,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of series()) if (!Number.isNaN(s.ratio)) this.set(s.labels, s.ratio);
+    },
+  });
+  new Gauge({
+    name: 'loopscope_service_at_risk_nodes',
+    help: 'Nodes with client pods whose connections to this LB ingress can loop back.',
+    labelNames: SERVICE_LABELS,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of series()) if (!Number.isNaN(s.nodes)) this.set(s.labels, s.nodes);
+    },
+  });
+  new Gauge({
+    name: 'loopscope_service_at_risk_client_pods',
+    help: 'Client pods on the nodes at risk for this LB ingress.',
+    labelNames: SERVICE_LABELS,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of series()) if (!Number.isNaN(s.pods)) this.set(s.labels, s.pods);
+    },
+  });
+  new Gauge({
+    name: 'loopscope_service_info',
+    help: 'LoadBalancer Service metadata: traffic policy, proxy mode, LB scope, backend kind and verdict (loopback, safe, not-applicable, unknown). Always 1.',
+    labelNames: [...SERVICE_LABELS, 'traffic_policy', 'proxy_mode', 'lb_scope', 'backend_kind', 'verdict'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of series()) this.set({ ...s.labels, ...s.info }, 1);
+    },
+  });
+  const omitted = new Gauge({ name: 'loopscope_links_omitted', help: 'Links with probability > 0 left out of loopscope_link_loopback_ratio by --max-links (lowest probability first).', registers: [registry] });
+  new Gauge({
+    name: 'loopscope_link_loopback_ratio',
+    help: 'Probability (0-1) that a new connection from this client workload on this node to this LB ingress loops back. Only links with probability > 0, capped by --max-links.',
+    labelNames: ['node', 'client_namespace', 'client_kind', 'client_workload', 'namespace', 'service', 'ingress_ip', 'port'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const report = engine.currentReport({ fixes: false });
+      const links = report ? [...report.links].sort((a, b) => b.probability - a.probability) : [];
+      omitted.set(Math.max(0, links.length - options.maxLinks));
+      for (const l of links.slice(0, options.maxLinks)) {
+        this.set(
+          { node: l.client.node, client_namespace: l.client.namespace, client_kind: l.client.kind, client_workload: l.client.workload, namespace: l.service.namespace, service: l.service.name, ingress_ip: l.ingress.ip ?? l.ingress.hostname ?? '', port: String(l.ingress.port) },
+          l.probability,
+        );
+      }
+    },
+  });
+  new Gauge({
+    name: 'loopscope_observed_unreplied_connections',
+    help: 'Connections from local pods to this Service\'s LB seen unanswered ([UNREPLIED] in conntrack) in the node dumps: observed failures, not predictions.',
+    labelNames: ['namespace', 'service', 'node'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const analysis = engine.analysis;
+      for (const sa of analysis?.services ?? []) {
+        for (const [node, n] of sa.observed?.byNode ?? []) this.set({ namespace: sa.service.namespace, service: sa.service.name, node: analysis!.context.cluster.nodes[node]!.name }, n);
+      }
+    },
+  });
+
+  const durations = new Histogram({
+    name: 'loopscope_analysis_duration_seconds',
+    help: 'Time to bring the analysis up to date after a change (full rebuild or incremental).',
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
+    registers: [registry],
+  });
+  let seen = 0;
+  new Gauge({
+    name: 'loopscope_last_successful_analysis_timestamp_seconds',
+    help: 'Unix time of the last successful analysis.',
+    registers: [registry],
+    collect() {
+      // Move new durations into the histogram here, so the engine needs no prom-client.
+      const all = engine.health.analysisDurations;
+      for (; seen < all.length; seen++) durations.observe(all[seen]!);
+      if (all.length > 1000) {
+        all.splice(0, seen);
+        seen = 0;
+      }
+      if (engine.health.lastSuccessfulAnalysis !== undefined) this.set(engine.health.lastSuccessfulAnalysis / 1000);
+    },
+  });
+  new Gauge({
+    name: 'loopscope_input_age_seconds',
+    help: 'Seconds since the input (watches or snapshot) was last known to be current.',
+    registers: [registry],
+    collect() {
+      const at = engine.health.inputFreshAt;
+      if (at !== undefined) this.set(Math.max(0, (Date.now() - at) / 1000));
+    },
+  });
+  new Gauge({
+    name: 'loopscope_ready',
+    help: '1 once the first full sync has been analysed.',
+    registers: [registry],
+    collect() {
+      this.set(engine.health.ready ? 1 : 0);
+    },
+  });
+  const counter = (name: string, help: string, source: () => Map<string, number>): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: ['resource'],
+      registers: [registry],
+      collect() {
+        // The engine keeps the totals; the counter mirrors them.
+        this.reset();
+        for (const [resource, n] of source()) this.inc({ resource }, n);
+      },
+    });
+  };
+  counter('loopscope_watch_restarts_total', 'Watches restarted (dropped connection, error, 410 Gone), by resource.', () => engine.health.watchRestarts);
+  counter('loopscope_watch_errors_total', 'List or watch failures (API server unreachable, 5xx, forbidden), by resource.', () => engine.health.watchErrors);
+  counter('loopscope_objects_skipped_total', 'Objects skipped as malformed, by resource.', () => engine.health.objectsSkipped);
+  return registry;
+}
