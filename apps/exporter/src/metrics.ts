@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Engine } from './engine';
 
 const SERVICE_LABELS = ['namespace', 'service', 'ingress_ip', 'port', 'protocol'] as const;
+const LINK_HELP = 'Probability (0-1) that a new connection from this client workload on this node to this LB ingress loops back. Only links with probability > 0, capped by --max-links.';
 
 /**
  * The exporter's metrics, on a registry of its own. Every family is filled in `collect()` from the
@@ -87,23 +88,35 @@ export function createMetrics(engine: Engine, options: { maxLinks: number }): Re
     },
   });
   const omitted = new Gauge({ name: 'loopscope_links_omitted', help: 'Links with probability > 0 left out of loopscope_link_loopback_ratio by --max-links (lowest probability first).', registers: [registry] });
-  new Gauge({
+  // Thousands of link series: their values are built once per analysis and handed to the registry
+  // as they are, instead of a set() per series per scrape (which hashes every label set).
+  let linkCache: { analysis: unknown; values: Array<{ labels: Record<string, string>; value: number }>; omitted: number } | undefined;
+  const linkValues = (): NonNullable<typeof linkCache> => {
+    if (linkCache && linkCache.analysis === engine.analysis) return linkCache;
+    const report = engine.currentReport({ fixes: false });
+    const links = report ? [...report.links].sort((a, b) => b.probability - a.probability) : [];
+    linkCache = {
+      analysis: engine.analysis,
+      omitted: Math.max(0, links.length - options.maxLinks),
+      values: links.slice(0, options.maxLinks).map((l) => ({
+        labels: { node: l.client.node, client_namespace: l.client.namespace, client_kind: l.client.kind, client_workload: l.client.workload, namespace: l.service.namespace, service: l.service.name, ingress_ip: l.ingress.ip ?? l.ingress.hostname ?? '', port: String(l.ingress.port) },
+        value: l.probability,
+      })),
+    };
+    return linkCache;
+  };
+  class LinkGauge extends Gauge {
+    override async get() {
+      const { values, omitted: left } = linkValues();
+      omitted.set(left);
+      return { name: 'loopscope_link_loopback_ratio', help: LINK_HELP, type: 'gauge', values, aggregator: 'sum' } as never;
+    }
+  }
+  new LinkGauge({
     name: 'loopscope_link_loopback_ratio',
-    help: 'Probability (0-1) that a new connection from this client workload on this node to this LB ingress loops back. Only links with probability > 0, capped by --max-links.',
+    help: LINK_HELP,
     labelNames: ['node', 'client_namespace', 'client_kind', 'client_workload', 'namespace', 'service', 'ingress_ip', 'port'],
     registers: [registry],
-    collect() {
-      this.reset();
-      const report = engine.currentReport({ fixes: false });
-      const links = report ? [...report.links].sort((a, b) => b.probability - a.probability) : [];
-      omitted.set(Math.max(0, links.length - options.maxLinks));
-      for (const l of links.slice(0, options.maxLinks)) {
-        this.set(
-          { node: l.client.node, client_namespace: l.client.namespace, client_kind: l.client.kind, client_workload: l.client.workload, namespace: l.service.namespace, service: l.service.name, ingress_ip: l.ingress.ip ?? l.ingress.hostname ?? '', port: String(l.ingress.port) },
-          l.probability,
-        );
-      }
-    },
   });
   new Gauge({
     name: 'loopscope_observed_unreplied_connections',

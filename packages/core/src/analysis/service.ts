@@ -320,8 +320,17 @@ export function refreshOutcome(ctx: AnalysisContext, result: ServiceAnalysis): v
   for (const ing of result.ingresses) {
     ing.probability = cluster.clientPodCount > 0 ? Math.min(1, Math.max(0, ing.loopSum / cluster.clientPodCount)) : 0;
   }
-  result.probability = Math.max(...result.ingresses.map((i) => i.probability));
-  result.reasons = result.reasons.filter((r) => !OUTCOME_CODES.has(r.code));
+  let probability = 0;
+  for (const ing of result.ingresses) if (ing.probability > probability) probability = ing.probability;
+  result.probability = probability;
+  // Still looping, same worst case: only the figure moved. Update it in place — no new reasons
+  // (the live model calls this for every looping Service on every pod event).
+  const current = result.reasons.find((r) => r.code === 'LOOPBACK');
+  if (current && probability > 0 && cluster.clientPodCount > 0 && current.evidence) {
+    current.evidence.probability = round(probability);
+    return;
+  }
+  if (result.reasons.some((r) => OUTCOME_CODES.has(r.code))) result.reasons = result.reasons.filter((r) => !OUTCOME_CODES.has(r.code));
   const worst = result.ingresses.reduce((a, b) => (b.probability > a.probability ? b : a));
   const unknown = result.ingresses.some((i) => i.unknownNodes.length > 0);
   if (result.probability > 0) {
@@ -330,7 +339,7 @@ export function refreshOutcome(ctx: AnalysisContext, result: ServiceAnalysis): v
     result.reasons.push(
       inferred(
         'LOOPBACK',
-        `${(result.probability * 100).toFixed(1)}% of new connections to ${ingressLabel(worst.ingress)} loop back: the LB sends them to the client's own node, the reply skips the LB, and the client times out (worst node ${cluster.nodes[top.node]!.name}: p = ${formatP(top.p)})`,
+        `the LB sends a share of new connections to ${ingressLabel(worst.ingress)} back to the client's own node (the Service's figure); the reply skips the LB and the client times out (worst node ${cluster.nodes[top.node]!.name}: p = ${formatP(top.p)} for its pods)`,
         'decision procedure §3 over all client pods',
         { evidence: { probability: round(result.probability), atRiskNodes: worst.atRisk.length }, nodes: nodeNames(cluster, worst.atRisk.map((r) => r.node)), severity: 'error' },
       ),

@@ -50,6 +50,8 @@ export class LiveCluster {
     serviceIndex: Map<string, number>;
     /** node → Services that may loop (or be unknown, or have no eligible backend) there */
     servicesByNode?: Map<number, Set<number>>;
+    /** endpoint IP → Services it backs (a pod backend calling its own Service) */
+    servicesByEndpointIp?: Map<string, number[]>;
   };
 
   constructor(private readonly options: Omit<AnalyzeOptions, 'profile' | 'evidence'> = {}) {}
@@ -140,6 +142,7 @@ export class LiveCluster {
     const cluster = s.cluster;
     const reanalyse = new Set<number>();
     const podChanges = this.dirtyPods.size;
+    const clientsBefore = cluster.clientPodCount;
     const touchedNodes = new Set<number>();
     const touchedIps = new Set<string>();
     for (const key of this.dirtyPods) this.applyPod(key, touchedNodes, touchedIps);
@@ -158,24 +161,33 @@ export class LiveCluster {
         cluster.services[index] = rebuildService(cluster, index, this.sourced('Service', key)!, this.slicesOf(svc.namespace, svc.name));
       }
     }
+    if (reanalyse.size > 0) s.servicesByEndpointIp = undefined;
     // Pods that are endpoints of a Service (a pod backend calling its own Service) move its corrections.
-    if (touchedIps.size > 0) {
-      for (const svc of cluster.services) if (svc.endpoints.some((e) => touchedIps.has(e.ip))) reanalyse.add(svc.index);
-    }
+    const byIp = this.servicesByEndpointIp();
+    for (const ip of touchedIps) for (const index of byIp.get(ip) ?? []) reanalyse.add(index);
     const byNode = this.servicesByNode();
     for (const n of touchedNodes) for (const index of byNode.get(n) ?? []) reanalyse.add(index);
 
-    const services = s.analysis.services.slice();
+    // In place: the analysis belongs to this model (a new wrapper object marks the change).
+    const services = s.analysis.services;
     const context = s.analysis.context;
     for (const index of reanalyse) {
-      services[index] = analyzeService(context, cluster.services[index]!);
-      const old = s.analysis.services[index]!;
-      if (old.observed) services[index]!.observed = old.observed;
+      const old = services[index]!;
+      const fresh = analyzeService(context, cluster.services[index]!);
+      if (old.observed) fresh.observed = old.observed;
+      services[index] = fresh;
+      this.indexByNode(services[index]!);
     }
-    // Every other figure only rescales to the new number of client pods.
-    if (podChanges > 0) for (const sa of services) if (!reanalyse.has(sa.service.index)) refreshOutcome(context, sa);
+    // Every other figure only rescales to the new number of client pods: those with a loop sum,
+    // or all of them when the cluster gained its first client pods or lost its last.
+    if (podChanges > 0) {
+      const crossedZero = (clientsBefore === 0) !== (cluster.clientPodCount === 0);
+      for (const sa of services) {
+        if (reanalyse.has(sa.service.index)) continue;
+        if (crossedZero || sa.ingresses.some((i) => i.loopSum > 0)) refreshOutcome(context, sa);
+      }
+    }
     s.analysis = { ...s.analysis, services };
-    if (reanalyse.size > 0) s.servicesByNode = undefined;
     return done('incremental', reanalyse.size, podChanges);
   }
 
@@ -242,7 +254,23 @@ export class LiveCluster {
   }
 
   private isEndpointIp(ip: string): boolean {
-    return this.state!.cluster.services.some((svc) => svc.endpoints.some((e) => e.ip === ip));
+    return this.servicesByEndpointIp().has(ip);
+  }
+
+  private servicesByEndpointIp(): Map<string, number[]> {
+    const s = this.state!;
+    if (!s.servicesByEndpointIp) {
+      const map = new Map<string, number[]>();
+      for (const svc of s.cluster.services) {
+        for (const e of svc.endpoints) {
+          const list = map.get(e.ip);
+          if (list) list.push(svc.index);
+          else map.set(e.ip, [svc.index]);
+        }
+      }
+      s.servicesByEndpointIp = map;
+    }
+    return s.servicesByEndpointIp;
   }
 
   private count(pod: ClusterPod, delta: number, touchedNodes: Set<number>): void {
@@ -258,25 +286,32 @@ export class LiveCluster {
     touchedNodes.add(pod.node);
   }
 
-  /** node → Services whose figure a client there moves (built once per analysis). */
+  /**
+   * node → Services whose figure a client there moves. Built once per full rebuild and only added
+   * to after: a stale entry costs one needless re-analysis, never a wrong figure.
+   */
   private servicesByNode(): Map<number, Set<number>> {
     const s = this.state!;
-    if (s.servicesByNode) return s.servicesByNode;
-    const map = new Map<number, Set<number>>();
-    const add = (node: number, service: number): void => {
+    if (!s.servicesByNode) {
+      s.servicesByNode = new Map();
+      for (const sa of s.analysis.services) this.indexByNode(sa);
+    }
+    return s.servicesByNode;
+  }
+
+  private indexByNode(sa: ServiceAnalysis): void {
+    const map = this.state!.servicesByNode;
+    if (!map) return;
+    const add = (node: number): void => {
       let set = map.get(node);
       if (!set) map.set(node, (set = new Set()));
-      set.add(service);
+      set.add(sa.service.index);
     };
-    for (const sa of s.analysis.services) {
-      for (const ing of sa.ingresses) {
-        for (const r of ing.atRisk) add(r.node, sa.service.index);
-        for (const n of ing.unknownNodes) add(n, sa.service.index);
-        for (const n of ing.noEligibleNodes) add(n, sa.service.index);
-      }
+    for (const ing of sa.ingresses) {
+      for (const r of ing.atRisk) add(r.node);
+      for (const n of ing.unknownNodes) add(n);
+      for (const n of ing.noEligibleNodes) add(n);
     }
-    s.servicesByNode = map;
-    return map;
   }
 }
 
