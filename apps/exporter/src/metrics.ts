@@ -2,7 +2,6 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Engine } from './engine';
 
 const SERVICE_LABELS = ['namespace', 'service', 'ingress_ip', 'port', 'protocol'] as const;
-const LINK_HELP = 'Probability (0-1) that a new connection from this client workload on this node to this LB ingress loops back. Only links with probability > 0, capped by --max-links.';
 
 /**
  * The exporter's metrics, on a registry of its own. Every family is filled in `collect()` from the
@@ -41,96 +40,61 @@ export function createMetrics(engine: Engine, options: { maxLinks: number }): Re
     return out;
   };
 
-  let cached: { analysis: unknown; series: ReturnType<typeof serviceSeries> } | undefined;
-  const series = (): ReturnType<typeof serviceSeries> => {
-    if (!cached || cached.analysis !== engine.analysis) cached = { analysis: engine.analysis, series: serviceSeries() };
-    return cached.series;
-  };
+  const series = perAnalysis(engine, serviceSeries);
 
-  new Gauge({
-    name: 'loopscope_service_loopback_ratio',
-    help: 'Probability (0-1) that a new connection from a client pod of the cluster to this LB ingress loops back to its own node and times out.',
-    labelNames: SERVICE_LABELS,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const s of series()) if (!Number.isNaN(s.ratio)) this.set(s.labels, s.ratio);
-    },
-  });
-  new Gauge({
-    name: 'loopscope_service_at_risk_nodes',
-    help: 'Nodes with client pods whose connections to this LB ingress can loop back.',
-    labelNames: SERVICE_LABELS,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const s of series()) if (!Number.isNaN(s.nodes)) this.set(s.labels, s.nodes);
-    },
-  });
-  new Gauge({
-    name: 'loopscope_service_at_risk_client_pods',
-    help: 'Client pods on the nodes at risk for this LB ingress.',
-    labelNames: SERVICE_LABELS,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const s of series()) if (!Number.isNaN(s.pods)) this.set(s.labels, s.pods);
-    },
-  });
-  new Gauge({
-    name: 'loopscope_service_info',
-    help: 'LoadBalancer Service metadata: traffic policy, proxy mode, LB scope, backend kind and verdict (loopback, safe, not-applicable, unknown). Always 1.',
-    labelNames: [...SERVICE_LABELS, 'traffic_policy', 'proxy_mode', 'lb_scope', 'backend_kind', 'verdict'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const s of series()) this.set({ ...s.labels, ...s.info }, 1);
-    },
-  });
-  const omitted = new Gauge({ name: 'loopscope_links_omitted', help: 'Links with probability > 0 left out of loopscope_link_loopback_ratio by --max-links (lowest probability first).', registers: [registry] });
-  // Thousands of link series: their values are built once per analysis and handed to the registry
-  // as they are, instead of a set() per series per scrape (which hashes every label set).
-  let linkCache: { analysis: unknown; values: Array<{ labels: Record<string, string>; value: number }>; omitted: number } | undefined;
-  const linkValues = (): NonNullable<typeof linkCache> => {
-    if (linkCache && linkCache.analysis === engine.analysis) return linkCache;
+  const ratioValues = perAnalysis(engine, () => series().filter((x) => !Number.isNaN(x.ratio)).map((x) => ({ labels: x.labels, value: x.ratio })));
+  const nodeValues = perAnalysis(engine, () => series().filter((x) => !Number.isNaN(x.nodes)).map((x) => ({ labels: x.labels, value: x.nodes })));
+  const podValues = perAnalysis(engine, () => series().filter((x) => !Number.isNaN(x.pods)).map((x) => ({ labels: x.labels, value: x.pods })));
+  const infoValues = perAnalysis(engine, () => series().map((x) => ({ labels: { ...x.labels, ...x.info }, value: 1 })));
+  snapshotGauge(registry, 'loopscope_service_loopback_ratio', 'Probability (0-1) that a new connection from a client pod of the cluster to this LB ingress loops back to its own node and times out.', SERVICE_LABELS, ratioValues);
+  snapshotGauge(registry, 'loopscope_service_at_risk_nodes', 'Nodes with client pods whose connections to this LB ingress can loop back.', SERVICE_LABELS, nodeValues);
+  snapshotGauge(registry, 'loopscope_service_at_risk_client_pods', 'Client pods on the nodes at risk for this LB ingress.', SERVICE_LABELS, podValues);
+  snapshotGauge(
+    registry,
+    'loopscope_service_info',
+    'LoadBalancer Service metadata: traffic policy, proxy mode, LB scope, backend kind and verdict (loopback, safe, not-applicable, unknown). Always 1.',
+    [...SERVICE_LABELS, 'traffic_policy', 'proxy_mode', 'lb_scope', 'backend_kind', 'verdict'],
+    infoValues,
+  );
+  const links = perAnalysis(engine, () => {
     const report = engine.currentReport({ fixes: false });
-    const links = report ? [...report.links].sort((a, b) => b.probability - a.probability) : [];
-    linkCache = {
-      analysis: engine.analysis,
-      omitted: Math.max(0, links.length - options.maxLinks),
-      values: links.slice(0, options.maxLinks).map((l) => ({
-        labels: { node: l.client.node, client_namespace: l.client.namespace, client_kind: l.client.kind, client_workload: l.client.workload, namespace: l.service.namespace, service: l.service.name, ingress_ip: l.ingress.ip ?? l.ingress.hostname ?? '', port: String(l.ingress.port) },
-        value: l.probability,
-      })),
-    };
-    return linkCache;
-  };
-  class LinkGauge extends Gauge {
-    override async get() {
-      const { values, omitted: left } = linkValues();
-      omitted.set(left);
-      return { name: 'loopscope_link_loopback_ratio', help: LINK_HELP, type: 'gauge', values, aggregator: 'sum' } as never;
-    }
-  }
-  new LinkGauge({
-    name: 'loopscope_link_loopback_ratio',
-    help: LINK_HELP,
-    labelNames: ['node', 'client_namespace', 'client_kind', 'client_workload', 'namespace', 'service', 'ingress_ip', 'port'],
-    registers: [registry],
+    const all = report ? [...report.links].sort((a, b) => b.probability - a.probability) : [];
+    return all.slice(0, options.maxLinks).map((l) => ({
+      labels: { node: l.client.node, client_namespace: l.client.namespace, client_kind: l.client.kind, client_workload: l.client.workload, namespace: l.service.namespace, service: l.service.name, ingress_ip: l.ingress.ip ?? l.ingress.hostname ?? '', port: String(l.ingress.port) },
+      value: l.probability,
+      total: all.length,
+    }));
   });
+  snapshotGauge(
+    registry,
+    'loopscope_link_loopback_ratio',
+    'Probability (0-1) that a new connection from this client workload on this node to this LB ingress loops back. Only links with probability > 0, capped by --max-links.',
+    ['node', 'client_namespace', 'client_kind', 'client_workload', 'namespace', 'service', 'ingress_ip', 'port'],
+    links,
+  );
   new Gauge({
-    name: 'loopscope_observed_unreplied_connections',
-    help: 'Connections from local pods to this Service\'s LB seen unanswered ([UNREPLIED] in conntrack) in the node dumps: observed failures, not predictions.',
-    labelNames: ['namespace', 'service', 'node'],
+    name: 'loopscope_links_omitted',
+    help: 'Links with probability > 0 left out of loopscope_link_loopback_ratio by --max-links (lowest probability first).',
     registers: [registry],
     collect() {
-      this.reset();
-      const analysis = engine.analysis;
-      for (const sa of analysis?.services ?? []) {
-        for (const [node, n] of sa.observed?.byNode ?? []) this.set({ namespace: sa.service.namespace, service: sa.service.name, node: analysis!.context.cluster.nodes[node]!.name }, n);
-      }
+      const values = links();
+      this.set(values.length ? Math.max(0, values[0]!.total - values.length) : 0);
     },
   });
+  snapshotGauge(
+    registry,
+    'loopscope_observed_unreplied_connections',
+    "Connections from local pods to this Service's LB seen unanswered ([UNREPLIED] in conntrack) in the node dumps: observed failures, not predictions.",
+    ['namespace', 'service', 'node'],
+    perAnalysis(engine, () => {
+      const analysis = engine.analysis;
+      const out: Array<{ labels: Record<string, string>; value: number }> = [];
+      for (const sa of analysis?.services ?? []) {
+        for (const [node, n] of sa.observed?.byNode ?? []) out.push({ labels: { namespace: sa.service.namespace, service: sa.service.name, node: analysis!.context.cluster.nodes[node]!.name }, value: n });
+      }
+      return out;
+    }),
+  );
 
   const durations = new Histogram({
     name: 'loopscope_analysis_duration_seconds',
@@ -188,4 +152,29 @@ export function createMetrics(engine: Engine, options: { maxLinks: number }): Re
   counter('loopscope_watch_errors_total', 'List or watch failures (API server unreachable, 5xx, forbidden), by resource.', () => engine.health.watchErrors);
   counter('loopscope_objects_skipped_total', 'Objects skipped as malformed, by resource.', () => engine.health.objectsSkipped);
   return registry;
+}
+
+type Sample = { labels: Record<string, string>; value: number };
+
+/** `compute()` once per analysis: scrapes in between reuse it. */
+function perAnalysis<T>(engine: Engine, compute: () => T): () => T {
+  let cache: { analysis: unknown; value: T } | undefined;
+  return () => {
+    if (!cache || cache.analysis !== engine.analysis) cache = { analysis: engine.analysis, value: compute() };
+    return cache.value;
+  };
+}
+
+/**
+ * A gauge whose series are handed to the registry as computed for the current analysis, instead of
+ * a set() per series per scrape (which hashes every label set: too slow for thousands of series).
+ * Built from scratch for each analysis, so a deleted Service or link disappears at once.
+ */
+function snapshotGauge(registry: Registry, name: string, help: string, labelNames: readonly string[], values: () => Sample[]): void {
+  class SnapshotGauge extends Gauge {
+    override async get() {
+      return { name, help, type: 'gauge', values: values().map((v) => ({ labels: v.labels, value: v.value })), aggregator: 'sum' } as never;
+    }
+  }
+  new SnapshotGauge({ name, help, labelNames: [...labelNames], registers: [registry] });
 }

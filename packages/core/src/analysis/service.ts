@@ -160,6 +160,7 @@ export function analyzeService(ctx: AnalysisContext, svc: ClusterService): Servi
     return result;
   }
   for (const ingress of ingressPoints(svc)) result.ingresses.push(analyzeIngress(ctx, svc, policy, backends, ingress));
+  withDerivedServiceProbability(result);
   summarize(ctx, result);
   return result;
 }
@@ -184,7 +185,7 @@ function analyzeIngress(ctx: AnalysisContext, svc: ClusterService, policy: Traff
   // TKE with node SNAT everywhere (a Cluster Service): the CLB skips every client's own node, so
   // with more than one backend nothing can loop or be left without a backend — skip the loop.
   if (backends.kind === 'node' && backends.nodes.length > 1 && out.groups.every((g) => g.decision.outcome === 'captured' || (g.decision.outcome === 'leaves' && g.decision.source === 'node' && skips))) {
-    return out;
+    return withDerivedProbability(out, cluster);
   }
   const candidates = backends.kind === 'node' ? backends.nodes : [...backends.perNode.keys()];
   let loopSum = 0;
@@ -210,8 +211,33 @@ function analyzeIngress(ctx: AnalysisContext, svc: ClusterService, policy: Traff
   if (backends.kind === 'pod') loopSum += correctSelfBackends(ctx, backends, out, decisionOf, skips, shared);
   out.atRisk.sort((a, b) => b.p - a.p || b.clientPods - a.clientPods);
   out.loopSum = loopSum;
-  out.probability = cluster.clientPodCount > 0 ? Math.min(1, Math.max(0, loopSum / cluster.clientPodCount)) : 0;
+  return withDerivedProbability(out, cluster);
+}
+
+/**
+ * `probability` = loop sum / client pods of the cluster, read when asked: when pods come and go the
+ * live model changes the count, and every figure follows without being visited.
+ */
+function withDerivedProbability(out: IngressAnalysis, cluster: ClusterModel): IngressAnalysis {
+  Object.defineProperty(out, 'probability', {
+    get: () => (cluster.clientPodCount > 0 ? Math.min(1, Math.max(0, out.loopSum / cluster.clientPodCount)) : 0),
+    enumerable: true,
+    configurable: true,
+  });
   return out;
+}
+
+/** A Service's figure: the largest over its ingress points, derived like theirs. */
+function withDerivedServiceProbability(result: ServiceAnalysis): void {
+  Object.defineProperty(result, 'probability', {
+    get: () => {
+      let p = 0;
+      for (const ing of result.ingresses) if (ing.probability > p) p = ing.probability;
+      return p;
+    },
+    enumerable: true,
+    configurable: true,
+  });
 }
 
 /**
@@ -311,25 +337,14 @@ function summarize(ctx: AnalysisContext, result: ServiceAnalysis): void {
 const OUTCOME_CODES: ReadonlySet<string> = new Set(['LOOPBACK', 'NO_ELIGIBLE_BACKEND', 'NO_CLIENT_PODS']);
 
 /**
- * The figure, verdict and outcome reasons from the ingress analyses' loop sums and the current
- * number of client pods. Cheap: the live model calls it for every Service when pods come and go.
+ * The verdict and outcome reasons from the (derived) figure. The figure follows the number of client
+ * pods by itself; the live model calls this when a verdict can change without a re-analysis (the
+ * cluster gaining its first client pods or losing its last).
  */
 export function refreshOutcome(ctx: AnalysisContext, result: ServiceAnalysis): void {
   const { cluster } = ctx;
   if (result.ingresses.length === 0) return;
-  for (const ing of result.ingresses) {
-    ing.probability = cluster.clientPodCount > 0 ? Math.min(1, Math.max(0, ing.loopSum / cluster.clientPodCount)) : 0;
-  }
-  let probability = 0;
-  for (const ing of result.ingresses) if (ing.probability > probability) probability = ing.probability;
-  result.probability = probability;
-  // Still looping, same worst case: only the figure moved. Update it in place — no new reasons
-  // (the live model calls this for every looping Service on every pod event).
-  const current = result.reasons.find((r) => r.code === 'LOOPBACK');
-  if (current && probability > 0 && cluster.clientPodCount > 0 && current.evidence) {
-    current.evidence.probability = round(probability);
-    return;
-  }
+  const probability = result.probability;
   if (result.reasons.some((r) => OUTCOME_CODES.has(r.code))) result.reasons = result.reasons.filter((r) => !OUTCOME_CODES.has(r.code));
   const worst = result.ingresses.reduce((a, b) => (b.probability > a.probability ? b : a));
   const unknown = result.ingresses.some((i) => i.unknownNodes.length > 0);
@@ -341,7 +356,7 @@ export function refreshOutcome(ctx: AnalysisContext, result: ServiceAnalysis): v
         'LOOPBACK',
         `the LB sends a share of new connections to ${ingressLabel(worst.ingress)} back to the client's own node (the Service's figure); the reply skips the LB and the client times out (worst node ${cluster.nodes[top.node]!.name}: p = ${formatP(top.p)} for its pods)`,
         'decision procedure §3 over all client pods',
-        { evidence: { probability: round(result.probability), atRiskNodes: worst.atRisk.length }, nodes: nodeNames(cluster, worst.atRisk.map((r) => r.node)), severity: 'error' },
+        { evidence: { atRiskNodes: worst.atRisk.filter((r) => r.clientPods > 0).length }, nodes: nodeNames(cluster, worst.atRisk.map((r) => r.node)), severity: 'error' },
       ),
     );
   } else {

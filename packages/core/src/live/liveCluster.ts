@@ -178,14 +178,10 @@ export class LiveCluster {
       services[index] = fresh;
       this.indexByNode(services[index]!);
     }
-    // Every other figure only rescales to the new number of client pods: those with a loop sum,
-    // or all of them when the cluster gained its first client pods or lost its last.
-    if (podChanges > 0) {
-      const crossedZero = (clientsBefore === 0) !== (cluster.clientPodCount === 0);
-      for (const sa of services) {
-        if (reanalyse.has(sa.service.index)) continue;
-        if (crossedZero || sa.ingresses.some((i) => i.loopSum > 0)) refreshOutcome(context, sa);
-      }
+    // Every other figure follows the new number of client pods by itself (it is derived); only a
+    // cluster gaining its first client pods or losing its last can change their verdicts.
+    if (podChanges > 0 && (clientsBefore === 0) !== (cluster.clientPodCount === 0)) {
+      for (const sa of services) if (!reanalyse.has(sa.service.index)) refreshOutcome(context, sa);
     }
     s.analysis = { ...s.analysis, services };
     return done('incremental', reanalyse.size, podChanges);
