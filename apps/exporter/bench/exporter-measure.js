@@ -10,7 +10,7 @@ const q = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorte
 const mib = (b) => (b / 1048576).toFixed(0);
 
 const engine = new Engine({ debounceMs: 60_000 });
-const registry = createMetrics(engine, { maxLinks: 5000 });
+const metrics = createMetrics(engine, { maxLinks: 5000 });
 
 // Initial sync: each file is one list response; objects are delivered as the source delivers them.
 let t = process.hrtime.bigint();
@@ -56,9 +56,22 @@ samples.sort((a, b) => a - b);
 let body = '';
 const renderTimes = [];
 (async () => {
+  // Cold: the first scrape after an analysis renders the model's families (and builds the report's
+  // links); warm: later scrapes of the same analysis reuse that text.
+  const coldTimes = [];
+  for (let i = 0; i < 10; i++) {
+    const pod = JSON.parse(JSON.stringify(podObjects[i]));
+    pod.spec.nodeName = nodes[(i * 7) % nodes.length];
+    engine.upsert('pods', pod);
+    engine.recompute();
+    const s = process.hrtime.bigint();
+    body = await metrics.render();
+    coldTimes.push(ms(s));
+  }
+  coldTimes.sort((a, b) => a - b);
   for (let i = 0; i < 20; i++) {
     const s = process.hrtime.bigint();
-    body = await registry.metrics();
+    body = await metrics.render();
     renderTimes.push(ms(s));
   }
   renderTimes.sort((a, b) => a - b);
@@ -70,5 +83,7 @@ const renderTimes = [];
   console.log(`| Initial sync + analysis | ${syncMs.toFixed(0)} ms | — | |`);
   console.log(`| Resident memory after sync | ${mib(rss)} MiB | < 600 MiB | ${rss < 600 * 1048576 ? 'yes' : 'NO'} |`);
   console.log(`| One pod event → updated figures (median / p99 of ${samples.length}, after ${WARMUP} warm-up events) | ${q(samples, 0.5).toFixed(3)} / ${p99.toFixed(3)} ms | p99 < 5 ms | ${p99 < 5 ? 'yes' : 'NO'} |`);
-  console.log(`| /metrics render, ${linkSeries} link series (median of 20, after the first) | ${q(renderTimes.slice(1), 0.5).toFixed(1)} ms | < 100 ms | ${q(renderTimes.slice(1), 0.5) < 100 ? 'yes' : 'NO'} |`);
+  const cold = q(coldTimes, 0.5);
+  console.log(`| /metrics render, ${linkSeries} link series, first scrape after an analysis (median of 10) | ${cold.toFixed(1)} ms | < 100 ms | ${cold < 100 ? 'yes' : 'NO'} |`);
+  console.log(`| /metrics render, later scrapes of the same analysis (median of 20) | ${q(renderTimes, 0.5).toFixed(1)} ms | — | |`);
 })();

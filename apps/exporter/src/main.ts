@@ -71,8 +71,8 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const engine = new Engine({ overrides: config.overrides, nodeDumps, debounceMs: config.debounceMs, log });
-  const registry = createMetrics(engine, { maxLinks: config.maxLinks });
-  const server = createHttpServer(engine, registry, log);
+  const metrics = createMetrics(engine, { maxLinks: config.maxLinks });
+  const server = createHttpServer(engine, metrics, log);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.listenAddress, () => resolve());

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { serviceLinks, type ServiceAnalysis } from '@loopscope/core';
 import type { Engine } from './engine';
 
 const SERVICE_LABELS = ['namespace', 'service', 'ingress_ip', 'port', 'protocol'] as const;
@@ -8,8 +9,22 @@ const SERVICE_LABELS = ['namespace', 'service', 'ingress_ip', 'port', 'protocol'
  * current analysis, so a deleted Service or link stops being exported at the next scrape.
  * Names and labels are documented in the README ("Metrics"); alerts in deploy/prometheus use them.
  */
-export function createMetrics(engine: Engine, options: { maxLinks: number }): Registry {
+export interface ExporterMetrics {
+  contentType: string;
+  /** The exposition text of every family. */
+  render(): Promise<string>;
+  /** Both registries (tests and the benchmark look inside). */
+  registries: Registry[];
+}
+
+/**
+ * Two registries of the exporter's own: the model's families, rendered once per analysis (thousands
+ * of series; between analyses a scrape reuses the text), and the exporter's health, rendered on
+ * every scrape.
+ */
+export function createMetrics(engine: Engine, options: { maxLinks: number }): ExporterMetrics {
   const registry = new Registry();
+  const health = new Registry();
   const serviceSeries = (): Array<{ labels: Record<(typeof SERVICE_LABELS)[number], string>; ratio: number; nodes: number; pods: number; info: Record<string, string> }> => {
     const analysis = engine.analysis;
     if (!analysis) return [];
@@ -56,14 +71,32 @@ export function createMetrics(engine: Engine, options: { maxLinks: number }): Re
     [...SERVICE_LABELS, 'traffic_policy', 'proxy_mode', 'lb_scope', 'backend_kind', 'verdict'],
     infoValues,
   );
+  // A Service's link samples are cached on its analysis: after a pod event only the Services the
+  // live model re-analysed have new analyses, so only their links are built again.
+  const linkCache = new WeakMap<ServiceAnalysis, Array<Sample & { total: number }>>();
   const links = perAnalysis(engine, () => {
-    const report = engine.currentReport({ fixes: false });
-    const all = report ? [...report.links].sort((a, b) => b.probability - a.probability) : [];
-    return all.slice(0, options.maxLinks).map((l) => ({
-      labels: { node: l.client.node, client_namespace: l.client.namespace, client_kind: l.client.kind, client_workload: l.client.workload, namespace: l.service.namespace, service: l.service.name, ingress_ip: l.ingress.ip ?? l.ingress.hostname ?? '', port: String(l.ingress.port) },
-      value: l.probability,
-      total: all.length,
-    }));
+    const analysis = engine.analysis;
+    if (!analysis) return [];
+    const { cluster } = analysis.context;
+    const all: Sample[] = [];
+    for (const sa of analysis.services) {
+      if (sa.probability <= 0) continue;
+      let samples = linkCache.get(sa);
+      if (!samples) {
+        samples = serviceLinks(analysis.context, sa).map((l) => {
+          const w = cluster.workloads[l.workload]!;
+          return {
+            labels: { node: cluster.nodes[l.node]!.name, client_namespace: w.namespace, client_kind: w.kind, client_workload: w.name, namespace: sa.service.namespace, service: sa.service.name, ingress_ip: l.ingress.ip ?? l.ingress.hostname ?? '', port: String(l.ingress.port) },
+            value: Math.round(l.probability * 1e6) / 1e6,
+            total: 0,
+          };
+        });
+        linkCache.set(sa, samples);
+      }
+      for (const x of samples) all.push(x);
+    }
+    const top = all.length > options.maxLinks ? mostLikely(all, options.maxLinks) : all;
+    return top.map((x) => ({ labels: x.labels, value: x.value, total: all.length }));
   });
   snapshotGauge(
     registry,
@@ -100,13 +133,13 @@ export function createMetrics(engine: Engine, options: { maxLinks: number }): Re
     name: 'loopscope_analysis_duration_seconds',
     help: 'Time to bring the analysis up to date after a change (full rebuild or incremental).',
     buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
-    registers: [registry],
+    registers: [health],
   });
   let seen = 0;
   new Gauge({
     name: 'loopscope_last_successful_analysis_timestamp_seconds',
     help: 'Unix time of the last successful analysis.',
-    registers: [registry],
+    registers: [health],
     collect() {
       // Move new durations into the histogram here, so the engine needs no prom-client.
       const all = engine.health.analysisDurations;
@@ -121,7 +154,7 @@ export function createMetrics(engine: Engine, options: { maxLinks: number }): Re
   new Gauge({
     name: 'loopscope_input_age_seconds',
     help: 'Seconds since the input (watches or snapshot) was last known to be current.',
-    registers: [registry],
+    registers: [health],
     collect() {
       const at = engine.health.inputFreshAt;
       if (at !== undefined) this.set(Math.max(0, (Date.now() - at) / 1000));
@@ -130,7 +163,7 @@ export function createMetrics(engine: Engine, options: { maxLinks: number }): Re
   new Gauge({
     name: 'loopscope_ready',
     help: '1 once the first full sync has been analysed.',
-    registers: [registry],
+    registers: [health],
     collect() {
       this.set(engine.health.ready ? 1 : 0);
     },
@@ -140,7 +173,7 @@ export function createMetrics(engine: Engine, options: { maxLinks: number }): Re
       name,
       help,
       labelNames: ['resource'],
-      registers: [registry],
+      registers: [health],
       collect() {
         // The engine keeps the totals; the counter mirrors them.
         this.reset();
@@ -151,7 +184,15 @@ export function createMetrics(engine: Engine, options: { maxLinks: number }): Re
   counter('loopscope_watch_restarts_total', 'Watches restarted (dropped connection, error, 410 Gone), by resource.', () => engine.health.watchRestarts);
   counter('loopscope_watch_errors_total', 'List or watch failures (API server unreachable, 5xx, forbidden), by resource.', () => engine.health.watchErrors);
   counter('loopscope_objects_skipped_total', 'Objects skipped as malformed, by resource.', () => engine.health.objectsSkipped);
-  return registry;
+  const modelText = perAnalysis(engine, () => registry.metrics());
+  return {
+    contentType: registry.contentType,
+    render: async () => {
+      const [model, own] = await Promise.all([modelText(), health.metrics()]);
+      return `${model.replace(/\n*$/, '\n')}${own}`;
+    },
+    registries: [registry, health],
+  };
 }
 
 type Sample = { labels: Record<string, string>; value: number };
@@ -173,8 +214,49 @@ function perAnalysis<T>(engine: Engine, compute: () => T): () => T {
 function snapshotGauge(registry: Registry, name: string, help: string, labelNames: readonly string[], values: () => Sample[]): void {
   class SnapshotGauge extends Gauge {
     override async get() {
-      return { name, help, type: 'gauge', values: values().map((v) => ({ labels: v.labels, value: v.value })), aggregator: 'sum' } as never;
+      return { name, help, type: 'gauge', values: values(), aggregator: 'sum' } as never;
     }
   }
   new SnapshotGauge({ name, help, labelNames: [...labelNames], registers: [registry] });
+}
+
+/**
+ * The k samples with the highest values, most likely first. Finds the k-th value by selection on a
+ * copy of the values (linear on average), so 130,000 links are not sorted on every analysis.
+ */
+function mostLikely(samples: Sample[], k: number): Sample[] {
+  const values = Float64Array.from(samples, (x) => x.value);
+  const kth = select(values, values.length - k);
+  const above = samples.filter((x) => x.value > kth);
+  for (const x of samples) {
+    if (above.length >= k) break;
+    if (x.value === kth) above.push(x);
+  }
+  return above.sort((a, b) => b.value - a.value);
+}
+
+/** The value that would be at index `n` if `a` were sorted ascending (Hoare's selection; `a` is reordered). */
+function select(a: Float64Array, n: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (n <= j) hi = j;
+    else if (n >= i) lo = i;
+    else break;
+  }
+  return a[n]!;
 }

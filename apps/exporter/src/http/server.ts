@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { explain, renderExplanationMarkdown, renderExplanationText, whatIf, WhatIfError, type WhatIfChange } from '@loopscope/core';
-import type { Registry } from 'prom-client';
+import type { ExporterMetrics } from '../metrics';
 import type { Engine } from '../engine';
 import { parseWhatIfChanges } from './whatifBody';
 
@@ -20,9 +20,9 @@ class HttpError extends Error {
  * `/metrics`, `/healthz`, `/readyz` and the JSON API the Slack bot and the Grafana panel read.
  * Errors are JSON `{"error": {"status", "message", …}}` with a proper status code.
  */
-export function createHttpServer(engine: Engine, registry: Registry, log: (level: 'info' | 'warn' | 'error', msg: string) => void): Server {
+export function createHttpServer(engine: Engine, metrics: ExporterMetrics, log: (level: 'info' | 'warn' | 'error', msg: string) => void): Server {
   return createServer((req, res) => {
-    handle(engine, registry, req, res).catch((err: unknown) => {
+    handle(engine, metrics, req, res).catch((err: unknown) => {
       const status = err instanceof HttpError ? err.status : 500;
       if (status === 500) log('error', `${req.method} ${req.url?.split('?')[0]}: ${(err as Error).stack ?? err}`);
       sendJson(res, status, { error: { status, message: status === 500 ? 'internal error (see the exporter log)' : (err as Error).message, ...(err instanceof HttpError ? err.extra : {}) } });
@@ -30,7 +30,7 @@ export function createHttpServer(engine: Engine, registry: Registry, log: (level
   });
 }
 
-async function handle(engine: Engine, registry: Registry, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(engine: Engine, metrics: ExporterMetrics, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const route = `${req.method} ${url.pathname}`;
   switch (route) {
@@ -39,8 +39,8 @@ async function handle(engine: Engine, registry: Registry, req: IncomingMessage, 
     case 'GET /readyz':
       return engine.health.ready ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready', message: 'the first full sync has not been analysed yet' });
     case 'GET /metrics': {
-      const body = await registry.metrics();
-      res.writeHead(200, { 'content-type': registry.contentType });
+      const body = await metrics.render();
+      res.writeHead(200, { 'content-type': metrics.contentType });
       res.end(body);
       return;
     }
