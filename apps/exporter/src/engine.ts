@@ -28,6 +28,8 @@ export interface EngineHealth {
   lastSuccessfulAnalysis?: number;
   /** When the input was last known to be current (a sync, an event); undefined before the first. */
   inputFreshAt?: number;
+  /** A list or watch has failed since then: the input may be going stale. */
+  inputFailing: boolean;
   ready: boolean;
 }
 
@@ -38,7 +40,7 @@ export interface EngineHealth {
  */
 export class Engine implements ObjectSink, SourceHealth {
   readonly live: LiveCluster;
-  readonly health: EngineHealth = { watchRestarts: new Map(), watchErrors: new Map(), objectsSkipped: new Map(), analysisDurations: [], ready: false };
+  readonly health: EngineHealth = { watchRestarts: new Map(), watchErrors: new Map(), objectsSkipped: new Map(), analysisDurations: [], ready: false, inputFailing: false };
   private timer?: NodeJS.Timeout;
   private readonly reports = new Map<boolean, { analysis: ClusterAnalysis; report: Report }>();
   private readonly loggedSkips = new Set<string>();
@@ -76,6 +78,7 @@ export class Engine implements ObjectSink, SourceHealth {
 
   watchError(resource: HealthResource, message: string): void {
     bump(this.health.watchErrors, resource);
+    this.health.inputFailing = true;
     this.options.log?.('error', `${resource}: ${message}`);
   }
 
@@ -94,6 +97,17 @@ export class Engine implements ObjectSink, SourceHealth {
 
   private fresh(): void {
     this.health.inputFreshAt = this.now();
+    this.health.inputFailing = false;
+  }
+
+  /**
+   * Seconds the input may be out of date: 0 while the source is healthy (a quiet watch is current),
+   * else the time since it was last known current.
+   */
+  inputAgeSeconds(): number | undefined {
+    const at = this.health.inputFreshAt;
+    if (at === undefined) return undefined;
+    return this.health.inputFailing ? Math.max(0, (this.now() - at) / 1000) : 0;
   }
 
   private guard(f: () => boolean): boolean {

@@ -153,11 +153,11 @@ export function createMetrics(engine: Engine, options: { maxLinks: number }): Ex
   });
   new Gauge({
     name: 'loopscope_input_age_seconds',
-    help: 'Seconds since the input (watches or snapshot) was last known to be current.',
+    help: 'Seconds the input (watches or snapshot) may be out of date: 0 while the source is healthy, else the time since it was last known current.',
     registers: [health],
     collect() {
-      const at = engine.health.inputFreshAt;
-      if (at !== undefined) this.set(Math.max(0, (Date.now() - at) / 1000));
+      const age = engine.inputAgeSeconds();
+      if (age !== undefined) this.set(age);
     },
   });
   new Gauge({

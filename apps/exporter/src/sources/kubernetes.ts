@@ -30,10 +30,13 @@
  * - It caches every object it sees, in full. At 150,000 pods that is gigabytes.
  *   → The informer keeps only `{kind, apiVersion, metadata: {name, namespace, uid, resourceVersion}}`
  *     (what it needs to spot changes and deletions); the sink gets the full object once.
- * - Lists come back as typed model objects (Dates, dropped unknown fields).
+ * - Lists come back as typed model objects (Dates instead of strings, unknown fields dropped),
+ *   watch events as raw JSON.
  *   → Lists are paginated (`limit`/`continue`), and each page's JSON is taken raw in a response
- *     middleware, so the sink gets objects exactly as the API server sent them (watch events
- *     already are raw JSON).
+ *     middleware (the generated client then deserializes an empty placeholder), so the sink gets
+ *     every object exactly as the API server sent it, with `kind` and `apiVersion` set.
+ * - An exception thrown by an event callback is swallowed by Watch along with JSON parse errors.
+ *   → Sink calls are wrapped; a throwing sink is reported as objectSkipped and logged once.
  *
  * client-node 1.x is ESM-only and this package compiles to CommonJS, where TypeScript rewrites
  * `import()` into `require()`. The module is therefore loaded with a dynamic import TypeScript
@@ -230,7 +233,8 @@ export function describeError(err: unknown): string {
   if (code && /^[A-Z][A-Z0-9_]{1,48}$/.test(code)) {
     if (NETWORK_CODES[code]) return `${NETWORK_CODES[code]} (${code})`;
     if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO/.test(code)) return `TLS error (${code})`;
-    return `network error (${code})`;
+    if (/^E[A-Z]+$|^ERR_(STREAM|SOCKET|HTTP)_/.test(code)) return `network error (${code})`;
+    return `error ${code}`;
   }
   if (e.name === 'FetchError') return 'request failed';
   const message = (err as { message?: unknown }).message;
@@ -922,7 +926,14 @@ export class KubernetesSource implements ClusterSource {
       client = await (this.options.clientFactory ?? loadClientNode)();
     } catch (err) {
       this.phase = 'stopped';
-      throw new Error(`cannot load @kubernetes/client-node: ${describeError(err)}`);
+      const code = (err as { code?: unknown } | undefined)?.code;
+      const why =
+        code === 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING' || code === 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG'
+          ? 'dynamic import() is unavailable in this VM context (under jest: NODE_OPTIONS=--experimental-vm-modules, or pass clientFactory)'
+          : code === 'ERR_MODULE_NOT_FOUND'
+            ? 'not installed'
+            : describeError(err);
+      throw new Error(`cannot load @kubernetes/client-node: ${why}`);
     }
     if (this.phase !== 'starting') throw new Error('KubernetesSource stopped before it started');
     const kc = this.loadKubeConfig(client);

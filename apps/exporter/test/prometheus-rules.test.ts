@@ -1,0 +1,122 @@
+/**
+ * The shipped alerting rules (deploy/prometheus): `promtool check rules` and `promtool test rules`
+ * (the unit tests in loopscope-rules.test.yaml), plus what every alert must carry for the on-call.
+ *
+ * promtool comes from the Debian package `prometheus` (or set PROMTOOL to a binary). Without it the
+ * promtool tests fail under CI=true and are skipped, with the reason printed, elsewhere.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const DIR = join(__dirname, '..', '..', '..', 'deploy', 'prometheus');
+const RULES = join(DIR, 'loopscope-rules.yaml');
+const RULE_TESTS = join(DIR, 'loopscope-rules.test.yaml');
+const RUNBOOK = 'https://github.com/loopscope/loopscope/blob/main/README.md#runbook-';
+
+/** The metric names the exporter publishes: a rule that names anything else is a typo. */
+const METRICS = [
+  'loopscope_service_loopback_ratio',
+  'loopscope_service_at_risk_nodes',
+  'loopscope_service_at_risk_client_pods',
+  'loopscope_service_info',
+  'loopscope_link_loopback_ratio',
+  'loopscope_links_omitted',
+  'loopscope_observed_unreplied_connections',
+  'loopscope_analysis_duration_seconds',
+  'loopscope_last_successful_analysis_timestamp_seconds',
+  'loopscope_input_age_seconds',
+  'loopscope_watch_restarts_total',
+  'loopscope_watch_errors_total',
+  'loopscope_objects_skipped_total',
+  'loopscope_ready',
+];
+
+const ALERTS = [
+  'LoopscopeServiceLoopbackRisk',
+  'LoopscopeObservedUnrepliedConnections',
+  'LoopscopeExporterDown',
+  'LoopscopeExporterStale',
+  'LoopscopeWatchErrors',
+];
+
+function findPromtool(): string | undefined {
+  const candidate = process.env.PROMTOOL || 'promtool';
+  const probe = spawnSync(candidate, ['--version'], { encoding: 'utf8' });
+  return probe.error || probe.status !== 0 ? undefined : candidate;
+}
+
+const promtool = findPromtool();
+const ci = process.env.CI === 'true' || process.env.CI === '1';
+const needsPromtool = promtool ? test : test.skip;
+if (!promtool) {
+  const why = 'promtool not found (apt-get install prometheus, or set PROMTOOL=/path/to/promtool)';
+  if (ci) test('promtool is installed (CI)', () => {
+    throw new Error(`${why}: CI must run the alerting-rule tests`);
+  });
+  else process.stderr.write(`prometheus-rules.test.ts: skipping the promtool checks: ${why}\n`);
+}
+
+function run(args: string[]): { status: number | null; output: string } {
+  const r = spawnSync(promtool!, args, { cwd: DIR, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+// js-yaml is already in node_modules (a dependency of @kubernetes/client-node and of jest's coverage).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const yaml = require('js-yaml') as { load(text: string): unknown };
+
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+const rules: Rule[] = (yaml.load(readFileSync(RULES, 'utf8')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules);
+
+describe('deploy/prometheus/loopscope-rules.yaml', () => {
+  needsPromtool('promtool check rules', () => {
+    const r = run(['check', 'rules', RULES]);
+    expect(r.output).toContain(`SUCCESS: ${rules.length} rules found`);
+    expect(r.status).toBe(0);
+  });
+
+  needsPromtool('promtool test rules (every alert firing and not firing)', () => {
+    const r = run(['test', 'rules', RULE_TESTS]);
+    if (r.status !== 0) throw new Error(`promtool test rules failed:\n${r.output}`);
+    expect(r.output).toContain('SUCCESS');
+  });
+
+  test('the alerts are the documented ones, each with severity, summary, description and its runbook anchor', () => {
+    expect(rules.map((r) => r.alert)).toEqual(ALERTS);
+    for (const r of rules) {
+      expect([r.alert, r.labels?.severity]).toEqual([r.alert, expect.stringMatching(/^(warning|critical)$/)]);
+      expect(r.annotations?.summary).toBeTruthy();
+      expect(r.annotations?.description).toBeTruthy();
+      expect(r.annotations?.runbook_url).toBe(`${RUNBOOK}${r.alert!.toLowerCase()}`);
+      expect(r.for).toBeTruthy();
+    }
+  });
+
+  test('the unit tests cover every alert', () => {
+    const text = readFileSync(RULE_TESTS, 'utf8');
+    for (const alert of ALERTS) {
+      const evals = text.split('\n').filter((l) => l.trim() === `alertname: ${alert}`);
+      expect([alert, evals.length]).toEqual([alert, expect.any(Number)]);
+      expect(evals.length).toBeGreaterThanOrEqual(2); // one expecting no alert, one expecting it
+    }
+  });
+
+  test('rules only use metrics the exporter publishes', () => {
+    for (const r of rules) {
+      const used = r.expr.match(/\bloopscope_[a-z_]+/g) ?? [];
+      for (const m of used) expect([r.alert, m, METRICS.includes(m)]).toEqual([r.alert, m, true]);
+      for (const m of `${r.annotations?.description ?? ''}`.match(/\bloopscope_[a-z_]+/g) ?? []) {
+        expect([r.alert, m, METRICS.includes(m)]).toEqual([r.alert, m, true]);
+      }
+    }
+  });
+});
