@@ -17,6 +17,8 @@ export interface EngineOptions {
   debounceMs?: number;
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
   now?: () => number;
+  /** How often to confirm the analysis is current when nothing changes (default 60 s). */
+  heartbeatMs?: number;
 }
 
 /** Counters and gauges of the exporter's own health, read by the metrics. */
@@ -47,8 +49,13 @@ export class Engine implements ObjectSink, SourceHealth {
   /** Called after each successful recompute (the benchmark and tests wait on it). */
   onRecompute?: (result: ReturnType<LiveCluster['recompute']>) => void;
 
+  private readonly heartbeat: NodeJS.Timeout;
+
   constructor(private readonly options: EngineOptions = {}) {
     this.live = new LiveCluster({ overrides: options.overrides, nodeDumps: options.nodeDumps });
+    // Confirms the analysis is current even when no change arrives (see recompute).
+    this.heartbeat = setInterval(() => this.recompute(), options.heartbeatMs ?? 60_000);
+    this.heartbeat.unref?.();
   }
 
   private now(): number {
@@ -137,7 +144,12 @@ export class Engine implements ObjectSink, SourceHealth {
     }
     try {
       const result = this.live.recompute();
-      if (result.mode === 'none') return;
+      if (result.mode === 'none') {
+        // Nothing changed: the analysis is still current, and the stale alert must not fire in a
+        // quiet cluster.
+        if (this.health.ready) this.health.lastSuccessfulAnalysis = this.now();
+        return;
+      }
       this.health.analysisDurations.push(result.durationMs / 1000);
       this.health.lastSuccessfulAnalysis = this.now();
       this.health.ready = true;
@@ -170,6 +182,7 @@ export class Engine implements ObjectSink, SourceHealth {
   }
 
   stop(): void {
+    clearInterval(this.heartbeat);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }

@@ -138,7 +138,7 @@ export function createMetrics(engine: Engine, options: { maxLinks: number }): Ex
   let seen = 0;
   new Gauge({
     name: 'loopscope_last_successful_analysis_timestamp_seconds',
-    help: 'Unix time of the last successful analysis.',
+    help: 'Unix time the analysis was last known current: a successful recompute, or a check (every minute) that nothing changed.',
     registers: [health],
     collect() {
       // Move new durations into the histogram here, so the engine needs no prom-client.
