@@ -1,5 +1,7 @@
-import { buildReport, LiveCluster, type ClusterAnalysis, type KubeObject, type NodeEvidence, type ProfileOverrides, type Report } from '@loopscope/core';
+import { buildReport, formatProblem, LiveCluster, type ClusterAnalysis, type KubeObject, type NodeEvidence, type ProfileOverrides, type Report } from '@loopscope/core';
 import type { HealthResource, ObjectSink, SourceHealth, WatchedResource } from './sources/types';
+
+const KIND_RESOURCE: Record<string, WatchedResource> = { Node: 'nodes', Pod: 'pods', Service: 'services', EndpointSlice: 'endpointslices', ConfigMap: 'configmaps' };
 
 /** The kind each watched resource carries (a snapshot passes kinds directly). */
 const RESOURCE_KIND: Record<WatchedResource, string> = {
@@ -90,12 +92,13 @@ export class Engine implements ObjectSink, SourceHealth {
   }
 
   objectSkipped(resource: HealthResource, reason: string): void {
+    // Counted and logged once per distinct problem: a broken object re-sent on every relist, or
+    // found again by every full rebuild, is one problem.
+    const key = `${resource}|${reason}`;
+    if (this.loggedSkips.has(key)) return;
+    if (this.loggedSkips.size < 10_000) this.loggedSkips.add(key);
     bump(this.health.objectsSkipped, resource);
-    // Logged once per distinct reason: a broken object re-sent on every relist is one problem.
-    if (!this.loggedSkips.has(reason) && this.loggedSkips.size < 1000) {
-      this.loggedSkips.add(reason);
-      this.options.log?.('warn', `skipped ${resource} object: ${reason}`);
-    }
+    this.options.log?.('warn', `skipped ${resource} object: ${reason}`);
   }
 
   synced(_resource: HealthResource): void {
@@ -155,7 +158,7 @@ export class Engine implements ObjectSink, SourceHealth {
       this.health.ready = true;
       this.onRecompute?.(result);
       if (result.mode === 'full') {
-        for (const p of this.live.problems.slice(0, 20)) this.objectSkipped('snapshot', `${p.kind ?? ''} ${p.namespace ?? ''}/${p.name ?? ''} ${p.field ?? ''}: ${p.message}`.trim());
+        for (const p of this.live.problems) this.objectSkipped(KIND_RESOURCE[p.kind ?? ''] ?? 'snapshot', formatProblem(p));
       }
     } catch (err) {
       // Keep serving the last good analysis; the stale-analysis alert will tell.

@@ -143,6 +143,30 @@ describe('exporter on a snapshot file', () => {
     }
   });
 
+  it('a malformed object is skipped, counted and logged once, however often it is read again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loopscope-exporter-'));
+    const file = join(dir, 'cluster.json');
+    const demo = JSON.parse(readFileSync(DEMO, 'utf8'));
+    demo.items.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'broken', namespace: 'default' }, spec: {}, status: { phase: 'Running' } });
+    writeFileSync(file, JSON.stringify(demo));
+    const exporter = await startExporter(['--snapshot', file, '--debounce-ms', '50']);
+    try {
+      const skipped = async () => /loopscope_objects_skipped_total\{resource="pods"\} (\d+)/.exec(await (await fetch(`${exporter.url}/metrics`)).text())?.[1];
+      expect(await eventually(skipped, 30_000, 'the skipped count')).toBe('1');
+      // Reloaded with another change: the same broken pod is not counted again.
+      demo.items.find((i: any) => i.kind === 'Service' && i.metadata.name === 'orders-api').spec.externalTrafficPolicy = 'Local';
+      writeFileSync(file, JSON.stringify(demo));
+      await eventually(async () => (exporter.stderr().includes('reloaded') ? true : undefined), 30_000, 'the reload');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await skipped()).toBe('1');
+      expect(exporter.stderr().split('Pod default/broken').length - 1).toBe(1);
+      const payments = await getJson(`${exporter.url}/api/v1/explain?target=payments-api`);
+      expect(payments.body.explanation.verdict).toBe('loopback');
+    } finally {
+      expect(await exporter.stop()).toBe(0);
+    }
+  });
+
   it('bad flags and unreadable inputs exit 2 with a message', () => {
     const main = join(__dirname, '..', 'dist', 'main.js');
     const r1 = spawnSync(process.execPath, [main, '--port', 'eighty'], { encoding: 'utf8' });
