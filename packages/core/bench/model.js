@@ -31,7 +31,7 @@ for (const f of files) {
 console.log(`generated ${SIZE.nodes} nodes, ${SIZE.pods} pods, ${SIZE.services} Services (${SIZE.internalLbServices} internal LB) in ${Date.now() - t0} ms: ${(bytes / 1048576).toFixed(0)} MiB of kubectl JSON in ${files.length} files`);
 
 try {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', join(__dirname, 'model-measure.js'), dir, String(SIZE.pods)], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []), join(__dirname, 'model-measure.js'), dir, String(SIZE.pods)], { stdio: 'inherit' });
   process.exitCode = r.status ?? 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });

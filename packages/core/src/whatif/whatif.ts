@@ -55,6 +55,7 @@ export function whatIf(analysis: ClusterAnalysis, changes: WhatIfChange[], optio
   const named = new Set<number>();
   const moves: Array<{ service: number; workloads?: string[] }> = [];
   const viaClusterIP = new Set<number>();
+  const datapathEdited = new Set<number>();
   const upgrades: Array<{ version: string; nodes?: string[] }> = [];
 
   const editable = (ref: string): ClusterService => {
@@ -71,14 +72,21 @@ export function whatIf(analysis: ClusterAnalysis, changes: WhatIfChange[], optio
 
   for (const change of changes) {
     switch (change.kind) {
-      case 'trafficPolicy':
-        editable(change.service).trafficPolicy = change.value;
+      case 'trafficPolicy': {
+        const svc = editable(change.service);
+        datapathEdited.add(svc.index);
+        svc.trafficPolicy = change.value;
         break;
-      case 'ipMode':
-        for (const i of editable(change.service).ingresses) i.ipMode = change.value;
+      }
+      case 'ipMode': {
+        const svc = editable(change.service);
+        datapathEdited.add(svc.index);
+        for (const i of svc.ingresses) i.ipMode = change.value;
         break;
+      }
       case 'preventLoopback': {
         const svc = editable(change.service);
+        datapathEdited.add(svc.index);
         if (change.value) svc.annotations[ANNOTATION.tkePreventLoopback] = 'true';
         else delete svc.annotations[ANNOTATION.tkePreventLoopback];
         break;
@@ -114,7 +122,9 @@ export function whatIf(analysis: ClusterAnalysis, changes: WhatIfChange[], optio
   const results: WhatIfServiceResult[] = [];
   for (const index of affected) {
     const before = analysis.services[index]!;
-    let after: ServiceAnalysis | WhatIfFigure = analyzeService(context, serviceAt(index));
+    // Nothing to re-analyse when the datapath is as before (only clients move, or skip the LB).
+    const unchanged = upgrades.length === 0 && !datapathEdited.has(index);
+    let after: ServiceAnalysis | WhatIfFigure = viaClusterIP.has(index) || unchanged ? before : analyzeService(context, serviceAt(index));
     for (const move of moves.filter((m) => m.service === index)) after = moveClients(context, after as ServiceAnalysis, move.workloads);
     if (viaClusterIP.has(index)) after = { verdict: 'safe', probability: 0 };
     const a = { verdict: after.verdict, probability: after.probability };
