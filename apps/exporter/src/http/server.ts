@@ -47,7 +47,8 @@ async function handle(engine: Engine, metrics: ExporterMetrics, req: IncomingMes
     case 'GET /api/v1/report':
       return sendJson(res, 200, requireReport(engine, true));
     case 'GET /api/v1/services': {
-      const report = requireReport(engine, true);
+      // ?fixes=false skips the fixes' what-ifs (a list of Services rarely needs them).
+      const report = requireReport(engine, url.searchParams.get('fixes') !== 'false');
       const verdict = url.searchParams.get('verdict');
       const namespace = url.searchParams.get('namespace');
       const services = report.services.filter((s) => (!verdict || s.verdict === verdict) && (!namespace || s.namespace === namespace));

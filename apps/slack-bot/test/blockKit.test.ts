@@ -1,0 +1,81 @@
+import type { Explanation, ReportService, ServiceExplanation } from '@loopscope/core';
+import type { Answer } from '../src/answer';
+import { clip, esc, LIMITS, renderBlocks } from '../src/blockKit';
+import { blockKitProblems } from './support/slackStandIn';
+
+function service(i: number, longText = ''): ServiceExplanation {
+  return {
+    namespace: 'ns',
+    name: `svc-${i}`,
+    verdict: 'loopback',
+    probability: 0.5 - i / 1000,
+    headline: `ns/svc-${i}: loops ${longText}`,
+    ingress: `10.0.0.${i}:80`,
+    path: Array.from({ length: 6 }, (_, h) => ({ at: `hop ${h}`, what: `what happens ${longText}`, basis: 'inferred' as const, fails: h === 5 })),
+    clientNode: 'n1',
+    where: { nodes: [{ node: 'n1', probability: 0.5, clientPods: 3 }], nodeCount: 1, workloads: [{ workload: 'a/deployment/b', pods: 3, nodes: ['n1'], maxProbability: 0.5 }], workloadCount: 1, clientPods: 3 },
+    fixes: [{ id: 'use-cluster-ip', title: 'Call the Service by its cluster DNS name', description: 'd', tradeoff: 't', changes: [], predictedProbability: 0, effective: true }],
+    inferred: [`fact ${longText}`],
+    observed: [],
+    findings: [],
+    checkInstead: [],
+  };
+}
+
+function explanationAnswer(services: ServiceExplanation[]): Answer {
+  const explanation: Explanation = { target: { kind: 'workload', label: 'a/deployment/b' }, verdict: 'loopback', probability: 0.5, headline: 'a/deployment/b is exposed <to> many & more', services };
+  return { kind: 'explanation', cluster: 'prod', explanation, detail: 'full', unavailable: [], showCluster: false, cliCommand: 'loopscope explain a/deployment/b' };
+}
+
+test('clip cuts at a line end and says how much is left out, within the limit', () => {
+  const text = Array.from({ length: 400 }, (_, i) => `line ${i} ${'x'.repeat(20)}`).join('\n');
+  const out = clip(text, 3000);
+  expect(out.length).toBeLessThanOrEqual(3000);
+  expect(out).toMatch(/\n… \(cut: \d+ more lines\)$/);
+  expect(clip('short', 3000)).toBe('short');
+  expect(clip('x'.repeat(5000), 100).length).toBeLessThanOrEqual(100);
+});
+
+test('esc escapes Slack control characters', () => {
+  expect(esc('a <b> & c')).toBe('a &lt;b&gt; &amp; c');
+});
+
+test('many Services: whole Services are dropped from the end, and the note names them', () => {
+  const msg = renderBlocks(explanationAnswer(Array.from({ length: 40 }, (_, i) => service(i))));
+  expect(blockKitProblems(msg.blocks)).toEqual([]);
+  expect(msg.blocks.length).toBeLessThanOrEqual(LIMITS.blocks);
+  const note = msg.blocks[msg.blocks.length - 2] as { type: 'context'; elements: Array<{ text: string }> };
+  expect(note.elements[0]!.text).toMatch(/^:scissors: Cut to fit one Slack message: not shown: ns\/svc-\d+ \([\d.]+%\)/);
+  expect((msg.blocks[0] as any).text.text).toContain('is exposed &lt;to&gt; many &amp; more');
+});
+
+test('very long texts: every section stays under 3,000 characters and the fallback under its cap', () => {
+  const msg = renderBlocks(explanationAnswer([service(1, 'y'.repeat(900)), service(2, 'z'.repeat(900))]));
+  expect(blockKitProblems(msg.blocks)).toEqual([]);
+  expect(msg.text.length).toBeLessThanOrEqual(LIMITS.fallbackText);
+});
+
+test('a long at-risk list is split into sections and cut within 50 blocks', () => {
+  const services = Array.from({ length: 900 }, (_, i) => ({ namespace: 'ns', name: `svc-${i}`, loopbackProbability: 0.3, atRiskNodes: ['n1'], clientPodsOnAtRiskNodes: 4, affectedWorkloads: [] }) as unknown as ReportService);
+  const answer: Answer = {
+    kind: 'atRisk',
+    clusters: [{ cluster: 'prod', summary: { services: 1000, clientPods: 10, clientPodsAtRisk: 5, loopback: 900, safe: 0, 'not-applicable': 100, unknown: 0 }, services }],
+    unavailable: [],
+    showCluster: false,
+  };
+  const msg = renderBlocks(answer);
+  expect(blockKitProblems(msg.blocks)).toEqual([]);
+  expect(msg.blocks).toHaveLength(50);
+  expect((msg.blocks[49] as any).elements[0].text).toMatch(/^:scissors: .*Services 736–750 of 900/);
+});
+
+test('choices become buttons carrying their question; more than ten are summarised', () => {
+  const options = Array.from({ length: 12 }, (_, i) => ({ label: `prod: ns/svc-${i}-${'x'.repeat(80)}`, question: { kind: 'explain' as const, target: `ns/svc-${i}`, detail: 'full' as const, cluster: 'prod' } }));
+  const msg = renderBlocks({ kind: 'choice', prompt: '"svc" matches 12 objects. Which one?', options, unavailable: [], showCluster: true });
+  expect(blockKitProblems(msg.blocks)).toEqual([]);
+  const buttons = msg.blocks.filter((b) => b.type === 'actions').flatMap((b) => (b.type === 'actions' ? b.elements : []));
+  expect(buttons).toHaveLength(10);
+  expect(new Set(buttons.map((b) => b.action_id)).size).toBe(10);
+  expect(JSON.parse(buttons[3]!.value!)).toEqual(options[3]!.question);
+  expect(msg.text).toContain('ask "why is ns/svc-11 timing out in prod"');
+});
