@@ -1,16 +1,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadNodeDumps, type ClusterModel, type DumpText, type NodeEvidence } from '@loopscope/core';
+import { loadNodeDumps, NODE_DUMP_FILES, type ClusterModel, type DumpText, type NodeEvidence } from '@loopscope/core';
 import { UsageError, type CliIO } from './io';
 
-/** The files `scripts/collect-node-dumps.sh` writes per node, by the loadNodeDumps field they feed. */
-const DUMP_FILES = {
-  iptablesSave: 'iptables-save.txt',
-  ip6tablesSave: 'ip6tables-save.txt',
-  ipset: 'ipset.txt',
-  addr: 'addr.txt',
-  conntrack: 'conntrack.txt',
-} as const;
+const DUMP_FILES = NODE_DUMP_FILES;
 
 /**
  * Reads `DIR/<nodeName>/{iptables-save,ipset,addr,conntrack}.txt` (any may be missing) into node

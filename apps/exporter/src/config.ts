@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { IPVS_BINDS, PROVIDERS, PROXY_MODES, type ProfileOverrides } from '@loopscope/core';
+import { PROFILE_FLAG_OPTIONS, ProfileFlagError, profileOverridesFromFlags, type ProfileOverrides } from '@loopscope/core';
 
 export const HELP = `Usage: loopscope-exporter [options]
 
@@ -56,12 +56,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         port: { type: 'string' },
         'max-links': { type: 'string' },
         'debounce-ms': { type: 'string' },
-        provider: { type: 'string' },
-        'proxy-mode': { type: 'string' },
-        'ipvs-bind': { type: 'string' },
-        'pod-ip-routable': { type: 'string' },
-        'pod-network': { type: 'string' },
-        'public-lb-in-scope': { type: 'boolean' },
+        ...PROFILE_FLAG_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -77,11 +72,6 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`--${k} ${v}: expected a whole number from ${min} to ${max}`);
     return n;
   };
-  const oneOf = <T extends string>(k: string, allowed: readonly T[]): T | undefined => {
-    const v = str(k);
-    if (v !== undefined && !(allowed as readonly string[]).includes(v)) throw new ConfigError(`--${k} ${v}: expected one of ${allowed.join(', ')}`);
-    return v as T | undefined;
-  };
   const inputs = [str('kubeconfig') !== undefined || str('context') !== undefined || values['in-cluster'] === true, str('snapshot') !== undefined].filter(Boolean).length;
   if (inputs > 1) throw new ConfigError('give either a cluster (--kubeconfig/--context/--in-cluster) or --snapshot, not both');
   let source: ExporterConfig['source'];
@@ -89,18 +79,13 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   else if (str('kubeconfig') !== undefined || str('context') !== undefined || values['in-cluster'] === true || env.KUBERNETES_SERVICE_HOST) {
     source = { kind: 'kubernetes', kubeconfig: str('kubeconfig'), context: str('context') };
   } else source = { kind: 'demo' };
-  const overrides: ProfileOverrides = {};
-  const provider = oneOf('provider', PROVIDERS);
-  if (provider) overrides.provider = provider;
-  const mode = oneOf('proxy-mode', PROXY_MODES);
-  if (mode) overrides.proxyMode = mode;
-  const bind = oneOf('ipvs-bind', IPVS_BINDS);
-  if (bind) overrides.ipvsBind = bind;
-  const routable = oneOf('pod-ip-routable', ['true', 'false'] as const);
-  if (routable) overrides.podIpRoutable = routable === 'true';
-  const network = oneOf('pod-network', ['shared', 'exclusive-eni'] as const);
-  if (network) overrides.podNetwork = network;
-  if (values['public-lb-in-scope']) overrides.publicLbInScope = true;
+  let overrides: ProfileOverrides;
+  try {
+    overrides = profileOverridesFromFlags(values);
+  } catch (err) {
+    if (err instanceof ProfileFlagError) throw new ConfigError(err.message);
+    throw err;
+  }
   return {
     source,
     nodeDumps: str('node-dumps'),

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadNodeDumps, type NodeEvidence } from '@loopscope/core';
+import { loadNodeDumps, NODE_DUMP_FILES, type NodeEvidence } from '@loopscope/core';
 import { ConfigError, HELP, parseConfig, type ExporterConfig } from './config';
 import { Engine } from './engine';
 import { createHttpServer } from './http/server';
@@ -34,11 +34,10 @@ async function createSource(config: ExporterConfig): Promise<ClusterSource> {
 function readNodeDumps(dir: string): Map<string, NodeEvidence> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`--node-dumps ${dir}: not a readable directory`);
   const dumps = new Map<string, NodeEvidence>();
-  const files = { iptablesSave: 'iptables-save.txt', ip6tablesSave: 'ip6tables-save.txt', ipset: 'ipset.txt', addr: 'addr.txt', conntrack: 'conntrack.txt' } as const;
   for (const node of readdirSync(dir)) {
     if (!statSync(join(dir, node)).isDirectory()) continue;
     const input: Record<string, { text: string; file: string }> = {};
-    for (const [field, name] of Object.entries(files)) {
+    for (const [field, name] of Object.entries(NODE_DUMP_FILES)) {
       const path = join(dir, node, name);
       if (existsSync(path)) input[field] = { text: readFileSync(path, 'utf8'), file: join(node, name) };
     }

@@ -32,3 +32,4 @@ export { slimObject } from './kube/slim';
 export * from './netfilter';
 export { NodeEvidenceSet } from './evidence/nodeEvidenceSet';
 export * from './live/liveCluster';
+export * from './profile/flags';

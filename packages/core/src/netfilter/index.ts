@@ -4,7 +4,7 @@
  * through the nat table. See README.md beside this file.
  */
 
-export { loadNodeDumps, NodeEvidence, type DumpText, type NodeDumpsInput } from './nodeEvidence';
+export { loadNodeDumps, NodeEvidence, NODE_DUMP_FILES, type DumpText, type NodeDumpsInput } from './nodeEvidence';
 export {
   traceLbPacket,
   TraceInputError,

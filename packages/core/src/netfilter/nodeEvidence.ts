@@ -18,6 +18,18 @@ export interface DumpText {
   file: string;
 }
 
+/**
+ * The files of a node-dumps folder (`DIR/<nodeName>/…`, as scripts/collect-node-dumps.sh writes
+ * them), by the `NodeDumpsInput` field each feeds.
+ */
+export const NODE_DUMP_FILES = {
+  iptablesSave: 'iptables-save.txt',
+  ip6tablesSave: 'ip6tables-save.txt',
+  ipset: 'ipset.txt',
+  addr: 'addr.txt',
+  conntrack: 'conntrack.txt',
+} as const;
+
 export interface NodeDumpsInput {
   /** `iptables-save` output (an ip6tables-save dump given here is recognized by its header). */
   iptablesSave?: DumpText;
