@@ -5,129 +5,152 @@ import type { Engine } from './engine';
 const SERVICE_LABELS = ['namespace', 'service', 'ingress_ip', 'port', 'protocol'] as const;
 
 /**
- * The exporter's metrics, on a registry of its own. Every family is filled in `collect()` from the
- * current analysis, so a deleted Service or link stops being exported at the next scrape.
+ * The exporter's metrics. The model's families are built from the current analysis (so a deleted
+ * Service or link stops being exported at once), its health on a prom-client registry of its own.
  * Names and labels are documented in the README ("Metrics"); alerts in deploy/prometheus use them.
  */
 export interface ExporterMetrics {
   contentType: string;
   /** The exposition text of every family. */
   render(): Promise<string>;
-  /** Both registries (tests and the benchmark look inside). */
+  /** The prom-client registry of the exporter's own health. */
   registries: Registry[];
 }
 
 /**
- * Two registries of the exporter's own: the model's families, rendered once per analysis (thousands
- * of series; between analyses a scrape reuses the text), and the exporter's health, rendered on
- * every scrape.
+ * The model's families are rendered once per analysis (thousands of series; between analyses a
+ * scrape reuses the text); the exporter's health on every scrape.
  */
 export function createMetrics(engine: Engine, options: { maxLinks: number }): ExporterMetrics {
-  const registry = new Registry();
   const health = new Registry();
-  const serviceSeries = (): Array<{ labels: Record<(typeof SERVICE_LABELS)[number], string>; ratio: number; nodes: number; pods: number; info: Record<string, string> }> => {
-    const analysis = engine.analysis;
-    if (!analysis) return [];
-    const { profile } = analysis.context;
-    const modes = new Set(profile.nodes.map((n) => n.proxyMode.value));
-    const proxyMode = modes.size === 1 ? [...modes][0]! : modes.size === 0 ? 'unknown' : 'mixed';
-    const out = [];
-    for (const sa of analysis.services) {
-      const svc = sa.service;
-      if (svc.type !== 'LoadBalancer') continue;
-      const info = { traffic_policy: svc.trafficPolicy ?? 'invalid', proxy_mode: proxyMode, lb_scope: sa.scope, backend_kind: sa.backendKind, verdict: sa.verdict };
-      if (sa.ingresses.length === 0) {
-        // No analysed ingress (none yet, public, unknown): only the _info series says why.
-        out.push({ labels: { namespace: svc.namespace, service: svc.name, ingress_ip: svc.ingresses[0]?.ip ?? svc.ingresses[0]?.hostname ?? '', port: '', protocol: '' }, ratio: NaN, nodes: NaN, pods: NaN, info });
-        continue;
-      }
-      for (const ing of sa.ingresses) {
+  const model = new ModelFamilies();
+
+  // A Service's rows are cached on its analysis (the live model replaces the analyses of the
+  // Services a change moves); the ratio is read at render time, since it follows the pod count.
+  const rowsCache = new WeakMap<ServiceAnalysis, ServiceRow[]>();
+  const serviceRows = (sa: ServiceAnalysis, proxyMode: string): ServiceRow[] => {
+    let rows = rowsCache.get(sa);
+    if (rows && rows[0]?.info.proxy_mode === proxyMode) return rows;
+    const svc = sa.service;
+    const info = { traffic_policy: svc.trafficPolicy ?? 'invalid', proxy_mode: proxyMode, lb_scope: sa.scope, backend_kind: sa.backendKind, verdict: sa.verdict };
+    if (sa.ingresses.length === 0) {
+      // No analysed ingress (none yet, public, unknown): only the _info series says why.
+      rows = [{ labels: { namespace: svc.namespace, service: svc.name, ingress_ip: svc.ingresses[0]?.ip ?? svc.ingresses[0]?.hostname ?? '', port: '', protocol: '' }, ratio: undefined, nodes: NaN, pods: NaN, info }];
+    } else {
+      rows = sa.ingresses.map((ing) => {
         const atRisk = ing.atRisk.filter((r) => r.clientPods > 0);
-        out.push({
+        return {
           labels: { namespace: svc.namespace, service: svc.name, ingress_ip: ing.ingress.ip ?? ing.ingress.hostname ?? '', port: String(ing.ingress.port), protocol: ing.ingress.protocol },
-          ratio: ing.probability,
+          ratio: () => ing.probability,
           nodes: atRisk.length,
           pods: atRisk.reduce((a, r) => a + r.clientPods, 0),
           info,
-        });
-      }
+        };
+      });
     }
-    return out;
+    rowsCache.set(sa, rows);
+    return rows;
   };
-
-  const series = perAnalysis(engine, serviceSeries);
-
-  const ratioValues = perAnalysis(engine, () => series().filter((x) => !Number.isNaN(x.ratio)).map((x) => ({ labels: x.labels, value: x.ratio })));
-  const nodeValues = perAnalysis(engine, () => series().filter((x) => !Number.isNaN(x.nodes)).map((x) => ({ labels: x.labels, value: x.nodes })));
-  const podValues = perAnalysis(engine, () => series().filter((x) => !Number.isNaN(x.pods)).map((x) => ({ labels: x.labels, value: x.pods })));
-  const infoValues = perAnalysis(engine, () => series().map((x) => ({ labels: { ...x.labels, ...x.info }, value: 1 })));
-  snapshotGauge(registry, 'loopscope_service_loopback_ratio', 'Probability (0-1) that a new connection from a client pod of the cluster to this LB ingress loops back to its own node and times out.', SERVICE_LABELS, ratioValues);
-  snapshotGauge(registry, 'loopscope_service_at_risk_nodes', 'Nodes with client pods whose connections to this LB ingress can loop back.', SERVICE_LABELS, nodeValues);
-  snapshotGauge(registry, 'loopscope_service_at_risk_client_pods', 'Client pods on the nodes at risk for this LB ingress.', SERVICE_LABELS, podValues);
-  snapshotGauge(
-    registry,
-    'loopscope_service_info',
-    'LoadBalancer Service metadata: traffic policy, proxy mode, LB scope, backend kind and verdict (loopback, safe, not-applicable, unknown). Always 1.',
-    [...SERVICE_LABELS, 'traffic_policy', 'proxy_mode', 'lb_scope', 'backend_kind', 'verdict'],
-    infoValues,
-  );
-  // A Service's link samples are cached on its analysis: after a pod event only the Services the
-  // live model re-analysed have new analyses, so only their links are built again.
-  const linkCache = new WeakMap<ServiceAnalysis, Array<Sample & { total: number }>>();
-  const links = perAnalysis(engine, () => {
+  const series = perAnalysis(engine, (): ServiceRow[] => {
     const analysis = engine.analysis;
     if (!analysis) return [];
-    const { cluster } = analysis.context;
-    const all: Sample[] = [];
-    for (const sa of analysis.services) {
-      if (sa.probability <= 0) continue;
-      let samples = linkCache.get(sa);
-      if (!samples) {
-        samples = serviceLinks(analysis.context, sa).map((l) => {
-          const w = cluster.workloads[l.workload]!;
-          return {
-            labels: { node: cluster.nodes[l.node]!.name, client_namespace: w.namespace, client_kind: w.kind, client_workload: w.name, namespace: sa.service.namespace, service: sa.service.name, ingress_ip: l.ingress.ip ?? l.ingress.hostname ?? '', port: String(l.ingress.port) },
-            value: Math.round(l.probability * 1e6) / 1e6,
-            total: 0,
-          };
-        });
-        linkCache.set(sa, samples);
-      }
-      for (const x of samples) all.push(x);
-    }
-    const top = all.length > options.maxLinks ? mostLikely(all, options.maxLinks) : all;
-    return top.map((x) => ({ labels: x.labels, value: x.value, total: all.length }));
+    const modes = new Set(analysis.context.profile.nodes.map((n) => n.proxyMode.value));
+    const proxyMode = modes.size === 1 ? [...modes][0]! : modes.size === 0 ? 'unknown' : 'mixed';
+    const out: ServiceRow[] = [];
+    for (const sa of analysis.services) if (sa.service.type === 'LoadBalancer') for (const row of serviceRows(sa, proxyMode)) out.push(row);
+    return out;
   });
-  snapshotGauge(
-    registry,
-    'loopscope_link_loopback_ratio',
-    'Probability (0-1) that a new connection from this client workload on this node to this LB ingress loops back. Only links with probability > 0, capped by --max-links.',
-    ['node', 'client_namespace', 'client_kind', 'client_workload', 'namespace', 'service', 'ingress_ip', 'port'],
-    links,
+  const withIngress = (): ServiceRow[] => series().filter((x) => x.ratio !== undefined);
+  model.family('loopscope_service_loopback_ratio', 'Probability (0-1) that a new connection from a client pod of the cluster to this LB ingress loops back to its own node and times out.', () =>
+    withIngress().map((x) => ({ labels: x.labels, value: x.ratio!() })),
   );
-  new Gauge({
-    name: 'loopscope_links_omitted',
-    help: 'Links with probability > 0 left out of loopscope_link_loopback_ratio by --max-links (lowest probability first).',
-    registers: [registry],
-    collect() {
-      const values = links();
-      this.set(values.length ? Math.max(0, values[0]!.total - values.length) : 0);
-    },
-  });
-  snapshotGauge(
-    registry,
-    'loopscope_observed_unreplied_connections',
-    "Connections from local pods to this Service's LB seen unanswered ([UNREPLIED] in conntrack) in the node dumps: observed failures, not predictions.",
-    ['namespace', 'service', 'node'],
-    perAnalysis(engine, () => {
-      const analysis = engine.analysis;
-      const out: Array<{ labels: Record<string, string>; value: number }> = [];
-      for (const sa of analysis?.services ?? []) {
-        for (const [node, n] of sa.observed?.byNode ?? []) out.push({ labels: { namespace: sa.service.namespace, service: sa.service.name, node: analysis!.context.cluster.nodes[node]!.name }, value: n });
-      }
-      return out;
+  model.family('loopscope_service_at_risk_nodes', 'Nodes with client pods whose connections to this LB ingress can loop back.', () => withIngress().map((x) => ({ labels: x.labels, value: x.nodes })));
+  model.family('loopscope_service_at_risk_client_pods', 'Client pods on the nodes at risk for this LB ingress.', () => withIngress().map((x) => ({ labels: x.labels, value: x.pods })));
+  const infoLabels = new WeakMap<ServiceRow, Record<string, string>>();
+  model.family('loopscope_service_info', 'LoadBalancer Service metadata: traffic policy, proxy mode, LB scope, backend kind and verdict (loopback, safe, not-applicable, unknown). Always 1.', () =>
+    series().map((x) => {
+      let labels = infoLabels.get(x);
+      if (!labels) infoLabels.set(x, (labels = { ...x.labels, ...x.info }));
+      return { labels, value: 1 };
     }),
   );
+  // A Service's link samples are cached on its analysis too (most likely first, with a histogram
+  // of their values): after a pod event only the Services the live model re-analysed have new
+  // analyses, so only their links are built again, and the top --max-links are found from the
+  // histograms (link probabilities take few distinct values) without sorting 100,000 links.
+  const linkCache = new WeakMap<ServiceAnalysis, ServiceLinks>();
+  const linksOf = (sa: ServiceAnalysis, analysis: NonNullable<Engine['analysis']>): ServiceLinks => {
+    let cached = linkCache.get(sa);
+    if (!cached) {
+      const { cluster } = analysis.context;
+      const samples = serviceLinks(analysis.context, sa).map((l) => {
+        const w = cluster.workloads[l.workload]!;
+        return {
+          labels: { node: cluster.nodes[l.node]!.name, client_namespace: w.namespace, client_kind: w.kind, client_workload: w.name, namespace: sa.service.namespace, service: sa.service.name, ingress_ip: l.ingress.ip ?? l.ingress.hostname ?? '', port: String(l.ingress.port) },
+          value: Math.round(l.probability * 1e6) / 1e6,
+        };
+      });
+      samples.sort((a, b) => b.value - a.value);
+      const histogram = new Map<number, number>();
+      for (const x of samples) histogram.set(x.value, (histogram.get(x.value) ?? 0) + 1);
+      linkCache.set(sa, (cached = { samples, histogram }));
+    }
+    return cached;
+  };
+  const links = perAnalysis(engine, (): { top: Sample[]; total: number } => {
+    const analysis = engine.analysis;
+    if (!analysis) return { top: [], total: 0 };
+    const perService: ServiceLinks[] = [];
+    const histogram = new Map<number, number>();
+    let total = 0;
+    for (const sa of analysis.services) {
+      if (sa.probability <= 0) continue;
+      const l = linksOf(sa, analysis);
+      perService.push(l);
+      total += l.samples.length;
+      for (const [v, n] of l.histogram) histogram.set(v, (histogram.get(v) ?? 0) + n);
+    }
+    // The value of the max-links-th most likely link, and how many links at that value still fit.
+    let threshold = -Infinity;
+    let ties = Infinity;
+    if (total > options.maxLinks) {
+      let above = 0;
+      for (const v of [...histogram.keys()].sort((a, b) => b - a)) {
+        const n = histogram.get(v)!;
+        if (above + n >= options.maxLinks) {
+          threshold = v;
+          ties = options.maxLinks - above;
+          break;
+        }
+        above += n;
+      }
+    }
+    const top: Sample[] = [];
+    for (const l of perService) {
+      for (const x of l.samples) {
+        if (x.value > threshold) top.push(x);
+        else if (x.value === threshold && ties > 0) {
+          top.push(x);
+          ties--;
+        } else break; // most likely first: the rest are lower
+      }
+    }
+    return { top, total };
+  });
+  model.family(
+    'loopscope_link_loopback_ratio',
+    'Probability (0-1) that a new connection from this client workload on this node to this LB ingress loops back. Only links with probability > 0, capped by --max-links.',
+    () => links().top,
+  );
+  model.family('loopscope_links_omitted', 'Links with probability > 0 left out of loopscope_link_loopback_ratio by --max-links (lowest probability first).', () => [{ labels: {}, value: links().total - links().top.length }]);
+  model.family("loopscope_observed_unreplied_connections", "Connections from local pods to this Service's LB seen unanswered ([UNREPLIED] in conntrack) in the node dumps: observed failures, not predictions.", () => {
+    const analysis = engine.analysis;
+    const out: Sample[] = [];
+    for (const sa of analysis?.services ?? []) {
+      for (const [node, n] of sa.observed?.byNode ?? []) out.push({ labels: { namespace: sa.service.namespace, service: sa.service.name, node: analysis!.context.cluster.nodes[node]!.name }, value: n });
+    }
+    return out;
+  });
 
   const durations = new Histogram({
     name: 'loopscope_analysis_duration_seconds',
@@ -184,14 +207,11 @@ export function createMetrics(engine: Engine, options: { maxLinks: number }): Ex
   counter('loopscope_watch_restarts_total', 'Watches restarted (dropped connection, error, 410 Gone), by resource.', () => engine.health.watchRestarts);
   counter('loopscope_watch_errors_total', 'List or watch failures (API server unreachable, 5xx, forbidden), by resource.', () => engine.health.watchErrors);
   counter('loopscope_objects_skipped_total', 'Objects skipped as malformed, by resource.', () => engine.health.objectsSkipped);
-  const modelText = perAnalysis(engine, () => registry.metrics());
+  const modelText = perAnalysis(engine, () => model.render());
   return {
-    contentType: registry.contentType,
-    render: async () => {
-      const [model, own] = await Promise.all([modelText(), health.metrics()]);
-      return `${model.replace(/\n*$/, '\n')}${own}`;
-    },
-    registries: [registry, health],
+    contentType: health.contentType,
+    render: async () => `${modelText()}${await health.metrics()}`,
+    registries: [health],
   };
 }
 
@@ -206,57 +226,58 @@ function perAnalysis<T>(engine: Engine, compute: () => T): () => T {
   };
 }
 
-/**
- * A gauge whose series are handed to the registry as computed for the current analysis, instead of
- * a set() per series per scrape (which hashes every label set: too slow for thousands of series).
- * Built from scratch for each analysis, so a deleted Service or link disappears at once.
- */
-function snapshotGauge(registry: Registry, name: string, help: string, labelNames: readonly string[], values: () => Sample[]): void {
-  class SnapshotGauge extends Gauge {
-    override async get() {
-      return { name, help, type: 'gauge', values: values(), aggregator: 'sum' } as never;
-    }
-  }
-  new SnapshotGauge({ name, help, labelNames: [...labelNames], registers: [registry] });
-}
+type ServiceLinks = { samples: Sample[]; histogram: Map<number, number> };
+
+type ServiceRow = {
+  labels: Record<(typeof SERVICE_LABELS)[number], string>;
+  /** Read at render time; undefined for a Service without an analysed ingress. */
+  ratio: (() => number) | undefined;
+  nodes: number;
+  pods: number;
+  info: Record<string, string>;
+};
 
 /**
- * The k samples with the highest values, most likely first. Finds the k-th value by selection on a
- * copy of the values (linear on average), so 130,000 links are not sorted on every analysis.
+ * The model's gauge families in the Prometheus text format. Thousands of series change value with
+ * every analysis but rarely their labels, so each label set's text is built once (cached on the
+ * sample's label object) — prom-client would escape and join every label on every render. The
+ * exporter's own health stays on a prom-client registry.
  */
-function mostLikely(samples: Sample[], k: number): Sample[] {
-  const values = Float64Array.from(samples, (x) => x.value);
-  const kth = select(values, values.length - k);
-  const above = samples.filter((x) => x.value > kth);
-  for (const x of samples) {
-    if (above.length >= k) break;
-    if (x.value === kth) above.push(x);
+class ModelFamilies {
+  private readonly families: Array<{ name: string; help: string; samples: () => Sample[] }> = [];
+  private readonly prefixes = new WeakMap<Record<string, string>, string>();
+
+  family(name: string, help: string, samples: () => Sample[]): void {
+    this.families.push({ name, help, samples });
   }
-  return above.sort((a, b) => b.value - a.value);
+
+  render(): string {
+    const out: string[] = [];
+    for (const f of this.families) {
+      out.push(`# HELP ${f.name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${f.name} gauge\n`);
+      for (const s of f.samples()) out.push(`${f.name}${this.labelText(s.labels)} ${formatValue(s.value)}\n`);
+    }
+    return out.join('');
+  }
+
+  private labelText(labels: Record<string, string>): string {
+    let text = this.prefixes.get(labels);
+    if (text === undefined) {
+      const keys = Object.keys(labels);
+      text = keys.length === 0 ? '' : `{${keys.map((k) => `${k}="${escapeLabelValue(labels[k]!)}"`).join(',')}}`;
+      this.prefixes.set(labels, text);
+    }
+    return text;
+  }
 }
 
-/** The value that would be at index `n` if `a` were sorted ascending (Hoare's selection; `a` is reordered). */
-function select(a: Float64Array, n: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i]! < pivot) i++;
-      while (a[j]! > pivot) j--;
-      if (i <= j) {
-        const t = a[i]!;
-        a[i] = a[j]!;
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (n <= j) hi = j;
-    else if (n >= i) lo = i;
-    else break;
-  }
-  return a[n]!;
+function escapeLabelValue(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
 }

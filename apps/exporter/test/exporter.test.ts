@@ -110,6 +110,25 @@ describe('exporter on the demo cluster', () => {
   });
 });
 
+describe('--max-links', () => {
+  it('keeps the most likely links and counts the rest', async () => {
+    const exporter = await startExporter(['--max-links', '3']);
+    try {
+      const text = await eventually(async () => {
+        const t = await (await fetch(`${exporter.url}/metrics`)).text();
+        return t.includes('loopscope_link_loopback_ratio{') ? t : undefined;
+      }, 30_000, 'link series');
+      const values = text.split('\n').filter((l) => l.startsWith('loopscope_link_loopback_ratio{')).map((l) => Number(l.split(' ').pop()));
+      const all = cliReport([]).links.map((l: any) => l.probability).sort((a: number, b: number) => b - a);
+      expect(values).toHaveLength(3);
+      expect([...values].sort((a, b) => b - a)).toEqual(all.slice(0, 3));
+      expect(text).toContain(`loopscope_links_omitted ${all.length - 3}`);
+    } finally {
+      await exporter.stop();
+    }
+  });
+});
+
 describe('exporter on a snapshot file', () => {
   it('re-reads it on change, keeps the last good one when it breaks, and never crashes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'loopscope-exporter-'));

@@ -51,18 +51,17 @@ t = process.hrtime.bigint();
 const report = core.buildReport(analysis, { fixes: false });
 const reportMs = ms(t);
 
-// Explain one Service (with its fixes and their what-if figures): median and p99, after one
-// unmeasured round (JIT warm-up, and the one-off kube-proxy-upgrade profile the TKE fix shares).
-const looping = analysis.services.filter((s) => s.verdict === 'loopback').slice(0, 100);
+// Explain one Service (with its fixes and their what-if figures): median and p99 over 300
+// different looping Services, each explained once (nothing cached from an earlier explain of it),
+// after 100 others as a warm-up (JIT, and the one-off kube-proxy-upgrade profile the TKE fix shares).
+const looping = analysis.services.filter((s) => s.verdict === 'loopback');
 const samples = [];
-for (let round = 0; round < 4; round++) {
-  for (const sa of looping) {
-    const s = process.hrtime.bigint();
-    const r = core.explain(analysis, `${sa.service.namespace}/${sa.service.name}`);
-    if (round > 0) samples.push(ms(s));
-    if (!r.ok) throw new Error(r.message);
-  }
-}
+looping.slice(0, 400).forEach((sa, i) => {
+  const s = process.hrtime.bigint();
+  const r = core.explain(analysis, `${sa.service.namespace}/${sa.service.name}`);
+  if (i >= 100) samples.push(ms(s));
+  if (!r.ok) throw new Error(r.message);
+});
 samples.sort((a, b) => a - b);
 
 const ratio = fullMs / parseMs;
@@ -75,5 +74,5 @@ console.log('|---|---:|---|---|');
 console.log(`| JSON.parse of the snapshot | ${parseMs.toFixed(0)} ms | yardstick | |`);
 console.log(`| Full analysis (normalize ${normalizeMs.toFixed(0)} ms + analyse ${analyzeMs.toFixed(0)} ms) | ${fullMs.toFixed(0)} ms = ${(ratio * 100).toFixed(1)}% of JSON.parse | ≤ 25% | ${ratio <= 0.25 ? 'yes' : 'NO'} |`);
 console.log(`| Retained model (cluster + analysis) | ${(retained / 1048576).toFixed(1)} MiB = ${perPod.toFixed(0)} B/pod | ≤ 1 KiB/pod | ${perPod <= 1024 ? 'yes' : 'NO'} |`);
-console.log(`| Explain one Service, with fixes (median / p99 of ${samples.length}) | ${quantile(samples, 0.5).toFixed(2)} / ${p99.toFixed(2)} ms | < 5 ms | ${p99 < 5 ? 'yes' : 'NO'} |`);
+console.log(`| Explain one Service, with fixes (median / p99 over ${samples.length} different Services) | ${quantile(samples, 0.5).toFixed(2)} / ${p99.toFixed(2)} ms | < 5 ms | ${p99 < 5 ? 'yes' : 'NO'} |`);
 console.log(`| Report with ${report.links.length} links (no fixes) | ${reportMs.toFixed(0)} ms | — | |`);

@@ -54,8 +54,22 @@ function backendOn(sa: ServiceAnalysis, node: number, ingress: IngressPoint): Li
   return { kind: 'node', node: '', nodePort: ingress.nodePort };
 }
 
-/** All links of a Service (every ingress point), with node names filled in. */
+const linksCache = new WeakMap<ServiceAnalysis, Link[]>();
+
+/**
+ * All links of a Service (every ingress point), with node names filled in. Cached per analysis of
+ * the Service: explain, its move-clients fix and the report all ask for the same list. Callers
+ * must not change it.
+ */
 export function serviceLinks(ctx: AnalysisContext, sa: ServiceAnalysis): Link[] {
+  const cached = linksCache.get(sa);
+  if (cached) return cached;
+  const links = computeServiceLinks(ctx, sa);
+  linksCache.set(sa, links);
+  return links;
+}
+
+function computeServiceLinks(ctx: AnalysisContext, sa: ServiceAnalysis): Link[] {
   const links: Link[] = [];
   for (const ing of sa.ingresses) {
     for (const l of ingressLinks(ctx, sa, ing)) {
