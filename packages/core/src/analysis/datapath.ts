@@ -24,20 +24,14 @@ export function decideDatapath(
   policy: TrafficPolicy,
 ): DatapathDecision {
   const reasons: Reason[] = [];
-  const capture = decideCapture(svc, ingress, node, profile, reasons);
+  const capture = decideCapture(svc, ingress, node, reasons);
   if (capture !== 'leaves') return { outcome: capture, reasons };
   const source = decideSource(ingress, node, profile, policy, reasons);
   if (source === undefined) return { outcome: 'unknown', reasons };
   return { outcome: 'leaves', source, reasons };
 }
 
-function decideCapture(
-  svc: ClusterService,
-  ingress: IngressPoint,
-  node: NodeDatapath,
-  profile: DatapathProfile,
-  reasons: Reason[],
-): DatapathDecision['outcome'] {
+function decideCapture(svc: ClusterService, ingress: IngressPoint, node: NodeDatapath, reasons: Reason[]): DatapathDecision['outcome'] {
   const mode = node.proxyMode;
   if (!ingress.ip) {
     // kube-proxy and Cilium only ever capture IPs; a hostname (AWS NLB) resolves to LB addresses.

@@ -344,7 +344,6 @@ const OUTCOME_CODES: ReadonlySet<string> = new Set(['LOOPBACK', 'NO_ELIGIBLE_BAC
 export function refreshOutcome(ctx: AnalysisContext, result: ServiceAnalysis): void {
   const { cluster } = ctx;
   if (result.ingresses.length === 0) return;
-  const probability = result.probability;
   if (result.reasons.some((r) => OUTCOME_CODES.has(r.code))) result.reasons = result.reasons.filter((r) => !OUTCOME_CODES.has(r.code));
   const worst = result.ingresses.reduce((a, b) => (b.probability > a.probability ? b : a));
   const unknown = result.ingresses.some((i) => i.unknownNodes.length > 0);

@@ -2,7 +2,7 @@ import type { ClusterAnalysis } from '../analysis/analyze';
 import { chooseBackend } from '../analysis/backends';
 import type { DatapathDecision } from '../analysis/datapath';
 import { affectedWorkloads, serviceLinks } from '../analysis/exposure';
-import { ingressLabel, type IngressPoint } from '../analysis/ingress';
+import { ingressLabel } from '../analysis/ingress';
 import type { Reason } from '../analysis/reasons';
 import { formatP, type IngressAnalysis, type ServiceAnalysis, type Verdict } from '../analysis/service';
 import type { ClusterModel, ClusterPod } from '../cluster/model';
