@@ -70,13 +70,13 @@ export class Engine implements ObjectSink, SourceHealth {
     this.changed();
   }
 
-  upsert(_resource: WatchedResource, object: KubeObject): void {
-    if (this.guard(() => this.live.upsert(object))) this.changed();
+  upsert(resource: WatchedResource, object: KubeObject): void {
+    if (this.guard(resource, () => this.live.upsert(object))) this.changed();
     else this.fresh();
   }
 
-  remove(_resource: WatchedResource, object: KubeObject): void {
-    if (this.guard(() => this.live.remove(object))) this.changed();
+  remove(resource: WatchedResource, object: KubeObject): void {
+    if (this.guard(resource, () => this.live.remove(object))) this.changed();
   }
 
   // --- SourceHealth ---
@@ -120,11 +120,12 @@ export class Engine implements ObjectSink, SourceHealth {
     return this.health.inputFailing ? Math.max(0, (this.now() - at) / 1000) : 0;
   }
 
-  private guard(f: () => boolean): boolean {
+  /** An object the model cannot even slim is skipped and counted; the exporter keeps going. */
+  private guard(resource: WatchedResource, f: () => boolean): boolean {
     try {
       return f();
     } catch (err) {
-      this.objectSkipped('pods', `malformed object: ${(err as Error).message}`);
+      this.objectSkipped(resource, `malformed object: ${(err as Error).message}`);
       return false;
     }
   }
