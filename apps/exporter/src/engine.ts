@@ -66,7 +66,7 @@ export class Engine implements ObjectSink, SourceHealth {
 
   // --- ObjectSink ---
   replace(resource: WatchedResource, objects: KubeObject[]): void {
-    this.live.replace(RESOURCE_KIND[resource] ?? resource, objects);
+    for (const reason of this.live.replace(RESOURCE_KIND[resource] ?? resource, objects)) this.objectSkipped(resource, `malformed object: ${reason}`);
     this.changed();
   }
 

@@ -56,15 +56,24 @@ export class LiveCluster {
 
   constructor(private readonly options: Omit<AnalyzeOptions, 'profile' | 'evidence'> = {}) {}
 
-  /** A complete list of one kind (first sync, relist): replaces all objects of that kind. */
-  replace(kind: string, objects: KubeObject[]): void {
+  /**
+   * A complete list of one kind (first sync, relist): replaces all objects of that kind. Returns
+   * what could not be read at all (skipped, the rest kept), one line per object.
+   */
+  replace(kind: string, objects: KubeObject[]): string[] {
     const m = new Map<string, KubeObject>();
-    for (const o of objects) {
-      const slim = slimObject({ ...o, kind });
-      if (slim) m.set(keyOf(slim), slim);
-    }
+    const skipped: string[] = [];
+    objects.forEach((o, i) => {
+      try {
+        const slim = slimObject({ ...o, kind });
+        if (slim) m.set(keyOf(slim), slim);
+      } catch (err) {
+        skipped.push(`${kind} ${keyOf(o ?? {})} (item ${i}): ${(err as Error).message}`);
+      }
+    });
     this.store.set(kind, m);
     this.full = true;
+    return skipped;
   }
 
   /** Returns whether the model's inputs changed. */
