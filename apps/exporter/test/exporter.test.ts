@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, getJson, startExporter, type RunningExporter } from './support/exporterProcess';
+import { eventually, getJson, startExporter, type RunningExporter } from '@loopscope/testkit';
 
 const CLI = join(__dirname, '..', '..', 'cli', 'dist', 'main.js');
 const DEMO = require.resolve('@loopscope/core/demo/demo-cluster.json');

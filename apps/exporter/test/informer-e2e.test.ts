@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, getJson, startExporter, type RunningExporter } from './support/exporterProcess';
+import { eventually, getJson, startExporter, type RunningExporter } from '@loopscope/testkit';
 import { startKubeApiServer, TEST_TOKEN, type KubeApiServer, type TestObject, type TestResource } from './support/kubeApiServer';
 
 const CLI = join(__dirname, '..', '..', 'cli', 'dist', 'main.js');

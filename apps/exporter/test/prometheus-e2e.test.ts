@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, startExporter, type RunningExporter } from './support/exporterProcess';
+import { eventually, startExporter, type RunningExporter } from '@loopscope/testkit';
 
 const CLI = join(__dirname, '..', '..', 'cli', 'dist', 'main.js');
 const haveProm = spawnSync('prometheus', ['--version']).status === 0;

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ask } from '../src/console';
 import { closedPortUrl } from './support/runningBot';
-import { startExporter, type RunningExporter } from './support/exporterProcess';
+import { startExporter, type RunningExporter } from '@loopscope/testkit';
 
 jest.setTimeout(60_000);
 

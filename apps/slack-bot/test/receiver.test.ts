@@ -2,7 +2,7 @@
  * The bot's HTTP receiver, end to end: signed requests as Slack sends them, real answers computed
  * by a running exporter on the demo cluster, and the replies recorded by a Slack stand-in.
  */
-import { startExporter, type RunningExporter } from './support/exporterProcess';
+import { startExporter, type RunningExporter } from '@loopscope/testkit';
 import { BOT_TOKEN, SIGNING_SECRET, startBot, closedPortUrl, silentServer, type RunningBot } from './support/runningBot';
 import { blockKitProblems, buttonClickBody, directMessageBody, mentionBody, postToBot, slashCommandBody, SlackStandIn, type Posted } from './support/slackStandIn';
 

@@ -7,7 +7,7 @@ import { LogLevel } from '@slack/bolt';
 import { ExporterClient } from '../src/clusters/exporterClient';
 import { RedactingLogger } from '../src/log';
 import { SlackBot } from '../src/slackApp';
-import { startExporter, type RunningExporter } from './support/exporterProcess';
+import { startExporter, type RunningExporter } from '@loopscope/testkit';
 import { BOT_TOKEN, closedPortUrl } from './support/runningBot';
 import { eventBody, SlackStandIn } from './support/slackStandIn';
 

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-// The built exporter, spawned as a child process: the bot only ever talks to it over HTTP.
-const MAIN = join(__dirname, '..', '..', '..', 'exporter', 'dist', 'main.js');
+// The built exporter (apps/exporter/dist), spawned as a child process: tests talk to it over HTTP.
+const MAIN = join(__dirname, '..', '..', '..', 'apps', 'exporter', 'dist', 'main.js');
 
 export interface RunningExporter {
   url: string;
