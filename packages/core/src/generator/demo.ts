@@ -11,7 +11,7 @@ import { ClusterFacts, ObjectFactory, PodState, PodTemplateRuntime, WorkloadPlan
 import { ANNOTATIONS, PROFILES, TKE_FIXED_BUILD } from './providers';
 import { SeededRandom } from './random';
 import type { GeneratedEnvVar, GeneratedKubeList, GeneratedKubeObject, GeneratedPod, GeneratedService, GeneratedServicePort } from './types';
-import { COREFILE, RESOURCE_PROFILES, appPlan, dnsPlan, kubeProxyPlan, systemDaemonSetPlan } from './workloads';
+import { COREFILE, RESOURCE_PROFILES, dnsServicePlan, appPlan, dnsPlan, kubeProxyPlan, systemDaemonSetPlan } from './workloads';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -376,21 +376,7 @@ export function buildDemoCluster(): GeneratedKubeList {
   });
   out.services.push(kubernetes);
   out.slices.push(f.apiserverSlice(kubernetes, ['169.254.128.7'], 60002, CLUSTER_CREATED));
-  const kubeDns = f.service({
-    namespace: 'kube-system',
-    name: 'kube-dns',
-    type: 'ClusterIP',
-    clusterIP: intToIp(ipToInt(SERVICE_BASE) + 10),
-    selector: { 'k8s-app': 'kube-dns' },
-    ports: [
-      { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
-      { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
-      { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 },
-    ],
-    labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' },
-    annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' },
-    created: sys,
-  });
+  const kubeDns = f.service(dnsServicePlan(intToIp(ipToInt(SERVICE_BASE) + 10), sys));
   out.services.push(kubeDns);
   out.slices.push(...f.endpointSlices(kubeDns, dnsPods.map((pod) => ({ pod, zone: nodes.find((n) => n.name === pod.spec.nodeName)?.zone })), sys));
 

@@ -21,7 +21,7 @@ import {
   GeneratorProvider,
   ResolvedGenerateClusterOptions,
 } from './types';
-import { COREFILE, RESOURCE_PROFILES, appEnv, appPlan, ciliumAgentPlan, ciliumOperatorPlan, dnsPlan, kubeProxyPlan, systemDaemonSetPlan } from './workloads';
+import { COREFILE, RESOURCE_PROFILES, dnsServicePlan, appEnv, appPlan, ciliumAgentPlan, ciliumOperatorPlan, dnsPlan, kubeProxyPlan, systemDaemonSetPlan } from './workloads';
 
 /** "Now" of every generated snapshot. Fixed, so that output does not depend on the clock. */
 export const GENERATOR_NOW = Date.UTC(2025, 2, 18, 9, 30, 0);
@@ -694,21 +694,7 @@ export function generateCluster(options: GenerateClusterOptions = {}): Generated
   kubernetes.spec.ports[0]!.targetPort = apiserver.port;
   items.services.push(kubernetes);
   items.endpointSlices.push(f.apiserverSlice(kubernetes, apiserver.ips, apiserver.port, clusterCreated));
-  const dnsService = f.service({
-    namespace: 'kube-system',
-    name: 'kube-dns',
-    type: 'ClusterIP',
-    clusterIP: intToIp(serviceBase + 10),
-    selector: { 'k8s-app': 'kube-dns' },
-    ports: [
-      { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
-      { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
-      { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 },
-    ],
-    labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' },
-    annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' },
-    created: systemCreated,
-  });
+  const dnsService = f.service(dnsServicePlan(intToIp(serviceBase + 10), systemCreated));
   items.services.push(dnsService);
   items.endpointSlices.push(...f.endpointSlices(dnsService, targets(dnsPods), systemCreated));
 

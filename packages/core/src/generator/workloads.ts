@@ -5,7 +5,7 @@
  */
 import { CILIUM_IMAGE, CILIUM_OPERATOR_IMAGE, ProviderProfile, SystemDaemonSet } from './providers';
 import type { SeededRandom } from './random';
-import type { ContainerPlan, WorkloadKind, WorkloadPlan } from './objects';
+import type { ContainerPlan, ServicePlan, WorkloadKind, WorkloadPlan } from './objects';
 import { deepFreeze } from './objects';
 import type { GeneratedEnvVar, GeneratedVolume, GeneratorProxyMode } from './types';
 
@@ -197,6 +197,25 @@ export function dnsPlan(profile: ProviderProfile, created: number): WorkloadPlan
     priorityClassName: 'system-cluster-critical',
     tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }],
     dnsPolicy: 'Default',
+    created,
+  };
+}
+
+/** The cluster DNS Service (kube-system/kube-dns, as kubeadm and the clouds name it). */
+export function dnsServicePlan(clusterIP: string, created: number): ServicePlan {
+  return {
+    namespace: 'kube-system',
+    name: 'kube-dns',
+    type: 'ClusterIP',
+    clusterIP,
+    selector: { 'k8s-app': 'kube-dns' },
+    ports: [
+      { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+      { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+      { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 },
+    ],
+    labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' },
+    annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' },
     created,
   };
 }

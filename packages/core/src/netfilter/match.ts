@@ -8,19 +8,11 @@
 import type { AddressBook } from './addr';
 import { type IpAddress, type IpFamily, cidrContains, isMulticast } from './cidr';
 import type { RuleMatch } from './extensions';
-import type { IpSet } from './ipset';
+import type { IpSet, SetProbe } from './ipset';
 
 /** The packet as it is at one point of the trace (NAT may have rewritten it). */
-export interface PacketState {
+export interface PacketState extends SetProbe {
   family: IpFamily;
-  src: IpAddress;
-  dst: IpAddress;
-  protocol: number;
-  sport: number | null;
-  dport: number;
-  mark: number;
-  inInterface: string | null;
-  outInterface: string | null;
   /** Conntrack status of the connection so far (`--ctstate DNAT/SNAT`). */
   dnatDone: boolean;
   snatDone: boolean;
