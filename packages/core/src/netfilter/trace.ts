@@ -83,22 +83,9 @@ export interface TraceOutcome {
   branches: string[];
 }
 
-export interface TraceResult {
+/** The most likely outcome's fields (the first one on a tie), then every outcome in `outcomes`. */
+export interface TraceResult extends Omit<TraceOutcome, 'probability' | 'branches'> {
   packet: { src: string; dst: string; dport: number; proto: string; hook: TraceHook; sport: number | null };
-  /** The most likely outcome's fields (the first one on a tie); see `outcomes` for all. */
-  captured: boolean;
-  how: CaptureHow;
-  boundInterface: string | null;
-  dnat: string | null;
-  delivery: TraceOutcome['delivery'];
-  snat: boolean;
-  snatRule: MatchedRule | null;
-  snatTarget: 'MASQUERADE' | 'SNAT' | null;
-  snatTo: string | null;
-  droppedBy: MatchedRule | null;
-  finalDestination: string;
-  mark: number;
-  rules: MatchedRule[];
   /** Every distinct path, with probabilities summing to 1. */
   outcomes: TraceOutcome[];
   captureProbability: number;
