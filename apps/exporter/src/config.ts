@@ -13,6 +13,17 @@ Input (one of; default: the bundled demo cluster):
   --snapshot FILE|DIR      kubectl JSON, re-read when it changes
   --node-dumps DIR         node evidence: DIR/<nodeName>/{iptables-save,ipset,addr,conntrack}.txt
 
+Node agents (live evidence from loopscope-node-agent; on by default when watching a cluster):
+  --node-agent URL         an agent to pull (repeatable; instead of finding them)
+  --node-agent-service NS/NAME
+                           the agents' Service, whose EndpointSlices list them (default
+                           loopscope/loopscope-node-agent)
+  --node-agent-token-file PATH
+                           bearer token for the agents (default: this pod's ServiceAccount token,
+                           /var/run/secrets/kubernetes.io/serviceaccount/token; re-read every poll)
+  --node-agent-interval-seconds N   poll interval (default 30; an agent is stale after 3)
+  --node-agent-window-seconds N     observed failures older than this age out (default 600)
+
 HTTP:
   --listen-address ADDR    default 127.0.0.1 (localhost only; 0.0.0.0 in a pod)
   --port N                 default 9808
@@ -31,6 +42,7 @@ Endpoints: /metrics /healthz /readyz /api/v1/report /api/v1/services /api/v1/lin
 export interface ExporterConfig {
   source: { kind: 'kubernetes'; kubeconfig?: string; context?: string } | { kind: 'snapshot'; path: string } | { kind: 'demo' };
   nodeDumps?: string;
+  nodeAgents?: { urls: string[]; service: string; tokenFile: string; intervalSeconds: number; windowSeconds: number };
   listenAddress: string;
   port: number;
   maxLinks: number;
@@ -41,7 +53,7 @@ export interface ExporterConfig {
 export class ConfigError extends Error {}
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ExporterConfig | 'help' {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | string[] | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -52,6 +64,11 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         'in-cluster': { type: 'boolean' },
         snapshot: { type: 'string' },
         'node-dumps': { type: 'string' },
+        'node-agent': { type: 'string', multiple: true },
+        'node-agent-service': { type: 'string' },
+        'node-agent-token-file': { type: 'string' },
+        'node-agent-interval-seconds': { type: 'string' },
+        'node-agent-window-seconds': { type: 'string' },
         'listen-address': { type: 'string' },
         port: { type: 'string' },
         'max-links': { type: 'string' },
@@ -86,9 +103,32 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     if (err instanceof ProfileFlagError) throw new ConfigError(err.message);
     throw err;
   }
+  const agentUrls = (values['node-agent'] as string[] | undefined) ?? [];
+  for (const u of agentUrls) {
+    let ok = false;
+    try {
+      ok = ['http:', 'https:'].includes(new URL(u).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new ConfigError(`--node-agent ${u}: expected an http(s) URL, e.g. http://10.0.1.11:9809`);
+  }
+  const agentService = str('node-agent-service') ?? 'loopscope/loopscope-node-agent';
+  if (!/^[a-z0-9-]+\/[a-z0-9-]+$/.test(agentService)) throw new ConfigError(`--node-agent-service ${agentService}: expected NAMESPACE/NAME`);
+  const nodeAgents =
+    agentUrls.length > 0 || str('node-agent-service') !== undefined || source.kind === 'kubernetes'
+      ? {
+          urls: agentUrls,
+          service: agentService,
+          tokenFile: str('node-agent-token-file') ?? '/var/run/secrets/kubernetes.io/serviceaccount/token',
+          intervalSeconds: int('node-agent-interval-seconds', 30, 1, 3600),
+          windowSeconds: int('node-agent-window-seconds', 600, 10, 86_400),
+        }
+      : undefined;
   return {
     source,
     nodeDumps: str('node-dumps'),
+    nodeAgents,
     listenAddress: str('listen-address') ?? '127.0.0.1',
     port: int('port', 9808, 0, 65535),
     maxLinks: int('max-links', 5000, 0, 1_000_000),

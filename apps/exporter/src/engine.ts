@@ -185,6 +185,17 @@ export class Engine implements ObjectSink, SourceHealth {
     return report;
   }
 
+  /**
+   * The node agents' dumps (fresh ones only): they join the `--node-dumps` read at start, a node's
+   * live dumps replacing its static ones. Recomputed after the debounce.
+   */
+  setLiveNodeDumps(live: Map<string, NodeEvidence>): void {
+    const merged = new Map(this.options.nodeDumps ?? []);
+    for (const [node, e] of live) merged.set(node, e);
+    this.live.setNodeDumps(merged.size > 0 ? merged : undefined);
+    this.changed();
+  }
+
   stop(): void {
     clearInterval(this.heartbeat);
     if (this.timer) clearTimeout(this.timer);

@@ -5,7 +5,9 @@ import { loadNodeDumps, NODE_DUMP_FILES, type NodeEvidence } from '@loopscope/co
 import { ConfigError, HELP, parseConfig, type ExporterConfig } from './config';
 import { Engine } from './engine';
 import { createHttpServer } from './http/server';
-import { createMetrics } from './metrics';
+import { endpointSliceLister } from './evidence/agentEndpoints';
+import { NodeAgentEvidence } from './evidence/nodeAgents';
+import { createMetrics, type ExporterMetrics } from './metrics';
 import { SnapshotSource } from './sources/snapshot';
 import type { ClusterSource } from './sources/types';
 
@@ -70,8 +72,16 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const engine = new Engine({ overrides: config.overrides, nodeDumps, debounceMs: config.debounceMs, log });
-  const metrics = createMetrics(engine, { maxLinks: config.maxLinks });
-  const server = createHttpServer(engine, metrics, log);
+  const modelMetrics = createMetrics(engine, { maxLinks: config.maxLinks });
+  let agents: NodeAgentEvidence | undefined;
+  if (config.nodeAgents) {
+    const kube = config.source.kind === 'kubernetes' ? config.source : undefined;
+    agents = new NodeAgentEvidence(engine, { ...config.nodeAgents, log, listEndpoints: kube ? endpointSliceLister(kube.kubeconfig, kube.context) : undefined });
+  }
+  const metrics: ExporterMetrics = agents
+    ? { contentType: modelMetrics.contentType, render: async () => `${await modelMetrics.render()}${await agents!.registry.metrics()}`, registries: [...modelMetrics.registries, agents.registry] }
+    : modelMetrics;
+  const server = createHttpServer(engine, metrics, log, agents ? () => ({ agents: agents!.agentStatus(), observed: agents!.observed() }) : undefined);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.listenAddress, () => resolve());
@@ -91,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
     stopping = true;
     log('info', `${signal}: stopping`);
     engine.stop();
+    agents?.stop();
     await source.stop().catch(() => undefined);
     server.close();
     process.exitCode = 0;
@@ -106,6 +117,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   engine.recompute();
+  agents?.start();
   const report = engine.currentReport({ fixes: false });
   if (report) {
     const risky = report.services.filter((s) => s.verdict === 'loopback').sort((a, b) => b.loopbackProbability - a.loopbackProbability);

@@ -20,9 +20,9 @@ class HttpError extends Error {
  * `/metrics`, `/healthz`, `/readyz` and the JSON API the Slack bot and the Grafana panel read.
  * Errors are JSON `{"error": {"status", "message", …}}` with a proper status code.
  */
-export function createHttpServer(engine: Engine, metrics: ExporterMetrics, log: (level: 'info' | 'warn' | 'error', msg: string) => void): Server {
+export function createHttpServer(engine: Engine, metrics: ExporterMetrics, log: (level: 'info' | 'warn' | 'error', msg: string) => void, observed?: () => unknown): Server {
   return createServer((req, res) => {
-    handle(engine, metrics, req, res).catch((err: unknown) => {
+    handle(engine, metrics, req, res, observed).catch((err: unknown) => {
       const status = err instanceof HttpError ? err.status : 500;
       if (status === 500) log('error', `${req.method} ${req.url?.split('?')[0]}: ${(err as Error).stack ?? err}`);
       sendJson(res, status, { error: { status, message: status === 500 ? 'internal error (see the exporter log)' : (err as Error).message, ...(err instanceof HttpError ? err.extra : {}) } });
@@ -30,7 +30,7 @@ export function createHttpServer(engine: Engine, metrics: ExporterMetrics, log: 
   });
 }
 
-async function handle(engine: Engine, metrics: ExporterMetrics, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(engine: Engine, metrics: ExporterMetrics, req: IncomingMessage, res: ServerResponse, observed?: () => unknown): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const route = `${req.method} ${url.pathname}`;
   switch (route) {
@@ -44,6 +44,9 @@ async function handle(engine: Engine, metrics: ExporterMetrics, req: IncomingMes
       res.end(body);
       return;
     }
+    case 'GET /api/v1/observed':
+      // What the node agents saw: per Service and node, with ages; and each agent's state.
+      return sendJson(res, 200, observed ? observed() : { agents: [], observed: [], message: 'no node agents configured (--node-agent, or watch a cluster)' });
     case 'GET /api/v1/report':
       return sendJson(res, 200, requireReport(engine, true));
     case 'GET /api/v1/services': {

@@ -56,6 +56,12 @@ export class LiveCluster {
 
   constructor(private readonly options: Omit<AnalyzeOptions, 'profile' | 'evidence'> = {}) {}
 
+  /** New node dumps (a node agent's fresh evidence, or none for a stale one): a full rebuild. */
+  setNodeDumps(dumps: AnalyzeOptions['nodeDumps']): void {
+    this.options.nodeDumps = dumps;
+    this.full = true;
+  }
+
   /**
    * A complete list of one kind (first sync, relist): replaces all objects of that kind. Returns
    * what could not be read at all (skipped, the rest kept), one line per object.
