@@ -6,11 +6,13 @@
 import { AddressBook, type InterfaceAddress, KUBE_IPVS_INTERFACE, parseIpAddr } from './addr';
 import { type IpAddress, type IpFamily, parseIp } from './cidr';
 import { type ConntrackEntry, parseConntrack } from './conntrack';
-import { type IptablesDump, parseIptablesSave } from './iptablesSave';
+import { iptablesRuleset } from './iptables/ruleset';
+import { type IptablesDump, parseIptablesSave } from './iptables/save';
 import { type IpsetDump, parseIpset } from './ipset';
 import type { MatchContext } from './match';
 import type { DumpProblem } from './problems';
-import { type CompiledRuleset, compileRuleset, type TraceSubject } from './trace';
+import type { Ruleset } from './ruleset';
+import type { TraceSubject } from './trace';
 
 /** The text of one dump and the name to use in messages (e.g. `node-1/iptables-save.txt`). */
 export interface DumpText {
@@ -52,7 +54,7 @@ export class NodeEvidence implements TraceSubject {
   readonly conntrack: ConntrackEntry[];
   /** Every parser finding, with file and line. */
   readonly problems: DumpProblem[];
-  private readonly compiled: { ipv4: CompiledRuleset | null; ipv6: CompiledRuleset | null };
+  private readonly compiled: { ipv4: Ruleset | null; ipv6: Ruleset | null };
 
   constructor(input: NodeDumpsInput) {
     const problems: DumpProblem[] = [];
@@ -121,14 +123,14 @@ export class NodeEvidence implements TraceSubject {
       setsFile: this.ipsets ? this.ipsets.file : null,
     };
     this.compiled = {
-      ipv4: iptables.ipv4 ? compileRuleset(iptables.ipv4, 4, ctx) : null,
-      ipv6: iptables.ipv6 ? compileRuleset(iptables.ipv6, 6, ctx) : null,
+      ipv4: iptables.ipv4 ? iptablesRuleset(iptables.ipv4, 4, ctx) : null,
+      ipv6: iptables.ipv6 ? iptablesRuleset(iptables.ipv6, 6, ctx) : null,
     };
     this.problems = problems;
   }
 
   /** The compiled nat/filter rules of one family (null without a dump of that family). */
-  ruleset(family: IpFamily): CompiledRuleset | null {
+  ruleset(family: IpFamily): Ruleset | null {
     return family === 6 ? this.compiled.ipv6 : this.compiled.ipv4;
   }
 
