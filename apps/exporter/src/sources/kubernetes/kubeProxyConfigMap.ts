@@ -4,9 +4,9 @@ import { Backoff } from './backoff';
 import { deferred } from './deferred';
 import { seconds } from './duration';
 import { describeError, hintFor, httpStatusOf, SourceError } from './errors';
-import { isRecord, rawCall, UNSUPPORTED_CLIENT } from './rawCall';
 import { KUBE_PROXY } from './resources';
 import type { Shared } from './shared';
+import { isRecord } from './watchEvents';
 
 /** GETs kube-system/kube-proxy periodically; 403 and 404 mean "absent" (logged once). */
 export class KubeProxyConfigMap {
@@ -55,11 +55,8 @@ export class KubeProxyConfigMap {
     const where = `${KUBE_PROXY.namespace}/${KUBE_PROXY.name}`;
     let next = pollMs;
     try {
-      const call = rawCall(this.shared.client, this.stopController.signal);
-      const typed = await this.shared.apis.core.readNamespacedConfigMap({ ...KUBE_PROXY }, call.options);
-      void typed;
-      const body = call.body();
-      if (body === undefined) throw new SourceError(UNSUPPORTED_CLIENT);
+      const path = `/api/v1/namespaces/${encodeURIComponent(KUBE_PROXY.namespace)}/configmaps/${encodeURIComponent(KUBE_PROXY.name)}`;
+      const body = await this.shared.api.getJson(path, this.stopController.signal);
       if (!isRecord(body) || !isRecord(body.metadata)) throw new SourceError(`GET of the ConfigMap ${where} returned something that is not a ConfigMap`);
       const cm = { ...body, kind: 'ConfigMap', apiVersion: typeof body.apiVersion === 'string' ? body.apiVersion : 'v1' } as KubeObject;
       const rv = typeof body.metadata.resourceVersion === 'string' ? body.metadata.resourceVersion : JSON.stringify(body);

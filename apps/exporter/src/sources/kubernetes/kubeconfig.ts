@@ -6,9 +6,9 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import type * as k8s from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { describeLoadError, safeServer } from './errors';
-import type { ClientNode, KubernetesSourceOptions, SourceLogger } from './options';
+import type { KubernetesSourceOptions, SourceLogger } from './options';
 
 const SERVICEACCOUNT_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
@@ -29,12 +29,11 @@ export function locateKubeConfig(options: KubernetesSourceOptions): string {
  * is safe to show. Returns the config and the server URL without credentials or query.
  */
 export function loadKubeConfig(
-  client: ClientNode,
   options: KubernetesSourceOptions,
   where: string,
   log: SourceLogger,
-): { kc: k8s.KubeConfig; server: string } {
-  const kc = new client.KubeConfig();
+): { kc: KubeConfig; server: string } {
+  const kc = new KubeConfig();
   try {
     if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
     else kc.loadFromDefault();

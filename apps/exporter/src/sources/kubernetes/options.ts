@@ -1,9 +1,7 @@
 /** What the Kubernetes source can be told: where the cluster is, timings, and a transform. */
-import type * as k8s from '@kubernetes/client-node';
 import type { KubeObject } from '@loopscope/core';
 import type { WatchedResource } from '../types';
 
-export type ClientNode = typeof k8s;
 export type LogLevel = 'info' | 'warn' | 'error';
 export type SourceLogger = (level: LogLevel, msg: string) => void;
 
@@ -43,6 +41,21 @@ export interface KubernetesSourceOptions {
    * memory low during large lists). Returning undefined delivers the object unchanged.
    */
   transform?: (object: KubeObject, resource: WatchedResource) => KubeObject | undefined;
-  /** Loads `@kubernetes/client-node` (tests can hand in a stand-in). Default: a native dynamic import. */
-  clientFactory?: () => Promise<ClientNode>;
+  /**
+   * Deadline of each API request, in seconds: a list page or GET from request to last byte, a watch
+   * up to its response headers, and applying the kubeconfig's credentials (an exec plugin is killed
+   * after it). A request past it counts as failed (so the input is reported stale). Default 60.
+   */
+  requestTimeoutSeconds?: number;
+  /** Largest list page or GET response accepted, in bytes. Default 128 MiB. */
+  maxResponseBytes?: number;
+  /** Largest watch event (one line) accepted, in bytes; a longer one is skipped. Default 16 MiB. */
+  maxWatchEventBytes?: number;
 }
+
+export const DEFAULT_LIMITS = {
+  listPageSize: 500,
+  requestTimeoutSeconds: 60,
+  maxResponseBytes: 128 * 1024 * 1024,
+  maxWatchEventBytes: 16 * 1024 * 1024,
+} as const;

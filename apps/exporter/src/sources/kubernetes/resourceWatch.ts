@@ -1,79 +1,66 @@
 /**
- * One resource: a client-node informer plus what it lacks (see ./index.ts for the list).
+ * One resource, listed then watched, in the way client-go's reflector does it
+ * (k8s.io/client-go/tools/cache/reflector.go): list every page, hand the whole list to the sink as
+ * one `replace` (so objects deleted while nobody watched disappear), then watch from the list's
+ * resourceVersion with `allowWatchBookmarks` and a `timeoutSeconds`; resume from the last
+ * resourceVersion when a watch ends, relist on 410 Gone, and retry failures after an exponential
+ * backoff with jitter. The source keeps no cache of its own: the sink holds the objects.
+ *
+ * What it adds for a hostile or broken API server:
+ * - each watch line is capped and checked (./watchEvents.ts); a bad one is counted and skipped;
+ * - a watch that delivers nothing for longer than the `timeoutSeconds` it asked for plus a grace
+ *   period is presumed dead (a silently dropped TCP path) and reopened;
+ * - every request has a deadline (./kubeApi.ts), so a hanging list is a failure, reported as one;
+ * - a watch that reopens after failures reports the resource current again once it has stayed up
+ *   (or delivered an event), even if no object changed meanwhile.
  */
-import type * as k8s from '@kubernetes/client-node';
 import type { KubeObject } from '@loopscope/core';
 import { Backoff, sleep } from './backoff';
 import { deferred } from './deferred';
 import { seconds } from './duration';
 import { describeError, hintFor, httpStatusOf, SourceError } from './errors';
-import { isRecord, rawCall, type Raw, UNSUPPORTED_CLIENT } from './rawCall';
+import { type ApiResponse, ApiStatusError } from './kubeApi';
+import { listPages } from './listPages';
 import type { InformedResource, ResourceSpec } from './resources';
 import type { Shared } from './shared';
+import { isRecord, parseWatchEvent, type Raw, type WatchStatus, WatchLines } from './watchEvents';
 
 /** A watch that ends sooner than this after it was opened counts as a failure for the backoff. */
 const QUICK_SESSION_MS = 1000;
 /** How long `stop()` waits for aborted requests to unwind. */
 const STOP_GRACE_MS = 2000;
 
-/** A watch connection as opened by the informer. */
-interface Session {
-  controller: AbortController;
-  startedAt: number;
-  /** Aborted by the watchdog (not by stop()). */
-  idle: boolean;
-  /** Preparing the request failed (credentials plugin, token file); the abort stands for this error. */
-  failure?: unknown;
-}
+/** How one watch connection ended. */
+type WatchEnd =
+  | { kind: 'ended'; livedMs: number } // the server closed it cleanly
+  | { kind: 'gone'; livedMs: number } // 410: the resourceVersion is too old
+  | { kind: 'failed'; livedMs: number; err: unknown } // a request or stream error, or a non-410 ERROR event
+  | { kind: 'idle'; livedMs: number; silentMs: number }; // the watchdog gave up on it
 
-/** One resource: a client-node informer plus what it lacks (see the top of the file). */
 export class ResourceWatch {
   readonly firstSync = deferred();
-  /** makeInformer returns a ListWatch (typed as Informer & ObjectCache, which lacks latestResourceVersion). */
-  private readonly informer: k8s.ListWatch<k8s.KubernetesObject>;
   private readonly backoff: Backoff;
   private readonly stopController = new AbortController();
+  private readonly watchTimeoutSeconds: number;
   private readonly watchTimeoutMs: number;
   private readonly idleMs: number;
-  /** List items handed to the informer: its add/update callbacks for them are already covered by replace(). */
-  private listed = new WeakSet<object>();
   private stopped = false;
-  /** The next `connect` callback comes from our own informer.start(). */
-  private ownStart = false;
-  private session: Session | undefined;
-  /** Backoff the informer must wait before its next request (it reconnects on its own). */
-  private pendingDelayMs = 0;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private watchdog: NodeJS.Timeout | undefined;
-  private lastActivity = Date.now();
-  private lastRv = '';
+  /** Where the next watch starts; '' means "list first". */
+  private resourceVersion = '';
   private failures = 0;
-  private lastListError: unknown;
-  private inFlight = 0;
-  private idleWaiters: Array<() => void> = [];
+  /** A failure was reported to health and the resource has not been reported current since. */
+  private failing = false;
+  private running: Promise<void> | undefined;
 
   constructor(
     private readonly spec: ResourceSpec,
     private readonly shared: Shared,
   ) {
-    const { client, kc, options } = shared;
     const b = shared.backoff;
     this.backoff = new Backoff(b.initialMs, b.maxMs, b.factor);
-    const timeoutSeconds = Math.max(1, Math.round(options.watchTimeoutSeconds ?? 300 + Math.random() * 300));
-    this.watchTimeoutMs = timeoutSeconds * 1000;
-    this.idleMs = this.watchTimeoutMs + options.watchIdleGraceSeconds * 1000;
-
-    // The informer's Watch asks its KubeConfig for the fetch options of every watch request; this
-    // view of the KubeConfig adds our backoff and abort signal there (see prepareWatch).
-    const watchConfig = Object.create(kc) as k8s.KubeConfig;
-    watchConfig.applyToFetchOptions = (opts) => this.prepareWatch(opts);
-    const path = `${spec.path}?allowWatchBookmarks=true&timeoutSeconds=${timeoutSeconds}`;
-    this.informer = client.makeInformer(watchConfig, path, () => this.list()) as k8s.ListWatch<k8s.KubernetesObject>;
-    this.informer.on('add', (o) => this.onObject('upsert', o));
-    this.informer.on('update', (o) => this.onObject('upsert', o));
-    this.informer.on('delete', (o) => this.onObject('remove', o));
-    this.informer.on('connect', () => this.onConnect());
-    this.informer.on('error', (err) => this.onError(err));
+    this.watchTimeoutSeconds = Math.max(1, Math.round(shared.options.watchTimeoutSeconds ?? 300 + Math.random() * 300));
+    this.watchTimeoutMs = this.watchTimeoutSeconds * 1000;
+    this.idleMs = this.watchTimeoutMs + shared.options.watchIdleGraceSeconds * 1000;
   }
 
   get resource(): InformedResource {
@@ -81,225 +68,235 @@ export class ResourceWatch {
   }
 
   start(): void {
-    const tick = Math.max(50, Math.min(15_000, Math.floor(this.idleMs / 4)));
-    this.watchdog = setInterval(() => this.checkIdle(), tick);
-    this.startInformer();
+    this.running = this.run().catch((err: unknown) => {
+      // Not expected (run handles its own errors); never an unhandled rejection.
+      this.shared.log('error', `${this.spec.resource}: watch loop ended: ${describeError(err)}`);
+    });
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    if (this.watchdog) clearInterval(this.watchdog);
-    this.restartTimer = this.watchdog = undefined;
     this.stopController.abort();
-    this.session?.controller.abort();
-    // Emits an AbortError on the error handlers for a running watch; onError ignores it.
-    await this.informer.stop().catch(() => undefined);
     if (!this.firstSync.settled) this.firstSync.reject(new SourceError(`stopped before ${this.spec.resource} were listed`));
-    await this.quiesce(STOP_GRACE_MS);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.running, new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_GRACE_MS)))]);
+    if (timer) clearTimeout(timer);
   }
 
-  // -- the informer's lifecycle --------------------------------------------------------------------
+  // -- the loop ------------------------------------------------------------------------------------
 
-  private startInformer(): void {
-    if (this.stopped) return;
-    this.ownStart = true;
-    this.informer.start().catch((err: unknown) => this.onError(err));
-    this.ownStart = false; // consumed synchronously by onConnect; reset in case it was not
-  }
-
-  /** Called before every list/watch cycle the informer begins (ours, or its own reconnects). */
-  private onConnect(): void {
-    const session = this.endSession();
-    if (this.ownStart) {
-      this.ownStart = false;
-      return;
+  private async run(): Promise<void> {
+    const signal = this.stopController.signal;
+    let delay = 0;
+    while (!this.stopped) {
+      await sleep(delay, signal);
+      if (this.stopped) return;
+      delay = 0;
+      if (this.resourceVersion === '') {
+        try {
+          await this.list();
+        } catch (err) {
+          if (this.stopped) return;
+          delay = this.listFailed(err);
+          continue;
+        }
+      }
+      const end = await this.watchOnce();
+      if (this.stopped) return;
+      delay = this.watchEnded(end);
     }
-    if (this.stopped) return;
-    // The informer reconnects by itself: its watch ended cleanly, or the server answered 410 Gone.
-    const lived = session ? Date.now() - session.startedAt : 0;
+  }
+
+  private listFailed(err: unknown): number {
+    const status = httpStatusOf(err);
+    const what = `list failed: ${describeError(err)}${hintFor(status, this.spec.resource)}`;
+    return this.failed(what, status, { error: true, restart: false });
+  }
+
+  /** What to do after a watch connection ended: the delay before the next attempt. */
+  private watchEnded(end: WatchEnd): number {
+    const { resource } = this.spec;
+    if (end.livedMs >= this.shared.backoff.resetAfterMs) this.backoff.reset();
+    if (end.kind === 'failed') {
+      const status = httpStatusOf(end.err);
+      return this.failed(`watch failed: ${describeError(end.err)}${hintFor(status, resource)}`, status, { error: true, restart: true });
+    }
+    if (end.kind === 'idle') {
+      return this.failed(`watch delivered nothing for ${seconds(end.silentMs)} (connection presumed dead)`, undefined, { error: false, restart: true });
+    }
     let reason: string;
-    if (this.informer.latestResourceVersion() === '') {
+    if (end.kind === 'gone') {
+      this.resourceVersion = '';
       reason = 'resource version too old (410 Gone), relisting';
-      this.shared.log('info', `${this.spec.resource}: ${reason}`);
+      this.shared.log('info', `${resource}: ${reason}`);
     } else {
       const slack = Math.min(5000, this.watchTimeoutMs * 0.1);
-      if (lived >= this.watchTimeoutMs - slack) {
+      if (end.livedMs >= this.watchTimeoutMs - slack) {
         this.backoff.reset();
-        return; // ended at the timeoutSeconds we asked for: routine, the informer resumes from its resourceVersion
+        return 0; // ended at the timeoutSeconds we asked for: routine, resume from the resourceVersion
       }
-      reason = `watch closed by the API server after ${seconds(lived)}`;
+      reason = `watch closed by the API server after ${seconds(end.livedMs)}`;
     }
-    if (lived >= this.shared.backoff.resetAfterMs) this.backoff.reset();
-    if (lived < QUICK_SESSION_MS) {
-      this.pendingDelayMs = this.backoff.next();
-      reason += `; reconnecting in ${seconds(this.pendingDelayMs)}`;
+    let delay = 0;
+    if (end.livedMs < QUICK_SESSION_MS) {
+      delay = this.backoff.next();
+      reason += `; reconnecting in ${seconds(delay)}`;
     }
-    this.shared.health.watchRestarted(this.spec.resource, reason);
-    if (!reason.startsWith('resource version too old')) this.shared.log('warn', `${this.spec.resource}: ${reason}`);
+    this.shared.health.watchRestarted(resource, reason);
+    if (end.kind !== 'gone') this.shared.log('warn', `${resource}: ${reason}`);
+    return delay;
   }
 
-  private onError(err: unknown): void {
-    const session = this.endSession();
-    if (this.stopped) return; // includes the AbortError informer.stop() emits
-    const listFailed = err === this.lastListError;
-    let what: string;
-    let status: number | undefined;
-    if (session?.idle) {
-      what = `watch delivered nothing for ${seconds(Date.now() - this.lastActivity)} (connection presumed dead)`;
-    } else {
-      const cause = session?.failure ?? err;
-      status = httpStatusOf(cause);
-      what =
-        session?.failure !== undefined
-          ? `watch failed: could not apply the kubeconfig's credentials or TLS settings (${describeError(cause)})`
-          : `${listFailed ? 'list' : 'watch'} failed: ${describeError(cause)}${hintFor(status, this.spec.resource)}`;
-    }
-    if (session && Date.now() - session.startedAt >= this.shared.backoff.resetAfterMs) this.backoff.reset();
+  /** Reports a failure (health and one log line) and returns the backoff delay. */
+  private failed(what: string, status: number | undefined, report: { error: boolean; restart: boolean }): number {
+    const { resource } = this.spec;
     const delay = this.backoff.next();
     this.failures++;
-    if (!session?.idle) this.shared.health.watchError(this.spec.resource, what);
-    if (!listFailed) this.shared.health.watchRestarted(this.spec.resource, what);
+    if (report.error) {
+      this.failing = true;
+      this.shared.health.watchError(resource, what);
+    }
+    if (report.restart) this.shared.health.watchRestarted(resource, what);
     this.shared.log(
       status === 401 || status === 403 ? 'error' : 'warn',
-      `${this.spec.resource}: ${what}; retrying in ${seconds(delay)} (failure ${this.failures})`,
+      `${resource}: ${what}; retrying in ${seconds(delay)} (failure ${this.failures})`,
     );
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
-      this.startInformer();
-    }, delay);
+    return delay;
   }
 
-  private endSession(): Session | undefined {
-    const s = this.session;
-    if (s) {
-      this.session = undefined;
-      this.done();
-    }
-    return s;
-  }
+  // -- list ----------------------------------------------------------------------------------------
 
-  // -- requests --------------------------------------------------------------------------------------
-
-  /** The informer's list function: all pages, one sink.replace, stubs back to the informer. */
-  private async list(): Promise<k8s.KubernetesListObject<k8s.KubernetesObject>> {
-    this.inFlight++;
-    try {
-      const delay = this.pendingDelayMs;
-      this.pendingDelayMs = 0;
-      await sleep(delay, this.stopController.signal);
-      if (this.stopped) throw new SourceError('stopped');
-      const started = Date.now();
-      const { resource, kind, apiVersion, listKind } = this.spec;
-      const objects: KubeObject[] = [];
-      const stubs: k8s.KubernetesObject[] = [];
-      let resourceVersion = '';
-      let cont: string | undefined;
-      let pages = 0;
-      do {
-        const call = rawCall(this.shared.client, this.stopController.signal);
-        const typed = await this.spec.list(this.shared.apis, { limit: this.shared.options.listPageSize, _continue: cont }, call.options);
-        void typed; // the placeholder the generated client deserialized; the real page is call.body()
-        const page = call.body();
-        if (page === undefined) throw new SourceError(UNSUPPORTED_CLIENT);
-        if (!isRecord(page) || !Array.isArray(page.items)) throw new SourceError(`list of ${resource} returned something that is not a ${listKind}`);
-        pages++;
-        page.items.forEach((item: unknown, i: number) => {
-          const meta = isRecord(item) ? item.metadata : undefined;
-          if (!isRecord(item) || !isRecord(meta) || typeof meta.name !== 'string' || meta.name === '') {
-            this.shared.skipped(resource, `list item without metadata.name (page ${pages}, item ${i})`);
-            return;
-          }
-          const full = { ...item, kind: typeof item.kind === 'string' ? item.kind : kind, apiVersion: typeof item.apiVersion === 'string' ? item.apiVersion : apiVersion } as KubeObject;
-          objects.push(this.transform(full));
-          stubs.push(stub(full));
-        });
-        const meta = isRecord(page.metadata) ? page.metadata : {};
-        if (typeof meta.resourceVersion === 'string') resourceVersion = meta.resourceVersion;
-        cont = typeof meta.continue === 'string' && meta.continue !== '' ? meta.continue : undefined;
-      } while (cont && !this.stopped);
-      if (this.stopped) throw new SourceError('stopped');
-
-      try {
-        this.shared.sink.replace(resource, objects);
-      } catch (err) {
-        throw new SourceError(`the model rejected the list of ${resource}: ${err instanceof Error ? err.message.slice(0, 200) : 'error'}`);
-      }
-      this.listed = new WeakSet(stubs);
-      this.backoff.reset();
-      this.touch();
-      this.shared.health.synced(resource);
-      const took = Date.now() - started;
-      if (this.failures > 0) this.shared.log('info', `${resource}: listed again after ${this.failures} failure(s)`);
-      this.failures = 0;
-      this.shared.log(
-        'info',
-        `${resource}: listed ${objects.length} object(s) at resourceVersion ${resourceVersion || '(none)'} in ${seconds(took)} (${pages} page(s))`,
-      );
-      if (!this.firstSync.settled) this.firstSync.resolve();
-      return { apiVersion, kind: listKind, metadata: { resourceVersion }, items: stubs };
-    } catch (err) {
-      this.lastListError = err;
-      throw err;
-    } finally {
-      this.done();
-    }
-  }
-
-  /**
-   * Stands in for KubeConfig.applyToFetchOptions on the informer's watch requests: waits out a
-   * pending backoff, then hands client-node's Watch request options whose `signal` (which Watch
-   * overwrites with its own) stays tied to an AbortController of ours. Never throws: a failure
-   * here would escape client-node's error handling, so it aborts the request instead.
-   */
-  private async prepareWatch(opts: Parameters<k8s.KubeConfig['applyToFetchOptions']>[0]): ReturnType<k8s.KubeConfig['applyToFetchOptions']> {
-    const controller = new AbortController();
-    const session: Session = { controller, startedAt: Date.now(), idle: false };
-    this.endSession(); // a session the informer ended without telling us (not expected)
-    this.session = session;
-    this.inFlight++;
-    let init: Awaited<ReturnType<k8s.KubeConfig['applyToFetchOptions']>> = {};
-    try {
-      const delay = this.pendingDelayMs;
-      this.pendingDelayMs = 0;
-      await sleep(delay, this.stopController.signal);
-      session.startedAt = Date.now();
-      if (!this.stopped) init = await this.shared.kc.applyToFetchOptions(opts);
-    } catch (err) {
-      session.failure = err;
-    }
-    if (this.stopped || session.failure !== undefined) controller.abort();
-    this.lastActivity = Date.now(); // the watchdog counts silence from here
-    let signal: AbortSignal = controller.signal;
-    Object.defineProperty(init, 'signal', {
-      configurable: true,
-      enumerable: true,
-      get: () => signal,
-      set: (s: AbortSignal | null | undefined) => {
-        signal = s ? AbortSignal.any([s, controller.signal]) : controller.signal;
-      },
+  /** All pages, then one sink.replace; the watch starts from the list's resourceVersion. */
+  private async list(): Promise<void> {
+    const started = Date.now();
+    const { resource, kind, apiVersion } = this.spec;
+    const objects: KubeObject[] = [];
+    const { resourceVersion, pages } = await listPages(this.shared.api, this.spec, this.shared.options.listPageSize, this.stopController.signal, (page) => {
+      page.items.forEach((item, i) => {
+        const meta = isRecord(item) ? item.metadata : undefined;
+        if (!isRecord(item) || !isRecord(meta) || typeof meta.name !== 'string' || meta.name === '') {
+          this.shared.skipped(resource, `list item without metadata.name (page ${page.number}, item ${i})`);
+          return;
+        }
+        objects.push(this.transform(withKind(item, kind, apiVersion)));
+      });
     });
-    return init;
+    if (this.stopped) throw new SourceError('stopped');
+    try {
+      this.shared.sink.replace(resource, objects);
+    } catch (err) {
+      throw new SourceError(`the model rejected the list of ${resource}: ${err instanceof Error ? err.message.slice(0, 200) : 'error'}`);
+    }
+    // A list without a resourceVersion (not a real API server) still needs somewhere to watch from.
+    this.resourceVersion = resourceVersion || '0';
+    this.backoff.reset();
+    this.failing = false;
+    this.shared.health.synced(resource);
+    if (this.failures > 0) this.shared.log('info', `${resource}: listed again after ${this.failures} failure(s)`);
+    this.failures = 0;
+    this.shared.log(
+      'info',
+      `${resource}: listed ${objects.length} object(s) at resourceVersion ${resourceVersion || '(none)'} in ${seconds(Date.now() - started)} (${pages} page(s))`,
+    );
+    if (!this.firstSync.settled) this.firstSync.resolve();
   }
 
-  // -- events --------------------------------------------------------------------------------------
+  // -- watch ---------------------------------------------------------------------------------------
 
-  private onObject(op: 'upsert' | 'remove', obj: k8s.KubernetesObject): void {
-    if (this.stopped || this.listed.has(obj)) return;
-    this.touch();
-    const o = obj as unknown as Raw;
-    const meta = isRecord(o.metadata) ? o.metadata : undefined;
-    if (!meta || typeof meta.name !== 'string' || meta.name === '') {
-      this.shared.skipped(this.spec.resource, 'watch event object without metadata.name');
-      return;
+  /** One watch connection, from open to end. Never throws. */
+  private async watchOnce(): Promise<WatchEnd> {
+    const opened = Date.now();
+    const lived = (): number => Date.now() - opened;
+    const query = new URLSearchParams({
+      watch: 'true',
+      resourceVersion: this.resourceVersion,
+      allowWatchBookmarks: 'true',
+      timeoutSeconds: String(this.watchTimeoutSeconds),
+    });
+    let response: ApiResponse;
+    try {
+      response = await this.shared.api.watch(`${this.spec.path}?${query}`, this.stopController.signal);
+    } catch (err) {
+      if (err instanceof ApiStatusError && err.statusCode === 410) return { kind: 'gone', livedMs: lived() };
+      return { kind: 'failed', livedMs: lived(), err };
     }
-    const full = { ...o, kind: typeof o.kind === 'string' ? o.kind : this.spec.kind, apiVersion: typeof o.apiVersion === 'string' ? o.apiVersion : this.spec.apiVersion } as KubeObject;
-    const delivered = this.transform(full);
-    this.shared.deliver(this.spec.resource, op, () => this.shared.sink[op](this.spec.resource, delivered));
-    // The informer keeps `obj` in its cache: keep only what it needs there.
-    if (op === 'upsert') reduceToStub(o);
+    const res = response.message;
+    if (this.failures > 0) {
+      this.shared.log('info', `${this.spec.resource}: watch resumed after ${this.failures} failure(s)`);
+      this.failures = 0;
+    }
+    return new Promise<WatchEnd>((resolve) => {
+      let finished = false;
+      let lastActivity = Date.now();
+      let recovery: NodeJS.Timeout | undefined;
+      const finish = (end: WatchEnd): void => {
+        if (finished) return;
+        finished = true;
+        clearInterval(watchdog);
+        if (recovery) clearTimeout(recovery);
+        res.destroy();
+        resolve(end);
+      };
+      // Current again: the server took our resourceVersion and the connection stays up (or speaks).
+      const recovered = (): void => {
+        if (recovery) clearTimeout(recovery);
+        recovery = undefined;
+        if (this.failing && !finished) {
+          this.failing = false;
+          this.shared.health.synced(this.spec.resource);
+        }
+      };
+      if (this.failing) recovery = setTimeout(recovered, QUICK_SESSION_MS);
+
+      const lines = new WatchLines(
+        this.shared.options.maxWatchEventBytes,
+        (line) => {
+          if (finished) return;
+          const status = this.onLine(line);
+          if (status === undefined) recovered();
+          else if (status.code === 410) finish({ kind: 'gone', livedMs: lived() });
+          else finish({ kind: 'failed', livedMs: lived(), err: new ApiStatusError(status.code ?? 500, JSON.stringify({ reason: status.reason })) });
+        },
+        () => this.shared.eventSkipped(this.spec.resource, `watch event over ${Math.round(this.shared.options.maxWatchEventBytes / 1024)} KiB (max watch event size)`),
+      );
+      const tick = Math.max(50, Math.min(15_000, Math.floor(this.idleMs / 4)));
+      const watchdog = setInterval(() => {
+        const silent = Date.now() - lastActivity;
+        if (silent > this.idleMs) finish({ kind: 'idle', livedMs: lived(), silentMs: silent });
+      }, tick);
+      res.on('data', (chunk: Buffer) => {
+        if (finished) return;
+        lastActivity = Date.now();
+        lines.push(chunk);
+      });
+      res.on('end', () => {
+        lines.end();
+        finish({ kind: 'ended', livedMs: lived() });
+      });
+      res.on('error', (err) => finish({ kind: 'failed', livedMs: lived(), err: response.cause() ?? err }));
+      res.on('close', () => {
+        if (!res.complete) finish({ kind: 'failed', livedMs: lived(), err: response.cause() ?? Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }) });
+        else finish({ kind: 'ended', livedMs: lived() });
+      });
+    });
+  }
+
+  /** One watch line: delivered, skipped, or (an ERROR event) the Status that ends the watch. */
+  private onLine(line: string): WatchStatus | undefined {
+    const { resource, kind, apiVersion } = this.spec;
+    const event = parseWatchEvent(line, kind);
+    if ('skip' in event) {
+      this.shared.eventSkipped(resource, event.skip);
+      return undefined;
+    }
+    if (event.type === 'ERROR') return event.status;
+    if (event.resourceVersion) this.resourceVersion = event.resourceVersion;
+    if (event.type === 'BOOKMARK') return undefined;
+    const op = event.type === 'DELETED' ? 'remove' : 'upsert';
+    const delivered = this.transform(withKind(event.object, kind, apiVersion));
+    this.shared.deliver(resource, op, () => this.shared.sink[op](resource, delivered));
+    return undefined;
   }
 
   private transform(obj: KubeObject): KubeObject {
@@ -312,69 +309,9 @@ export class ResourceWatch {
       return obj;
     }
   }
-
-  // -- liveness ------------------------------------------------------------------------------------
-
-  private touch(): void {
-    this.lastActivity = Date.now();
-    if (this.failures > 0 && this.session) {
-      this.shared.log('info', `${this.spec.resource}: watch resumed after ${this.failures} failure(s)`);
-      this.failures = 0;
-    }
-  }
-
-  private checkIdle(): void {
-    const rv = this.informer.latestResourceVersion();
-    if (rv !== this.lastRv) {
-      this.lastRv = rv; // bookmarks move it without any callback
-      this.touch();
-    }
-    const s = this.session;
-    if (s && !s.idle && Date.now() - this.lastActivity > this.idleMs) {
-      s.idle = true;
-      s.controller.abort();
-    }
-  }
-
-  private done(): void {
-    this.inFlight = Math.max(0, this.inFlight - 1);
-    if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
-  }
-
-  /** Waits (at most `ms`) until no list or watch request of ours is still unwinding. */
-  private async quiesce(ms: number): Promise<void> {
-    if (this.inFlight === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, ms);
-      }),
-    ]);
-    if (timer) clearTimeout(timer);
-    this.idleWaiters = [];
-  }
 }
 
-/** What the informer's cache needs of an object: identity and resourceVersion. */
-function stub(o: KubeObject): k8s.KubernetesObject {
-  const m = o.metadata ?? {};
-  const r = (o.metadata ?? {}) as Raw;
-  return {
-    apiVersion: o.apiVersion,
-    kind: o.kind,
-    metadata: {
-      name: m.name,
-      namespace: m.namespace,
-      uid: m.uid,
-      resourceVersion: typeof r.resourceVersion === 'string' ? r.resourceVersion : undefined,
-    },
-  };
-}
-
-/** Turns the informer's cached copy into a stub in place (the sink got a shallow copy of it first). */
-function reduceToStub(o: Raw): void {
-  const s = stub(o as KubeObject) as unknown as Raw;
-  for (const key of Object.keys(o)) if (!(key in s)) delete o[key];
-  Object.assign(o, s);
+/** The object with `kind` and `apiVersion` set (list items come without them). */
+function withKind(o: Raw, kind: string, apiVersion: string): KubeObject {
+  return { ...o, kind: typeof o.kind === 'string' ? o.kind : kind, apiVersion: typeof o.apiVersion === 'string' ? o.apiVersion : apiVersion } as KubeObject;
 }

@@ -1,22 +1,22 @@
-/** What every watch and the ConfigMap poll share: the client, the sink and health, the options. */
-import type * as k8s from '@kubernetes/client-node';
+/** What every watch and the ConfigMap poll share: the API, the sink and health, the options. */
 import type { ObjectSink, SourceHealth, WatchedResource } from '../types';
-import type { BackoffOptions, ClientNode, KubernetesSourceOptions, SourceLogger } from './options';
-import type { Apis } from './resources';
+import type { KubeApi } from './kubeApi';
+import type { BackoffOptions, KubernetesSourceOptions, SourceLogger } from './options';
 
 export interface Shared {
-  client: ClientNode;
-  kc: k8s.KubeConfig;
-  apis: Apis;
+  api: KubeApi;
   sink: ObjectSink;
   health: SourceHealth;
   log: SourceLogger;
-  options: Required<Pick<KubernetesSourceOptions, 'listPageSize' | 'watchIdleGraceSeconds' | 'configMapPollSeconds'>> &
+  options: Required<
+    Pick<KubernetesSourceOptions, 'listPageSize' | 'watchIdleGraceSeconds' | 'configMapPollSeconds' | 'requestTimeoutSeconds' | 'maxResponseBytes' | 'maxWatchEventBytes'>
+  > &
     KubernetesSourceOptions;
   backoff: Required<BackoffOptions>;
   /** Reports an unusable object: counted every time, logged once per resource and reason. */
   skipped(resource: WatchedResource, reason: string): void;
+  /** Reports an unusable watch event (a line): counted every time, logged once per resource and reason. */
+  eventSkipped(resource: WatchedResource, reason: string): void;
   /** Runs a sink call; a throwing sink is reported, not propagated (true if it went through). */
   deliver(resource: WatchedResource, what: string, call: () => void): boolean;
 }
-

@@ -1,32 +1,25 @@
 /**
  * The live-cluster source: one ResourceWatch per informed resource and the kube-proxy ConfigMap
- * poll, started together; `start()` resolves once each has delivered its first complete list.
+ * poll, over one KubeApi (credentials, keep-alive, deadlines, size caps), started together;
+ * `start()` resolves once each has delivered its first complete list.
  */
-import type * as k8s from '@kubernetes/client-node';
-import type { ClusterSource, ObjectSink, SourceHealth } from '../types';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterSource, ObjectSink, SourceHealth, WatchedResource } from '../types';
 import { seconds } from './duration';
-import { describeError } from './errors';
+import { KubeApi } from './kubeApi';
 import { KubeProxyConfigMap } from './kubeProxyConfigMap';
 import { loadKubeConfig, locateKubeConfig } from './kubeconfig';
-import type { ClientNode, KubernetesSourceOptions, LogLevel, SourceLogger } from './options';
+import { DEFAULT_LIMITS, type KubernetesSourceOptions, type LogLevel, type SourceLogger } from './options';
 import { ResourceWatch } from './resourceWatch';
 import { KUBE_PROXY, SPECS } from './resources';
 import type { Shared } from './shared';
 
-/**
- * A real dynamic `import()`. Written as a Function body because TypeScript, compiling this package
- * to CommonJS, would otherwise turn `import()` into `require()`, which cannot load the ESM-only
- * client-node on Node < 20.19 (and `require(esm)` is still experimental there).
- */
-const nativeImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
-
-export async function loadClientNode(): Promise<ClientNode> {
-  return (await nativeImport('@kubernetes/client-node')) as ClientNode;
-}
-
 function defaultLogger(level: LogLevel, msg: string): void {
   process.stderr.write(`${new Date().toISOString()} ${level} kubernetes-source: ${msg}\n`);
 }
+
+/** Distinct problems logged per source; past it, problems are only counted. */
+const MAX_LOGGED_SKIPS = 200;
 
 export class KubernetesSource implements ClusterSource {
   private readonly options: KubernetesSourceOptions;
@@ -36,6 +29,7 @@ export class KubernetesSource implements ClusterSource {
   private phase: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   private watches: ResourceWatch[] = [];
   private configMap: KubeProxyConfigMap | undefined;
+  private api: KubeApi | undefined;
   private readonly loggedSkips = new Set<string>();
 
   constructor(options: KubernetesSourceOptions = {}) {
@@ -53,56 +47,52 @@ export class KubernetesSource implements ClusterSource {
     if (this.phase !== 'new') throw new Error(`KubernetesSource.start(): already ${this.phase}`);
     this.phase = 'starting';
     const started = Date.now();
-    let client: ClientNode;
+    let kc: KubeConfig;
     try {
-      client = await (this.options.clientFactory ?? loadClientNode)();
-    } catch (err) {
-      this.phase = 'stopped';
-      const code = (err as { code?: unknown } | undefined)?.code;
-      const why =
-        code === 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING' || code === 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG'
-          ? 'dynamic import() is unavailable in this VM context (under jest: NODE_OPTIONS=--experimental-vm-modules, or pass clientFactory)'
-          : code === 'ERR_MODULE_NOT_FOUND'
-            ? 'not installed'
-            : describeError(err);
-      throw new Error(`cannot load @kubernetes/client-node: ${why}`);
-    }
-    if (this.phase !== 'starting') throw new Error('KubernetesSource stopped before it started');
-    let kc: k8s.KubeConfig;
-    try {
-      ({ kc, server: this.server } = loadKubeConfig(client, this.options, this.where, this.log));
+      ({ kc, server: this.server } = loadKubeConfig(this.options, this.where, this.log));
     } catch (err) {
       this.phase = 'stopped';
       throw err;
     }
 
-    const options = {
-      ...this.options,
-      listPageSize: this.options.listPageSize ?? 500,
-      watchIdleGraceSeconds: this.options.watchIdleGraceSeconds ?? 30,
-      configMapPollSeconds: this.options.configMapPollSeconds ?? 60,
+    const o = this.options;
+    const options: Shared['options'] = {
+      ...o,
+      listPageSize: o.listPageSize ?? DEFAULT_LIMITS.listPageSize,
+      watchIdleGraceSeconds: o.watchIdleGraceSeconds ?? 30,
+      configMapPollSeconds: o.configMapPollSeconds ?? 60,
+      requestTimeoutSeconds: o.requestTimeoutSeconds ?? DEFAULT_LIMITS.requestTimeoutSeconds,
+      maxResponseBytes: o.maxResponseBytes ?? DEFAULT_LIMITS.maxResponseBytes,
+      maxWatchEventBytes: o.maxWatchEventBytes ?? DEFAULT_LIMITS.maxWatchEventBytes,
+    };
+    const timeoutMs = Math.max(1, options.requestTimeoutSeconds * 1000);
+    const api = new KubeApi(kc, { requestTimeoutMs: timeoutMs, credentialTimeoutMs: timeoutMs, maxResponseBytes: options.maxResponseBytes });
+    this.api = api;
+    const logOnce = (resource: WatchedResource, what: string, reason: string): void => {
+      const key = `${resource}\0${what}\0${reason.replace(/\d+/g, 'N')}`;
+      if (this.loggedSkips.has(key) || this.loggedSkips.size >= MAX_LOGGED_SKIPS) return;
+      this.loggedSkips.add(key);
+      this.log('warn', `${resource}: skipped ${what}: ${reason} (further ones are only counted)`);
     };
     const shared: Shared = {
-      client,
-      kc,
-      apis: { core: kc.makeApiClient(client.CoreV1Api), discovery: kc.makeApiClient(client.DiscoveryV1Api) },
+      api,
       sink,
       health,
       log: this.log,
       options,
       backoff: {
-        initialMs: this.options.backoff?.initialMs ?? 1000,
-        maxMs: this.options.backoff?.maxMs ?? 30_000,
-        factor: this.options.backoff?.factor ?? 2,
-        resetAfterMs: this.options.backoff?.resetAfterMs ?? 60_000,
+        initialMs: o.backoff?.initialMs ?? 1000,
+        maxMs: o.backoff?.maxMs ?? 30_000,
+        factor: o.backoff?.factor ?? 2,
+        resetAfterMs: o.backoff?.resetAfterMs ?? 60_000,
       },
       skipped: (resource, reason) => {
         health.objectSkipped(resource, reason);
-        const key = `${resource}\0${reason.replace(/\d+/g, 'N')}`;
-        if (!this.loggedSkips.has(key) && this.loggedSkips.size < 200) {
-          this.loggedSkips.add(key);
-          this.log('warn', `${resource}: skipped an object: ${reason} (further ones are only counted)`);
-        }
+        logOnce(resource, 'an object', reason);
+      },
+      eventSkipped: (resource, reason) => {
+        health.eventSkipped(resource, reason);
+        logOnce(resource, 'a watch event', reason);
       },
       deliver: (resource, what, call) => {
         try {
@@ -142,5 +132,6 @@ export class KubernetesSource implements ClusterSource {
     if (this.phase === 'stopped') return;
     this.phase = 'stopped';
     await Promise.all([...this.watches.map((w) => w.stop()), this.configMap?.stop()]);
+    this.api?.close();
   }
 }
