@@ -4,6 +4,7 @@ import { explain } from './commands/explain';
 import { generate } from './commands/generate';
 import { trace } from './commands/trace';
 import { whatif } from './commands/whatif';
+import { escapeControlCharacters } from '@loopscope/core';
 import { UsageError, type CliIO, type Command } from './io';
 import { QUIET, terminalProgress } from './progress';
 import { CHILD_ENV, PROGRESS_ENV, supervise } from './supervisor';
@@ -56,14 +57,16 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 }
 
 function processIO(): CliIO {
+  // Names in the output come from snapshots and dumps: no raw control characters reach the terminal.
   return {
-    stdout: writeStdout,
-    stderr: (t) => process.stderr.write(t),
+    stdout: (t) => writeStdout(escapeControlCharacters(t)),
+    stderr: (t) => process.stderr.write(escapeControlCharacters(t)),
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const c of process.stdin) chunks.push(c as Buffer);
       return Buffer.concat(chunks).toString('utf8');
     },
+    // Progress is ours (no names from the input), with its own control sequences.
     progress: process.env[PROGRESS_ENV] === '1' || process.stderr.isTTY ? terminalProgress((t) => process.stderr.write(t), process.stderr.columns || 100) : QUIET,
     stdoutIsTTY: process.stdout.isTTY === true,
   };
