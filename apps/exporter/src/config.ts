@@ -13,6 +13,14 @@ Input (one of; default: the bundled demo cluster):
   --snapshot FILE|DIR      kubectl JSON, re-read when it changes
   --node-dumps DIR         node evidence: DIR/<nodeName>/{iptables-save,ipset,addr,conntrack}.txt
 
+Kubernetes API limits (a request past them fails, is retried with backoff, and the input is
+reported stale in loopscope_input_age_seconds):
+  --request-timeout S      deadline of each API request in seconds: a list page or GET to its last
+                           byte, a watch to its headers, the kubeconfig's exec plugin (default 60)
+  --max-response-mb N      largest list page or GET body accepted (default 128)
+  --max-watch-event-mb N   largest watch event accepted; a longer one is skipped and counted in
+                           loopscope_watch_events_skipped_total (default 16)
+
 HTTP:
   --listen-address ADDR    default 127.0.0.1 (localhost only; 0.0.0.0 in a pod)
   --port N                 default 9808
@@ -31,7 +39,8 @@ Endpoints: /metrics /healthz /readyz /api/v1/report /api/v1/services /api/v1/lin
 `;
 
 export interface ExporterConfig {
-  source: { kind: 'kubernetes'; kubeconfig?: string; context?: string } | { kind: 'snapshot'; path: string } | { kind: 'demo' };
+  source:
+    | { kind: 'kubernetes'; kubeconfig?: string; context?: string; requestTimeoutSeconds: number; maxResponseBytes: number; maxWatchEventBytes: number } | { kind: 'snapshot'; path: string } | { kind: 'demo' };
   nodeDumps?: string;
   listenAddress: string;
   port: number;
@@ -56,6 +65,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         'in-cluster': { type: 'boolean' },
         snapshot: { type: 'string' },
         'node-dumps': { type: 'string' },
+        'request-timeout': { type: 'string' },
+        'max-response-mb': { type: 'string' },
+        'max-watch-event-mb': { type: 'string' },
         'listen-address': { type: 'string' },
         port: { type: 'string' },
         'max-links': { type: 'string' },
@@ -82,7 +94,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   let source: ExporterConfig['source'];
   if (str('snapshot') !== undefined) source = { kind: 'snapshot', path: str('snapshot')! };
   else if (str('kubeconfig') !== undefined || str('context') !== undefined || values['in-cluster'] === true || env.KUBERNETES_SERVICE_HOST) {
-    source = { kind: 'kubernetes', kubeconfig: str('kubeconfig'), context: str('context') };
+    source = {
+      kind: 'kubernetes',
+      kubeconfig: str('kubeconfig'),
+      context: str('context'),
+      requestTimeoutSeconds: int('request-timeout', 60, 1, 3600),
+      maxResponseBytes: int('max-response-mb', 128, 1, 512) * 1024 * 1024,
+      maxWatchEventBytes: int('max-watch-event-mb', 16, 1, 512) * 1024 * 1024,
+    };
   } else source = { kind: 'demo' };
   let overrides: ProfileOverrides;
   try {

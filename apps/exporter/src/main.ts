@@ -25,7 +25,8 @@ async function createSource(config: ExporterConfig): Promise<ClusterSource> {
     case 'kubernetes': {
       const { KubernetesSource } = await import('./sources/kubernetes');
       const { slimObject } = await import('@loopscope/core');
-      return new KubernetesSource({ kubeconfig: config.source.kubeconfig, context: config.source.context, logger: log, transform: (o) => slimObject(o) });
+      const { kind: _kind, ...source } = config.source;
+      return new KubernetesSource({ ...source, logger: log, transform: (o) => slimObject(o) });
     }
   }
 }
