@@ -27,7 +27,8 @@ async function createSource(config: ExporterConfig): Promise<ClusterSource> {
     case 'kubernetes': {
       const { KubernetesSource } = await import('./sources/kubernetes');
       const { slimObject } = await import('@loopscope/core');
-      return new KubernetesSource({ kubeconfig: config.source.kubeconfig, context: config.source.context, logger: log, transform: (o) => slimObject(o) });
+      const { kind: _kind, ...source } = config.source;
+      return new KubernetesSource({ ...source, logger: log, transform: (o) => slimObject(o) });
     }
   }
 }
@@ -81,7 +82,7 @@ export async function main(argv: string[]): Promise<number> {
   const metrics: ExporterMetrics = agents
     ? { contentType: modelMetrics.contentType, render: async () => `${await modelMetrics.render()}${await agents!.registry.metrics()}`, registries: [...modelMetrics.registries, agents.registry] }
     : modelMetrics;
-  const server = createHttpServer(engine, metrics, log, agents ? () => ({ agents: agents!.agentStatus(), observed: agents!.observed() }) : undefined);
+  const server = createHttpServer(engine, metrics, log, { maxTargetChars: config.maxTargetChars }, agents ? () => ({ agents: agents!.agentStatus(), observed: agents!.observed() }) : undefined);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.listenAddress, () => resolve());

@@ -1,4 +1,5 @@
-import { loadClientNode } from '../sources/kubernetes';
+import { DiscoveryV1Api } from '@kubernetes/client-node';
+import { loadKubeConfig, locateKubeConfig } from '../sources/kubernetes/kubeconfig';
 
 /**
  * The node agents' addresses from their Service's EndpointSlices (`kubernetes.io/service-name`):
@@ -9,20 +10,18 @@ export function endpointSliceLister(kubeconfig?: string, context?: string): (nam
   let api: Promise<{ list: (ns: string, selector: string) => Promise<{ items: unknown[] }> }> | undefined;
   return async (namespace, service) => {
     api ??= (async () => {
-      const k8s = await loadClientNode();
-      const kc = new k8s.KubeConfig();
-      if (kubeconfig) kc.loadFromFile(kubeconfig);
-      else kc.loadFromDefault();
-      if (context) kc.setCurrentContext(context);
-      const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
+      const options = { kubeconfig, context };
+      const { kc } = loadKubeConfig(options, locateKubeConfig(options), () => undefined);
+      const discovery = kc.makeApiClient(DiscoveryV1Api);
       return { list: (ns: string, labelSelector: string) => discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector }) as Promise<{ items: unknown[] }> };
     })();
     let slices: { items: unknown[] };
     try {
       slices = await (await api).list(namespace, `kubernetes.io/service-name=${service}`);
     } catch (err) {
-      const e = err as { code?: number; cause?: { code?: string } };
-      throw new Error(typeof e.code === 'number' ? `HTTP ${e.code}` : (e.cause?.code ?? 'request failed'));
+      api = undefined; // a kubeconfig that failed to load is tried again next time
+      const e = err as { code?: number; cause?: { code?: string }; message?: string };
+      throw new Error(typeof e.code === 'number' ? `HTTP ${e.code}` : (e.cause?.code ?? (e.message?.startsWith('cannot load') ? e.message : 'request failed')));
     }
     const out: Array<{ url: string; nodeName?: string }> = [];
     for (const s of slices.items as Array<{ addressType?: string; ports?: Array<{ name?: string; port?: number }>; endpoints?: Array<{ addresses?: string[]; nodeName?: string }> }>) {
