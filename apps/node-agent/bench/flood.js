@@ -22,7 +22,8 @@ const LINES = Math.round(ROUNDS * FLOWS * 2.9);
 const MAIN = join(__dirname, '..', 'dist', 'main.js');
 const GEN = join(__dirname, 'flood-conntrack.js');
 
-const floodEnv = (extra) => ({ FLOOD_FLOWS: String(FLOWS), FLOOD_ROUNDS: String(ROUNDS), FLOOD_PODS: String(PODS), FLOOD_INGRESSES: String(INGRESSES), ...extra });
+let toLb = 1;
+const floodEnv = (extra) => ({ FLOOD_FLOWS: String(FLOWS), FLOOD_ROUNDS: String(ROUNDS), FLOOD_PODS: String(PODS), FLOOD_INGRESSES: String(INGRESSES), FLOOD_TO_LB: String(toLb), ...extra });
 
 function procStatus(pid) {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -107,13 +108,14 @@ async function agentRun(dir, rounds) {
     writeFileSync(join(dir, 'token'), 'bench-token-0123456789abcdef');
     const f = await floor();
     const idle = await agentRun(dir, 0);
-    const a = await agentRun(dir, ROUNDS);
     const mev = LINES / 1e6;
-    console.log(`flood: ${PODS} pods, ${FLOWS.toLocaleString('en')} flows held open per round × ${ROUNDS} rounds = ${LINES.toLocaleString('en')} events, all to ${INGRESSES} LB ingress points`);
-    console.log(`floor (bare Node line reader): ${f.seconds.toFixed(2)} s, ${(f.cpu / mev).toFixed(2)} CPU s per 1M events`);
-    console.log(`agent: ${a.seconds.toFixed(2)} s wall (${(a.seconds / f.seconds).toFixed(2)}× floor), ${(LINES / a.seconds / 1000).toFixed(0)}k events/s, ${(a.cpu / mev).toFixed(2)} CPU s per 1M events (${(a.cpu / f.cpu).toFixed(2)}× floor)`);
-    console.log(`memory: idle RSS ${idle.rssMiB.toFixed(0)} MiB, peak RSS under flood ${a.peakRssMiB.toFixed(0)} MiB (${(a.peakRssMiB / idle.rssMiB).toFixed(2)}× idle); tracked flows peak ${a.maxTracked} (cap 65,536), evicted ${a.evicted}`);
-    console.log(`counted: ${a.series} (client, ingress) series, replied ${a.replied}, unreplied ${a.unreplied} (expected ${Math.round(ROUNDS * FLOWS * 0.1)})`);
+    console.log(`flood: ${PODS} pods, ${FLOWS.toLocaleString('en')} flows held open per round × ${ROUNDS} rounds = ${LINES.toLocaleString('en')} events`);
+    console.log(`floor (bare Node line reader): ${f.seconds.toFixed(2)} s, ${(f.cpu / mev).toFixed(2)} CPU s per 1M events; idle agent RSS ${idle.rssMiB.toFixed(0)} MiB`);
+    for (const share of [1, 0.1]) {
+      toLb = share;
+      const a = await agentRun(dir, ROUNDS);
+      console.log(`${share === 1 ? 'all' : `${share * 100}%`} of flows to ${INGRESSES} LB ingress points: ${a.seconds.toFixed(2)} s wall (${(a.seconds / f.seconds).toFixed(2)}× floor), ${(LINES / a.seconds / 1000).toFixed(0)}k events/s, ${(a.cpu / mev).toFixed(2)} CPU s per 1M events (${(a.cpu / f.cpu).toFixed(2)}× floor); peak RSS ${a.peakRssMiB.toFixed(0)} MiB (${(a.peakRssMiB / idle.rssMiB).toFixed(2)}× idle); tracked flows peak ${a.maxTracked} (cap 65,536), evicted ${a.evicted}; ${a.series} series, replied ${a.replied}, unreplied ${a.unreplied} (expected ${Math.round(ROUNDS * FLOWS * share * 0.1)})`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
