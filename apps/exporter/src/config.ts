@@ -21,7 +21,7 @@ reported stale in loopscope_input_age_seconds):
   --max-watch-event-mb N   largest watch event accepted; a longer one is skipped and counted in
                            loopscope_watch_events_skipped_total (default 16)
 
-Node agents (live evidence from loopscope-node-agent; on by default when watching a cluster):
+Node agents (live evidence from loopscope-node-agent; on by default when running in a pod):
   --node-agent URL         an agent to pull (repeatable; instead of finding them)
   --node-agent-service NS/NAME
                            the agents' Service, whose EndpointSlices list them (default
@@ -141,7 +141,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   const agentService = str('node-agent-service') ?? 'loopscope/loopscope-node-agent';
   if (!/^[a-z0-9-]+\/[a-z0-9-]+$/.test(agentService)) throw new ConfigError(`--node-agent-service ${agentService}: expected NAMESPACE/NAME`);
   const nodeAgents =
-    agentUrls.length > 0 || str('node-agent-service') !== undefined || source.kind === 'kubernetes'
+    // Found by default only in a pod: from outside the cluster the agents' node IPs are rarely reachable.
+    agentUrls.length > 0 || str('node-agent-service') !== undefined || (source.kind === 'kubernetes' && Boolean(env.KUBERNETES_SERVICE_HOST))
       ? {
           urls: agentUrls,
           service: agentService,

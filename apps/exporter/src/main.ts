@@ -82,7 +82,9 @@ export async function main(argv: string[]): Promise<number> {
   const metrics: ExporterMetrics = agents
     ? { contentType: modelMetrics.contentType, render: async () => `${await modelMetrics.render()}${await agents!.registry.metrics()}`, registries: [...modelMetrics.registries, agents.registry] }
     : modelMetrics;
-  const server = createHttpServer(engine, metrics, log, { maxTargetChars: config.maxTargetChars }, agents ? () => ({ agents: agents!.agentStatus(), observed: agents!.observed() }) : undefined);
+  const server = createHttpServer(engine, metrics, log, { maxTargetChars: config.maxTargetChars }, agents
+    ? { summary: () => ({ agents: agents!.agentStatus(), observed: agents!.observed() }), notes: (namespace: string, service: string) => agents!.notes(namespace, service) }
+    : undefined);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.listenAddress, () => resolve());

@@ -79,6 +79,8 @@ export class NodeAgentEvidence {
   private readonly agents = new Map<string, AgentState>();
   private timer?: NodeJS.Timeout;
   private polling = false;
+  private discoveryError?: string;
+  private tokenError?: string;
   readonly registry = new Registry();
 
   constructor(
@@ -114,18 +116,27 @@ export class NodeAgentEvidence {
         const [ns, name] = this.options.service.split('/') as [string, string];
         try {
           targets = await this.options.listEndpoints(ns, name);
+          this.discoveryError = undefined;
         } catch (err) {
-          this.options.log('warn', `node agents: cannot list the EndpointSlices of ${this.options.service} (${(err as Error).message}); keeping the known agents`);
+          const message = (err as Error).message;
+          // Logged when it changes, not on every poll.
+          if (message !== this.discoveryError) this.options.log('warn', `node agents: cannot list the EndpointSlices of ${this.options.service} (${message}); keeping the known agents`);
+          this.discoveryError = message;
           targets = [...this.agents.values()].map((a) => ({ url: a.url, nodeName: a.node }));
         }
       } else targets = [];
       const wanted = new Set(targets.map((t) => t.url));
       for (const url of this.agents.keys()) if (!wanted.has(url)) this.agents.delete(url);
       let token: string | undefined;
-      try {
-        token = readFileSync(this.options.tokenFile, 'utf8').trim();
-      } catch (err) {
-        this.options.log('warn', `node agents: cannot read the token file ${this.options.tokenFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}); agents will refuse the requests`);
+      if (targets.length > 0) {
+        try {
+          token = readFileSync(this.options.tokenFile, 'utf8').trim();
+          this.tokenError = undefined;
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code ?? 'error';
+          if (code !== this.tokenError) this.options.log('warn', `node agents: cannot read the token file ${this.options.tokenFile} (${code}); agents will refuse the requests`);
+          this.tokenError = code;
+        }
       }
       const queue = [...targets];
       const worker = async (): Promise<void> => {
@@ -233,6 +244,25 @@ export class NodeAgentEvidence {
     return [...rows.values()];
   }
 
+  /**
+   * What the agents saw for one Service, as sentences for the explanation's evidence ("seen
+   * failing", not only "at risk"), the most recent failures first.
+   */
+  notes(namespace: string, service: string): string[] {
+    const window = formatAge(this.options.windowSeconds);
+    return this.observed()
+      .filter((r) => r.namespace === namespace && r.service === service && (r.unreplied > 0 || r.replied > 0))
+      .sort((a, b) => b.recentUnreplied - a.recentUnreplied || (a.lastUnrepliedAgeSeconds ?? Infinity) - (b.lastUnrepliedAgeSeconds ?? Infinity))
+      .map((r) => {
+        const last = r.lastUnrepliedAgeSeconds !== undefined ? ` (the last ${formatAge(r.lastUnrepliedAgeSeconds)} ago)` : '';
+        const what =
+          r.recentUnreplied > 0
+            ? `seen failing: ${r.recentUnreplied} connection(s) from pods on ${r.node} to its LB timed out unreplied in the last ${window}${last}`
+            : `${r.node}: no connection to its LB timed out in the last ${window}${r.unreplied > 0 ? `; ${r.unreplied} did since the agent started${last}` : ''}`;
+        return `${what}; ${r.replied} replied — node agent conntrack events${r.stale ? ', agent stale: last known figures' : ''}`;
+      });
+  }
+
   agentStatus(): Array<{ url: string; node?: string; up: boolean; lastSuccessAt?: string; error?: string }> {
     return [...this.agents.values()].map((a) => ({ url: a.url, node: a.node, up: !this.stale(a), lastSuccessAt: a.lastSuccess ? new Date(a.lastSuccess).toISOString() : undefined, error: a.error }));
   }
@@ -284,6 +314,12 @@ export class NodeAgentEvidence {
       },
     });
   }
+}
+
+function formatAge(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 3600)} h`;
 }
 
 async function readCapped(res: Response, max: number): Promise<string> {

@@ -25,15 +25,21 @@ export interface HttpLimits {
   maxTargetChars: number;
 }
 
+/** The node agents' observations (evidence/nodeAgents.ts), when the exporter pulls them. */
+export interface LiveEvidence {
+  summary(): unknown;
+  notes(namespace: string, service: string): string[];
+}
+
 export function createHttpServer(
   engine: Engine,
   metrics: ExporterMetrics,
   log: (level: 'info' | 'warn' | 'error', msg: string) => void,
   limits: HttpLimits = { maxTargetChars: MAX_TARGET_CHARS },
-  observed?: () => unknown,
+  live?: LiveEvidence,
 ): Server {
   return createServer((req, res) => {
-    handle(engine, metrics, limits, req, res, observed).catch((err: unknown) => {
+    handle(engine, metrics, limits, req, res, live).catch((err: unknown) => {
       const status = err instanceof HttpError ? err.status : 500;
       if (status === 500) log('error', `${req.method} ${req.url?.split('?')[0]}: ${(err as Error).stack ?? err}`);
       sendJson(res, status, { error: { status, message: status === 500 ? 'internal error (see the exporter log)' : (err as Error).message, ...(err instanceof HttpError ? err.extra : {}) } });
@@ -41,7 +47,7 @@ export function createHttpServer(
   });
 }
 
-async function handle(engine: Engine, metrics: ExporterMetrics, limits: HttpLimits, req: IncomingMessage, res: ServerResponse, observed?: () => unknown): Promise<void> {
+async function handle(engine: Engine, metrics: ExporterMetrics, limits: HttpLimits, req: IncomingMessage, res: ServerResponse, live?: LiveEvidence): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const route = `${req.method} ${url.pathname}`;
   switch (route) {
@@ -57,7 +63,7 @@ async function handle(engine: Engine, metrics: ExporterMetrics, limits: HttpLimi
     }
     case 'GET /api/v1/observed':
       // What the node agents saw: per Service and node, with ages; and each agent's state.
-      return sendJson(res, 200, observed ? observed() : { agents: [], observed: [], message: 'no node agents configured (--node-agent, or watch a cluster)' });
+      return sendJson(res, 200, live ? live.summary() : { agents: [], observed: [], message: 'no node agents configured (--node-agent, or watch a cluster)' });
     case 'GET /api/v1/report':
       return sendJson(res, 200, requireReport(engine, true));
     case 'GET /api/v1/services': {
@@ -85,6 +91,8 @@ async function handle(engine: Engine, metrics: ExporterMetrics, limits: HttpLimi
       if (tooLong) throw new HttpError(400, `?target=: ${tooLong} (--max-target-chars)`);
       const result = explain(analysis, target, { maxTargetChars: limits.maxTargetChars });
       if (!result.ok) throw new HttpError(result.problem === 'ambiguous' ? 409 : 404, result.message, { suggestions: result.suggestions });
+      // What the node agents saw comes first in the evidence: observed beats inferred.
+      if (live) for (const s of result.explanation.services) s.observed.unshift(...live.notes(s.namespace, s.name));
       const format = url.searchParams.get('format') ?? 'json';
       if (format === 'markdown' || format === 'text') {
         res.writeHead(200, { 'content-type': format === 'markdown' ? 'text/markdown; charset=utf-8' : 'text/plain; charset=utf-8' });
