@@ -211,7 +211,7 @@ describe('the node agent on a real kernel (network namespaces)', () => {
       // node, takes the node's datapath from the agent's dumps, and the failure ages out.
       const snapshot = join(dir, 'cluster.json');
       writeFileSync(snapshot, JSON.stringify(clusterSnapshot()));
-      const exporter = nsx.spawn(t.node, process.execPath, [EXPORTER_MAIN, '--snapshot', snapshot, '--listen-address', '127.0.0.1', '--port', '0', '--node-agent', agent.url, '--node-agent-token-file', tokenFile, '--node-agent-interval-seconds', '1', '--node-agent-window-seconds', '12']);
+      const exporter = nsx.spawn(t.node, process.execPath, [EXPORTER_MAIN, '--snapshot', snapshot, '--listen-address', '127.0.0.1', '--port', '0', '--node-agent', agent.url, '--node-agent-token-file', tokenFile, '--node-agent-interval-seconds', '1', '--node-agent-window-seconds', '30']);
       let exporterLog = '';
       exporter.stderr!.on('data', (d: Buffer) => (exporterLog += d.toString()));
       exporter.stdout!.resume();
@@ -220,6 +220,9 @@ describe('the node agent on a real kernel (network namespaces)', () => {
       const seen = await until('the observed failure', () => observed().observed.find((r: { recentUnreplied: number }) => r.recentUnreplied > 0), 20_000);
       expect(seen).toMatchObject({ namespace: 'prod', service: 'payments', node: 'node-a', unreplied: 1, replied: 0, recentUnreplied: 1, stale: false });
       expect(observed().agents).toEqual([expect.objectContaining({ url: agent.url, node: 'node-a', up: true })]);
+      // The explanation says it was seen, on which node, how recently.
+      const explainText = nsx.fetch(t.node, `${base}/api/v1/explain?target=prod/payments&format=text`).body;
+      expect(explainText).toMatch(/observed: seen failing: 1 connection\(s\) from pods on node-a to its LB timed out unreplied in the last 30 s \(the last \d+ s ago\); 0 replied/);
       const metricsText = nsx.fetch(t.node, `${base}/metrics`).body;
       expect(sample(metricsText, 'loopscope_observed_lb_connections_total', { namespace: 'prod', service: 'payments', node: 'node-a', outcome: 'unreplied' })).toBe(1);
       expect(sample(metricsText, 'loopscope_observed_recent_unreplied_connections', { namespace: 'prod', service: 'payments', node: 'node-a' })).toBe(1);
@@ -231,7 +234,8 @@ describe('the node agent on a real kernel (network namespaces)', () => {
       }, 20_000);
       expect(report).toContain('node-a: iptablesSave (node agent');
       // No new failure: it ages out of the window, the counter stays.
-      await until('the failure aged out', () => (observed().observed[0]?.recentUnreplied === 0 ? true : undefined), 30_000);
+      await until('the failure aged out', () => (observed().observed[0]?.recentUnreplied === 0 ? true : undefined), 60_000);
+      expect(nsx.fetch(t.node, `${base}/api/v1/explain?target=prod/payments&format=text`).body).toMatch(/observed: node-a: no connection to its LB timed out in the last 30 s; 1 did since the agent started/);
       const quiet = nsx.fetch(t.node, `${base}/metrics`).body;
       expect(sample(quiet, 'loopscope_observed_recent_unreplied_connections', { namespace: 'prod', service: 'payments', node: 'node-a' })).toBeUndefined();
       expect(sample(quiet, 'loopscope_observed_lb_connections_total', { namespace: 'prod', service: 'payments', node: 'node-a', outcome: 'unreplied' })).toBe(1);
@@ -242,7 +246,7 @@ describe('the node agent on a real kernel (network namespaces)', () => {
       expect(exporterLog).toMatch(/node agent http:\/\/127\.0\.0\.1:\d+ \(node-a\): ECONNREFUSED/);
       exporter.kill('SIGTERM');
     },
-    180_000,
+    240_000,
   );
 
   kernelIt(
