@@ -87,7 +87,7 @@ if out=$(run_entry "$image" "$c" ask why is payments-api timing out 2>&1) && gre
 
 image="${prefix}loopscope-node-agent:$version"
 c=$(container "$image")
-for tool in "iptables-nft-save --version" "iptables-legacy-save --version" "nft --version" "ipset version" "conntrack --version" "ip -V"; do
+for tool in "iptables-nft-save --version" "iptables-legacy-save --version" "nft --version" "ipset help" "conntrack --version" "ip -V"; do
   # shellcheck disable=SC2086
   if buildah run --isolation chroot "$c" -- $tool >/dev/null 2>&1; then ok "node-agent image: $tool"; else fail "node-agent image: $tool"; fi
 done
