@@ -49,14 +49,16 @@ describe('exporter on the demo cluster', () => {
     const cli = cliReport(['--node-dumps', DUMPS]);
     for (const s of cli.services.filter((x: any) => x.ingresses.length > 0)) {
       for (const i of s.ingresses) {
-        const line = text.split('\n').find((l) => l.startsWith(`loopscope_service_loopback_ratio{namespace="${s.namespace}",service="${s.name}",ingress_ip="${i.ip}",port="${i.port}"`));
+        const line = text.split('\n').find((l) => l.startsWith(`loopscope_service_loopback_ratio{namespace="${s.namespace}",service="${s.name}",ip="${i.ip}",hostname="",port="${i.port}"`));
         expect(line).toBeDefined();
         expect(Number(line!.split(' ').pop())).toBeCloseTo(i.loopbackProbability, 5);
       }
     }
     expect(text).toMatch(/loopscope_observed_unreplied_connections\{namespace="payments",service="payments-api",node="10.0.1.11"\} 3/);
     expect(text).toMatch(/loopscope_ready 1/);
-    expect(text).toMatch(/loopscope_service_info\{namespace="web",service="storefront",.*lb_scope="public".*verdict="not-applicable"\} 1/);
+    expect(text).toMatch(/loopscope_service_info\{namespace="web",service="storefront",.*lb_scope="public".*\} 1/);
+    expect(text).toMatch(/loopscope_service_verdict\{namespace="web",service="storefront",verdict="not-applicable"\} 1/);
+    expect(text).toMatch(/loopscope_service_verdict\{namespace="web",service="storefront",verdict="loopback"\} 0/);
     const tool = promtool();
     if (!tool) {
       if (process.env.CI) throw new Error('promtool is missing (Debian package prometheus): .ci/run installs it');
