@@ -28,7 +28,8 @@ async function createSource(config: ExporterConfig): Promise<ClusterSource> {
     case 'kubernetes': {
       const { KubernetesSource } = await import('./sources/kubernetes');
       const { slimObject } = await import('@loopscope/core');
-      return new KubernetesSource({ kubeconfig: config.source.kubeconfig, context: config.source.context, logger: log, transform: (o) => slimObject(o) });
+      const { kind: _kind, ...source } = config.source;
+      return new KubernetesSource({ ...source, logger: log, transform: (o) => slimObject(o) });
     }
   }
 }
@@ -92,8 +93,9 @@ export async function main(argv: string[]): Promise<number> {
     return `http://${config.listenAddress.includes(':') ? `[${config.listenAddress}]` : config.listenAddress}:${bound}`;
   };
   const servers: Server[] = [];
-  const base = await listen(config.port, { ops: true, api: !separate, apiToken }, separate ? '/metrics' : '/metrics and the API');
-  const apiBase = separate ? await listen(config.apiPort!, { ops: false, api: true, apiToken }, 'the API') : base;
+  const limits = { maxTargetChars: config.maxTargetChars };
+  const base = await listen(config.port, { ops: true, api: !separate, apiToken, ...limits }, separate ? '/metrics' : '/metrics and the API');
+  const apiBase = separate ? await listen(config.apiPort!, { ops: false, api: true, apiToken, ...limits }, 'the API') : base;
   if (!apiToken && !isLoopback(config.listenAddress)) log('warn', `the JSON API (what-if included) is open to anyone who reaches ${apiBase}: give --api-token-file (see the README, "Securing the API")`);
   const source = await createSource(config);
   log('info', `loopscope-exporter listening on ${base} (${separate ? `API on ${apiBase}` : 'API here too'}${apiToken ? ', bearer token required' : ', no token'}; input: ${source.description})`);

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { gzip } from 'node:zlib';
-import { explain, renderExplanationMarkdown, renderExplanationText, whatIf, WhatIfError, type WhatIfChange } from '@loopscope/core';
+import { explain, MAX_TARGET_CHARS, renderExplanationMarkdown, targetTooLong, renderExplanationText, whatIf, WhatIfError, type WhatIfChange } from '@loopscope/core';
 import type { ExporterMetrics } from '../metrics';
 import type { Engine } from '../engine';
 import type { ApiToken } from './apiToken';
@@ -26,6 +26,8 @@ export interface ListenerOptions {
   api: boolean;
   /** When set, every API request must carry it; `/metrics` and the probes never ask for it. */
   apiToken?: ApiToken;
+  /** Longest ?target= of /api/v1/explain (default MAX_TARGET_CHARS). */
+  maxTargetChars?: number;
 }
 
 const OPS_PATHS = ['/healthz', '/readyz', '/metrics'];
@@ -105,7 +107,9 @@ async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCach
       const analysis = requireAnalysis(engine);
       const target = url.searchParams.get('target');
       if (!target) throw new HttpError(400, 'give ?target= (a Service, namespace/name, a workload, a pod or an LB IP[:port])');
-      const result = explain(analysis, target);
+      const tooLong = targetTooLong(target.length, listener.maxTargetChars ?? MAX_TARGET_CHARS);
+      if (tooLong) throw new HttpError(400, `?target=: ${tooLong} (--max-target-chars)`);
+      const result = explain(analysis, target, { maxTargetChars: listener.maxTargetChars ?? MAX_TARGET_CHARS });
       if (!result.ok) throw new HttpError(result.problem === 'ambiguous' ? 409 : 404, result.message, { suggestions: result.suggestions });
       const format = url.searchParams.get('format') ?? 'json';
       if (format === 'markdown' || format === 'text') {
