@@ -109,7 +109,16 @@ function analysisGauge(engine: Engine, registers: Registry[], name: string, help
 
 // --- Services and their LB ingresses ---
 
-type IngressRow = { labels: Record<(typeof INGRESS_LABELS)[number], string>; ratio: () => number; nodes: number; pods: number };
+type IngressRow = {
+  labels: Record<(typeof INGRESS_LABELS)[number], string>;
+  ratio: () => number;
+  nodes: number;
+  pods: number;
+  /** The most exposed client (a workload on one node): what its own calls see. */
+  worstClient: number;
+  /** Client workloads whose calls to this ingress can loop back. */
+  callers: number;
+};
 
 function ingressAddressLabels(ingress: { ip?: string; hostname?: string }): { ip: string; hostname: string } {
   return { ip: ingress.ip ?? '', hostname: ingress.ip ? '' : (ingress.hostname ?? '') };
@@ -119,13 +128,18 @@ function serviceFamilies(engine: Engine, registers: Registry[]): void {
   // A Service's rows are cached on its analysis: the live model replaces only the analyses of the
   // Services a change moves.
   const rowsCache = new WeakMap<ServiceAnalysis, IngressRow[]>();
-  const rowsOf = (sa: ServiceAnalysis): IngressRow[] => {
+  const rowsOf = (sa: ServiceAnalysis, analysis: NonNullable<Engine['analysis']>): IngressRow[] => {
     let rows = rowsCache.get(sa);
     if (!rows) {
       const svc = sa.service;
+      // The links (client workload on a node → ingress) come from core's per-analysis cache.
+      const links = sa.probability > 0 ? serviceLinks(analysis.context, sa) : [];
       rows = sa.ingresses.map((ing) => {
         const atRisk = ing.atRisk.filter((r) => r.clientPods > 0);
+        const mine = links.filter((l) => l.ingress.port === ing.ingress.port && l.ingress.protocol === ing.ingress.protocol && (l.ingress.ip ?? l.ingress.hostname) === (ing.ingress.ip ?? ing.ingress.hostname));
         return {
+          worstClient: mine.reduce((m, l) => Math.max(m, Math.round(l.probability * 1e6) / 1e6), 0),
+          callers: new Set(mine.map((l) => l.workload)).size,
           labels: { namespace: svc.namespace, service: svc.name, ...ingressAddressLabels(ing.ingress), port: String(ing.ingress.port), protocol: ing.ingress.protocol },
           // Read at fill time: it follows the pod count.
           ratio: () => ing.probability,
@@ -140,11 +154,19 @@ function serviceFamilies(engine: Engine, registers: Registry[]): void {
   const lbServices = (): ServiceAnalysis[] => (engine.analysis?.services ?? []).filter((sa) => sa.service.type === 'LoadBalancer');
   const ingressGauge = (name: string, help: string, value: (r: IngressRow) => number): void =>
     analysisGauge(engine, registers, name, help, INGRESS_LABELS, (set) => {
-      for (const sa of lbServices()) for (const row of rowsOf(sa)) set(row.labels, value(row));
+      const analysis = engine.analysis;
+      if (!analysis) return;
+      for (const sa of lbServices()) for (const row of rowsOf(sa, analysis)) set(row.labels, value(row));
     });
   ingressGauge('loopscope_service_loopback_ratio', 'Probability (0-1) that a new connection from a client pod of the cluster to this LB ingress loops back to its own node and times out.', (r) => r.ratio());
   ingressGauge('loopscope_service_at_risk_nodes', 'Nodes with client pods whose connections to this LB ingress can loop back.', (r) => r.nodes);
   ingressGauge('loopscope_service_at_risk_client_pods', 'Client pods on the nodes at risk for this LB ingress.', (r) => r.pods);
+  ingressGauge(
+    'loopscope_service_worst_client_ratio',
+    "Probability (0-1) that a new connection from the most exposed client (one workload's pods on one node) to this LB ingress loops back: what that client's own calls see, not the cluster-wide average.",
+    (r) => r.worstClient,
+  );
+  ingressGauge('loopscope_service_at_risk_callers', 'Client workloads with pods on nodes whose connections to this LB ingress can loop back.', (r) => r.callers);
 
   analysisGauge(engine, registers, 'loopscope_service_verdict', 'Verdict of this LoadBalancer Service as a state set: 1 for its current verdict (loopback, safe, not-applicable, unknown), 0 for the others.', ['namespace', 'service', 'verdict'], (set) => {
     for (const sa of lbServices()) for (const verdict of VERDICTS) set({ namespace: sa.service.namespace, service: sa.service.name, verdict }, sa.verdict === verdict ? 1 : 0);
