@@ -63,7 +63,12 @@ export interface ExporterConfig {
 
 export class ConfigError extends Error {}
 
-export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ExporterConfig | 'help' {
+/** Reads the token file (a test of the shipped manifests passes its own: the path is in-cluster). */
+export interface ConfigIo {
+  readTokenFile?: (path: string) => string;
+}
+
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env, io: ConfigIo = {}): ExporterConfig | 'help' {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -131,7 +136,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     listenAddress: str('listen-address') ?? '127.0.0.1',
     port,
     apiPort,
-    apiToken: readApiToken(str('api-token-file'), env),
+    apiToken: readApiToken(str('api-token-file'), env, io.readTokenFile ?? ((path) => readFileSync(path, 'utf8'))),
     maxLinks: int('max-links', 5000, 0, 1_000_000),
     debounceMs: int('debounce-ms', 500, 0, 600_000),
     maxTargetChars: int('max-target-chars', MAX_TARGET_CHARS, 1, 100_000),
@@ -140,12 +145,12 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
 }
 
 /** The token from --api-token-file (its first line) or LOOPSCOPE_API_TOKEN; errors never show it. */
-function readApiToken(file: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+function readApiToken(file: string | undefined, env: NodeJS.ProcessEnv, readTokenFile: (path: string) => string): string | undefined {
   let token: string | undefined;
   if (file !== undefined) {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readTokenFile(file);
     } catch (err) {
       throw new ConfigError(`--api-token-file ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
