@@ -13,7 +13,7 @@ const DEMO = require.resolve('@loopscope/core/demo/demo-cluster.json');
 const DUMPS = join(DEMO, '..', 'node-dumps');
 
 function cliReport(args: string[]): any {
-  return JSON.parse(execFileSync(process.execPath, [CLI, 'analyze', '--format', 'json', ...args], { encoding: 'utf8' }));
+  return JSON.parse(execFileSync(process.execPath, [CLI, 'analyze', '--demo', '--format', 'json', ...args], { encoding: 'utf8' }));
 }
 
 function promtool(): string | undefined {

@@ -478,6 +478,34 @@ describe('KubernetesSource against a Kubernetes API server', () => {
     await server.restart();
   });
 
+  test('an exec credentials plugin that hangs is a failure within the request timeout, reported and retried', async () => {
+    seed(server);
+    const execConfig = join(dir, 'exec-kubeconfig');
+    writeFileSync(
+      execConfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        `clusters: [{name: c, cluster: {server: "${server.url}", insecure-skip-tls-verify: true}}]`,
+        'contexts: [{name: c, context: {cluster: c, user: u}}]',
+        'current-context: c',
+        'users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: sleep, args: ["30"], interactiveMode: Never}}}]',
+        '',
+      ].join('\n'),
+    );
+    const c = launch({ kubeconfig: execConfig, requestTimeoutSeconds: 1 });
+    const start = c.start();
+    start.catch(() => undefined);
+    const t0 = Date.now();
+    const err = await c.waitFor<HealthEvent>(isHealth('watchError', 'nodes', /credentials/), 'the credentials timeout', 5000);
+    expect(Date.now() - t0).toBeLessThan(3500);
+    expect(err.message).toBe("list failed: the kubeconfig's credentials were not ready within 1.0s (exec plugin?)");
+    await c.waitFor(isHealth('watchError', 'configmaps', /credentials were not ready/), 'the ConfigMap GET times out too', 5000);
+    expect(server.requests).toHaveLength(0); // nothing was sent without credentials
+    const stopped = await c.stop();
+    expect(stopped.exitCode).toBe(0);
+  });
+
   test('start() rejects with a clear message for a bad kubeconfig, and never echoes its contents', async () => {
     let c = launch({ kubeconfig: join(dir, 'missing') });
     await expect(c.start()).rejects.toThrow(`cannot load kubeconfig ${join(dir, 'missing')}: file not found`);
