@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { PROFILE_FLAG_OPTIONS, ProfileFlagError, profileOverridesFromFlags, type ProfileOverrides } from '@loopscope/core';
+import { MAX_TARGET_CHARS, PROFILE_FLAG_OPTIONS, ProfileFlagError, profileOverridesFromFlags, type ProfileOverrides } from '@loopscope/core';
 
 export const HELP = `Usage: loopscope-exporter [options]
 
@@ -29,6 +29,8 @@ Analysis:
   --max-links N            cap on loopscope_link_loopback_ratio series (default 5000; the rest are
                            counted in loopscope_links_omitted)
   --debounce-ms N          wait for more changes before recomputing (default 500)
+  --max-target-chars N     refuse longer /api/v1/explain targets with 400 (default 512: longer than
+                           any namespace/kind/name or LB hostname)
   --provider, --proxy-mode, --ipvs-bind, --pod-ip-routable, --pod-network, --public-lb-in-scope
                            override what is detected (as in \`loopscope analyze --help\`)
 
@@ -44,6 +46,8 @@ export interface ExporterConfig {
   port: number;
   maxLinks: number;
   debounceMs: number;
+  /** Longest ?target= accepted by /api/v1/explain. */
+  maxTargetChars: number;
   overrides: ProfileOverrides;
 }
 
@@ -68,6 +72,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         port: { type: 'string' },
         'max-links': { type: 'string' },
         'debounce-ms': { type: 'string' },
+        'max-target-chars': { type: 'string' },
         ...PROFILE_FLAG_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
@@ -112,6 +117,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     port: int('port', 9808, 0, 65535),
     maxLinks: int('max-links', 5000, 0, 1_000_000),
     debounceMs: int('debounce-ms', 500, 0, 600_000),
+    maxTargetChars: int('max-target-chars', MAX_TARGET_CHARS, 1, 100_000),
     overrides,
   };
 }

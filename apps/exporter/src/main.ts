@@ -72,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const engine = new Engine({ overrides: config.overrides, nodeDumps, debounceMs: config.debounceMs, log });
   const metrics = createMetrics(engine, { maxLinks: config.maxLinks });
-  const server = createHttpServer(engine, metrics, log);
+  const server = createHttpServer(engine, metrics, log, { maxTargetChars: config.maxTargetChars });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.listenAddress, () => resolve());

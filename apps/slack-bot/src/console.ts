@@ -1,3 +1,4 @@
+import { escapeControlCharacters } from '@loopscope/core';
 import { Answerer } from './answerer';
 import { renderBlocks } from './blockKit';
 import type { ClusterApi } from './clusters/clusterApi';
@@ -33,7 +34,9 @@ interface Io {
 const processIo: Io = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), env: process.env };
 
 /** Console mode: one question in, the answer text out. Exit 0 answered, 1 no cluster answered, 2 bad usage. */
-export async function ask(argv: string[], io: Io = processIo): Promise<number> {
+export async function ask(argv: string[], given: Io = processIo): Promise<number> {
+  // Answers quote names from clusters and the question itself: no raw control characters reach the terminal.
+  const io: Io = { ...given, stdout: (s) => given.stdout(escapeControlCharacters(s)), stderr: (s) => given.stderr(escapeControlCharacters(s)) };
   const exporters: string[] = [];
   const words: string[] = [];
   let demo = false;

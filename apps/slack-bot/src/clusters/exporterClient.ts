@@ -14,6 +14,8 @@ export class ExporterClient implements ClusterApi {
     readonly name: string,
     private readonly baseUrl: string,
     private readonly timeoutMs: number,
+    /** Answers longer than this are not read (an exporter's answers are kilobytes; a broken or hostile one must not fill memory). */
+    private readonly maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES,
   ) {}
 
   get location(): string {
@@ -73,8 +75,11 @@ export class ExporterClient implements ClusterApi {
     }
     let text: string;
     try {
-      text = await res.text();
+      const read = await readCapped(res, this.maxResponseBytes);
+      if (read === undefined) throw this.unavailable(`answered ${path.split('?')[0]} with more than ${this.maxResponseBytes} bytes (LOOPSCOPE_MAX_EXPORTER_RESPONSE_BYTES); not read`);
+      text = read;
     } catch (err) {
+      if (err instanceof ClusterUnavailable) throw err;
       throw this.unavailable(describeFetchError(err, timeoutMs));
     }
     try {
@@ -93,6 +98,32 @@ export class ExporterClient implements ClusterApi {
   private unavailable(reason: string): ClusterUnavailable {
     return new ClusterUnavailable(this.name, reason);
   }
+}
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/** The body as text, or undefined (and the rest left unread) once it passes `maxBytes`. */
+async function readCapped(res: Response, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    return undefined;
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function isStaleConnection(err: unknown): boolean {
