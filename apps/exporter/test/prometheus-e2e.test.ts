@@ -69,7 +69,7 @@ describeProm('Prometheus scraping the exporter', () => {
 
   it('PromQL returns every Service\'s loopback probability as the CLI computes it', async () => {
     await eventually(async () => ((await query('up{job="loopscope"} == 1')).length === 1 ? true : undefined), 60_000, `Prometheus to scrape the exporter (log: ${promLog.slice(-500)})`);
-    const cli = JSON.parse(execFileSync(process.execPath, [CLI, 'analyze', '--format', 'json'], { encoding: 'utf8' }));
+    const cli = JSON.parse(execFileSync(process.execPath, [CLI, 'analyze', '--demo', '--format', 'json'], { encoding: 'utf8' }));
     const expected = cli.services.flatMap((s: any) => s.ingresses.map((i: any) => ({ key: `${s.namespace}/${s.name}/${i.ip}:${i.port}`, value: i.loopbackProbability })));
     expect(expected.length).toBeGreaterThan(3);
     const series = await eventually(async () => {
