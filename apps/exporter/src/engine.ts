@@ -107,12 +107,9 @@ export class Engine implements ObjectSink, SourceHealth {
     this.options.log?.('warn', `skipped ${resource} object: ${reason}`);
   }
 
-  eventSkipped(resource: HealthResource, reason: string): void {
+  /** Counted every time (each is a distinct event); the source logs each reason once. */
+  eventSkipped(resource: HealthResource, _reason: string): void {
     bump(this.health.eventsSkipped, resource);
-    const key = `event|${resource}|${reason}`;
-    if (this.loggedSkips.has(key)) return;
-    if (this.loggedSkips.size < 10_000) this.loggedSkips.add(key);
-    this.options.log?.('warn', `skipped a ${resource} watch event: ${reason}`);
   }
 
   synced(resource: HealthResource): void {
