@@ -51,7 +51,7 @@ export function supervise(script: string, args: string[]): void {
     }
     if (/heap out of memory|Reached heap limit|Allocation failed/.test(fatal)) {
       process.stderr.write(
-        `loopscope: internal error: out of memory (Node's heap limit of ${heapLimitMiB()} MiB); give it more with NODE_OPTIONS=--max-old-space-size=MiB, or analyse fewer objects (-n NAMESPACE)\n`,
+        `loopscope: internal error: out of memory (Node's heap limit of ${heapLimitMiB()} MiB); give it more with NODE_OPTIONS=--max-old-space-size=MiB (snapshots are read one file at a time: the largest file must fit, several times over)\n`,
       );
       process.exitCode = 3;
       return;

@@ -6,6 +6,9 @@ import { dashboardLink } from './dashboard';
 import { describeChange, type Question, type WhatIfSpec } from './question';
 import { pct } from './wording';
 
+/** Services shown by name in "which services are at risk"; the dashboard lists the rest. */
+export const AT_RISK_SHOWN = 5;
+
 const CHECK_INSTEAD = [
   "the Service's ready endpoints and its LB's health checks",
   'NetworkPolicies between the client and the backend',
@@ -134,7 +137,7 @@ export class Answerer {
     const results = await Promise.all(
       scope.map(async (c) => {
         try {
-          return { cluster: c, list: await c.atRisk() };
+          return { cluster: c, list: await c.atRisk({ namespace: q.namespace, limit: AT_RISK_SHOWN }) };
         } catch (err) {
           return { cluster: c, unavailable: toUnavailable(c, err) };
         }
@@ -149,7 +152,8 @@ export class Answerer {
       clusters: answered.map((r) => ({
         cluster: r.cluster.name,
         summary: r.list!.summary,
-        services: q.namespace ? r.list!.services.filter((s) => s.namespace === q.namespace) : r.list!.services,
+        total: r.list!.total,
+        services: r.list!.services.map((s) => ({ ...s, dashboardUrl: dashboardLink(this.options.dashboardUrl, { cluster: r.cluster.name, namespace: s.namespace, service: s.name }) })),
         dashboardUrl: dashboardLink(this.options.dashboardUrl, { cluster: r.cluster.name, namespace: q.namespace }),
       })),
       unavailable,

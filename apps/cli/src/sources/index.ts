@@ -57,6 +57,7 @@ export async function clusterFromFlags(flags: SourceFlags, io: CliIO, progress: 
   const objects = flags.namespace ? read.objects.filter((o) => inNamespace(o, flags.namespace!)) : read.objects;
   progress.update(`building the cluster model from ${objects.length} objects`);
   const cluster = buildCluster(objects, read.problems);
+  progress.done();
   const shown = cluster.problems.slice(0, MAX_PROBLEMS_SHOWN);
   for (const p of shown) io.stderr(`warning: ${formatProblem(p)}\n`);
   if (cluster.problems.length > shown.length) io.stderr(`warning: … and ${cluster.problems.length - shown.length} more input problem(s) (see "problems" in --format json)\n`);

@@ -81,15 +81,12 @@ export class NodeAgentEvidence {
   private polling = false;
   private discoveryError?: string;
   private tokenError?: string;
-  readonly registry = new Registry();
 
   constructor(
     private readonly engine: Engine,
     private readonly options: NodeAgentOptions,
     private readonly now: () => number = Date.now,
-  ) {
-    this.metrics();
-  }
+  ) {}
 
   start(): void {
     void this.poll();
@@ -267,8 +264,8 @@ export class NodeAgentEvidence {
     return [...this.agents.values()].map((a) => ({ url: a.url, node: a.node, up: !this.stale(a), lastSuccessAt: a.lastSuccess ? new Date(a.lastSuccess).toISOString() : undefined, error: a.error }));
   }
 
-  private metrics(): void {
-    const registers = [this.registry];
+  /** The observed-connection families, on the exporter's registries (text and OpenMetrics). */
+  registerMetrics(registers: Registry[]): void {
     const self = this;
     new Counter({
       name: 'loopscope_observed_lb_connections_total',
