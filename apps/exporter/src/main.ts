@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadNodeDumps, NODE_DUMP_FILES, type NodeEvidence } from '@loopscope/core';
+import { formatProbability, loadNodeDumps, NODE_DUMP_FILES, type NodeEvidence } from '@loopscope/core';
 import { ConfigError, HELP, parseConfig, type ExporterConfig } from './config';
 import { Engine } from './engine';
 import { createHttpServer } from './http/server';
@@ -111,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
     const risky = report.services.filter((s) => s.verdict === 'loopback').sort((a, b) => b.loopbackProbability - a.loopbackProbability);
     const lines = [
       `ready: ${report.cluster.nodes} nodes, ${report.cluster.clientPods} client pods, ${report.summary.services} Services — ${report.summary.loopback} at risk of internal-LB loopback`,
-      ...risky.slice(0, 5).map((s) => `  ${s.namespace}/${s.name}: ${(s.loopbackProbability * 100).toFixed(1)}% of new connections loop back`),
+      ...risky.slice(0, 5).map((s) => `  ${s.namespace}/${s.name}: ${formatProbability(s.loopbackProbability)} of new connections loop back`),
       `metrics:  ${base}/metrics`,
       `report:   ${base}/api/v1/report`,
       ...(risky[0] ? [`explain:  ${base}/api/v1/explain?target=${risky[0].namespace}/${risky[0].name}&format=text`] : []),

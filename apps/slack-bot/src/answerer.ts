@@ -4,7 +4,7 @@ import { ClusterUnavailable, type ClusterApi } from './clusters/clusterApi';
 import { resolveTarget, type Resolution, type TargetRef, type Unavailable } from './clusters/resolution';
 import { dashboardLink } from './dashboard';
 import { describeChange, type Question, type WhatIfSpec } from './question';
-import { pct } from './wording';
+import { formatProbability } from '@loopscope/core';
 
 const CHECK_INSTEAD = [
   "the Service's ready endpoints and its LB's health checks",
@@ -117,7 +117,7 @@ export class Answerer {
     }
     const why =
       svc.verdict === 'loopback'
-        ? `none of its pods sits on a node that ${svcRef}'s LB can send the connection back to (${svcRef} loops for ${pct(svc.probability)} of connections overall, from clients on ${svc.where.nodeCount} other node(s))`
+        ? `none of its pods sits on a node that ${svcRef}'s LB can send the connection back to (${svcRef} loops for ${formatProbability(svc.probability)} of connections overall, from clients on ${svc.where.nodeCount} other node(s))`
         : `${svc.headline}`;
     const explanation: Explanation = {
       target: { kind: client.explanation.target.kind, label: `${clientLabel} → ${svcRef}` },

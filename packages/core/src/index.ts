@@ -33,3 +33,4 @@ export * from './netfilter';
 export { NodeEvidenceSet } from './evidence/nodeEvidenceSet';
 export * from './live/liveCluster';
 export * from './profile/flags';
+export { formatP, formatProbability } from './format/probability';

@@ -1,4 +1,4 @@
-import { pct, whatIf, WhatIfError, type WhatIfChange } from '@loopscope/core';
+import { formatProbability, whatIf, WhatIfError, type WhatIfChange } from '@loopscope/core';
 import { formatFlag, parseCommandArgs } from '../args';
 import { UsageError, type Command } from '../io';
 import { PROFILE_HELP, PROFILE_OPTIONS, profileOverrides } from '../profileFlags';
@@ -98,7 +98,7 @@ export const whatif: Command = async (args, io) => {
   io.stdout(
     renderTable(
       ['SERVICE', 'BEFORE', 'AFTER'],
-      result.services.map((s) => [`${s.namespace}/${s.name}`, `${s.before.verdict} ${pct(s.before.probability)}`, `${s.after.verdict} ${pct(s.after.probability)}`]),
+      result.services.map((s) => [`${s.namespace}/${s.name}`, `${s.before.verdict} ${formatProbability(s.before.probability)}`, `${s.after.verdict} ${formatProbability(s.after.probability)}`]),
     ),
   );
   return 0;
