@@ -3,7 +3,7 @@
  * CLI's, promtool-clean metrics, snapshot reloads, and bad input that never takes it down.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, getJson, startExporter, type RunningExporter } from '@loopscope/testkit';
@@ -193,7 +193,12 @@ describe('exporter on a snapshot file', () => {
     expect(r1.stderr).toContain('--port eighty: expected a whole number from 0 to 65535');
     const r2 = spawnSync(process.execPath, [main, '--snapshot', '/nonexistent.json', '--port', '0'], { encoding: 'utf8' });
     expect(r2.status).toBe(1);
-    expect(r2.stderr).toContain('/nonexistent.json: cannot be read (ENOENT)');
+    expect(r2.stderr).toContain('snapshot /nonexistent.json: no such file or directory');
+    const empty = mkdtempSync(join(tmpdir(), 'loopscope-dumps-'));
+    const r4 = spawnSync(process.execPath, [main, '--node-dumps', empty, '--port', '0'], { encoding: 'utf8' });
+    rmSync(empty, { recursive: true });
+    expect(r4.status).toBe(2);
+    expect(r4.stderr).toContain(`--node-dumps ${empty}: no node folders with dumps in it`);
     const r3 = spawnSync(process.execPath, [main, '--snapshot', 'x', '--kubeconfig', 'y'], { encoding: 'utf8' });
     expect(r3.status).toBe(2);
   });

@@ -34,3 +34,4 @@ export { NodeEvidenceSet } from './evidence/nodeEvidenceSet';
 export * from './live/liveCluster';
 export * from './profile/flags';
 export { formatP, formatProbability } from './format/probability';
+export { isLoopscopeError, LoopscopeError, type LoopscopeErrorCode } from './error/loopscopeError';
