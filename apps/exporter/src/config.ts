@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { PROFILE_FLAG_OPTIONS, ProfileFlagError, profileOverridesFromFlags, type ProfileOverrides } from '@loopscope/core';
+import { LoopscopeError, PROFILE_FLAG_OPTIONS, profileOverridesFromFlags, type ProfileOverrides } from '@loopscope/core';
 
 export const HELP = `Usage: loopscope-exporter [options]
 
@@ -83,7 +83,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   try {
     overrides = profileOverridesFromFlags(values);
   } catch (err) {
-    if (err instanceof ProfileFlagError) throw new ConfigError(err.message);
+    if (err instanceof LoopscopeError) throw new ConfigError(err.message);
     throw err;
   }
   return {

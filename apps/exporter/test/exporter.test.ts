@@ -102,6 +102,12 @@ describe('exporter on the demo cluster', () => {
     expect((await post('not json')).status).toBe(400);
     const missing = await post(JSON.stringify({ changes: [{ kind: 'callViaClusterIP', service: 'nope/nope' }] }));
     expect(missing.status).toBe(404);
+    // A change the model refuses is bad input too (400), not "not found".
+    const badVersion = await post(JSON.stringify({ changes: [{ kind: 'kubeProxyVersion', version: 'v1.2' }] }));
+    expect(badVersion.status).toBe(400);
+    expect(((await badVersion.json()) as any).error.message).toContain('kube-proxy version "v1.2" is not of the form');
+    const headless = await post(JSON.stringify({ changes: [{ kind: 'trafficPolicy' }] }));
+    expect(headless.status).toBe(400);
   });
 
   it('unknown endpoints and methods are JSON errors', async () => {

@@ -233,21 +233,7 @@ function withCluster<Q extends Question & { cluster?: string }>(q: Q, cluster: s
 }
 
 function toChanges(change: WhatIfSpec, service?: string): WhatIfChange[] {
-  const s = service ?? '';
-  switch (change.kind) {
-    case 'trafficPolicy':
-      return [{ kind: 'trafficPolicy', service: s, value: change.value }];
-    case 'ipMode':
-      return [{ kind: 'ipMode', service: s, value: change.value }];
-    case 'preventLoopback':
-      return [{ kind: 'preventLoopback', service: s, value: change.value }];
-    case 'kubeProxyVersion':
-      return [{ kind: 'kubeProxyVersion', version: change.version }];
-    case 'moveClients':
-      return [{ kind: 'moveClients', service: s }];
-    case 'callViaClusterIP':
-      return [{ kind: 'callViaClusterIP', service: s }];
-  }
+  return [change.kind === 'kubeProxyVersion' ? change : ({ ...change, service: service ?? '' } as WhatIfChange)];
 }
 
 function toUnavailable(cluster: ClusterApi, err: unknown): Unavailable {

@@ -22,6 +22,7 @@ export * from './analysis/analyze';
 export * from './report/report';
 export * from './whatif/whatif';
 export * from './whatif/fixes';
+export { parseWhatIfChange, parseWhatIfChanges, parseWhatIfChangeSpec, WHATIF_KINDS, WHATIF_VALUES, type WhatIfChangeSpec } from './whatif/changes';
 export { findService } from './whatif/serviceRef';
 export * from './load';
 export * from './explain/target';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { analyzeCluster, buildReport, explain, loadCluster, whatIf, WhatIfError, type ClusterAnalysis, type WhatIfChange } from '@loopscope/core';
+import { analyzeCluster, buildReport, explain, loadCluster, LoopscopeError, whatIf, type ClusterAnalysis, type WhatIfChange } from '@loopscope/core';
 import { demoSnapshotPath } from '@loopscope/core/node';
 import type { AtRiskList, ClusterApi, ExplainLookup, WhatIfOutcome } from './clusterApi';
 
@@ -36,7 +36,7 @@ export class DemoCluster implements ClusterApi {
     try {
       return { ok: true, result: whatIf(this.analyse(), changes) };
     } catch (err) {
-      if (err instanceof WhatIfError) return { ok: false, message: err.message };
+      if (err instanceof LoopscopeError) return { ok: false, message: err.message };
       throw err;
     }
   }
