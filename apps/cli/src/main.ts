@@ -4,7 +4,7 @@ import { explain } from './commands/explain';
 import { generate } from './commands/generate';
 import { trace } from './commands/trace';
 import { whatif } from './commands/whatif';
-import { LoopscopeError } from '@loopscope/core';
+import { escapeControlCharacters, LoopscopeError } from '@loopscope/core';
 import { exitCode } from './exitCode';
 import { UsageError, type CliIO, type Command } from './io';
 
@@ -52,9 +52,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 }
 
 function processIO(): CliIO {
+  // Names in the output come from snapshots and dumps: no raw control characters reach the terminal.
   return {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
+    stdout: (t) => process.stdout.write(escapeControlCharacters(t)),
+    stderr: (t) => process.stderr.write(escapeControlCharacters(t)),
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const c of process.stdin) chunks.push(c as Buffer);

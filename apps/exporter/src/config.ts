@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { LoopscopeError, PROFILE_FLAG_OPTIONS, profileOverridesFromFlags, type ProfileOverrides } from '@loopscope/core';
+import { LoopscopeError, MAX_TARGET_CHARS, PROFILE_FLAG_OPTIONS, profileOverridesFromFlags, type ProfileOverrides } from '@loopscope/core';
 
 export const HELP = `Usage: loopscope-exporter [options]
 
@@ -13,6 +13,14 @@ Input (one of; default: the bundled demo cluster):
   --snapshot FILE|DIR      kubectl JSON, re-read when it changes
   --node-dumps DIR         node evidence: DIR/<nodeName>/{iptables-save,ipset,addr,conntrack}.txt
 
+Kubernetes API limits (a request past them fails, is retried with backoff, and the input is
+reported stale in loopscope_input_age_seconds):
+  --request-timeout S      deadline of each API request in seconds: a list page or GET to its last
+                           byte, a watch to its headers, the kubeconfig's exec plugin (default 60)
+  --max-response-mb N      largest list page or GET body accepted (default 128)
+  --max-watch-event-mb N   largest watch event accepted; a longer one is skipped and counted in
+                           loopscope_watch_events_skipped_total (default 16)
+
 HTTP:
   --listen-address ADDR    default 127.0.0.1 (localhost only; 0.0.0.0 in a pod)
   --port N                 default 9808
@@ -21,6 +29,8 @@ Analysis:
   --max-links N            cap on loopscope_link_loopback_ratio series (default 5000; the rest are
                            counted in loopscope_links_omitted)
   --debounce-ms N          wait for more changes before recomputing (default 500)
+  --max-target-chars N     refuse longer /api/v1/explain targets with 400 (default 512: longer than
+                           any namespace/kind/name or LB hostname)
   --provider, --proxy-mode, --ipvs-bind, --pod-ip-routable, --pod-network, --public-lb-in-scope
                            override what is detected (as in \`loopscope analyze --help\`)
 
@@ -29,12 +39,15 @@ Endpoints: /metrics /healthz /readyz /api/v1/report /api/v1/services /api/v1/lin
 `;
 
 export interface ExporterConfig {
-  source: { kind: 'kubernetes'; kubeconfig?: string; context?: string } | { kind: 'snapshot'; path: string } | { kind: 'demo' };
+  source:
+    | { kind: 'kubernetes'; kubeconfig?: string; context?: string; requestTimeoutSeconds: number; maxResponseBytes: number; maxWatchEventBytes: number } | { kind: 'snapshot'; path: string } | { kind: 'demo' };
   nodeDumps?: string;
   listenAddress: string;
   port: number;
   maxLinks: number;
   debounceMs: number;
+  /** Longest ?target= accepted by /api/v1/explain. */
+  maxTargetChars: number;
   overrides: ProfileOverrides;
 }
 
@@ -52,10 +65,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         'in-cluster': { type: 'boolean' },
         snapshot: { type: 'string' },
         'node-dumps': { type: 'string' },
+        'request-timeout': { type: 'string' },
+        'max-response-mb': { type: 'string' },
+        'max-watch-event-mb': { type: 'string' },
         'listen-address': { type: 'string' },
         port: { type: 'string' },
         'max-links': { type: 'string' },
         'debounce-ms': { type: 'string' },
+        'max-target-chars': { type: 'string' },
         ...PROFILE_FLAG_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
@@ -77,7 +94,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   let source: ExporterConfig['source'];
   if (str('snapshot') !== undefined) source = { kind: 'snapshot', path: str('snapshot')! };
   else if (str('kubeconfig') !== undefined || str('context') !== undefined || values['in-cluster'] === true || env.KUBERNETES_SERVICE_HOST) {
-    source = { kind: 'kubernetes', kubeconfig: str('kubeconfig'), context: str('context') };
+    source = {
+      kind: 'kubernetes',
+      kubeconfig: str('kubeconfig'),
+      context: str('context'),
+      requestTimeoutSeconds: int('request-timeout', 60, 1, 3600),
+      maxResponseBytes: int('max-response-mb', 128, 1, 512) * 1024 * 1024,
+      maxWatchEventBytes: int('max-watch-event-mb', 16, 1, 512) * 1024 * 1024,
+    };
   } else source = { kind: 'demo' };
   let overrides: ProfileOverrides;
   try {
@@ -93,6 +117,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     port: int('port', 9808, 0, 65535),
     maxLinks: int('max-links', 5000, 0, 1_000_000),
     debounceMs: int('debounce-ms', 500, 0, 600_000),
+    maxTargetChars: int('max-target-chars', MAX_TARGET_CHARS, 1, 100_000),
     overrides,
   };
 }

@@ -28,12 +28,16 @@ export interface EngineHealth {
   watchRestarts: Map<HealthResource, number>;
   watchErrors: Map<HealthResource, number>;
   objectsSkipped: Map<HealthResource, number>;
+  /** Watch events skipped as unusable (malformed line, over the size cap), each one counted. */
+  eventsSkipped: Map<HealthResource, number>;
   analysisDurations: number[];
   lastSuccessfulAnalysis?: number;
   /** When the input was last known to be current (a sync, an event); undefined before the first. */
   inputFreshAt?: number;
   /** A list or watch has failed since then: the input may be going stale. */
   inputFailing: boolean;
+  /** The resources whose last report was a failure (inputFailing while any is left). */
+  failingResources: Set<HealthResource>;
   ready: boolean;
 }
 
@@ -44,7 +48,7 @@ export interface EngineHealth {
  */
 export class Engine implements ObjectSink, SourceHealth {
   readonly live: LiveCluster;
-  readonly health: EngineHealth = { watchRestarts: new Map(), watchErrors: new Map(), objectsSkipped: new Map(), analysisDurations: [], ready: false, inputFailing: false };
+  readonly health: EngineHealth = { watchRestarts: new Map(), watchErrors: new Map(), objectsSkipped: new Map(), eventsSkipped: new Map(), analysisDurations: [], ready: false, inputFailing: false, failingResources: new Set() };
   private timer?: NodeJS.Timeout;
   private readonly reports = new Map<boolean, { analysis: ClusterAnalysis; report: Report }>();
   private readonly loggedSkips = new Set<string>();
@@ -87,6 +91,7 @@ export class Engine implements ObjectSink, SourceHealth {
 
   watchError(resource: HealthResource, message: string): void {
     bump(this.health.watchErrors, resource);
+    this.health.failingResources.add(resource);
     this.health.inputFailing = true;
     this.options.log?.('error', `${resource}: ${message}`);
   }
@@ -101,11 +106,22 @@ export class Engine implements ObjectSink, SourceHealth {
     this.options.log?.('warn', `skipped ${resource} object: ${reason}`);
   }
 
-  synced(_resource: HealthResource): void {
+  eventSkipped(resource: HealthResource, reason: string): void {
+    bump(this.health.eventsSkipped, resource);
+    const key = `event|${resource}|${reason}`;
+    if (this.loggedSkips.has(key)) return;
+    if (this.loggedSkips.size < 10_000) this.loggedSkips.add(key);
+    this.options.log?.('warn', `skipped a ${resource} watch event: ${reason}`);
+  }
+
+  synced(resource: HealthResource): void {
+    this.health.failingResources.delete(resource);
     this.fresh();
   }
 
+  /** The input is current as of now, unless another resource is still failing. */
   private fresh(): void {
+    if (this.health.failingResources.size > 0) return;
     this.health.inputFreshAt = this.now();
     this.health.inputFailing = false;
   }

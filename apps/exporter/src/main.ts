@@ -24,7 +24,8 @@ async function createSource(config: ExporterConfig): Promise<ClusterSource> {
     case 'kubernetes': {
       const { KubernetesSource } = await import('./sources/kubernetes');
       const { slimObject } = await import('@loopscope/core');
-      return new KubernetesSource({ kubeconfig: config.source.kubeconfig, context: config.source.context, logger: log, transform: (o) => slimObject(o) });
+      const { kind: _kind, ...source } = config.source;
+      return new KubernetesSource({ ...source, logger: log, transform: (o) => slimObject(o) });
     }
   }
 }
@@ -56,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const engine = new Engine({ overrides: config.overrides, nodeDumps, debounceMs: config.debounceMs, log });
   const metrics = createMetrics(engine, { maxLinks: config.maxLinks });
-  const server = createHttpServer(engine, metrics, log);
+  const server = createHttpServer(engine, metrics, log, { maxTargetChars: config.maxTargetChars });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.listenAddress, () => resolve());

@@ -207,6 +207,7 @@ export function createMetrics(engine: Engine, options: { maxLinks: number }): Ex
   counter('loopscope_watch_restarts_total', 'Watches restarted (dropped connection, error, 410 Gone), by resource.', () => engine.health.watchRestarts);
   counter('loopscope_watch_errors_total', 'List or watch failures (API server unreachable, 5xx, forbidden), by resource.', () => engine.health.watchErrors);
   counter('loopscope_objects_skipped_total', 'Objects skipped as malformed, by resource.', () => engine.health.objectsSkipped);
+  counter('loopscope_watch_events_skipped_total', 'Watch events skipped as unusable (malformed, over the size cap), by resource.', () => engine.health.eventsSkipped);
   const modelText = perAnalysis(engine, () => model.render());
   return {
     contentType: health.contentType,

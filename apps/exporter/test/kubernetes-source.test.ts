@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject } from '@loopscope/core';
-import { Backoff, describeError } from '../src/sources/kubernetes';
+import { Backoff } from '../src/sources/kubernetes/backoff';
+import { describeError } from '../src/sources/kubernetes/errors';
 import { KubeApiServer, TEST_TOKEN, type TestObject, startKubeApiServer } from './support/kubeApiServer';
 import { type ChildSourceOptions, type SourceChild, type SourceEvent, spawnSource } from './support/sourceChild';
 
@@ -15,7 +16,7 @@ jest.setTimeout(30_000);
 
 type ReplaceEvent = Extract<SourceEvent, { type: 'replace' }>;
 type ObjectEvent = Extract<SourceEvent, { type: 'upsert' | 'remove' }>;
-type HealthEvent = Extract<SourceEvent, { type: 'watchRestarted' | 'watchError' | 'objectSkipped' }>;
+type HealthEvent = Extract<SourceEvent, { type: 'watchRestarted' | 'watchError' | 'objectSkipped' | 'eventSkipped' }>;
 
 const INFORMED = ['nodes', 'pods', 'services', 'endpointslices'] as const;
 
@@ -347,13 +348,13 @@ describe('KubernetesSource against a Kubernetes API server', () => {
 
     server.failNext(3, 500, 'services');
     server.dropWatches('reset', 'services');
-    await c.waitFor(isHealth('watchError', 'services', /^watch failed: HTTP 500 Internal Server Error$/), 'watchError 500', 5000, from);
+    await c.waitFor(isHealth('watchError', 'services', /^watch failed: HTTP 500 InternalError$/), 'watchError 500', 5000, from);
     server.update('services', service('web', '10.0.0.50'));
     const upsert = await c.waitFor<ObjectEvent>(isObject('upsert', 'services', 'web'), 'an event after the 500s', 10_000, from);
     expect((upsert.object as any).status.loadBalancer.ingress[0].ip).toBe('10.0.0.50');
     const errors = c.events.slice(from).filter(isHealth('watchError', 'services', /500/));
     expect(errors.length).toBeGreaterThanOrEqual(3);
-    expect(c.logs('warn').some((m) => /^services: watch failed: HTTP 500 Internal Server Error; retrying in \d+ms \(failure \d\)$/.test(m))).toBe(true);
+    expect(c.logs('warn').some((m) => /^services: watch failed: HTTP 500 InternalError; retrying in \d+ms \(failure \d\)$/.test(m))).toBe(true);
     expect(c.logs('info').some((m) => /^services: watch resumed after [34] failure\(s\)$/.test(m))).toBe(true);
   });
 

@@ -1,5 +1,5 @@
 /**
- * Socket Mode on this Node (undici 7: undici 8 does not load on Node 20): the bot opens the
+ * Socket Mode (undici 8, Node >= 22): the bot opens the
  * connection through `apps.connections.open`, receives envelopes over the WebSocket, acknowledges
  * them, and answers through the Web API and the response URL.
  */

@@ -36,3 +36,4 @@ export * from './live/liveCluster';
 export * from './profile/flags';
 export { formatP, formatProbability } from './format/probability';
 export { isLoopscopeError, LoopscopeError, type LoopscopeErrorCode } from './error/loopscopeError';
+export * from './terminal/escape';

@@ -1,4 +1,4 @@
-import { explain as explainTarget, renderExplanationMarkdown, renderExplanationText } from '@loopscope/core';
+import { explain as explainTarget, renderExplanationMarkdown, renderExplanationText, targetTooLong } from '@loopscope/core';
 import { formatFlag, parseCommandArgs } from '../args';
 import { UsageError, type Command } from '../io';
 import { PROFILE_HELP, PROFILE_OPTIONS, profileOverrides } from '../profileFlags';
@@ -39,6 +39,8 @@ export const explain: Command = async (args, io) => {
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError(`explain: give exactly one TARGET (a Service, workload, pod or LB IP); got ${positionals.length} (see \`loopscope explain --help\`)`);
+  const tooLong = targetTooLong(positionals[0]!.length);
+  if (tooLong) throw new UsageError(`explain: ${tooLong}`);
   const format = formatFlag('explain', values.format, ['text', 'markdown', 'json'], 'text');
   const cluster = await loadSnapshotCluster(values.snapshot ?? [], io);
   const result = explainTarget(analyzeWithEvidence(cluster, profileOverrides(values), values['node-dumps'], io), positionals[0]!);

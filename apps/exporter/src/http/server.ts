@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { explain, LoopscopeError, parseWhatIfChanges, renderExplanationMarkdown, renderExplanationText, whatIf } from '@loopscope/core';
+import { explain, LoopscopeError, MAX_TARGET_CHARS, parseWhatIfChanges, renderExplanationMarkdown, renderExplanationText, targetTooLong, whatIf } from '@loopscope/core';
 import type { ExporterMetrics } from '../metrics';
 import type { Engine } from '../engine';
 import { HTTP_STATUS } from './status';
@@ -20,9 +20,19 @@ class HttpError extends Error {
  * `/metrics`, `/healthz`, `/readyz` and the JSON API the Slack bot and the Grafana panel read.
  * Errors are JSON `{"error": {"status", "message", …}}` with a proper status code.
  */
-export function createHttpServer(engine: Engine, metrics: ExporterMetrics, log: (level: 'info' | 'warn' | 'error', msg: string) => void): Server {
+export interface HttpLimits {
+  /** Longest ?target= of /api/v1/explain (default MAX_TARGET_CHARS). */
+  maxTargetChars: number;
+}
+
+export function createHttpServer(
+  engine: Engine,
+  metrics: ExporterMetrics,
+  log: (level: 'info' | 'warn' | 'error', msg: string) => void,
+  limits: HttpLimits = { maxTargetChars: MAX_TARGET_CHARS },
+): Server {
   return createServer((req, res) => {
-    handle(engine, metrics, req, res).catch((err: unknown) => {
+    handle(engine, metrics, limits, req, res).catch((err: unknown) => {
       if (err instanceof LoopscopeError) err = new HttpError(HTTP_STATUS[err.code], err.message, err.suggestions.length ? { suggestions: err.suggestions } : {});
       const status = err instanceof HttpError ? err.status : 500;
       if (status === 500) log('error', `${req.method} ${req.url?.split('?')[0]}: ${(err as Error).stack ?? err}`);
@@ -31,7 +41,7 @@ export function createHttpServer(engine: Engine, metrics: ExporterMetrics, log: 
   });
 }
 
-async function handle(engine: Engine, metrics: ExporterMetrics, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(engine: Engine, metrics: ExporterMetrics, limits: HttpLimits, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const route = `${req.method} ${url.pathname}`;
   switch (route) {
@@ -68,7 +78,9 @@ async function handle(engine: Engine, metrics: ExporterMetrics, req: IncomingMes
       const analysis = requireAnalysis(engine);
       const target = url.searchParams.get('target');
       if (!target) throw new HttpError(400, 'give ?target= (a Service, namespace/name, a workload, a pod or an LB IP[:port])');
-      const result = explain(analysis, target);
+      const tooLong = targetTooLong(target.length, limits.maxTargetChars);
+      if (tooLong) throw new HttpError(400, `?target=: ${tooLong} (--max-target-chars)`);
+      const result = explain(analysis, target, { maxTargetChars: limits.maxTargetChars });
       if (!result.ok) throw new HttpError(HTTP_STATUS[result.problem === 'ambiguous' ? 'AMBIGUOUS' : 'NOT_FOUND'], result.message, { suggestions: result.suggestions });
       const format = url.searchParams.get('format') ?? 'json';
       if (format === 'markdown' || format === 'text') {

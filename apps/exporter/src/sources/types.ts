@@ -27,7 +27,12 @@ export interface SourceHealth {
   watchError(resource: HealthResource, message: string): void;
   /** An object the source could not use at all (not JSON, no metadata); counted and logged once. */
   objectSkipped(resource: HealthResource, reason: string): void;
-  /** The resource has been listed successfully (first time, or again after a relist). */
+  /**
+   * A watch event the source could not use (not JSON, wrong shape, over the size cap): skipped,
+   * counted every time (each is a distinct event), never fatal.
+   */
+  eventSkipped(resource: HealthResource, reason: string): void;
+  /** The resource is current: listed (first time, or again after a relist), or its watch recovered. */
   synced(resource: HealthResource): void;
 }
 

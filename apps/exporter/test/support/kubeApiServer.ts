@@ -18,6 +18,8 @@
  * - bearer-token authentication: any other token gets 401.
  *
  * Failure injection: `dropWatches()` (connections reset, or ended cleanly), `failNext(n, status)`,
+ * `hangNext(n)`, `sendRaw()` and `streamFiller()` (malformed or endless watch lines), `padLists()`
+ * (list pages too large),
  * `expireHistory()`, `stop()` (the server goes away: listener closed, every connection destroyed)
  * and `restart()` (back on the same port, with the same objects, like an API server restart).
  */
@@ -94,6 +96,8 @@ interface Failure {
   /** An HTTP status, or 'hang': accept the request and never answer. */
   status: number | 'hang';
   resource?: TestResource;
+  /** Only lists (and GETs), or only watches; both when unset. */
+  only?: 'list' | 'watch';
 }
 
 export const TEST_TOKEN = 'test-token-do-not-log';
@@ -139,6 +143,7 @@ export class KubeApiServer {
   private snapshots = new Map<string, { rv: number; items: TestObject[] }>();
   private bookmarkTimer: NodeJS.Timeout | undefined;
   private readonly bookmarkIntervalMs: number;
+  private readonly listPadding = new Map<TestResource, number>();
 
   constructor(options: KubeApiServerOptions = {}) {
     this.token = options.token ?? TEST_TOKEN;
@@ -307,9 +312,9 @@ export class KubeApiServer {
     this.failures.push({ remaining: n, status: statusCode, resource });
   }
 
-  /** The next `n` requests (optionally for one resource) are accepted and never answered. */
-  hangNext(n: number, resource?: TestResource): void {
-    this.failures.push({ remaining: n, status: 'hang', resource });
+  /** The next `n` requests (optionally for one resource, only lists or only watches) are accepted and never answered. */
+  hangNext(n: number, resource?: TestResource, only?: 'list' | 'watch'): void {
+    this.failures.push({ remaining: n, status: 'hang', resource, only });
   }
 
   /** Answer 403 Forbidden to every request for the resource (RBAC missing), until `allow`. */
@@ -329,6 +334,50 @@ export class KubeApiServer {
     this.oldestRv = this.rv;
     this.history = [];
     this.snapshots.clear();
+  }
+
+  /** Writes `text` as it is (no newline added) into every open watch, optionally of one resource. */
+  sendRaw(text: string | Buffer, resource?: TestResource): number {
+    let n = 0;
+    for (const w of this.watchers) {
+      if (resource && w.resource !== resource) continue;
+      if (w.res.writableEnded || w.socket.destroyed) continue;
+      w.res.write(text);
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Streams `bytes` of filler without a newline into the open watches of `resource`, 1 MiB per
+   * write with backpressure (a line that never ends); resolves when written or the watch closed.
+   */
+  async streamFiller(bytes: number, resource: TestResource): Promise<void> {
+    const chunk = Buffer.alloc(1024 * 1024, 0x61);
+    const targets = [...this.watchers].filter((w) => w.resource === resource);
+    await Promise.all(
+      targets.map(async (w) => {
+        for (let sent = 0; sent < bytes && !w.res.writableEnded && !w.socket.destroyed; sent += chunk.length) {
+          if (!w.res.write(chunk.subarray(0, Math.min(chunk.length, bytes - sent)))) {
+            await new Promise<void>((r) => {
+              const done = (): void => {
+                w.res.off('drain', done);
+                w.res.off('close', done);
+                r();
+              };
+              w.res.on('drain', done);
+              w.res.on('close', done);
+            });
+          }
+        }
+      }),
+    );
+  }
+
+  /** Every list page of `resource` carries `bytes` of filler (0: none): a list too large to accept. */
+  padLists(resource: TestResource, bytes: number): void {
+    if (bytes > 0) this.listPadding.set(resource, bytes);
+    else this.listPadding.delete(resource);
   }
 
   /** Sends a BOOKMARK with the current resourceVersion to every watch that asked for bookmarks. */
@@ -403,7 +452,9 @@ export class KubeApiServer {
       : (Object.keys(RESOURCES) as TestResource[]).find((r) => RESOURCES[r].path === url.pathname);
     if (!resource) return fail(404, `the server could not find the requested resource (${url.pathname})`);
 
-    const failure = this.failures.find((f) => f.remaining > 0 && (!f.resource || f.resource === resource));
+    const failure = this.failures.find(
+      (f) => f.remaining > 0 && (!f.resource || f.resource === resource) && (!f.only || (f.only === 'watch') === watch),
+    );
     if (failure) {
       failure.remaining--;
       this.failures = this.failures.filter((f) => f.remaining > 0);
@@ -482,6 +533,8 @@ export class KubeApiServer {
     } else {
       this.snapshots.delete(snapshotId);
     }
+    const padding = this.listPadding.get(resource);
+    if (padding) metadata.padding = 'x'.repeat(padding);
     this.json(res, { kind: spec.listKind, apiVersion: spec.apiVersion, metadata, items: snapshot.items.slice(offset, end) });
   }
 

@@ -1,10 +1,10 @@
 /**
  * Runs the real KubernetesSource in a child Node process and mirrors what it does to the test.
  *
- * Why a child process: `@kubernetes/client-node` 1.x is ESM-only, and jest (CommonJS here) can only
- * run a dynamic `import()` with `NODE_OPTIONS=--experimental-vm-modules`, which `npx jest` does not
- * set. In a plain `node` child the source loads client-node exactly as it does in production (its
- * native dynamic import), and the child's exit after `stop()` proves that nothing was left running.
+ * Why a child process: `@kubernetes/client-node` 2.x is ESM-only; plain Node ≥ 22 loads it with
+ * `require()` (require(esm)), jest's own module loader does not. In a plain `node` child the source
+ * loads client-node exactly as it does in production, and the child's exit after `stop()` proves
+ * that nothing was left running.
  *
  * The parent side (`spawnSource`) records every sink call, health report and log line the child
  * sends over IPC. The child side runs when this file is the process's main module; TypeScript is
@@ -25,7 +25,7 @@ export type ChildSourceOptions = Omit<KubernetesSourceOptions, 'logger' | 'clien
 export type SourceEvent =
   | { type: 'replace'; resource: WatchedResource; objects: KubeObject[]; at: number }
   | { type: 'upsert' | 'remove'; resource: WatchedResource; object: KubeObject; at: number }
-  | { type: 'watchRestarted' | 'watchError' | 'objectSkipped'; resource: WatchedResource; message: string; at: number }
+  | { type: 'watchRestarted' | 'watchError' | 'objectSkipped' | 'eventSkipped'; resource: WatchedResource; message: string; at: number }
   | { type: 'synced'; resource: WatchedResource; at: number }
   | { type: 'log'; level: string; message: string; at: number };
 
@@ -231,6 +231,7 @@ async function runChild(): Promise<void> {
     watchRestarted: (resource: WatchedResource, message: string) => send({ type: 'watchRestarted', resource, message, at: at() }),
     watchError: (resource: WatchedResource, message: string) => send({ type: 'watchError', resource, message, at: at() }),
     objectSkipped: (resource: WatchedResource, message: string) => send({ type: 'objectSkipped', resource, message, at: at() }),
+    eventSkipped: (resource: WatchedResource, message: string) => send({ type: 'eventSkipped', resource, message, at: at() }),
     synced: (resource: WatchedResource) => send({ type: 'synced', resource, at: at() }),
   };
   const onMessage = (m: { type: string }): void => {

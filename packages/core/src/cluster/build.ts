@@ -14,6 +14,7 @@ import type {
   ServicePort,
   TrafficPolicy,
 } from './model';
+import { hasModeLine, kubeProxyConfigMode } from './kubeProxyConfig';
 import { controllerOf, NamespacedMap, WorkloadRegistry, type OwnerIndex } from './workloads';
 
 /**
@@ -341,13 +342,12 @@ function readKubeSystem(
   for (const o of byKind.get('ConfigMap') ?? []) {
     if (o.object.metadata!.name !== 'kube-proxy') continue;
     const data = stringRecord(o.object.data);
-    const config = data['config.conf'] ?? data['kubeconfig.conf'] ?? Object.values(data).find((v) => typeof v === 'string' && /^mode:/m.test(v));
+    const config = data['config.conf'] ?? data['kubeconfig.conf'] ?? Object.values(data).find((v) => typeof v === 'string' && hasModeLine(v));
     if (typeof config !== 'string') {
       problems.push(problemFor(o, 'has no config.conf; the proxy mode is not read from it', 'data'));
       continue;
     }
-    const m = /^mode:\s*["']?([A-Za-z]*)["']?\s*$/m.exec(config);
-    kubeProxy.configMapMode = m ? m[1]! : '';
+    kubeProxy.configMapMode = kubeProxyConfigMode(config);
   }
 }
 

@@ -10,7 +10,7 @@ import type { ClusterModel, ClusterPod } from '../cluster/model';
 import { workloadLabel } from '../cluster/workloads';
 import { providerName } from '../profile/profile';
 import { fixesFor, type Fix } from '../whatif/fixes';
-import { resolveTarget, type ExplainTarget } from './target';
+import { resolveTarget, type ExplainTarget, type ResolveOptions } from './target';
 
 /** One hop of the packet's path, client to reply. */
 export interface Hop {
@@ -69,8 +69,8 @@ const CHECK_INSTEAD = [
   'the backend\'s own latency and logs',
 ];
 
-export function explain(analysis: ClusterAnalysis, targetText: string): ExplainResult {
-  const resolved = resolveTarget(analysis.context.cluster, targetText);
+export function explain(analysis: ClusterAnalysis, targetText: string, options: ResolveOptions = {}): ExplainResult {
+  const resolved = resolveTarget(analysis.context.cluster, targetText, options);
   if (!resolved.ok) return resolved;
   return { ok: true, explanation: explainTarget(analysis, resolved.target) };
 }

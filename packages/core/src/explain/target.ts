@@ -32,7 +32,28 @@ const WORKLOAD_KINDS: Record<string, string> = {
  * Resolves free text to a target. Accepted: `10.0.0.5[:8080]`, `[fd00::5]:80`, `ns/name` or `name`
  * (Service first), `svc/name`, `deployment/name`, `ns/deployment/name`, `pod/name`, `ns/pod/name`.
  */
-export function resolveTarget(cluster: ClusterModel, raw: string): TargetResolution {
+/**
+ * Longer than any target there can be: a namespace (63) + kind + a name (253), or a hostname (253).
+ * Longer text is refused before any lookup, so "did you mean" never sees it.
+ */
+export const MAX_TARGET_CHARS = 512;
+
+export interface ResolveOptions {
+  /** Refuse longer targets (default MAX_TARGET_CHARS). */
+  maxTargetChars?: number;
+  /** Time budget for "did you mean" (ms, default 250). */
+  suggestBudgetMs?: number;
+}
+
+/** The one-line refusal for a target over the cap (the exporter and the CLI say the same). */
+export function targetTooLong(length: number, max = MAX_TARGET_CHARS): string | undefined {
+  return length > max ? `the target is ${length} characters long; no Service, workload, pod or LB address is longer than ${max}` : undefined;
+}
+
+export function resolveTarget(cluster: ClusterModel, raw: string, options: ResolveOptions = {}): TargetResolution {
+  const tooLong = targetTooLong(raw.length, options.maxTargetChars);
+  if (tooLong) return { ok: false, problem: 'unknown', message: tooLong, suggestions: [] };
+  const budgetMs = options.suggestBudgetMs;
   const text = raw.trim().replace(/^(service|svc)\//i, 'service/');
   if (!text) return { ok: false, problem: 'unknown', message: 'no target given', suggestions: [] };
   const address = parseAddress(text);
@@ -41,7 +62,7 @@ export function resolveTarget(cluster: ClusterModel, raw: string): TargetResolut
     if (svc) return { ok: true, target: { kind: 'ingress', service: svc.index, address: address.ip, port: address.port } };
     const byClusterIP = cluster.services.find((s) => s.clusterIP === address.ip);
     if (byClusterIP) return { ok: true, target: { kind: 'service', service: byClusterIP.index } };
-    return { ok: false, problem: 'unknown', message: `no Service has the LB ingress ${address.ip}`, suggestions: closest(address.ip, cluster.services.flatMap((s) => s.ingresses.map((i) => i.ip ?? i.hostname ?? ''))) };
+    return { ok: false, problem: 'unknown', message: `no Service has the LB ingress ${address.ip}`, suggestions: closest(address.ip, cluster.services.flatMap((s) => s.ingresses.map((i) => i.ip ?? i.hostname ?? '')), { budgetMs }) };
   }
 
   const parts = text.split('/');
@@ -76,8 +97,8 @@ export function resolveTarget(cluster: ClusterModel, raw: string): TargetResolut
     ...cluster.services.map((s) => `${s.namespace}/${s.name}`),
     ...cluster.workloads.filter((w) => w.kind !== 'Pod').map(workloadLabel),
   ];
-  let suggestions = closest(namespace ? `${namespace}/${name}` : name, candidates);
-  if (suggestions.length === 0 && cluster.pods.length <= 50_000) suggestions = closest(name, cluster.pods.map((p) => `${p.namespace}/pod/${p.name}`), 3);
+  let suggestions = closest(namespace ? `${namespace}/${name}` : name, candidates, { budgetMs });
+  if (suggestions.length === 0 && cluster.pods.length <= 50_000) suggestions = closest(name, cluster.pods.map((p) => `${p.namespace}/pod/${p.name}`), { limit: 3, budgetMs });
   return {
     ok: false,
     problem: 'unknown',
@@ -96,7 +117,16 @@ function parseAddress(text: string): { ip: string; port?: number } | undefined {
   const v4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d+))?$/.exec(text);
   if (v4) return { ip: v4[1]!, port: v4[2] ? Number(v4[2]) : undefined };
   if (/^[0-9a-fA-F]*:[0-9a-fA-F:]+$/.test(text) && text.includes('::')) return { ip: text };
-  // AWS NLB hostnames end in .elb.amazonaws.com
-  if (/\.elb\.[a-z0-9.-]+$/i.test(text)) return { ip: text };
+  // AWS NLB hostnames end in .elb.amazonaws.com. Searched in the hostname-shaped tail with
+  // indexOf, not an unanchored regex (which backtracks over every ".elb." of a long target).
+  if (isElbHostname(text)) return { ip: text };
   return undefined;
+}
+
+/** `…\.elb\.[a-z0-9.-]+$`, in linear time: ".elb." and at least one character in the tail of hostname characters. */
+function isElbHostname(text: string): boolean {
+  let start = text.length;
+  while (start > 0 && /[a-z0-9.-]/i.test(text[start - 1]!)) start--;
+  const at = text.toLowerCase().indexOf('.elb.', start);
+  return at >= 0 && at + 5 < text.length;
 }

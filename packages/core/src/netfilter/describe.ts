@@ -8,7 +8,15 @@ import type { MatchedRule, TraceOutcome, TraceResult } from './trace';
 
 
 export function ruleLabel(r: MatchedRule): string {
-  return r.ruleNumber > 0 ? `${r.table} ${r.chain} rule ${r.ruleNumber}` : `${r.table} ${r.chain} policy`;
+  // nftables rules carry their table's family (`ip kube-proxy`) and, when the dump shows it, their handle.
+  const table = r.family ? `${r.family} ${r.table}` : r.table;
+  const handle = r.handle !== undefined ? ` (handle ${r.handle})` : '';
+  return r.ruleNumber > 0 ? `${table} ${r.chain} rule ${r.ruleNumber}${handle}` : `${table} ${r.chain} policy`;
+}
+
+/** Where to look the rule up: `file:line`, or the file alone for JSON dumps (the handle is in the label). */
+export function ruleSource(r: MatchedRule): string {
+  return r.line > 0 ? `${r.file}:${r.line}` : r.file;
 }
 
 /** One outcome in one sentence. */
@@ -50,7 +58,7 @@ export function traceVerdict(r: TraceResult): string {
 }
 
 function ruleLines(rules: MatchedRule[], indent: string): string[] {
-  return rules.map((r, i) => `${indent}${i + 1}. ${ruleLabel(r)}: ${r.text}  (${r.file}:${r.line})`);
+  return rules.map((r, i) => `${indent}${i + 1}. ${ruleLabel(r)}: ${r.text}  (${ruleSource(r)})`);
 }
 
 /** The full text report the CLI prints. */

@@ -9,12 +9,12 @@ export {
   traceLbPacket,
   TraceInputError,
   type CaptureHow,
-  type MatchedRule,
   type TraceHook,
   type TraceOutcome,
   type TracePacket,
   type TraceResult,
 } from './trace';
+export type { MatchedRule } from './ruleset';
 export { describeOutcome, formatTraceText, ruleLabel, traceVerdict } from './describe';
 export { formatDumpProblem, type ParsedDump, type DumpProblem } from './problems';
 export {
@@ -24,8 +24,9 @@ export {
   type IptablesDump,
   type IptablesRule,
   type IptablesTable,
-} from './iptablesSave';
-export type { NatRange, PortRange, RuleMatch, RuleTarget, SetFlag } from './extensions';
+} from './iptables/save';
+export type { RuleMatch, RuleTarget, SetFlag } from './iptables/extensions';
+export type { NatRange, PortRange, Ruleset, BaseChain, Hook } from './ruleset';
 export { parseIpset, IpSet, type IpsetDimension, type IpsetDump, type SetProbe, type SetTestResult } from './ipset';
 export { parseIpAddr, AddressBook, KUBE_IPVS_INTERFACE, type InterfaceAddress } from './addr';
 export { parseConntrack, describeConntrackEntry, type ConntrackEntry, type ConntrackTuple } from './conntrack';

@@ -7,12 +7,14 @@
  */
 
 import { type IpAddress, type IpFamily, ipKey, maskedKey, parseCidr, parseIp, parsePort } from './cidr';
-import { parseProtocol } from './extensions';
-import type { SetFlag } from './extensions';
+import { parseProtocol } from './protocols';
 import { type ParsedDump, type DumpProblem, splitLines } from './problems';
 import { splitWords } from './shellWords';
 
 /** What one element of a member stands for, in set-type order (`hash:ip,port,net` → ip, port, net). */
+/** Which side of the packet one dimension of a set lookup reads (`--match-set NAME dst,dst`). */
+export type SetFlag = 'src' | 'dst';
+
 export type IpsetDimension = 'ip' | 'net' | 'port' | 'mark' | 'iface' | 'mac' | 'set';
 
 /** The fields of a packet that a set match can look at. */

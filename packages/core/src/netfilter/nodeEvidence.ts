@@ -6,11 +6,14 @@
 import { AddressBook, type InterfaceAddress, KUBE_IPVS_INTERFACE, parseIpAddr } from './addr';
 import { type IpAddress, type IpFamily, parseIp } from './cidr';
 import { type ConntrackEntry, parseConntrack } from './conntrack';
-import { type IptablesDump, parseIptablesSave } from './iptablesSave';
+import { iptablesRuleset } from './iptables/ruleset';
+import { type IptablesDump, parseIptablesSave } from './iptables/save';
 import { type IpsetDump, parseIpset } from './ipset';
 import type { MatchContext } from './match';
 import type { DumpProblem } from './problems';
-import { type CompiledRuleset, compileRuleset, type TraceSubject } from './trace';
+import { type NftDump, nftRuleset, parseNft } from './nftables';
+import { combineRulesets, type Ruleset } from './ruleset';
+import type { TraceSubject } from './trace';
 
 /** The text of one dump and the name to use in messages (e.g. `node-1/iptables-save.txt`). */
 export interface DumpText {
@@ -28,6 +31,8 @@ export const NODE_DUMP_FILES = {
   ipset: 'ipset.txt',
   addr: 'addr.txt',
   conntrack: 'conntrack.txt',
+  nftJson: 'nft.json',
+  nftText: 'nft.txt',
 } as const;
 
 export interface NodeDumpsInput {
@@ -40,6 +45,9 @@ export interface NodeDumpsInput {
   addr?: DumpText;
   /** `conntrack -L` output. */
   conntrack?: DumpText;
+  /** `nft -j list ruleset` (preferred) or `nft list ruleset` output; either form is detected. */
+  nftJson?: DumpText;
+  nftText?: DumpText;
   /** Node addresses known from elsewhere (e.g. the Node object's InternalIP), added to addr.txt. */
   nodeAddresses?: string[];
 }
@@ -47,12 +55,14 @@ export interface NodeDumpsInput {
 export class NodeEvidence implements TraceSubject {
   readonly iptables: { ipv4: IptablesDump | null; ipv6: IptablesDump | null };
   readonly ipsets: IpsetDump | null;
+  /** The nftables ruleset (kube-proxy nftables mode, and anything else in nft), or null. */
+  readonly nft: NftDump | null;
   readonly addresses: InterfaceAddress[];
   readonly addressBook: AddressBook;
   readonly conntrack: ConntrackEntry[];
   /** Every parser finding, with file and line. */
   readonly problems: DumpProblem[];
-  private readonly compiled: { ipv4: CompiledRuleset | null; ipv6: CompiledRuleset | null };
+  private readonly compiled: { ipv4: Ruleset | null; ipv6: Ruleset | null };
 
   constructor(input: NodeDumpsInput) {
     const problems: DumpProblem[] = [];
@@ -120,22 +130,34 @@ export class NodeEvidence implements TraceSubject {
       sets: this.ipsets ? this.ipsets.sets : null,
       setsFile: this.ipsets ? this.ipsets.file : null,
     };
-    this.compiled = {
-      ipv4: iptables.ipv4 ? compileRuleset(iptables.ipv4, 4, ctx) : null,
-      ipv6: iptables.ipv6 ? compileRuleset(iptables.ipv6, 6, ctx) : null,
-    };
+    this.nft = null;
+    const nftInput = input.nftJson ?? input.nftText;
+    if (nftInput) {
+      if (input.nftJson && input.nftText) problems.push({ file: input.nftText.file, line: 0, message: `${input.nftJson.file} is used; the text form is not read as well`, severity: 'warning' });
+      const parsed = parseNft(nftInput.text, nftInput.file);
+      problems.push(...parsed.problems);
+      this.nft = parsed.value;
+      if (parsed.value.tables.length === 0 && parsed.problems.length === 0 && nftInput.text.trim() !== '') {
+        problems.push({ file: nftInput.file, line: 0, message: 'no table found (is this `nft list ruleset` output?)', severity: 'error' });
+      }
+    }
+    const nft = this.nft;
+    const build = (family: IpFamily, dump: IptablesDump | null): Ruleset | null =>
+      combineRulesets([dump ? iptablesRuleset(dump, family, ctx) : null, nft ? nftRuleset(nft, family, ctx) : null].filter((r): r is Ruleset => r !== null));
+    this.compiled = { ipv4: build(4, iptables.ipv4), ipv6: build(6, iptables.ipv6) };
     this.problems = problems;
   }
 
   /** The compiled nat/filter rules of one family (null without a dump of that family). */
-  ruleset(family: IpFamily): CompiledRuleset | null {
+  ruleset(family: IpFamily): Ruleset | null {
     return family === 6 ? this.compiled.ipv6 : this.compiled.ipv4;
   }
 
   natMissingReason(family: IpFamily): string {
     const dump = family === 6 ? this.iptables.ipv6 : this.iptables.ipv4;
-    if (!dump) return `no ${family === 6 ? 'ip6tables-save' : 'iptables-save'} dump for IPv${family} was given`;
-    return `${dump.file} has no nat table`;
+    const nftNote = this.nft ? ` and ${this.nft.file} has no nat chain for IPv${family}` : '';
+    if (!dump) return `no ${family === 6 ? 'ip6tables-save' : 'iptables-save'} dump for IPv${family} was given${nftNote}`;
+    return `${dump.file} has no nat table${nftNote}`;
   }
 
   /** Addresses bound on an interface, e.g. the Service addresses IPVS captures on kube-ipvs0. */

@@ -13,21 +13,13 @@
 
 import { LoopscopeError } from '../error/loopscopeError';
 import type { AddressBook } from './addr';
-import { type Cidr, type IpAddress, type IpFamily, formatEndpoint, formatIp, ipKey, parseIp } from './cidr';
-import { parseProtocol, protocolName, type RuleTarget } from './extensions';
-import type { IptablesChain, IptablesDump, IptablesRule } from './iptablesSave';
-import { type Chance, compileMatch, type MatchContext, type Matcher, type PacketState, type Unknown } from './match';
+import { type IpAddress, type IpFamily, formatEndpoint, formatIp, parseIp } from './cidr';
+import type { PacketState } from './match';
+import { parseProtocol, protocolName } from './protocols';
+import type { Hook, MatchedRule, Ruleset } from './ruleset';
+import { addReason, newThread, round, runBaseChain, type Thread } from './walk';
 
-/** A rule that matched during the trace, as an SRE would look it up. */
-export interface MatchedRule {
-  table: string;
-  chain: string;
-  /** 1-based within its chain (`iptables -t nat -L CHAIN --line-numbers`). */
-  ruleNumber: number;
-  text: string;
-  file: string;
-  line: number;
-}
+export type { MatchedRule } from './ruleset';
 
 export type TraceHook = 'PREROUTING' | 'OUTPUT';
 
@@ -105,358 +97,9 @@ export class TraceInputError extends LoopscopeError {
   }
 }
 
-// ---------------------------------------------------------------------------
-// Index: the nat table compiled once per node and family.
-
-interface CompiledRule {
-  ref: MatchedRule;
-  matchers: Matcher[];
-  target: RuleTarget;
-  jump: CompiledChain | null;
-  /** The target changes nothing the trace follows, so unknown matches do not matter. */
-  passive: boolean;
-  where: string;
-  /** ipKey of the one destination host the rule requires (`-d X/32`), else null. */
-  dstKey: string | null;
-}
-
-export interface CompiledChain {
-  name: string;
-  builtin: boolean;
-  policy: string | null;
-  rules: CompiledRule[];
-  /**
-   * For long chains (KUBE-SERVICES has two rules per Service port): the rule
-   * positions by exact destination (`-d X/32`), and those that test no exact
-   * destination. A packet only needs its own destination's rules plus those.
-   */
-  index: { wild: number[]; byDst: Map<string, number[]> } | null;
-}
-
-/** Chains shorter than this are scanned rule by rule. */
-const INDEX_MIN_RULES = 16;
-
-function indexChain(chain: CompiledChain): void {
-  if (chain.rules.length < INDEX_MIN_RULES) return;
-  const wild: number[] = [];
-  const byDst = new Map<string, number[]>();
-  chain.rules.forEach((r, i) => {
-    if (r.dstKey === null) wild.push(i);
-    else {
-      const list = byDst.get(r.dstKey);
-      if (list) list.push(i);
-      else byDst.set(r.dstKey, [i]);
-    }
-  });
-  chain.index = { wild, byDst };
-}
-
-function mergeSorted(a: number[], b: number[]): number[] {
-  const out: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (j >= b.length || (i < a.length && (a[i] as number) < (b[j] as number))) out.push(a[i++] as number);
-    else out.push(b[j++] as number);
-  }
-  return out;
-}
-
-/** A dump's tables compiled for tracing: table name → chain name → chain. */
-export interface CompiledRuleset {
-  family: IpFamily;
-  file: string;
-  tables: Map<string, Map<string, CompiledChain>>;
-  /** Facts about the dump worth telling with every trace (mangle marks…). */
-  notes: string[];
-}
-
-function refOf(rule: IptablesRule): MatchedRule {
-  return { table: rule.table, chain: rule.chain, ruleNumber: rule.ruleNumber, text: rule.text, file: rule.file, line: rule.line };
-}
-
-/** Compiles the nat and filter tables of a dump, once. */
-export function compileRuleset(dump: IptablesDump, family: IpFamily, ctx: MatchContext): CompiledRuleset {
-  const tables = new Map<string, Map<string, CompiledChain>>();
-  for (const name of ['nat', 'filter']) {
-    const table = dump.tables.get(name);
-    if (!table) continue;
-    const chains = new Map<string, CompiledChain>();
-    for (const c of table.chains.values()) chains.set(c.name, { name: c.name, builtin: c.builtin, policy: c.policy, rules: [], index: null });
-    for (const c of table.chains.values()) {
-      const compiled = chains.get(c.name) as CompiledChain;
-      compiled.rules = c.rules.map((r) => compileRule(r, chains, ctx));
-      indexChain(compiled);
-    }
-    tables.set(name, chains);
-  }
-  const notes: string[] = [];
-  const mangle = dump.tables.get('mangle');
-  if (mangle) {
-    const markRules = [...mangle.chains.values()].flatMap((c: IptablesChain) => c.rules).filter((r) => r.target.kind === 'mark' || (r.target.kind === 'unknown' && r.target.name === 'CONNMARK'));
-    if (markRules.length > 0) {
-      notes.push(`the mangle table has ${markRules.length} rule(s) that set packet marks (first: ${dump.file}:${markRules[0]?.line}); the trace follows nat only and starts from the given mark`);
-    }
-  }
-  return { family, file: dump.file, tables, notes };
-}
-
-function compileRule(rule: IptablesRule, chains: Map<string, CompiledChain>, ctx: MatchContext): CompiledRule {
-  const matchers: Matcher[] = [];
-  for (const m of rule.matches) {
-    const fn = compileMatch(m, ctx);
-    if (fn) matchers.push(fn);
-  }
-  const t = rule.target;
-  let dstKey: string | null = null;
-  for (const m of rule.matches) {
-    if (m.kind !== 'destination' || m.negated || m.cidrs.length !== 1) continue;
-    const c = m.cidrs[0] as Cidr;
-    if (c.prefix === (c.family === 4 ? 32 : 128)) dstKey = ipKey(c.family === 4 ? { family: 4, value: c.network } : { family: 6, value: c.network });
-  }
-  return {
-    dstKey,
-    ref: refOf(rule),
-    matchers,
-    target: t,
-    jump: t.kind === 'chain' ? (chains.get(t.chain) ?? null) : null,
-    passive: t.kind === 'none' || t.kind === 'passive',
-    where: `${rule.table} ${rule.chain} rule ${rule.ruleNumber} (${rule.file}:${rule.line})`,
-  };
-}
-
-// ---------------------------------------------------------------------------
-// Walk
-
-const MAX_OUTCOMES = 512;
-const MAX_STEPS = 200000;
-const MAX_DEPTH = 64;
-/** Entries into one chain during one hook; kube-proxy's deepest real paths enter a chain a few times. */
-const MAX_ENTRIES = 64;
-
-interface Frame {
-  chain: CompiledChain;
-  pos: number;
-  /** Rule positions to visit (indexed chains), else null: every rule in order. */
-  cand: number[] | null;
-}
-
-/** A frame entering `chain` for this packet (its destination picks the candidate rules). */
-function enter(chain: CompiledChain, pkt: PacketState): Frame {
-  const idx = chain.index;
-  if (!idx) return { chain, pos: 0, cand: null };
-  const mine = idx.byDst.get(ipKey(pkt.dst));
-  return { chain, pos: 0, cand: mine ? mergeSorted(idx.wild, mine) : idx.wild };
-}
-
-interface Thread {
-  probability: number;
-  pkt: PacketState;
-  stack: Frame[];
-  rules: MatchedRule[];
-  branches: string[];
-  reasons: string[];
-  dnat: boolean;
-  redirect: boolean;
-  snatRule: MatchedRule | null;
-  snatTarget: 'MASQUERADE' | 'SNAT' | null;
-  snatTo: string | null;
-  droppedBy: MatchedRule | null;
-  dropped: boolean;
-  steps: number;
-  /** How often each chain was entered in the current hook (loop guard). */
-  entries: Map<CompiledChain, number>;
-}
-
-function fork(t: Thread): Thread {
-  return {
-    ...t,
-    pkt: { ...t.pkt },
-    stack: t.stack.map((f) => ({ chain: f.chain, pos: f.pos, cand: f.cand })),
-    rules: t.rules.slice(),
-    branches: t.branches.slice(),
-    reasons: t.reasons.slice(),
-    entries: new Map(t.entries),
-  };
-}
-
-function addReason(t: Thread, reason: string): void {
-  if (!t.reasons.includes(reason)) t.reasons.push(reason);
-}
-
-type HookName = 'PREROUTING' | 'OUTPUT' | 'POSTROUTING' | 'INPUT' | 'FORWARD';
-
-type TableName = 'nat' | 'filter';
-
-/** Runs one hook of one table for a thread; returns the threads that come out (forks included). */
-function runHook(start: Thread, rs: CompiledRuleset, table: TableName, hook: HookName, budget: { outcomes: number }): Thread[] {
-  const base = rs.tables.get(table)?.get(hook);
-  if (!base) return [start];
-  const done: Thread[] = [];
-  start.stack = [enter(base, start.pkt)];
-  start.entries = new Map();
-  start.steps = 0;
-  const work: Thread[] = [start];
-  while (work.length > 0) {
-    const t = work.pop() as Thread;
-    for (;;) {
-      const frame = t.stack[t.stack.length - 1];
-      if (!frame) {
-        // Fell off (or RETURNed from) the built-in chain: its policy decides.
-        if (base.policy === 'DROP') {
-          t.dropped = true;
-          t.droppedBy = { table, chain: hook, ruleNumber: 0, text: `:${hook} DROP (chain policy)`, file: rs.file, line: 0 };
-        }
-        done.push(t);
-        break;
-      }
-      if (++t.steps > MAX_STEPS) {
-        addReason(t, `the trace took more than ${MAX_STEPS} steps in ${table} ${hook} (a loop in the dump?); stopped there and assumed ACCEPT`);
-        done.push(t);
-        break;
-      }
-      const at = frame.cand ? frame.cand[frame.pos] : frame.pos;
-      frame.pos++;
-      const cr = at === undefined ? undefined : frame.chain.rules[at];
-      if (!cr) {
-        t.stack.pop();
-        continue;
-      }
-      let matched = true;
-      let probability = 1;
-      let unknown: string | null = null;
-      for (const m of cr.matchers) {
-        const r = m(t.pkt);
-        if (r === true) continue;
-        if (r === false) {
-          matched = false;
-          break;
-        }
-        if ((r as Unknown).unknown !== undefined) unknown ??= (r as Unknown).unknown;
-        else probability *= (r as Chance).probability;
-      }
-      if (!matched) continue;
-      if (unknown !== null) {
-        if (!cr.passive) addReason(t, `${cr.where}: ${unknown}; assumed the rule does not match`);
-        continue;
-      }
-      if (probability < 1) {
-        const label = `${cr.ref.chain} rule ${cr.ref.ruleNumber}`;
-        if (budget.outcomes < MAX_OUTCOMES) {
-          budget.outcomes++;
-          const other = fork(t);
-          other.probability *= 1 - probability;
-          other.branches.push(`${label}: not taken (p=${round(1 - probability)})`);
-          work.push(other);
-          t.probability *= probability;
-          t.branches.push(`${label}: taken (p=${round(probability)})`);
-        } else {
-          // Too many branches: follow the likelier one and say so.
-          const take = probability >= 0.5;
-          addReason(t, `more than ${MAX_OUTCOMES} statistic branches; at ${label} only the ${take ? 'taken' : 'not-taken'} branch was followed`);
-          if (!take) continue;
-        }
-      }
-      t.rules.push(cr.ref);
-      const target = cr.target;
-      switch (target.kind) {
-        case 'none':
-        case 'passive':
-          continue;
-        case 'chain': {
-          if (!cr.jump) {
-            addReason(t, `${cr.where}: jumps to ${target.chain}, which the ${table} table does not define; assumed it returns without effect`);
-            continue;
-          }
-          // iptables-restore refuses loops, so a loop means a corrupt dump. Jumps are caught
-          // by the stack; gotos replace the frame, so also count entries per chain.
-          const entries = (t.entries.get(cr.jump) ?? 0) + 1;
-          t.entries.set(cr.jump, entries);
-          if (t.stack.length >= MAX_DEPTH || entries > MAX_ENTRIES || t.stack.some((f) => f.chain === cr.jump)) {
-            addReason(t, `${cr.where}: ${target.goto ? 'goto' : 'jump'} to ${target.chain} loops; not followed`);
-            continue;
-          }
-          if (target.goto) t.stack[t.stack.length - 1] = enter(cr.jump, t.pkt);
-          else t.stack.push(enter(cr.jump, t.pkt));
-          continue;
-        }
-        case 'return':
-          t.stack.pop();
-          continue;
-        case 'accept':
-          done.push(t);
-          break;
-        case 'drop':
-        case 'reject':
-          t.dropped = true;
-          t.droppedBy = cr.ref;
-          done.push(t);
-          break;
-        case 'mark':
-          t.pkt.mark = ((t.pkt.mark & ~target.mask) ^ target.value) >>> 0;
-          continue;
-        case 'dnat':
-        case 'redirect': {
-          if (table !== 'nat' || (hook !== 'PREROUTING' && hook !== 'OUTPUT')) {
-            addReason(t, `${cr.where}: ${target.kind.toUpperCase()} is not valid in ${table} ${hook}; ignored`);
-            continue;
-          }
-          if (target.kind === 'dnat') {
-            const to = target.to;
-            if (to.from && to.from.family !== t.pkt.family) {
-              addReason(t, `${cr.where}: DNAT to another address family; ignored`);
-              continue;
-            }
-            if (to.from) t.pkt.dst = to.from;
-            if (to.ports) t.pkt.dport = to.ports.from;
-            if ((to.to && to.from && to.to.value !== to.from.value) || (to.ports && to.ports.to !== to.ports.from)) {
-              addReason(t, `${cr.where}: DNAT to a range; the trace follows its first address/port`);
-            }
-            t.dnat = true;
-          } else {
-            // REDIRECT: to the node itself (127.0.0.1 from OUTPUT, the input interface's address otherwise).
-            if (target.toPorts) t.pkt.dport = target.toPorts.from;
-            t.redirect = true;
-          }
-          t.pkt.dnatDone = true;
-          done.push(t);
-          break;
-        }
-        case 'masquerade':
-        case 'snat': {
-          if (table !== 'nat' || (hook !== 'POSTROUTING' && hook !== 'INPUT')) {
-            addReason(t, `${cr.where}: ${target.kind === 'snat' ? 'SNAT' : 'MASQUERADE'} is not valid in ${table} ${hook}; ignored`);
-            continue;
-          }
-          t.snatRule = cr.ref;
-          t.snatTarget = target.kind === 'snat' ? 'SNAT' : 'MASQUERADE';
-          if (target.kind === 'snat') {
-            t.snatTo = target.to.from ? formatIp(target.to.from) : 'a port of the same address';
-            if (target.to.from) t.pkt.src = target.to.from;
-          } else {
-            t.snatTo = `the address of the outgoing interface${t.pkt.outInterface ? ` (${t.pkt.outInterface})` : ''} (a node IP)`;
-          }
-          t.pkt.snatDone = true;
-          done.push(t);
-          break;
-        }
-        case 'unknown':
-          addReason(t, `${cr.where}: ${target.text}: ${target.reason}; assumed it neither changes nor stops the packet`);
-          continue;
-      }
-      break;
-    }
-  }
-  return done;
-}
-
-function round(p: number): number {
-  return Math.round(p * 1e6) / 1e6;
-}
-
 /** What a trace needs from the node: its compiled rules per family and its address book. */
 export interface TraceSubject {
-  ruleset(family: IpFamily): CompiledRuleset | null;
+  ruleset(family: IpFamily): Ruleset | null;
   /** Why there are no nat rules for a family (no dump, no nat table), for the reason text. */
   natMissingReason(family: IpFamily): string;
   readonly addressBook: AddressBook;
@@ -509,28 +152,11 @@ export function traceLbPacket(node: TraceSubject, input: TracePacket): TraceResu
   const origSrc = pkt.src;
   const origDst = pkt.dst;
   const notes: string[] = rs ? rs.notes.slice() : [];
-  const start: Thread = {
-    probability: 1,
-    pkt,
-    stack: [],
-    rules: [],
-    branches: [],
-    reasons: [],
-    dnat: false,
-    redirect: false,
-    snatRule: null,
-    snatTarget: null,
-    snatTo: null,
-    droppedBy: null,
-    dropped: false,
-    steps: 0,
-    entries: new Map(),
-  };
+  const start = newThread(pkt);
   const budget = { outcomes: 1 };
-  if (!rs || !rs.tables.has('nat')) addReason(start, `${node.natMissingReason(pkt.family)}; assumed the nat table has no rules`);
-  const table: CompiledRuleset = rs ?? { family: pkt.family, file: '', tables: new Map(), notes: [] };
+  if (!rs || !rs.hasType('nat')) addReason(start, `${node.natMissingReason(pkt.family)}; assumed the nat table has no rules`);
   const withFilter = input.filter === true;
-  if (withFilter && !table.tables.has('filter')) notes.push('the dump has no filter table, so no filter rule was traced');
+  if (withFilter && !rs?.hasType('filter')) notes.push('the dump has no filter table, so no filter rule was traced');
 
   const finished: Array<{ t: Thread; delivery: TraceOutcome['delivery'] }> = [];
   const localOf = (t: Thread, ip: IpAddress): boolean => {
@@ -542,17 +168,19 @@ export function traceLbPacket(node: TraceSubject, input: TracePacket): TraceResu
     }
     return local;
   };
-  // Runs the hooks in kernel order; a dropped thread stops where it was dropped.
-  const pipeline = (threads: Thread[], steps: Array<[TableName, HookName]>): Thread[] => {
+  // Each hook runs its base chains by priority; a dropped thread stops where it was dropped.
+  const hooks = (threads: Thread[], names: Hook[]): Thread[] => {
     let current = threads;
-    for (const [tableName, hook] of steps) {
-      if (tableName === 'filter' && !withFilter) continue;
-      const next: Thread[] = [];
-      for (const t of current) {
-        if (t.dropped) next.push(t);
-        else next.push(...runHook(t, table, tableName, hook, budget));
+    for (const h of names) {
+      for (const base of rs?.baseChains(h) ?? []) {
+        if (base.type === 'filter' && !withFilter) continue;
+        const next: Thread[] = [];
+        for (const t of current) {
+          if (t.dropped) next.push(t);
+          else next.push(...runBaseChain(t, base, budget));
+        }
+        current = next;
       }
-      current = next;
     }
     return current;
   };
@@ -560,23 +188,22 @@ export function traceLbPacket(node: TraceSubject, input: TracePacket): TraceResu
     for (const t of threads) finished.push({ t, delivery: t.dropped ? 'dropped' : delivery });
   };
 
-  const first = hook === 'OUTPUT' ? pipeline([start], [['nat', 'OUTPUT'], ['filter', 'OUTPUT']]) : pipeline([start], [['nat', 'PREROUTING']]);
-  for (const t of first) {
+  for (const t of hooks([start], [hook === 'OUTPUT' ? 'output' : 'prerouting'])) {
     if (t.dropped) {
       finished.push({ t, delivery: 'dropped' });
       continue;
     }
-    // REDIRECT always delivers to the node itself.
+    // The routing decision, after DNAT. REDIRECT always delivers to the node itself.
     const local = t.redirect || localOf(t, t.pkt.dst);
     if (hook === 'OUTPUT') {
       // Locally generated packets always pass POSTROUTING, even to a local address.
-      const out = pipeline([t], [['nat', 'POSTROUTING']]);
-      if (local) finish(pipeline(out, [['filter', 'INPUT'], ['nat', 'INPUT']]), 'local');
+      const out = hooks([t], ['postrouting']);
+      if (local) finish(hooks(out, ['input']), 'local');
       else finish(out, 'forward');
     } else if (local) {
-      finish(pipeline([t], [['filter', 'INPUT'], ['nat', 'INPUT']]), 'local');
+      finish(hooks([t], ['input']), 'local');
     } else {
-      finish(pipeline([t], [['filter', 'FORWARD'], ['nat', 'POSTROUTING']]), 'forward');
+      finish(hooks([t], ['forward', 'postrouting']), 'forward');
     }
   }
 
@@ -614,7 +241,7 @@ export function traceLbPacket(node: TraceSubject, input: TracePacket): TraceResu
   if (outcomes.some((o) => o.how === 'bound-address' && o.boundInterface === 'kube-ipvs0')) {
     notes.push(`${formatIp(origDst)} is bound on kube-ipvs0: the kernel delivers the packet locally and IPVS serves it; it never reaches the load balancer`);
   }
-  if (!withFilter && table.tables.has('filter')) {
+  if (!withFilter && rs?.hasType('filter')) {
     // kube-proxy leaves a no-target rule saying the filter table drops what KUBE-FW did not accept.
     const hint = outcomes.flatMap((o) => o.rules).find((r) => /will be dropped by KUBE-PROXY-FIREWALL/.test(r.text));
     if (hint) notes.push(`${hint.table} ${hint.chain} rule ${hint.ruleNumber} says this traffic is dropped in the filter table (loadBalancerSourceRanges): trace with filter to confirm`);

@@ -8,9 +8,18 @@ export interface KubeVersion {
   raw: string;
 }
 
+/** Longer than any real version or image tag: node status and image names are outside data. */
+export const MAX_VERSION_CHARS = 256;
+
+/**
+ * The first `X.Y.Z[-tke.N]` in a version string or image tag. Linear time: each number is at most
+ * nine digits and must not follow another digit, so no start position backtracks over a digit run.
+ */
+const VERSION = /(?<!\d)v?(\d{1,9})\.(\d{1,9})\.(\d{1,9})(?!\d)(?:-tke\.(\d{1,9})(?!\d))?/;
+
 export function parseKubeVersion(raw: string | undefined): KubeVersion | undefined {
-  if (!raw) return undefined;
-  const m = /v?(\d+)\.(\d+)\.(\d+)(?:-tke\.(\d+))?/.exec(raw);
+  if (!raw || typeof raw !== 'string' || raw.length > MAX_VERSION_CHARS) return undefined;
+  const m = VERSION.exec(raw);
   if (!m) return undefined;
   const v: KubeVersion = { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), raw };
   if (m[4] !== undefined) v.tke = Number(m[4]);

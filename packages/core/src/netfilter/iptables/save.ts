@@ -6,25 +6,13 @@
  * Every rule keeps its original text and line so that a trace can quote it.
  */
 
-import type { IpFamily } from './cidr';
-import {
-  BUILTIN_TARGETS,
-  type ExtensionOption,
-  interpretMatch,
-  interpretTarget,
-  parseAddressList,
-  parseProtocol,
-  protocolName,
-  type RuleMatch,
-  type RuleTarget,
-} from './extensions';
-import { type ParsedDump, type DumpProblem, splitLines } from './problems';
-import { splitWords, type Word } from './shellWords';
+import type { IpFamily } from '../cidr';
+import { type ParsedDump, type DumpProblem, splitLines } from '../problems';
+import { splitWords, type Word } from '../shellWords';
+import { BUILTIN_TARGETS, type RuleMatch, type RuleTarget } from './extensions';
+import { type Counters, parseRuleOptions } from './ruleOptions';
 
-export interface Counters {
-  packets: number;
-  bytes: number;
-}
+export type { Counters } from './ruleOptions';
 
 export interface IptablesRule {
   table: string;
@@ -80,237 +68,7 @@ export function isBuiltinChain(table: string, chain: string): boolean {
   return BUILTIN_CHAINS[table]?.includes(chain) ?? false;
 }
 
-type GenericOption = 'source' | 'destination' | 'protocol' | 'in' | 'out' | 'fragment' | 'match' | 'jump' | 'goto' | 'counters' | 'family';
-
-const GENERIC_OPTIONS: Record<string, GenericOption> = {
-  '-s': 'source',
-  '--source': 'source',
-  '--src': 'source',
-  '-d': 'destination',
-  '--destination': 'destination',
-  '--dst': 'destination',
-  '-p': 'protocol',
-  '--protocol': 'protocol',
-  '-i': 'in',
-  '--in-interface': 'in',
-  '-o': 'out',
-  '--out-interface': 'out',
-  '-f': 'fragment',
-  '--fragment': 'fragment',
-  '-m': 'match',
-  '--match': 'match',
-  '-j': 'jump',
-  '--jump': 'jump',
-  '-g': 'goto',
-  '--goto': 'goto',
-  '-c': 'counters',
-  '--set-counters': 'counters',
-  '-4': 'family',
-  '--ipv4': 'family',
-  '-6': 'family',
-  '--ipv6': 'family',
-};
-
-const GENERIC = new Map(Object.entries(GENERIC_OPTIONS));
-
 const COUNTERS_RE = /^\[(\d+):(\d+)\]$/;
-
-function isGeneric(w: Word | undefined): boolean {
-  return !!w && !w.quoted && GENERIC.has(w.text);
-}
-
-interface RuleBody {
-  matches: RuleMatch[];
-  target: RuleTarget;
-  counters: Counters | null;
-  families: Set<IpFamily>;
-}
-
-/**
- * Reads the options of one rule (everything after `-A CHAIN`). Never throws:
- * what it cannot read becomes an `unknown` match carrying the words.
- */
-export function parseRuleOptions(words: Word[], start: number): RuleBody {
-  const matches: RuleMatch[] = [];
-  let target: RuleTarget = { kind: 'none', text: '' };
-  let counters: Counters | null = null;
-  const families = new Set<IpFamily>();
-  let implicitProtocol: string | null = null;
-  let negate = false;
-  let i = start;
-  const n = words.length;
-
-  const bad = (reason: string, from: number, to: number) => {
-    matches.push({
-      kind: 'unknown',
-      module: '?',
-      reason,
-      text: words
-        .slice(from, Math.max(to, from + 1))
-        .map((w) => w.text)
-        .join(' '),
-    });
-  };
-
-  // Collects `[!] --name values…` until the next generic option.
-  const collect = (): ExtensionOption[] => {
-    const opts: ExtensionOption[] = [];
-    let neg = false;
-    while (i < n) {
-      const w = words[i] as Word;
-      if (!w.quoted && w.text === '!') {
-        if (isGeneric(words[i + 1])) break;
-        neg = true;
-        i++;
-        continue;
-      }
-      if (isGeneric(w) || w.quoted || !w.text.startsWith('--')) break;
-      const opt: ExtensionOption = { name: w.text.slice(2), negated: neg, values: [] };
-      neg = false;
-      i++;
-      while (i < n) {
-        const v = words[i] as Word;
-        if (!v.quoted && v.text === '!') {
-          const next = words[i + 1];
-          // Old syntax `--dport ! 80` negates this option; `! --next` belongs to the next one.
-          if (opt.values.length === 0 && next && (next.quoted || !next.text.startsWith('-'))) {
-            opt.negated = !opt.negated;
-            i++;
-            continue;
-          }
-          break;
-        }
-        if (!v.quoted && (v.text.startsWith('--') || isGeneric(v))) break;
-        opt.values.push(v.text);
-        i++;
-      }
-      opts.push(opt);
-    }
-    if (neg) i--; // a dangling `!` is left for the caller to report
-    return opts;
-  };
-
-  let lastStart = -1;
-  while (i < n) {
-    // Every pass must consume a word; if one did not, skip a word rather than spin.
-    if (i === lastStart) i++;
-    lastStart = i;
-    if (i >= n) break;
-    const w = words[i] as Word;
-    if (!w.quoted && w.text === '!') {
-      negate = !negate;
-      i++;
-      continue;
-    }
-    const kind = w.quoted ? undefined : GENERIC.get(w.text);
-    if (kind === undefined) {
-      if (!w.quoted && w.text.startsWith('--') && implicitProtocol) {
-        // `-p tcp --dport 80` without `-m tcp`: iptables loads the protocol's module implicitly.
-        const from = i;
-        const opts = collect();
-        if (negate && opts[0]) opts[0].negated = !opts[0].negated;
-        negate = false;
-        if (opts.length === 0) {
-          bad(`cannot read "${w.text}"`, from, from + 1);
-          i = from + 1;
-        } else matches.push(...interpretMatch(implicitProtocol, opts));
-        continue;
-      }
-      bad(`unexpected word "${w.text}"`, i, i + 1);
-      i++;
-      negate = false;
-      continue;
-    }
-    const takeValue = (): string | null => {
-      const v = words[i + 1];
-      if (!v || (!v.quoted && isGeneric(v))) {
-        i++; // `-s` at the end of a line, or `-s -j X`: no value
-        return null;
-      }
-      if (!v.quoted && v.text === '!' && words[i + 2]) {
-        negate = !negate; // old syntax: `-s ! 10.0.0.0/8`
-        i += 3;
-        return (words[i - 1] as Word).text;
-      }
-      i += 2;
-      return v.text;
-    };
-    const from = i;
-    switch (kind) {
-      case 'source':
-      case 'destination': {
-        const v = takeValue();
-        const cidrs = v === null ? null : parseAddressList(v);
-        if (!cidrs) bad(`cannot read address "${v ?? ''}"`, from, i);
-        else {
-          for (const c of cidrs) families.add(c.family);
-          matches.push({ kind, negated: negate, cidrs, text: `${negate ? '! ' : ''}${w.text} ${v}` });
-        }
-        break;
-      }
-      case 'protocol': {
-        const v = takeValue();
-        const protocol = v === null ? null : parseProtocol(v);
-        if (protocol === null) bad(`unknown protocol "${v ?? ''}"`, from, i);
-        else {
-          matches.push({ kind: 'protocol', negated: negate, protocol, text: `${negate ? '! ' : ''}-p ${v}` });
-          if (!negate && typeof protocol === 'number') implicitProtocol = protocolName(protocol);
-        }
-        break;
-      }
-      case 'in':
-      case 'out': {
-        const v = takeValue();
-        if (v === null) bad(`${w.text} needs an interface`, from, i);
-        else matches.push({ kind: kind === 'in' ? 'inInterface' : 'outInterface', negated: negate, name: v, text: `${negate ? '! ' : ''}${w.text} ${v}` });
-        break;
-      }
-      case 'fragment':
-        matches.push({ kind: 'fragment', negated: negate, text: `${negate ? '! ' : ''}-f` });
-        i++;
-        break;
-      case 'family':
-        i++;
-        break;
-      case 'counters': {
-        const p = words[i + 1]?.text ?? '';
-        const b = words[i + 2]?.text ?? '';
-        if (/^\d+$/.test(p) && /^\d+$/.test(b)) counters = { packets: Number(p), bytes: Number(b) };
-        else bad('-c needs packets and bytes', from, i + 3);
-        i += 3;
-        break;
-      }
-      case 'match': {
-        const module = words[i + 1];
-        i += 2;
-        if (!module || module.quoted) {
-          bad('-m needs a module name', from, i);
-          break;
-        }
-        if (negate) bad('"!" before -m is not valid', from, i);
-        const opts = collect();
-        matches.push(...interpretMatch(module.text, opts));
-        break;
-      }
-      case 'jump':
-      case 'goto': {
-        const name = words[i + 1];
-        i += 2;
-        if (!name) {
-          bad(`${w.text} needs a target`, from, i);
-          break;
-        }
-        const opts = collect();
-        target = interpretTarget(name.text, kind === 'goto', opts);
-        break;
-      }
-    }
-    if (kind !== 'match' && kind !== 'jump' && kind !== 'goto') negate = false;
-    else if (negate && kind === 'match') negate = false;
-  }
-  if (negate) bad('dangling "!" at the end of the rule', n - 1, n);
-  return { matches, target, counters, families };
-}
 
 /**
  * Parses an iptables-save dump. Every line it cannot read is reported in
@@ -402,7 +160,7 @@ export function parseIptablesSave(text: string, fileName: string): ParsedDump<Ip
       const name = m[1] as string;
       const policy = m[2] as string;
       const builtin = isBuiltinChain(table.name, name);
-      if (builtin !== (policy !== '-')) report(lineNo, `chain ${name} ${builtin ? 'is built in but has no policy' : 'is not built in but has a policy'}`, 'warning');
+      if (builtin !== (policy !== '-')) report(lineNo, builtin ? `built-in chain ${name} has no policy ("-", as in iptables-restore input); assumed ACCEPT` : `chain ${name} is not built in but has a policy`, 'warning');
       const chain: IptablesChain = {
         name,
         table: table.name,

@@ -1,0 +1,146 @@
+/**
+ * Every regex that reads outside data runs in linear time (or sees capped input): each is fed a
+ * 1 MB string of the shape that makes a backtracking pattern quadratic, and must finish within a
+ * budget a quadratic pattern misses by orders of magnitude (200,000 characters took 32–37 s before).
+ *
+ * Asserts: the call returns (no throw) within BUDGET_MS, and real values still parse.
+ */
+import { analyzeCluster, clusterFromObjects, explain, parseKubeVersion, imageTag } from '../../src';
+import { hasModeLine, kubeProxyConfigMode } from '../../src/cluster/kubeProxyConfig';
+import { awsPreserveClientIp } from '../../src/profile/signals';
+import { closest, editDistance, editDistanceWithin } from '../../src/explain/similarity';
+import { deploymentPods, kubeProxyPod, lbService, node, pod, workedExample } from '../model/builders';
+
+const MB = 1 << 20;
+/** Linear work on 1 MB is a few ms; a quadratic pattern on 1 MB takes hours. Generous for a shared CI core. */
+const BUDGET_MS = 1500;
+
+function timed<T>(f: () => T): { value: T; ms: number } {
+  const start = performance.now();
+  const value = f();
+  return { value, ms: performance.now() - start };
+}
+
+const digits = '1'.repeat(MB);
+const spaces = ' '.repeat(MB);
+
+describe('kube-proxy and image versions (node status, image tags)', () => {
+  test.each([
+    ['a digit run', digits],
+    ['"1." repeated', '1.'.repeat(MB / 2)],
+    ['"v1.2" repeated', 'v1.2'.repeat(MB / 4)],
+    ['"1.2.3-tke." repeated', '1.2.3-tke.'.repeat(MB / 10)],
+  ])('parseKubeVersion on %s (1 MB) returns within the budget', (_name, text) => {
+    const { value, ms } = timed(() => parseKubeVersion(text));
+    expect(ms).toBeLessThan(BUDGET_MS);
+    expect(value).toBeUndefined();
+  });
+
+  test('the version pattern itself is linear on a capped-size digit run, and real versions still parse', () => {
+    expect(timed(() => parseKubeVersion('1'.repeat(250))).ms).toBeLessThan(50);
+    expect(parseKubeVersion('v1.20.6-tke.12')).toMatchObject({ major: 1, minor: 20, patch: 6, tke: 12 });
+    expect(parseKubeVersion('v1.28.3-eks-1-28-25')).toMatchObject({ major: 1, minor: 28, patch: 3 });
+    expect(parseKubeVersion('v1.28.3-eks-1-28-25')!.tke).toBeUndefined();
+    expect(parseKubeVersion(imageTag('ccr.ccs.tencentyun.com/library/kube-proxy:v1.18.4-tke.20@sha256:abc'))).toMatchObject({ minor: 18, tke: 20 });
+    // A number glued to a longer digit run is not a version component.
+    expect(parseKubeVersion('1234567890.1.1')).toBeUndefined();
+  });
+
+  test('a node with a 1 MB kubeProxyVersion and a pod with a 1 MB image tag: analysed within the budget', () => {
+    const objects = workedExample('Local', { kubeProxyVersion: `v${digits}` });
+    const { ms } = timed(() => analyzeCluster(clusterFromObjects(objects)));
+    expect(ms).toBeLessThan(BUDGET_MS * 2);
+  });
+});
+
+describe('the kube-proxy ConfigMap mode', () => {
+  test.each([
+    ['whitespace after mode:', `mode:${spaces}\tx!`],
+    ['newlines after mode:', `mode:${'\n'.repeat(MB)}x!`],
+    ['"mode:" lines', 'mode:\n'.repeat(MB / 6)],
+    ['quotes', `mode: ${'"'.repeat(MB)}`],
+  ])('%s (1 MB) is read within the budget', (_name, text) => {
+    const { ms } = timed(() => [hasModeLine(text), kubeProxyConfigMode(text)]);
+    expect(ms).toBeLessThan(BUDGET_MS);
+  });
+
+  test('real configs still give their mode', () => {
+    expect(kubeProxyConfigMode('apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: "ipvs"\n')).toBe('ipvs');
+    expect(kubeProxyConfigMode("mode: 'nftables' # since 1.31\n")).toBe('nftables');
+    expect(kubeProxyConfigMode('mode: ""\n')).toBe('');
+    expect(kubeProxyConfigMode('ipvs:\n  mode: ipvs\n')).toBe('');
+    expect(hasModeLine('a: 1\nmode: ipvs')).toBe(true);
+  });
+
+  test('a 1 MB adversarial ConfigMap in a snapshot is analysed within the budget', () => {
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-proxy', namespace: 'kube-system' }, data: { 'config.conf': `mode:${spaces}\tx!` } };
+    const { ms } = timed(() => analyzeCluster(clusterFromObjects([...workedExample(), cm])));
+    expect(ms).toBeLessThan(BUDGET_MS * 2);
+  });
+});
+
+describe('Service annotations, owner names and kube-proxy args', () => {
+  test('AWS target-group attributes (1 MB) are read within the budget', () => {
+    const attrs = `preserve_client_ip.enabled${spaces}x`;
+    const { ms } = timed(() => awsPreserveClientIp({ 'service.beta.kubernetes.io/aws-load-balancer-target-group-attributes': attrs }));
+    expect(ms).toBeLessThan(BUDGET_MS);
+  });
+
+  test('a 1 MB Job owner name and 1 MB kube-proxy args are analysed within the budget', () => {
+    const job = pod('shop', 'cron-x', 'n1', { owner: { kind: 'Job', name: `${'a-1'.repeat(MB / 3)}-` } });
+    const kp = kubeProxyPod('n2', [`--proxy-mode=${'a'.repeat(MB)}`, `--v${'-'.repeat(MB)}`]);
+    const svc = lbService('pay', 'aws', { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-target-group-attributes': `preserve_client_ip.enabled${spaces}=` } });
+    const { ms } = timed(() => analyzeCluster(clusterFromObjects([node('n1', '10.0.0.1'), node('n2', '10.0.0.2'), job, kp, svc, ...deploymentPods('pay', 'aws', ['n1'])])));
+    expect(ms).toBeLessThan(BUDGET_MS * 2);
+  });
+});
+
+describe('explain targets (HTTP queries, Slack questions, CLI arguments)', () => {
+  const analysis = analyzeCluster(clusterFromObjects(workedExample()));
+
+  test.each([
+    ['letters', 'a'.repeat(MB)],
+    ['".elb." repeated', '.elb.'.repeat(MB / 5) + '!'],
+    ['colons', ':'.repeat(MB) + 'x'],
+    ['"[" and hex', '[' + 'f'.repeat(MB) + ']x'],
+  ])('a 1 MB target of %s is refused within the budget, by the cap and without it', (_name, text) => {
+    const capped = timed(() => explain(analysis, text));
+    expect(capped.ms).toBeLessThan(BUDGET_MS);
+    expect(capped.value).toMatchObject({ ok: false, message: expect.stringMatching(/^the target is \d+ characters long/) });
+    // Behind the cap the patterns are linear too: lift it and the answer still comes in time.
+    const uncapped = timed(() => explain(analysis, text, { maxTargetChars: 2 * MB }));
+    expect(uncapped.ms).toBeLessThan(BUDGET_MS * 2);
+    expect(uncapped.value.ok).toBe(false);
+  });
+
+  test('AWS NLB hostnames are still recognised as LB addresses', () => {
+    const r = explain(analysis, 'k8s-pay-payments-0123456789.elb.us-west-2.amazonaws.com');
+    expect(r).toMatchObject({ ok: false, message: expect.stringContaining('no Service has the LB ingress k8s-pay-payments-0123456789.elb') });
+  });
+});
+
+describe('"did you mean": bounded edit distance', () => {
+  test('agrees with the full edit distance wherever that is within the bound', () => {
+    const words = ['', 'a', 'payments', 'paymnts', 'payments-api', 'checkout', 'chekcout', 'kube-dns', 'x'.repeat(40), 'abcdefghij'];
+    for (const a of words) for (const b of words) for (const max of [0, 1, 2, 3, 5, 50]) {
+      const full = editDistance(a, b);
+      expect(editDistanceWithin(a, b, max)).toBe(full <= max ? full : max + 1);
+    }
+  });
+
+  test('a 1 MB query against 30,000 names returns within the budget', () => {
+    const names = Array.from({ length: 30_000 }, (_, i) => `ns-${i % 97}/app-${i.toString(36)}-api`);
+    const { ms } = timed(() => closest('a'.repeat(MB), names));
+    expect(ms).toBeLessThan(BUDGET_MS);
+    expect(closest('app-zz-apl', names)).toContain('ns-34/app-zz-api');
+  });
+
+  test('the scan stops at its time budget and returns what it found', () => {
+    let t = 0;
+    const names = Array.from({ length: 100_000 }, (_, i) => `n/app-${i}`);
+    // A clock that advances 1 ms per read: the check every 256 candidates passes the 5 ms deadline soon.
+    const found = closest('app-1', names, { budgetMs: 5, now: () => t++ });
+    expect(found.length).toBeGreaterThan(0);
+    expect(t).toBeLessThan(20);
+  });
+});
