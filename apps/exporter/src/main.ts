@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { formatProbability, type NodeEvidence } from '@loopscope/core';
-import { demoSnapshotPath, readNodeDumps } from '@loopscope/core/node';
+import { demoSnapshotPath, readNodeDumps, type Logger } from '@loopscope/core/node';
 import { ConfigError, HELP, parseConfig, type ExporterConfig } from './config';
 import { Engine } from './engine';
 import { createHttpServer } from './http/server';
@@ -8,12 +8,10 @@ import { createMetrics } from './metrics';
 import { SnapshotSource } from './sources/snapshot';
 import type { ClusterSource } from './sources/types';
 
-type Level = 'info' | 'warn' | 'error';
-
 /** One line per event on stderr: time, level, message. Never tokens or kubeconfig contents. */
-function log(level: Level, msg: string): void {
+const log: Logger = (level, msg) => {
   process.stderr.write(`${new Date().toISOString()} ${level.padEnd(5)} ${msg}\n`);
-}
+};
 
 async function createSource(config: ExporterConfig): Promise<ClusterSource> {
   switch (config.source.kind) {

@@ -4,15 +4,8 @@ import { ClusterUnavailable, type ClusterApi } from './clusters/clusterApi';
 import { resolveTarget, type Resolution, type TargetRef, type Unavailable } from './clusters/resolution';
 import { dashboardLink } from './dashboard';
 import { describeChange, type Question, type WhatIfSpec } from './question';
-import { formatProbability } from '@loopscope/core';
+import { CHECK_INSTEAD, formatProbability } from '@loopscope/core';
 
-const CHECK_INSTEAD = [
-  "the Service's ready endpoints and its LB's health checks",
-  'NetworkPolicies between the client and the backend',
-  'DNS resolution time in the client',
-  'conntrack table usage on the client node',
-  "the backend's own latency and logs",
-];
 
 /**
  * Answers a parsed question from the clusters: resolves targets across them, asks the exporters,
@@ -126,7 +119,7 @@ export class Answerer {
       headline: `Internal-LB loopback is not why ${clientLabel} times out calling ${svcRef}: ${why.replace(/\.$/, '')}.`,
       services: [],
     };
-    return { ...this.explanationAnswer(service.cluster, client.target, explanation, 'brief', unavailable, assumed), checkInstead: CHECK_INSTEAD };
+    return { ...this.explanationAnswer(service.cluster, client.target, explanation, 'brief', unavailable, assumed), checkInstead: [...CHECK_INSTEAD] };
   }
 
   private async atRisk(q: Extract<Question, { kind: 'atRisk' }>): Promise<Answer> {

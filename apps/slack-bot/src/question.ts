@@ -4,7 +4,7 @@
  * else is "not understood" and gets the list of what the bot can do.
  */
 
-import { parseWhatIfChangeSpec, type WhatIfChangeSpec } from '@loopscope/core';
+import { parseWhatIfChangeSpec, WORKLOAD_KIND_ALIASES, type WhatIfChangeSpec } from '@loopscope/core';
 
 /** A what-if change before its Service is resolved (the core's vocabulary and checks). */
 export type WhatIfSpec = WhatIfChangeSpec;
@@ -37,15 +37,9 @@ export function slackToPlain(text: string): string {
     .trim();
 }
 
+/** Kind words → the lower-case kind the exporter's targets use (kubectl's short names, as core reads them). */
 const WORKLOAD_WORDS: Record<string, string> = {
-  deployment: 'deployment',
-  deploy: 'deployment',
-  statefulset: 'statefulset',
-  sts: 'statefulset',
-  daemonset: 'daemonset',
-  ds: 'daemonset',
-  job: 'job',
-  cronjob: 'cronjob',
+  ...Object.fromEntries(Object.entries(WORKLOAD_KIND_ALIASES).map(([word, kind]) => [word, kind.toLowerCase()])),
   pod: 'pod',
 };
 

@@ -22,6 +22,8 @@ export * from './analysis/analyze';
 export * from './report/report';
 export * from './whatif/whatif';
 export * from './whatif/fixes';
+export { CHECK_INSTEAD } from './explain/explain';
+export { isCloseMatch, WORKLOAD_KIND_ALIASES } from './explain/names';
 export { parseWhatIfChange, parseWhatIfChanges, parseWhatIfChangeSpec, WHATIF_KINDS, WHATIF_VALUES, type WhatIfChangeSpec } from './whatif/changes';
 export { findService } from './whatif/serviceRef';
 export * from './load';

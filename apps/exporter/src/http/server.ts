@@ -3,6 +3,7 @@ import { explain, LoopscopeError, MAX_TARGET_CHARS, parseWhatIfChanges, renderEx
 import type { ExporterMetrics } from '../metrics';
 import type { Engine } from '../engine';
 import { HTTP_STATUS } from './status';
+import type { Logger } from '@loopscope/core/node';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -28,7 +29,7 @@ export interface HttpLimits {
 export function createHttpServer(
   engine: Engine,
   metrics: ExporterMetrics,
-  log: (level: 'info' | 'warn' | 'error', msg: string) => void,
+  log: Logger,
   limits: HttpLimits = { maxTargetChars: MAX_TARGET_CHARS },
 ): Server {
   return createServer((req, res) => {

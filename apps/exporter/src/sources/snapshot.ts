@@ -1,6 +1,6 @@
 import { readFileSync, statSync, unwatchFile, watchFile } from 'node:fs';
 import { flattenSnapshot, type InputProblem, type KubeObject } from '@loopscope/core';
-import { snapshotFiles } from '@loopscope/core/node';
+import { snapshotFiles, type Logger } from '@loopscope/core/node';
 import type { ClusterSource, ObjectSink, SourceHealth } from './types';
 
 /**
@@ -15,7 +15,7 @@ export class SnapshotSource implements ClusterSource {
 
   constructor(
     private readonly path: string,
-    private readonly options: { pollMs?: number; log?: (level: 'info' | 'warn' | 'error', msg: string) => void } = {},
+    private readonly options: { pollMs?: number; log?: Logger } = {},
   ) {
     this.description = `snapshot ${path}`;
   }

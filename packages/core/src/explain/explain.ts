@@ -61,7 +61,8 @@ export type ExplainResult =
   | { ok: false; problem: 'unknown' | 'ambiguous'; message: string; suggestions: string[] };
 
 const TOP = 5;
-const CHECK_INSTEAD = [
+/** What to check when the loopback is not the cause (the bot's "why does A time out calling B" too). */
+export const CHECK_INSTEAD: readonly string[] = [
   'the Service\'s ready endpoints and the LB\'s health-check status',
   'NetworkPolicies between the client and the backend',
   'DNS resolution time in the client',

@@ -6,3 +6,4 @@
 export { readSnapshots, snapshotFiles } from './snapshots';
 export { readNodeDumps, type ReadNodeDumpsOptions } from './nodeDumps';
 export { demoSnapshotPath } from './demo';
+export type { Logger, LogLevel } from './logger';
