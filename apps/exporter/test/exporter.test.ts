@@ -166,7 +166,8 @@ describe('exporter on a snapshot file', () => {
     } finally {
       expect(await exporter.stop()).toBe(0);
     }
-  });
+    // Its waits allow 30 s each (a 2 s file poll, a loaded machine): jest's 5 s default is too short.
+  }, 90_000);
 
   it('a malformed object is skipped, counted and logged once, however often it is read again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'loopscope-exporter-'));
