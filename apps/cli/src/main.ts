@@ -35,6 +35,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === '--version' || name === 'version') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json sits outside rootDir
     io.stdout(`${require('../package.json').version}\n`);
     return 0;
   }

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { serviceLinks, type ServiceAnalysis } from '@loopscope/core';
 import type { Engine } from './engine';
 
-const SERVICE_LABELS = ['namespace', 'service', 'ingress_ip', 'port', 'protocol'] as const;
+type ServiceLabel = 'namespace' | 'service' | 'ingress_ip' | 'port' | 'protocol';
 
 /**
  * The exporter's metrics. The model's families are built from the current analysis (so a deleted
@@ -230,7 +230,7 @@ function perAnalysis<T>(engine: Engine, compute: () => T): () => T {
 type ServiceLinks = { samples: Sample[]; histogram: Map<number, number> };
 
 type ServiceRow = {
-  labels: Record<(typeof SERVICE_LABELS)[number], string>;
+  labels: Record<ServiceLabel, string>;
   /** Read at render time; undefined for a Service without an analysed ingress. */
   ratio: (() => number) | undefined;
   nodes: number;
