@@ -7,13 +7,17 @@
 #   iptables-legacy-save.txt / iptables-nft-save.txt
 #                            the other iptables backend too, when it holds rules (kube-proxy may use
 #                            one backend and the host's default `iptables-save` the other)
+#   nft.json / nft.txt       nft -j list ruleset / nft -a list ruleset, when the node has nftables
+#                            (kube-proxy nftables mode keeps its rules in `table ip kube-proxy`,
+#                            which iptables-save does not show)
 #   ipset.txt                ipset save (else ipset list)
 #   addr.txt                 ip -o addr
 #   conntrack.txt            conntrack -L for IPv4 and IPv6 (else /proc/net/nf_conntrack)
 #   ipvsadm.txt              ipvsadm -Ln, when present (not read by loopscope; for people)
 #   collect-info.txt         when, where, tool versions, and what could not be collected
 #
-# It only reads. It does not load kernel modules on purpose: ipset is skipped when the ip_set
+# It only reads. It does not load kernel modules on purpose: nft is skipped when nf_tables is not
+# loaded (then the node has no nftables rules), ipset is skipped when the ip_set
 # module is not loaded (then the node has no sets), and conntrack falls back to
 # /proc/net/nf_conntrack when nf_conntrack_netlink is not loaded.
 #
@@ -24,7 +28,7 @@
 #     < scripts/collect-node-dumps.sh
 #   then copy /host/tmp/loopscope-dumps out of the debug pod with kubectl cp.
 #
-# Exit status: 0 when iptables-save was collected, 1 otherwise, 2 on bad usage.
+# Exit status: 0 when iptables-save or the nftables ruleset was collected, 1 otherwise, 2 on bad usage.
 
 set -u
 
@@ -37,7 +41,8 @@ usage() {
 Usage: collect-node-dumps.sh [-o OUTDIR] [-n NODE_NAME] [-r ROOT]
 
 Read-only snapshot of this node's datapath for `loopscope trace`, written to OUTDIR/NODE_NAME/:
-iptables-save.txt, ip6tables-save.txt, ipset.txt, addr.txt, conntrack.txt, collect-info.txt.
+iptables-save.txt, ip6tables-save.txt, nft.json, nft.txt, ipset.txt, addr.txt, conntrack.txt,
+collect-info.txt.
 
   -o OUTDIR     where to write (default ./loopscope-dumps)
   -n NODE_NAME  the directory name (default: $NODE_NAME, else the host name)
@@ -165,6 +170,21 @@ for other in legacy nft; do
   rm -f "$DIR/.other.tmp"
 done
 
+# --- nftables ---------------------------------------------------------------
+# JSON is the stable, machine-readable form; the text (with rule handles) is what people read.
+NFT_OK=1
+if ! module_ready nf_tables; then
+  note_missing "nft: the nf_tables module is not loaded, so the node has no nftables rules (not loading it)"
+elif have nft; then
+  collect nft.json "nft -j list ruleset" nft -j list ruleset && NFT_OK=0
+  collect nft.txt "nft -a list ruleset" nft -a list ruleset && NFT_OK=0
+  if [ $NFT_OK -eq 0 ] && grep -q 'kube-proxy' "$DIR/nft.json" "$DIR/nft.txt" 2>/dev/null; then
+    echo "collect-node-dumps: the node has kube-proxy's nftables table: loopscope reads nft.json" >&2
+  fi
+else
+  note_missing "nft: command not found (Debian/Ubuntu: apt-get install nftables); kube-proxy nftables mode needs it"
+fi
+
 # --- ipset ------------------------------------------------------------------
 if ! module_ready ip_set; then
   note_missing "ipset: the ip_set module is not loaded, so the node has no sets (not loading it)"
@@ -214,7 +234,7 @@ fi
   echo "collected at: $(date -u '+%Y-%m-%dT%H:%M:%SZ' 2>/dev/null)"
   echo "kernel: $(uname -r 2>/dev/null)"
   [ -n "$ROOT" ] && echo "tools run with: chroot $ROOT"
-  for t in iptables ipset conntrack; do
+  for t in iptables nft ipset conntrack; do
     if have $t; then echo "$t: $(node_cmd $t --version 2>&1 | head -n 1)"; fi
   done
   echo "collected:$COLLECTED"
@@ -222,9 +242,14 @@ fi
 } >"$DIR/collect-info.txt"
 
 echo "collect-node-dumps: wrote $DIR:$COLLECTED" >&2
-if [ $IPT_OK -ne 0 ]; then
-  echo "collect-node-dumps: iptables-save could not be collected; loopscope trace needs it" >&2
+if [ $IPT_OK -ne 0 ] && [ $NFT_OK -ne 0 ]; then
+  echo "collect-node-dumps: neither iptables-save nor the nftables ruleset could be collected; loopscope trace needs one" >&2
   exit 1
 fi
-echo "collect-node-dumps: next: loopscope trace --iptables-save $DIR/iptables-save.txt --ipset $DIR/ipset.txt --addr $DIR/addr.txt --src POD_IP --dst LB_IP:PORT" >&2
+if [ $IPT_OK -eq 0 ]; then
+  echo "collect-node-dumps: next: loopscope trace --iptables-save $DIR/iptables-save.txt --ipset $DIR/ipset.txt --addr $DIR/addr.txt --src POD_IP --dst LB_IP:PORT" >&2
+fi
+if [ $NFT_OK -eq 0 ]; then
+  echo "collect-node-dumps: next: loopscope trace --nft $DIR/nft.json --addr $DIR/addr.txt --src POD_IP --dst LB_IP:PORT" >&2
+fi
 exit 0

@@ -7,6 +7,8 @@ import { whatif } from './commands/whatif';
 import { escapeControlCharacters, LoopscopeError } from '@loopscope/core';
 import { exitCode } from './exitCode';
 import { UsageError, type CliIO, type Command } from './io';
+import { QUIET, terminalProgress } from './progress';
+import { CHILD_ENV, PROGRESS_ENV, supervise } from './supervisor';
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   analyze: { run: analyze, summary: 'find every Service at risk of internal-LB loopback' },
@@ -25,7 +27,11 @@ ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
   .join('\n')}
 
-With no --snapshot, commands run on the bundled demo cluster.
+Commands read the cluster of your kubeconfig's current context (--kubeconfig, --context, as
+kubectl), or --snapshot files of kubectl JSON, or the bundled demo cluster with --demo.
+
+Exit codes: 0 ok; 1 --fail-on-risk and a Service is at risk; 2 bad usage or input, or no cluster to
+read; 3 an internal error (out of memory included).
 `;
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -55,25 +61,51 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 function processIO(): CliIO {
   // Names in the output come from snapshots and dumps: no raw control characters reach the terminal.
   return {
-    stdout: (t) => process.stdout.write(escapeControlCharacters(t)),
+    stdout: (t) => writeStdout(escapeControlCharacters(t)),
     stderr: (t) => process.stderr.write(escapeControlCharacters(t)),
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const c of process.stdin) chunks.push(c as Buffer);
       return Buffer.concat(chunks).toString('utf8');
     },
+    // Progress is ours (no names from the input), with its own control sequences.
+    progress: process.env[PROGRESS_ENV] === '1' || process.stderr.isTTY ? terminalProgress((t) => process.stderr.write(t), process.stderr.columns || 100) : QUIET,
+    stdoutIsTTY: process.stdout.isTTY === true,
   };
 }
 
-if (require.main === module) {
-  run(process.argv.slice(2), processIO()).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      // A bug, not bad input: say so plainly, with the stack for the report.
-      process.stderr.write(`loopscope: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nPlease report this with the command you ran.\n`);
-      process.exitCode = 3;
-    },
-  );
+/**
+ * The reader went away (`loopscope analyze | head -1`): that is how pipes end, not an error, so
+ * stop quietly with 0 instead of writing on into a closed pipe.
+ */
+function writeStdout(text: string): void {
+  process.stdout.write(text);
 }
+function onStdoutError(err: NodeJS.ErrnoException): void {
+  if (err.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`loopscope: cannot write the output (${err.code ?? err.message})\n`);
+  process.exit(3);
+}
+
+async function work(argv: string[]): Promise<void> {
+  process.stdout.on('error', onStdoutError);
+  try {
+    process.exitCode = await run(argv, processIO());
+  } catch (err) {
+    // A bug, not bad input: one line; the stack only when asked for (LOOPSCOPE_DEBUG=1).
+    const detail = process.env.LOOPSCOPE_DEBUG === '1' && err instanceof Error ? `\n${err.stack}` : '';
+    process.stderr.write(`loopscope: internal error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}; please report this with the command you ran${detail}\n`);
+    process.exitCode = 3;
+  }
+}
+
+/**
+ * The process entry point (`loopscope`, `kubectl-loopscope`). The work runs in a child so that
+ * out-of-memory (which no handler of the dying process sees) still ends in one line and exit 3.
+ */
+export function main(): void {
+  if (process.env[CHILD_ENV] === '1') void work(process.argv.slice(2));
+  else supervise(__filename, process.argv.slice(2));
+}
+
+if (require.main === module) main();

@@ -10,8 +10,12 @@ import { demoSnapshotPath } from '@loopscope/core/node';
 
 const MAIN = join(__dirname, '..', 'dist', 'main.js');
 
+const tmp = mkdtempSync(join(tmpdir(), 'loopscope-cli-'));
+/** No kubeconfig of the machine's user leaks into a test. */
+const HERMETIC: NodeJS.ProcessEnv = { ...process.env, HOME: tmp, KUBECONFIG: '' };
+
 function cli(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [MAIN, ...args], { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: HERMETIC });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -19,11 +23,9 @@ function noStack(text: string): void {
   expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'loopscope-cli-'));
-
 describe('loopscope analyze', () => {
   it('runs on the bundled demo cluster and finds the seed case', () => {
-    const r = cli(['analyze']);
+    const r = cli(['analyze', '--demo']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/payments\/payments-api\s+loopback/);
     expect(r.stdout).toMatch(/orders\/orders-api\s+safe/);
@@ -33,7 +35,7 @@ describe('loopscope analyze', () => {
   });
 
   it('--format json is the loopscope/v1 contract', () => {
-    const r = cli(['analyze', '--format', 'json']);
+    const r = cli(['analyze', '--demo', '--format', 'json']);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.apiVersion).toBe('loopscope/v1');
@@ -76,17 +78,17 @@ describe('loopscope analyze', () => {
   });
 
   it('--fail-on-risk exits 1 when a Service is at risk', () => {
-    expect(cli(['analyze', '--fail-on-risk']).code).toBe(1);
+    expect(cli(['analyze', '--demo', '--fail-on-risk']).code).toBe(1);
   });
 
   it('--format markdown', () => {
-    const r = cli(['analyze', '--format', 'markdown']);
+    const r = cli(['analyze', '--demo', '--format', 'markdown']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('| Service | Verdict |');
   });
 
   it('reads a snapshot from stdin and from a directory of files', () => {
-    const demo = cli(['analyze', '--format', 'json']).stdout;
+    const demo = cli(['analyze', '--demo', '--format', 'json']).stdout;
     const demoText = readFileSync(demoSnapshotPath(), 'utf8');
     const fromStdin = cli(['analyze', '--snapshot', '-', '--format', 'json'], demoText);
     expect(fromStdin.code).toBe(0);
@@ -128,19 +130,19 @@ describe('loopscope analyze', () => {
   });
 
   it('bad flags and values: exit 2 with the reason', () => {
-    const r1 = cli(['analyze', '--frobnicate']);
+    const r1 = cli(['analyze', '--demo', '--frobnicate']);
     expect(r1.code).toBe(2);
     expect(r1.stderr).toContain("analyze: Unknown option '--frobnicate'");
-    const r2 = cli(['analyze', '--proxy-mode', 'userspace']);
+    const r2 = cli(['analyze', '--demo', '--proxy-mode', 'userspace']);
     expect(r2.code).toBe(2);
     expect(r2.stderr).toContain('--proxy-mode userspace: expected one of iptables, ipvs, nftables, cilium-kpr');
-    const r3 = cli(['analyze', '--format', 'yaml']);
+    const r3 = cli(['analyze', '--demo', '--format', 'yaml']);
     expect(r3.code).toBe(2);
     expect(cli(['nope']).code).toBe(2);
   });
 
   it('profile overrides change the answer', () => {
-    const r = JSON.parse(cli(['analyze', '--format', 'json', '--proxy-mode', 'iptables']).stdout);
+    const r = JSON.parse(cli(['analyze', '--demo', '--format', 'json', '--proxy-mode', 'iptables']).stdout);
     expect(r.summary.loopback).toBe(0);
   });
 
@@ -156,18 +158,18 @@ describe('loopscope analyze', () => {
 
 describe('loopscope explain', () => {
   it('explains the looping Service with the path and the fixes', () => {
-    const r = cli(['explain', 'payments-api']);
+    const r = cli(['explain', '--demo', 'payments-api']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Packet path');
     expect(r.stdout).toContain('<-- fails here');
     expect(r.stdout).toContain('Fixes (predicted figure after each)');
   });
   it('--format json and markdown', () => {
-    expect(JSON.parse(cli(['explain', 'payments/payments-api', '--format', 'json']).stdout).verdict).toBe('loopback');
-    expect(cli(['explain', 'payments/payments-api', '--format', 'markdown']).stdout).toContain('#### Packet path');
+    expect(JSON.parse(cli(['explain', '--demo', 'payments/payments-api', '--format', 'json']).stdout).verdict).toBe('loopback');
+    expect(cli(['explain', '--demo', 'payments/payments-api', '--format', 'markdown']).stdout).toContain('#### Packet path');
   });
   it('an unknown target: exit 2 with the closest names', () => {
-    const r = cli(['explain', 'paymnts-api']);
+    const r = cli(['explain', '--demo', 'paymnts-api']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Did you mean: payments/payments-api');
     noStack(r.stderr);
@@ -180,21 +182,21 @@ describe('loopscope explain', () => {
 describe('--node-dumps', () => {
   const dumps = join(__dirname, '..', '..', '..', 'packages', 'core', 'demo', 'node-dumps');
   it('analyze shows observed failures and uses the traced datapath', () => {
-    const r = cli(['analyze', '--node-dumps', dumps]);
+    const r = cli(['analyze', '--demo', '--node-dumps', dumps]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('node dumps for 1 node(s)');
     expect(r.stdout).toMatch(/payments\/payments-api\s+loopback.*3 unreplied/);
     expect(r.stdout).toMatch(/inventory\/inventory-api\s+safe.*CAPTURED_EVIDENCE/);
   });
   it('explain cites the rules and separates observed from inferred', () => {
-    const r = cli(['explain', 'payments-api', '--node-dumps', dumps]);
+    const r = cli(['explain', '--demo', 'payments-api', '--node-dumps', dumps]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('[observed]');
     expect(r.stdout).toContain('observed: 3 connection(s) from local pods to its LB were seen unanswered');
     expect(r.stdout).toContain('10.0.1.11/iptables-save.txt:58');
   });
   it('a missing folder is a usage error', () => {
-    const r = cli(['analyze', '--node-dumps', '/nonexistent']);
+    const r = cli(['analyze', '--demo', '--node-dumps', '/nonexistent']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--node-dumps /nonexistent: not a readable directory');
   });
@@ -202,18 +204,18 @@ describe('--node-dumps', () => {
 
 describe('loopscope whatif', () => {
   it('Cluster fixes the seed case', () => {
-    const r = cli(['whatif', 'payments/payments-api', '--traffic-policy', 'Cluster', '--format', 'json']);
+    const r = cli(['whatif', '--demo', 'payments/payments-api', '--traffic-policy', 'Cluster', '--format', 'json']);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.services[0]).toMatchObject({ name: 'payments-api', before: { verdict: 'loopback' }, after: { verdict: 'safe', probability: 0 } });
   });
   it('a Service change without a Service: exit 2 saying how', () => {
-    const r = cli(['whatif', '--traffic-policy', 'Cluster']);
+    const r = cli(['whatif', '--demo', '--traffic-policy', 'Cluster']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('name it first');
   });
   it('an unknown Service: exit 2', () => {
-    const r = cli(['whatif', 'nope/nope', '--traffic-policy', 'Cluster']);
+    const r = cli(['whatif', '--demo', 'nope/nope', '--traffic-policy', 'Cluster']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('no Service "nope/nope"');
   });

@@ -130,7 +130,7 @@ describe('loopscope trace', () => {
   describe('usage errors (exit 2 through main)', () => {
     const base = ['--src', '172.16.1.5', '--dst', '10.0.0.5:80'];
     it.each([
-      [[...base], /--iptables-save FILE is required/],
+      [[...base], /--iptables-save FILE or --nft FILE is required/],
       [['--iptables-save', fx('ipvs-local/iptables-save.txt'), '--dst', '10.0.0.5:80'], /--src IP is required/],
       [['--iptables-save', fx('ipvs-local/iptables-save.txt'), '--src', '172.16.1.5'], /--dst IP:PORT is required/],
       [['--iptables-save', '/nonexistent/iptables-save.txt', ...base], /cannot read --iptables-save \/nonexistent\/iptables-save.txt: no such file/],
@@ -148,6 +148,36 @@ describe('loopscope trace', () => {
     ])('%j', async (args, message) => {
       await expect(run(args as string[])).rejects.toThrow(UsageError);
       await expect(run(args as string[])).rejects.toThrow(message);
+    });
+  });
+
+  describe('--nft (kube-proxy nftables mode)', () => {
+    const NFT_TEXT = fx('upstream-kube-proxy/TestOverallNFTablesRules.nft-list.txt');
+    const NFT_JSON = fx('upstream-kube-proxy/TestOverallNFTablesRules.nft.json');
+    const addr = join(mkdtempSync(join(tmpdir(), 'loopscope-nft-')), 'addr.txt');
+    writeFileSync(addr, '1: lo    inet 127.0.0.1/8 scope host lo\n2: eth0    inet 192.168.0.2/24 scope global eth0\n');
+
+    it('text and JSON (detected) give the same JSON answer: the VIP is captured by service-ips', async () => {
+      const args = ['--addr', addr, '--src', '10.0.0.2', '--dst', '1.2.3.4:80', '--filter', '--format', 'json'];
+      const [text, json] = await Promise.all([run(['--nft', NFT_TEXT, ...args]), run(['--nft', NFT_JSON, ...args])]);
+      expect(text.code).toBe(0);
+      const a = JSON.parse(text.out);
+      const b = JSON.parse(json.out);
+      for (const k of ['captured', 'how', 'dnat', 'snat', 'snatRule', 'droppedBy', 'uncertain', 'reasons']) expect([k, b[k]]).toEqual([k, a[k]]);
+      expect(a).toEqual(expect.objectContaining({ captured: true, how: 'dnat', dnat: '10.180.0.2:80', snat: false, uncertain: false }));
+      expect(a.rules.map((r: { chain: string }) => r.chain)).toContain('services');
+      expect(b.rules.map((r: { handle?: number }) => r.handle).every((h: unknown) => typeof h === 'number')).toBe(true);
+      expect(a.outcomes).toHaveLength(1);
+    });
+
+    it('text output cites family, table, chain, rule and handle; a blocked source is dropped with --filter', async () => {
+      const r = await run(['--nft', NFT_TEXT, '--addr', addr, '--src', '203.0.113.130', '--dst', '5.6.7.8:80', '--filter']);
+      expect(r.out.split('\n')[0]).toBe('dropped on the node by ip kube-proxy firewall-HVFWP5L3-ns5/svc5/tcp/p80 rule 1 (handle 102)');
+      expect(r.out).toContain(`ip kube-proxy filter-prerouting-pre-dnat rule 1 (handle 43): ct state new jump firewall-check  (${NFT_TEXT}:73)`);
+    });
+
+    it('an IPv6 packet against an IPv4-only nft ruleset is a usage error naming the file', async () => {
+      await expect(run(['--nft', NFT_TEXT, '--src', 'fd00::2', '--dst', '[fd00::5]:80'])).rejects.toThrow(`--nft ${NFT_TEXT}: no ip6 or inet table for this IPv6 packet`);
     });
   });
 

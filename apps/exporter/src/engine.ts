@@ -51,7 +51,8 @@ export class Engine implements ObjectSink, SourceHealth {
   readonly live: LiveCluster;
   readonly health: EngineHealth = { watchRestarts: new Map(), watchErrors: new Map(), objectsSkipped: new Map(), eventsSkipped: new Map(), analysisDurations: [], ready: false, inputFailing: false, failingResources: new Set() };
   private timer?: NodeJS.Timeout;
-  private readonly reports = new Map<boolean, { analysis: ClusterAnalysis; report: Report }>();
+  /** Reports of the current analysis only, by options: a new analysis drops them all. */
+  private reports: { analysis?: ClusterAnalysis; byOptions: Map<string, Report> } = { byOptions: new Map() };
   private readonly loggedSkips = new Set<string>();
   /** Called after each successful recompute (the benchmark and tests wait on it). */
   onRecompute?: (result: ReturnType<LiveCluster['recompute']>) => void;
@@ -189,16 +190,20 @@ export class Engine implements ObjectSink, SourceHealth {
   }
 
   /**
-   * The loopscope/v1 report of the current analysis, built once per analysis. Fixes cost a what-if
-   * each, so the metrics ask without them and the API with them.
+   * The loopscope/v1 report of the current analysis, built once per analysis and options. Fixes
+   * cost a what-if each and links are 100,000s of objects at scale, so each reader asks only for
+   * what it shows. Reports of an older analysis are dropped, not kept beside the new one.
    */
-  currentReport(options: { fixes: boolean } = { fixes: true }): Report | undefined {
+  currentReport(options: { fixes?: boolean; links?: boolean } = {}): Report | undefined {
     const analysis = this.live.analysis;
     if (!analysis) return undefined;
-    const cached = this.reports.get(options.fixes);
-    if (cached?.analysis === analysis) return cached.report;
-    const report = buildReport(analysis, { fixes: options.fixes, now: new Date(this.health.lastSuccessfulAnalysis ?? this.now()) });
-    this.reports.set(options.fixes, { analysis, report });
+    if (this.reports.analysis !== analysis) this.reports = { analysis, byOptions: new Map() };
+    const key = `${options.fixes !== false}/${options.links !== false}`;
+    let report = this.reports.byOptions.get(key);
+    if (!report) {
+      report = buildReport(analysis, { fixes: options.fixes !== false, links: options.links !== false, now: new Date(this.health.lastSuccessfulAnalysis ?? this.now()) });
+      this.reports.byOptions.set(key, report);
+    }
     return report;
   }
 

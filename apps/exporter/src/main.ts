@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-import { formatProbability, type NodeEvidence } from '@loopscope/core';
+import { atRiskList, formatProbability, type NodeEvidence } from '@loopscope/core';
 import { demoSnapshotPath, readNodeDumps, type Logger } from '@loopscope/core/node';
 import { ConfigError, HELP, parseConfig, type ExporterConfig } from './config';
 import { Engine } from './engine';
-import { createHttpServer } from './http/server';
+import type { Server } from 'node:http';
+import { ApiToken } from './http/apiToken';
+import { createHttpServer, type ListenerOptions } from './http/server';
 import { createMetrics } from './metrics';
 import { SnapshotSource } from './sources/snapshot';
-import type { ClusterSource } from './sources/types';
+import { WATCHED_RESOURCES, type ClusterSource, type HealthResource } from './sources/types';
 
 /** One line per event on stderr: time, level, message. Never tokens or kubeconfig contents. */
 const log: Logger = (level, msg) => {
@@ -54,20 +56,31 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const engine = new Engine({ overrides: config.overrides, nodeDumps, debounceMs: config.debounceMs, log });
-  const metrics = createMetrics(engine, { maxLinks: config.maxLinks });
-  const server = createHttpServer(engine, metrics, log, { maxTargetChars: config.maxTargetChars });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.listenAddress, () => resolve());
-  }).catch((err: NodeJS.ErrnoException) => {
-    process.stderr.write(`loopscope-exporter: cannot listen on ${config.listenAddress}:${config.port} (${err.code ?? err.message})\n`);
-    process.exit(2);
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const base = `http://${config.listenAddress.includes(':') ? `[${config.listenAddress}]` : config.listenAddress}:${port}`;
+  const resources: HealthResource[] = config.source.kind === 'kubernetes' ? [...WATCHED_RESOURCES] : ['snapshot'];
+  const metrics = createMetrics(engine, { maxLinks: config.maxLinks, resources });
+  const apiToken = config.apiToken ? new ApiToken(config.apiToken) : undefined;
+  const separate = config.apiPort !== undefined;
+  const listen = async (port: number, listener: ListenerOptions, what: string): Promise<string> => {
+    const server = createHttpServer(engine, metrics, log, listener);
+    servers.push(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, config.listenAddress, () => resolve());
+    }).catch((err: NodeJS.ErrnoException) => {
+      process.stderr.write(`loopscope-exporter: cannot listen on ${config.listenAddress}:${port} for ${what} (${err.code ?? err.message})\n`);
+      process.exit(2);
+    });
+    const address = server.address();
+    const bound = typeof address === 'object' && address ? address.port : port;
+    return `http://${config.listenAddress.includes(':') ? `[${config.listenAddress}]` : config.listenAddress}:${bound}`;
+  };
+  const servers: Server[] = [];
+  const limits = { maxTargetChars: config.maxTargetChars };
+  const base = await listen(config.port, { ops: true, api: !separate, apiToken, ...limits }, separate ? '/metrics' : '/metrics and the API');
+  const apiBase = separate ? await listen(config.apiPort!, { ops: false, api: true, apiToken, ...limits }, 'the API') : base;
+  if (!apiToken && !isLoopback(config.listenAddress)) log('warn', `the JSON API (what-if included) is open to anyone who reaches ${apiBase}: give --api-token-file (see the README, "Securing the API")`);
   const source = await createSource(config);
-  log('info', `loopscope-exporter listening on ${base} (input: ${source.description})`);
+  log('info', `loopscope-exporter listening on ${base} (${separate ? `API on ${apiBase}` : 'API here too'}${apiToken ? ', bearer token required' : ', no token'}; input: ${source.description})`);
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -76,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
     log('info', `${signal}: stopping`);
     engine.stop();
     await source.stop().catch(() => undefined);
-    server.close();
+    for (const server of servers) server.close();
     process.exitCode = 0;
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
@@ -90,19 +103,25 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   engine.recompute();
-  const report = engine.currentReport({ fixes: false });
-  if (report) {
-    const risky = report.services.filter((s) => s.verdict === 'loopback').sort((a, b) => b.loopbackProbability - a.loopbackProbability);
+  // The ready line reads the analysis itself: a report here would build every link to print five.
+  const analysis = engine.analysis;
+  if (analysis) {
+    const list = atRiskList(analysis, { generatedAt: new Date().toISOString(), limit: 5 });
+    const { cluster } = analysis.context;
     const lines = [
-      `ready: ${report.cluster.nodes} nodes, ${report.cluster.clientPods} client pods, ${report.summary.services} Services — ${report.summary.loopback} at risk of internal-LB loopback`,
-      ...risky.slice(0, 5).map((s) => `  ${s.namespace}/${s.name}: ${formatProbability(s.loopbackProbability)} of new connections loop back`),
+      `ready: ${cluster.nodes.length} nodes, ${list.summary.clientPods} client pods, ${list.summary.services} Services — ${list.summary.loopback} at risk of internal-LB loopback`,
+      ...list.services.map((s) => `  ${s.namespace}/${s.name}: ${formatProbability(s.loopbackProbability)} of new connections loop back`),
       `metrics:  ${base}/metrics`,
-      `report:   ${base}/api/v1/report`,
-      ...(risky[0] ? [`explain:  ${base}/api/v1/explain?target=${risky[0].namespace}/${risky[0].name}&format=text`] : []),
+      `report:   ${apiBase}/api/v1/report`,
+      ...(list.services[0] ? [`explain:  ${apiBase}/api/v1/explain?target=${list.services[0].namespace}/${list.services[0].name}&format=text`] : []),
     ];
     process.stdout.write(lines.join('\n') + '\n');
   }
   return 0;
+}
+
+function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || address.startsWith('127.');
 }
 
 if (require.main === module) {

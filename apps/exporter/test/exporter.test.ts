@@ -13,7 +13,7 @@ const DEMO = require.resolve('@loopscope/core/demo/demo-cluster.json');
 const DUMPS = join(DEMO, '..', 'node-dumps');
 
 function cliReport(args: string[]): any {
-  return JSON.parse(execFileSync(process.execPath, [CLI, 'analyze', '--format', 'json', ...args], { encoding: 'utf8' }));
+  return JSON.parse(execFileSync(process.execPath, [CLI, 'analyze', '--demo', '--format', 'json', ...args], { encoding: 'utf8' }));
 }
 
 function promtool(): string | undefined {
@@ -39,24 +39,26 @@ describe('exporter on the demo cluster', () => {
   it('/api/v1/report is the CLI\'s loopscope/v1 report for the same input', async () => {
     const { status, body } = await getJson(`${exporter.url}/api/v1/report`);
     expect(status).toBe(200);
-    const cli = cliReport(['--node-dumps', DUMPS]);
+    const cli = cliReport(['--demo', '--node-dumps', DUMPS]);
     const strip = (r: any) => ({ ...r, generatedAt: undefined, problems: undefined, cluster: { ...r.cluster, provider: undefined } });
     expect(strip(body)).toEqual(strip(cli));
   });
 
   it('/metrics: every Service\'s ratio equals the CLI figure, and promtool finds nothing wrong', async () => {
     const text = await (await fetch(`${exporter.url}/metrics`)).text();
-    const cli = cliReport(['--node-dumps', DUMPS]);
+    const cli = cliReport(['--demo', '--node-dumps', DUMPS]);
     for (const s of cli.services.filter((x: any) => x.ingresses.length > 0)) {
       for (const i of s.ingresses) {
-        const line = text.split('\n').find((l) => l.startsWith(`loopscope_service_loopback_ratio{namespace="${s.namespace}",service="${s.name}",ingress_ip="${i.ip}",port="${i.port}"`));
+        const line = text.split('\n').find((l) => l.startsWith(`loopscope_service_loopback_ratio{namespace="${s.namespace}",service="${s.name}",ip="${i.ip}",hostname="",port="${i.port}"`));
         expect(line).toBeDefined();
         expect(Number(line!.split(' ').pop())).toBeCloseTo(i.loopbackProbability, 5);
       }
     }
     expect(text).toMatch(/loopscope_observed_unreplied_connections\{namespace="payments",service="payments-api",node="10.0.1.11"\} 3/);
     expect(text).toMatch(/loopscope_ready 1/);
-    expect(text).toMatch(/loopscope_service_info\{namespace="web",service="storefront",.*lb_scope="public".*verdict="not-applicable"\} 1/);
+    expect(text).toMatch(/loopscope_service_info\{namespace="web",service="storefront",.*lb_scope="public".*\} 1/);
+    expect(text).toMatch(/loopscope_service_verdict\{namespace="web",service="storefront",verdict="not-applicable"\} 1/);
+    expect(text).toMatch(/loopscope_service_verdict\{namespace="web",service="storefront",verdict="loopback"\} 0/);
     const tool = promtool();
     if (!tool) {
       if (process.env.CI) throw new Error('promtool is missing (Debian package prometheus): .ci/run installs it');
@@ -125,7 +127,7 @@ describe('--max-links', () => {
         return t.includes('loopscope_link_loopback_ratio{') ? t : undefined;
       }, 30_000, 'link series');
       const values = text.split('\n').filter((l) => l.startsWith('loopscope_link_loopback_ratio{')).map((l) => Number(l.split(' ').pop()));
-      const all = cliReport([]).links.map((l: any) => l.probability).sort((a: number, b: number) => b - a);
+      const all = cliReport(['--demo']).links.map((l: any) => l.probability).sort((a: number, b: number) => b - a);
       expect(values).toHaveLength(3);
       expect([...values].sort((a, b) => b - a)).toEqual(all.slice(0, 3));
       expect(text).toContain(`loopscope_links_omitted ${all.length - 3}`);

@@ -478,6 +478,55 @@ describe('KubernetesSource against a Kubernetes API server', () => {
     await server.restart();
   });
 
+  test('a ConfigMap GET and a watch that never answer fail after the request timeout, reported, then recover', async () => {
+    seed(server);
+    const c = await startSynced({ requestTimeoutSeconds: 1 });
+    const from = c.events.length;
+    server.hangNext(1, 'configmaps');
+    const cm = await c.waitFor<HealthEvent>(isHealth('watchError', 'configmaps', /timeout/), 'the ConfigMap GET timeout', 10_000, from);
+    expect(cm.message).toBe('get kube-system/kube-proxy failed: no complete response within 1.0s (request timeout)');
+    await c.waitFor((e) => e.type === 'synced' && e.resource === 'configmaps' && e.at > cm.at, 'the ConfigMap readable again', 10_000, from);
+
+    server.hangNext(1, 'nodes', 'watch');
+    server.dropWatches('clean', 'nodes');
+    const w = await c.waitFor<HealthEvent>(isHealth('watchError', 'nodes', /timeout/), 'the watch header timeout', 10_000, from);
+    expect(w.message).toBe('watch failed: no response headers within 1.0s (request timeout)');
+    // Reopened without any change: reported current again, no relist.
+    await c.waitFor((e) => e.type === 'synced' && e.resource === 'nodes' && e.at > w.at, 'nodes current again', 10_000, from);
+    expect(c.events.slice(from).filter(isReplace('nodes'))).toHaveLength(0);
+    server.add('nodes', node('node-z'));
+    await c.waitFor(isObject('upsert', 'nodes', 'node-z'), 'an event after the recovery', 5000, from);
+  });
+
+  test('an exec credentials plugin that hangs is a failure within the request timeout, reported and retried', async () => {
+    seed(server);
+    const execConfig = join(dir, 'exec-kubeconfig');
+    writeFileSync(
+      execConfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        `clusters: [{name: c, cluster: {server: "${server.url}", insecure-skip-tls-verify: true}}]`,
+        'contexts: [{name: c, context: {cluster: c, user: u}}]',
+        'current-context: c',
+        'users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: sleep, args: ["30"], interactiveMode: Never}}}]',
+        '',
+      ].join('\n'),
+    );
+    const c = launch({ kubeconfig: execConfig, requestTimeoutSeconds: 1 });
+    const start = c.start();
+    start.catch(() => undefined);
+    // Timed from the source's start in the child (booting the child is not part of it).
+    const started = await c.waitFor((e) => e.type === 'log' && e.message.startsWith('watching '), 'the start', 20_000);
+    const err = await c.waitFor<HealthEvent>(isHealth('watchError', 'nodes', /credentials/), 'the credentials timeout', 10_000);
+    expect(err.at - started.at).toBeLessThan(3500);
+    expect(err.message).toBe("list failed: the kubeconfig's credentials were not ready within 1.0s (exec plugin?)");
+    await c.waitFor(isHealth('watchError', 'configmaps', /credentials were not ready/), 'the ConfigMap GET times out too', 5000);
+    expect(server.requests).toHaveLength(0); // nothing was sent without credentials
+    const stopped = await c.stop();
+    expect(stopped.exitCode).toBe(0);
+  });
+
   test('start() rejects with a clear message for a bad kubeconfig, and never echoes its contents', async () => {
     let c = launch({ kubeconfig: join(dir, 'missing') });
     await expect(c.start()).rejects.toThrow(`cannot load kubeconfig ${join(dir, 'missing')}: file not found`);

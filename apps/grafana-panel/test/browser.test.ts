@@ -104,6 +104,7 @@ if (!haveChromium) console.warn('skipped the browser test: /usr/bin/chromium not
       tableFrame(samples, 'loopscope_link_loopback_ratio', 'A', now),
       tableFrame(samples, 'loopscope_service_info', 'B', now),
       tableFrame(samples, 'loopscope_service_loopback_ratio', 'C', now),
+      tableFrame(samples, 'loopscope_service_verdict', 'D', now),
     ];
     const bundle = await build({
       entryPoints: [path.join(APP, 'test/browser/harness.tsx')],
@@ -137,7 +138,7 @@ if (!haveChromium) console.warn('skipped the browser test: /usr/bin/chromium not
   });
 
   it('aggregates 500 links to the top N (dark, list below)', async () => {
-    const names = ['node', 'client_namespace', 'client_kind', 'client_workload', 'namespace', 'service', 'ingress_ip', 'port'];
+    const names = ['node', 'client_namespace', 'client_kind', 'client_workload', 'namespace', 'service', 'ip', 'port'];
     const rows = Array.from({ length: 500 }, (_, i) => [
       `10.0.${i % 20}.${i % 7}`, `ns${i % 25}`, 'Deployment', `app-${i}`, `team${i % 10}`, `api-${i % 10}`, `10.9.0.${i % 10}`, '443',
     ]);

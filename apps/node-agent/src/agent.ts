@@ -51,11 +51,23 @@ export class Agent {
     this.ingress.replace(points);
     this.ingressSource = source;
     this.ingressSynced = true;
+    // Events are followed from the moment the ingress points are known: before that, every event
+    // would be dropped as "not to an ingress point" and counted nowhere.
+    if (this.started && !this.eventsStarted) this.startEvents();
     if (before !== this.ingress.size) this.options.log('info', `${this.ingress.size} LB ingress point(s) from ${source}`);
   }
 
-  start(): void {
+  private started = false;
+  private eventsStarted = false;
+
+  private startEvents(): void {
+    this.eventsStarted = true;
     this.events.start();
+  }
+
+  start(): void {
+    this.started = true;
+    if (this.ingressSynced) this.startEvents();
     void this.dumps.refresh();
     this.timer = setInterval(() => void this.dumps.refresh(), this.options.refreshSeconds * 1000);
     this.timer.unref?.();

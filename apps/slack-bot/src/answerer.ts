@@ -1,10 +1,12 @@
-import type { Explanation, WhatIfChange } from '@loopscope/core';
+import { CHECK_INSTEAD, formatProbability, type Explanation, type WhatIfChange } from '@loopscope/core';
 import type { Answer, ExplanationAnswer, Option } from './answer';
 import { ClusterUnavailable, type ClusterApi } from './clusters/clusterApi';
 import { resolveTarget, type Resolution, type TargetRef, type Unavailable } from './clusters/resolution';
 import { dashboardLink } from './dashboard';
 import { describeChange, type Question, type WhatIfSpec } from './question';
-import { CHECK_INSTEAD, formatProbability } from '@loopscope/core';
+
+/** Services shown by name in "which services are at risk"; the dashboard lists the rest. */
+export const AT_RISK_SHOWN = 5;
 
 
 /**
@@ -127,7 +129,7 @@ export class Answerer {
     const results = await Promise.all(
       scope.map(async (c) => {
         try {
-          return { cluster: c, list: await c.atRisk() };
+          return { cluster: c, list: await c.atRisk({ namespace: q.namespace, limit: AT_RISK_SHOWN }) };
         } catch (err) {
           return { cluster: c, unavailable: toUnavailable(c, err) };
         }
@@ -142,7 +144,8 @@ export class Answerer {
       clusters: answered.map((r) => ({
         cluster: r.cluster.name,
         summary: r.list!.summary,
-        services: q.namespace ? r.list!.services.filter((s) => s.namespace === q.namespace) : r.list!.services,
+        total: r.list!.total,
+        services: r.list!.services.map((s) => ({ ...s, dashboardUrl: dashboardLink(this.options.dashboardUrl, { cluster: r.cluster.name, namespace: s.namespace, service: s.name }) })),
         dashboardUrl: dashboardLink(this.options.dashboardUrl, { cluster: r.cluster.name, namespace: q.namespace }),
       })),
       unavailable,

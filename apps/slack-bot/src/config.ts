@@ -17,6 +17,28 @@ export interface RateLimitConfig {
   perSeconds: number;
 }
 
+/** Bounds on what the bot reads and how much it does at once (each has an environment variable). */
+export interface BotLimits {
+  /** Longer questions get a "too long" reply without being parsed (LOOPSCOPE_MAX_QUESTION_CHARS). */
+  maxQuestionChars: number;
+  /** Answers computed at once (LOOPSCOPE_CONCURRENT_ANSWERS). */
+  concurrentAnswers: number;
+  /** Questions waiting for a slot; past that the asker is told the bot is busy (LOOPSCOPE_QUEUED_ANSWERS). */
+  queuedAnswers: number;
+  /** Request bodies to /slack/events over this get 413 (LOOPSCOPE_MAX_REQUEST_BYTES). */
+  maxRequestBytes: number;
+  /** Exporter answers over this are not read; the cluster counts as unavailable (LOOPSCOPE_MAX_EXPORTER_RESPONSE_BYTES). */
+  maxExporterResponseBytes: number;
+}
+
+export const DEFAULT_LIMITS: BotLimits = {
+  maxQuestionChars: 1000,
+  concurrentAnswers: 4,
+  queuedAnswers: 64,
+  maxRequestBytes: 1024 * 1024,
+  maxExporterResponseBytes: 8 * 1024 * 1024,
+};
+
 export interface BotConfig {
   mode: SlackMode;
   botToken: string;
@@ -31,7 +53,10 @@ export interface BotConfig {
   listenAddress: string;
   port: number;
   exporterTimeoutMs: number;
+  /** Sent as `Authorization: Bearer …` to every exporter; undefined = none. */
+  exporterToken?: string;
   rateLimit: RateLimitConfig;
+  limits: BotLimits;
   /** Only to point the Web API client at a stand-in (tests, a corporate proxy). */
   slackApiUrl?: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -52,7 +77,14 @@ export const ENVIRONMENT_HELP = `Environment:
   LOOPSCOPE_DIRECT_MESSAGES     on | off (default on)
   LOOPSCOPE_DASHBOARD_URL       Grafana dashboard URL for links; {cluster}, {namespace}, {service} are filled in
   LOOPSCOPE_EXPORTER_TIMEOUT_MS time to wait for an exporter (default 4000)
+  LOOPSCOPE_EXPORTER_TOKEN      bearer token for the exporters' API (their --api-token-file); from a Secret
   LOOPSCOPE_RATE_LIMIT          questions per user, "N/SECONDS" (default 6/60)
+  LOOPSCOPE_MAX_QUESTION_CHARS  longer questions get a "too long" reply, unparsed (default 1000)
+  LOOPSCOPE_CONCURRENT_ANSWERS  answers computed at once (default 4)
+  LOOPSCOPE_QUEUED_ANSWERS      questions waiting for a slot; past that "busy, ask again" (default 64)
+  LOOPSCOPE_MAX_REQUEST_BYTES   bodies to /slack/events over this get 413 (default 1048576)
+  LOOPSCOPE_MAX_EXPORTER_RESPONSE_BYTES
+                                exporter answers over this are not read (default 8388608)
   LOOPSCOPE_LISTEN_ADDRESS      HTTP mode listen address (default 0.0.0.0)
   PORT                          HTTP port: /slack/events, /healthz, /readyz (default 3000)
   SLACK_API_URL                 Web API base URL (default Slack's; for tests and proxies)
@@ -97,6 +129,12 @@ function positiveInt(env: Env, name: string, fallback: number, max = Number.MAX_
   return n;
 }
 
+function atLeastOne(env: Env, name: string, fallback: number, max: number): number {
+  const n = positiveInt(env, name, fallback, max);
+  if (n < 1) throw new ConfigError(`${name}: must be at least 1`);
+  return n;
+}
+
 /** The bot's settings for `serve`. */
 export function readConfig(env: Env = process.env): BotConfig {
   const botToken = env.SLACK_BOT_TOKEN?.trim();
@@ -127,7 +165,15 @@ export function readConfig(env: Env = process.env): BotConfig {
     listenAddress: env.LOOPSCOPE_LISTEN_ADDRESS?.trim() || '0.0.0.0',
     port: positiveInt(env, 'PORT', 3000, 65535),
     exporterTimeoutMs: positiveInt(env, 'LOOPSCOPE_EXPORTER_TIMEOUT_MS', 4000),
+    exporterToken: env.LOOPSCOPE_EXPORTER_TOKEN?.trim() || undefined,
     rateLimit: parseRateLimit(env.LOOPSCOPE_RATE_LIMIT ?? '6/60'),
+    limits: {
+      maxQuestionChars: atLeastOne(env, 'LOOPSCOPE_MAX_QUESTION_CHARS', DEFAULT_LIMITS.maxQuestionChars, 1_000_000),
+      concurrentAnswers: atLeastOne(env, 'LOOPSCOPE_CONCURRENT_ANSWERS', DEFAULT_LIMITS.concurrentAnswers, 1000),
+      queuedAnswers: positiveInt(env, 'LOOPSCOPE_QUEUED_ANSWERS', DEFAULT_LIMITS.queuedAnswers, 100_000),
+      maxRequestBytes: atLeastOne(env, 'LOOPSCOPE_MAX_REQUEST_BYTES', DEFAULT_LIMITS.maxRequestBytes, 100 * 1024 * 1024),
+      maxExporterResponseBytes: atLeastOne(env, 'LOOPSCOPE_MAX_EXPORTER_RESPONSE_BYTES', DEFAULT_LIMITS.maxExporterResponseBytes, 1024 * 1024 * 1024),
+    },
     slackApiUrl: env.SLACK_API_URL?.trim() || undefined,
     logLevel: logLevel as BotConfig['logLevel'],
   };

@@ -1,3 +1,4 @@
+import { escapeControlCharacters } from '@loopscope/core';
 import { Answerer } from './answerer';
 import { renderBlocks } from './blockKit';
 import type { ClusterApi } from './clusters/clusterApi';
@@ -33,7 +34,9 @@ interface Io {
 const processIo: Io = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), env: process.env };
 
 /** Console mode: one question in, the answer text out. Exit 0 answered, 1 no cluster answered, 2 bad usage. */
-export async function ask(argv: string[], io: Io = processIo): Promise<number> {
+export async function ask(argv: string[], given: Io = processIo): Promise<number> {
+  // Answers quote names from clusters and the question itself: no raw control characters reach the terminal.
+  const io: Io = { ...given, stdout: (s) => given.stdout(escapeControlCharacters(s)), stderr: (s) => given.stderr(escapeControlCharacters(s)) };
   const exporters: string[] = [];
   const words: string[] = [];
   let demo = false;
@@ -74,11 +77,11 @@ export async function ask(argv: string[], io: Io = processIo): Promise<number> {
 async function chooseClusters(o: { demo: boolean; exporters: string[]; env: Io['env']; timeoutMs: number; say: (s: string) => void; local: string }): Promise<ClusterApi[]> {
   if (o.demo) return [new DemoCluster()];
   const configured = o.exporters.length ? o.exporters.join(',') : o.env.LOOPSCOPE_EXPORTERS?.trim();
-  if (configured) return parseClusters(configured, o.exporters.length ? '--exporter' : 'LOOPSCOPE_EXPORTERS').map((c) => new ExporterClient(c.name, c.url, o.timeoutMs));
+  if (configured) return parseClusters(configured, o.exporters.length ? '--exporter' : 'LOOPSCOPE_EXPORTERS').map((c) => new ExporterClient(c.name, c.url, o.timeoutMs, undefined, process.env.LOOPSCOPE_EXPORTER_TOKEN?.trim() || undefined));
   // Nothing configured: the local exporter if one runs, else the demo cluster, so it can be tried at once.
   try {
     const res = await fetch(`${o.local}/healthz`, { signal: AbortSignal.timeout(1000) });
-    if (res.ok) return [new ExporterClient('default', o.local, o.timeoutMs)];
+    if (res.ok) return [new ExporterClient('default', o.local, o.timeoutMs, undefined, process.env.LOOPSCOPE_EXPORTER_TOKEN?.trim() || undefined)];
   } catch {
     // fall through to the demo
   }

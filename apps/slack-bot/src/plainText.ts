@@ -1,7 +1,6 @@
-import type { ServiceExplanation } from '@loopscope/core';
+import { formatP, formatProbability, type ServiceExplanation } from '@loopscope/core';
 import type { Answer, ExplanationAnswer } from './answer';
 import { formatQuestion } from './question';
-import { formatP, formatProbability } from '@loopscope/core';
 import { CAPABILITIES, plural, serviceLine, TARGET_FORMS, unavailableNote, verdictLine, verdictWord } from './wording';
 
 /**
@@ -30,10 +29,11 @@ export function renderPlainText(answer: Answer): string {
     case 'atRisk':
       for (const c of answer.clusters) {
         const where = answer.namespace ? ` in namespace ${answer.namespace}` : '';
-        out.push(`${clusterTag(c.cluster)}${c.services.length ? `${plural(c.services.length, 'Service')} at risk of internal-LB loopback${where}` : `No Service${where} is at risk of internal-LB loopback`} (of ${plural(c.summary.services, 'Service')}; ${c.summary.clientPodsAtRisk} of ${c.summary.clientPods} client pods on at-risk nodes${c.summary.unknown ? `; ${c.summary.unknown} unknown` : ''}).`);
+        out.push(`${clusterTag(c.cluster)}${c.total ? `${plural(c.total, 'Service')} at risk of internal-LB loopback${where}` : `No Service${where} is at risk of internal-LB loopback`} (of ${plural(c.summary.services, 'Service')}; ${c.summary.clientPodsAtRisk} of ${c.summary.clientPods} client pods on at-risk nodes${c.summary.unknown ? `; ${c.summary.unknown} unknown` : ''}).`);
         c.services.forEach((s, i) =>
-          out.push(`  ${i + 1}. ${s.namespace}/${s.name}: ${formatProbability(s.loopbackProbability)}, ${plural(s.atRiskNodes.length, 'node')}, ${plural(s.clientPodsOnAtRiskNodes, 'client pod')}, ${plural(s.affectedWorkloads.length, 'workload')}`),
+          out.push(`  ${i + 1}. ${s.namespace}/${s.name}: ${formatProbability(s.loopbackProbability)}, ${plural(s.atRiskNodes, 'node')}, ${plural(s.clientPodsOnAtRiskNodes, 'client pod')}, ${plural(s.affectedWorkloads, 'workload')}`),
         );
+        if (c.total > c.services.length) out.push(`  … and ${plural(c.total - c.services.length, 'more Service')} at risk${c.dashboardUrl ? ' (all of them on the dashboard)' : ''}`);
         if (c.dashboardUrl) out.push(`Dashboard: ${c.dashboardUrl}`);
       }
       break;

@@ -22,12 +22,14 @@ export type Question =
   | { kind: 'notUnderstood'; text: string; hint?: string };
 
 /** Slack's markup to plain text: `<@U1>` mentions dropped, `<url|label>` → label, entities decoded. */
+// Slack escapes "<" and ">" typed by people, so a markup run never holds another "<": the classes
+// exclude it, and each pattern scans to the next "<" at most (linear on any text).
 export function slackToPlain(text: string): string {
   return text
-    .replace(/<@[A-Z0-9]+(?:\|[^>]*)?>/g, ' ')
-    .replace(/<#[A-Z0-9]+\|([^>]*)>/g, '#$1')
-    .replace(/<(?:mailto:)?([^>|]+)\|([^>]+)>/g, '$2')
-    .replace(/<(?:https?:\/\/)?([^>]+)>/g, '$1')
+    .replace(/<@[A-Z0-9]+(?:\|[^<>]*)?>/g, ' ')
+    .replace(/<#[A-Z0-9]+\|([^<>]*)>/g, '#$1')
+    .replace(/<(?:mailto:)?([^<>|]+)\|([^<>]+)>/g, '$2')
+    .replace(/<(?:https?:\/\/)?([^<>]+)>/g, '$1')
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&')
@@ -50,9 +52,7 @@ const TARGET_TOKEN = /^[A-Za-z0-9][\w.\-/:]*$|^\[[0-9a-fA-F:.]+\](?::\d+)?$/;
  * `deployment/checkout`, `pod/x`, `10.0.3.15:8080`. Undefined when it is not one name.
  */
 export function cleanTarget(text: string): string | undefined {
-  let t = text
-    .trim()
-    .replace(/[?!.,;]+$/, '')
+  let t = trimTrailing(text.trim(), '?!.,;')
     .replace(/'s$/i, '')
     .replace(/^(?:the|my|our|a|an)\s+/i, '')
     .replace(/^(?:internal\s+)?(?:lb|load ?balancer)(?:\s+ip)?\s+(?=[\d[])/i, '')
@@ -69,6 +69,13 @@ export function cleanTarget(text: string): string | undefined {
   if (!TARGET_TOKEN.test(t)) return undefined;
   // Kubernetes names are lower case; addresses are unaffected.
   return t.toLowerCase();
+}
+
+/** `text` without a trailing run of `chars` (as `/[…]+$/`, which backtracks over every run inside the text). */
+function trimTrailing(text: string, chars: string): string {
+  let end = text.length;
+  while (end > 0 && chars.includes(text[end - 1]!)) end--;
+  return text.slice(0, end);
 }
 
 function parseChange(text: string): WhatIfSpec | undefined {
@@ -117,9 +124,18 @@ function parseWhatIf(body: string): Question | undefined {
 const RISK_WORDS = /\b(at risk|risky|risks?|loop(?:ing|s)?(?: back)?|loopback|timing out|time ?outs?|affected|failing|broken|in danger|exposed|unsafe|bad)\b/i;
 const FILLER = /^(?:hey|hi|hello|ok|okay|so|please|pls|can you tell me|tell me|do you know|could you tell me|loopscope)[,:]?\s+/i;
 
-/** Parses one question. `clusters` are the configured cluster names (for "… in prod"). */
-export function parseQuestion(raw: string, clusters: readonly string[] = []): Question {
-  let text = slackToPlain(raw).replace(/[?!.]+$/, '').trim();
+/** Longer than any question this grammar reads; longer text is not parsed (see LOOPSCOPE_MAX_QUESTION_CHARS). */
+export const MAX_QUESTION_CHARS = 1000;
+
+/**
+ * Parses one question. `clusters` are the configured cluster names (for "… in prod"). A question
+ * over `maxChars` is not parsed at all: every pattern here then sees bounded text.
+ */
+export function parseQuestion(raw: string, clusters: readonly string[] = [], maxChars = MAX_QUESTION_CHARS): Question {
+  if (raw.length > maxChars) {
+    return { kind: 'notUnderstood', text: `${raw.slice(0, 60)}…`, hint: `That question is ${raw.length} characters long; I read questions of up to ${maxChars}. Ask it in a sentence, for example "why is payments timing out".` };
+  }
+  let text = trimTrailing(slackToPlain(raw), '?!.').trim();
   for (let i = 0; i < 3; i++) text = text.replace(FILLER, '');
   text = text.replace(/\s+please$/i, '').trim();
   if (!text || /^(help|usage|commands|\?|what can you do|how does this work|how do i use (?:you|this))$/i.test(text)) return { kind: 'help' };

@@ -1,10 +1,13 @@
 import type { Server, ServerResponse } from 'node:http';
-import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type BlockAction, type ButtonAction, type Receiver } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type AuthorizeResult, type BlockAction, type ButtonAction, type Receiver } from '@slack/bolt';
 import type { Answer } from './answer';
 import { Answerer } from './answerer';
 import { CHOOSE_ACTION, DASHBOARD_ACTION, renderBlocks, type SlackMessage } from './blockKit';
 import type { ClusterApi } from './clusters/clusterApi';
-import type { RateLimitConfig, SlackMode } from './config';
+import { AnswerSlots } from './answerSlots';
+import { DEFAULT_LIMITS, type BotLimits, type RateLimitConfig, type SlackMode } from './config';
+import { SeenDeliveries } from './deliveries';
+import { screenEventRequests } from './requestScreen';
 import type { RedactingLogger } from './log';
 import { parseQuestion, questionFromJson, type Question } from './question';
 import { UserRateLimit } from './rateLimit';
@@ -25,6 +28,7 @@ export interface SlackBotOptions {
   listenAddress?: string;
   /** Web API client options (tests point `slackApiUrl` at a local stand-in). */
   clientOptions?: { slackApiUrl?: string; retryConfig?: { retries: number } };
+  limits?: Partial<BotLimits>;
   now?: () => number;
 }
 
@@ -51,10 +55,18 @@ export class SlackBot {
   private readonly answerer: Answerer;
   private readonly rateLimit: UserRateLimit;
   private readonly log: RedactingLogger;
+  private readonly limits: BotLimits;
+  private readonly slots: AnswerSlots;
+  private readonly seen = new SeenDeliveries();
+  private identity?: Promise<AuthorizeResult>;
+  private busyCount = 0;
+  private busyLoggedAt = 0;
   private ready = false;
 
   constructor(private readonly options: SlackBotOptions) {
     this.log = options.logger;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.slots = new AnswerSlots(this.limits.concurrentAnswers, this.limits.queuedAnswers);
     this.answerer = new Answerer(options.clusters, { dashboardUrl: options.dashboardUrl });
     this.rateLimit = new UserRateLimit(options.rateLimit, options.now);
     const customRoutes = [
@@ -68,14 +80,18 @@ export class SlackBot {
     let receiver: Receiver;
     if (options.mode === 'http') {
       if (!options.signingSecret) throw new Error('HTTP mode needs the signing secret');
-      receiver = new HTTPReceiver({ signingSecret: options.signingSecret, endpoints: '/slack/events', customRoutes, logger: this.log, logLevel: this.log.getLevel() });
+      const http = new HTTPReceiver({ signingSecret: options.signingSecret, endpoints: '/slack/events', customRoutes, logger: this.log, logLevel: this.log.getLevel() });
+      screenEventRequests(http, '/slack/events', this.limits.maxRequestBytes, (msg) => this.log.warn(msg));
+      receiver = http;
     } else {
       if (!options.appToken) throw new Error('Socket Mode needs the app token');
       receiver = new SocketModeReceiver({ appToken: options.appToken, customRoutes, installerOptions: { port: options.port, clientOptions: options.clientOptions }, logger: this.log, logLevel: this.log.getLevel() });
     }
-    // Bolt's own eager auth.test would reject unobserved on a bad token (a crash, not a message):
-    // start() checks the token itself and says which variable is wrong.
-    this.app = new App({ token: options.botToken, receiver, logger: this.log, logLevel: this.log.getLevel() as LogLevel, clientOptions: options.clientOptions, tokenVerificationEnabled: false });
+    // Bolt's own eager auth.test would reject unobserved on a bad token (a crash, not a message),
+    // and with that check off it calls auth.test again for every request before the listener can
+    // acknowledge it: under a burst, Slack's rate limit on auth.test delays every ack. start()
+    // checks the token once and says which variable is wrong; `authorize` reuses that identity.
+    this.app = new App({ authorize: () => this.identify(), receiver, logger: this.log, logLevel: this.log.getLevel() as LogLevel, clientOptions: options.clientOptions });
     this.wire();
   }
 
@@ -93,7 +109,7 @@ export class SlackBot {
       await this.app.start();
     }
     try {
-      await this.app.client.auth.test({ token: this.options.botToken });
+      await this.identify();
     } catch (err) {
       const e = err as Error & { data?: { error?: string } };
       await this.app.stop().catch(() => undefined);
@@ -101,6 +117,19 @@ export class SlackBot {
     }
     this.ready = true;
     return { port };
+  }
+
+  /** The bot's identity from one auth.test, shared by every request (a failure is retried next time). */
+  private identify(): Promise<AuthorizeResult> {
+    if (!this.identity) {
+      const token = this.options.botToken;
+      const pending = this.app.client.auth.test({ token }).then((r) => ({ botToken: token, botId: r.bot_id, botUserId: r.user_id, teamId: r.team_id }));
+      this.identity = pending;
+      pending.catch(() => {
+        if (this.identity === pending) this.identity = undefined;
+      });
+    }
+    return this.identity;
   }
 
   async stop(): Promise<void> {
@@ -113,18 +142,30 @@ export class SlackBot {
   }
 
   private wire(): void {
+    // A redelivered event (Slack retries what it thinks was not acknowledged) is answered once.
+    this.app.use(async ({ body, context, next }) => {
+      const id = (body as { event_id?: unknown }).event_id;
+      if (typeof id === 'string' && !this.seen.firstTime(id)) {
+        this.log.info(`event ${id}: already answered (redelivery${context.retryNum !== undefined ? ` ${context.retryNum}, ${context.retryReason ?? 'no reason given'}` : ''}); skipped`);
+        return;
+      }
+      await next();
+    });
+
     this.app.command(/^\/loopscope/, async ({ command, ack, respond }) => {
-      // At once: Slack gives three seconds, and the exporters may need longer.
-      await ack();
+      // Slack gives three seconds: the acknowledgement goes first, and a refusal (channel, rate,
+      // busy) is the acknowledgement itself, so a burst costs no outgoing calls.
       const isDm = command.channel_name === 'directmessage' || command.channel_id.startsWith('D');
-      await this.handle({ source: 'command', user: command.user_id, channel: command.channel_id, isDm, text: command.text }, (message, visibility) =>
+      const admitted = this.admit({ source: 'command', user: command.user_id, channel: command.channel_id, isDm, text: command.text }, (message, visibility) =>
         respond({ ...message, response_type: visibility === 'public' ? 'in_channel' : 'ephemeral' }),
       );
+      if (admitted.kind === 'reply') await ack({ ...admitted.message, response_type: 'ephemeral' });
+      else await ack();
     });
 
     this.app.event('app_mention', async ({ event, client }) => {
       const thread = event.thread_ts ?? event.ts;
-      await this.handle({ source: 'mention', user: event.user ?? 'unknown', channel: event.channel, isDm: false, text: event.text }, (message) =>
+      await this.handle({ source: 'mention', user: event.user ?? 'unknown', channel: event.channel, isDm: false, text: event.text ?? '' }, (message) =>
         client.chat.postMessage({ channel: event.channel, thread_ts: thread, ...message, unfurl_links: false, unfurl_media: false }),
       );
     });
@@ -154,7 +195,7 @@ export class SlackBot {
           ? (m) => client.chat.postMessage({ channel, thread_ts: (message.thread_ts as string | undefined) ?? message.ts, ...m, unfurl_links: false, unfurl_media: false })
           : (m, visibility) => respond({ ...m, response_type: visibility === 'public' ? 'in_channel' : 'ephemeral', replace_original: false });
       const isDm = channel.startsWith('D');
-      await this.handle({ source: 'button', user: body.user.id, channel, isDm, text: '' }, reply, question ?? { kind: 'notUnderstood', text: 'that button' });
+      await this.handle({ source: 'button', user: body.user?.id ?? 'unknown', channel, isDm, text: '' }, reply, question ?? { kind: 'notUnderstood', text: 'that button' });
     });
 
     this.app.error(async (err) => {
@@ -162,36 +203,60 @@ export class SlackBot {
     });
   }
 
-  /** Allow-list, rate limit, answer, reply, one log line. */
+  /** Events and buttons (already acknowledged by then): admit, and send a refusal as a reply. */
   private async handle(req: Incoming, reply: Reply, given?: Question): Promise<void> {
+    const admitted = this.admit(req, reply, given);
+    if (admitted.kind === 'reply') await this.send(reply, admitted.message, 'private', `${req.source} from ${req.user} in ${req.channel}`);
+  }
+
+  /**
+   * Allow-list, rate limit and a free answer slot, decided at once without any I/O. An admitted
+   * question is answered in its slot on a later turn of the event loop (after the acknowledgement),
+   * replied to, and logged in one line.
+   */
+  private admit(req: Incoming, reply: Reply, given?: Question): { kind: 'queued' } | { kind: 'silent' } | { kind: 'reply'; message: SlackMessage } {
     const started = Date.now();
     const where = `${req.source} from ${req.user} in ${req.channel}`;
     const refusal = this.refusal(req);
     if (refusal) {
       this.log.info(`${where}: not answered (${refusal.why})`);
-      await this.send(reply, renderBlocks(notice('info', refusal.text, refusal.text)), 'private', where);
-      return;
+      return { kind: 'reply', message: renderBlocks(notice('info', refusal.text, refusal.text)) };
     }
     const rate = this.rateLimit.check(req.user);
     if (!rate.allowed) {
       this.log.info(`${where}: rate limited (${rate.tell ? 'told' : 'dropped'}; retry in ${rate.retryAfterSeconds} s)`);
-      if (rate.tell) {
-        const text = `You are asking faster than I can look things up (${this.rateLimit.describe()} per person). Try again in ${rate.retryAfterSeconds} s — I will be here.`;
-        await this.send(reply, renderBlocks(notice('info', text)), 'private', where);
+      if (!rate.tell) return { kind: 'silent' };
+      const text = `You are asking faster than I can look things up (${this.rateLimit.describe()} per person). Try again in ${rate.retryAfterSeconds} s — I will be here.`;
+      return { kind: 'reply', message: renderBlocks(notice('info', text)) };
+    }
+    const question = given ?? parseQuestion(req.text, this.clusterNames, this.limits.maxQuestionChars);
+    const accepted = this.slots.offer(async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      let answer: Answer;
+      try {
+        answer = await this.answerer.answer(question);
+      } catch (err) {
+        this.log.error(`${where}: ${question.kind} failed: ${(err as Error).stack ?? err}`);
+        answer = notice('error', 'Something went wrong on my side while answering; it is in my log. Try again, or ask with `loopscope explain` from a terminal.');
       }
-      return;
-    }
-    const question = given ?? parseQuestion(req.text, this.clusterNames);
-    let answer: Answer;
-    try {
-      answer = await this.answerer.answer(question);
-    } catch (err) {
-      this.log.error(`${where}: ${question.kind} failed: ${(err as Error).stack ?? err}`);
-      answer = notice('error', 'Something went wrong on my side while answering; it is in my log. Try again, or ask with `loopscope explain` from a terminal.');
-    }
-    await this.send(reply, renderBlocks(answer), visibilityOf(answer), where);
-    const unavailable = answer.unavailable.length ? `; unavailable: ${answer.unavailable.map((u) => `${u.cluster} (${u.reason})`).join(', ')}` : '';
-    this.log.info(`${where}: ${describe(question)} → ${answer.kind} in ${Date.now() - started} ms${unavailable}`);
+      await this.send(reply, renderBlocks(answer), visibilityOf(answer), where);
+      const unavailable = answer.unavailable.length ? `; unavailable: ${answer.unavailable.map((u) => `${u.cluster} (${u.reason})`).join(', ')}` : '';
+      this.log.info(`${where}: ${describe(question)} → ${answer.kind} in ${Date.now() - started} ms${unavailable}`);
+    });
+    if (accepted) return { kind: 'queued' };
+    this.busyLog(where);
+    return { kind: 'reply', message: renderBlocks(notice('info', 'I am answering a lot of questions right now and yours would wait too long. Please ask again in a minute.')) };
+  }
+
+  /** One warning per second at most while busy (a burst must not become a burst of log lines). */
+  private busyLog(where: string): void {
+    this.busyCount++;
+    const now = Date.now();
+    if (now - this.busyLoggedAt < 1000) return;
+    const { active, waiting } = this.slots.busy;
+    this.log.warn(`busy (${active} answering, ${waiting} waiting): told ${this.busyCount} question(s) to ask again, the latest ${where}`);
+    this.busyLoggedAt = now;
+    this.busyCount = 0;
   }
 
   private refusal(req: Incoming): { why: string; text: string } | undefined {

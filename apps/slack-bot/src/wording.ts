@@ -22,15 +22,15 @@ export function verdictWord(v: Verdict): string {
 }
 
 /** The verdict and the figure in one line. */
-export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s): string {
+export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s, pct: (p: number) => string = formatProbability): string {
   const label = b(e.target.label);
   const many = e.services.length > 1;
   switch (e.verdict) {
     case 'loopback':
       if (e.target.kind === 'workload' || e.target.kind === 'pod') {
-        return `${label}: ${b('loopback')}, ${many ? 'up to ' : ''}${b(formatProbability(e.probability))} of its new connections time out${many ? ` (towards ${e.services.length} Services)` : e.services[0] ? ` calling ${e.services[0].namespace}/${e.services[0].name}` : ''}`;
+        return `${label}: ${b('loopback')}, ${many ? 'up to ' : ''}${b(pct(e.probability))} of its new connections time out${many ? ` (towards ${e.services.length} Services)` : e.services[0] ? ` calling ${e.services[0].namespace}/${e.services[0].name}` : ''}`;
       }
-      return `${label}: ${b('loopback')}, ${b(formatProbability(e.probability))} of new connections loop back and time out`;
+      return `${label}: ${b('loopback')}, ${b(pct(e.probability))} of new connections loop back and time out`;
     case 'safe':
       return `${label}: ${b('safe')} from internal-LB loopback (0%)`;
     case 'not-applicable':
@@ -40,8 +40,8 @@ export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s)
   }
 }
 
-export function serviceLine(s: ServiceExplanation, b: (s: string) => string = (s) => s): string {
-  return `${b(`${s.namespace}/${s.name}`)}: ${b(verdictWord(s.verdict))}${s.verdict === 'loopback' || s.probability > 0 ? `, ${b(formatProbability(s.probability))}` : ''}${s.ingress ? ` via ${s.ingress}` : ''}`;
+export function serviceLine(s: ServiceExplanation, b: (s: string) => string = (s) => s, pct: (p: number) => string = formatProbability): string {
+  return `${b(`${s.namespace}/${s.name}`)}: ${b(verdictWord(s.verdict))}${s.verdict === 'loopback' || s.probability > 0 ? `, ${b(pct(s.probability))}` : ''}${s.ingress ? ` via ${s.ingress}` : ''}`;
 }
 
 export function unavailableLine(u: Unavailable, b: (s: string) => string = (s) => s): string {
@@ -58,7 +58,7 @@ export const CAPABILITIES: Array<{ ask: string; what: string }> = [
   { ask: 'why does checkout time out calling payments', what: "one caller's own figure towards one Service" },
   { ask: 'is prod/payments at risk', what: 'the short answer: verdict, where, fixes' },
   { ask: 'what if payments used Cluster', what: 'the figure before and after a change (Cluster/Local, VIP/Proxy, prevent-loopback, via ClusterIP, moved clients, kube-proxy tke-fixed)' },
-  { ask: 'which services are at risk', what: 'every Service that loops, worst first' },
+  { ask: 'which services are at risk', what: 'the worst Services that loop, with their figures, and a link to all of them' },
   { ask: 'help', what: 'this list' },
 ];
 

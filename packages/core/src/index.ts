@@ -29,6 +29,7 @@ export type {
   Workload,
   WorkloadKind,
 } from './cluster/model';
+export { buildCluster } from './cluster/build';
 export { workloadLabel } from './cluster/workloads';
 export { analyzeCluster, clusterFromObjects, loadCluster, type ClusterAnalysisOptions } from './load';
 export type { AnalyzeOptions, ClusterAnalysis } from './analysis/analyze';
@@ -46,6 +47,7 @@ export { imageTag, parseKubeVersion, tkeBuildStatus, type KubeVersion, type TkeB
 export { PROFILE_FLAG_OPTIONS, PROFILE_FLAGS_HELP, profileOverridesFromFlags } from './profile/flags';
 
 // Outputs: the report contract, explanations, what-if and fixes.
+export { atRiskList, type AtRiskList, type AtRiskService } from './report/atRisk';
 export { buildReport, type Report, type ReportCluster, type ReportIngress, type ReportLink, type ReportOptions, type ReportService } from './report/report';
 export { CHECK_INSTEAD, explain, type ExplainResult, type Explanation, type Hop, type ServiceExplanation } from './explain/explain';
 export { MAX_TARGET_CHARS, targetTooLong, type ExplainTarget, type ResolveOptions, type TargetResolution } from './explain/target';

@@ -1,36 +1,41 @@
 import { buildReport, formatProbability, type Report } from '@loopscope/core';
 import { formatFlag, parseCommandArgs } from '../args';
-import { UsageError, type Command } from '../io';
+import { QUIET } from '../progress';
+import { jsonText, UsageError, type Command } from '../io';
 import { PROFILE_HELP, PROFILE_OPTIONS, profileOverrides } from '../profileFlags';
-import { loadSnapshotCluster } from '../snapshot';
+import { clusterFromFlags, SOURCE_HELP, SOURCE_OPTIONS } from '../sources';
 import { analyzeWithEvidence, NODE_DUMPS_HELP } from '../evidence';
 import { renderTable } from '../table';
 
-export const ANALYZE_HELP = `Usage: loopscope analyze [--snapshot FILE|DIR|-]... [--format table|json|markdown] [--fail-on-risk]
+export const ANALYZE_HELP = `Usage: loopscope analyze [--context NAME | --snapshot FILE|DIR|- | --demo] [-n NS] [-o table|wide|json|markdown] [--fail-on-risk]
 
 Finds every Service whose pods can time out calling it through its internal LB (LB loopback).
 
-  --snapshot FILE|DIR|-   kubectl JSON (\`kubectl get nodes,pods,services,endpointslices -A -o json\`,
-                          plus optionally \`kubectl get configmaps,daemonsets,replicasets,jobs -n kube-system -o json\`);
-                          repeatable; a directory means every *.json in it; - reads stdin.
-                          Default: the bundled demo cluster.
-  --format table|json|markdown   default table; json is the stable loopscope/v1 contract
+  -o, --format table|wide|json|markdown
+                          default table; wide adds each Service's ingress points, backend kind and
+                          at-risk node names; json is the stable loopscope/v1 contract
+  --compact               one-line JSON (the default when stdout is not a terminal: a pipe or a
+                          file is read by a program, and indentation makes it ~5x larger at scale)
   --fail-on-risk          exit 1 when any Service is at risk (for CI gates)
   --max-links N           keep the N most likely links in the output (default: all)
   --all                   list every Service in the table, not only LoadBalancer ones
+
+${SOURCE_HELP}
 
 ${NODE_DUMPS_HELP}
 
 ${PROFILE_HELP}
 
-Exit codes: 0 ok; 1 --fail-on-risk and a Service is at risk; 2 bad usage or input.
+Exit codes: 0 ok; 1 --fail-on-risk and a Service is at risk; 2 bad usage or input, or no cluster to
+read; 3 an internal error (out of memory included).
 `;
 
 export const analyze: Command = async (args, io) => {
   const { values } = parseCommandArgs('analyze', args, {
-    snapshot: { type: 'string', multiple: true },
+    ...SOURCE_OPTIONS,
+      compact: { type: 'boolean' },
     'node-dumps': { type: 'string' },
-    format: { type: 'string' },
+    format: { type: 'string', short: 'o' },
     'fail-on-risk': { type: 'boolean' },
     'max-links': { type: 'string' },
     all: { type: 'boolean' },
@@ -41,14 +46,16 @@ export const analyze: Command = async (args, io) => {
     io.stdout(ANALYZE_HELP);
     return 0;
   }
-  const format = formatFlag('analyze', values.format, ['table', 'json', 'markdown'], 'table');
+  const format = formatFlag('analyze', values.format, ['table', 'wide', 'json', 'markdown'], 'table');
   const maxLinks = values['max-links'] === undefined ? undefined : positiveInt('--max-links', values['max-links']);
   const overrides = profileOverrides(values);
-  const cluster = await loadSnapshotCluster(values.snapshot ?? [], io);
+  const cluster = await clusterFromFlags(values, io, io.progress ?? QUIET);
+  io.progress?.update(`analysing ${cluster.services.length} Services for ${cluster.pods.length} pods on ${cluster.nodes.length} nodes`);
   const report = buildReport(analyzeWithEvidence(cluster, overrides, values['node-dumps'], io), { maxLinks });
-  if (format === 'json') io.stdout(JSON.stringify(report, null, 2) + '\n');
+  io.progress?.done();
+  if (format === 'json') io.stdout(jsonText(report, io, values.compact));
   else if (format === 'markdown') io.stdout(renderMarkdown(report));
-  else io.stdout(renderSummaryTable(report, values.all === true));
+  else io.stdout(renderSummaryTable(report, values.all === true, format === 'wide'));
   return values['fail-on-risk'] && report.summary.loopback > 0 ? 1 : 0;
 };
 
@@ -71,7 +78,7 @@ function why(s: Report['services'][number]): string {
   return r ? r.code : '';
 }
 
-function renderSummaryTable(report: Report, all: boolean): string {
+function renderSummaryTable(report: Report, all: boolean, wide: boolean): string {
   const c = report.cluster;
   const s = report.summary;
   const head = `Cluster: ${c.nodes} nodes, ${c.clientPods} client pods; provider ${c.provider.value}; proxy ${Object.entries(c.proxyModes).map(([m, n]) => `${m}×${n}`).join(', ') || 'unknown'}${c.evidenceNodes ? `; node dumps for ${c.evidenceNodes} node(s)` : ''}\n` +
@@ -87,8 +94,9 @@ function renderSummaryTable(report: Report, all: boolean): string {
     x.affectedWorkloads.length ? String(x.affectedWorkloads.length) : '-',
     ...(c.evidenceNodes > 0 ? [x.observed ? `${x.observed.unrepliedConnections} unreplied` : '-'] : []),
     why(x),
+    ...(wide ? wideColumns(x) : []),
   ]);
-  const headers = ['SERVICE', 'VERDICT', 'LOOPBACK', 'POLICY', 'LB IP', 'AT-RISK NODES', 'WORKLOADS', ...(c.evidenceNodes > 0 ? ['OBSERVED'] : []), 'WHY'];
+  const headers = ['SERVICE', 'VERDICT', 'LOOPBACK', 'POLICY', 'LB IP', 'AT-RISK NODES', 'WORKLOADS', ...(c.evidenceNodes > 0 ? ['OBSERVED'] : []), 'WHY', ...(wide ? WIDE_HEADERS : [])];
   const table = rows.length ? renderTable(headers, rows) : 'No LoadBalancer Services (use --all to list the others).\n';
   const hidden = report.services.length - services.length;
   const tail =
@@ -96,6 +104,14 @@ function renderSummaryTable(report: Report, all: boolean): string {
     (s.loopback > 0 ? `\nExplain one: loopscope explain ${services[0]!.namespace}/${services[0]!.name}\n` : '') +
     (report.problems.length ? `\n${report.problems.length} input problem(s); see the warnings above.\n` : '');
   return head + table + tail;
+}
+
+const WIDE_HEADERS = ['INGRESS', 'BACKEND', 'AT-RISK NODE NAMES'];
+
+/** `-o wide`, as kubectl: more columns at the right, the same rows. */
+function wideColumns(x: Report['services'][number]): string[] {
+  const ingresses = x.ingresses.map((i) => `${i.ip ?? i.hostname ?? '?'}:${i.port}/${i.protocol}${i.ipMode === 'Proxy' ? ' (Proxy)' : ''}`);
+  return [ingresses.join(',') || '-', x.backendKind ?? '-', x.atRiskNodes.join(',') || '-'];
 }
 
 function renderMarkdown(report: Report): string {

@@ -1,11 +1,12 @@
 import { explain as explainTarget, renderExplanationMarkdown, renderExplanationText, targetTooLong } from '@loopscope/core';
 import { formatFlag, parseCommandArgs } from '../args';
-import { UsageError, type Command } from '../io';
+import { QUIET } from '../progress';
+import { jsonText, UsageError, type Command } from '../io';
 import { PROFILE_HELP, PROFILE_OPTIONS, profileOverrides } from '../profileFlags';
-import { loadSnapshotCluster } from '../snapshot';
+import { clusterFromFlags, SOURCE_HELP, SOURCE_OPTIONS } from '../sources';
 import { analyzeWithEvidence, NODE_DUMPS_HELP } from '../evidence';
 
-export const EXPLAIN_HELP = `Usage: loopscope explain TARGET [--snapshot FILE|DIR|-]... [--format text|markdown|json]
+export const EXPLAIN_HELP = `Usage: loopscope explain TARGET [--context NAME | --snapshot FILE|DIR|- | --demo] [-o text|markdown|json]
 
 Explains why TARGET times out (or why it does not): the verdict and figure, the packet's path hop by
 hop, where (nodes, workloads), the fixes each with its predicted figure, and what was inferred vs
@@ -17,8 +18,10 @@ TARGET is one of:
   pod/checkout-7d9c-abcde | prod/pod/…             a pod
   10.0.0.5 | 10.0.0.5:8080                         an LB ingress IP[:port]
 
-  --snapshot FILE|DIR|-   as for analyze (default: the bundled demo cluster)
-  --format text|markdown|json   default text
+  -o, --format text|markdown|json   default text
+  --compact               one-line JSON (the default when stdout is not a terminal)
+
+${SOURCE_HELP}
 
 ${NODE_DUMPS_HELP}
 
@@ -31,7 +34,7 @@ export const explain: Command = async (args, io) => {
   const { values, positionals } = parseCommandArgs(
     'explain',
     args,
-    { snapshot: { type: 'string', multiple: true }, 'node-dumps': { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...PROFILE_OPTIONS },
+    { ...SOURCE_OPTIONS, compact: { type: 'boolean' }, 'node-dumps': { type: 'string' }, format: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' }, ...PROFILE_OPTIONS },
     true,
   );
   if (values.help) {
@@ -42,13 +45,13 @@ export const explain: Command = async (args, io) => {
   const tooLong = targetTooLong(positionals[0]!.length);
   if (tooLong) throw new UsageError(`explain: ${tooLong}`);
   const format = formatFlag('explain', values.format, ['text', 'markdown', 'json'], 'text');
-  const cluster = await loadSnapshotCluster(values.snapshot ?? [], io);
+  const cluster = await clusterFromFlags(values, io, io.progress ?? QUIET);
   const result = explainTarget(analyzeWithEvidence(cluster, profileOverrides(values), values['node-dumps'], io), positionals[0]!);
   if (!result.ok) {
     const hint = result.suggestions.length ? ` Did you mean: ${result.suggestions.join(', ')}?` : '';
     throw new UsageError(`explain: ${result.message}.${hint}`);
   }
-  if (format === 'json') io.stdout(JSON.stringify(result.explanation, null, 2) + '\n');
+  if (format === 'json') io.stdout(jsonText(result.explanation, io, values.compact));
   else if (format === 'markdown') io.stdout(renderExplanationMarkdown(result.explanation));
   else io.stdout(renderExplanationText(result.explanation));
   return 0;

@@ -18,6 +18,7 @@ import { formatFlag, parseCommandArgs } from '../args';
 import { UsageError, type CliIO, type Command } from '../io';
 
 export const TRACE_HELP = `Usage: loopscope trace --iptables-save FILE [--ipset FILE] [--addr FILE] --src IP --dst IP:PORT
+       loopscope trace --nft FILE [--addr FILE] --src IP --dst IP:PORT
                       [--proto tcp|udp|sctp] [--hook prerouting|output] [--format text|json]
 
 Traces the first packet of a connection through a node's nat table, from a pod (PREROUTING) or a
@@ -29,6 +30,9 @@ scripts/collect-node-dumps.sh.
   --iptables-save FILE    iptables-save output (all tables, or at least -t nat); - for stdin
   --ip6tables-save FILE   ip6tables-save output, for IPv6 packets (an ip6tables dump given to
                           --iptables-save is recognized too)
+  --nft FILE              nft list ruleset (text) or nft -j list ruleset (JSON), detected:
+                          kube-proxy nftables mode; with --iptables-save too, the base chains
+                          of both are walked by priority, as the kernel does
   --ipset FILE            ipset save (or ipset list) output; needed when rules use -m set
                           (kube-proxy IPVS mode), else those rules make the answer uncertain
   --addr FILE             ip -o addr output: node addresses and what is bound on kube-ipvs0;
@@ -53,6 +57,7 @@ Exit codes: 0 traced (even when uncertain: read "uncertain"); 2 bad usage or unr
 const OPTIONS = {
   'iptables-save': { type: 'string' },
   'ip6tables-save': { type: 'string' },
+  nft: { type: 'string' },
   ipset: { type: 'string' },
   addr: { type: 'string' },
   conntrack: { type: 'string' },
@@ -118,7 +123,7 @@ export const trace: Command = async (args, io) => {
   }
   if (positionals.length > 0) throw new UsageError(`trace: unexpected argument "${positionals[0]}" (see \`loopscope trace --help\`)`);
   const format = formatFlag('trace', values.format, ['text', 'json'], 'text');
-  if (!values['iptables-save'] && !values['ip6tables-save']) throw new UsageError('trace: --iptables-save FILE is required (iptables-save output from the node)');
+  if (!values['iptables-save'] && !values['ip6tables-save'] && !values.nft) throw new UsageError('trace: --iptables-save FILE or --nft FILE is required (iptables-save or nft list ruleset output from the node)');
   if (!values.src) throw new UsageError('trace: --src IP is required (the pod IP, or a node IP with --hook output)');
   if (!values.dst) throw new UsageError('trace: --dst IP:PORT is required (e.g. the LB ingress 10.0.0.5:80)');
   const src = parseIp(values.src);
@@ -139,6 +144,7 @@ export const trace: Command = async (args, io) => {
   const node = loadNodeDumps({
     iptablesSave: await readDump('iptables-save', values['iptables-save'], io, stdin),
     ip6tablesSave: await readDump('ip6tables-save', values['ip6tables-save'], io, stdin),
+    nftText: await readDump('nft', values.nft, io, stdin),
     ipset: await readDump('ipset', values.ipset, io, stdin),
     addr: await readDump('addr', values.addr, io, stdin),
     conntrack: await readDump('conntrack', values.conntrack, io, stdin),
@@ -148,7 +154,12 @@ export const trace: Command = async (args, io) => {
   // A dump that holds no rules of the packet's family is a usage error, not an uncertain answer.
   const family = dst.ip.family;
   const dump = family === 6 ? node.iptables.ipv6 : node.iptables.ipv4;
-  if (!dump) {
+  const nftTables = node.nft?.tables.filter((t) => t.family === 'inet' || t.family === (family === 6 ? 'ip6' : 'ip')) ?? [];
+  if (values.nft && !dump && nftTables.length === 0) {
+    const fatal = node.problems.filter((p) => p.severity === 'error').slice(0, 3).map(formatDumpProblem);
+    throw new UsageError(`trace: --nft ${values.nft}: no ${family === 6 ? 'ip6 or inet' : 'ip or inet'} table for this IPv${family} packet${fatal.length ? ` (${fatal.join('; ')})` : ''}`);
+  }
+  if (!dump && !values.nft) {
     const given = values['iptables-save'] ?? values['ip6tables-save'];
     const other = family === 6 ? node.iptables.ipv4 : node.iptables.ipv6;
     const fatal = node.problems.filter((p) => p.severity === 'error' && p.line === 0).map(formatDumpProblem);

@@ -1,12 +1,13 @@
 import { formatProbability, LoopscopeError, parseWhatIfChange, whatIf, type WhatIfChange } from '@loopscope/core';
 import { formatFlag, parseCommandArgs } from '../args';
-import { UsageError, type Command } from '../io';
+import { QUIET } from '../progress';
+import { jsonText, UsageError, type Command } from '../io';
 import { PROFILE_HELP, PROFILE_OPTIONS, profileOverrides } from '../profileFlags';
-import { loadSnapshotCluster } from '../snapshot';
+import { clusterFromFlags, SOURCE_HELP, SOURCE_OPTIONS } from '../sources';
 import { analyzeWithEvidence, NODE_DUMPS_HELP } from '../evidence';
 import { renderTable } from '../table';
 
-export const WHATIF_HELP = `Usage: loopscope whatif [SERVICE] CHANGE... [--snapshot FILE|DIR|-]... [--format text|json]
+export const WHATIF_HELP = `Usage: loopscope whatif [SERVICE] CHANGE... [--context NAME | --snapshot FILE|DIR|- | --demo] [-o text|json]
 
 Applies changes to a copy of the cluster and prints each affected Service's figure before and after.
 
@@ -21,8 +22,10 @@ Cluster-wide:
                                      build of each node's line that binds the LB IP (F3)
   --nodes a,b,c                      nodes for --kube-proxy-version
 
-  --snapshot FILE|DIR|-   as for analyze (default: the bundled demo cluster)
-  --format text|json      default text
+  -o, --format text|json  default text
+  --compact               one-line JSON (the default when stdout is not a terminal)
+
+${SOURCE_HELP}
 
 ${NODE_DUMPS_HELP}
 
@@ -36,9 +39,10 @@ export const whatif: Command = async (args, io) => {
     'whatif',
     args,
     {
-      snapshot: { type: 'string', multiple: true },
+      ...SOURCE_OPTIONS,
+      compact: { type: 'boolean' },
       'node-dumps': { type: 'string' },
-      format: { type: 'string' },
+      format: { type: 'string', short: 'o' },
       'traffic-policy': { type: 'string' },
       'ip-mode': { type: 'string' },
       'prevent-loopback': { type: 'string' },
@@ -77,7 +81,7 @@ export const whatif: Command = async (args, io) => {
   if (values['via-cluster-ip']) add('via-cluster-ip', { kind: 'callViaClusterIP' });
   if (changes.length === 0) throw new UsageError('whatif: give at least one change (see `loopscope whatif --help`)');
 
-  const cluster = await loadSnapshotCluster(values.snapshot ?? [], io);
+  const cluster = await clusterFromFlags(values, io, io.progress ?? QUIET);
   let result;
   try {
     result = whatIf(analyzeWithEvidence(cluster, profileOverrides(values), values['node-dumps'], io), changes);
@@ -86,7 +90,7 @@ export const whatif: Command = async (args, io) => {
     throw err;
   }
   if (format === 'json') {
-    io.stdout(JSON.stringify({ apiVersion: 'loopscope/v1', kind: 'WhatIf', ...result }, null, 2) + '\n');
+    io.stdout(jsonText({ apiVersion: 'loopscope/v1', kind: 'WhatIf', ...result }, io, values.compact));
     return 0;
   }
   if (result.services.length === 0) {

@@ -144,6 +144,9 @@ export class KubeApiServer {
   private bookmarkTimer: NodeJS.Timeout | undefined;
   private readonly bookmarkIntervalMs: number;
   private readonly listPadding = new Map<TestResource, number>();
+  /** The sorted list items of a resource as of `rv`, reused while the resource has not changed. */
+  private readonly listCache = new Map<TestResource, { rv: number; items: TestObject[] }>();
+  private readonly changedAt = new Map<TestResource, number>();
 
   constructor(options: KubeApiServerOptions = {}) {
     this.token = options.token ?? TEST_TOKEN;
@@ -414,6 +417,7 @@ export class KubeApiServer {
   }
 
   private record(entry: HistoryEntry): void {
+    this.changedAt.set(entry.resource, entry.rv);
     this.history.push(entry);
     for (const w of this.watchers) if (w.resource === entry.resource) this.send(w, entry.type, entry.object);
   }
@@ -512,7 +516,21 @@ export class KubeApiServer {
       snapshotId = token.s!;
       offset = token.o ?? 0;
     } else {
-      const items = [...this.store.get(resource)!.values()]
+      const cached = this.listCache.get(resource);
+      const items =
+        cached && cached.rv >= (this.changedAt.get(resource) ?? 0)
+          ? cached.items // nothing changed since: the items are never mutated, share them
+          : this.listItems(resource);
+      this.listCache.set(resource, { rv: this.rv, items });
+      snapshot = { rv: this.rv, items };
+      snapshotId = randomUUID();
+    }
+    this.listPage(resource, snapshot, snapshotId, offset, query, res);
+  }
+
+  /** The stored objects of a resource in list order, as the real server sends them: no kind, no apiVersion. */
+  private listItems(resource: TestResource): TestObject[] {
+    return [...this.store.get(resource)!.values()]
         .map((s) => s.object)
         .sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`))
         .map((o) => {
@@ -520,9 +538,17 @@ export class KubeApiServer {
           const { kind: _kind, apiVersion: _apiVersion, ...rest } = clone(o);
           return rest as TestObject;
         });
-      snapshot = { rv: this.rv, items };
-      snapshotId = randomUUID();
-    }
+  }
+
+  private listPage(
+    resource: TestResource,
+    snapshot: { rv: number; items: TestObject[] },
+    snapshotId: string,
+    offset: number,
+    query: Record<string, string>,
+    res: http.ServerResponse,
+  ): void {
+    const spec = RESOURCES[resource];
     const limit = query.limit ? Number(query.limit) : 0;
     const end = limit > 0 ? Math.min(snapshot.items.length, offset + limit) : snapshot.items.length;
     const metadata: Record<string, unknown> = { resourceVersion: String(snapshot.rv) };

@@ -77,7 +77,7 @@ export class ConntrackEventStream {
     child.stderr!.on('data', (chunk: string) => {
       for (const line of chunk.split('\n')) {
         if (/ENOBUFS/.test(line)) this.overflows++;
-        else if (line.trim() && !/flow events have been shown/.test(line) && errText.length < 1000) errText += `${line.trim()} `;
+        else if (line.trim() && !/flow events have been shown|^NOTICE:/.test(line.trim()) && errText.length < 1000) errText += `${line.trim()} `;
       }
     });
     child.once('spawn', () => {

@@ -23,28 +23,53 @@ export class KubernetesIngressSource {
     private readonly log: (level: 'info' | 'warn' | 'error', msg: string) => void,
   ) {}
 
+  /**
+   * Lists once (retrying with backoff) so the points are complete before conntrack events are read,
+   * then watches. (The informer's own `connect` fires before its first list has filled the cache.)
+   */
   start(): void {
     this.stopped = false;
     const api = this.config.makeApiClient(this.client.CoreV1Api);
+    const first = (): void => {
+      api.listServiceForAllNamespaces().then(
+        (list) => {
+          if (this.stopped) return;
+          this.synced = true;
+          this.onChange(ingressPoints(list.items));
+          this.watch(api);
+        },
+        (err: unknown) => {
+          if (this.stopped) return;
+          this.errors++;
+          const delay = this.nextDelay();
+          this.log('warn', `listing services failed (${describeKubeError(err)}); retrying in ${delay / 1000} s`);
+          this.timer = setTimeout(first, delay);
+          this.timer.unref?.();
+        },
+      );
+    };
+    first();
+  }
+
+  private nextDelay(): number {
+    return Math.min(60_000, 1000 * 2 ** this.failures++);
+  }
+
+  private watch(api: k8s.CoreV1Api): void {
     const informer = this.client.makeInformer(this.config, '/api/v1/services', () => api.listServiceForAllNamespaces());
     this.informer = informer;
     const changed = (): void => {
-      this.synced = true;
       this.failures = 0;
       this.onChange(ingressPoints(informer.list()));
     };
     informer.on('add', changed);
     informer.on('update', changed);
     informer.on('delete', changed);
-    informer.on('connect', () => {
-      this.synced = true;
-      this.onChange(ingressPoints(informer.list()));
-    });
     informer.on('error', (err: unknown) => {
       if (this.stopped || this.informer !== informer) return;
       this.errors++;
-      const delay = Math.min(60_000, 1000 * 2 ** this.failures++);
-      this.log('warn', `watch on services failed (${describeKubeError(err)}); retrying in ${delay / 1000} s, keeping ${informer.list().length} known Services`);
+      const delay = this.nextDelay();
+      this.log('warn', `watch on services failed (${describeKubeError(err)}); retrying in ${delay / 1000} s, keeping the known ingress points`);
       this.timer = setTimeout(() => {
         if (!this.stopped) informer.start().catch(() => undefined);
       }, delay);

@@ -1,15 +1,10 @@
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 
 export type ClientNode = typeof k8s;
 
-/**
- * client-node 1.x is ESM-only and this package compiles to CommonJS, where TypeScript would turn
- * `import()` into `require()`: the import is written as a Function body TypeScript cannot see.
- */
-const nativeImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
-
+/** client-node 2.x is ESM-only; Node 22+ loads it through `require` (this package is CommonJS). */
 export async function loadClientNode(): Promise<ClientNode> {
-  return (await nativeImport('@kubernetes/client-node')) as ClientNode;
+  return k8s;
 }
 
 /** `--kubeconfig FILE`, else KUBECONFIG → ~/.kube/config → the in-cluster ServiceAccount. */

@@ -4,7 +4,7 @@ import { ingressLabel, type IngressPoint } from '../analysis/ingress';
 import type { Reason } from '../analysis/reasons';
 import type { ClusterModel, ClusterService, TrafficPolicy } from '../cluster/model';
 import { formatIp, parseIp } from '../netfilter/cidr';
-import { ruleLabel } from '../netfilter/describe';
+import { ruleLabel, ruleSource } from '../netfilter/describe';
 import type { NodeEvidence } from '../netfilter/nodeEvidence';
 import { formatDumpProblem } from '../netfilter/problems';
 import { traceLbPacket, type MatchedRule, type TraceResult } from '../netfilter/trace';
@@ -40,10 +40,10 @@ export class NodeEvidenceSet implements DatapathEvidence {
     return this.byNode.size;
   }
 
-  /** Steps 1–2 need the nat table (iptables-save) or, at least, the addresses on kube-ipvs0. */
+  /** Steps 1–2 need the nat rules (iptables-save or the nftables ruleset) or, at least, the addresses on kube-ipvs0. */
   covers(node: number): boolean {
     const e = this.byNode.get(node)?.evidence;
-    return !!e && (e.iptables.ipv4 !== null || e.iptables.ipv6 !== null || e.isBound('0.0.0.0') !== null);
+    return !!e && (e.iptables.ipv4 !== null || e.iptables.ipv6 !== null || (e.nft !== null && e.nft.tables.length > 0) || e.isBound('0.0.0.0') !== null);
   }
 
   decide(node: number, _service: ClusterService, ingress: IngressPoint, _policy: TrafficPolicy): DatapathDecision | undefined {
@@ -57,11 +57,11 @@ export class NodeEvidenceSet implements DatapathEvidence {
       return undefined; // A malformed address: fall back to inference rather than guess.
     }
     const where = `${entry.name}'s dumps`;
-    const cite = (rules: MatchedRule[]): string => rules.map((r) => `${ruleLabel(r)} (${r.file}:${r.line}): ${r.text}`).join('; ');
+    const cite = (rules: MatchedRule[]): string => rules.map((r) => `${ruleLabel(r)} (${ruleSource(r)}): ${r.text}`).join('; ');
     const reasons: Reason[] = [];
     let decision: DatapathDecision;
     if (trace.captured) {
-      const how = trace.how === 'bound-address' ? `${ingress.ip} is bound on ${trace.boundInterface ?? 'a node interface'}, so the node serves it itself` : `the nat table DNATs it to ${trace.dnat ?? 'an endpoint'} on the node`;
+      const how = trace.how === 'bound-address' ? `${ingress.ip} is bound on ${trace.boundInterface ?? 'a node interface'}, so the node serves it itself` : `the node's nat rules DNAT it to ${trace.dnat ?? 'an endpoint'} on the node`;
       reasons.push({ code: 'CAPTURED_EVIDENCE', message: how, source: trace.rules.length ? cite(trace.rules.slice(-3)) : where, basis: 'observed', evidence: { trace: trace.how, captureProbability: trace.captureProbability } });
       decision = { outcome: 'captured', reasons };
     } else {
@@ -69,7 +69,7 @@ export class NodeEvidenceSet implements DatapathEvidence {
       if (trace.snat) {
         reasons.push({ code: 'SOURCE_EVIDENCE', message: `${trace.snatTarget ?? 'MASQUERADE'} on the way out: the LB sees the node IP`, source: trace.snatRule ? cite([trace.snatRule]) : where, basis: 'observed' });
       } else {
-        reasons.push({ code: 'SOURCE_EVIDENCE', message: 'no SNAT on the way out: the LB sees the pod IP', source: `${where}: no MASQUERADE/SNAT rule matched in nat POSTROUTING`, basis: 'observed' });
+        reasons.push({ code: 'SOURCE_EVIDENCE', message: 'no SNAT on the way out: the LB sees the pod IP', source: `${where}: no MASQUERADE/SNAT rule matched at postrouting`, basis: 'observed' });
       }
       decision = { outcome: 'leaves', source: trace.snat ? 'node' : 'pod', reasons };
     }

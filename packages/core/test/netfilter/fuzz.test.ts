@@ -5,6 +5,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadNodeDumps, parseConntrack, parseIpAddr, parseIpset, parseIptablesSave, type DumpProblem, traceLbPacket } from '../../src/netfilter';
+import { parseNft } from '../../src/netfilter/nftables';
 import { FIXTURES, fixture } from './fixtures';
 
 /** mulberry32: small, fast, good enough to drive mutations reproducibly. */
@@ -27,7 +28,7 @@ function allFixtures(dir = FIXTURES): string[] {
   });
 }
 
-const NASTY = ['"', "'", '\\', '!', '-', '--', '-j', '-m', '-A', '[', ']', ':', '/', ',', '*', '#', 'COMMIT', '\t', '\0', 'ÿ', '😀', '0x', '-1', '999999999999', '::', '[0:0]', 'Name:', 'Members:', 'add', 'create', 'src=', 'dst=', '\r'];
+const NASTY = ['{', '}', ';', '@', ' . ', 'vmap', 'numgen random mod 0', 'goto', 'jump', 'elements = {', '"', "'", '\\', '!', '-', '--', '-j', '-m', '-A', '[', ']', ':', '/', ',', '*', '#', 'COMMIT', '\t', '\0', 'ÿ', '😀', '0x', '-1', '999999999999', '::', '[0:0]', 'Name:', 'Members:', 'add', 'create', 'src=', 'dst=', '\r'];
 
 function mutate(text: string, rnd: () => number, others: string[]): string {
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
@@ -138,6 +139,60 @@ describe('parsers and trace under fuzzing', () => {
     expect(Date.now() - started).toBeLessThan(30000);
   });
 
+  it('1500 mutated nftables rulesets (text, and JSON mutated as data): no uncaught error, every trace sums to 1', () => {
+    const rnd = prng(0x5eed_0f7);
+    const text = fixture('upstream-kube-proxy/TestOverallNFTablesRules.nft-list.txt').text;
+    const json = JSON.parse(fixture('upstream-kube-proxy/TestOverallNFTablesRules.nft.json').text) as { nftables: unknown[] };
+    const junk: unknown[] = [null, 0, -1, 1e300, '', '@', '@nosuch', [], {}, { concat: [] }, { prefix: {} }, { range: [1] }, { set: 'x' }, { vmap: null }, 'tcp', true];
+    // Replaces a random value deep in a JSON tree.
+    const poke = (x: unknown, depth: number): unknown => {
+      if (depth > 6 || rnd() < 0.15) return junk[Math.floor(rnd() * junk.length)];
+      if (Array.isArray(x)) {
+        const copy = x.slice();
+        if (copy.length > 0) {
+          const i = Math.floor(rnd() * copy.length);
+          if (rnd() < 0.2) copy.splice(i, 1);
+          else copy[i] = poke(copy[i], depth + 1);
+        }
+        return copy;
+      }
+      if (x && typeof x === 'object') {
+        const o = { ...(x as Record<string, unknown>) };
+        const keys = Object.keys(o);
+        const k = keys[Math.floor(rnd() * keys.length)];
+        if (k !== undefined) {
+          if (rnd() < 0.2) delete o[k];
+          else o[k] = poke(o[k], depth + 1);
+        }
+        return o;
+      }
+      return junk[Math.floor(rnd() * junk.length)];
+    };
+    const flows: Array<[string, string, number]> = [['10.0.0.2', '172.30.0.44', 80], ['203.0.113.130', '5.6.7.8', 80], ['192.168.0.2', '192.168.99.22', 80]];
+    for (let c = 0; c < 1500; c++) {
+      const asJson = c % 2 === 1;
+      let input: string;
+      if (asJson) {
+        let doc: unknown = json;
+        for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) doc = poke(doc, 0);
+        input = rnd() < 0.1 ? JSON.stringify(doc).slice(0, Math.floor(rnd() * 20000)) : JSON.stringify(doc);
+      } else input = mutate(text, rnd, [text]);
+      const name = `nft-case-${c}`;
+      try {
+        const parsed = parseNft(input, name);
+        checkProblems(parsed.problems, name, input);
+        const node = loadNodeDumps({ [asJson ? 'nftJson' : 'nftText']: { text: input, file: name }, addr: { text: '2: eth0    inet 192.168.0.2/24 scope global eth0\n', file: 'addr.txt' } });
+        for (const [src, dst, dport] of flows) {
+          const r = traceLbPacket(node, { src, dst, dport, filter: c % 3 === 0, hook: src === '192.168.0.2' ? 'OUTPUT' : 'PREROUTING' });
+          const total = r.outcomes.reduce((sum, o) => sum + o.probability, 0);
+          if (r.outcomes.length === 0 || Math.abs(total - 1) > 1e-9) throw new Error(`outcome probabilities sum to ${total}`);
+        }
+      } catch (err) {
+        throw new Error(`nft fuzz case ${c} failed: ${(err as Error).stack}\n--- input ---\n${input.slice(0, 2000)}`);
+      }
+    }
+  });
+
   it('random binary input', () => {
     const rnd = prng(42);
     for (let c = 0; c < 300; c++) {
@@ -149,6 +204,9 @@ describe('parsers and trace under fuzzing', () => {
         parseIpset(s, 'bin');
         parseIpAddr(s, 'bin');
         parseConntrack(s, 'bin');
+        parseNft(s, 'bin');
+        parseNft('{' + s, 'bin');
+        loadNodeDumps({ nftText: { text: s, file: 'bin' } });
         loadNodeDumps({ iptablesSave: { text: s, file: 'bin' }, ipset: { text: s, file: 'bin' }, addr: { text: s, file: 'bin' }, conntrack: { text: s, file: 'bin' } });
       }).not.toThrow();
     }

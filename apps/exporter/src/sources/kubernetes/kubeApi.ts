@@ -211,14 +211,15 @@ async function withDeadline<T>(work: Promise<T>, ms: number, signal: AbortSignal
 }
 
 /**
- * client-node's ExecAuth spawns the credentials plugin with no time limit; give the spawn one
- * (the child is killed, and client-node rejects with the plugin's stderr, which we never log).
+ * client-node's ExecAuth spawns the credentials plugin with no time limit; give the spawn one, a
+ * little past the request's own deadline (which reports it), so that a hung plugin is killed
+ * rather than left behind. client-node then rejects with the plugin's stderr, never logged.
  */
 function limitExecPlugins(kc: KubeConfig, ms: number): void {
   const authenticators = (kc as unknown as { authenticators?: unknown[] }).authenticators ?? [];
   for (const a of authenticators) {
     if (!a || typeof a !== 'object' || typeof (a as { execFn?: unknown }).execFn !== 'function') continue;
     (a as { execFn: (cmd: string, args: string[], opts: SpawnOptions) => ChildProcess }).execFn = (cmd, args, opts) =>
-      spawn(cmd, args ?? [], { ...opts, timeout: ms, killSignal: 'SIGKILL' });
+      spawn(cmd, args ?? [], { ...opts, timeout: ms + 1000, killSignal: 'SIGKILL' });
   }
 }

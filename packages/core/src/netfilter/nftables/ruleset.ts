@@ -186,7 +186,8 @@ class TableCompiler {
       ref: { table: r.table, chain: r.chain, ruleNumber: r.position, text: r.text, file: r.file, line: r.line, family: r.family, ...(r.handle !== null ? { handle: r.handle } : {}) },
       matchers,
       actions,
-      passive: actions.length === 0,
+      // An unread part may hide the verdict, so such a rule is never taken as passive.
+      passive: actions.length === 0 && !r.statements.some((s) => s.kind === 'unknown'),
       where: this.label(r),
       dstKey: null,
     };

@@ -13,12 +13,12 @@ import { parsePriority } from './priority';
 const TABLE_FAMILIES = new Set(['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev']);
 
 /** The tokens of one line (a `{ … }` spanning lines stays whole), without the newline. */
-function takeLine(tokens: Token[], at: { i: number }): Token[] {
+function takeLine(tokens: Token[], at: { i: number }, endsAtSemicolon = false): Token[] {
   const out: Token[] = [];
   let depth = 0;
   while (at.i < tokens.length) {
     const t = tokens[at.i] as Token;
-    if (t.text === NL && !t.quoted && depth === 0) {
+    if (!t.quoted && depth === 0 && (t.text === NL || (endsAtSemicolon && t.text === ';'))) {
       at.i++;
       break;
     }
@@ -226,7 +226,8 @@ function parseSetBody(tokens: Token[], at: { i: number }, set: NftSet, report: R
       at.i++;
       return;
     }
-    const line = takeLine(tokens, at);
+    // `set s { type ipv4_addr ; flags interval ; elements = { … } }` may be one line.
+    const line = takeLine(tokens, at, true);
     if (line.length === 0) continue;
     const kw = line[0]?.text;
     const words = line.map((t) => t.text).filter((w) => w !== ';');

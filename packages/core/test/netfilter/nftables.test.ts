@@ -1,0 +1,152 @@
+/**
+ * kube-proxy's nftables mode, traced from a ruleset the kernel printed back
+ * (`nft -a list ruleset` and `nft -j list ruleset` after loading upstream's
+ * TestOverallNFTablesRules transaction): text and JSON must say the same.
+ */
+
+import { loadNodeDumps, type NodeEvidence, type TraceResult, traceLbPacket } from '../../src/netfilter';
+import { parseNft } from '../../src/netfilter/nftables';
+import { fixture } from './fixtures';
+
+const testNodeIP = '192.168.0.2';
+const testExternalClient = '203.0.113.2';
+const testExternalClientBlocked = '203.0.113.130';
+
+const addr = ['1: lo    inet 127.0.0.1/8 scope host lo', '2: eth0    inet 192.168.0.2/24 brd 192.168.0.255 scope global eth0'].join('\n') + '\n';
+
+function nodeFrom(kind: 'text' | 'json'): NodeEvidence {
+  const file = kind === 'json' ? 'upstream-kube-proxy/TestOverallNFTablesRules.nft.json' : 'upstream-kube-proxy/TestOverallNFTablesRules.nft-list.txt';
+  return loadNodeDumps({ [kind === 'json' ? 'nftJson' : 'nftText']: fixture(file), addr: { text: addr, file: 'addr.txt' } });
+}
+
+/** Upstream's packetFlowTest output: DNAT destinations, or DROP/REJECT, over every outcome. */
+function upstreamOutput(r: TraceResult): string {
+  const out = new Set<string>();
+  for (const o of r.outcomes) {
+    if (o.delivery === 'dropped') out.add(/\breject\b/.test(o.droppedBy?.text ?? '') ? 'REJECT' : 'DROP');
+    else if (o.dnat) out.add(o.dnat);
+  }
+  return [...out].sort().join(', ');
+}
+
+interface Case {
+  name: string;
+  sourceIP: string;
+  destIP: string;
+  destPort: number;
+  output: string;
+  masq?: boolean;
+}
+
+// Upstream's packet-flow cases for these Services (TestTracePacket's, which the nftables
+// tests repeat per feature), plus the source-range cases of TestLoadBalancer for svc5.
+const cases: Case[] = [
+  { name: 'no match', sourceIP: '10.0.0.2', destIP: '10.0.0.3', destPort: 80, output: '' },
+  { name: 'single endpoint', sourceIP: '10.0.0.2', destIP: '172.30.0.41', destPort: 80, output: '10.180.0.1:80' },
+  { name: 'multiple endpoints', sourceIP: '10.0.0.2', destIP: '172.30.0.44', destPort: 80, output: '10.180.0.4:80, 10.180.0.5:80' },
+  { name: 'LOCAL, KUBE-MARK-MASQ', sourceIP: testNodeIP, destIP: '192.168.99.22', destPort: 80, output: '10.180.0.2:80', masq: true },
+  { name: 'DROP', sourceIP: testExternalClient, destIP: '192.168.99.22', destPort: 80, output: 'DROP' },
+  { name: 'REJECT', sourceIP: '10.0.0.2', destIP: '172.30.0.46', destPort: 80, output: 'REJECT' },
+  { name: 'pod to cluster IP, masquerade-free', sourceIP: '10.0.0.2', destIP: '172.30.0.45', destPort: 80, output: '10.180.0.3:80' },
+  { name: 'external to LB IP, allowed source', sourceIP: testExternalClient, destIP: '5.6.7.8', destPort: 80, output: '10.180.0.3:80', masq: true },
+  { name: 'external to LB IP, blocked source', sourceIP: testExternalClientBlocked, destIP: '5.6.7.8', destPort: 80, output: 'DROP' },
+  { name: 'external to NodePort', sourceIP: testExternalClient, destIP: testNodeIP, destPort: 3003, output: '10.180.0.3:80', masq: true },
+  { name: 'external to NodePort of a Local service without local endpoints', sourceIP: testExternalClient, destIP: testNodeIP, destPort: 3001, output: 'DROP' },
+];
+
+describe.each(['text', 'json'] as const)('nftables ruleset dumped from the kernel, as %s', (kind) => {
+  const node = nodeFrom(kind);
+
+  it('parses with no problem', () => {
+    expect(node.problems).toEqual([]);
+    expect(node.nft?.tables.map((t) => `${t.family} ${t.name}`)).toEqual(['ip kube-proxy']);
+  });
+
+  it.each(cases)('$name', (tc) => {
+    const hook = tc.sourceIP === testNodeIP ? 'OUTPUT' : 'PREROUTING';
+    const r = traceLbPacket(node, { src: tc.sourceIP, dst: tc.destIP, dport: tc.destPort, hook, filter: true });
+    expect(upstreamOutput(r)).toBe(tc.output);
+    expect(r.outcomes.filter((o) => o.delivery !== 'dropped').every((o) => o.snat === (tc.masq ?? false))).toBe(true);
+    expect(r.reasons).toEqual([]);
+  });
+
+  it('walks base chains by priority: filter-prerouting-pre-dnat (-110) before nat-prerouting (-100)', () => {
+    const r = traceLbPacket(node, { src: '10.0.0.2', dst: '172.30.0.41', dport: 80, filter: true });
+    expect(r.rules.slice(0, 2).map((m) => m.chain)).toEqual(['filter-prerouting-pre-dnat', 'nat-prerouting']);
+    expect(r.rules[0]).toEqual(expect.objectContaining({ family: 'ip', table: 'kube-proxy', handle: 43 }));
+  });
+
+  it('forks numgen random mod 2 into two ways of one half each', () => {
+    const r = traceLbPacket(node, { src: '10.0.0.2', dst: '172.30.0.44', dport: 80 });
+    expect(r.outcomes.map((o) => [o.dnat, o.probability]).sort()).toEqual([
+      ['10.180.0.4:80', 0.5],
+      ['10.180.0.5:80', 0.5],
+    ]);
+  });
+
+  // The seed's case on an nftables node.
+  it('a VIP-mode LB IP is captured by the service-ips map and the "short-circuit pod traffic" rule, without SNAT', () => {
+    const r = traceLbPacket(node, { src: '10.0.0.2', dst: '1.2.3.4', dport: 80 });
+    expect(r).toEqual(expect.objectContaining({ captured: true, how: 'dnat', dnat: '10.180.0.2:80', snat: false, uncertain: false }));
+    const texts = r.rules.map((m) => m.text);
+    expect(texts.some((t) => /vmap @service-ips/.test(t))).toBe(true);
+    expect(texts.some((t) => /short-circuit pod traffic/.test(t))).toBe(true);
+  });
+
+  it('an ipMode: Proxy LB IP (no element in service-ips) is not captured and leaves without SNAT', () => {
+    const r = traceLbPacket(node, { src: '10.0.0.2', dst: '9.10.11.12', dport: 80 });
+    expect(r).toEqual(expect.objectContaining({ captured: false, how: 'none', dnat: null, snat: false, uncertain: false, delivery: 'forward' }));
+  });
+});
+
+describe('nftables parser', () => {
+  it('reads a hand-written ruleset: inet table, intervals, concatenated interval keys, anonymous sets, drop policy, unknowns', () => {
+    const text = `table inet fw {
+	set allowed { type ipv4_addr . inet_service ; flags interval ; elements = { 10.1.0.0/16 . 8000-8080, 192.168.5.5 . 22 } }
+	chain input {
+		type filter hook input priority filter; policy drop;
+		ct state established,related accept
+		ip saddr . tcp dport @allowed counter packets 3 bytes 120 accept comment "allowed"
+		meta l4proto { tcp, udp } th dport 53 accept
+		limit rate 10/second log prefix "x" accept
+	}
+	chain pre {
+		type nat hook prerouting priority dstnat + 5; policy accept;
+		iifname "eth*" ip daddr 10.9.0.1 tcp dport 80 dnat ip to 10.9.1.1:8080
+	}
+}
+`;
+    const { value, problems } = parseNft(text, 'fw.txt');
+    expect(problems.map((p) => p.message)).toEqual([expect.stringContaining('"limit" is not an expression loopscope reads')]);
+    const node = loadNodeDumps({ nftText: { text, file: 'fw.txt' }, addr: { text: '2: eth0    inet 10.1.0.1/16 scope global eth0\n', file: 'addr.txt' } });
+    expect(value.tables[0]?.chains.get('pre')?.base).toEqual({ type: 'nat', hook: 'prerouting', priority: -95, policy: 'accept' });
+    const allowed = traceLbPacket(node, { src: '10.1.2.3', dst: '10.1.0.1', dport: 8042, filter: true });
+    expect(allowed).toEqual(expect.objectContaining({ delivery: 'local', uncertain: false }));
+    expect(allowed.rules.map((r) => r.ruleNumber)).toEqual([2]);
+    const dropped = traceLbPacket(node, { src: '10.1.2.3', dst: '10.1.0.1', dport: 9000, filter: true });
+    expect(dropped.delivery).toBe('dropped');
+    expect(dropped.droppedBy?.text).toBe('policy drop');
+    // The rule with `limit` is kept, marked and makes the trace uncertain, with the reason.
+    expect(dropped.uncertain).toBe(true);
+    expect(dropped.reasons.join('\n')).toMatch(/inet fw input rule 4 .*limit.*assumed the rule does not match/);
+    const dns = traceLbPacket(node, { src: '10.1.2.3', dst: '10.1.0.1', dport: 53, proto: 'udp', filter: true });
+    expect(dns.delivery).toBe('local');
+    // iifname needs the packet's interface: uncertain without it, DNAT with it.
+    const noIf = traceLbPacket(node, { src: '10.1.2.3', dst: '10.9.0.1', dport: 80 });
+    expect(noIf.dnat).toBeNull();
+    expect(noIf.reasons.join()).toMatch(/input interface is not known/);
+    const withIf = traceLbPacket(node, { src: '10.1.2.3', dst: '10.9.0.1', dport: 80, inInterface: 'eth0' });
+    expect(withIf.dnat).toBe('10.9.1.1:8080');
+  });
+
+  it('reports what it cannot read, with file and line, and never throws', () => {
+    const { value, problems } = parseNft('table ip t {\n chain c {\n  ip daddr 10.0.0.1 frobnicate 7 accept\n }\n}\nbogus line\n}\n', 'bad.txt');
+    expect(value.tables[0]?.chains.get('c')?.rules[0]?.statements).toEqual([
+      expect.objectContaining({ kind: 'match' }),
+      expect.objectContaining({ kind: 'unknown', text: 'frobnicate 7 accept' }),
+    ]);
+    expect(problems.map((p) => `${p.file}:${p.line}`)).toEqual(['bad.txt:6', 'bad.txt:7', 'bad.txt:3']);
+    expect(parseNft('{"nftables": [{"rule": {"family": "ip", "table": "x", "chain": "y", "expr": []}}]}', 'j.json').problems[0]?.message).toMatch(/does not list first/);
+    expect(parseNft('{"nftables": 3', 'j.json').problems[0]?.message).toMatch(/^not JSON/);
+  });
+});
