@@ -5,7 +5,8 @@ import { generate, GENERATE_HELP } from './commands/generate';
 import { trace, TRACE_HELP } from './commands/trace';
 import { whatif, WHATIF_HELP } from './commands/whatif';
 import { completionScript } from './completion';
-import { escapeControlCharacters } from '@loopscope/core';
+import { escapeControlCharacters, LoopscopeError } from '@loopscope/core';
+import { exitCode } from './exitCode';
 import { UsageError, type CliIO, type Command } from './io';
 import { QUIET, terminalProgress } from './progress';
 import { CHILD_ENV, PROGRESS_ENV, supervise } from './supervisor';
@@ -60,6 +61,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === '--version' || name === 'version') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json sits outside rootDir
     io.stdout(`${require('../package.json').version}\n`);
     return 0;
   }
@@ -68,9 +70,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (!command) throw new UsageError(`unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
     return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof LoopscopeError) {
       io.stderr(`loopscope: ${err.message}\n`);
-      return 2;
+      return exitCode(err);
     }
     throw err;
   }

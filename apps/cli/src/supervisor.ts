@@ -7,6 +7,7 @@
  * promises.
  */
 import { spawn } from 'node:child_process';
+import { getHeapStatistics } from 'node:v8';
 
 /** Set in the child so it does the work instead of supervising. */
 export const CHILD_ENV = 'LOOPSCOPE_WORKER';
@@ -67,5 +68,5 @@ export function supervise(script: string, args: string[]): void {
 
 function heapLimitMiB(): number {
   // The child runs with our own execArgv and NODE_OPTIONS, so its limit is ours.
-  return Math.round(require('node:v8').getHeapStatistics().heap_size_limit / 1024 / 1024);
+  return Math.round(getHeapStatistics().heap_size_limit / 1024 / 1024);
 }

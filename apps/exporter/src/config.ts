@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { MAX_TARGET_CHARS, PROFILE_FLAG_OPTIONS, ProfileFlagError, profileOverridesFromFlags, type ProfileOverrides } from '@loopscope/core';
+import { LoopscopeError, MAX_TARGET_CHARS, PROFILE_FLAG_OPTIONS, profileOverridesFromFlags, type ProfileOverrides } from '@loopscope/core';
 
 export const HELP = `Usage: loopscope-exporter [options]
 
@@ -141,7 +141,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   try {
     overrides = profileOverridesFromFlags(values);
   } catch (err) {
-    if (err instanceof ProfileFlagError) throw new ConfigError(err.message);
+    if (err instanceof LoopscopeError) throw new ConfigError(err.message);
     throw err;
   }
   const port = int('port', 9808, 0, 65535);

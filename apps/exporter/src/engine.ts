@@ -1,5 +1,6 @@
 import { buildReport, formatProblem, LiveCluster, type ClusterAnalysis, type KubeObject, type NodeEvidence, type ProfileOverrides, type Report } from '@loopscope/core';
 import type { HealthResource, ObjectSink, SourceHealth, WatchedResource } from './sources/types';
+import type { Logger } from '@loopscope/core/node';
 
 const KIND_RESOURCE: Record<string, WatchedResource> = { Node: 'nodes', Pod: 'pods', Service: 'services', EndpointSlice: 'endpointslices', ConfigMap: 'configmaps' };
 
@@ -17,7 +18,7 @@ export interface EngineOptions {
   nodeDumps?: Map<string, NodeEvidence>;
   /** Wait this long after a change for more before recomputing (a rollout is many events). */
   debounceMs?: number;
-  log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  log?: Logger;
   now?: () => number;
   /** How often to confirm the analysis is current when nothing changes (default 60 s). */
   heartbeatMs?: number;

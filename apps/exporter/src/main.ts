@@ -1,12 +1,10 @@
 #!/usr/bin/env node
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadNodeDumps, NODE_DUMP_FILES, type NodeEvidence } from '@loopscope/core';
+import { atRiskList, formatProbability, type NodeEvidence } from '@loopscope/core';
+import { demoSnapshotPath, readNodeDumps, type Logger } from '@loopscope/core/node';
 import { ConfigError, HELP, parseConfig, type ExporterConfig } from './config';
 import { Engine } from './engine';
 import type { Server } from 'node:http';
 import { ApiToken } from './http/apiToken';
-import { atRiskList } from './http/atRiskList';
 import { createHttpServer, type ListenerOptions } from './http/server';
 import { endpointSliceLister } from './evidence/agentEndpoints';
 import { NodeAgentEvidence } from './evidence/nodeAgents';
@@ -14,19 +12,17 @@ import { createMetrics } from './metrics';
 import { SnapshotSource } from './sources/snapshot';
 import { WATCHED_RESOURCES, type ClusterSource, type HealthResource } from './sources/types';
 
-type Level = 'info' | 'warn' | 'error';
-
 /** One line per event on stderr: time, level, message. Never tokens or kubeconfig contents. */
-function log(level: Level, msg: string): void {
+const log: Logger = (level, msg) => {
   process.stderr.write(`${new Date().toISOString()} ${level.padEnd(5)} ${msg}\n`);
-}
+};
 
 async function createSource(config: ExporterConfig): Promise<ClusterSource> {
   switch (config.source.kind) {
     case 'snapshot':
       return new SnapshotSource(config.source.path, { log });
     case 'demo':
-      return new SnapshotSource(require.resolve('@loopscope/core/demo/demo-cluster.json'), { log });
+      return new SnapshotSource(demoSnapshotPath(), { log });
     case 'kubernetes': {
       const { KubernetesSource } = await import('./sources/kubernetes');
       const { slimObject } = await import('@loopscope/core');
@@ -34,22 +30,6 @@ async function createSource(config: ExporterConfig): Promise<ClusterSource> {
       return new KubernetesSource({ ...source, logger: log, transform: (o) => slimObject(o) });
     }
   }
-}
-
-/** Node dumps for the exporter (read once at start: they describe a moment, not a watch). */
-function readNodeDumps(dir: string): Map<string, NodeEvidence> {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`--node-dumps ${dir}: not a readable directory`);
-  const dumps = new Map<string, NodeEvidence>();
-  for (const node of readdirSync(dir)) {
-    if (!statSync(join(dir, node)).isDirectory()) continue;
-    const input: Record<string, { text: string; file: string }> = {};
-    for (const [field, name] of Object.entries(NODE_DUMP_FILES)) {
-      const path = join(dir, node, name);
-      if (existsSync(path)) input[field] = { text: readFileSync(path, 'utf8'), file: join(node, name) };
-    }
-    if (Object.keys(input).length > 0) dumps.set(node, loadNodeDumps(input));
-  }
-  return dumps;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -70,7 +50,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   let nodeDumps: Map<string, NodeEvidence> | undefined;
   try {
-    nodeDumps = config.nodeDumps ? readNodeDumps(config.nodeDumps) : undefined;
+    // Read once at start (dumps describe a moment, not a watch), before the cluster is known: the
+    // dumps' own addr.txt gives the nodes' addresses.
+    nodeDumps = config.nodeDumps ? readNodeDumps(config.nodeDumps, { warn: (message) => log('warn', message) }) : undefined;
   } catch (err) {
     process.stderr.write(`loopscope-exporter: ${(err as Error).message}\n`);
     return 2;
@@ -138,7 +120,7 @@ export async function main(argv: string[]): Promise<number> {
     const { cluster } = analysis.context;
     const lines = [
       `ready: ${cluster.nodes.length} nodes, ${list.summary.clientPods} client pods, ${list.summary.services} Services — ${list.summary.loopback} at risk of internal-LB loopback`,
-      ...list.services.map((s) => `  ${s.namespace}/${s.name}: ${(s.loopbackProbability * 100).toFixed(1)}% of new connections loop back`),
+      ...list.services.map((s) => `  ${s.namespace}/${s.name}: ${formatProbability(s.loopbackProbability)} of new connections loop back`),
       `metrics:  ${base}/metrics`,
       `report:   ${apiBase}/api/v1/report`,
       ...(list.services[0] ? [`explain:  ${apiBase}/api/v1/explain?target=${list.services[0].namespace}/${list.services[0].name}&format=text`] : []),

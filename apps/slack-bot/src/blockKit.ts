@@ -1,8 +1,8 @@
-import type { ServiceExplanation, Verdict } from '@loopscope/core';
+import { formatP, formatProbability, type ServiceExplanation, type Verdict } from '@loopscope/core';
 import type { ActionsBlock, Button as SlackButton, ContextBlock, DividerBlock, KnownBlock, MrkdwnElement, PlainTextElement, SectionBlock } from '@slack/types';
 import type { Answer, ExplanationAnswer, Option } from './answer';
 import { renderPlainText } from './plainText';
-import { CAPABILITIES, formatP, pct, plural, serviceLine, TARGET_FORMS, unavailableNote, verdictLine, verdictWord } from './wording';
+import { CAPABILITIES, plural, serviceLine, TARGET_FORMS, unavailableNote, verdictLine, verdictWord } from './wording';
 
 /** Slack's limits (docs.slack.dev, Block Kit reference). */
 export const LIMITS = {
@@ -50,7 +50,7 @@ export function esc(text: string): string {
 }
 
 /** A figure for mrkdwn: "<0.1%" would open a link or mention. */
-const mrkdwnPct = (p: number): string => esc(pct(p));
+const mrkdwnPct = (p: number): string => esc(formatProbability(p));
 
 const b = (s: string): string => `*${s}*`;
 
@@ -179,7 +179,7 @@ function explanation(m: MessageBuilder, a: ExplanationAnswer): void {
   // A Service of its own heading only when it adds something (several Services, or a caller's view).
   const perService = e.services.length > 1 || ((e.target.kind === 'workload' || e.target.kind === 'pod') && e.services[0]?.headline !== e.headline);
   e.services.forEach((s, i) => {
-    const label = `${s.namespace}/${s.name} (${pct(s.probability)})`;
+    const label = `${s.namespace}/${s.name} (${formatProbability(s.probability)})`;
     const blocks: Block[] = [];
     if (perService) blocks.push({ type: 'divider' }, section(`${VERDICT_EMOJI[s.verdict]} ${serviceLine({ ...s, namespace: esc(s.namespace), name: esc(s.name), ingress: s.ingress && esc(s.ingress) }, b, mrkdwnPct)}\n${esc(s.headline)}`));
     // The first (worst) Service in full; the others briefly.

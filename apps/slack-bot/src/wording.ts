@@ -1,25 +1,10 @@
-import type { Explanation, ServiceExplanation, Verdict } from '@loopscope/core';
+import { formatProbability, type Explanation, type ServiceExplanation, type Verdict } from '@loopscope/core';
 import type { Unavailable } from './clusters/resolution';
 
 /**
  * Words shared by the Block Kit and plain-text renderings, so both say the same thing.
  * `b` makes text bold in the target format (identity for plain text).
  */
-
-export function pct(p: number): string {
-  return percent(p);
-}
-
-function percent(p: number): string {
-  // A figure that rounds to 0% but is not 0 must not read as "safe".
-  if (p > 0 && p < 0.0005) return '<0.1%';
-  return `${Number((p * 100).toFixed(1))}%`;
-}
-
-/** 0.5 → "0.5"; 0.180556 → "0.181": a p as the core prints it. */
-export function formatP(p: number): string {
-  return String(Number(p.toFixed(3)));
-}
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -37,7 +22,7 @@ export function verdictWord(v: Verdict): string {
 }
 
 /** The verdict and the figure in one line. */
-export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s, pct: (p: number) => string = percent): string {
+export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s, pct: (p: number) => string = formatProbability): string {
   const label = b(e.target.label);
   const many = e.services.length > 1;
   switch (e.verdict) {
@@ -55,7 +40,7 @@ export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s,
   }
 }
 
-export function serviceLine(s: ServiceExplanation, b: (s: string) => string = (s) => s, pct: (p: number) => string = percent): string {
+export function serviceLine(s: ServiceExplanation, b: (s: string) => string = (s) => s, pct: (p: number) => string = formatProbability): string {
   return `${b(`${s.namespace}/${s.name}`)}: ${b(verdictWord(s.verdict))}${s.verdict === 'loopback' || s.probability > 0 ? `, ${b(pct(s.probability))}` : ''}${s.ingress ? ` via ${s.ingress}` : ''}`;
 }
 

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { buildCluster, formatProblem, parseSnapshotText, type ClusterModel, type InputProblem, type SourcedObject } from '@loopscope/core';
+import { demoSnapshotPath } from '@loopscope/core/node';
 import { UsageError, type CliIO } from '../io';
 import type { Progress } from '../progress';
 import { readKubeCluster } from './kubeCluster';
@@ -39,10 +40,8 @@ export interface SourceFlags {
   namespace?: string;
 }
 
-/** The bundled demo cluster. */
-export function demoClusterPath(): string {
-  return require.resolve('@loopscope/core/demo/demo-cluster.json');
-}
+/** The bundled demo cluster (core's node entry point knows where it is installed). */
+export const demoClusterPath = demoSnapshotPath;
 
 const MAX_PROBLEMS_SHOWN = 20;
 

@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { gzip } from 'node:zlib';
-import { explain, MAX_TARGET_CHARS, renderExplanationMarkdown, targetTooLong, renderExplanationText, whatIf, WhatIfError, type WhatIfChange } from '@loopscope/core';
+import { atRiskList, explain, LoopscopeError, MAX_TARGET_CHARS, parseWhatIfChanges, renderExplanationMarkdown, renderExplanationText, targetTooLong, whatIf } from '@loopscope/core';
+import type { Logger } from '@loopscope/core/node';
 import type { ExporterMetrics } from '../metrics';
 import type { Engine } from '../engine';
 import type { ApiToken } from './apiToken';
-import { atRiskList } from './atRiskList';
 import { BodyCache } from './bodyCache';
-import { parseWhatIfChanges } from './whatifBody';
+import { HTTP_STATUS } from './status';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -45,10 +45,11 @@ const API_PATHS = ['/api/v1/report', '/api/v1/services', '/api/v1/services/at-ri
  * bot and the Grafana panel read — on one port, or each on its own so that a NetworkPolicy can
  * tell them apart. Errors are JSON `{"error": {"status", "message", …}}` with a proper status code.
  */
-export function createHttpServer(engine: Engine, metrics: ExporterMetrics, log: (level: 'info' | 'warn' | 'error', msg: string) => void, listener: ListenerOptions = { ops: true, api: true }): Server {
+export function createHttpServer(engine: Engine, metrics: ExporterMetrics, log: Logger, listener: ListenerOptions = { ops: true, api: true }): Server {
   const bodies = new BodyCache();
   return createServer((req, res) => {
     handle(engine, metrics, bodies, listener, req, res).catch((err: unknown) => {
+      if (err instanceof LoopscopeError) err = new HttpError(HTTP_STATUS[err.code], err.message, err.suggestions.length ? { suggestions: err.suggestions } : {});
       const status = err instanceof HttpError ? err.status : 500;
       if (status === 500) log('error', `${req.method} ${req.url?.split('?')[0]}: ${(err as Error).stack ?? err}`);
       if (status === 401) res.setHeader('www-authenticate', 'Bearer realm="loopscope"');
@@ -123,7 +124,7 @@ async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCach
       const tooLong = targetTooLong(target.length, listener.maxTargetChars ?? MAX_TARGET_CHARS);
       if (tooLong) throw new HttpError(400, `?target=: ${tooLong} (--max-target-chars)`);
       const result = explain(analysis, target, { maxTargetChars: listener.maxTargetChars ?? MAX_TARGET_CHARS });
-      if (!result.ok) throw new HttpError(result.problem === 'ambiguous' ? 409 : 404, result.message, { suggestions: result.suggestions });
+      if (!result.ok) throw new HttpError(HTTP_STATUS[result.problem === 'ambiguous' ? 'AMBIGUOUS' : 'NOT_FOUND'], result.message, { suggestions: result.suggestions });
       // What the node agents saw comes first in the evidence: observed beats inferred.
       if (listener.live) for (const s of result.explanation.services) s.observed.unshift(...listener.live.notes(s.namespace, s.name));
       const format = url.searchParams.get('format') ?? 'json';
@@ -137,18 +138,8 @@ async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCach
     case 'POST /api/v1/whatif': {
       const analysis = requireAnalysis(engine);
       const body = await readJson(req);
-      let changes: WhatIfChange[];
-      try {
-        changes = parseWhatIfChanges(body);
-      } catch (err) {
-        throw new HttpError(400, (err as Error).message);
-      }
-      try {
-        return sendJson(req, res, 200, JSON.stringify({ apiVersion: 'loopscope/v1', kind: 'WhatIf', ...whatIf(analysis, changes) }));
-      } catch (err) {
-        if (err instanceof WhatIfError) throw new HttpError(404, err.message);
-        throw err;
-      }
+      // A LoopscopeError (bad change 400, unknown Service 404, ambiguous 409) is mapped by HTTP_STATUS.
+      return sendJson(req, res, 200, JSON.stringify({ apiVersion: 'loopscope/v1', kind: 'WhatIf', ...whatIf(analysis, parseWhatIfChanges(body)) }));
     }
   }
   throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}`);

@@ -1,4 +1,7 @@
-import { atRiskNodes, round, serviceLinks, type ClusterAnalysis, type Report } from '@loopscope/core';
+import type { ClusterAnalysis } from '../analysis/analyze';
+import { atRiskNodes, serviceLinks } from '../analysis/exposure';
+import { round } from '../analysis/service';
+import type { Report } from './report';
 
 /** One Service at risk, with counts instead of the lists the full report carries. */
 export interface AtRiskService {
@@ -21,7 +24,8 @@ export interface AtRiskList {
 }
 
 /**
- * Built from the analysis, not the report: no fixes (a what-if each), no per-link objects. The
+ * `GET /api/v1/services/at-risk` of the exporter, and what the Slack bot's "which services are at
+ * risk" reads. Built from the analysis, not the report: no fixes (a what-if each), no per-link objects. The
  * links of a Service at risk come from core's per-analysis cache, which the metrics fill too.
  */
 export function atRiskList(analysis: ClusterAnalysis, options: { generatedAt: string; namespace?: string; limit?: number }): AtRiskList {
