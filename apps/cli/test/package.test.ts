@@ -4,8 +4,10 @@
  * kubectl plugin) as executable files that exist before any build.
  */
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+
+const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -28,20 +30,20 @@ describe('npm pack', () => {
     expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json']));
     expect(files.some((f) => f.startsWith('dist/'))).toBe(true);
     expect(files.some((f) => f.startsWith('src/') || f.startsWith('test/'))).toBe(false);
-    const pkg = require(join(ROOT, dir, 'package.json'));
+    const pkg = readJson(join(ROOT, dir, 'package.json'));
     expect(pkg.engines).toEqual({ node: '>=22' });
     expect(pkg.repository).toEqual(expect.objectContaining({ type: 'git', directory: dir }));
     expect(pkg.license).toBe('Apache-2.0');
   });
 
   it('the CLI ships both commands as executables that exist before the build', () => {
-    const pkg = require(join(ROOT, 'apps/cli/package.json'));
+    const pkg = readJson(join(ROOT, 'apps/cli/package.json'));
     expect(pkg.bin).toEqual({ loopscope: 'bin/loopscope', 'kubectl-loopscope': 'bin/kubectl-loopscope' });
     const { files } = packed('@loopscope/cli');
     for (const bin of Object.values(pkg.bin) as string[]) {
       expect(files).toContain(bin);
       expect(statSync(join(ROOT, 'apps/cli', bin)).mode & 0o111).toBeTruthy();
     }
-    expect(require(join(ROOT, 'package.json')).engines).toEqual({ node: '>=22' });
+    expect(readJson(join(ROOT, 'package.json')).engines).toEqual({ node: '>=22' });
   });
 });
