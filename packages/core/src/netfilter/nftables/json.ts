@@ -272,13 +272,17 @@ export function parseNftJson(text: string, file: string): ParsedDump<NftDump> {
     const comment = typeof o.comment === 'string' ? o.comment : null;
     const handle = typeof o.handle === 'number' ? o.handle : null;
     for (const s of statements) if (s.kind === 'unknown') report(`${t.family} ${t.name} ${chainName} handle ${handle ?? '?'}: ${s.reason}; kept as a part loopscope cannot evaluate`, 'warning');
+    let text: string | null = null;
     chain.rules.push({
       table: t.name,
       family: t.family,
       chain: chainName,
       position: chain.rules.length + 1,
       handle,
-      text: formatStatements(statements, comment),
+      // Formatted when first quoted: most rules of a large ruleset never are.
+      get text() {
+        return (text ??= formatStatements(statements, comment));
+      },
       comment,
       file,
       line: 0,

@@ -9,7 +9,7 @@
 import { type IpFamily, parseIp } from '../cidr';
 import type { MatchContext, Matcher, Unknown } from '../match';
 import { parsePortRange } from '../ports';
-import type { Action, BaseChain, Chain, ChainType, ForkWay, Hook, NatRange, Rule, Ruleset } from '../ruleset';
+import type { Action, BaseChain, Chain, ChainType, ForkWay, Hook, MatchedRule, NatRange, Rule, Ruleset } from '../ruleset';
 import { indexChain, sortByPriority } from '../ruleset';
 import { fieldReader, parsePattern, type Pattern, patternMatches } from './fields';
 import { compileLookup, type Lookup } from './lookup';
@@ -182,13 +182,30 @@ class TableCompiler {
           break;
       }
     }
+    const ref: MatchedRule = {
+      table: r.table,
+      chain: r.chain,
+      ruleNumber: r.position,
+      // The rule's text and its label are built when a trace first quotes them.
+      get text() {
+        return r.text;
+      },
+      file: r.file,
+      line: r.line,
+      family: r.family,
+    };
+    if (r.handle !== null) ref.handle = r.handle;
+    let where: string | null = null;
+    const label = () => this.label(r);
     return {
-      ref: { table: r.table, chain: r.chain, ruleNumber: r.position, text: r.text, file: r.file, line: r.line, family: r.family, ...(r.handle !== null ? { handle: r.handle } : {}) },
+      ref,
       matchers,
       actions,
       // An unread part may hide the verdict, so such a rule is never taken as passive.
       passive: actions.length === 0 && !r.statements.some((s) => s.kind === 'unknown'),
-      where: this.label(r),
+      get where() {
+        return (where ??= label());
+      },
       dstKey: null,
     };
   }
