@@ -4,7 +4,8 @@ import { explain } from './commands/explain';
 import { generate } from './commands/generate';
 import { trace } from './commands/trace';
 import { whatif } from './commands/whatif';
-import { escapeControlCharacters } from '@loopscope/core';
+import { escapeControlCharacters, LoopscopeError } from '@loopscope/core';
+import { exitCode } from './exitCode';
 import { UsageError, type CliIO, type Command } from './io';
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
@@ -42,9 +43,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (!command) throw new UsageError(`unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
     return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof LoopscopeError) {
       io.stderr(`loopscope: ${err.message}\n`);
-      return 2;
+      return exitCode(err);
     }
     throw err;
   }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { MAX_TARGET_CHARS, PROFILE_FLAG_OPTIONS, ProfileFlagError, profileOverridesFromFlags, type ProfileOverrides } from '@loopscope/core';
+import { LoopscopeError, MAX_TARGET_CHARS, PROFILE_FLAG_OPTIONS, profileOverridesFromFlags, type ProfileOverrides } from '@loopscope/core';
 
 export const HELP = `Usage: loopscope-exporter [options]
 
@@ -107,7 +107,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   try {
     overrides = profileOverridesFromFlags(values);
   } catch (err) {
-    if (err instanceof ProfileFlagError) throw new ConfigError(err.message);
+    if (err instanceof LoopscopeError) throw new ConfigError(err.message);
     throw err;
   }
   return {

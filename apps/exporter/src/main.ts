@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadNodeDumps, NODE_DUMP_FILES, type NodeEvidence } from '@loopscope/core';
+import { formatProbability, type NodeEvidence } from '@loopscope/core';
+import { demoSnapshotPath, readNodeDumps } from '@loopscope/core/node';
 import { ConfigError, HELP, parseConfig, type ExporterConfig } from './config';
 import { Engine } from './engine';
 import { createHttpServer } from './http/server';
@@ -21,7 +20,7 @@ async function createSource(config: ExporterConfig): Promise<ClusterSource> {
     case 'snapshot':
       return new SnapshotSource(config.source.path, { log });
     case 'demo':
-      return new SnapshotSource(require.resolve('@loopscope/core/demo/demo-cluster.json'), { log });
+      return new SnapshotSource(demoSnapshotPath(), { log });
     case 'kubernetes': {
       const { KubernetesSource } = await import('./sources/kubernetes');
       const { slimObject } = await import('@loopscope/core');
@@ -29,22 +28,6 @@ async function createSource(config: ExporterConfig): Promise<ClusterSource> {
       return new KubernetesSource({ ...source, logger: log, transform: (o) => slimObject(o) });
     }
   }
-}
-
-/** Node dumps for the exporter (read once at start: they describe a moment, not a watch). */
-function readNodeDumps(dir: string): Map<string, NodeEvidence> {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`--node-dumps ${dir}: not a readable directory`);
-  const dumps = new Map<string, NodeEvidence>();
-  for (const node of readdirSync(dir)) {
-    if (!statSync(join(dir, node)).isDirectory()) continue;
-    const input: Record<string, { text: string; file: string }> = {};
-    for (const [field, name] of Object.entries(NODE_DUMP_FILES)) {
-      const path = join(dir, node, name);
-      if (existsSync(path)) input[field] = { text: readFileSync(path, 'utf8'), file: join(node, name) };
-    }
-    if (Object.keys(input).length > 0) dumps.set(node, loadNodeDumps(input));
-  }
-  return dumps;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -65,7 +48,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   let nodeDumps: Map<string, NodeEvidence> | undefined;
   try {
-    nodeDumps = config.nodeDumps ? readNodeDumps(config.nodeDumps) : undefined;
+    // Read once at start (dumps describe a moment, not a watch), before the cluster is known: the
+    // dumps' own addr.txt gives the nodes' addresses.
+    nodeDumps = config.nodeDumps ? readNodeDumps(config.nodeDumps, { warn: (message) => log('warn', message) }) : undefined;
   } catch (err) {
     process.stderr.write(`loopscope-exporter: ${(err as Error).message}\n`);
     return 2;
@@ -112,7 +97,7 @@ export async function main(argv: string[]): Promise<number> {
     const risky = report.services.filter((s) => s.verdict === 'loopback').sort((a, b) => b.loopbackProbability - a.loopbackProbability);
     const lines = [
       `ready: ${report.cluster.nodes} nodes, ${report.cluster.clientPods} client pods, ${report.summary.services} Services — ${report.summary.loopback} at risk of internal-LB loopback`,
-      ...risky.slice(0, 5).map((s) => `  ${s.namespace}/${s.name}: ${(s.loopbackProbability * 100).toFixed(1)}% of new connections loop back`),
+      ...risky.slice(0, 5).map((s) => `  ${s.namespace}/${s.name}: ${formatProbability(s.loopbackProbability)} of new connections loop back`),
       `metrics:  ${base}/metrics`,
       `report:   ${base}/api/v1/report`,
       ...(risky[0] ? [`explain:  ${base}/api/v1/explain?target=${risky[0].namespace}/${risky[0].name}&format=text`] : []),

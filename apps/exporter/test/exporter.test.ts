@@ -3,7 +3,7 @@
  * CLI's, promtool-clean metrics, snapshot reloads, and bad input that never takes it down.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, getJson, startExporter, type RunningExporter } from '@loopscope/testkit';
@@ -102,6 +102,12 @@ describe('exporter on the demo cluster', () => {
     expect((await post('not json')).status).toBe(400);
     const missing = await post(JSON.stringify({ changes: [{ kind: 'callViaClusterIP', service: 'nope/nope' }] }));
     expect(missing.status).toBe(404);
+    // A change the model refuses is bad input too (400), not "not found".
+    const badVersion = await post(JSON.stringify({ changes: [{ kind: 'kubeProxyVersion', version: 'v1.2' }] }));
+    expect(badVersion.status).toBe(400);
+    expect(((await badVersion.json()) as any).error.message).toContain('kube-proxy version "v1.2" is not of the form');
+    const headless = await post(JSON.stringify({ changes: [{ kind: 'trafficPolicy' }] }));
+    expect(headless.status).toBe(400);
   });
 
   it('unknown endpoints and methods are JSON errors', async () => {
@@ -193,7 +199,12 @@ describe('exporter on a snapshot file', () => {
     expect(r1.stderr).toContain('--port eighty: expected a whole number from 0 to 65535');
     const r2 = spawnSync(process.execPath, [main, '--snapshot', '/nonexistent.json', '--port', '0'], { encoding: 'utf8' });
     expect(r2.status).toBe(1);
-    expect(r2.stderr).toContain('/nonexistent.json: cannot be read (ENOENT)');
+    expect(r2.stderr).toContain('snapshot /nonexistent.json: no such file or directory');
+    const empty = mkdtempSync(join(tmpdir(), 'loopscope-dumps-'));
+    const r4 = spawnSync(process.execPath, [main, '--node-dumps', empty, '--port', '0'], { encoding: 'utf8' });
+    rmSync(empty, { recursive: true });
+    expect(r4.status).toBe(2);
+    expect(r4.stderr).toContain(`--node-dumps ${empty}: no node folders with dumps in it`);
     const r3 = spawnSync(process.execPath, [main, '--snapshot', 'x', '--kubeconfig', 'y'], { encoding: 'utf8' });
     expect(r3.status).toBe(2);
   });

@@ -36,7 +36,7 @@ describe('LinksPanel', () => {
     expect(edges.every((e) => e.getAttribute('data-looping') === 'true')).toBe(true);
     const line = within(edges[0]!).getByTestId('edge-line');
     expect(line.getAttribute('stroke')).toMatch(/^#|rgb/);
-    expect(screen.getAllByTestId('edge-label').map((t) => t.textContent)).toEqual(expect.arrayContaining(['50%', '67%']));
+    expect(screen.getAllByTestId('edge-label').map((t) => t.textContent)).toEqual(expect.arrayContaining(['50%', '66.7%']));
     expect(screen.getByTestId('service:payments/payments-api')).toBeTruthy();
     expect(screen.getByTestId('ingress:10.0.3.18:80|search/search-api')).toBeTruthy();
 

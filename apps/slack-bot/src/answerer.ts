@@ -4,7 +4,7 @@ import { ClusterUnavailable, type ClusterApi } from './clusters/clusterApi';
 import { resolveTarget, type Resolution, type TargetRef, type Unavailable } from './clusters/resolution';
 import { dashboardLink } from './dashboard';
 import { describeChange, type Question, type WhatIfSpec } from './question';
-import { pct } from './wording';
+import { formatProbability } from '@loopscope/core';
 
 const CHECK_INSTEAD = [
   "the Service's ready endpoints and its LB's health checks",
@@ -117,7 +117,7 @@ export class Answerer {
     }
     const why =
       svc.verdict === 'loopback'
-        ? `none of its pods sits on a node that ${svcRef}'s LB can send the connection back to (${svcRef} loops for ${pct(svc.probability)} of connections overall, from clients on ${svc.where.nodeCount} other node(s))`
+        ? `none of its pods sits on a node that ${svcRef}'s LB can send the connection back to (${svcRef} loops for ${formatProbability(svc.probability)} of connections overall, from clients on ${svc.where.nodeCount} other node(s))`
         : `${svc.headline}`;
     const explanation: Explanation = {
       target: { kind: client.explanation.target.kind, label: `${clientLabel} → ${svcRef}` },
@@ -233,21 +233,7 @@ function withCluster<Q extends Question & { cluster?: string }>(q: Q, cluster: s
 }
 
 function toChanges(change: WhatIfSpec, service?: string): WhatIfChange[] {
-  const s = service ?? '';
-  switch (change.kind) {
-    case 'trafficPolicy':
-      return [{ kind: 'trafficPolicy', service: s, value: change.value }];
-    case 'ipMode':
-      return [{ kind: 'ipMode', service: s, value: change.value }];
-    case 'preventLoopback':
-      return [{ kind: 'preventLoopback', service: s, value: change.value }];
-    case 'kubeProxyVersion':
-      return [{ kind: 'kubeProxyVersion', version: change.version }];
-    case 'moveClients':
-      return [{ kind: 'moveClients', service: s }];
-    case 'callViaClusterIP':
-      return [{ kind: 'callViaClusterIP', service: s }];
-  }
+  return [change.kind === 'kubeProxyVersion' ? change : ({ ...change, service: service ?? '' } as WhatIfChange)];
 }
 
 function toUnavailable(cluster: ClusterApi, err: unknown): Unavailable {

@@ -1,7 +1,8 @@
 import type { ServiceExplanation, Verdict } from '@loopscope/core';
 import type { Answer, ExplanationAnswer, Option } from './answer';
 import { renderPlainText } from './plainText';
-import { CAPABILITIES, formatP, pct, plural, serviceLine, TARGET_FORMS, unavailableNote, verdictLine, verdictWord } from './wording';
+import { formatP, formatProbability } from '@loopscope/core';
+import { CAPABILITIES, plural, serviceLine, TARGET_FORMS, unavailableNote, verdictLine, verdictWord } from './wording';
 
 /** Slack's limits (docs.slack.dev, Block Kit reference). */
 export const LIMITS = {
@@ -136,7 +137,7 @@ export function renderBlocks(answer: Answer): SlackMessage {
       fullAnswer = '`loopscope analyze` or the dashboard';
       break;
     case 'whatIf': {
-      const lines = answer.services.map((s) => `${VERDICT_EMOJI[s.after.verdict]} ${b(esc(`${s.namespace}/${s.name}`))}: ${verdictWord(s.before.verdict)} ${b(pct(s.before.probability))} → ${verdictWord(s.after.verdict)} ${b(pct(s.after.probability))}`);
+      const lines = answer.services.map((s) => `${VERDICT_EMOJI[s.after.verdict]} ${b(esc(`${s.namespace}/${s.name}`))}: ${verdictWord(s.before.verdict)} ${b(formatProbability(s.before.probability))} → ${verdictWord(s.after.verdict)} ${b(formatProbability(s.after.probability))}`);
       m.addHead(section(`:crystal_ball: ${b(`What if ${esc(answer.change)}`)}${answer.showCluster ? ` (cluster ${b(esc(answer.cluster))})` : ''}`));
       if (answer.assumed) m.addHead(context(esc(`(${answer.assumed})`)));
       for (let i = 0; i < Math.max(lines.length, 1); i += 20) m.add([section(lines.slice(i, i + 20).join('\n') || 'No Service changes its verdict or figure.')], plural(Math.min(20, lines.length - i), 'Service'));
@@ -174,7 +175,7 @@ function explanation(m: MessageBuilder, a: ExplanationAnswer): void {
   // A Service of its own heading only when it adds something (several Services, or a caller's view).
   const perService = e.services.length > 1 || ((e.target.kind === 'workload' || e.target.kind === 'pod') && e.services[0]?.headline !== e.headline);
   e.services.forEach((s, i) => {
-    const label = `${s.namespace}/${s.name} (${pct(s.probability)})`;
+    const label = `${s.namespace}/${s.name} (${formatProbability(s.probability)})`;
     const blocks: Block[] = [];
     if (perService) blocks.push({ type: 'divider' }, section(`${VERDICT_EMOJI[s.verdict]} ${serviceLine({ ...s, namespace: esc(s.namespace), name: esc(s.name), ingress: s.ingress && esc(s.ingress) }, b)}\n${esc(s.headline)}`));
     // The first (worst) Service in full; the others briefly.
@@ -203,7 +204,7 @@ function serviceBlocks(out: Block[], s: ServiceExplanation, detail: 'full' | 'br
     out.push(section(lines.join('\n')));
   }
   if (s.fixes.length) {
-    const line = (f: ServiceExplanation['fixes'][number], i: number): string => `${i + 1}. ${b(esc(f.title))} → ${b(pct(f.predictedProbability))}${f.effective ? '' : ' _(no effect here)_'}`;
+    const line = (f: ServiceExplanation['fixes'][number], i: number): string => `${i + 1}. ${b(esc(f.title))} → ${b(formatProbability(f.predictedProbability))}${f.effective ? '' : ' _(no effect here)_'}`;
     if (detail === 'full') {
       out.push(section(`${b('Fixes')} (predicted figure after each)`));
       s.fixes.forEach((f, i) => out.push(section(`${line(f, i)}\n${esc(f.description)}\n_Trade-off: ${esc(f.tradeoff)}_`)));
@@ -233,7 +234,7 @@ function atRisk(m: MessageBuilder, a: Extract<Answer, { kind: 'atRisk' }>): void
     for (let i = 0; i < c.services.length; i += 15) {
       const lines = c.services
         .slice(i, i + 15)
-        .map((s, j) => `${i + j + 1}. ${b(esc(`${s.namespace}/${s.name}`))} ${b(pct(s.loopbackProbability))} · ${plural(s.atRiskNodes.length, 'node')} · ${plural(s.clientPodsOnAtRiskNodes, 'client pod')} · ${plural(s.affectedWorkloads.length, 'workload')}`);
+        .map((s, j) => `${i + j + 1}. ${b(esc(`${s.namespace}/${s.name}`))} ${b(formatProbability(s.loopbackProbability))} · ${plural(s.atRiskNodes.length, 'node')} · ${plural(s.clientPodsOnAtRiskNodes, 'client pod')} · ${plural(s.affectedWorkloads.length, 'workload')}`);
       m.add([section(lines.join('\n'))], `${a.showCluster ? `${c.cluster}: ` : ''}Services ${i + 1}–${Math.min(i + 15, c.services.length)} of ${c.services.length}`);
     }
     if (c.dashboardUrl) m.add([dashboardButton(c.dashboardUrl, a.showCluster ? `Dashboard (${c.cluster})` : undefined)]);

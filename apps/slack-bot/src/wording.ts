@@ -1,21 +1,10 @@
-import type { Explanation, ServiceExplanation, Verdict } from '@loopscope/core';
+import { formatProbability, type Explanation, type ServiceExplanation, type Verdict } from '@loopscope/core';
 import type { Unavailable } from './clusters/resolution';
 
 /**
  * Words shared by the Block Kit and plain-text renderings, so both say the same thing.
  * `b` makes text bold in the target format (identity for plain text).
  */
-
-export function pct(p: number): string {
-  // A figure that rounds to 0% but is not 0 must not read as "safe".
-  if (p > 0 && p < 0.0005) return '<0.1%';
-  return `${Number((p * 100).toFixed(1))}%`;
-}
-
-/** 0.5 → "0.5"; 0.180556 → "0.181": a p as the core prints it. */
-export function formatP(p: number): string {
-  return String(Number(p.toFixed(3)));
-}
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -39,9 +28,9 @@ export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s)
   switch (e.verdict) {
     case 'loopback':
       if (e.target.kind === 'workload' || e.target.kind === 'pod') {
-        return `${label}: ${b('loopback')}, ${many ? 'up to ' : ''}${b(pct(e.probability))} of its new connections time out${many ? ` (towards ${e.services.length} Services)` : e.services[0] ? ` calling ${e.services[0].namespace}/${e.services[0].name}` : ''}`;
+        return `${label}: ${b('loopback')}, ${many ? 'up to ' : ''}${b(formatProbability(e.probability))} of its new connections time out${many ? ` (towards ${e.services.length} Services)` : e.services[0] ? ` calling ${e.services[0].namespace}/${e.services[0].name}` : ''}`;
       }
-      return `${label}: ${b('loopback')}, ${b(pct(e.probability))} of new connections loop back and time out`;
+      return `${label}: ${b('loopback')}, ${b(formatProbability(e.probability))} of new connections loop back and time out`;
     case 'safe':
       return `${label}: ${b('safe')} from internal-LB loopback (0%)`;
     case 'not-applicable':
@@ -52,7 +41,7 @@ export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s)
 }
 
 export function serviceLine(s: ServiceExplanation, b: (s: string) => string = (s) => s): string {
-  return `${b(`${s.namespace}/${s.name}`)}: ${b(verdictWord(s.verdict))}${s.verdict === 'loopback' || s.probability > 0 ? `, ${b(pct(s.probability))}` : ''}${s.ingress ? ` via ${s.ingress}` : ''}`;
+  return `${b(`${s.namespace}/${s.name}`)}: ${b(verdictWord(s.verdict))}${s.verdict === 'loopback' || s.probability > 0 ? `, ${b(formatProbability(s.probability))}` : ''}${s.ingress ? ` via ${s.ingress}` : ''}`;
 }
 
 export function unavailableLine(u: Unavailable, b: (s: string) => string = (s) => s): string {

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { explain, MAX_TARGET_CHARS, renderExplanationMarkdown, targetTooLong, renderExplanationText, whatIf, WhatIfError, type WhatIfChange } from '@loopscope/core';
+import { explain, LoopscopeError, MAX_TARGET_CHARS, parseWhatIfChanges, renderExplanationMarkdown, renderExplanationText, targetTooLong, whatIf } from '@loopscope/core';
 import type { ExporterMetrics } from '../metrics';
 import type { Engine } from '../engine';
-import { parseWhatIfChanges } from './whatifBody';
+import { HTTP_STATUS } from './status';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -33,6 +33,7 @@ export function createHttpServer(
 ): Server {
   return createServer((req, res) => {
     handle(engine, metrics, limits, req, res).catch((err: unknown) => {
+      if (err instanceof LoopscopeError) err = new HttpError(HTTP_STATUS[err.code], err.message, err.suggestions.length ? { suggestions: err.suggestions } : {});
       const status = err instanceof HttpError ? err.status : 500;
       if (status === 500) log('error', `${req.method} ${req.url?.split('?')[0]}: ${(err as Error).stack ?? err}`);
       sendJson(res, status, { error: { status, message: status === 500 ? 'internal error (see the exporter log)' : (err as Error).message, ...(err instanceof HttpError ? err.extra : {}) } });
@@ -80,7 +81,7 @@ async function handle(engine: Engine, metrics: ExporterMetrics, limits: HttpLimi
       const tooLong = targetTooLong(target.length, limits.maxTargetChars);
       if (tooLong) throw new HttpError(400, `?target=: ${tooLong} (--max-target-chars)`);
       const result = explain(analysis, target, { maxTargetChars: limits.maxTargetChars });
-      if (!result.ok) throw new HttpError(result.problem === 'ambiguous' ? 409 : 404, result.message, { suggestions: result.suggestions });
+      if (!result.ok) throw new HttpError(HTTP_STATUS[result.problem === 'ambiguous' ? 'AMBIGUOUS' : 'NOT_FOUND'], result.message, { suggestions: result.suggestions });
       const format = url.searchParams.get('format') ?? 'json';
       if (format === 'markdown' || format === 'text') {
         res.writeHead(200, { 'content-type': format === 'markdown' ? 'text/markdown; charset=utf-8' : 'text/plain; charset=utf-8' });
@@ -92,18 +93,8 @@ async function handle(engine: Engine, metrics: ExporterMetrics, limits: HttpLimi
     case 'POST /api/v1/whatif': {
       const analysis = requireAnalysis(engine);
       const body = await readJson(req);
-      let changes: WhatIfChange[];
-      try {
-        changes = parseWhatIfChanges(body);
-      } catch (err) {
-        throw new HttpError(400, (err as Error).message);
-      }
-      try {
-        return sendJson(res, 200, { apiVersion: 'loopscope/v1', kind: 'WhatIf', ...whatIf(analysis, changes) });
-      } catch (err) {
-        if (err instanceof WhatIfError) throw new HttpError(404, err.message);
-        throw err;
-      }
+      // A LoopscopeError (bad change 400, unknown Service 404, ambiguous 409) is mapped by HTTP_STATUS.
+      return sendJson(res, 200, { apiVersion: 'loopscope/v1', kind: 'WhatIf', ...whatIf(analysis, parseWhatIfChanges(body)) });
     }
   }
   const known = ['/healthz', '/readyz', '/metrics', '/api/v1/report', '/api/v1/services', '/api/v1/links', '/api/v1/explain', '/api/v1/whatif'];

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { analyzeCluster, buildReport, explain, loadCluster, whatIf, WhatIfError, type ClusterAnalysis, type WhatIfChange } from '@loopscope/core';
+import { analyzeCluster, buildReport, explain, loadCluster, LoopscopeError, whatIf, type ClusterAnalysis, type WhatIfChange } from '@loopscope/core';
+import { demoSnapshotPath } from '@loopscope/core/node';
 import type { AtRiskList, ClusterApi, ExplainLookup, WhatIfOutcome } from './clusterApi';
 
 /**
@@ -14,7 +15,7 @@ export class DemoCluster implements ClusterApi {
 
   private analyse(): ClusterAnalysis {
     if (!this.analysis) {
-      const file = require.resolve('@loopscope/core/demo/demo-cluster.json');
+      const file = demoSnapshotPath();
       this.analysis = analyzeCluster(loadCluster([{ name: file, text: readFileSync(file, 'utf8') }]));
     }
     return this.analysis;
@@ -35,7 +36,7 @@ export class DemoCluster implements ClusterApi {
     try {
       return { ok: true, result: whatIf(this.analyse(), changes) };
     } catch (err) {
-      if (err instanceof WhatIfError) return { ok: false, message: err.message };
+      if (err instanceof LoopscopeError) return { ok: false, message: err.message };
       throw err;
     }
   }

@@ -47,7 +47,7 @@ export class ExporterClient implements ClusterApi {
   async whatIf(changes: WhatIfChange[]): Promise<WhatIfOutcome> {
     const { status, body } = await this.call('POST', '/api/v1/whatif', { changes });
     if (status === 200) return { ok: true, result: body as Extract<WhatIfOutcome, { ok: true }>['result'] };
-    if (status === 400 || status === 404) return { ok: false, message: (body as ErrorBody).error?.message ?? `the exporter refused the change (${status})` };
+    if (status === 400 || status === 404 || status === 409) return { ok: false, message: (body as ErrorBody).error?.message ?? `the exporter refused the change (${status})` };
     throw this.failed(status, body);
   }
 

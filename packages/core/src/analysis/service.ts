@@ -1,6 +1,7 @@
 import type { ClusterModel, ClusterService, TrafficPolicy } from '../cluster/model';
 import type { DatapathProfile } from '../profile/profile';
 import { awsPreserveClientIp, directToPodAnnotation, internalLbAnnotation } from '../profile/signals';
+import { formatP } from '../format/probability';
 import { chooseBackend, nodeBackends, podBackends, type Backends } from './backends';
 import { decideDatapath, type DatapathDecision } from './datapath';
 import type { DatapathEvidence, ObservedFailure } from './evidence';
@@ -375,11 +376,6 @@ export function refreshOutcome(ctx: AnalysisContext, result: ServiceAnalysis): v
   }
 }
 
-export function formatP(p: number): string {
-  if (p === 0) return '0';
-  if (p === 1) return '1';
-  return Number(p.toFixed(4)).toString();
-}
 
 export function round(p: number): number {
   return Math.round(p * 1e6) / 1e6;
