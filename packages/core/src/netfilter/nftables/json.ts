@@ -32,6 +32,18 @@ function str(x: Json): string {
   return typeof x === 'string' ? x : typeof x === 'number' ? String(x) : fail(`expected a string, found ${JSON.stringify(x)?.slice(0, 40)}`);
 }
 
+/** Field expressions are few and repeated on every rule: one object each. */
+const FIELD_CACHE = new Map<string, NftExpr>();
+function field(proto: string, name: string): NftExpr {
+  const key = `${proto} ${name}`;
+  let e = FIELD_CACHE.get(key);
+  if (!e) {
+    e = { kind: 'field', name: key };
+    if (FIELD_CACHE.size < 1000) FIELD_CACHE.set(key, e);
+  }
+  return e;
+}
+
 const BINOPS: Record<string, 'and' | 'or' | 'xor'> = { '&': 'and', '|': 'or', '^': 'xor' };
 
 function expr(x: Json): NftExpr {
@@ -41,11 +53,11 @@ function expr(x: Json): NftExpr {
   const o = obj(v);
   switch (k) {
     case 'payload':
-      return { kind: 'field', name: `${str(o?.protocol)} ${str(o?.field)}` };
+      return field(str(o?.protocol), str(o?.field));
     case 'meta':
-      return { kind: 'field', name: `meta ${str(o?.key)}` };
+      return field('meta', str(o?.key));
     case 'ct':
-      return { kind: 'field', name: `ct ${str(o?.key)}` };
+      return field('ct', str(o?.key));
     case 'fib': {
       const flags = Array.isArray(o?.flags) ? (o?.flags as Json[]).map(str) : [str(o?.flags)];
       return { kind: 'field', name: `fib ${flags.join(' . ')} ${str(o?.result)}` };
@@ -89,8 +101,8 @@ function value(x: Json): NftValue {
   }
 }
 
-function verdict(x: Json): NftVerdict | null {
-  const kv = only(x);
+function verdict(x: Json, known?: [string, Json]): NftVerdict | null {
+  const kv = known ?? only(x);
   if (!kv) return null;
   const [k, v] = kv;
   switch (k) {
@@ -148,7 +160,7 @@ function statement(x: Json): NftStatement | null {
   if (!kv) fail(`cannot read statement ${JSON.stringify(x)?.slice(0, 60)}`);
   const [k, v] = kv;
   const o = obj(v);
-  const vd = verdict(x);
+  const vd = verdict(x, kv);
   if (vd) return { kind: 'verdict', verdict: vd };
   switch (k) {
     case 'match': {
@@ -274,9 +286,10 @@ export function parseNftJson(text: string, file: string): ParsedDump<NftDump> {
     for (const s of statements) if (s.kind === 'unknown') report(`${t.family} ${t.name} ${chainName} handle ${handle ?? '?'}: ${s.reason}; kept as a part loopscope cannot evaluate`, 'warning');
     let text: string | null = null;
     chain.rules.push({
+      // The chain's own strings: JSON.parse gives every rule its own copy of the names.
       table: t.name,
       family: t.family,
-      chain: chainName,
+      chain: chain.name,
       position: chain.rules.length + 1,
       handle,
       // Formatted when first quoted: most rules of a large ruleset never are.

@@ -67,9 +67,9 @@ class TableCompiler {
     }
   }
 
-  matcher(s: Extract<NftStatement, { kind: 'match' }>, text: string): Matcher {
+  matcher(s: Extract<NftStatement, { kind: 'match' }>, rule: NftRule): Matcher {
     const unknown = (reason: string): Matcher => {
-      const u: Unknown = { unknown: `${text}: ${reason}` };
+      const u: Unknown = { unknown: `${rule.text}: ${reason}` };
       return () => u;
     };
     const neg = s.op === '!=';
@@ -107,10 +107,10 @@ class TableCompiler {
     };
   }
 
-  vmapAction(s: Extract<NftStatement, { kind: 'vmap' }>, text: string): Action {
-    if (s.key.kind === 'numgen') return this.forkAction(s.key, s.map, text);
+  vmapAction(s: Extract<NftStatement, { kind: 'vmap' }>, rule: NftRule): Action {
+    if (s.key.kind === 'numgen') return this.forkAction(s.key, s.map, rule);
     const l = this.lookupFor(s.key, s.map);
-    if ('refused' in l) return { kind: 'unknown', reason: l.refused, text };
+    if ('refused' in l) return { kind: 'unknown', reason: l.refused, text: rule.text };
     return {
       kind: 'dispatch',
       pick: (p) => {
@@ -124,15 +124,15 @@ class TableCompiler {
   }
 
   /** `numgen random mod N vmap { 0 : goto a, 1 : goto b }`: each element gets its share of the N values. */
-  forkAction(key: Extract<import('./model').NftExpr, { kind: 'numgen' }>, map: NftOperand, text: string): Action {
-    if (key.mode !== 'random') return { kind: 'unknown', reason: `numgen ${key.mode} is not evaluated by loopscope`, text };
-    if (!(key.mod >= 1 && key.mod <= 65536)) return { kind: 'unknown', reason: `numgen mod ${key.mod} is not evaluated by loopscope`, text };
+  forkAction(key: Extract<import('./model').NftExpr, { kind: 'numgen' }>, map: NftOperand, rule: NftRule): Action {
+    if (key.mode !== 'random') return { kind: 'unknown', reason: `numgen ${key.mode} is not evaluated by loopscope`, text: rule.text };
+    if (!(key.mod >= 1 && key.mod <= 65536)) return { kind: 'unknown', reason: `numgen mod ${key.mod} is not evaluated by loopscope`, text: rule.text };
     const elements: NftElement[] = map.kind === 'set' ? map.elements : map.kind === 'setRef' ? (this.table.sets.get(map.name)?.elements ?? []) : [];
     const ways: ForkWay[] = [];
     let covered = 0;
     for (const el of elements) {
       const pat = parsePattern('number', el.key);
-      if (!pat || !el.verdict) return { kind: 'unknown', reason: 'cannot read the numgen map', text };
+      if (!pat || !el.verdict) return { kind: 'unknown', reason: 'cannot read the numgen map', text: rule.text };
       let count = 0;
       for (let n = key.offset; n < key.offset + key.mod; n++) if (patternMatches(pat, n)) count++;
       if (count === 0) continue;
@@ -150,7 +150,7 @@ class TableCompiler {
     for (const s of r.statements) {
       switch (s.kind) {
         case 'match':
-          matchers.push(this.matcher(s, r.text));
+          matchers.push(this.matcher(s, r));
           break;
         case 'unknown': {
           // Unread parts are taken as conditions: the rule is assumed not to match, and the trace says so.
@@ -162,7 +162,7 @@ class TableCompiler {
           actions.push(...this.verdictActions(s.verdict));
           break;
         case 'vmap':
-          actions.push(this.vmapAction(s, r.text));
+          actions.push(this.vmapAction(s, r));
           break;
         case 'nat': {
           const to = natRange(s.addr, s.port);
@@ -176,7 +176,7 @@ class TableCompiler {
           actions.push({ kind: 'redirect', toPorts: s.port === null ? null : parsePortRange(s.port, '-') });
           break;
         case 'markSet':
-          actions.push(markAction(s.value, r.text));
+          actions.push(markAction(s.value, r));
           break;
         case 'passive':
           break;
@@ -220,7 +220,7 @@ function natRange(addr: string | null, port: string | null): NatRange | null {
   return { from, to: from, ports };
 }
 
-function markAction(value: import('./model').NftExpr | number, text: string): Action {
+function markAction(value: import('./model').NftExpr | number, rule: NftRule): Action {
   if (typeof value === 'number') return { kind: 'mark', value: value >>> 0, mask: 0xffffffff };
   if (value.kind === 'binop' && value.left.kind === 'field' && value.left.name === 'meta mark') {
     const n = value.right >>> 0;
@@ -228,7 +228,7 @@ function markAction(value: import('./model').NftExpr | number, text: string): Ac
     if (value.op === 'xor') return { kind: 'mark', value: n, mask: 0 };
     return { kind: 'mark', value: 0, mask: ~n >>> 0 };
   }
-  return { kind: 'unknown', reason: 'this mark expression is not evaluated by loopscope', text };
+  return { kind: 'unknown', reason: 'this mark expression is not evaluated by loopscope', text: rule.text };
 }
 
 /** The base chains of the dump's tables for one family, compiled once. Null when no table applies. */
