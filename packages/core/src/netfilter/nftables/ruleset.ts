@@ -13,7 +13,7 @@ import type { Action, BaseChain, Chain, ChainType, ForkWay, Hook, MatchedRule, N
 import { indexChain, sortByPriority } from '../ruleset';
 import { fieldReader, parsePattern, type Pattern, patternMatches } from './fields';
 import { compileLookup, type Lookup } from './lookup';
-import type { NftChain, NftDump, NftElement, NftOperand, NftRule, NftSet, NftStatement, NftTable, NftVerdict } from './model';
+import type { NftChain, NftDump, NftElement, NftOperand, NftRule, NftStatement, NftTable, NftVerdict } from './model';
 
 const HOOKS = new Set<Hook>(['prerouting', 'input', 'forward', 'output', 'postrouting']);
 const CHAIN_TYPES = new Set<ChainType>(['nat', 'filter', 'route']);
@@ -278,4 +278,3 @@ export function nftRuleset(dump: NftDump, family: IpFamily, ctx: MatchContext): 
   };
 }
 
-export type { NftSet };
