@@ -6,7 +6,7 @@
 
 import type { DumpProblem, ParsedDump } from '../problems';
 import { formatStatements } from './format';
-import type { NftChain, NftDump, NftElement, NftExpr, NftOperand, NftSet, NftStatement, NftTable, NftValue, NftVerdict } from './model';
+import type { NftChain, NftDump, NftElement, NftExpr, NftOperand, NftRule, NftSet, NftStatement, NftTable, NftValue, NftVerdict } from './model';
 
 type Json = unknown;
 
@@ -207,6 +207,34 @@ function ruleStatements(list: Json): NftStatement[] {
   return out;
 }
 
+/** A rule read from JSON: its nft text is formatted when first quoted (most rules of a large ruleset never are). */
+class JsonRule implements NftRule {
+  readonly table: string;
+  readonly family: string;
+  readonly chain: string;
+  readonly line = 0;
+  private formatted: string | null = null;
+
+  constructor(
+    t: NftTable,
+    c: NftChain,
+    readonly position: number,
+    readonly handle: number | null,
+    readonly comment: string | null,
+    readonly file: string,
+    readonly statements: NftStatement[],
+  ) {
+    // The chain's own strings: JSON.parse gives every rule its own copy of the names.
+    this.table = t.name;
+    this.family = t.family;
+    this.chain = c.name;
+  }
+
+  get text(): string {
+    return (this.formatted ??= formatStatements(this.statements, this.comment));
+  }
+}
+
 export function parseNftJson(text: string, file: string): ParsedDump<NftDump> {
   const problems: DumpProblem[] = [];
   const dump: NftDump = { file, format: 'json', tables: [] };
@@ -284,23 +312,7 @@ export function parseNftJson(text: string, file: string): ParsedDump<NftDump> {
     const comment = typeof o.comment === 'string' ? o.comment : null;
     const handle = typeof o.handle === 'number' ? o.handle : null;
     for (const s of statements) if (s.kind === 'unknown') report(`${t.family} ${t.name} ${chainName} handle ${handle ?? '?'}: ${s.reason}; kept as a part loopscope cannot evaluate`, 'warning');
-    let text: string | null = null;
-    chain.rules.push({
-      // The chain's own strings: JSON.parse gives every rule its own copy of the names.
-      table: t.name,
-      family: t.family,
-      chain: chain.name,
-      position: chain.rules.length + 1,
-      handle,
-      // Formatted when first quoted: most rules of a large ruleset never are.
-      get text() {
-        return (text ??= formatStatements(statements, comment));
-      },
-      comment,
-      file,
-      line: 0,
-      statements,
-    });
+    chain.rules.push(new JsonRule(t, chain, chain.rules.length + 1, handle, comment, file, statements));
   }
   return { value: dump, problems };
 }

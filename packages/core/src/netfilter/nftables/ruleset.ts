@@ -31,10 +31,6 @@ class TableCompiler {
     readonly ctx: MatchContext,
   ) {}
 
-  label(r: NftRule): string {
-    return `${r.family} ${r.table} ${r.chain} rule ${r.position}${r.handle !== null ? ` (handle ${r.handle})` : ''} (${r.file}${r.line ? ':' + r.line : ''})`;
-  }
-
   private namedLookup(stmtKey: import('./model').NftExpr, name: string): Lookup | { refused: string } {
     const set = this.table.sets.get(name);
     if (!set) return { refused: `set @${name} is not in table ${this.table.family} ${this.table.name}` };
@@ -182,32 +178,64 @@ class TableCompiler {
           break;
       }
     }
-    const ref: MatchedRule = {
-      table: r.table,
-      chain: r.chain,
-      ruleNumber: r.position,
-      // The rule's text and its label are built when a trace first quotes them.
-      get text() {
-        return r.text;
-      },
-      file: r.file,
-      line: r.line,
-      family: r.family,
-    };
-    if (r.handle !== null) ref.handle = r.handle;
-    let where: string | null = null;
-    const label = () => this.label(r);
-    return {
-      ref,
-      matchers,
-      actions,
-      // An unread part may hide the verdict, so such a rule is never taken as passive.
-      passive: actions.length === 0 && !r.statements.some((s) => s.kind === 'unknown'),
-      get where() {
-        return (where ??= label());
-      },
-      dstKey: null,
-    };
+    // An unread part may hide the verdict, so such a rule is never taken as passive.
+    const passive = actions.length === 0 && !r.statements.some((s) => s.kind === 'unknown');
+    return new CompiledNftRule(r, matchers, actions, passive);
+  }
+}
+
+/**
+ * How the trace cites an nftables rule. Its text and the label used in reasons are read from the
+ * rule when first needed: building them for every rule of a 50,000-rule ruleset would dominate
+ * the load.
+ */
+class NftRuleRef implements MatchedRule {
+  readonly table: string;
+  readonly chain: string;
+  readonly ruleNumber: number;
+  readonly file: string;
+  readonly line: number;
+  readonly family: string;
+  readonly handle?: number;
+
+  constructor(readonly rule: NftRule) {
+    this.table = rule.table;
+    this.chain = rule.chain;
+    this.ruleNumber = rule.position;
+    this.file = rule.file;
+    this.line = rule.line;
+    this.family = rule.family;
+    if (rule.handle !== null) this.handle = rule.handle;
+  }
+
+  get text(): string {
+    return this.rule.text;
+  }
+
+  /** JSON output (the CLI's --format json) carries the text like every other rule. */
+  toJSON(): MatchedRule {
+    const { table, chain, ruleNumber, text, file, line, family, handle } = this;
+    return handle === undefined ? { table, chain, ruleNumber, text, file, line, family } : { table, chain, ruleNumber, text, file, line, family, handle };
+  }
+}
+
+class CompiledNftRule implements Rule {
+  readonly ref: NftRuleRef;
+  readonly dstKey = null;
+  private label: string | null = null;
+
+  constructor(
+    rule: NftRule,
+    readonly matchers: Matcher[],
+    readonly actions: Action[],
+    readonly passive: boolean,
+  ) {
+    this.ref = new NftRuleRef(rule);
+  }
+
+  get where(): string {
+    const r = this.ref.rule;
+    return (this.label ??= `${r.family} ${r.table} ${r.chain} rule ${r.position}${r.handle !== null ? ` (handle ${r.handle})` : ''} (${r.file}${r.line ? ':' + r.line : ''})`);
   }
 }
 
