@@ -3,7 +3,7 @@
  * Runs the built `dist/main.js` (turbo builds before testing).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoSnapshotPath } from '@loopscope/core/node';
@@ -194,6 +194,57 @@ describe('--node-dumps', () => {
     expect(r.stdout).toContain('[observed]');
     expect(r.stdout).toContain('observed: 3 connection(s) from local pods to its LB were seen unanswered');
     expect(r.stdout).toContain('10.0.1.11/iptables-save.txt:58');
+  });
+  it('an nftables node (nft.txt, kube-proxy nftables mode): traced, and the rules are cited by table, chain and handle', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loopscope-nft-dumps-'));
+    const node = join(dir, '10.0.1.11');
+    mkdirSync(node);
+    copyFileSync(join(dumps, '10.0.1.11', 'addr.txt'), join(node, 'addr.txt'));
+    // inventory-api's LB IP has an element in service-ips (VIP mode); payments-api's has none (ipMode: Proxy).
+    writeFileSync(
+      join(node, 'nft.txt'),
+      [
+        'table ip kube-proxy { # handle 1',
+        '\tmap service-ips { # handle 2',
+        '\t\ttype ipv4_addr . inet_proto . inet_service : verdict',
+        '\t\telements = { 10.0.3.17 . tcp . 80 : goto external-inventory }',
+        '\t}',
+        '\tchain nat-prerouting { # handle 3',
+        '\t\ttype nat hook prerouting priority dstnat; policy accept;',
+        '\t\tjump services # handle 10',
+        '\t}',
+        '\tchain nat-postrouting { # handle 4',
+        '\t\ttype nat hook postrouting priority srcnat; policy accept;',
+        '\t\tjump masquerading # handle 11',
+        '\t}',
+        '\tchain masquerading { # handle 5',
+        '\t\tmeta mark & 0x00004000 == 0x00000000 return # handle 12',
+        '\t\tmeta mark set meta mark ^ 0x00004000 # handle 13',
+        '\t\tmasquerade fully-random # handle 14',
+        '\t}',
+        '\tchain services { # handle 6',
+        '\t\tip daddr . meta l4proto . th dport vmap @service-ips # handle 15',
+        '\t}',
+        '\tchain external-inventory { # handle 7',
+        '\t\tip saddr 172.16.0.0/16 goto service-inventory comment "short-circuit pod traffic" # handle 16',
+        '\t}',
+        '\tchain service-inventory { # handle 8',
+        '\t\tnumgen random mod 1 vmap { 0 : goto endpoint-inventory } # handle 17',
+        '\t}',
+        '\tchain endpoint-inventory { # handle 9',
+        '\t\tmeta l4proto tcp dnat to 172.16.0.9:8080 # handle 18',
+        '\t}',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const inventory = cli(['explain', 'inventory-api', '--demo', '--node-dumps', dir]);
+    expect(inventory.code).toBe(0);
+    expect(inventory.stdout).toContain('ip kube-proxy endpoint-inventory rule 1 (handle 18) (10.0.1.11/nft.txt:29)');
+    const payments = cli(['explain', 'payments-api', '--demo', '--node-dumps', dir]);
+    expect(payments.code).toBe(0);
+    expect(payments.stdout).toMatch(/node 10\.0\.1\.11 egress: not captured: .*\[observed\]/);
+    expect(payments.stdout).toMatch(/no SNAT on the way out: the LB sees the pod IP.*\[observed\]/);
   });
   it('a missing folder is a usage error', () => {
     const r = cli(['analyze', '--demo', '--node-dumps', '/nonexistent']);

@@ -1,7 +1,8 @@
 /**
- * Netfilter evidence from a node: parsers for iptables-save, ipset, `ip -o addr`
- * and `conntrack -L` dumps, and a trace of a pod's packet to an LB address
- * through the nat table. See README.md beside this file.
+ * Netfilter evidence from a node: parsers for iptables-save, nftables
+ * (`nft list ruleset` text and `nft -j` JSON), ipset, `ip -o addr` and
+ * `conntrack -L` dumps, and a trace of a pod's packet to an LB address
+ * through every base chain the kernel runs. See README.md beside this file.
  */
 
 export { loadNodeDumps, NodeEvidence, NODE_DUMP_FILES, type DumpText, type NodeDumpsInput } from './nodeEvidence';
@@ -26,6 +27,7 @@ export {
   type IptablesTable,
 } from './iptables/save';
 export type { RuleMatch, RuleTarget, SetFlag } from './iptables/extensions';
+export { parseNft, type NftDump, type NftTable, type NftChain, type NftRule, type NftSet, type NftStatement } from './nftables';
 export type { NatRange, PortRange, Ruleset, BaseChain, Hook } from './ruleset';
 export { parseIpset, IpSet, type IpsetDimension, type IpsetDump, type SetProbe, type SetTestResult } from './ipset';
 export { parseIpAddr, AddressBook, KUBE_IPVS_INTERFACE, type InterfaceAddress } from './addr';

@@ -1,10 +1,13 @@
 /**
- * The packet trace: follows the first packet of a connection through the nat
- * table the way the kernel does (PREROUTING or OUTPUT, the routing decision,
- * then POSTROUTING or INPUT), and says whether the node captures it (DNAT,
- * or an address bound on the node such as kube-ipvs0) and whether it leaves
- * SNATed. `-m statistic` rules are explored on both branches, each outcome
- * with its probability.
+ * The packet trace: follows the first packet of a connection through the
+ * node's netfilter hooks the way the kernel does (prerouting or output, the
+ * routing decision, then forward and postrouting, or input), running every
+ * base chain of each hook by priority — iptables' nat and filter built-in
+ * chains and nftables base chains alike (see ruleset.ts) — and says whether
+ * the node captures it (DNAT, or an address bound on the node such as
+ * kube-ipvs0) and whether it leaves SNATed. Probabilistic rules
+ * (`-m statistic`, `numgen`) are explored on every branch, each outcome with
+ * its probability.
  *
  * What the trace cannot decide (unknown match or target, missing ipset,
  * unknown node addresses…) makes the answer `uncertain`, with the reason and
@@ -40,9 +43,10 @@ export interface TracePacket {
   /** Interface the packet leaves by (e.g. eth0), for `-o` rules in POSTROUTING. */
   outInterface?: string;
   /**
-   * Also walk the filter table (FORWARD, or OUTPUT/INPUT) so that drops there
-   * show (kube-proxy's KUBE-PROXY-FIREWALL for loadBalancerSourceRanges).
-   * Off by default: NAT decisions are made in nat alone.
+   * Also walk filter-type base chains (the iptables filter table; nftables
+   * `type filter` chains such as kube-proxy's filter-prerouting-pre-dnat) so
+   * that drops and rejects there show (KUBE-PROXY-FIREWALL, firewall-ips,
+   * no-endpoint-services). Off by default: NAT decisions are made in nat alone.
    */
   filter?: boolean;
 }

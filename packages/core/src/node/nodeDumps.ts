@@ -16,7 +16,7 @@ export interface ReadNodeDumpsOptions {
 }
 
 /**
- * Reads `DIR/<nodeName>/{iptables-save,ip6tables-save,ipset,addr,conntrack}.txt` (any may be
+ * Reads `DIR/<nodeName>/{iptables-save,ip6tables-save,ipset,addr,conntrack,nft}.txt` and `nft.json` (any may be
  * missing) into node evidence, by node name. A folder that cannot be read, or holds no node folder
  * with a dump, is an INPUT_UNREADABLE error naming it: an empty folder is not "no evidence found".
  */

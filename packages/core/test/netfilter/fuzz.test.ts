@@ -24,7 +24,8 @@ function allFixtures(dir = FIXTURES): string[] {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) return allFixtures(p);
-    return name.endsWith('.txt') ? [relative(FIXTURES, p)] : [];
+    // nftables listings are fuzzed by their own parser's case below.
+    return name.endsWith('.txt') && !name.endsWith('.nft-list.txt') ? [relative(FIXTURES, p)] : [];
   });
 }
 
@@ -106,7 +107,8 @@ describe('parsers and trace under fuzzing', () => {
   const CASES = 3000;
 
   it(`${CASES} mutated dumps: no uncaught error, problems name file and line`, () => {
-    const started = Date.now();
+    // CPU time, not wall time: on a loaded machine the wall clock measures the neighbours.
+    const started = process.cpuUsage();
     const rnd = prng(0x10095c09e);
     for (let c = 0; c < CASES; c++) {
       const idx = Math.floor(rnd() * files.length);
@@ -136,7 +138,8 @@ describe('parsers and trace under fuzzing', () => {
       }
     }
     // "a few thousand cases in a few seconds"
-    expect(Date.now() - started).toBeLessThan(30000);
+    const used = process.cpuUsage(started);
+    expect((used.user + used.system) / 1000).toBeLessThan(30000);
   });
 
   it('1500 mutated nftables rulesets (text, and JSON mutated as data): no uncaught error, every trace sums to 1', () => {

@@ -99,6 +99,56 @@ describe.each(['text', 'json'] as const)('nftables ruleset dumped from the kerne
   });
 });
 
+// TestNoEndpointsReject's packetFlowTest table (pkg/proxy/nftables/proxier_test.go), verbatim,
+// on its ruleset as the kernel lists it. testNodeIPs hold the node and the external IP.
+describe.each(['text', 'json'] as const)("upstream's TestNoEndpointsReject, as %s", (kind) => {
+  const file = kind === 'json' ? 'upstream-kube-proxy/TestNoEndpointsReject.nft.json' : 'upstream-kube-proxy/TestNoEndpointsReject.nft-list.txt';
+  const nodeAddr = ['2: eth0    inet 192.168.0.2/24 scope global eth0', '3: eth1    inet 192.168.1.2/24 scope global eth1', '2: eth0    inet 192.168.99.11/24 scope global eth0'].join('\n') + '\n';
+  const node = loadNodeDumps({ [kind === 'json' ? 'nftJson' : 'nftText']: fixture(file), addr: { text: nodeAddr, file: 'addr.txt' } });
+  const svcIP = '172.30.0.41';
+  const svcPort = 80;
+  const svcNodePort = 3001;
+  const svcExternalIPs = '192.168.99.11';
+  const svcLBIP = '1.2.3.4';
+  const flows: Case[] = [
+    { name: 'pod to cluster IP with no endpoints', sourceIP: '10.0.0.2', destIP: svcIP, destPort: svcPort, output: 'REJECT' },
+    { name: 'external to external IP with no endpoints', sourceIP: testExternalClient, destIP: svcExternalIPs, destPort: svcPort, output: 'REJECT' },
+    { name: 'pod to NodePort with no endpoints', sourceIP: '10.0.0.2', destIP: testNodeIP, destPort: svcNodePort, output: 'REJECT' },
+    { name: 'external to NodePort with no endpoints', sourceIP: testExternalClient, destIP: testNodeIP, destPort: svcNodePort, output: 'REJECT' },
+    { name: 'pod to LoadBalancer IP with no endpoints', sourceIP: '10.0.0.2', destIP: svcLBIP, destPort: svcPort, output: 'REJECT' },
+    { name: 'external to LoadBalancer IP with no endpoints', sourceIP: testExternalClient, destIP: svcLBIP, destPort: svcPort, output: 'REJECT' },
+  ];
+  it('parses with no problem', () => expect(node.problems).toEqual([]));
+  it.each(flows)('$name', (tc) => {
+    const r = traceLbPacket(node, { src: tc.sourceIP, dst: tc.destIP, dport: tc.destPort, filter: true });
+    expect(upstreamOutput(r)).toBe(tc.output);
+    expect(r.uncertain).toBe(false);
+  });
+});
+
+describe('a node with both iptables rules and an nftables table', () => {
+  it('runs the base chains of both, hook by hook, by priority', () => {
+    const iptables = ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', '-A PREROUTING -d 10.9.9.9/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.8.0.1:8080', 'COMMIT', ''].join('\n');
+    const nft = [
+      'table inet early {',
+      '\tchain pre { type filter hook prerouting priority -150; policy accept;',
+      '\t\tcounter meta mark set 0x1',
+      '\t}',
+      '\tchain late { type nat hook postrouting priority 200; policy accept;',
+      '\t\tmeta mark 0x1 masquerade',
+      '\t}',
+      '}',
+      '',
+    ].join('\n');
+    const node = loadNodeDumps({ iptablesSave: { text: iptables, file: 'iptables-save.txt' }, nftText: { text: nft, file: 'nft.txt' }, addr: { text: '2: eth0    inet 10.1.0.1/16 scope global eth0\n', file: 'addr.txt' } });
+    expect(node.problems).toEqual([]);
+    const r = traceLbPacket(node, { src: '10.1.2.3', dst: '10.9.9.9', dport: 80, filter: true });
+    // inet early pre (-150) marks, iptables nat PREROUTING (-100) DNATs, inet early late (200) masquerades on the mark.
+    expect(r.rules.map((m) => `${m.family ?? 'iptables'} ${m.table} ${m.chain}`)).toEqual(['inet early pre', 'iptables nat PREROUTING', 'inet early late']);
+    expect(r).toEqual(expect.objectContaining({ dnat: '10.8.0.1:8080', snat: true, snatTarget: 'MASQUERADE', uncertain: false }));
+  });
+});
+
 describe('nftables parser', () => {
   it('reads a hand-written ruleset: inet table, intervals, concatenated interval keys, anonymous sets, drop policy, unknowns', () => {
     const text = `table inet fw {

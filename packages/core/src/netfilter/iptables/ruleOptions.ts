@@ -10,7 +10,7 @@ import { protocolName, parseProtocol } from '../protocols';
 import type { Word } from '../shellWords';
 import { interpretMatch, interpretTarget, matchOptionTable, type RuleMatch, type RuleTarget, targetOptionTable } from './extensions';
 import { parseAddressList } from './addressList';
-import { readOptions, type WordCursor } from './options';
+import { readOptions, type WordCursor } from './extensions/options';
 
 export interface Counters {
   packets: number;

@@ -59,14 +59,14 @@ export function fieldReader(e: NftExpr, ctx: MatchContext): FieldReader | null {
   }
   if (proto === 'th' || TCP_LIKE[proto] !== undefined) {
     const need = TCP_LIKE[proto];
-    const sportUnknown: Unknown = { unknown: `${e.name}: the packet has no source port (give sport)` };
+    const name = e.name;
     if (field === 'dport' || field === 'sport') {
       return {
         kind: 'number',
         read(p) {
           if (need !== undefined ? p.protocol !== need : !PORT_PROTOCOLS.has(p.protocol)) return 'absent';
           if (field === 'dport') return p.dport;
-          return p.sport === null ? sportUnknown : p.sport;
+          return p.sport === null ? { unknown: `${name}: the packet has no source port (give sport)` } : p.sport;
         },
       };
     }
@@ -86,8 +86,8 @@ export function fieldReader(e: NftExpr, ctx: MatchContext): FieldReader | null {
       case 'iif':
       case 'oif': {
         const isIn = field.startsWith('i');
-        const reason: Unknown = { unknown: `${e.name}: the packet's ${isIn ? 'input' : 'output'} interface is not known (give it with inInterface/outInterface)` };
-        return { kind: 'name', read: (p) => (isIn ? p.inInterface : p.outInterface) ?? reason };
+        const name = e.name;
+        return { kind: 'name', read: (p) => (isIn ? p.inInterface : p.outInterface) ?? { unknown: `${name}: the packet's ${isIn ? 'input' : 'output'} interface is not known (give it with inInterface/outInterface)` } };
       }
     }
     return null;
@@ -99,12 +99,12 @@ export function fieldReader(e: NftExpr, ctx: MatchContext): FieldReader | null {
     const m = /^fib (saddr|daddr) type$/.exec(e.name);
     if (!m) return null;
     const src = m[1] === 'saddr';
-    const reason: Unknown = { unknown: `${e.name}: the node addresses are unknown (no addr.txt), so the route type cannot be decided` };
+    const name = e.name;
     return {
       kind: 'fibtype',
       read(p) {
         const t = ctx.addresses.addressType(src ? p.src : p.dst);
-        return t === null ? reason : t.toLowerCase();
+        return t === null ? { unknown: `${name}: the node addresses are unknown (no addr.txt), so the route type cannot be decided` } : t.toLowerCase();
       },
     };
   }

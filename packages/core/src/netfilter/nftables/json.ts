@@ -6,7 +6,7 @@
 
 import type { DumpProblem, ParsedDump } from '../problems';
 import { formatStatements } from './format';
-import type { NftChain, NftDump, NftElement, NftExpr, NftOperand, NftSet, NftStatement, NftTable, NftValue, NftVerdict } from './model';
+import type { NftChain, NftDump, NftElement, NftExpr, NftOperand, NftRule, NftSet, NftStatement, NftTable, NftValue, NftVerdict } from './model';
 
 type Json = unknown;
 
@@ -32,6 +32,18 @@ function str(x: Json): string {
   return typeof x === 'string' ? x : typeof x === 'number' ? String(x) : fail(`expected a string, found ${JSON.stringify(x)?.slice(0, 40)}`);
 }
 
+/** Field expressions are few and repeated on every rule: one object each. */
+const FIELD_CACHE = new Map<string, NftExpr>();
+function field(proto: string, name: string): NftExpr {
+  const key = `${proto} ${name}`;
+  let e = FIELD_CACHE.get(key);
+  if (!e) {
+    e = { kind: 'field', name: key };
+    if (FIELD_CACHE.size < 1000) FIELD_CACHE.set(key, e);
+  }
+  return e;
+}
+
 const BINOPS: Record<string, 'and' | 'or' | 'xor'> = { '&': 'and', '|': 'or', '^': 'xor' };
 
 function expr(x: Json): NftExpr {
@@ -41,11 +53,11 @@ function expr(x: Json): NftExpr {
   const o = obj(v);
   switch (k) {
     case 'payload':
-      return { kind: 'field', name: `${str(o?.protocol)} ${str(o?.field)}` };
+      return field(str(o?.protocol), str(o?.field));
     case 'meta':
-      return { kind: 'field', name: `meta ${str(o?.key)}` };
+      return field('meta', str(o?.key));
     case 'ct':
-      return { kind: 'field', name: `ct ${str(o?.key)}` };
+      return field('ct', str(o?.key));
     case 'fib': {
       const flags = Array.isArray(o?.flags) ? (o?.flags as Json[]).map(str) : [str(o?.flags)];
       return { kind: 'field', name: `fib ${flags.join(' . ')} ${str(o?.result)}` };
@@ -89,8 +101,8 @@ function value(x: Json): NftValue {
   }
 }
 
-function verdict(x: Json): NftVerdict | null {
-  const kv = only(x);
+function verdict(x: Json, known?: [string, Json]): NftVerdict | null {
+  const kv = known ?? only(x);
   if (!kv) return null;
   const [k, v] = kv;
   switch (k) {
@@ -148,7 +160,7 @@ function statement(x: Json): NftStatement | null {
   if (!kv) fail(`cannot read statement ${JSON.stringify(x)?.slice(0, 60)}`);
   const [k, v] = kv;
   const o = obj(v);
-  const vd = verdict(x);
+  const vd = verdict(x, kv);
   if (vd) return { kind: 'verdict', verdict: vd };
   switch (k) {
     case 'match': {
@@ -193,6 +205,34 @@ function ruleStatements(list: Json): NftStatement[] {
     }
   }
   return out;
+}
+
+/** A rule read from JSON: its nft text is formatted when first quoted (most rules of a large ruleset never are). */
+class JsonRule implements NftRule {
+  readonly table: string;
+  readonly family: string;
+  readonly chain: string;
+  readonly line = 0;
+  private formatted: string | null = null;
+
+  constructor(
+    t: NftTable,
+    c: NftChain,
+    readonly position: number,
+    readonly handle: number | null,
+    readonly comment: string | null,
+    readonly file: string,
+    readonly statements: NftStatement[],
+  ) {
+    // The chain's own strings: JSON.parse gives every rule its own copy of the names.
+    this.table = t.name;
+    this.family = t.family;
+    this.chain = c.name;
+  }
+
+  get text(): string {
+    return (this.formatted ??= formatStatements(this.statements, this.comment));
+  }
 }
 
 export function parseNftJson(text: string, file: string): ParsedDump<NftDump> {
@@ -272,18 +312,7 @@ export function parseNftJson(text: string, file: string): ParsedDump<NftDump> {
     const comment = typeof o.comment === 'string' ? o.comment : null;
     const handle = typeof o.handle === 'number' ? o.handle : null;
     for (const s of statements) if (s.kind === 'unknown') report(`${t.family} ${t.name} ${chainName} handle ${handle ?? '?'}: ${s.reason}; kept as a part loopscope cannot evaluate`, 'warning');
-    chain.rules.push({
-      table: t.name,
-      family: t.family,
-      chain: chainName,
-      position: chain.rules.length + 1,
-      handle,
-      text: formatStatements(statements, comment),
-      comment,
-      file,
-      line: 0,
-      statements,
-    });
+    chain.rules.push(new JsonRule(t, chain, chain.rules.length + 1, handle, comment, file, statements));
   }
   return { value: dump, problems };
 }

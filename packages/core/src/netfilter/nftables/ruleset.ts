@@ -9,11 +9,11 @@
 import { type IpFamily, parseIp } from '../cidr';
 import type { MatchContext, Matcher, Unknown } from '../match';
 import { parsePortRange } from '../ports';
-import type { Action, BaseChain, Chain, ChainType, ForkWay, Hook, NatRange, Rule, Ruleset } from '../ruleset';
+import type { Action, BaseChain, Chain, ChainType, ForkWay, Hook, MatchedRule, NatRange, Rule, Ruleset } from '../ruleset';
 import { indexChain, sortByPriority } from '../ruleset';
 import { fieldReader, parsePattern, type Pattern, patternMatches } from './fields';
 import { compileLookup, type Lookup } from './lookup';
-import type { NftChain, NftDump, NftElement, NftOperand, NftRule, NftSet, NftStatement, NftTable, NftVerdict } from './model';
+import type { NftChain, NftDump, NftElement, NftOperand, NftRule, NftStatement, NftTable, NftVerdict } from './model';
 
 const HOOKS = new Set<Hook>(['prerouting', 'input', 'forward', 'output', 'postrouting']);
 const CHAIN_TYPES = new Set<ChainType>(['nat', 'filter', 'route']);
@@ -30,10 +30,6 @@ class TableCompiler {
     readonly table: NftTable,
     readonly ctx: MatchContext,
   ) {}
-
-  label(r: NftRule): string {
-    return `${r.family} ${r.table} ${r.chain} rule ${r.position}${r.handle !== null ? ` (handle ${r.handle})` : ''} (${r.file}${r.line ? ':' + r.line : ''})`;
-  }
 
   private namedLookup(stmtKey: import('./model').NftExpr, name: string): Lookup | { refused: string } {
     const set = this.table.sets.get(name);
@@ -67,9 +63,9 @@ class TableCompiler {
     }
   }
 
-  matcher(s: Extract<NftStatement, { kind: 'match' }>, text: string): Matcher {
+  matcher(s: Extract<NftStatement, { kind: 'match' }>, rule: NftRule): Matcher {
     const unknown = (reason: string): Matcher => {
-      const u: Unknown = { unknown: `${text}: ${reason}` };
+      const u: Unknown = { unknown: `${rule.text}: ${reason}` };
       return () => u;
     };
     const neg = s.op === '!=';
@@ -107,10 +103,10 @@ class TableCompiler {
     };
   }
 
-  vmapAction(s: Extract<NftStatement, { kind: 'vmap' }>, text: string): Action {
-    if (s.key.kind === 'numgen') return this.forkAction(s.key, s.map, text);
+  vmapAction(s: Extract<NftStatement, { kind: 'vmap' }>, rule: NftRule): Action {
+    if (s.key.kind === 'numgen') return this.forkAction(s.key, s.map, rule);
     const l = this.lookupFor(s.key, s.map);
-    if ('refused' in l) return { kind: 'unknown', reason: l.refused, text };
+    if ('refused' in l) return { kind: 'unknown', reason: l.refused, text: rule.text };
     return {
       kind: 'dispatch',
       pick: (p) => {
@@ -124,15 +120,15 @@ class TableCompiler {
   }
 
   /** `numgen random mod N vmap { 0 : goto a, 1 : goto b }`: each element gets its share of the N values. */
-  forkAction(key: Extract<import('./model').NftExpr, { kind: 'numgen' }>, map: NftOperand, text: string): Action {
-    if (key.mode !== 'random') return { kind: 'unknown', reason: `numgen ${key.mode} is not evaluated by loopscope`, text };
-    if (!(key.mod >= 1 && key.mod <= 65536)) return { kind: 'unknown', reason: `numgen mod ${key.mod} is not evaluated by loopscope`, text };
+  forkAction(key: Extract<import('./model').NftExpr, { kind: 'numgen' }>, map: NftOperand, rule: NftRule): Action {
+    if (key.mode !== 'random') return { kind: 'unknown', reason: `numgen ${key.mode} is not evaluated by loopscope`, text: rule.text };
+    if (!(key.mod >= 1 && key.mod <= 65536)) return { kind: 'unknown', reason: `numgen mod ${key.mod} is not evaluated by loopscope`, text: rule.text };
     const elements: NftElement[] = map.kind === 'set' ? map.elements : map.kind === 'setRef' ? (this.table.sets.get(map.name)?.elements ?? []) : [];
     const ways: ForkWay[] = [];
     let covered = 0;
     for (const el of elements) {
       const pat = parsePattern('number', el.key);
-      if (!pat || !el.verdict) return { kind: 'unknown', reason: 'cannot read the numgen map', text };
+      if (!pat || !el.verdict) return { kind: 'unknown', reason: 'cannot read the numgen map', text: rule.text };
       let count = 0;
       for (let n = key.offset; n < key.offset + key.mod; n++) if (patternMatches(pat, n)) count++;
       if (count === 0) continue;
@@ -150,7 +146,7 @@ class TableCompiler {
     for (const s of r.statements) {
       switch (s.kind) {
         case 'match':
-          matchers.push(this.matcher(s, r.text));
+          matchers.push(this.matcher(s, r));
           break;
         case 'unknown': {
           // Unread parts are taken as conditions: the rule is assumed not to match, and the trace says so.
@@ -162,7 +158,7 @@ class TableCompiler {
           actions.push(...this.verdictActions(s.verdict));
           break;
         case 'vmap':
-          actions.push(this.vmapAction(s, r.text));
+          actions.push(this.vmapAction(s, r));
           break;
         case 'nat': {
           const to = natRange(s.addr, s.port);
@@ -176,21 +172,70 @@ class TableCompiler {
           actions.push({ kind: 'redirect', toPorts: s.port === null ? null : parsePortRange(s.port, '-') });
           break;
         case 'markSet':
-          actions.push(markAction(s.value, r.text));
+          actions.push(markAction(s.value, r));
           break;
         case 'passive':
           break;
       }
     }
-    return {
-      ref: { table: r.table, chain: r.chain, ruleNumber: r.position, text: r.text, file: r.file, line: r.line, family: r.family, ...(r.handle !== null ? { handle: r.handle } : {}) },
-      matchers,
-      actions,
-      // An unread part may hide the verdict, so such a rule is never taken as passive.
-      passive: actions.length === 0 && !r.statements.some((s) => s.kind === 'unknown'),
-      where: this.label(r),
-      dstKey: null,
-    };
+    // An unread part may hide the verdict, so such a rule is never taken as passive.
+    const passive = actions.length === 0 && !r.statements.some((s) => s.kind === 'unknown');
+    return new CompiledNftRule(r, matchers, actions, passive);
+  }
+}
+
+/**
+ * How the trace cites an nftables rule. Its text and the label used in reasons are read from the
+ * rule when first needed: building them for every rule of a 50,000-rule ruleset would dominate
+ * the load.
+ */
+class NftRuleRef implements MatchedRule {
+  readonly table: string;
+  readonly chain: string;
+  readonly ruleNumber: number;
+  readonly file: string;
+  readonly line: number;
+  readonly family: string;
+  readonly handle?: number;
+
+  constructor(readonly rule: NftRule) {
+    this.table = rule.table;
+    this.chain = rule.chain;
+    this.ruleNumber = rule.position;
+    this.file = rule.file;
+    this.line = rule.line;
+    this.family = rule.family;
+    if (rule.handle !== null) this.handle = rule.handle;
+  }
+
+  get text(): string {
+    return this.rule.text;
+  }
+
+  /** JSON output (the CLI's --format json) carries the text like every other rule. */
+  toJSON(): MatchedRule {
+    const { table, chain, ruleNumber, text, file, line, family, handle } = this;
+    return handle === undefined ? { table, chain, ruleNumber, text, file, line, family } : { table, chain, ruleNumber, text, file, line, family, handle };
+  }
+}
+
+class CompiledNftRule implements Rule {
+  readonly ref: NftRuleRef;
+  readonly dstKey = null;
+  private label: string | null = null;
+
+  constructor(
+    rule: NftRule,
+    readonly matchers: Matcher[],
+    readonly actions: Action[],
+    readonly passive: boolean,
+  ) {
+    this.ref = new NftRuleRef(rule);
+  }
+
+  get where(): string {
+    const r = this.ref.rule;
+    return (this.label ??= `${r.family} ${r.table} ${r.chain} rule ${r.position}${r.handle !== null ? ` (handle ${r.handle})` : ''} (${r.file}${r.line ? ':' + r.line : ''})`);
   }
 }
 
@@ -203,7 +248,7 @@ function natRange(addr: string | null, port: string | null): NatRange | null {
   return { from, to: from, ports };
 }
 
-function markAction(value: import('./model').NftExpr | number, text: string): Action {
+function markAction(value: import('./model').NftExpr | number, rule: NftRule): Action {
   if (typeof value === 'number') return { kind: 'mark', value: value >>> 0, mask: 0xffffffff };
   if (value.kind === 'binop' && value.left.kind === 'field' && value.left.name === 'meta mark') {
     const n = value.right >>> 0;
@@ -211,7 +256,7 @@ function markAction(value: import('./model').NftExpr | number, text: string): Ac
     if (value.op === 'xor') return { kind: 'mark', value: n, mask: 0 };
     return { kind: 'mark', value: 0, mask: ~n >>> 0 };
   }
-  return { kind: 'unknown', reason: 'this mark expression is not evaluated by loopscope', text };
+  return { kind: 'unknown', reason: 'this mark expression is not evaluated by loopscope', text: rule.text };
 }
 
 /** The base chains of the dump's tables for one family, compiled once. Null when no table applies. */
@@ -261,4 +306,3 @@ export function nftRuleset(dump: NftDump, family: IpFamily, ctx: MatchContext): 
   };
 }
 
-export type { NftSet };

@@ -1,6 +1,6 @@
 /** `-m conntrack --ctstate …` and `-m state --state …`: the first packet of a connection is NEW. */
 
-import { optionsText } from '../options';
+import { optionsText } from './options';
 import { type MatchExtension, refuse, single } from './types';
 
 export type CtStateMatch = { kind: 'ctstate'; negated: boolean; states: string[]; text: string };

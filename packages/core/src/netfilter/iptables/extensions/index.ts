@@ -7,8 +7,8 @@
 
 import type { MatchContext, Matcher } from '../../match';
 import type { Action, Chain } from '../../ruleset';
-import { type GenericMatch, genericMatches } from '../generic';
-import { optionsText } from '../options';
+import { type GenericMatch, genericMatches } from './generic';
+import { optionsText } from './options';
 import { type AddrTypeMatch, addrtypeExtension } from './addrtype';
 import { type CommentMatch, commentExtension } from './comment';
 import { conntrackExtension, type CtStateMatch } from './conntrack';

@@ -1,7 +1,7 @@
 /** `-m iprange --src-range|--dst-range A-B`. */
 
 import { type IpAddress, parseIp } from '../../cidr';
-import { optionsText } from '../options';
+import { optionsText } from './options';
 import { type MatchExtension, refuse } from './types';
 
 export type IpRangeMatch = { kind: 'iprange'; which: 'src' | 'dst'; negated: boolean; from: IpAddress; to: IpAddress; text: string };

@@ -1,6 +1,6 @@
 /** `-m mark [!] --mark V[/M]`: the packet mark (kube-proxy's 0x4000 masquerade bit). */
 
-import { optionsText } from '../options';
+import { optionsText } from './options';
 import { type MatchExtension, parseMarkMask, refuse, single } from './types';
 
 export type MarkMatch = { kind: 'mark'; negated: boolean; value: number; mask: number; text: string };

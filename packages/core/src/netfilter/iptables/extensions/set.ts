@@ -2,7 +2,7 @@
 
 import type { SetFlag } from '../../ipset';
 import { unknownOf } from '../../match';
-import { optionsText } from '../options';
+import { optionsText } from './options';
 import { type MatchExtension, refuse } from './types';
 
 export type { SetFlag };

@@ -3,7 +3,7 @@
 import { type MatchContext, type Matcher, PORT_PROTOCOLS, unknownOf } from '../../match';
 import { inPortRanges, parsePortRange } from '../../ports';
 import type { PortRange } from '../../ruleset';
-import { optionsText } from '../options';
+import { optionsText } from './options';
 import { type MatchExtension, refuse, single } from './types';
 
 export type PortMatch = { kind: 'port'; which: 'sport' | 'dport' | 'either'; negated: boolean; ranges: PortRange[]; text: string };

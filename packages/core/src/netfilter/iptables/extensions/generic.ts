@@ -3,9 +3,9 @@
  * `-p`, `-i`, `-o`, `-f`; and `unknown`, what every unreadable part becomes.
  */
 
-import { type Cidr, cidrContains } from '../cidr';
-import { unknownOf } from '../match';
-import type { MatchExtension } from './extensions/types';
+import { type Cidr, cidrContains } from '../../cidr';
+import { unknownOf } from '../../match';
+import type { MatchExtension } from './types';
 
 export type AddressMatch = { kind: 'source' | 'destination'; negated: boolean; cidrs: Cidr[]; text: string };
 export type ProtocolMatch = { kind: 'protocol'; negated: boolean; protocol: number | 'all'; text: string };

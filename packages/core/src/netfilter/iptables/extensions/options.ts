@@ -6,8 +6,8 @@
  * a guess, and the extension then refuses it, so it is only ever "unknown".
  */
 
-import { quoteWord, type Word } from '../shellWords';
-import type { Arity, ExtensionOption } from './extensions/types';
+import { quoteWord, type Word } from '../../shellWords';
+import type { Arity, ExtensionOption } from './types';
 
 /** The rule's words and the reader's position; `isGeneric` tells `-s`, `-j`… apart from values. */
 export interface WordCursor {
