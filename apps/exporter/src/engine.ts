@@ -50,6 +50,11 @@ export class Engine implements ObjectSink, SourceHealth {
   readonly live: LiveCluster;
   readonly health: EngineHealth = { watchRestarts: new Map(), watchErrors: new Map(), objectsSkipped: new Map(), eventsSkipped: new Map(), analysisDurations: [], ready: false, inputFailing: false, failingResources: new Set() };
   private timer?: NodeJS.Timeout;
+  /**
+   * Counts analyses: caches of the outputs key on it rather than hold the analysis itself, so an
+   * old analysis is freed as soon as it is replaced.
+   */
+  generation = 0;
   /** Reports of the current analysis only, by options: a new analysis drops them all. */
   private reports: { analysis?: ClusterAnalysis; byOptions: Map<string, Report> } = { byOptions: new Map() };
   private readonly loggedSkips = new Set<string>();
@@ -171,6 +176,10 @@ export class Engine implements ObjectSink, SourceHealth {
       this.health.analysisDurations.push(result.durationMs / 1000);
       this.health.lastSuccessfulAnalysis = this.now();
       this.health.ready = true;
+      // A new analysis: what was built from the old one goes now, not when a reader next asks
+      // (an API nobody calls for hours must not keep the old analysis alive beside the new one).
+      this.generation++;
+      this.reports = { byOptions: new Map() };
       this.onRecompute?.(result);
       if (result.mode === 'full') {
         for (const p of this.live.problems) this.objectSkipped(KIND_RESOURCE[p.kind ?? ''] ?? 'snapshot', formatProblem(p));

@@ -94,7 +94,8 @@ function buildInfo(registers: Registry[]): void {
 
 /** A gauge filled from the current analysis, once per analysis (scrapes in between reuse it). */
 function analysisGauge(engine: Engine, registers: Registry[], name: string, help: string, labelNames: readonly string[], fill: (set: (labels: Record<string, string>, value: number) => void) => void): void {
-  let filledFor: unknown;
+  // The analysis's generation, not the analysis: an old one is not kept alive until the next scrape.
+  let filledFor = -1;
   new Gauge({
     name,
     help,
@@ -102,8 +103,8 @@ function analysisGauge(engine: Engine, registers: Registry[], name: string, help
     registers,
     collect() {
       // Reset and refill, so a deleted Service or link stops being exported at once.
-      if (filledFor === engine.analysis) return;
-      filledFor = engine.analysis;
+      if (filledFor === engine.generation) return;
+      filledFor = engine.generation;
       this.reset();
       fill((labels, value) => this.set(labels, value));
     },
@@ -224,12 +225,12 @@ function linkFamilies(engine: Engine, registers: Registry[], maxLinks: number): 
     return cached;
   };
   // The most likely --max-links links, and how many were left out: once per analysis.
-  let selection: { analysis: unknown; top: LinkSample[]; omitted: number } | undefined;
+  let selection: { generation: number; top: LinkSample[]; omitted: number } | undefined;
   const select = (): { top: LinkSample[]; omitted: number } => {
     const analysis = engine.analysis;
-    if (selection && selection.analysis === analysis) return selection;
+    if (selection && selection.generation === engine.generation) return selection;
     const top: LinkSample[] = [];
-    const selected = (selection = { analysis, top, omitted: 0 });
+    const selected = (selection = { generation: engine.generation, top, omitted: 0 });
     if (!analysis) return selected;
     const perService: ServiceLinks[] = [];
     const histogram = new Map<number, number>();

@@ -5,15 +5,16 @@
  * (a client varying its query string cannot grow it).
  */
 export class BodyCache {
-  private analysis: unknown;
+  private generation = -1;
   private readonly bodies = new Map<string, string>();
 
   constructor(private readonly maxEntries = 64) {}
 
-  get(analysis: unknown, key: string, build: () => unknown): string {
-    if (analysis !== this.analysis) {
+  /** `generation` names the analysis (Engine.generation): the cache never holds the analysis itself. */
+  get(generation: number, key: string, build: () => unknown): string {
+    if (generation !== this.generation) {
       this.bodies.clear();
-      this.analysis = analysis;
+      this.generation = generation;
     }
     let body = this.bodies.get(key);
     if (body === undefined) {

@@ -70,7 +70,10 @@ async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCach
     if (refusal) throw new HttpError(401, refusal);
   }
   const route = `${req.method} ${url.pathname}`;
-  const cached = (key: string, build: () => unknown): void => sendJson(req, res, 200, bodies.get(requireAnalysis(engine), key, build));
+  const cached = (key: string, build: () => unknown): void => {
+    requireAnalysis(engine);
+    sendJson(req, res, 200, bodies.get(engine.generation, key, build));
+  };
   switch (route) {
     case 'GET /healthz':
       return sendJson(req, res, 200, JSON.stringify({ status: 'ok' }));
