@@ -9,6 +9,8 @@ import { DUMP_SOURCES } from './dumps/datapathDumps';
 export function createMetrics(agent: Agent, authFailures: Map<string, number>): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'loopscope_node_agent_' });
+  // Gauges named like counters: promtool check metrics rejects them.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(`loopscope_node_agent_${name}`);
   const node = agent.options.nodeName;
 
   new Counter({

@@ -3,7 +3,7 @@
  * lines, the node tools are missing, and a Kubernetes API test double serves Services (list/watch)
  * and TokenReviews to the real @kubernetes/client-node.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +78,9 @@ describe('the agent process', () => {
     expect(sample(metrics, 'loopscope_node_agent_dump_up', { source: 'iptablesSave' })).toBe(0);
     expect(sample(metrics, 'loopscope_node_agent_conntrack_unparsed_total')).toBe(1);
     expect(sample(metrics, 'loopscope_node_agent_info', { node: 'n1' })).toBe(1);
+    // What Prometheus' own linter says about the exposition (when promtool is installed).
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+    if (!promtool.error) expect(`${promtool.stdout}${promtool.stderr}`.trim()).toBe('');
     expect((await get(`${agent.url}/healthz`)).status).toBe(200);
     expect((await get(`${agent.url}/nope`)).status).toBe(404);
     expect((await fetch(`${agent.url}/metrics`, { method: 'POST' })).status).toBe(405);
