@@ -64,7 +64,7 @@ module.exports = (_env, argv) => ({
               .replace('%TODAY%', new Date().toISOString().slice(0, 10)),
         },
         { from: 'img', to: 'img' },
-        // screenshot-dark.png is produced by the browser test (npm run test:browser)
+        // screenshot-dark.png: the browser test's artifacts/links-panel-dark.png, copied by `npm run screenshot`
         { from: '../img/screenshot-dark.png', to: 'img', noErrorOnMissing: true },
         { from: '../README.md', to: '.' },
         { from: '../CHANGELOG.md', to: '.' },

@@ -1,21 +1,42 @@
 #!/usr/bin/env node
-import { analyze } from './commands/analyze';
-import { explain } from './commands/explain';
-import { generate } from './commands/generate';
-import { trace } from './commands/trace';
-import { whatif } from './commands/whatif';
-import { escapeControlCharacters } from '@loopscope/core';
+import { analyze, ANALYZE_HELP } from './commands/analyze';
+import { explain, EXPLAIN_HELP } from './commands/explain';
+import { generate, GENERATE_HELP } from './commands/generate';
+import { trace, TRACE_HELP } from './commands/trace';
+import { whatif, WHATIF_HELP } from './commands/whatif';
+import { completionScript } from './completion';
+import { escapeControlCharacters, LoopscopeError } from '@loopscope/core';
+import { exitCode } from './exitCode';
 import { UsageError, type CliIO, type Command } from './io';
 import { QUIET, terminalProgress } from './progress';
 import { CHILD_ENV, PROGRESS_ENV, supervise } from './supervisor';
 
-const COMMANDS: Record<string, { run: Command; summary: string }> = {
-  analyze: { run: analyze, summary: 'find every Service at risk of internal-LB loopback' },
-  explain: { run: explain, summary: 'why is TARGET timing out: path, where, fixes, evidence' },
-  whatif: { run: whatif, summary: 'the figures after a change (traffic policy, ipMode, kube-proxy build, …)' },
-  trace: { run: trace, summary: "trace a packet through a node's iptables-save / ipset / addresses" },
-  generate: { run: generate, summary: 'write a synthetic cluster snapshot of any size' },
+const COMPLETION_HELP = `Usage: loopscope completion bash|zsh
+
+Prints the shell completion script (commands, flags, flag values, files, kubeconfig contexts):
+  bash:  source <(loopscope completion bash)      (or save it in /etc/bash_completion.d/loopscope)
+  zsh:   source <(loopscope completion zsh)       (or save it as _loopscope in a directory of $fpath)
+`;
+
+const COMMANDS: Record<string, { run: Command; summary: string; help: string }> = {
+  analyze: { run: analyze, summary: 'find every Service at risk of internal-LB loopback', help: ANALYZE_HELP },
+  explain: { run: explain, summary: 'why is TARGET timing out: path, where, fixes, evidence', help: EXPLAIN_HELP },
+  whatif: { run: whatif, summary: 'the figures after a change (traffic policy, ipMode, kube-proxy build, …)', help: WHATIF_HELP },
+  trace: { run: trace, summary: "trace a packet through a node's iptables-save / ipset / addresses", help: TRACE_HELP },
+  generate: { run: generate, summary: 'write a synthetic cluster snapshot of any size', help: GENERATE_HELP },
+  completion: { run: async (args, io) => completion(args, io), summary: 'print the bash or zsh completion script', help: COMPLETION_HELP },
 };
+
+
+function completion(args: string[], io: CliIO): number {
+  if (args[0] === '--help' || args[0] === '-h') {
+    io.stdout(COMPLETION_HELP);
+    return 0;
+  }
+  if (args.length !== 1) throw new UsageError('completion: give bash or zsh (see `loopscope completion --help`)');
+  io.stdout(completionScript(args[0], COMMANDS));
+  return 0;
+}
 
 export const HELP = `loopscope — find pods that time out calling a Service through its internal cloud LB
 
@@ -40,6 +61,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === '--version' || name === 'version') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json sits outside rootDir
     io.stdout(`${require('../package.json').version}\n`);
     return 0;
   }
@@ -48,9 +70,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (!command) throw new UsageError(`unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
     return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof LoopscopeError) {
       io.stderr(`loopscope: ${err.message}\n`);
-      return 2;
+      return exitCode(err);
     }
     throw err;
   }

@@ -7,6 +7,7 @@
  * promises.
  */
 import { spawn } from 'node:child_process';
+import { getHeapStatistics } from 'node:v8';
 
 /** Set in the child so it does the work instead of supervising. */
 export const CHILD_ENV = 'LOOPSCOPE_WORKER';
@@ -51,7 +52,7 @@ export function supervise(script: string, args: string[]): void {
     }
     if (/heap out of memory|Reached heap limit|Allocation failed/.test(fatal)) {
       process.stderr.write(
-        `loopscope: internal error: out of memory (Node's heap limit of ${heapLimitMiB()} MiB); give it more with NODE_OPTIONS=--max-old-space-size=MiB, or analyse fewer objects (-n NAMESPACE)\n`,
+        `loopscope: internal error: out of memory (Node's heap limit of ${heapLimitMiB()} MiB); give it more with NODE_OPTIONS=--max-old-space-size=MiB (snapshots are read one file at a time: the largest file must fit, several times over)\n`,
       );
       process.exitCode = 3;
       return;
@@ -67,5 +68,5 @@ export function supervise(script: string, args: string[]): void {
 
 function heapLimitMiB(): number {
   // The child runs with our own execArgv and NODE_OPTIONS, so its limit is ours.
-  return Math.round(require('node:v8').getHeapStatistics().heap_size_limit / 1024 / 1024);
+  return Math.round(getHeapStatistics().heap_size_limit / 1024 / 1024);
 }

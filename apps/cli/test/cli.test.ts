@@ -3,9 +3,10 @@
  * Runs the built `dist/main.js` (turbo builds before testing).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { demoSnapshotPath } from '@loopscope/core/node';
 
 const MAIN = join(__dirname, '..', 'dist', 'main.js');
 
@@ -88,13 +89,13 @@ describe('loopscope analyze', () => {
 
   it('reads a snapshot from stdin and from a directory of files', () => {
     const demo = cli(['analyze', '--demo', '--format', 'json']).stdout;
-    const demoText = require('node:fs').readFileSync(require.resolve('@loopscope/core/demo/demo-cluster.json'), 'utf8');
+    const demoText = readFileSync(demoSnapshotPath(), 'utf8');
     const fromStdin = cli(['analyze', '--snapshot', '-', '--format', 'json'], demoText);
     expect(fromStdin.code).toBe(0);
     const strip = (s: string) => JSON.parse(s).services.map((x: { name: string; loopbackProbability: number }) => [x.name, x.loopbackProbability]);
     expect(strip(fromStdin.stdout)).toEqual(strip(demo));
     const dir = join(tmp, 'split');
-    require('node:fs').mkdirSync(dir);
+    mkdirSync(dir);
     const items = JSON.parse(demoText).items as Array<{ kind: string }>;
     writeFileSync(join(dir, 'nodes.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: items.filter((i) => i.kind === 'Node') }));
     writeFileSync(join(dir, 'rest.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: items.filter((i) => i.kind !== 'Node') }));
@@ -118,7 +119,7 @@ describe('loopscope analyze', () => {
   });
 
   it('a partly bad snapshot warns per object and analyses the rest', () => {
-    const demo = JSON.parse(require('node:fs').readFileSync(require.resolve('@loopscope/core/demo/demo-cluster.json'), 'utf8'));
+    const demo = JSON.parse(readFileSync(demoSnapshotPath(), 'utf8'));
     demo.items.push({ kind: 'Pod', metadata: { namespace: 'x' } }, 'junk');
     const f = join(tmp, 'partly.json');
     writeFileSync(f, JSON.stringify(demo));

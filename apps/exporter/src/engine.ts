@@ -1,5 +1,6 @@
 import { buildReport, formatProblem, LiveCluster, type ClusterAnalysis, type KubeObject, type NodeEvidence, type ProfileOverrides, type Report } from '@loopscope/core';
 import type { HealthResource, ObjectSink, SourceHealth, WatchedResource } from './sources/types';
+import type { Logger } from '@loopscope/core/node';
 
 const KIND_RESOURCE: Record<string, WatchedResource> = { Node: 'nodes', Pod: 'pods', Service: 'services', EndpointSlice: 'endpointslices', ConfigMap: 'configmaps' };
 
@@ -17,7 +18,7 @@ export interface EngineOptions {
   nodeDumps?: Map<string, NodeEvidence>;
   /** Wait this long after a change for more before recomputing (a rollout is many events). */
   debounceMs?: number;
-  log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  log?: Logger;
   now?: () => number;
   /** How often to confirm the analysis is current when nothing changes (default 60 s). */
   heartbeatMs?: number;
@@ -50,7 +51,13 @@ export class Engine implements ObjectSink, SourceHealth {
   readonly live: LiveCluster;
   readonly health: EngineHealth = { watchRestarts: new Map(), watchErrors: new Map(), objectsSkipped: new Map(), eventsSkipped: new Map(), analysisDurations: [], ready: false, inputFailing: false, failingResources: new Set() };
   private timer?: NodeJS.Timeout;
-  private readonly reports = new Map<boolean, { analysis: ClusterAnalysis; report: Report }>();
+  /**
+   * Counts analyses: caches of the outputs key on it rather than hold the analysis itself, so an
+   * old analysis is freed as soon as it is replaced.
+   */
+  generation = 0;
+  /** Reports of the current analysis only, by options: a new analysis drops them all. */
+  private reports: { analysis?: ClusterAnalysis; byOptions: Map<string, Report> } = { byOptions: new Map() };
   private readonly loggedSkips = new Set<string>();
   /** Called after each successful recompute (the benchmark and tests wait on it). */
   onRecompute?: (result: ReturnType<LiveCluster['recompute']>) => void;
@@ -170,6 +177,10 @@ export class Engine implements ObjectSink, SourceHealth {
       this.health.analysisDurations.push(result.durationMs / 1000);
       this.health.lastSuccessfulAnalysis = this.now();
       this.health.ready = true;
+      // A new analysis: what was built from the old one goes now, not when a reader next asks
+      // (an API nobody calls for hours must not keep the old analysis alive beside the new one).
+      this.generation++;
+      this.reports = { byOptions: new Map() };
       this.onRecompute?.(result);
       if (result.mode === 'full') {
         for (const p of this.live.problems) this.objectSkipped(KIND_RESOURCE[p.kind ?? ''] ?? 'snapshot', formatProblem(p));
@@ -185,17 +196,32 @@ export class Engine implements ObjectSink, SourceHealth {
   }
 
   /**
-   * The loopscope/v1 report of the current analysis, built once per analysis. Fixes cost a what-if
-   * each, so the metrics ask without them and the API with them.
+   * The loopscope/v1 report of the current analysis, built once per analysis and options. Fixes
+   * cost a what-if each and links are 100,000s of objects at scale, so each reader asks only for
+   * what it shows. Reports of an older analysis are dropped, not kept beside the new one.
    */
-  currentReport(options: { fixes: boolean } = { fixes: true }): Report | undefined {
+  currentReport(options: { fixes?: boolean; links?: boolean } = {}): Report | undefined {
     const analysis = this.live.analysis;
     if (!analysis) return undefined;
-    const cached = this.reports.get(options.fixes);
-    if (cached?.analysis === analysis) return cached.report;
-    const report = buildReport(analysis, { fixes: options.fixes, now: new Date(this.health.lastSuccessfulAnalysis ?? this.now()) });
-    this.reports.set(options.fixes, { analysis, report });
+    if (this.reports.analysis !== analysis) this.reports = { analysis, byOptions: new Map() };
+    const key = `${options.fixes !== false}/${options.links !== false}`;
+    let report = this.reports.byOptions.get(key);
+    if (!report) {
+      report = buildReport(analysis, { fixes: options.fixes !== false, links: options.links !== false, now: new Date(this.health.lastSuccessfulAnalysis ?? this.now()) });
+      this.reports.byOptions.set(key, report);
+    }
     return report;
+  }
+
+  /**
+   * The node agents' dumps (fresh ones only): they join the `--node-dumps` read at start, a node's
+   * live dumps replacing its static ones. Recomputed after the debounce.
+   */
+  setLiveNodeDumps(live: Map<string, NodeEvidence>): void {
+    const merged = new Map(this.options.nodeDumps ?? []);
+    for (const [node, e] of live) merged.set(node, e);
+    this.live.setNodeDumps(merged.size > 0 ? merged : undefined);
+    this.changed();
   }
 
   stop(): void {

@@ -1,27 +1,28 @@
 #!/usr/bin/env node
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadNodeDumps, NODE_DUMP_FILES, type NodeEvidence } from '@loopscope/core';
+import { atRiskList, formatProbability, type NodeEvidence } from '@loopscope/core';
+import { demoSnapshotPath, readNodeDumps, type Logger } from '@loopscope/core/node';
 import { ConfigError, HELP, parseConfig, type ExporterConfig } from './config';
 import { Engine } from './engine';
-import { createHttpServer } from './http/server';
+import type { Server } from 'node:http';
+import { ApiToken } from './http/apiToken';
+import { createHttpServer, type ListenerOptions } from './http/server';
+import { endpointSliceLister } from './evidence/agentEndpoints';
+import { NodeAgentEvidence } from './evidence/nodeAgents';
 import { createMetrics } from './metrics';
 import { SnapshotSource } from './sources/snapshot';
-import type { ClusterSource } from './sources/types';
-
-type Level = 'info' | 'warn' | 'error';
+import { WATCHED_RESOURCES, type ClusterSource, type HealthResource } from './sources/types';
 
 /** One line per event on stderr: time, level, message. Never tokens or kubeconfig contents. */
-function log(level: Level, msg: string): void {
+const log: Logger = (level, msg) => {
   process.stderr.write(`${new Date().toISOString()} ${level.padEnd(5)} ${msg}\n`);
-}
+};
 
 async function createSource(config: ExporterConfig): Promise<ClusterSource> {
   switch (config.source.kind) {
     case 'snapshot':
       return new SnapshotSource(config.source.path, { log });
     case 'demo':
-      return new SnapshotSource(require.resolve('@loopscope/core/demo/demo-cluster.json'), { log });
+      return new SnapshotSource(demoSnapshotPath(), { log });
     case 'kubernetes': {
       const { KubernetesSource } = await import('./sources/kubernetes');
       const { slimObject } = await import('@loopscope/core');
@@ -29,22 +30,6 @@ async function createSource(config: ExporterConfig): Promise<ClusterSource> {
       return new KubernetesSource({ ...source, logger: log, transform: (o) => slimObject(o) });
     }
   }
-}
-
-/** Node dumps for the exporter (read once at start: they describe a moment, not a watch). */
-function readNodeDumps(dir: string): Map<string, NodeEvidence> {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`--node-dumps ${dir}: not a readable directory`);
-  const dumps = new Map<string, NodeEvidence>();
-  for (const node of readdirSync(dir)) {
-    if (!statSync(join(dir, node)).isDirectory()) continue;
-    const input: Record<string, { text: string; file: string }> = {};
-    for (const [field, name] of Object.entries(NODE_DUMP_FILES)) {
-      const path = join(dir, node, name);
-      if (existsSync(path)) input[field] = { text: readFileSync(path, 'utf8'), file: join(node, name) };
-    }
-    if (Object.keys(input).length > 0) dumps.set(node, loadNodeDumps(input));
-  }
-  return dumps;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -65,26 +50,45 @@ export async function main(argv: string[]): Promise<number> {
   }
   let nodeDumps: Map<string, NodeEvidence> | undefined;
   try {
-    nodeDumps = config.nodeDumps ? readNodeDumps(config.nodeDumps) : undefined;
+    // Read once at start (dumps describe a moment, not a watch), before the cluster is known: the
+    // dumps' own addr.txt gives the nodes' addresses.
+    nodeDumps = config.nodeDumps ? readNodeDumps(config.nodeDumps, { warn: (message) => log('warn', message) }) : undefined;
   } catch (err) {
     process.stderr.write(`loopscope-exporter: ${(err as Error).message}\n`);
     return 2;
   }
   const engine = new Engine({ overrides: config.overrides, nodeDumps, debounceMs: config.debounceMs, log });
-  const metrics = createMetrics(engine, { maxLinks: config.maxLinks });
-  const server = createHttpServer(engine, metrics, log, { maxTargetChars: config.maxTargetChars });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.listenAddress, () => resolve());
-  }).catch((err: NodeJS.ErrnoException) => {
-    process.stderr.write(`loopscope-exporter: cannot listen on ${config.listenAddress}:${config.port} (${err.code ?? err.message})\n`);
-    process.exit(2);
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const base = `http://${config.listenAddress.includes(':') ? `[${config.listenAddress}]` : config.listenAddress}:${port}`;
+  const resources: HealthResource[] = config.source.kind === 'kubernetes' ? [...WATCHED_RESOURCES] : ['snapshot'];
+  let agents: NodeAgentEvidence | undefined;
+  if (config.nodeAgents) {
+    const kube = config.source.kind === 'kubernetes' ? config.source : undefined;
+    agents = new NodeAgentEvidence(engine, { ...config.nodeAgents, log, listEndpoints: kube ? endpointSliceLister(kube.kubeconfig, kube.context) : undefined });
+  }
+  const metrics = createMetrics(engine, { maxLinks: config.maxLinks, resources, families: agents ? (registers) => agents!.registerMetrics(registers) : undefined });
+  const live = agents ? { summary: () => ({ agents: agents!.agentStatus(), observed: agents!.observed() }), notes: (namespace: string, service: string) => agents!.notes(namespace, service) } : undefined;
+  const apiToken = config.apiToken ? new ApiToken(config.apiToken) : undefined;
+  const separate = config.apiPort !== undefined;
+  const listen = async (port: number, listener: ListenerOptions, what: string): Promise<string> => {
+    const server = createHttpServer(engine, metrics, log, listener);
+    servers.push(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, config.listenAddress, () => resolve());
+    }).catch((err: NodeJS.ErrnoException) => {
+      process.stderr.write(`loopscope-exporter: cannot listen on ${config.listenAddress}:${port} for ${what} (${err.code ?? err.message})\n`);
+      process.exit(2);
+    });
+    const address = server.address();
+    const bound = typeof address === 'object' && address ? address.port : port;
+    return `http://${config.listenAddress.includes(':') ? `[${config.listenAddress}]` : config.listenAddress}:${bound}`;
+  };
+  const servers: Server[] = [];
+  const limits = { maxTargetChars: config.maxTargetChars, live };
+  const base = await listen(config.port, { ops: true, api: !separate, apiToken, ...limits }, separate ? '/metrics' : '/metrics and the API');
+  const apiBase = separate ? await listen(config.apiPort!, { ops: false, api: true, apiToken, ...limits }, 'the API') : base;
+  if (!apiToken && !isLoopback(config.listenAddress)) log('warn', `the JSON API (what-if included) is open to anyone who reaches ${apiBase}: give --api-token-file (see the README, "Securing the API")`);
   const source = await createSource(config);
-  log('info', `loopscope-exporter listening on ${base} (input: ${source.description})`);
+  log('info', `loopscope-exporter listening on ${base} (${separate ? `API on ${apiBase}` : 'API here too'}${apiToken ? ', bearer token required' : ', no token'}; input: ${source.description})`);
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -92,8 +96,9 @@ export async function main(argv: string[]): Promise<number> {
     stopping = true;
     log('info', `${signal}: stopping`);
     engine.stop();
+    agents?.stop();
     await source.stop().catch(() => undefined);
-    server.close();
+    for (const server of servers) server.close();
     process.exitCode = 0;
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
@@ -107,19 +112,26 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   engine.recompute();
-  const report = engine.currentReport({ fixes: false });
-  if (report) {
-    const risky = report.services.filter((s) => s.verdict === 'loopback').sort((a, b) => b.loopbackProbability - a.loopbackProbability);
+  agents?.start();
+  // The ready line reads the analysis itself: a report here would build every link to print five.
+  const analysis = engine.analysis;
+  if (analysis) {
+    const list = atRiskList(analysis, { generatedAt: new Date().toISOString(), limit: 5 });
+    const { cluster } = analysis.context;
     const lines = [
-      `ready: ${report.cluster.nodes} nodes, ${report.cluster.clientPods} client pods, ${report.summary.services} Services — ${report.summary.loopback} at risk of internal-LB loopback`,
-      ...risky.slice(0, 5).map((s) => `  ${s.namespace}/${s.name}: ${(s.loopbackProbability * 100).toFixed(1)}% of new connections loop back`),
+      `ready: ${cluster.nodes.length} nodes, ${list.summary.clientPods} client pods, ${list.summary.services} Services — ${list.summary.loopback} at risk of internal-LB loopback`,
+      ...list.services.map((s) => `  ${s.namespace}/${s.name}: ${formatProbability(s.loopbackProbability)} of new connections loop back`),
       `metrics:  ${base}/metrics`,
-      `report:   ${base}/api/v1/report`,
-      ...(risky[0] ? [`explain:  ${base}/api/v1/explain?target=${risky[0].namespace}/${risky[0].name}&format=text`] : []),
+      `report:   ${apiBase}/api/v1/report`,
+      ...(list.services[0] ? [`explain:  ${apiBase}/api/v1/explain?target=${list.services[0].namespace}/${list.services[0].name}&format=text`] : []),
     ];
     process.stdout.write(lines.join('\n') + '\n');
   }
   return 0;
+}
+
+function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || address.startsWith('127.');
 }
 
 if (require.main === module) {

@@ -1,92 +1,219 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { serviceLinks, type ServiceAnalysis } from '@loopscope/core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type OpenMetricsContentType } from 'prom-client';
+import { serviceLinks, type ServiceAnalysis, type Verdict } from '@loopscope/core';
 import type { Engine } from './engine';
-
-const SERVICE_LABELS = ['namespace', 'service', 'ingress_ip', 'port', 'protocol'] as const;
+import type { HealthResource } from './sources/types';
 
 /**
- * The exporter's metrics. The model's families are built from the current analysis (so a deleted
- * Service or link stops being exported at once), its health on a prom-client registry of its own.
- * Names and labels are documented in the README ("Metrics"); alerts in deploy/prometheus use them.
+ * The exporter's metrics on prom-client registries: one for the Prometheus text format and one for
+ * OpenMetrics (prom-client renames counters for OpenMetrics in place, so a counter cannot sit in
+ * both; each format gets its own). Names and labels are documented in the README ("Metrics");
+ * alerts in deploy/prometheus and the dashboard use them.
  */
 export interface ExporterMetrics {
-  contentType: string;
-  /** The exposition text of every family. */
-  render(): Promise<string>;
-  /** The prom-client registry of the exporter's own health. */
-  registries: Registry[];
+  /** The exposition in the format the scraper's Accept header prefers. */
+  render(accept: string | undefined): Promise<{ contentType: string; body: string }>;
+}
+
+export interface MetricsOptions {
+  maxLinks: number;
+  /** Label values the health counters start at 0 for (so `increase()` sees the first error). */
+  resources: readonly HealthResource[];
+  /** More families on the same registries (the node agents' observed connections). */
+  families?: (registers: Registry[]) => void;
+}
+
+/** The verdicts of the `loopscope_service_verdict` state set (one series each, 1 for the current). */
+export const VERDICTS: readonly Verdict[] = ['loopback', 'safe', 'not-applicable', 'unknown'];
+
+/** Labels of an LB ingress, after kube-state-metrics' `kube_service_status_load_balancer_ingress`. */
+const INGRESS_LABELS = ['namespace', 'service', 'ip', 'hostname', 'port', 'protocol'] as const;
+const LINK_LABELS = ['node', 'client_namespace', 'client_kind', 'client_workload', 'namespace', 'service', 'ip', 'hostname', 'port'] as const;
+
+export function createMetrics(engine: Engine, options: MetricsOptions): ExporterMetrics {
+  const text: Registry = new Registry();
+  const openMetrics = new Registry<OpenMetricsContentType>();
+  openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  const registers = [text, openMetrics as unknown as Registry];
+  for (const register of registers) {
+    collectDefaultMetrics({ register });
+    // Gauges named like counters: Prometheus' linter (promtool check metrics) rejects them.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) register.removeSingleMetric(name);
+  }
+  buildInfo(registers);
+  serviceFamilies(engine, registers);
+  linkFamilies(engine, registers, options.maxLinks);
+  observedFamilies(engine, registers);
+  healthFamilies(engine, registers, options.resources);
+  options.families?.(registers);
+  return {
+    async render(accept) {
+      const registry = prefersOpenMetrics(accept) ? openMetrics : text;
+      return { contentType: registry.contentType as string, body: await registry.metrics() };
+    },
+  };
 }
 
 /**
- * The model's families are rendered once per analysis (thousands of series; between analyses a
- * scrape reuses the text); the exporter's health on every scrape.
+ * OpenMetrics when the Accept header lists it at least as high as the text format (Prometheus
+ * sends `application/openmetrics-text;version=1.0.0,…,text/plain;version=0.0.4;q=0.5,*\/*;q=0.1`).
  */
-export function createMetrics(engine: Engine, options: { maxLinks: number }): ExporterMetrics {
-  const health = new Registry();
-  const model = new ModelFamilies();
+export function prefersOpenMetrics(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let om = 0;
+  let plain = 0;
+  for (const part of accept.split(',')) {
+    const [type, ...params] = part.trim().split(';').map((s) => s.trim());
+    const qParam = params.find((p) => p.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) : 1;
+    if (!Number.isFinite(q)) continue;
+    if (type === 'application/openmetrics-text') om = Math.max(om, q);
+    else if (type === 'text/plain') plain = Math.max(plain, q);
+  }
+  return om > 0 && om >= plain;
+}
 
-  // A Service's rows are cached on its analysis (the live model replaces the analyses of the
-  // Services a change moves); the ratio is read at render time, since it follows the pod count.
-  const rowsCache = new WeakMap<ServiceAnalysis, ServiceRow[]>();
-  const serviceRows = (sa: ServiceAnalysis, proxyMode: string): ServiceRow[] => {
+// --- build ---
+
+function buildInfo(registers: Registry[]): void {
+  let version = 'unknown';
+  try {
+    // dist/ and src/ both sit beside package.json.
+    version = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version?: string }).version ?? version;
+  } catch {
+    // A bundled copy without its package.json still exports the series.
+  }
+  new Gauge({
+    name: 'loopscope_build_info',
+    help: 'The exporter build: version, and the Node.js runtime it runs on. Always 1.',
+    labelNames: ['version', 'revision', 'nodejs_version'],
+    registers,
+  }).set({ version, revision: process.env.LOOPSCOPE_REVISION ?? '', nodejs_version: process.version }, 1);
+}
+
+/** A gauge filled from the current analysis, once per analysis (scrapes in between reuse it). */
+function analysisGauge(engine: Engine, registers: Registry[], name: string, help: string, labelNames: readonly string[], fill: (set: (labels: Record<string, string>, value: number) => void) => void): void {
+  // The analysis's generation, not the analysis: an old one is not kept alive until the next scrape.
+  let filledFor = -1;
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    registers,
+    collect() {
+      // Reset and refill, so a deleted Service or link stops being exported at once.
+      if (filledFor === engine.generation) return;
+      filledFor = engine.generation;
+      this.reset();
+      fill((labels, value) => this.set(labels, value));
+    },
+  });
+}
+
+// --- Services and their LB ingresses ---
+
+type IngressRow = {
+  labels: Record<(typeof INGRESS_LABELS)[number], string>;
+  ratio: () => number;
+  nodes: number;
+  pods: number;
+  /** The most exposed client (a workload on one node): what its own calls see. */
+  worstClient: number;
+  /** Client workloads whose calls to this ingress can loop back. */
+  callers: number;
+};
+
+function ingressAddressLabels(ingress: { ip?: string; hostname?: string }): { ip: string; hostname: string } {
+  return { ip: ingress.ip ?? '', hostname: ingress.ip ? '' : (ingress.hostname ?? '') };
+}
+
+function serviceFamilies(engine: Engine, registers: Registry[]): void {
+  // A Service's rows are cached on its analysis: the live model replaces only the analyses of the
+  // Services a change moves.
+  const rowsCache = new WeakMap<ServiceAnalysis, IngressRow[]>();
+  const rowsOf = (sa: ServiceAnalysis, analysis: NonNullable<Engine['analysis']>): IngressRow[] => {
     let rows = rowsCache.get(sa);
-    if (rows && rows[0]?.info.proxy_mode === proxyMode) return rows;
-    const svc = sa.service;
-    const info = { traffic_policy: svc.trafficPolicy ?? 'invalid', proxy_mode: proxyMode, lb_scope: sa.scope, backend_kind: sa.backendKind, verdict: sa.verdict };
-    if (sa.ingresses.length === 0) {
-      // No analysed ingress (none yet, public, unknown): only the _info series says why.
-      rows = [{ labels: { namespace: svc.namespace, service: svc.name, ingress_ip: svc.ingresses[0]?.ip ?? svc.ingresses[0]?.hostname ?? '', port: '', protocol: '' }, ratio: undefined, nodes: NaN, pods: NaN, info }];
-    } else {
+    if (!rows) {
+      const svc = sa.service;
+      // The links (client workload on a node → ingress) come from core's per-analysis cache.
+      const links = sa.probability > 0 ? serviceLinks(analysis.context, sa) : [];
       rows = sa.ingresses.map((ing) => {
         const atRisk = ing.atRisk.filter((r) => r.clientPods > 0);
+        const mine = links.filter((l) => l.ingress.port === ing.ingress.port && l.ingress.protocol === ing.ingress.protocol && (l.ingress.ip ?? l.ingress.hostname) === (ing.ingress.ip ?? ing.ingress.hostname));
         return {
-          labels: { namespace: svc.namespace, service: svc.name, ingress_ip: ing.ingress.ip ?? ing.ingress.hostname ?? '', port: String(ing.ingress.port), protocol: ing.ingress.protocol },
+          worstClient: mine.reduce((m, l) => Math.max(m, Math.round(l.probability * 1e6) / 1e6), 0),
+          callers: new Set(mine.map((l) => l.workload)).size,
+          labels: { namespace: svc.namespace, service: svc.name, ...ingressAddressLabels(ing.ingress), port: String(ing.ingress.port), protocol: ing.ingress.protocol },
+          // Read at fill time: it follows the pod count.
           ratio: () => ing.probability,
           nodes: atRisk.length,
           pods: atRisk.reduce((a, r) => a + r.clientPods, 0),
-          info,
         };
       });
+      rowsCache.set(sa, rows);
     }
-    rowsCache.set(sa, rows);
     return rows;
   };
-  const series = perAnalysis(engine, (): ServiceRow[] => {
-    const analysis = engine.analysis;
-    if (!analysis) return [];
-    const modes = new Set(analysis.context.profile.nodes.map((n) => n.proxyMode.value));
-    const proxyMode = modes.size === 1 ? [...modes][0]! : modes.size === 0 ? 'unknown' : 'mixed';
-    const out: ServiceRow[] = [];
-    for (const sa of analysis.services) if (sa.service.type === 'LoadBalancer') for (const row of serviceRows(sa, proxyMode)) out.push(row);
-    return out;
+  const lbServices = (): ServiceAnalysis[] => (engine.analysis?.services ?? []).filter((sa) => sa.service.type === 'LoadBalancer');
+  const ingressGauge = (name: string, help: string, value: (r: IngressRow) => number): void =>
+    analysisGauge(engine, registers, name, help, INGRESS_LABELS, (set) => {
+      const analysis = engine.analysis;
+      if (!analysis) return;
+      for (const sa of lbServices()) for (const row of rowsOf(sa, analysis)) set(row.labels, value(row));
+    });
+  ingressGauge('loopscope_service_loopback_ratio', 'Probability (0-1) that a new connection from a client pod of the cluster to this LB ingress loops back to its own node and times out.', (r) => r.ratio());
+  ingressGauge('loopscope_service_at_risk_nodes', 'Nodes with client pods whose connections to this LB ingress can loop back.', (r) => r.nodes);
+  ingressGauge('loopscope_service_at_risk_client_pods', 'Client pods on the nodes at risk for this LB ingress.', (r) => r.pods);
+  ingressGauge(
+    'loopscope_service_worst_client_ratio',
+    "Probability (0-1) that a new connection from the most exposed client (one workload's pods on one node) to this LB ingress loops back: what that client's own calls see, not the cluster-wide average.",
+    (r) => r.worstClient,
+  );
+  ingressGauge('loopscope_service_at_risk_callers', 'Client workloads with pods on nodes whose connections to this LB ingress can loop back.', (r) => r.callers);
+
+  analysisGauge(engine, registers, 'loopscope_service_verdict', 'Verdict of this LoadBalancer Service as a state set: 1 for its current verdict (loopback, safe, not-applicable, unknown), 0 for the others.', ['namespace', 'service', 'verdict'], (set) => {
+    for (const sa of lbServices()) for (const verdict of VERDICTS) set({ namespace: sa.service.namespace, service: sa.service.name, verdict }, sa.verdict === verdict ? 1 : 0);
   });
-  const withIngress = (): ServiceRow[] => series().filter((x) => x.ratio !== undefined);
-  model.family('loopscope_service_loopback_ratio', 'Probability (0-1) that a new connection from a client pod of the cluster to this LB ingress loops back to its own node and times out.', () =>
-    withIngress().map((x) => ({ labels: x.labels, value: x.ratio!() })),
+
+  analysisGauge(
+    engine,
+    registers,
+    'loopscope_service_info',
+    'LoadBalancer Service properties: traffic policy, proxy mode of the nodes, LB scope, backend kind, and its first LB address (ip or hostname). Always 1.',
+    ['namespace', 'service', 'traffic_policy', 'proxy_mode', 'lb_scope', 'backend_kind', 'ip', 'hostname'],
+    (set) => {
+      const analysis = engine.analysis;
+      if (!analysis) return;
+      const modes = new Set(analysis.context.profile.nodes.map((n) => n.proxyMode.value));
+      const proxyMode = modes.size === 1 ? [...modes][0]! : modes.size === 0 ? 'unknown' : 'mixed';
+      for (const sa of lbServices()) {
+        const svc = sa.service;
+        set({ namespace: svc.namespace, service: svc.name, traffic_policy: svc.trafficPolicy ?? 'invalid', proxy_mode: proxyMode, lb_scope: sa.scope, backend_kind: sa.backendKind, ...ingressAddressLabels(svc.ingresses[0] ?? {}) }, 1);
+      }
+    },
   );
-  model.family('loopscope_service_at_risk_nodes', 'Nodes with client pods whose connections to this LB ingress can loop back.', () => withIngress().map((x) => ({ labels: x.labels, value: x.nodes })));
-  model.family('loopscope_service_at_risk_client_pods', 'Client pods on the nodes at risk for this LB ingress.', () => withIngress().map((x) => ({ labels: x.labels, value: x.pods })));
-  const infoLabels = new WeakMap<ServiceRow, Record<string, string>>();
-  model.family('loopscope_service_info', 'LoadBalancer Service metadata: traffic policy, proxy mode, LB scope, backend kind and verdict (loopback, safe, not-applicable, unknown). Always 1.', () =>
-    series().map((x) => {
-      let labels = infoLabels.get(x);
-      if (!labels) infoLabels.set(x, (labels = { ...x.labels, ...x.info }));
-      return { labels, value: 1 };
-    }),
-  );
-  // A Service's link samples are cached on its analysis too (most likely first, with a histogram
-  // of their values): after a pod event only the Services the live model re-analysed have new
-  // analyses, so only their links are built again, and the top --max-links are found from the
-  // histograms (link probabilities take few distinct values) without sorting 100,000 links.
+}
+
+// --- links (client workload on a node → LB ingress) ---
+
+type LinkSample = { labels: Record<(typeof LINK_LABELS)[number], string>; value: number };
+type ServiceLinks = { samples: LinkSample[]; histogram: Map<number, number> };
+
+function linkFamilies(engine: Engine, registers: Registry[], maxLinks: number): void {
+  // A Service's link samples are cached on its analysis (most likely first, with a histogram of
+  // their values): after a pod event only re-analysed Services build their links again, and the
+  // top --max-links are found from the histograms (link probabilities take few distinct values)
+  // without sorting 100,000 links.
   const linkCache = new WeakMap<ServiceAnalysis, ServiceLinks>();
   const linksOf = (sa: ServiceAnalysis, analysis: NonNullable<Engine['analysis']>): ServiceLinks => {
     let cached = linkCache.get(sa);
     if (!cached) {
       const { cluster } = analysis.context;
-      const samples = serviceLinks(analysis.context, sa).map((l) => {
+      const samples = serviceLinks(analysis.context, sa).map((l): LinkSample => {
         const w = cluster.workloads[l.workload]!;
         return {
-          labels: { node: cluster.nodes[l.node]!.name, client_namespace: w.namespace, client_kind: w.kind, client_workload: w.name, namespace: sa.service.namespace, service: sa.service.name, ingress_ip: l.ingress.ip ?? l.ingress.hostname ?? '', port: String(l.ingress.port) },
+          labels: { node: cluster.nodes[l.node]!.name, client_namespace: w.namespace, client_kind: w.kind, client_workload: w.name, namespace: sa.service.namespace, service: sa.service.name, ...ingressAddressLabels(l.ingress), port: String(l.ingress.port) },
           value: Math.round(l.probability * 1e6) / 1e6,
         };
       });
@@ -97,9 +224,14 @@ export function createMetrics(engine: Engine, options: { maxLinks: number }): Ex
     }
     return cached;
   };
-  const links = perAnalysis(engine, (): { top: Sample[]; total: number } => {
+  // The most likely --max-links links, and how many were left out: once per analysis.
+  let selection: { generation: number; top: LinkSample[]; omitted: number } | undefined;
+  const select = (): { top: LinkSample[]; omitted: number } => {
     const analysis = engine.analysis;
-    if (!analysis) return { top: [], total: 0 };
+    if (selection && selection.generation === engine.generation) return selection;
+    const top: LinkSample[] = [];
+    const selected = (selection = { generation: engine.generation, top, omitted: 0 });
+    if (!analysis) return selected;
     const perService: ServiceLinks[] = [];
     const histogram = new Map<number, number>();
     let total = 0;
@@ -113,19 +245,18 @@ export function createMetrics(engine: Engine, options: { maxLinks: number }): Ex
     // The value of the max-links-th most likely link, and how many links at that value still fit.
     let threshold = -Infinity;
     let ties = Infinity;
-    if (total > options.maxLinks) {
+    if (total > maxLinks) {
       let above = 0;
       for (const v of [...histogram.keys()].sort((a, b) => b - a)) {
         const n = histogram.get(v)!;
-        if (above + n >= options.maxLinks) {
+        if (above + n >= maxLinks) {
           threshold = v;
-          ties = options.maxLinks - above;
+          ties = maxLinks - above;
           break;
         }
         above += n;
       }
     }
-    const top: Sample[] = [];
     for (const l of perService) {
       for (const x of l.samples) {
         if (x.value > threshold) top.push(x);
@@ -135,34 +266,61 @@ export function createMetrics(engine: Engine, options: { maxLinks: number }): Ex
         } else break; // most likely first: the rest are lower
       }
     }
-    return { top, total };
-  });
-  model.family(
+    selected.omitted = total - top.length;
+    return selected;
+  };
+  analysisGauge(
+    engine,
+    registers,
     'loopscope_link_loopback_ratio',
     'Probability (0-1) that a new connection from this client workload on this node to this LB ingress loops back. Only links with probability > 0, capped by --max-links.',
-    () => links().top,
+    LINK_LABELS,
+    (set) => {
+      for (const x of select().top) set(x.labels, x.value);
+    },
   );
-  model.family('loopscope_links_omitted', 'Links with probability > 0 left out of loopscope_link_loopback_ratio by --max-links (lowest probability first).', () => [{ labels: {}, value: links().total - links().top.length }]);
-  model.family("loopscope_observed_unreplied_connections", "Connections from local pods to this Service's LB seen unanswered ([UNREPLIED] in conntrack) in the node dumps: observed failures, not predictions.", () => {
-    const analysis = engine.analysis;
-    const out: Sample[] = [];
-    for (const sa of analysis?.services ?? []) {
-      for (const [node, n] of sa.observed?.byNode ?? []) out.push({ labels: { namespace: sa.service.namespace, service: sa.service.name, node: analysis!.context.cluster.nodes[node]!.name }, value: n });
-    }
-    return out;
+  new Gauge({
+    name: 'loopscope_links_omitted',
+    help: 'Links with probability > 0 left out of loopscope_link_loopback_ratio by --max-links (lowest probability first).',
+    registers,
+    collect() {
+      this.set(select().omitted);
+    },
   });
+}
 
+// --- observed evidence (node dumps) ---
+
+function observedFamilies(engine: Engine, registers: Registry[]): void {
+  analysisGauge(
+    engine,
+    registers,
+    'loopscope_observed_unreplied_connections',
+    "Connections from local pods to this Service's LB seen unanswered ([UNREPLIED] in conntrack) in the node dumps: observed failures, not predictions.",
+    ['namespace', 'service', 'node'],
+    (set) => {
+      const analysis = engine.analysis;
+      for (const sa of analysis?.services ?? []) {
+        for (const [node, n] of sa.observed?.byNode ?? []) set({ namespace: sa.service.namespace, service: sa.service.name, node: analysis!.context.cluster.nodes[node]!.name }, n);
+      }
+    },
+  );
+}
+
+// --- the exporter's own health ---
+
+function healthFamilies(engine: Engine, registers: Registry[], resources: readonly HealthResource[]): void {
   const durations = new Histogram({
     name: 'loopscope_analysis_duration_seconds',
     help: 'Time to bring the analysis up to date after a change (full rebuild or incremental).',
     buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
-    registers: [health],
+    registers,
   });
   let seen = 0;
   new Gauge({
     name: 'loopscope_last_successful_analysis_timestamp_seconds',
     help: 'Unix time the analysis was last known current: a successful recompute, or a check (every minute) that nothing changed.',
-    registers: [health],
+    registers,
     collect() {
       // Move new durations into the histogram here, so the engine needs no prom-client.
       const all = engine.health.analysisDurations;
@@ -177,7 +335,7 @@ export function createMetrics(engine: Engine, options: { maxLinks: number }): Ex
   new Gauge({
     name: 'loopscope_input_age_seconds',
     help: 'Seconds the input (watches or snapshot) may be out of date: 0 while the source is healthy, else the time since it was last known current.',
-    registers: [health],
+    registers,
     collect() {
       const age = engine.inputAgeSeconds();
       if (age !== undefined) this.set(age);
@@ -186,99 +344,31 @@ export function createMetrics(engine: Engine, options: { maxLinks: number }): Ex
   new Gauge({
     name: 'loopscope_ready',
     help: '1 once the first full sync has been analysed.',
-    registers: [health],
+    registers,
     collect() {
       this.set(engine.health.ready ? 1 : 0);
     },
   });
-  const counter = (name: string, help: string, source: () => Map<string, number>): void => {
-    new Counter({
-      name,
-      help,
-      labelNames: ['resource'],
-      registers: [health],
-      collect() {
-        // The engine keeps the totals; the counter mirrors them.
-        this.reset();
-        for (const [resource, n] of source()) this.inc({ resource }, n);
-      },
-    });
+  const counter = (name: string, help: string, source: () => Map<HealthResource, number>): void => {
+    // One counter per registry: prom-client renames a counter in place when rendering OpenMetrics.
+    for (const registry of registers) {
+      new Counter({
+        name,
+        help,
+        labelNames: ['resource'],
+        registers: [registry],
+        collect() {
+          // The engine keeps the totals; the counter mirrors them, from 0 for every known resource.
+          this.reset();
+          const totals = source();
+          for (const resource of resources) this.inc({ resource }, totals.get(resource) ?? 0);
+          for (const [resource, n] of totals) if (!resources.includes(resource)) this.inc({ resource }, n);
+        },
+      });
+    }
   };
   counter('loopscope_watch_restarts_total', 'Watches restarted (dropped connection, error, 410 Gone), by resource.', () => engine.health.watchRestarts);
   counter('loopscope_watch_errors_total', 'List or watch failures (API server unreachable, 5xx, forbidden), by resource.', () => engine.health.watchErrors);
   counter('loopscope_objects_skipped_total', 'Objects skipped as malformed, by resource.', () => engine.health.objectsSkipped);
   counter('loopscope_watch_events_skipped_total', 'Watch events skipped as unusable (malformed, over the size cap), by resource.', () => engine.health.eventsSkipped);
-  const modelText = perAnalysis(engine, () => model.render());
-  return {
-    contentType: health.contentType,
-    render: async () => `${modelText()}${await health.metrics()}`,
-    registries: [health],
-  };
-}
-
-type Sample = { labels: Record<string, string>; value: number };
-
-/** `compute()` once per analysis: scrapes in between reuse it. */
-function perAnalysis<T>(engine: Engine, compute: () => T): () => T {
-  let cache: { analysis: unknown; value: T } | undefined;
-  return () => {
-    if (!cache || cache.analysis !== engine.analysis) cache = { analysis: engine.analysis, value: compute() };
-    return cache.value;
-  };
-}
-
-type ServiceLinks = { samples: Sample[]; histogram: Map<number, number> };
-
-type ServiceRow = {
-  labels: Record<(typeof SERVICE_LABELS)[number], string>;
-  /** Read at render time; undefined for a Service without an analysed ingress. */
-  ratio: (() => number) | undefined;
-  nodes: number;
-  pods: number;
-  info: Record<string, string>;
-};
-
-/**
- * The model's gauge families in the Prometheus text format. Thousands of series change value with
- * every analysis but rarely their labels, so each label set's text is built once (cached on the
- * sample's label object) — prom-client would escape and join every label on every render. The
- * exporter's own health stays on a prom-client registry.
- */
-class ModelFamilies {
-  private readonly families: Array<{ name: string; help: string; samples: () => Sample[] }> = [];
-  private readonly prefixes = new WeakMap<Record<string, string>, string>();
-
-  family(name: string, help: string, samples: () => Sample[]): void {
-    this.families.push({ name, help, samples });
-  }
-
-  render(): string {
-    const out: string[] = [];
-    for (const f of this.families) {
-      out.push(`# HELP ${f.name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${f.name} gauge\n`);
-      for (const s of f.samples()) out.push(`${f.name}${this.labelText(s.labels)} ${formatValue(s.value)}\n`);
-    }
-    return out.join('');
-  }
-
-  private labelText(labels: Record<string, string>): string {
-    let text = this.prefixes.get(labels);
-    if (text === undefined) {
-      const keys = Object.keys(labels);
-      text = keys.length === 0 ? '' : `{${keys.map((k) => `${k}="${escapeLabelValue(labels[k]!)}"`).join(',')}}`;
-      this.prefixes.set(labels, text);
-    }
-    return text;
-  }
-}
-
-function escapeLabelValue(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-function formatValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  return String(v);
 }

@@ -3,7 +3,7 @@
  * CLI's, promtool-clean metrics, snapshot reloads, and bad input that never takes it down.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, getJson, startExporter, type RunningExporter } from '@loopscope/testkit';
@@ -13,7 +13,7 @@ const DEMO = require.resolve('@loopscope/core/demo/demo-cluster.json');
 const DUMPS = join(DEMO, '..', 'node-dumps');
 
 function cliReport(args: string[]): any {
-  return JSON.parse(execFileSync(process.execPath, [CLI, 'analyze', '--format', 'json', ...args], { encoding: 'utf8' }));
+  return JSON.parse(execFileSync(process.execPath, [CLI, 'analyze', '--demo', '--format', 'json', ...args], { encoding: 'utf8' }));
 }
 
 function promtool(): string | undefined {
@@ -49,14 +49,16 @@ describe('exporter on the demo cluster', () => {
     const cli = cliReport(['--demo', '--node-dumps', DUMPS]);
     for (const s of cli.services.filter((x: any) => x.ingresses.length > 0)) {
       for (const i of s.ingresses) {
-        const line = text.split('\n').find((l) => l.startsWith(`loopscope_service_loopback_ratio{namespace="${s.namespace}",service="${s.name}",ingress_ip="${i.ip}",port="${i.port}"`));
+        const line = text.split('\n').find((l) => l.startsWith(`loopscope_service_loopback_ratio{namespace="${s.namespace}",service="${s.name}",ip="${i.ip}",hostname="",port="${i.port}"`));
         expect(line).toBeDefined();
         expect(Number(line!.split(' ').pop())).toBeCloseTo(i.loopbackProbability, 5);
       }
     }
     expect(text).toMatch(/loopscope_observed_unreplied_connections\{namespace="payments",service="payments-api",node="10.0.1.11"\} 3/);
     expect(text).toMatch(/loopscope_ready 1/);
-    expect(text).toMatch(/loopscope_service_info\{namespace="web",service="storefront",.*lb_scope="public".*verdict="not-applicable"\} 1/);
+    expect(text).toMatch(/loopscope_service_info\{namespace="web",service="storefront",.*lb_scope="public".*\} 1/);
+    expect(text).toMatch(/loopscope_service_verdict\{namespace="web",service="storefront",verdict="not-applicable"\} 1/);
+    expect(text).toMatch(/loopscope_service_verdict\{namespace="web",service="storefront",verdict="loopback"\} 0/);
     const tool = promtool();
     if (!tool) {
       if (process.env.CI) throw new Error('promtool is missing (Debian package prometheus): .ci/run installs it');
@@ -102,6 +104,12 @@ describe('exporter on the demo cluster', () => {
     expect((await post('not json')).status).toBe(400);
     const missing = await post(JSON.stringify({ changes: [{ kind: 'callViaClusterIP', service: 'nope/nope' }] }));
     expect(missing.status).toBe(404);
+    // A change the model refuses is bad input too (400), not "not found".
+    const badVersion = await post(JSON.stringify({ changes: [{ kind: 'kubeProxyVersion', version: 'v1.2' }] }));
+    expect(badVersion.status).toBe(400);
+    expect(((await badVersion.json()) as any).error.message).toContain('kube-proxy version "v1.2" is not of the form');
+    const headless = await post(JSON.stringify({ changes: [{ kind: 'trafficPolicy' }] }));
+    expect(headless.status).toBe(400);
   });
 
   it('unknown endpoints and methods are JSON errors', async () => {
@@ -160,7 +168,8 @@ describe('exporter on a snapshot file', () => {
     } finally {
       expect(await exporter.stop()).toBe(0);
     }
-  });
+    // Its waits allow 30 s each (a 2 s file poll, a loaded machine): jest's 5 s default is too short.
+  }, 90_000);
 
   it('a malformed object is skipped, counted and logged once, however often it is read again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'loopscope-exporter-'));
@@ -193,7 +202,12 @@ describe('exporter on a snapshot file', () => {
     expect(r1.stderr).toContain('--port eighty: expected a whole number from 0 to 65535');
     const r2 = spawnSync(process.execPath, [main, '--snapshot', '/nonexistent.json', '--port', '0'], { encoding: 'utf8' });
     expect(r2.status).toBe(1);
-    expect(r2.stderr).toContain('/nonexistent.json: cannot be read (ENOENT)');
+    expect(r2.stderr).toContain('snapshot /nonexistent.json: no such file or directory');
+    const empty = mkdtempSync(join(tmpdir(), 'loopscope-dumps-'));
+    const r4 = spawnSync(process.execPath, [main, '--node-dumps', empty, '--port', '0'], { encoding: 'utf8' });
+    rmSync(empty, { recursive: true });
+    expect(r4.status).toBe(2);
+    expect(r4.stderr).toContain(`--node-dumps ${empty}: no node folders with dumps in it`);
     const r3 = spawnSync(process.execPath, [main, '--snapshot', 'x', '--kubeconfig', 'y'], { encoding: 'utf8' });
     expect(r3.status).toBe(2);
   });

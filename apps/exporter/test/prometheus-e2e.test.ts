@@ -76,7 +76,7 @@ describeProm('Prometheus scraping the exporter', () => {
       const r = await query('loopscope_service_loopback_ratio');
       return r.length >= expected.length ? r : undefined;
     }, 30_000, 'the ratio series');
-    const got = new Map(series.map((s) => [`${s.metric.namespace}/${s.metric.service}/${s.metric.ingress_ip}:${s.metric.port}`, Number(s.value[1])]));
+    const got = new Map(series.map((s) => [`${s.metric.namespace}/${s.metric.service}/${s.metric.ip}:${s.metric.port}`, Number(s.value[1])]));
     for (const e of expected) {
       expect(got.has(e.key)).toBe(true);
       expect(got.get(e.key)).toBeCloseTo(e.value, 5);
@@ -86,7 +86,7 @@ describeProm('Prometheus scraping the exporter', () => {
     expect(Number(atRisk[0]!.value[1])).toBe(cli.summary.loopback);
     const worst = await query('topk(1, max by (namespace, service) (loopscope_service_loopback_ratio))');
     expect(worst[0]!.metric.service).toBe('payments-api');
-    const looping = await query('loopscope_service_info{verdict="loopback"}');
+    const looping = await query('loopscope_service_verdict{verdict="loopback"} == 1');
     expect(looping.map((s) => s.metric.service).sort()).toEqual(['payments-api', 'search-api']);
   }, 120_000);
 });

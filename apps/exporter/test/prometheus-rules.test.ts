@@ -6,7 +6,8 @@
  * promtool tests fail under CI=true and are skipped, with the reason printed, elsewhere.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const DIR = join(__dirname, '..', '..', '..', 'deploy', 'prometheus');
@@ -20,9 +21,17 @@ const METRICS = [
   'loopscope_service_at_risk_nodes',
   'loopscope_service_at_risk_client_pods',
   'loopscope_service_info',
+  'loopscope_service_verdict',
+  'loopscope_service_worst_client_ratio',
+  'loopscope_service_at_risk_callers',
+  'loopscope_build_info',
   'loopscope_link_loopback_ratio',
   'loopscope_links_omitted',
   'loopscope_observed_unreplied_connections',
+  'loopscope_observed_lb_connections_total',
+  'loopscope_observed_recent_unreplied_connections',
+  'loopscope_observed_last_unreplied_age_seconds',
+  'loopscope_node_agent_up',
   'loopscope_analysis_duration_seconds',
   'loopscope_last_successful_analysis_timestamp_seconds',
   'loopscope_input_age_seconds',
@@ -34,6 +43,7 @@ const METRICS = [
 
 const ALERTS = [
   'LoopscopeServiceLoopbackRisk',
+  'LoopscopeServiceLoopbackRiskHigh',
   'LoopscopeObservedUnrepliedConnections',
   'LoopscopeExporterDown',
   'LoopscopeExporterStale',
@@ -96,7 +106,8 @@ describe('deploy/prometheus/loopscope-rules.yaml', () => {
       expect([r.alert, r.labels?.severity]).toEqual([r.alert, expect.stringMatching(/^(warning|critical)$/)]);
       expect(r.annotations?.summary).toBeTruthy();
       expect(r.annotations?.description).toBeTruthy();
-      expect(r.annotations?.runbook_url).toBe(`${RUNBOOK}${r.alert!.toLowerCase()}`);
+      // The critical variant shares its warning's runbook.
+      expect(r.annotations?.runbook_url).toBe(`${RUNBOOK}${r.alert!.replace(/High$/, '').toLowerCase()}`);
       expect(r.for).toBeTruthy();
     }
   });
@@ -118,5 +129,48 @@ describe('deploy/prometheus/loopscope-rules.yaml', () => {
         expect([r.alert, m, METRICS.includes(m)]).toEqual([r.alert, m, true]);
       }
     }
+  });
+});
+
+describe('deploy/mixin: the single source of the rules, the PrometheusRule and the dashboard', () => {
+  const REPO = join(__dirname, '..', '..', '..');
+  const haveJsonnet = spawnSync('jsonnet', ['--version']).status === 0;
+  if (!haveJsonnet && ci) throw new Error('jsonnet is missing (Debian package jsonnet): .ci/run installs it');
+  const needsJsonnet = haveJsonnet ? test : test.skip;
+  const GENERATED = ['deploy/prometheus/loopscope-rules.yaml', 'deploy/kubernetes/prometheusrule.yaml', 'apps/grafana-panel/provisioning/dashboards/loopback-risk.json'];
+
+  needsJsonnet('the committed files are what deploy/mixin/generate.js writes (edit the mixin, not them)', () => {
+    const out = mkdtempSync(join(tmpdir(), 'loopscope-mixin-'));
+    try {
+      const r = spawnSync(process.execPath, [join(REPO, 'deploy', 'mixin', 'generate.js'), out], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      for (const f of GENERATED) expect([f, readFileSync(join(out, f), 'utf8') === readFileSync(join(REPO, f), 'utf8')]).toEqual([f, true]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  test('the PrometheusRule carries the same groups as the rule file, next to the ServiceMonitor in the kustomization', () => {
+    const rule = yaml.load(readFileSync(join(REPO, 'deploy', 'kubernetes', 'prometheusrule.yaml'), 'utf8')) as { apiVersion: string; kind: string; metadata: { namespace: string }; spec: unknown };
+    expect([rule.apiVersion, rule.kind, rule.metadata.namespace]).toEqual(['monitoring.coreos.com/v1', 'PrometheusRule', 'loopscope']);
+    expect(rule.spec).toEqual(yaml.load(readFileSync(RULES, 'utf8')));
+    const kustomization = yaml.load(readFileSync(join(REPO, 'deploy', 'kubernetes', 'kustomization.yaml'), 'utf8')) as { resources: string[] };
+    expect(kustomization.resources).toEqual(expect.arrayContaining(['servicemonitor.yaml', 'prometheusrule.yaml']));
+  });
+
+  test('every aggregation keeps the cluster label, and every selector is the configured one', () => {
+    for (const r of rules) {
+      for (const by of r.expr.match(/\bby \(([^)]*)\)/g) ?? []) expect([r.alert, by]).toEqual([r.alert, expect.stringMatching(/^by \(cluster, /)]);
+      for (const m of r.expr.match(/\b(?:loopscope_[a-z_]+|up)\{[^}]*\}/g) ?? []) expect([r.alert, m]).toEqual([r.alert, expect.stringContaining('job=~".*loopscope.*"')]);
+    }
+  });
+
+  needsJsonnet('thresholds and selectors are configurable: an override changes every rule', () => {
+    const r = spawnSync('jsonnet', ['-e', `std.manifestJson(((import '${join(REPO, 'deploy', 'mixin', 'mixin.libsonnet')}') + { _config+:: { loopscopeSelector: 'job="lb"', clusterLabel: 'k8s_cluster', worstClientRatioThreshold: 0.2 } }).prometheusAlerts)`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const groups = (JSON.parse(JSON.parse(r.stdout)) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules);
+    const risk = groups.find((g) => g.alert === 'LoopscopeServiceLoopbackRisk')!;
+    expect(risk.expr).toContain('max by (k8s_cluster, namespace, service) (loopscope_service_worst_client_ratio{job="lb"}) > 0.2');
+    expect(groups.every((g) => !g.expr.includes('.*loopscope.*'))).toBe(true);
   });
 });

@@ -9,8 +9,17 @@ import { DataFrame, Field, FieldType } from '@grafana/data';
 import { LoopLink, ServiceSummary } from './types';
 
 export const LINK_METRIC = 'loopscope_link_loopback_ratio';
-export const LINK_LABELS = ['node', 'client_namespace', 'client_kind', 'client_workload', 'namespace', 'service', 'ingress_ip', 'port'] as const;
+export const LINK_LABELS = ['node', 'client_namespace', 'client_kind', 'client_workload', 'namespace', 'service', 'port'] as const;
 export const SERVICE_INFO_METRIC = 'loopscope_service_info';
+export const SERVICE_VERDICT_METRIC = 'loopscope_service_verdict';
+
+/**
+ * The LB address: `ip` or `hostname` (kube-state-metrics' convention; Prometheus drops the empty
+ * one), or `ingress_ip` from exporters before 0.2.
+ */
+function ingressAddress(l: Record<string, string>): string {
+  return l.ip || l.hostname || l.ingress_ip || '';
+}
 export const SERVICE_RATIO_METRIC = 'loopscope_service_loopback_ratio';
 
 /** One sample: a series' labels and its latest value. */
@@ -104,7 +113,7 @@ function toLink(s: Sample): LoopLink {
     clientWorkload: l.client_workload ?? '',
     namespace: l.namespace ?? '',
     service: l.service ?? '',
-    ingressIp: l.ingress_ip ?? '',
+    ingressIp: ingressAddress(l),
     port: l.port ?? '',
     probability: s.value,
     ...(pods !== undefined && Number.isFinite(pods) ? { pods } : {}),
@@ -138,11 +147,17 @@ export function parseFrames(series: DataFrame[] | undefined): ParsedFrames {
     const summary: ServiceSummary = services.get(key) ?? {
       namespace,
       service,
-      ingressIp: s.labels.ingress_ip ?? '',
+      ingressIp: ingressAddress(s.labels),
       port: s.labels.port ?? '',
     };
-    if ('verdict' in s.labels && (name === undefined || name === SERVICE_INFO_METRIC)) {
-      summary.verdict = s.labels.verdict;
+    if ('verdict' in s.labels && (name === undefined || name === SERVICE_VERDICT_METRIC || name === SERVICE_INFO_METRIC)) {
+      // A state set: the series at 1 is the verdict (older exporters put it on _info, always 1).
+      if (s.value === 1) {
+        summary.verdict = s.labels.verdict;
+      }
+      summary.trafficPolicy ??= s.labels.traffic_policy;
+      services.set(key, summary);
+    } else if ('traffic_policy' in s.labels && (name === undefined || name === SERVICE_INFO_METRIC)) {
       summary.trafficPolicy = s.labels.traffic_policy;
       services.set(key, summary);
     } else if (name === undefined || name === SERVICE_RATIO_METRIC) {
@@ -157,7 +172,7 @@ export function parseFrames(series: DataFrame[] | undefined): ParsedFrames {
       `This panel needs the ${LINK_METRIC} metric with the labels ${LINK_LABELS.join(', ')}` +
       (missing.length > 0 ? ` (missing: ${missing.join(', ')})` : '') +
       `. Query ${LINK_METRIC} (Format: Table or Time series, Type: Instant), without aggregations that drop labels; ` +
-      `optionally add ${SERVICE_INFO_METRIC} and ${SERVICE_RATIO_METRIC}.`;
+      `optionally add ${SERVICE_VERDICT_METRIC}, ${SERVICE_INFO_METRIC} and ${SERVICE_RATIO_METRIC}.`;
   }
   return { links, services: [...services.values()], empty: false, ...(problem ? { problem } : {}) };
 }

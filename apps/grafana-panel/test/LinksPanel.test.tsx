@@ -36,7 +36,7 @@ describe('LinksPanel', () => {
     expect(edges.every((e) => e.getAttribute('data-looping') === 'true')).toBe(true);
     const line = within(edges[0]!).getByTestId('edge-line');
     expect(line.getAttribute('stroke')).toMatch(/^#|rgb/);
-    expect(screen.getAllByTestId('edge-label').map((t) => t.textContent)).toEqual(expect.arrayContaining(['50%', '67%']));
+    expect(screen.getAllByTestId('edge-label').map((t) => t.textContent)).toEqual(expect.arrayContaining(['50%', '66.7%']));
     expect(screen.getByTestId('service:payments/payments-api')).toBeTruthy();
     expect(screen.getByTestId('ingress:10.0.3.18:80|search/search-api')).toBeTruthy();
 
@@ -67,7 +67,7 @@ describe('LinksPanel', () => {
       [
         tableFrame('loopscope_link_loopback_ratio', demoLinks),
         tableFrame('loopscope_service_info', [
-          { labels: { namespace: 'orders', service: 'orders-api', ingress_ip: '10.0.3.16', port: '8080', verdict: 'safe', traffic_policy: 'Cluster' }, value: 1 },
+          { labels: { namespace: 'orders', service: 'orders-api', ip: '10.0.3.16', port: '8080', verdict: 'safe', traffic_policy: 'Cluster' }, value: 1 },
         ], 'B'),
       ],
       { showSafe: true, orientation: 'vertical', minProbability: 0.6 },
@@ -110,7 +110,7 @@ describe('LinksPanel', () => {
       many.push({
         labels: {
           node: `10.0.${i % 20}.${i % 7}`, client_namespace: `ns${i % 25}`, client_kind: 'Deployment', client_workload: `app-${i}`,
-          namespace: `svc-ns${i % 10}`, service: `api-${i % 10}`, ingress_ip: `10.9.0.${i % 10}`, port: '443',
+          namespace: `svc-ns${i % 10}`, service: `api-${i % 10}`, ip: `10.9.0.${i % 10}`, port: '443',
         },
         value: ((i * 37) % 100) / 100 + 0.001,
       });

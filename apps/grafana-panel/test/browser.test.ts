@@ -5,7 +5,7 @@
  */
 import { ChildProcess, spawn } from 'child_process';
 import { createServer, Server } from 'http';
-import { existsSync, mkdirSync } from 'fs';
+import { existsSync, mkdirSync, readFileSync } from 'fs';
 import { AddressInfo } from 'net';
 import path from 'path';
 import { build } from 'esbuild';
@@ -104,6 +104,7 @@ if (!haveChromium) console.warn('skipped the browser test: /usr/bin/chromium not
       tableFrame(samples, 'loopscope_link_loopback_ratio', 'A', now),
       tableFrame(samples, 'loopscope_service_info', 'B', now),
       tableFrame(samples, 'loopscope_service_loopback_ratio', 'C', now),
+      tableFrame(samples, 'loopscope_service_verdict', 'D', now),
     ];
     const bundle = await build({
       entryPoints: [path.join(APP, 'test/browser/harness.tsx')],
@@ -117,9 +118,25 @@ if (!haveChromium) console.warn('skipped the browser test: /usr/bin/chromium not
       logLevel: 'error',
     });
     const js = bundle.outputFiles[0]!.contents;
+    const fallbackBundle = await build({ // development React: full error messages
+      entryPoints: [path.join(APP, 'test/browser/fallback.tsx')],
+      bundle: true,
+      write: false,
+      format: 'iife',
+      platform: 'browser',
+      jsx: 'automatic',
+      define: { 'process.env.NODE_ENV': '"development"', global: 'globalThis' },
+      loader: { '.css': 'empty', '.svg': 'dataurl', '.woff': 'empty', '.woff2': 'empty', '.ttf': 'empty' },
+      logLevel: 'error',
+    });
+    const fallbackJs = fallbackBundle.outputFiles[0]!.contents;
     server = createServer((req, res) => {
       if (req.url === '/harness.js') {
         res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
+      } else if (req.url === '/fallback.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript' }).end(fallbackJs);
+      } else if (req.url === '/fallback') {
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><html><head><meta charset="utf-8"></head><body><div id="root"></div><script src="/fallback.js"></script></body></html>');
       } else {
         res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><html><head><meta charset="utf-8"></head><body><div id="root"></div><script src="/harness.js"></script></body></html>');
       }
@@ -137,7 +154,7 @@ if (!haveChromium) console.warn('skipped the browser test: /usr/bin/chromium not
   });
 
   it('aggregates 500 links to the top N (dark, list below)', async () => {
-    const names = ['node', 'client_namespace', 'client_kind', 'client_workload', 'namespace', 'service', 'ingress_ip', 'port'];
+    const names = ['node', 'client_namespace', 'client_kind', 'client_workload', 'namespace', 'service', 'ip', 'port'];
     const rows = Array.from({ length: 500 }, (_, i) => [
       `10.0.${i % 20}.${i % 7}`, `ns${i % 25}`, 'Deployment', `app-${i}`, `team${i % 10}`, `api-${i % 10}`, `10.9.0.${i % 10}`, '443',
     ]);
@@ -202,11 +219,37 @@ if (!haveChromium) console.warn('skipped the browser test: /usr/bin/chromium not
 
       await page.click('[data-testid="link-row"]'); // deselect for a clean picture
       await page.mouse.move(1, 1);
+      // Only to the ignored artifacts/ folder: the tracked img/screenshot-dark.png changes on purpose
+      // (`npm run screenshot`), so `git status` stays clean after the tests.
       await page.screenshot({ path: path.join(APP, 'artifacts', `links-panel-${theme}.png`) });
-      if (theme === 'dark') {
-        await page.screenshot({ path: path.join(APP, 'img', 'screenshot-dark.png') });
-      }
       await page.close();
     });
   }
+
+  it("without the plugin: the dashboard's built-in table shows the exporter's links, labelled and worst first", async () => {
+    const dashboard = JSON.parse(readFileSync(path.join(APP, 'provisioning', 'dashboards', 'loopback-risk.json'), 'utf8'));
+    const panel = dashboard.panels.find((p: any) => p.type === 'table' && p.targets.some((t: any) => t.expr.includes('loopscope_link_loopback_ratio')));
+    const linkFrame = (frames as any[]).find((f) => f.refId === 'A');
+    const page = await browser.newPage({ viewport: { width: 1200, height: 520 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.addInitScript((input) => {
+      (window as unknown as { __FALLBACK__: unknown }).__FALLBACK__ = input;
+    }, { theme: 'dark', frame: linkFrame, panel, width: 1180, height: 500 });
+    await page.goto(`${base}/fallback`);
+    await page.waitForFunction(() => (window as unknown as { __ROWS__?: unknown }).__ROWS__ !== undefined, undefined, { timeout: 30_000 });
+    expect(errors).toEqual([]);
+    const text = (await page.textContent('#root')) ?? '';
+    for (const header of ['Client namespace', 'Client workload', 'Node', 'Service', 'LB IP', 'Loopback probability']) expect(text).toContain(header);
+    const rows = await page.evaluate(() => (window as unknown as { __ROWS__: string[][] }).__ROWS__);
+    // One row per link series of the exporter, the likeliest first, as percentages.
+    const exported = (linkFrame.fields.find((f: any) => f.name === 'Value #A').values as number[]).slice().sort((a, b) => b - a);
+    expect(rows).toHaveLength(exported.length);
+    const probabilities = rows.map((r) => r[r.length - 1]!);
+    expect(probabilities[0]).toBe(`${(exported[0]! * 100).toFixed(1)}%`);
+    expect(probabilities.every((p) => /^\d+(\.\d+)?%$/.test(p))).toBe(true);
+    expect(text).toContain('payments-api');
+    await page.screenshot({ path: path.join(APP, 'artifacts', 'fallback-table-dark.png') });
+    await page.close();
+  });
 });

@@ -4,10 +4,10 @@ import { DataFrame, FieldType, toDataFrame } from '@grafana/data';
 export type Labels = Record<string, string>;
 
 export const demoLinks: Array<{ labels: Labels; value: number }> = [
-  { labels: { node: '10.0.1.11', client_namespace: 'checkout', client_kind: 'Deployment', client_workload: 'checkout-api', namespace: 'payments', service: 'payments-api', ingress_ip: '10.0.3.15', port: '8080' }, value: 0.5 },
-  { labels: { node: '10.0.1.12', client_namespace: 'checkout', client_kind: 'Deployment', client_workload: 'checkout-api', namespace: 'payments', service: 'payments-api', ingress_ip: '10.0.3.15', port: '8080' }, value: 0.5 },
-  { labels: { node: '10.0.1.12', client_namespace: 'orders', client_kind: 'Deployment', client_workload: 'orders-api', namespace: 'payments', service: 'payments-api', ingress_ip: '10.0.3.15', port: '8080' }, value: 0.5 },
-  { labels: { node: '10.0.2.21', client_namespace: 'orders', client_kind: 'Deployment', client_workload: 'orders-api', namespace: 'search', service: 'search-api', ingress_ip: '10.0.3.18', port: '80' }, value: 0.666667 },
+  { labels: { node: '10.0.1.11', client_namespace: 'checkout', client_kind: 'Deployment', client_workload: 'checkout-api', namespace: 'payments', service: 'payments-api', ip: '10.0.3.15', port: '8080' }, value: 0.5 },
+  { labels: { node: '10.0.1.12', client_namespace: 'checkout', client_kind: 'Deployment', client_workload: 'checkout-api', namespace: 'payments', service: 'payments-api', ip: '10.0.3.15', port: '8080' }, value: 0.5 },
+  { labels: { node: '10.0.1.12', client_namespace: 'orders', client_kind: 'Deployment', client_workload: 'orders-api', namespace: 'payments', service: 'payments-api', ip: '10.0.3.15', port: '8080' }, value: 0.5 },
+  { labels: { node: '10.0.2.21', client_namespace: 'orders', client_kind: 'Deployment', client_workload: 'orders-api', namespace: 'search', service: 'search-api', ip: '10.0.3.18', port: '80' }, value: 0.666667 },
 ];
 
 const T = 1_764_396_000_000;

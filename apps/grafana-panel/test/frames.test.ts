@@ -24,15 +24,23 @@ describe('parseFrames', () => {
     const parsed = parseFrames([
       tableFrame('loopscope_link_loopback_ratio', demoLinks),
       tableFrame('loopscope_service_info', [
-        { labels: { namespace: 'payments', service: 'payments-api', ingress_ip: '10.0.3.15', port: '8080', verdict: 'loopback', traffic_policy: 'Local' }, value: 1 },
+        { labels: { namespace: 'payments', service: 'payments-api', ip: '10.0.3.15', port: '8080', verdict: 'loopback', traffic_policy: 'Local' }, value: 1 },
       ], 'B'),
       ...timeSeriesFrames('loopscope_service_loopback_ratio', [
-        { labels: { namespace: 'payments', service: 'payments-api', ingress_ip: '10.0.3.15', port: '8080', protocol: 'TCP' }, value: 0.18 },
+        { labels: { namespace: 'payments', service: 'payments-api', ip: '10.0.3.15', port: '8080', protocol: 'TCP' }, value: 0.18 },
       ], 'C'),
     ]);
     expect(parsed.services).toEqual([
       { namespace: 'payments', service: 'payments-api', ingressIp: '10.0.3.15', port: '8080', verdict: 'loopback', trafficPolicy: 'Local', ratio: 0.18 },
     ]);
+  });
+
+  it('reads the verdict from the loopscope_service_verdict state set (the series at 1) and the policy from _info', () => {
+    const parsed = parseFrames([
+      tableFrame('loopscope_service_info', [{ labels: { namespace: 'web', service: 'shop', hostname: 'shop.elb.example.com', port: '443', traffic_policy: 'Cluster' }, value: 1 }], 'B'),
+      tableFrame('loopscope_service_verdict', ['loopback', 'safe', 'not-applicable', 'unknown'].map((verdict) => ({ labels: { namespace: 'web', service: 'shop', verdict }, value: verdict === 'safe' ? 1 : 0 })), 'D'),
+    ]);
+    expect(parsed.services).toEqual([{ namespace: 'web', service: 'shop', ingressIp: 'shop.elb.example.com', port: '443', verdict: 'safe', trafficPolicy: 'Cluster' }]);
   });
 
   it('reports empty data', () => {
@@ -49,7 +57,7 @@ describe('parseFrames', () => {
     });
     const parsed = parseFrames([frame]);
     expect(parsed.problem).toMatch(/loopscope_link_loopback_ratio/);
-    expect(parsed.problem).toMatch(/missing: node, client_namespace, client_kind, client_workload, namespace, service, ingress_ip, port/);
+    expect(parsed.problem).toMatch(/missing: node, client_namespace, client_kind, client_workload, namespace, service, port/);
   });
 });
 

@@ -35,6 +35,18 @@ const NODE_IP = '198.19.0.12';
 const LB_IP = '198.19.0.5';
 const NODE2_IP = '198.19.0.13';
 const TOKEN = 'agent-kernel-test-token-0123456789';
+const EXPORTER_MAIN = join(__dirname, '..', '..', 'exporter', 'dist', 'main.js');
+
+/** The cluster around the test's node: node-a (TKE, IPVS), prod/payments behind an internal LB at 198.19.0.5:80 with its endpoint on node-a, a client pod there. */
+function clusterSnapshot(): unknown {
+  const node = { kind: 'Node', apiVersion: 'v1', metadata: { name: 'node-a', labels: {} }, spec: { providerID: 'qcloud:///800002/ins-nodea' }, status: { addresses: [{ type: 'InternalIP', address: NODE_IP }], conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { kubeProxyVersion: 'v1.20.6-tke.3', kubeletVersion: 'v1.20.6-tke.3' } } };
+  const kubeProxy = { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'kube-proxy-a', namespace: 'kube-system', labels: { 'k8s-app': 'kube-proxy' } }, spec: { nodeName: 'node-a', hostNetwork: true, containers: [{ name: 'kube-proxy', image: 'ccr.ccs.tencentyun.com/library/kube-proxy:v1.20.6-tke.3', args: ['--proxy-mode=ipvs'] }] }, status: { phase: 'Running', podIP: NODE_IP } };
+  const client = { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'checkout-1', namespace: 'shop' }, spec: { nodeName: 'node-a', containers: [{ name: 'app', image: 'checkout' }] }, status: { phase: 'Running', podIP: POD_IP, podIPs: [{ ip: POD_IP }] } };
+  const backend = { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'payments-1', namespace: 'prod', labels: { app: 'payments' } }, spec: { nodeName: 'node-a', containers: [{ name: 'app', image: 'payments' }] }, status: { phase: 'Running', podIP: '198.18.1.9', podIPs: [{ ip: '198.18.1.9' }] } };
+  const service = { kind: 'Service', apiVersion: 'v1', metadata: { name: 'payments', namespace: 'prod', annotations: { 'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 'subnet-1' } }, spec: { type: 'LoadBalancer', selector: { app: 'payments' }, externalTrafficPolicy: 'Local', ports: [{ port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080 }] }, status: { loadBalancer: { ingress: [{ ip: LB_IP }] } } };
+  const slice = { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', metadata: { name: 'payments-x', namespace: 'prod', labels: { 'kubernetes.io/service-name': 'payments' } }, addressType: 'IPv4', ports: [{ port: 8080, protocol: 'TCP' }], endpoints: [{ addresses: ['198.18.1.9'], nodeName: 'node-a', conditions: { ready: true } }] };
+  return { kind: 'List', apiVersion: 'v1', items: [node, kubeProxy, client, backend, service, slice] };
+}
 
 /** IPVS kube-proxy's nat rules for LB ingress traffic (kubernetes/kubernetes pkg/proxy/ipvs/proxier.go). */
 const IPVS_NAT = `*nat
@@ -194,8 +206,47 @@ describe('the node agent on a real kernel (network namespaces)', () => {
       expect(sample(metrics, 'loopscope_node_agent_evidence_auth_failures_total', { reason: 'missing' })).toBe(2);
       await until('the refusals logged', () => (agent.log().match(/refused \(401\)/g)?.length === 3 ? true : undefined), 5_000, 100);
       expect(agent.log()).not.toContain(TOKEN);
+
+      // The exporter, pointed at the agent, shows the observed failure for the right Service and
+      // node, takes the node's datapath from the agent's dumps, and the failure ages out.
+      const snapshot = join(dir, 'cluster.json');
+      writeFileSync(snapshot, JSON.stringify(clusterSnapshot()));
+      const exporter = nsx.spawn(t.node, process.execPath, [EXPORTER_MAIN, '--snapshot', snapshot, '--listen-address', '127.0.0.1', '--port', '0', '--node-agent', agent.url, '--node-agent-token-file', tokenFile, '--node-agent-interval-seconds', '1', '--node-agent-window-seconds', '30']);
+      let exporterLog = '';
+      exporter.stderr!.on('data', (d: Buffer) => (exporterLog += d.toString()));
+      exporter.stdout!.resume();
+      const base = await until('the exporter listening', () => /listening on (http:\/\/\S+)/.exec(exporterLog)?.[1], 30_000, 200);
+      const observed = () => JSON.parse(nsx.fetch(t.node, `${base}/api/v1/observed`).body);
+      const seen = await until('the observed failure', () => observed().observed.find((r: { recentUnreplied: number }) => r.recentUnreplied > 0), 20_000);
+      expect(seen).toMatchObject({ namespace: 'prod', service: 'payments', node: 'node-a', unreplied: 1, replied: 0, recentUnreplied: 1, stale: false });
+      expect(observed().agents).toEqual([expect.objectContaining({ url: agent.url, node: 'node-a', up: true })]);
+      // The explanation says it was seen, on which node, how recently.
+      const explainText = nsx.fetch(t.node, `${base}/api/v1/explain?target=prod/payments&format=text`).body;
+      expect(explainText).toMatch(/observed: seen failing: 1 connection\(s\) from pods on node-a to its LB timed out unreplied in the last 30 s \(the last \d+ s ago\); 0 replied/);
+      const metricsText = nsx.fetch(t.node, `${base}/metrics`).body;
+      expect(sample(metricsText, 'loopscope_observed_lb_connections_total', { namespace: 'prod', service: 'payments', node: 'node-a', outcome: 'unreplied' })).toBe(1);
+      expect(sample(metricsText, 'loopscope_observed_recent_unreplied_connections', { namespace: 'prod', service: 'payments', node: 'node-a' })).toBe(1);
+      expect(sample(metricsText, 'loopscope_node_agent_up', { node: 'node-a' })).toBe(1);
+      // Steps 1–2 for node-a now come from its own rules, read by the agent.
+      const report = await until('the model on the agent’s dumps', () => {
+        const r = nsx.fetch(t.node, `${base}/api/v1/report`).body;
+        return r.includes('no SNAT on the way out') ? r : undefined;
+      }, 20_000);
+      expect(report).toContain('node-a: iptablesSave (node agent');
+      // No new failure: it ages out of the window, the counter stays.
+      await until('the failure aged out', () => (observed().observed[0]?.recentUnreplied === 0 ? true : undefined), 60_000);
+      expect(nsx.fetch(t.node, `${base}/api/v1/explain?target=prod/payments&format=text`).body).toMatch(/observed: node-a: no connection to its LB timed out in the last 30 s; 1 did since the agent started/);
+      const quiet = nsx.fetch(t.node, `${base}/metrics`).body;
+      expect(sample(quiet, 'loopscope_observed_recent_unreplied_connections', { namespace: 'prod', service: 'payments', node: 'node-a' })).toBeUndefined();
+      expect(sample(quiet, 'loopscope_observed_lb_connections_total', { namespace: 'prod', service: 'payments', node: 'node-a', outcome: 'unreplied' })).toBe(1);
+      expect(exporterLog).not.toContain(TOKEN);
+      // The agent goes away: the exporter reports it unreachable, then stale.
+      await agent.stop();
+      await until('the agent reported down', () => (sample(nsx.fetch(t.node, `${base}/metrics`).body, 'loopscope_node_agent_up', { node: 'node-a' }) === 0 ? true : undefined), 20_000);
+      expect(exporterLog).toMatch(/node agent http:\/\/127\.0\.0\.1:\d+ \(node-a\): ECONNREFUSED/);
+      exporter.kill('SIGTERM');
     },
-    120_000,
+    240_000,
   );
 
   kernelIt(

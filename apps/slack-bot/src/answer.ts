@@ -1,4 +1,5 @@
-import type { Explanation, Report, ReportService, WhatIfServiceResult } from '@loopscope/core';
+import type { Explanation, Report, WhatIfServiceResult } from '@loopscope/core';
+import type { AtRiskService } from './clusters/clusterApi';
 import type { Unavailable } from './clusters/resolution';
 import type { Question } from './question';
 
@@ -52,7 +53,11 @@ export interface UnknownTargetAnswer extends Common {
 export interface AtRiskAnswer extends Common {
   kind: 'atRisk';
   namespace?: string;
-  clusters: Array<{ cluster: string; summary: Report['summary']; services: ReportService[]; dashboardUrl?: string }>;
+  /**
+   * Per cluster: the worst few Services with their figures, how many there are in all, and the
+   * dashboard filtered to them for the rest.
+   */
+  clusters: Array<{ cluster: string; summary: Report['summary']; total: number; services: Array<AtRiskService & { dashboardUrl?: string }>; dashboardUrl?: string }>;
 }
 
 export interface WhatIfAnswer extends Common {

@@ -1,18 +1,13 @@
-import type { Explanation, WhatIfChange } from '@loopscope/core';
+import { CHECK_INSTEAD, formatProbability, type Explanation, type WhatIfChange } from '@loopscope/core';
 import type { Answer, ExplanationAnswer, Option } from './answer';
 import { ClusterUnavailable, type ClusterApi } from './clusters/clusterApi';
 import { resolveTarget, type Resolution, type TargetRef, type Unavailable } from './clusters/resolution';
 import { dashboardLink } from './dashboard';
 import { describeChange, type Question, type WhatIfSpec } from './question';
-import { pct } from './wording';
 
-const CHECK_INSTEAD = [
-  "the Service's ready endpoints and its LB's health checks",
-  'NetworkPolicies between the client and the backend',
-  'DNS resolution time in the client',
-  'conntrack table usage on the client node',
-  "the backend's own latency and logs",
-];
+/** Services shown by name in "which services are at risk"; the dashboard lists the rest. */
+export const AT_RISK_SHOWN = 5;
+
 
 /**
  * Answers a parsed question from the clusters: resolves targets across them, asks the exporters,
@@ -117,7 +112,7 @@ export class Answerer {
     }
     const why =
       svc.verdict === 'loopback'
-        ? `none of its pods sits on a node that ${svcRef}'s LB can send the connection back to (${svcRef} loops for ${pct(svc.probability)} of connections overall, from clients on ${svc.where.nodeCount} other node(s))`
+        ? `none of its pods sits on a node that ${svcRef}'s LB can send the connection back to (${svcRef} loops for ${formatProbability(svc.probability)} of connections overall, from clients on ${svc.where.nodeCount} other node(s))`
         : `${svc.headline}`;
     const explanation: Explanation = {
       target: { kind: client.explanation.target.kind, label: `${clientLabel} → ${svcRef}` },
@@ -126,7 +121,7 @@ export class Answerer {
       headline: `Internal-LB loopback is not why ${clientLabel} times out calling ${svcRef}: ${why.replace(/\.$/, '')}.`,
       services: [],
     };
-    return { ...this.explanationAnswer(service.cluster, client.target, explanation, 'brief', unavailable, assumed), checkInstead: CHECK_INSTEAD };
+    return { ...this.explanationAnswer(service.cluster, client.target, explanation, 'brief', unavailable, assumed), checkInstead: [...CHECK_INSTEAD] };
   }
 
   private async atRisk(q: Extract<Question, { kind: 'atRisk' }>): Promise<Answer> {
@@ -134,7 +129,7 @@ export class Answerer {
     const results = await Promise.all(
       scope.map(async (c) => {
         try {
-          return { cluster: c, list: await c.atRisk() };
+          return { cluster: c, list: await c.atRisk({ namespace: q.namespace, limit: AT_RISK_SHOWN }) };
         } catch (err) {
           return { cluster: c, unavailable: toUnavailable(c, err) };
         }
@@ -149,7 +144,8 @@ export class Answerer {
       clusters: answered.map((r) => ({
         cluster: r.cluster.name,
         summary: r.list!.summary,
-        services: q.namespace ? r.list!.services.filter((s) => s.namespace === q.namespace) : r.list!.services,
+        total: r.list!.total,
+        services: r.list!.services.map((s) => ({ ...s, dashboardUrl: dashboardLink(this.options.dashboardUrl, { cluster: r.cluster.name, namespace: s.namespace, service: s.name }) })),
         dashboardUrl: dashboardLink(this.options.dashboardUrl, { cluster: r.cluster.name, namespace: q.namespace }),
       })),
       unavailable,
@@ -233,21 +229,7 @@ function withCluster<Q extends Question & { cluster?: string }>(q: Q, cluster: s
 }
 
 function toChanges(change: WhatIfSpec, service?: string): WhatIfChange[] {
-  const s = service ?? '';
-  switch (change.kind) {
-    case 'trafficPolicy':
-      return [{ kind: 'trafficPolicy', service: s, value: change.value }];
-    case 'ipMode':
-      return [{ kind: 'ipMode', service: s, value: change.value }];
-    case 'preventLoopback':
-      return [{ kind: 'preventLoopback', service: s, value: change.value }];
-    case 'kubeProxyVersion':
-      return [{ kind: 'kubeProxyVersion', version: change.version }];
-    case 'moveClients':
-      return [{ kind: 'moveClients', service: s }];
-    case 'callViaClusterIP':
-      return [{ kind: 'callViaClusterIP', service: s }];
-  }
+  return [change.kind === 'kubeProxyVersion' ? change : ({ ...change, service: service ?? '' } as WhatIfChange)];
 }
 
 function toUnavailable(cluster: ClusterApi, err: unknown): Unavailable {

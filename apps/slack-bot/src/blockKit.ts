@@ -1,7 +1,8 @@
-import type { ServiceExplanation, Verdict } from '@loopscope/core';
+import { formatP, formatProbability, type ServiceExplanation, type Verdict } from '@loopscope/core';
+import type { ActionsBlock, Button as SlackButton, ContextBlock, DividerBlock, KnownBlock, MrkdwnElement, PlainTextElement, SectionBlock } from '@slack/types';
 import type { Answer, ExplanationAnswer, Option } from './answer';
 import { renderPlainText } from './plainText';
-import { CAPABILITIES, formatP, pct, plural, serviceLine, TARGET_FORMS, unavailableNote, verdictLine, verdictWord } from './wording';
+import { CAPABILITIES, plural, serviceLine, TARGET_FORMS, unavailableNote, verdictLine, verdictWord } from './wording';
 
 /** Slack's limits (docs.slack.dev, Block Kit reference). */
 export const LIMITS = {
@@ -15,26 +16,27 @@ export const LIMITS = {
   fallbackText: 3000,
 } as const;
 
-export type TextObject = { type: 'mrkdwn'; text: string } | { type: 'plain_text'; text: string; emoji?: boolean };
-export interface Button {
-  type: 'button';
-  text: { type: 'plain_text'; text: string; emoji?: boolean };
-  action_id: string;
-  value?: string;
-  url?: string;
-  style?: 'primary' | 'danger';
-}
+/**
+ * The blocks this bot sends, as @slack/types (Slack's own Block Kit types) narrowed to the fields
+ * it always sets: a section always has text, a context only text, an action row only buttons.
+ */
+export type TextObject = MrkdwnElement | PlainTextElement;
+export type Button = SlackButton & { action_id: string };
 export type Block =
-  | { type: 'section'; text: TextObject }
-  | { type: 'context'; elements: TextObject[] }
-  | { type: 'divider' }
-  | { type: 'actions'; elements: Button[] };
+  | (SectionBlock & { text: TextObject })
+  | (ContextBlock & { elements: TextObject[] })
+  | DividerBlock
+  | (ActionsBlock & { elements: Button[] });
 
 /** What chat.postMessage and response URLs take: blocks plus the plain-text fallback. */
 export interface SlackMessage {
   text: string;
   blocks: Block[];
 }
+
+// Every block is one Slack knows: this fails to compile if Block drifts from @slack/types.
+const _known: (b: Block) => KnownBlock = (b) => b;
+void _known;
 
 /** Action ids: a choice button carries the question it answers, as JSON, in its value. */
 export const CHOOSE_ACTION = /^loopscope_choose_\d+$/;
@@ -46,6 +48,9 @@ const MAX_OPTIONS = 10;
 export function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
+
+/** A figure for mrkdwn: "<0.1%" would open a link or mention. */
+const mrkdwnPct = (p: number): string => esc(formatProbability(p));
 
 const b = (s: string): string => `*${s}*`;
 
@@ -136,7 +141,7 @@ export function renderBlocks(answer: Answer): SlackMessage {
       fullAnswer = '`loopscope analyze` or the dashboard';
       break;
     case 'whatIf': {
-      const lines = answer.services.map((s) => `${VERDICT_EMOJI[s.after.verdict]} ${b(esc(`${s.namespace}/${s.name}`))}: ${verdictWord(s.before.verdict)} ${b(pct(s.before.probability))} → ${verdictWord(s.after.verdict)} ${b(pct(s.after.probability))}`);
+      const lines = answer.services.map((s) => `${VERDICT_EMOJI[s.after.verdict]} ${b(esc(`${s.namespace}/${s.name}`))}: ${verdictWord(s.before.verdict)} ${b(mrkdwnPct(s.before.probability))} → ${verdictWord(s.after.verdict)} ${b(mrkdwnPct(s.after.probability))}`);
       m.addHead(section(`:crystal_ball: ${b(`What if ${esc(answer.change)}`)}${answer.showCluster ? ` (cluster ${b(esc(answer.cluster))})` : ''}`));
       if (answer.assumed) m.addHead(context(esc(`(${answer.assumed})`)));
       for (let i = 0; i < Math.max(lines.length, 1); i += 20) m.add([section(lines.slice(i, i + 20).join('\n') || 'No Service changes its verdict or figure.')], plural(Math.min(20, lines.length - i), 'Service'));
@@ -158,7 +163,7 @@ export function renderBlocks(answer: Answer): SlackMessage {
       m.addHead(section(`${answer.tone === 'error' ? ':x:' : answer.tone === 'warning' ? ':warning:' : ':information_source:'} ${answer.slackText ?? esc(answer.text)}`));
       break;
   }
-  if (answer.unavailable.length) m.addHead(context(`:warning: ${unavailableNote(answer.unavailable, answer.kind !== 'notice', b)}`));
+  if (answer.unavailable.length) m.addHead(context(`:warning: ${unavailableNote(answer.unavailable.map((u) => ({ cluster: esc(u.cluster), location: esc(u.location), reason: esc(u.reason) })), answer.kind !== 'notice', b)}`));
   const blocks = m.build((labels, count) => `Cut to fit one Slack message: ${labels.length ? `not shown: ${labels.slice(0, 6).join(', ')}${labels.length > 6 ? ` and ${labels.length - 6} more` : ''}` : plural(count, 'more part')}. The whole answer: ${fullAnswer}.`);
     // The fallback is for notifications and clients without blocks: the short form (no packet path, no evidence).
   const fallback = renderPlainText(answer.kind === 'explanation' ? { ...answer, detail: 'brief' } : answer).trimEnd();
@@ -167,16 +172,16 @@ export function renderBlocks(answer: Answer): SlackMessage {
 
 function explanation(m: MessageBuilder, a: ExplanationAnswer): void {
   const e = a.explanation;
-  const first = `${VERDICT_EMOJI[e.verdict]} ${verdictLine({ ...e, target: { ...e.target, label: esc(e.target.label) } }, b)}`;
+  const first = `${VERDICT_EMOJI[e.verdict]} ${verdictLine({ ...e, target: { ...e.target, label: esc(e.target.label) } }, b, mrkdwnPct)}`;
   m.addHead(section(`${first}\n${esc(e.headline)}`));
   const facts = [a.showCluster ? `Cluster ${b(esc(a.cluster))}` : '', a.assumed ? esc(`(${a.assumed})`) : ''].filter(Boolean);
   if (facts.length) m.addHead(context(facts.join(' · ')));
   // A Service of its own heading only when it adds something (several Services, or a caller's view).
   const perService = e.services.length > 1 || ((e.target.kind === 'workload' || e.target.kind === 'pod') && e.services[0]?.headline !== e.headline);
   e.services.forEach((s, i) => {
-    const label = `${s.namespace}/${s.name} (${pct(s.probability)})`;
+    const label = `${s.namespace}/${s.name} (${formatProbability(s.probability)})`;
     const blocks: Block[] = [];
-    if (perService) blocks.push({ type: 'divider' }, section(`${VERDICT_EMOJI[s.verdict]} ${serviceLine({ ...s, namespace: esc(s.namespace), name: esc(s.name), ingress: s.ingress && esc(s.ingress) }, b)}\n${esc(s.headline)}`));
+    if (perService) blocks.push({ type: 'divider' }, section(`${VERDICT_EMOJI[s.verdict]} ${serviceLine({ ...s, namespace: esc(s.namespace), name: esc(s.name), ingress: s.ingress && esc(s.ingress) }, b, mrkdwnPct)}\n${esc(s.headline)}`));
     // The first (worst) Service in full; the others briefly.
     serviceBlocks(blocks, s, i === 0 ? a.detail : 'brief');
     m.add(blocks, label);
@@ -203,7 +208,7 @@ function serviceBlocks(out: Block[], s: ServiceExplanation, detail: 'full' | 'br
     out.push(section(lines.join('\n')));
   }
   if (s.fixes.length) {
-    const line = (f: ServiceExplanation['fixes'][number], i: number): string => `${i + 1}. ${b(esc(f.title))} → ${b(pct(f.predictedProbability))}${f.effective ? '' : ' _(no effect here)_'}`;
+    const line = (f: ServiceExplanation['fixes'][number], i: number): string => `${i + 1}. ${b(esc(f.title))} → ${b(mrkdwnPct(f.predictedProbability))}${f.effective ? '' : ' _(no effect here)_'}`;
     if (detail === 'full') {
       out.push(section(`${b('Fixes')} (predicted figure after each)`));
       s.fixes.forEach((f, i) => out.push(section(`${line(f, i)}\n${esc(f.description)}\n_Trade-off: ${esc(f.tradeoff)}_`)));
@@ -225,18 +230,19 @@ function atRisk(m: MessageBuilder, a: Extract<Answer, { kind: 'atRisk' }>): void
   for (const c of a.clusters) {
     const tag = a.showCluster ? `${b(esc(c.cluster))}: ` : '';
     const figures = `of ${plural(c.summary.services, 'Service')}; ${c.summary.clientPodsAtRisk} of ${c.summary.clientPods} client pods on at-risk nodes${c.summary.unknown ? `; ${c.summary.unknown} unknown` : ''}`;
-    m.add(
-      [section(c.services.length ? `:red_circle: ${tag}${b(`${plural(c.services.length, 'Service')} at risk`)} of internal-LB loopback${where} (${figures})` : `:large_green_circle: ${tag}No Service${where} is at risk of internal-LB loopback (${figures})`)],
-      `${c.cluster}`,
-    );
-    // 15 lines a section keeps each well under 3,000 characters.
-    for (let i = 0; i < c.services.length; i += 15) {
-      const lines = c.services
-        .slice(i, i + 15)
-        .map((s, j) => `${i + j + 1}. ${b(esc(`${s.namespace}/${s.name}`))} ${b(pct(s.loopbackProbability))} · ${plural(s.atRiskNodes.length, 'node')} · ${plural(s.clientPodsOnAtRiskNodes, 'client pod')} · ${plural(s.affectedWorkloads.length, 'workload')}`);
-      m.add([section(lines.join('\n'))], `${a.showCluster ? `${c.cluster}: ` : ''}Services ${i + 1}–${Math.min(i + 15, c.services.length)} of ${c.services.length}`);
+    const blocks: Block[] = [
+      section(c.total ? `:red_circle: ${tag}${b(`${plural(c.total, 'Service')} at risk`)} of internal-LB loopback${where} (${figures})` : `:large_green_circle: ${tag}No Service${where} is at risk of internal-LB loopback (${figures})`),
+    ];
+    // The worst few with their figures; the dashboard, filtered, has the rest.
+    if (c.services.length) {
+      const name = (s: (typeof c.services)[number]): string => (s.dashboardUrl ? `<${s.dashboardUrl}|${esc(`${s.namespace}/${s.name}`)}>` : esc(`${s.namespace}/${s.name}`));
+      const lines = c.services.map((s, i) => `${i + 1}. ${b(name(s))} ${b(mrkdwnPct(s.loopbackProbability))} · ${plural(s.atRiskNodes, 'node')} · ${plural(s.clientPodsOnAtRiskNodes, 'client pod')} · ${plural(s.affectedWorkloads, 'workload')}`);
+      blocks.push(section(lines.join('\n')));
     }
-    if (c.dashboardUrl) m.add([dashboardButton(c.dashboardUrl, a.showCluster ? `Dashboard (${c.cluster})` : undefined)]);
+    const more = c.total - c.services.length;
+    if (more > 0) blocks.push(context(`… and ${plural(more, 'more Service')} at risk${c.dashboardUrl ? ': the dashboard lists them all, worst first' : ': `loopscope analyze` lists them all'}`));
+    if (c.dashboardUrl) blocks.push(dashboardButton(c.dashboardUrl, more > 0 ? `All ${c.total} at-risk Services${a.showCluster ? ` (${c.cluster})` : ''}` : a.showCluster ? `Dashboard (${c.cluster})` : undefined));
+    m.add(blocks, c.cluster);
   }
 }
 

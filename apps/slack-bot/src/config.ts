@@ -53,6 +53,8 @@ export interface BotConfig {
   listenAddress: string;
   port: number;
   exporterTimeoutMs: number;
+  /** Sent as `Authorization: Bearer …` to every exporter; undefined = none. */
+  exporterToken?: string;
   rateLimit: RateLimitConfig;
   limits: BotLimits;
   /** Only to point the Web API client at a stand-in (tests, a corporate proxy). */
@@ -75,6 +77,7 @@ export const ENVIRONMENT_HELP = `Environment:
   LOOPSCOPE_DIRECT_MESSAGES     on | off (default on)
   LOOPSCOPE_DASHBOARD_URL       Grafana dashboard URL for links; {cluster}, {namespace}, {service} are filled in
   LOOPSCOPE_EXPORTER_TIMEOUT_MS time to wait for an exporter (default 4000)
+  LOOPSCOPE_EXPORTER_TOKEN      bearer token for the exporters' API (their --api-token-file); from a Secret
   LOOPSCOPE_RATE_LIMIT          questions per user, "N/SECONDS" (default 6/60)
   LOOPSCOPE_MAX_QUESTION_CHARS  longer questions get a "too long" reply, unparsed (default 1000)
   LOOPSCOPE_CONCURRENT_ANSWERS  answers computed at once (default 4)
@@ -162,6 +165,7 @@ export function readConfig(env: Env = process.env): BotConfig {
     listenAddress: env.LOOPSCOPE_LISTEN_ADDRESS?.trim() || '0.0.0.0',
     port: positiveInt(env, 'PORT', 3000, 65535),
     exporterTimeoutMs: positiveInt(env, 'LOOPSCOPE_EXPORTER_TIMEOUT_MS', 4000),
+    exporterToken: env.LOOPSCOPE_EXPORTER_TOKEN?.trim() || undefined,
     rateLimit: parseRateLimit(env.LOOPSCOPE_RATE_LIMIT ?? '6/60'),
     limits: {
       maxQuestionChars: atLeastOne(env, 'LOOPSCOPE_MAX_QUESTION_CHARS', DEFAULT_LIMITS.maxQuestionChars, 1_000_000),

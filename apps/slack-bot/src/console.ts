@@ -77,11 +77,11 @@ export async function ask(argv: string[], given: Io = processIo): Promise<number
 async function chooseClusters(o: { demo: boolean; exporters: string[]; env: Io['env']; timeoutMs: number; say: (s: string) => void; local: string }): Promise<ClusterApi[]> {
   if (o.demo) return [new DemoCluster()];
   const configured = o.exporters.length ? o.exporters.join(',') : o.env.LOOPSCOPE_EXPORTERS?.trim();
-  if (configured) return parseClusters(configured, o.exporters.length ? '--exporter' : 'LOOPSCOPE_EXPORTERS').map((c) => new ExporterClient(c.name, c.url, o.timeoutMs));
+  if (configured) return parseClusters(configured, o.exporters.length ? '--exporter' : 'LOOPSCOPE_EXPORTERS').map((c) => new ExporterClient(c.name, c.url, o.timeoutMs, undefined, process.env.LOOPSCOPE_EXPORTER_TOKEN?.trim() || undefined));
   // Nothing configured: the local exporter if one runs, else the demo cluster, so it can be tried at once.
   try {
     const res = await fetch(`${o.local}/healthz`, { signal: AbortSignal.timeout(1000) });
-    if (res.ok) return [new ExporterClient('default', o.local, o.timeoutMs)];
+    if (res.ok) return [new ExporterClient('default', o.local, o.timeoutMs, undefined, process.env.LOOPSCOPE_EXPORTER_TOKEN?.trim() || undefined)];
   } catch {
     // fall through to the demo
   }

@@ -1,7 +1,7 @@
-import type { ServiceExplanation } from '@loopscope/core';
+import { formatP, formatProbability, type ServiceExplanation } from '@loopscope/core';
 import type { Answer, ExplanationAnswer } from './answer';
 import { formatQuestion } from './question';
-import { CAPABILITIES, formatP, pct, plural, serviceLine, TARGET_FORMS, unavailableNote, verdictLine, verdictWord } from './wording';
+import { CAPABILITIES, plural, serviceLine, TARGET_FORMS, unavailableNote, verdictLine, verdictWord } from './wording';
 
 /**
  * An answer as plain text: what the console prints, and (shortened) the `text` fallback that
@@ -29,10 +29,11 @@ export function renderPlainText(answer: Answer): string {
     case 'atRisk':
       for (const c of answer.clusters) {
         const where = answer.namespace ? ` in namespace ${answer.namespace}` : '';
-        out.push(`${clusterTag(c.cluster)}${c.services.length ? `${plural(c.services.length, 'Service')} at risk of internal-LB loopback${where}` : `No Service${where} is at risk of internal-LB loopback`} (of ${plural(c.summary.services, 'Service')}; ${c.summary.clientPodsAtRisk} of ${c.summary.clientPods} client pods on at-risk nodes${c.summary.unknown ? `; ${c.summary.unknown} unknown` : ''}).`);
+        out.push(`${clusterTag(c.cluster)}${c.total ? `${plural(c.total, 'Service')} at risk of internal-LB loopback${where}` : `No Service${where} is at risk of internal-LB loopback`} (of ${plural(c.summary.services, 'Service')}; ${c.summary.clientPodsAtRisk} of ${c.summary.clientPods} client pods on at-risk nodes${c.summary.unknown ? `; ${c.summary.unknown} unknown` : ''}).`);
         c.services.forEach((s, i) =>
-          out.push(`  ${i + 1}. ${s.namespace}/${s.name}: ${pct(s.loopbackProbability)}, ${plural(s.atRiskNodes.length, 'node')}, ${plural(s.clientPodsOnAtRiskNodes, 'client pod')}, ${plural(s.affectedWorkloads.length, 'workload')}`),
+          out.push(`  ${i + 1}. ${s.namespace}/${s.name}: ${formatProbability(s.loopbackProbability)}, ${plural(s.atRiskNodes, 'node')}, ${plural(s.clientPodsOnAtRiskNodes, 'client pod')}, ${plural(s.affectedWorkloads, 'workload')}`),
         );
+        if (c.total > c.services.length) out.push(`  … and ${plural(c.total - c.services.length, 'more Service')} at risk${c.dashboardUrl ? ' (all of them on the dashboard)' : ''}`);
         if (c.dashboardUrl) out.push(`Dashboard: ${c.dashboardUrl}`);
       }
       break;
@@ -40,7 +41,7 @@ export function renderPlainText(answer: Answer): string {
       out.push(`${clusterTag(answer.cluster)}What if ${answer.change}:`);
       if (answer.assumed) out.push(`(${answer.assumed})`);
       if (!answer.services.length) out.push('  no Service changes its verdict or figure.');
-      for (const s of answer.services) out.push(`  - ${s.namespace}/${s.name}: ${verdictWord(s.before.verdict)} ${pct(s.before.probability)} → ${verdictWord(s.after.verdict)} ${pct(s.after.probability)}`);
+      for (const s of answer.services) out.push(`  - ${s.namespace}/${s.name}: ${verdictWord(s.before.verdict)} ${formatProbability(s.before.probability)} → ${verdictWord(s.after.verdict)} ${formatProbability(s.after.probability)}`);
       if (answer.dashboardUrl) out.push(`Dashboard: ${answer.dashboardUrl}`);
       break;
     case 'help':
@@ -98,7 +99,7 @@ function service(out: string[], s: ServiceExplanation, detail: 'full' | 'brief')
   }
   if (s.fixes.length) {
     out.push('Fixes (predicted figure after each):');
-    s.fixes.forEach((f, i) => out.push(detail === 'full' ? `  ${i + 1}. ${f.title} → ${pct(f.predictedProbability)}${f.effective ? '' : ' (no effect here)'}. ${f.description} Trade-off: ${f.tradeoff}` : `  ${i + 1}. ${f.title} → ${pct(f.predictedProbability)}${f.effective ? '' : ' (no effect here)'}`));
+    s.fixes.forEach((f, i) => out.push(detail === 'full' ? `  ${i + 1}. ${f.title} → ${formatProbability(f.predictedProbability)}${f.effective ? '' : ' (no effect here)'}. ${f.description} Trade-off: ${f.tradeoff}` : `  ${i + 1}. ${f.title} → ${formatProbability(f.predictedProbability)}${f.effective ? '' : ' (no effect here)'}`));
   }
   if (s.findings.length) {
     out.push('Findings:');

@@ -4,13 +4,10 @@
  * else is "not understood" and gets the list of what the bot can do.
  */
 
-export type WhatIfSpec =
-  | { kind: 'trafficPolicy'; value: 'Local' | 'Cluster' }
-  | { kind: 'ipMode'; value: 'VIP' | 'Proxy' }
-  | { kind: 'preventLoopback'; value: boolean }
-  | { kind: 'kubeProxyVersion'; version: string }
-  | { kind: 'moveClients' }
-  | { kind: 'callViaClusterIP' };
+import { parseWhatIfChangeSpec, WORKLOAD_KIND_ALIASES, type WhatIfChangeSpec } from '@loopscope/core';
+
+/** A what-if change before its Service is resolved (the core's vocabulary and checks). */
+export type WhatIfSpec = WhatIfChangeSpec;
 
 export type Question =
   | { kind: 'help' }
@@ -42,15 +39,9 @@ export function slackToPlain(text: string): string {
     .trim();
 }
 
+/** Kind words → the lower-case kind the exporter's targets use (kubectl's short names, as core reads them). */
 const WORKLOAD_WORDS: Record<string, string> = {
-  deployment: 'deployment',
-  deploy: 'deployment',
-  statefulset: 'statefulset',
-  sts: 'statefulset',
-  daemonset: 'daemonset',
-  ds: 'daemonset',
-  job: 'job',
-  cronjob: 'cronjob',
+  ...Object.fromEntries(Object.entries(WORKLOAD_KIND_ALIASES).map(([word, kind]) => [word, kind.toLowerCase()])),
   pod: 'pod',
 };
 
@@ -284,20 +275,9 @@ export function questionFromJson(value: string): Question | undefined {
 }
 
 function parseChangeJson(c: unknown): WhatIfSpec | undefined {
-  const o = (c ?? {}) as Record<string, unknown>;
-  switch (o.kind) {
-    case 'trafficPolicy':
-      return o.value === 'Local' || o.value === 'Cluster' ? { kind: 'trafficPolicy', value: o.value } : undefined;
-    case 'ipMode':
-      return o.value === 'VIP' || o.value === 'Proxy' ? { kind: 'ipMode', value: o.value } : undefined;
-    case 'preventLoopback':
-      return typeof o.value === 'boolean' ? { kind: 'preventLoopback', value: o.value } : undefined;
-    case 'kubeProxyVersion':
-      return typeof o.version === 'string' && /^[\w.+-]{1,60}$/.test(o.version) ? { kind: 'kubeProxyVersion', version: o.version } : undefined;
-    case 'moveClients':
-    case 'callViaClusterIP':
-      return { kind: o.kind };
-    default:
-      return undefined;
+  try {
+    return parseWhatIfChangeSpec(c);
+  } catch {
+    return undefined;
   }
 }

@@ -1,21 +1,10 @@
-import type { Explanation, ServiceExplanation, Verdict } from '@loopscope/core';
+import { formatProbability, type Explanation, type ServiceExplanation, type Verdict } from '@loopscope/core';
 import type { Unavailable } from './clusters/resolution';
 
 /**
  * Words shared by the Block Kit and plain-text renderings, so both say the same thing.
  * `b` makes text bold in the target format (identity for plain text).
  */
-
-export function pct(p: number): string {
-  // A figure that rounds to 0% but is not 0 must not read as "safe".
-  if (p > 0 && p < 0.0005) return '<0.1%';
-  return `${Number((p * 100).toFixed(1))}%`;
-}
-
-/** 0.5 → "0.5"; 0.180556 → "0.181": a p as the core prints it. */
-export function formatP(p: number): string {
-  return String(Number(p.toFixed(3)));
-}
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -33,7 +22,7 @@ export function verdictWord(v: Verdict): string {
 }
 
 /** The verdict and the figure in one line. */
-export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s): string {
+export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s, pct: (p: number) => string = formatProbability): string {
   const label = b(e.target.label);
   const many = e.services.length > 1;
   switch (e.verdict) {
@@ -51,7 +40,7 @@ export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s)
   }
 }
 
-export function serviceLine(s: ServiceExplanation, b: (s: string) => string = (s) => s): string {
+export function serviceLine(s: ServiceExplanation, b: (s: string) => string = (s) => s, pct: (p: number) => string = formatProbability): string {
   return `${b(`${s.namespace}/${s.name}`)}: ${b(verdictWord(s.verdict))}${s.verdict === 'loopback' || s.probability > 0 ? `, ${b(pct(s.probability))}` : ''}${s.ingress ? ` via ${s.ingress}` : ''}`;
 }
 
@@ -69,7 +58,7 @@ export const CAPABILITIES: Array<{ ask: string; what: string }> = [
   { ask: 'why does checkout time out calling payments', what: "one caller's own figure towards one Service" },
   { ask: 'is prod/payments at risk', what: 'the short answer: verdict, where, fixes' },
   { ask: 'what if payments used Cluster', what: 'the figure before and after a change (Cluster/Local, VIP/Proxy, prevent-loopback, via ClusterIP, moved clients, kube-proxy tke-fixed)' },
-  { ask: 'which services are at risk', what: 'every Service that loops, worst first' },
+  { ask: 'which services are at risk', what: 'the worst Services that loop, with their figures, and a link to all of them' },
   { ask: 'help', what: 'this list' },
 ];
 

@@ -1,4 +1,4 @@
-import type { Explanation, ReportService, ServiceExplanation } from '@loopscope/core';
+import type { Explanation, ServiceExplanation } from '@loopscope/core';
 import type { Answer } from '../src/answer';
 import { clip, esc, LIMITS, renderBlocks } from '../src/blockKit';
 import { blockKitProblems } from './support/slackStandIn';
@@ -55,18 +55,42 @@ test('very long texts: every section stays under 3,000 characters and the fallba
   expect(msg.text.length).toBeLessThanOrEqual(LIMITS.fallbackText);
 });
 
-test('a long at-risk list is split into sections and cut within 50 blocks', () => {
-  const services = Array.from({ length: 900 }, (_, i) => ({ namespace: 'ns', name: `svc-${i}`, loopbackProbability: 0.3, atRiskNodes: ['n1'], clientPodsOnAtRiskNodes: 4, affectedWorkloads: [] }) as unknown as ReportService);
+test('at risk: the worst few with their figures, each linked to the dashboard, and a link to the rest — never a 50-block wall', () => {
+  const services = Array.from({ length: 5 }, (_, i) => ({ namespace: 'ns', name: `svc-${i}`, loopbackProbability: 0.3 - i / 100, atRiskNodes: 2, clientPodsOnAtRiskNodes: 4, affectedWorkloads: 3, dashboardUrl: `https://grafana.example.com/d/loopscope?var-cluster=prod&var-namespace=ns&var-service=svc-${i}` }));
   const answer: Answer = {
     kind: 'atRisk',
-    clusters: [{ cluster: 'prod', summary: { services: 1000, clientPods: 10, clientPodsAtRisk: 5, loopback: 900, safe: 0, 'not-applicable': 100, unknown: 0 }, services }],
+    clusters: [{ cluster: 'prod', summary: { services: 1000, clientPods: 10, clientPodsAtRisk: 5, loopback: 900, safe: 0, 'not-applicable': 100, unknown: 0 }, total: 900, services, dashboardUrl: 'https://grafana.example.com/d/loopscope?var-cluster=prod' }],
     unavailable: [],
     showCluster: false,
   };
   const msg = renderBlocks(answer);
   expect(blockKitProblems(msg.blocks)).toEqual([]);
-  expect(msg.blocks).toHaveLength(50);
-  expect((msg.blocks[49] as any).elements[0].text).toMatch(/^:scissors: .*Services 736–750 of 900/);
+  expect(msg.blocks.map((b) => b.type)).toEqual(['section', 'section', 'context', 'actions']);
+  expect((msg.blocks[0] as any).text.text).toBe(':red_circle: *900 Services at risk* of internal-LB loopback (of 1000 Services; 5 of 10 client pods on at-risk nodes)');
+  const lines = (msg.blocks[1] as any).text.text.split('\n');
+  expect(lines).toHaveLength(5);
+  expect(lines[0]).toBe('1. *<https://grafana.example.com/d/loopscope?var-cluster=prod&var-namespace=ns&var-service=svc-0|ns/svc-0>* *30%* · 2 nodes · 4 client pods · 3 workloads');
+  expect((msg.blocks[2] as any).elements[0].text).toBe('… and 895 more Services at risk: the dashboard lists them all, worst first');
+  expect((msg.blocks[3] as any).elements[0]).toMatchObject({ text: { text: 'All 900 at-risk Services' }, url: 'https://grafana.example.com/d/loopscope?var-cluster=prod' });
+  expect(msg.text).toContain('… and 895 more Services at risk (all of them on the dashboard)');
+});
+
+test('mrkdwn control characters are escaped everywhere: figures under 0.1%, names, reasons a cluster gave', () => {
+  const answer: Answer = {
+    kind: 'atRisk',
+    clusters: [{ cluster: 'prod', summary: { services: 2, clientPods: 10, clientPodsAtRisk: 5, loopback: 1, safe: 1, 'not-applicable': 0, unknown: 0 }, total: 1, services: [{ namespace: 'a&b', name: '<!channel>', loopbackProbability: 0.0001, atRiskNodes: 1, clientPodsOnAtRiskNodes: 1, affectedWorkloads: 1 }] }],
+    unavailable: [{ cluster: 'stage', location: 'http://x', reason: 'HTTP 502: <html> & more' }],
+    showCluster: true,
+  };
+  const msg = renderBlocks(answer);
+  const text = JSON.stringify(msg.blocks);
+  expect(text).toContain('a&amp;b/&lt;!channel&gt;');
+  expect(text).toContain('*&lt;0.1%*');
+  expect(text).toContain('HTTP 502: &lt;html&gt; &amp; more');
+  // Nothing left that Slack would read as a link, mention or entity, apart from those escaped.
+  for (const t of [...text.matchAll(/"text":"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!)) expect(t).not.toMatch(/<(?!https?:)|&(?!amp;|lt;|gt;)/);
+  // The fallback is plain text, shown as is.
+  expect(msg.text).toContain('a&b/<!channel>: <0.1%');
 });
 
 test('choices become buttons carrying their question; more than ten are summarised', () => {

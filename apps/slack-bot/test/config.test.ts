@@ -52,5 +52,5 @@ test('the logger replaces the secrets it was given, and anything shaped like a S
   log.warn('header was', { authorization: `Bearer ${BASE.SLACK_BOT_TOKEN}` }, `secret ${BASE.SLACK_SIGNING_SECRET}`, 'pasted xoxp-9999-8888-abcdefgh');
   log.debug('not shown at info');
   expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/ warn  header was \{ authorization: 'Bearer \[redacted\]' \} secret \[redacted\] pasted \[redacted-token\]\n$/);
+  expect(lines[0]).toMatch(/ warn {2}header was \{ authorization: 'Bearer \[redacted\]' \} secret \[redacted\] pasted \[redacted-token\]\n$/);
 });

@@ -32,7 +32,9 @@ test('the Deployment: secrets from a Secret, non-root and read-only, probes on w
   // The plain values are a valid configuration once the Secret's are added.
   const plain = Object.fromEntries(container.env.filter((e: any) => 'value' in e).map((e: any) => [e.name, e.value]));
   const config = readConfig({ ...plain, SLACK_BOT_TOKEN: 'xoxb-x', SLACK_SIGNING_SECRET: 'secret' });
-  expect(config.clusters).toEqual([{ name: 'prod', url: 'http://loopscope-exporter.loopscope.svc:9808' }]);
+  // The exporter's API port (its metrics port is for Prometheus only), with the API token.
+  expect(config.clusters).toEqual([{ name: 'prod', url: 'http://loopscope-exporter.loopscope.svc:9809' }]);
+  expect(env.LOOPSCOPE_EXPORTER_TOKEN.valueFrom.secretKeyRef).toEqual({ name: 'loopscope-api-token', key: 'token' });
   expect(String(config.port)).toBe(String(container.ports[0].containerPort));
   const service = docs.find((d) => d.kind === 'Service');
   expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);

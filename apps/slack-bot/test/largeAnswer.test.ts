@@ -72,12 +72,27 @@ test('a workload exposed to dozens of Services: cut between Services, within 50 
   expect(reply!.text).toMatch(/… \(cut: \d+ more lines\)$/);
 });
 
-test('"which services are at risk" on the large cluster stays within the limits', async () => {
+test('"which services are at risk" on the large cluster: the worst five with figures and links, then the dashboard for the rest', async () => {
   await postToBot(bot.url, mentionBody('which services are at risk', { ts: '1700002000.000200' }), { secret: SIGNING_SECRET });
   const [reply] = await slack.waitFor((p) => p.thread_ts === '1700002000.000200', 30_000);
   expect(blockKitProblems(reply!.blocks)).toEqual([]);
+  expect(reply!.blocks.length).toBeLessThanOrEqual(5);
   const sections = reply!.blocks.filter((b) => b.type === 'section').map((b) => b.text.text as string);
   const count = Number(/\*(\d+) Services at risk\*/.exec(sections[0]!)![1]);
   expect(count).toBeGreaterThan(50);
-  expect(sections.slice(1).join('\n').split('\n')).toHaveLength(count);
+  // The five shown are the exporter's worst five, each linked to the dashboard filtered to it.
+  const full = (await (await fetch(`${exporter.url}/api/v1/services?verdict=loopback&fixes=false`)).json()) as { services: Array<{ namespace: string; name: string; loopbackProbability: number }> };
+  expect(full.services).toHaveLength(count);
+  const worst = Math.max(...full.services.map((s) => s.loopbackProbability));
+  const lines = sections[1]!.split('\n');
+  expect(lines).toHaveLength(5);
+  const first = /^1\. \*<https:\/\/grafana\.example\.com\/d\/loopscope\?var-cluster=big&var-namespace=([\w-]+)&var-service=([\w-]+)\|([\w-]+)\/([\w-]+)>\* \*([\d.]+)%\* · \d+ nodes? · \d+ client pods? · \d+ workloads?$/.exec(lines[0]!);
+  expect(first).not.toBeNull();
+  expect([first![1], first![2]]).toEqual([first![3], first![4]]);
+  expect(Number(first![5])).toBeCloseTo(worst * 100, 1);
+  const more = reply!.blocks.find((b) => b.type === 'context')!.elements[0].text as string;
+  expect(more).toBe(`… and ${count - 5} more Services at risk: the dashboard lists them all, worst first`);
+  const button = reply!.blocks.find((b) => b.type === 'actions')!.elements[0];
+  expect(button.text.text).toBe(`All ${count} at-risk Services`);
+  expect(button.url).toBe('https://grafana.example.com/d/loopscope?var-cluster=big');
 });

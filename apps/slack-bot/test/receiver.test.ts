@@ -8,7 +8,7 @@ import { blockKitProblems, buttonClickBody, directMessageBody, mentionBody, post
 
 jest.setTimeout(60_000);
 
-const DASHBOARD = 'https://grafana.example.com/d/loopscope/loopscope?orgId=1';
+const DASHBOARD = 'https://grafana.example.com/d/loopscope-loopback-risk/loopback-risk?orgId=1';
 
 let slack: SlackStandIn;
 let prod: RunningExporter;
@@ -127,7 +127,7 @@ describe('answers from the demo cluster through the exporter', () => {
     expect(evidence).toContain('*Inferred* from the Kubernetes objects');
 
     const button = reply!.blocks.find((b) => b.type === 'actions')!.elements[0];
-    expect(button.url).toBe('https://grafana.example.com/d/loopscope/loopscope?orgId=1&var-cluster=prod&var-namespace=payments&var-service=payments-api');
+    expect(button.url).toBe('https://grafana.example.com/d/loopscope-loopback-risk/loopback-risk?orgId=1&var-cluster=prod&var-namespace=payments&var-service=payments-api');
     expect(allText(reply!)).toContain('`loopscope explain payments/payments-api`');
   });
 
@@ -176,7 +176,8 @@ describe('answers from the demo cluster through the exporter', () => {
     const [reply] = await slack.waitFor((p) => p.thread_ts === '1700000500.000100');
     expect(sectionTexts(reply!)).toEqual([
       ':red_circle: *2 Services at risk* of internal-LB loopback (of 9 Services; 23 of 36 client pods on at-risk nodes)',
-      '1. *payments/payments-api* *18.1%* · 2 nodes · 13 client pods · 10 workloads\n2. *search/search-api* *13.9%* · 2 nodes · 10 client pods · 7 workloads',
+      '1. *<https://grafana.example.com/d/loopscope-loopback-risk/loopback-risk?orgId=1&var-cluster=prod&var-namespace=payments&var-service=payments-api|payments/payments-api>* *18.1%* · 2 nodes · 13 client pods · 10 workloads\n' +
+        '2. *<https://grafana.example.com/d/loopscope-loopback-risk/loopback-risk?orgId=1&var-cluster=prod&var-namespace=search&var-service=search-api|search/search-api>* *13.9%* · 2 nodes · 10 client pods · 7 workloads',
     ]);
   });
 

@@ -1,36 +1,122 @@
 /**
- * @loopscope/core — the internal-LB loopback model.
+ * @loopscope/core — the internal-LB loopback model. This list is the whole public API: each name is
+ * exported on purpose, everything else is internal and may change. Node.js file reading is in
+ * `@loopscope/core/node`; the percent formatter alone in `@loopscope/core/format` (for bundles).
+ *
  * Kubernetes objects in (`loadCluster`), per-Service and per-link risk (`analyzeCluster`, `buildReport`),
  * explanations (`explain`), what-if (`whatIf`) and the netfilter evidence tracer out.
  */
-export * from './kube/objects';
-export * from './kube/problems';
-export * from './kube/snapshot';
-export * from './cluster/model';
+
+// Kubernetes input: snapshots, objects, input problems, the vocabulary the model reads.
+export type { ObjectMeta, KubeObject, KubeList, Container, PodSpecLike } from './kube/objects';
+export { formatProblem, type InputProblem } from './kube/problems';
+export { flattenSnapshot, parseSnapshotText, type SnapshotText, type SourcedObject } from './kube/snapshot';
+export { slimObject } from './kube/slim';
+export { ANNOTATION, LABEL, PROVIDERS, type Provider } from './kube/vocabulary';
+
+// The normalized cluster, loaded, and analysed (with node dumps as evidence).
+export type {
+  ClusterModel,
+  ClusterNode,
+  ClusterPod,
+  ClusterService,
+  IpMode,
+  LbIngress,
+  PodRole,
+  ServiceEndpoint,
+  ServicePort,
+  TrafficPolicy,
+  Workload,
+  WorkloadKind,
+} from './cluster/model';
 export { buildCluster } from './cluster/build';
 export { workloadLabel } from './cluster/workloads';
-export * from './profile/signals';
-export * from './profile/versions';
-export * from './profile/profile';
-export * from './analysis/reasons';
-export * from './analysis/ingress';
+export { analyzeCluster, clusterFromObjects, loadCluster, type ClusterAnalysisOptions } from './load';
+export type { AnalyzeOptions, ClusterAnalysis } from './analysis/analyze';
+export type { DatapathEvidence, ObservedFailure } from './analysis/evidence';
 export type { DatapathDecision } from './analysis/datapath';
-export type { DatapathEvidence } from './analysis/evidence';
-export * from './analysis/service';
-export * from './analysis/exposure';
-export * from './analysis/analyze';
-export * from './report/report';
-export * from './whatif/whatif';
-export * from './whatif/fixes';
-export { findService } from './whatif/serviceRef';
-export * from './load';
-export * from './explain/target';
-export * from './explain/explain';
-export * from './explain/render';
-export * from './generator';
-export { slimObject } from './kube/slim';
-export * from './netfilter';
-export { NodeEvidenceSet } from './evidence/nodeEvidenceSet';
-export * from './live/liveCluster';
-export * from './profile/flags';
-export * from './terminal/escape';
+export type { IngressPoint } from './analysis/ingress';
+export type { Reason, ReasonCode } from './analysis/reasons';
+export type { BackendKind, IngressAnalysis, LbScope, NodeRisk, ServiceAnalysis, Verdict } from './analysis/service';
+export { serviceLinks, type AffectedWorkload, type Link } from './analysis/exposure';
+export { LiveCluster, type RecomputeMode, type RecomputeResult } from './live/liveCluster';
+
+// The datapath profile: detection, overrides and the flags that set them.
+export { detectProfile, IPVS_BINDS, PROXY_MODES, type DatapathProfile, type Detected, type IpvsBind, type NodeDatapath, type PodNetwork, type ProfileOverrides, type ProxyMode } from './profile/profile';
+export { imageTag, parseKubeVersion, tkeBuildStatus, type KubeVersion, type TkeBuildStatus } from './profile/versions';
+export { PROFILE_FLAG_OPTIONS, PROFILE_FLAGS_HELP, profileOverridesFromFlags } from './profile/flags';
+
+// Outputs: the report contract, explanations, what-if and fixes.
+export { atRiskList, type AtRiskList, type AtRiskService } from './report/atRisk';
+export { buildReport, type Report, type ReportCluster, type ReportIngress, type ReportLink, type ReportOptions, type ReportService } from './report/report';
+export { CHECK_INSTEAD, explain, type ExplainResult, type Explanation, type Hop, type ServiceExplanation } from './explain/explain';
+export { MAX_TARGET_CHARS, targetTooLong, type ExplainTarget, type ResolveOptions, type TargetResolution } from './explain/target';
+export { renderExplanationMarkdown, renderExplanationText } from './explain/render';
+export { isCloseMatch, WORKLOAD_KIND_ALIASES } from './explain/names';
+export { whatIf, type WhatIfChange, type WhatIfFigure, type WhatIfResult, type WhatIfServiceResult } from './whatif/whatif';
+export { parseWhatIfChange, parseWhatIfChanges, parseWhatIfChangeSpec, WHATIF_KINDS, WHATIF_VALUES, type WhatIfChangeSpec } from './whatif/changes';
+export { fixesFor, type Fix, type FixId } from './whatif/fixes';
+
+// Words for people, and errors.
+export { formatP, formatProbability } from './format/probability';
+export { escapeControlCharacters } from './terminal/escape';
+export { isLoopscopeError, LoopscopeError, type LoopscopeErrorCode } from './error/loopscopeError';
+
+// Netfilter evidence: node dumps parsed, and a packet traced through them.
+export {
+  cidrContains,
+  describeConntrackEntry,
+  formatCidr,
+  formatDumpProblem,
+  formatEndpoint,
+  formatIp,
+  formatTraceText,
+  loadNodeDumps,
+  NODE_DUMP_FILES,
+  NodeEvidence,
+  parseCidr,
+  parseConntrack,
+  parseEndpoint,
+  parseIp,
+  parseIpAddr,
+  parseIpset,
+  parseIptablesSave,
+  traceLbPacket,
+  TraceInputError,
+  traceVerdict,
+  type BaseChain,
+  type CaptureHow,
+  type Cidr,
+  type ConntrackEntry,
+  type ConntrackTuple,
+  type DumpProblem,
+  type DumpText,
+  type Hook,
+  type InterfaceAddress,
+  type IpAddress,
+  type IpFamily,
+  type IpsetDump,
+  type IptablesDump,
+  type IptablesRule,
+  type MatchedRule,
+  type NodeDumpsInput,
+  type ParsedDump,
+  type Ruleset,
+  type TraceHook,
+  type TraceOutcome,
+  type TracePacket,
+  type TraceResult,
+} from './netfilter';
+
+// Synthetic clusters (tests, benchmarks, `loopscope generate`).
+export {
+  DEFAULT_GENERATE_OPTIONS,
+  GENERATOR_PROVIDERS,
+  GENERATOR_PROXY_MODES,
+  generateCluster,
+  toKubeList,
+  toKubeLists,
+  buildDemoCluster,
+  type GenerateClusterOptions,
+  type GeneratedCluster,
+} from './generator';

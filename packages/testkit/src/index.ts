@@ -5,7 +5,10 @@ import { join } from 'node:path';
 const MAIN = join(__dirname, '..', '..', '..', 'apps', 'exporter', 'dist', 'main.js');
 
 export interface RunningExporter {
+  /** Where /metrics and the probes are (and the API, unless it has a port of its own). */
   url: string;
+  /** Where the JSON API is (`--api-port`), else `url`. */
+  apiUrl: string;
   process: ChildProcess;
   stdout: () => string;
   stderr: () => string;
@@ -34,8 +37,10 @@ export async function startExporter(args: string[], timeoutMs = 60_000): Promise
       reject(new Error(`exporter exited with ${code} before listening:\n${err}`));
     });
   });
+  const api = /API on (http:\/\/[^\s,)]+)/.exec(err);
   return {
     url,
+    apiUrl: api ? api[1]! : url,
     process: child,
     stdout: () => out,
     stderr: () => err,

@@ -1,4 +1,4 @@
-import { buildReport, pct, type Report } from '@loopscope/core';
+import { buildReport, formatProbability, type Report } from '@loopscope/core';
 import { formatFlag, parseCommandArgs } from '../args';
 import { QUIET } from '../progress';
 import { jsonText, UsageError, type Command } from '../io';
@@ -87,7 +87,7 @@ function renderSummaryTable(report: Report, all: boolean, wide: boolean): string
   const rows = services.map((x) => [
     `${x.namespace}/${x.name}`,
     x.verdict,
-    x.verdict === 'loopback' || x.verdict === 'safe' ? pct(x.loopbackProbability) : '-',
+    x.verdict === 'loopback' || x.verdict === 'safe' ? formatProbability(x.loopbackProbability) : '-',
     x.trafficPolicy ?? '-',
     x.ingresses[0] ? (x.ingresses[0].ip ?? x.ingresses[0].hostname ?? '-') : '-',
     x.atRiskNodes.length ? `${x.atRiskNodes.length} (${x.clientPodsOnAtRiskNodes} pods)` : '-',
@@ -127,16 +127,16 @@ function renderMarkdown(report: Report): string {
   ];
   for (const x of sortedServices(report, false)) {
     out.push(
-      `| ${x.namespace}/${x.name} | ${x.verdict} | ${pct(x.loopbackProbability)} | ${x.trafficPolicy ?? '-'} | ${x.atRiskNodes.join(', ') || '-'} | ${x.affectedWorkloads.map((w) => `${w.kind.toLowerCase()}/${w.name}`).join(', ') || '-'} | ${why(x)} |`,
+      `| ${x.namespace}/${x.name} | ${x.verdict} | ${formatProbability(x.loopbackProbability)} | ${x.trafficPolicy ?? '-'} | ${x.atRiskNodes.join(', ') || '-'} | ${x.affectedWorkloads.map((w) => `${w.kind.toLowerCase()}/${w.name}`).join(', ') || '-'} | ${why(x)} |`,
     );
   }
   const looping = report.services.filter((x) => x.verdict === 'loopback');
   for (const x of looping) {
-    out.push('', `## ${x.namespace}/${x.name}: ${pct(x.loopbackProbability)}`, '');
+    out.push('', `## ${x.namespace}/${x.name}: ${formatProbability(x.loopbackProbability)}`, '');
     for (const r of x.reasons) out.push(`- **${r.code}**: ${r.message}`);
     if (x.fixes.length) {
       out.push('', 'Fixes:', '');
-      for (const f of x.fixes) out.push(`1. ${f.title} → ${pct(f.predictedProbability)}`);
+      for (const f of x.fixes) out.push(`1. ${f.title} → ${formatProbability(f.predictedProbability)}`);
     }
   }
   return out.join('\n') + '\n';

@@ -8,7 +8,7 @@ import {
   parseEndpoint,
   parseIp,
   traceLbPacket,
-  TraceInputError,
+  LoopscopeError,
   traceVerdict,
   type DumpText,
   type NodeEvidence,
@@ -182,7 +182,7 @@ export const trace: Command = async (args, io) => {
       filter: values.filter ?? false,
     });
   } catch (err) {
-    if (err instanceof TraceInputError) throw new UsageError(`trace: ${err.message}`);
+    if (err instanceof LoopscopeError) throw new UsageError(`trace: ${err.message}`);
     throw err;
   }
 

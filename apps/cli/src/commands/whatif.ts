@@ -1,4 +1,4 @@
-import { pct, whatIf, WhatIfError, type WhatIfChange } from '@loopscope/core';
+import { formatProbability, LoopscopeError, parseWhatIfChange, whatIf, type WhatIfChange } from '@loopscope/core';
 import { formatFlag, parseCommandArgs } from '../args';
 import { QUIET } from '../progress';
 import { jsonText, UsageError, type Command } from '../io';
@@ -63,24 +63,22 @@ export const whatif: Command = async (args, io) => {
   if (positionals.length > 1) throw new UsageError(`whatif: at most one SERVICE; got ${positionals.join(' ')}`);
   const service = positionals[0];
   const changes: WhatIfChange[] = [];
-  const needService = (flag: string): string => {
-    if (!service) throw new UsageError(`whatif: --${flag} changes a Service: name it first, e.g. \`loopscope whatif payments/payments-api --${flag} …\``);
-    return service;
+  // Each flag becomes a change checked by the core (as the exporter's body and the Slack bot's are).
+  const add = (flag: string, change: Record<string, unknown>, needsService = true): void => {
+    if (needsService && !service) throw new UsageError(`whatif: --${flag} changes a Service: name it first, e.g. \`loopscope whatif payments/payments-api --${flag} …\``);
+    changes.push(parseWhatIfChange({ ...change, service }, (field) => (field === 'nodes' ? '--nodes' : `--${flag}`)));
   };
-  const pick = <T extends string>(flag: string, value: string, allowed: readonly T[]): T => {
-    if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`whatif: --${flag} ${value}: expected one of ${allowed.join(', ')}`);
-    return value as T;
-  };
-  if (values['traffic-policy'] !== undefined) changes.push({ kind: 'trafficPolicy', service: needService('traffic-policy'), value: pick('traffic-policy', values['traffic-policy'], ['Local', 'Cluster']) });
-  if (values['ip-mode'] !== undefined) changes.push({ kind: 'ipMode', service: needService('ip-mode'), value: pick('ip-mode', values['ip-mode'], ['VIP', 'Proxy']) });
-  if (values['prevent-loopback'] !== undefined) changes.push({ kind: 'preventLoopback', service: needService('prevent-loopback'), value: pick('prevent-loopback', values['prevent-loopback'], ['true', 'false']) === 'true' });
-  if (values['kube-proxy-version'] !== undefined) changes.push({ kind: 'kubeProxyVersion', version: values['kube-proxy-version'], nodes: values.nodes?.split(',').filter(Boolean) });
+  const bool = (v: string): unknown => (v === 'true' ? true : v === 'false' ? false : v);
+  if (values['traffic-policy'] !== undefined) add('traffic-policy', { kind: 'trafficPolicy', value: values['traffic-policy'] });
+  if (values['ip-mode'] !== undefined) add('ip-mode', { kind: 'ipMode', value: values['ip-mode'] });
+  if (values['prevent-loopback'] !== undefined) add('prevent-loopback', { kind: 'preventLoopback', value: bool(values['prevent-loopback']) });
+  if (values['kube-proxy-version'] !== undefined) add('kube-proxy-version', { kind: 'kubeProxyVersion', version: values['kube-proxy-version'], nodes: values.nodes?.split(',').filter(Boolean) }, false);
   else if (values.nodes !== undefined) throw new UsageError('whatif: --nodes goes with --kube-proxy-version');
   if (values['move-clients'] !== undefined) {
     const workloads = values['move-clients'].split(',').filter(Boolean);
-    changes.push({ kind: 'moveClients', service: needService('move-clients'), workloads: workloads.length ? workloads : undefined });
+    add('move-clients', { kind: 'moveClients', workloads: workloads.length ? workloads : undefined });
   }
-  if (values['via-cluster-ip']) changes.push({ kind: 'callViaClusterIP', service: needService('via-cluster-ip') });
+  if (values['via-cluster-ip']) add('via-cluster-ip', { kind: 'callViaClusterIP' });
   if (changes.length === 0) throw new UsageError('whatif: give at least one change (see `loopscope whatif --help`)');
 
   const cluster = await clusterFromFlags(values, io, io.progress ?? QUIET);
@@ -88,7 +86,7 @@ export const whatif: Command = async (args, io) => {
   try {
     result = whatIf(analyzeWithEvidence(cluster, profileOverrides(values), values['node-dumps'], io), changes);
   } catch (err) {
-    if (err instanceof WhatIfError) throw new UsageError(`whatif: ${err.message}`);
+    if (err instanceof LoopscopeError) throw new UsageError(`whatif: ${err.message}`);
     throw err;
   }
   if (format === 'json') {
@@ -102,7 +100,7 @@ export const whatif: Command = async (args, io) => {
   io.stdout(
     renderTable(
       ['SERVICE', 'BEFORE', 'AFTER'],
-      result.services.map((s) => [`${s.namespace}/${s.name}`, `${s.before.verdict} ${pct(s.before.probability)}`, `${s.after.verdict} ${pct(s.after.probability)}`]),
+      result.services.map((s) => [`${s.namespace}/${s.name}`, `${s.before.verdict} ${formatProbability(s.before.probability)}`, `${s.after.verdict} ${formatProbability(s.after.probability)}`]),
     ),
   );
   return 0;

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { buildCluster, formatProblem, parseSnapshotText, type ClusterModel, type InputProblem, type SourcedObject } from '@loopscope/core';
+import { demoSnapshotPath } from '@loopscope/core/node';
 import { UsageError, type CliIO } from '../io';
 import type { Progress } from '../progress';
 import { readKubeCluster } from './kubeCluster';
@@ -39,10 +40,8 @@ export interface SourceFlags {
   namespace?: string;
 }
 
-/** The bundled demo cluster. */
-export function demoClusterPath(): string {
-  return require.resolve('@loopscope/core/demo/demo-cluster.json');
-}
+/** The bundled demo cluster (core's node entry point knows where it is installed). */
+export const demoClusterPath = demoSnapshotPath;
 
 const MAX_PROBLEMS_SHOWN = 20;
 
@@ -57,6 +56,7 @@ export async function clusterFromFlags(flags: SourceFlags, io: CliIO, progress: 
   const objects = flags.namespace ? read.objects.filter((o) => inNamespace(o, flags.namespace!)) : read.objects;
   progress.update(`building the cluster model from ${objects.length} objects`);
   const cluster = buildCluster(objects, read.problems);
+  progress.done();
   const shown = cluster.problems.slice(0, MAX_PROBLEMS_SHOWN);
   for (const p of shown) io.stderr(`warning: ${formatProblem(p)}\n`);
   if (cluster.problems.length > shown.length) io.stderr(`warning: … and ${cluster.problems.length - shown.length} more input problem(s) (see "problems" in --format json)\n`);

@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { snapshotFiles } from '@loopscope/core/node';
 import { parseSnapshotText, type InputProblem, type SourcedObject } from '@loopscope/core';
 import { UsageError, type CliIO } from '../io';
 import type { Progress } from '../progress';
@@ -12,29 +12,9 @@ import { slimmed } from './slimmed';
  * reported per object and the rest is analysed.
  */
 export async function readSnapshotFiles(paths: string[], io: CliIO, progress: Progress): Promise<{ objects: SourcedObject[]; problems: InputProblem[]; names: string[] }> {
-  const files: string[] = [];
-  for (const p of paths) {
-    if (p === '-') {
-      files.push(p);
-      continue;
-    }
-    let isDir: boolean;
-    try {
-      isDir = statSync(p).isDirectory();
-    } catch {
-      throw new UsageError(`snapshot ${p}: no such file or directory (give the output of \`kubectl get nodes,pods,services,endpointslices -A -o json\`)`);
-    }
-    if (!isDir) {
-      files.push(p);
-      continue;
-    }
-    const inside = readdirSync(p)
-      .filter((f) => f.endsWith('.json'))
-      .sort()
-      .map((f) => join(p, f));
-    if (inside.length === 0) throw new UsageError(`snapshot ${p}: the directory holds no *.json files`);
-    files.push(...inside);
-  }
+  // The listing (file, or every *.json of a directory) is core's, as the exporter's; its errors
+  // (INPUT_UNREADABLE, naming the path) end the CLI with exit 2.
+  const files = paths.flatMap((p) => (p === '-' ? [p] : snapshotFiles(p)));
   const objects: SourcedObject[] = [];
   const problems: InputProblem[] = [];
   for (const [i, f] of files.entries()) {

@@ -1,8 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { explain, MAX_TARGET_CHARS, renderExplanationMarkdown, targetTooLong, renderExplanationText, whatIf, WhatIfError, type WhatIfChange } from '@loopscope/core';
+import { gzip } from 'node:zlib';
+import { atRiskList, explain, LoopscopeError, MAX_TARGET_CHARS, parseWhatIfChanges, renderExplanationMarkdown, renderExplanationText, targetTooLong, whatIf } from '@loopscope/core';
+import type { Logger } from '@loopscope/core/node';
 import type { ExporterMetrics } from '../metrics';
 import type { Engine } from '../engine';
-import { parseWhatIfChanges } from './whatifBody';
+import type { ApiToken } from './apiToken';
+import { BodyCache } from './bodyCache';
+import { HTTP_STATUS } from './status';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -16,99 +20,129 @@ class HttpError extends Error {
   }
 }
 
-/**
- * `/metrics`, `/healthz`, `/readyz` and the JSON API the Slack bot and the Grafana panel read.
- * Errors are JSON `{"error": {"status", "message", …}}` with a proper status code.
- */
-export interface HttpLimits {
+/** What one listener serves: the operations endpoints, the JSON API, or both (one port). */
+export interface ListenerOptions {
+  ops: boolean;
+  api: boolean;
+  /** When set, every API request must carry it; `/metrics` and the probes never ask for it. */
+  apiToken?: ApiToken;
   /** Longest ?target= of /api/v1/explain (default MAX_TARGET_CHARS). */
-  maxTargetChars: number;
+  maxTargetChars?: number;
+  /** What the node agents saw (evidence/nodeAgents.ts), when the exporter pulls them. */
+  live?: LiveEvidence;
 }
 
-export function createHttpServer(
-  engine: Engine,
-  metrics: ExporterMetrics,
-  log: (level: 'info' | 'warn' | 'error', msg: string) => void,
-  limits: HttpLimits = { maxTargetChars: MAX_TARGET_CHARS },
-): Server {
+export interface LiveEvidence {
+  summary(): unknown;
+  notes(namespace: string, service: string): string[];
+}
+
+const OPS_PATHS = ['/healthz', '/readyz', '/metrics'];
+const API_PATHS = ['/api/v1/report', '/api/v1/services', '/api/v1/services/at-risk', '/api/v1/links', '/api/v1/explain', '/api/v1/whatif', '/api/v1/observed'];
+
+/**
+ * `/metrics`, `/healthz`, `/readyz` (for Prometheus and the kubelet) and the JSON API the Slack
+ * bot and the Grafana panel read — on one port, or each on its own so that a NetworkPolicy can
+ * tell them apart. Errors are JSON `{"error": {"status", "message", …}}` with a proper status code.
+ */
+export function createHttpServer(engine: Engine, metrics: ExporterMetrics, log: Logger, listener: ListenerOptions = { ops: true, api: true }): Server {
+  const bodies = new BodyCache();
   return createServer((req, res) => {
-    handle(engine, metrics, limits, req, res).catch((err: unknown) => {
+    handle(engine, metrics, bodies, listener, req, res).catch((err: unknown) => {
+      if (err instanceof LoopscopeError) err = new HttpError(HTTP_STATUS[err.code], err.message, err.suggestions.length ? { suggestions: err.suggestions } : {});
       const status = err instanceof HttpError ? err.status : 500;
       if (status === 500) log('error', `${req.method} ${req.url?.split('?')[0]}: ${(err as Error).stack ?? err}`);
-      sendJson(res, status, { error: { status, message: status === 500 ? 'internal error (see the exporter log)' : (err as Error).message, ...(err instanceof HttpError ? err.extra : {}) } });
+      if (status === 401) res.setHeader('www-authenticate', 'Bearer realm="loopscope"');
+      if (res.headersSent) return void res.destroy();
+      sendJson(req, res, status, JSON.stringify({ error: { status, message: status === 500 ? 'internal error (see the exporter log)' : (err as Error).message, ...(err instanceof HttpError ? err.extra : {}) } }));
     });
   });
 }
 
-async function handle(engine: Engine, metrics: ExporterMetrics, limits: HttpLimits, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCache, listener: ListenerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  const served = [...(listener.ops ? OPS_PATHS : []), ...(listener.api ? API_PATHS : [])];
+  if (!served.includes(url.pathname)) {
+    const elsewhere = !listener.api && API_PATHS.includes(url.pathname) ? ' (the JSON API is on its own port: --api-port)' : '';
+    throw new HttpError(404, `no such endpoint ${url.pathname}${elsewhere} (endpoints here: ${served.join(', ')})`);
+  }
+  if (listener.apiToken && API_PATHS.includes(url.pathname)) {
+    const refusal = listener.apiToken.refusal(req);
+    if (refusal) throw new HttpError(401, refusal);
+  }
   const route = `${req.method} ${url.pathname}`;
+  const cached = (key: string, build: () => unknown): void => {
+    requireAnalysis(engine);
+    sendJson(req, res, 200, bodies.get(engine.generation, key, build));
+  };
   switch (route) {
     case 'GET /healthz':
-      return sendJson(res, 200, { status: 'ok' });
+      return sendJson(req, res, 200, JSON.stringify({ status: 'ok' }));
     case 'GET /readyz':
-      return engine.health.ready ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready', message: 'the first full sync has not been analysed yet' });
+      return engine.health.ready ? sendJson(req, res, 200, JSON.stringify({ status: 'ready' })) : sendJson(req, res, 503, JSON.stringify({ status: 'not ready', message: 'the first full sync has not been analysed yet' }));
     case 'GET /metrics': {
-      const body = await metrics.render();
-      res.writeHead(200, { 'content-type': metrics.contentType });
-      res.end(body);
-      return;
+      const { contentType, body } = await metrics.render(req.headers.accept);
+      return send(req, res, 200, contentType, body);
     }
+    case 'GET /api/v1/observed':
+      // What the node agents saw: per Service and node, with ages; and each agent's state.
+      return sendJson(req, res, 200, JSON.stringify(listener.live ? listener.live.summary() : { agents: [], observed: [], message: 'no node agents configured (--node-agent, or run in a pod)' }));
     case 'GET /api/v1/report':
-      return sendJson(res, 200, requireReport(engine, true));
+      return cached('report', () => requireReport(engine, { fixes: true, links: true }));
     case 'GET /api/v1/services': {
-      // ?fixes=false skips the fixes' what-ifs (a list of Services rarely needs them).
-      const report = requireReport(engine, url.searchParams.get('fixes') !== 'false');
+      // ?fixes=false skips the fixes' what-ifs (a list of Services rarely needs them). No links:
+      // they are /api/v1/links.
+      const fixes = url.searchParams.get('fixes') !== 'false';
       const verdict = url.searchParams.get('verdict');
       const namespace = url.searchParams.get('namespace');
-      const services = report.services.filter((s) => (!verdict || s.verdict === verdict) && (!namespace || s.namespace === namespace));
-      return sendJson(res, 200, { apiVersion: report.apiVersion, generatedAt: report.generatedAt, summary: report.summary, services });
+      return cached(`services?${fixes}&${verdict}&${namespace}`, () => {
+        const report = requireReport(engine, { fixes, links: false });
+        const services = report.services.filter((s) => (!verdict || s.verdict === verdict) && (!namespace || s.namespace === namespace));
+        return { apiVersion: report.apiVersion, generatedAt: report.generatedAt, summary: report.summary, services };
+      });
+    }
+    case 'GET /api/v1/services/at-risk': {
+      const namespace = url.searchParams.get('namespace') ?? undefined;
+      const limit = intParam(url, 'limit');
+      return cached(`at-risk?${namespace}&${limit}`, () => atRiskList(requireAnalysis(engine), { generatedAt: generatedAt(engine), namespace, limit }));
     }
     case 'GET /api/v1/links': {
-      const report = requireReport(engine, false);
       const service = url.searchParams.get('service');
       const limit = intParam(url, 'limit');
-      let links = report.links.filter((l) => !service || `${l.service.namespace}/${l.service.name}` === service || l.service.name === service);
-      links = [...links].sort((a, b) => b.probability - a.probability);
-      const omitted = limit !== undefined ? Math.max(0, links.length - limit) : 0;
-      return sendJson(res, 200, { apiVersion: report.apiVersion, generatedAt: report.generatedAt, links: limit !== undefined ? links.slice(0, limit) : links, linksOmitted: omitted });
+      return cached(`links?${service}&${limit}`, () => {
+        const report = requireReport(engine, { fixes: false, links: true });
+        let links = report.links.filter((l) => !service || `${l.service.namespace}/${l.service.name}` === service || l.service.name === service);
+        links = [...links].sort((a, b) => b.probability - a.probability);
+        const omitted = limit !== undefined ? Math.max(0, links.length - limit) : 0;
+        return { apiVersion: report.apiVersion, generatedAt: report.generatedAt, links: limit !== undefined ? links.slice(0, limit) : links, linksOmitted: omitted };
+      });
     }
     case 'GET /api/v1/explain': {
       const analysis = requireAnalysis(engine);
       const target = url.searchParams.get('target');
       if (!target) throw new HttpError(400, 'give ?target= (a Service, namespace/name, a workload, a pod or an LB IP[:port])');
-      const tooLong = targetTooLong(target.length, limits.maxTargetChars);
+      const tooLong = targetTooLong(target.length, listener.maxTargetChars ?? MAX_TARGET_CHARS);
       if (tooLong) throw new HttpError(400, `?target=: ${tooLong} (--max-target-chars)`);
-      const result = explain(analysis, target, { maxTargetChars: limits.maxTargetChars });
-      if (!result.ok) throw new HttpError(result.problem === 'ambiguous' ? 409 : 404, result.message, { suggestions: result.suggestions });
+      const result = explain(analysis, target, { maxTargetChars: listener.maxTargetChars ?? MAX_TARGET_CHARS });
+      if (!result.ok) throw new HttpError(HTTP_STATUS[result.problem === 'ambiguous' ? 'AMBIGUOUS' : 'NOT_FOUND'], result.message, { suggestions: result.suggestions });
+      // What the node agents saw comes first in the evidence: observed beats inferred.
+      if (listener.live) for (const s of result.explanation.services) s.observed.unshift(...listener.live.notes(s.namespace, s.name));
       const format = url.searchParams.get('format') ?? 'json';
       if (format === 'markdown' || format === 'text') {
         res.writeHead(200, { 'content-type': format === 'markdown' ? 'text/markdown; charset=utf-8' : 'text/plain; charset=utf-8' });
         res.end(format === 'markdown' ? renderExplanationMarkdown(result.explanation) : renderExplanationText(result.explanation));
         return;
       }
-      return sendJson(res, 200, { apiVersion: 'loopscope/v1', explanation: result.explanation, markdown: renderExplanationMarkdown(result.explanation), text: renderExplanationText(result.explanation) });
+      return sendJson(req, res, 200, JSON.stringify({ apiVersion: 'loopscope/v1', explanation: result.explanation, markdown: renderExplanationMarkdown(result.explanation), text: renderExplanationText(result.explanation) }));
     }
     case 'POST /api/v1/whatif': {
       const analysis = requireAnalysis(engine);
       const body = await readJson(req);
-      let changes: WhatIfChange[];
-      try {
-        changes = parseWhatIfChanges(body);
-      } catch (err) {
-        throw new HttpError(400, (err as Error).message);
-      }
-      try {
-        return sendJson(res, 200, { apiVersion: 'loopscope/v1', kind: 'WhatIf', ...whatIf(analysis, changes) });
-      } catch (err) {
-        if (err instanceof WhatIfError) throw new HttpError(404, err.message);
-        throw err;
-      }
+      // A LoopscopeError (bad change 400, unknown Service 404, ambiguous 409) is mapped by HTTP_STATUS.
+      return sendJson(req, res, 200, JSON.stringify({ apiVersion: 'loopscope/v1', kind: 'WhatIf', ...whatIf(analysis, parseWhatIfChanges(body)) }));
     }
   }
-  const known = ['/healthz', '/readyz', '/metrics', '/api/v1/report', '/api/v1/services', '/api/v1/links', '/api/v1/explain', '/api/v1/whatif'];
-  if (known.includes(url.pathname)) throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}`);
-  throw new HttpError(404, `no such endpoint ${url.pathname} (endpoints: ${known.join(', ')})`);
+  throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}`);
 }
 
 function requireAnalysis(engine: Engine) {
@@ -117,9 +151,13 @@ function requireAnalysis(engine: Engine) {
   return analysis;
 }
 
-function requireReport(engine: Engine, fixes: boolean) {
+function requireReport(engine: Engine, options: { fixes: boolean; links: boolean }) {
   requireAnalysis(engine);
-  return engine.currentReport({ fixes })!;
+  return engine.currentReport(options)!;
+}
+
+function generatedAt(engine: Engine): string {
+  return new Date(engine.health.lastSuccessfulAnalysis ?? Date.now()).toISOString();
 }
 
 function intParam(url: URL, name: string): number | undefined {
@@ -146,7 +184,37 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(body));
+function sendJson(req: IncomingMessage, res: ServerResponse, status: number, json: string): void {
+  send(req, res, status, 'application/json; charset=utf-8', json);
+}
+
+/** Gzipped when the client accepts it and the body is worth it (a scrape is ~20× smaller). */
+function send(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, body: string): void {
+  const headers: Record<string, string> = { 'content-type': contentType, vary: 'accept, accept-encoding' };
+  if (body.length < 1024 || !acceptsGzip(req.headers['accept-encoding'])) {
+    res.writeHead(status, headers);
+    res.end(body);
+    return;
+  }
+  // Level 1: a scrape compresses ~16× at it, in under half the time of the default level.
+  gzip(body, { level: 1 }, (err, zipped) => {
+    if (err) {
+      res.writeHead(status, headers);
+      res.end(body);
+      return;
+    }
+    res.writeHead(status, { ...headers, 'content-encoding': 'gzip' });
+    res.end(zipped);
+  });
+}
+
+/** `gzip` listed without `q=0` (RFC 9110 Accept-Encoding). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  return header.split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';').map((x) => x.trim());
+    if (coding !== 'gzip' && coding !== 'x-gzip') return false;
+    const q = params.find((p) => p.startsWith('q='));
+    return !q || Number(q.slice(2)) > 0;
+  });
 }

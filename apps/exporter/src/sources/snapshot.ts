@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync, statSync, unwatchFile, watchFile } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, statSync, unwatchFile, watchFile } from 'node:fs';
 import { flattenSnapshot, type InputProblem, type KubeObject } from '@loopscope/core';
+import { snapshotFiles, type Logger } from '@loopscope/core/node';
 import type { ClusterSource, ObjectSink, SourceHealth } from './types';
 
 /**
@@ -15,7 +15,7 @@ export class SnapshotSource implements ClusterSource {
 
   constructor(
     private readonly path: string,
-    private readonly options: { pollMs?: number; log?: (level: 'info' | 'warn' | 'error', msg: string) => void } = {},
+    private readonly options: { pollMs?: number; log?: Logger } = {},
   ) {
     this.description = `snapshot ${path}`;
   }
@@ -39,21 +39,15 @@ export class SnapshotSource implements ClusterSource {
   }
 
   private files(): string[] {
-    const st = statSync(this.path);
-    if (!st.isDirectory()) return [this.path];
-    return readdirSync(this.path)
-      .filter((f) => f.endsWith('.json'))
-      .sort()
-      .map((f) => join(this.path, f));
+    return snapshotFiles(this.path);
   }
 
   private load(sink: ObjectSink, health: SourceHealth, first: boolean): void {
     let files: string[];
     try {
       files = this.files();
-      if (files.length === 0) throw new Error('no *.json files');
     } catch (err) {
-      const message = `${this.path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); keeping the last good snapshot`;
+      const message = `${(err as Error).message}; keeping the last good snapshot`;
       health.watchError('snapshot', message);
       if (first) throw new Error(message);
       return;

@@ -494,7 +494,6 @@ export class KubeApiServer {
     res: http.ServerResponse,
     fail: (code: number, message: string, reason?: string) => void,
   ): void {
-    const spec = RESOURCES[resource];
     let snapshot: { rv: number; items: TestObject[] };
     let offset = 0;
     let snapshotId: string;

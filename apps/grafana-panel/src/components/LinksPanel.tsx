@@ -2,6 +2,7 @@ import React, { useMemo, useState } from 'react';
 import { css } from '@emotion/css';
 import { GrafanaTheme2, PanelProps } from '@grafana/data';
 import { useStyles2, useTheme2 } from '@grafana/ui';
+import { formatProbability } from '@loopscope/core/format';
 import { parseFrames } from '../frames';
 import { buildGraph, GraphEdge, LinkGraph } from '../graph';
 import { LinksOptions } from '../types';
@@ -11,10 +12,6 @@ type Props = PanelProps<LinksOptions>;
 const ROW = 30;
 const NODE_H = 22;
 const PAD_Y = 24;
-
-export function formatProbability(p: number): string {
-  return p >= 0.995 ? '100%' : p < 0.001 && p > 0 ? '<0.1%' : `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`;
-}
 
 export function explainUrl(exporterUrl: string, namespace: string, service: string): string | undefined {
   if (!exporterUrl) {

@@ -38,9 +38,13 @@ export const DEFAULT_LIMITS: CounterLimits = { maxTrackedFlows: 65_536, maxSerie
  * first, counted in `evicted`) and `maxSeries` counters.
  */
 export class ConnectionCounters {
-  private readonly counters = new Map<string, ConnectionCounter>();
-  /** conntrack id (or tuple) → counter key, while the flow has seen no reply; insertion order = age. */
-  private readonly pending = new Map<string, string>();
+  /**
+   * conntrack id (or tuple) → its counter, while the flow has seen no reply. Two generations: when
+   * the young one holds half the cap it becomes the old one and the previous old one is dropped
+   * (evicted). O(1) per event, unlike deleting a Map's oldest entry (V8 walks the tombstones).
+   */
+  private young = new Map<string, ConnectionCounter>();
+  private old = new Map<string, ConnectionCounter>();
   evicted = 0;
   seriesDropped = 0;
   events = 0;
@@ -75,15 +79,16 @@ export class ConnectionCounters {
       if (!c) return;
       c.opened++;
       c.lastOpenedAt = at;
-      if (e.unreplied) this.track(flow, keyOf(c));
+      if (e.unreplied) this.track(flow, c);
       else this.reply(c, at); // NEW already replied (a flow picked up mid-way)
       return;
     }
-    const key = this.pending.get(flow);
-    if (key !== undefined) {
-      const c = this.counters.get(key);
-      if (e.type === 'DESTROY' || !e.unreplied) this.pending.delete(flow);
-      if (!c) return;
+    const c = this.young.get(flow) ?? this.old.get(flow);
+    if (c !== undefined) {
+      if (e.type === 'DESTROY' || !e.unreplied) {
+        this.young.delete(flow);
+        this.old.delete(flow);
+      }
       if (!e.unreplied) this.reply(c, at);
       else if (e.type === 'DESTROY') {
         c.unreplied++;
@@ -92,11 +97,11 @@ export class ConnectionCounters {
       return;
     }
     if (e.type !== 'DESTROY') return; // an UPDATE of a flow already replied, or one not followed
-    const c = this.counter(e.src, point);
-    if (!c) return;
+    const d = this.counter(e.src, point);
+    if (!d) return;
     if (e.unreplied) {
-      c.unreplied++;
-      c.lastUnrepliedAt = at;
+      d.unreplied++;
+      d.lastUnrepliedAt = at;
     }
     // A replied flow seen only at its DESTROY started before the agent (or was evicted before its
     // reply): not counted, so that no connection is ever counted replied twice.
@@ -107,38 +112,52 @@ export class ConnectionCounters {
     c.lastRepliedAt = at;
   }
 
-  private track(flow: string, key: string): void {
-    if (this.pending.size >= this.limits.maxTrackedFlows) {
-      const oldest = this.pending.keys().next().value;
-      if (oldest !== undefined) this.pending.delete(oldest);
-      this.evicted++;
+  private track(flow: string, c: ConnectionCounter): void {
+    if (this.young.size >= Math.max(1, this.limits.maxTrackedFlows >> 1)) {
+      this.evicted += this.old.size;
+      this.old = this.young;
+      this.young = new Map();
     }
-    this.pending.set(flow, key);
+    this.young.set(flow, c);
   }
 
+  /** Per ingress point (the IngressSet's own object), client IP → counter: no key string per event. */
+  private readonly byPoint = new Map<IngressPoint, Map<string, ConnectionCounter>>();
+
   private counter(clientIp: string, point: IngressPoint): ConnectionCounter | undefined {
-    const client = clientIp.includes(':') ? (canonicalIp(clientIp) ?? clientIp) : clientIp;
-    const key = `${client}|${point.ip}|${point.port}|${point.protocol}`;
-    let c = this.counters.get(key);
+    let clients = this.byPoint.get(point);
+    if (!clients) {
+      // An ingress point replaced (the Services changed) keeps its counters under the new object.
+      const key = `${point.ip}|${point.port}|${point.protocol}`;
+      clients = this.byKey.get(key);
+      if (!clients) this.byKey.set(key, (clients = new Map()));
+      this.byPoint.set(point, clients);
+    }
+    let c = clients.get(clientIp);
     if (c) return c;
-    if (this.counters.size >= this.limits.maxSeries) {
+    const client = clientIp.includes(':') ? (canonicalIp(clientIp) ?? clientIp) : clientIp;
+    c = clients.get(client);
+    if (c) return c;
+    if (this.size >= this.limits.maxSeries) {
       this.seriesDropped++;
       return undefined;
     }
     c = { clientIp: client, ingressIp: point.ip, ingressPort: point.port, protocol: point.protocol, service: point.service, opened: 0, replied: 0, unreplied: 0 };
-    this.counters.set(key, c);
+    clients.set(client, c);
+    this.size++;
     return c;
   }
 
+  private readonly byKey = new Map<string, Map<string, ConnectionCounter>>();
+  private size = 0;
+
   get trackedFlows(): number {
-    return this.pending.size;
+    return this.young.size + this.old.size;
   }
 
   all(): ConnectionCounter[] {
-    return [...this.counters.values()];
+    const out: ConnectionCounter[] = [];
+    for (const clients of this.byKey.values()) for (const c of clients.values()) out.push(c);
+    return out;
   }
-}
-
-function keyOf(c: ConnectionCounter): string {
-  return `${c.clientIp}|${c.ingressIp}|${c.ingressPort}|${c.protocol}`;
 }

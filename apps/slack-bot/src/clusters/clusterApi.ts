@@ -1,14 +1,31 @@
-import type { Explanation, Report, ReportService, WhatIfChange, WhatIfResult } from '@loopscope/core';
+import type { Explanation, Report, WhatIfChange, WhatIfResult } from '@loopscope/core';
 
 /** What one cluster says about a target: an explanation, or why there is none. */
 export type ExplainLookup =
   | { status: 'found'; explanation: Explanation }
   | { status: 'unknown' | 'ambiguous'; message: string; suggestions: string[] };
 
+/** A Service at risk as the exporter's compact list gives it: figures, not lists. */
+export interface AtRiskService {
+  namespace: string;
+  name: string;
+  loopbackProbability: number;
+  atRiskNodes: number;
+  clientPodsOnAtRiskNodes: number;
+  affectedWorkloads: number;
+}
+
 export interface AtRiskList {
   summary: Report['summary'];
-  /** Services with verdict `loopback`, worst first. */
-  services: ReportService[];
+  /** Services with verdict `loopback` (in the namespace asked for). */
+  total: number;
+  /** The worst of them, worst first (at most the limit asked for). */
+  services: AtRiskService[];
+}
+
+export interface AtRiskQuery {
+  namespace?: string;
+  limit: number;
 }
 
 export type WhatIfOutcome = { ok: true; result: WhatIfResult } | { ok: false; message: string };
@@ -22,7 +39,7 @@ export interface ClusterApi {
   /** Where it is, for messages: the exporter URL, or "the bundled demo cluster". */
   readonly location: string;
   explain(target: string): Promise<ExplainLookup>;
-  atRisk(): Promise<AtRiskList>;
+  atRisk(query: AtRiskQuery): Promise<AtRiskList>;
   whatIf(changes: WhatIfChange[]): Promise<WhatIfOutcome>;
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { analyzeCluster, buildReport, explain, loadCluster, whatIf, WhatIfError, type ClusterAnalysis, type WhatIfChange } from '@loopscope/core';
-import type { AtRiskList, ClusterApi, ExplainLookup, WhatIfOutcome } from './clusterApi';
+import { analyzeCluster, buildReport, explain, loadCluster, LoopscopeError, whatIf, type ClusterAnalysis, type WhatIfChange } from '@loopscope/core';
+import { demoSnapshotPath } from '@loopscope/core/node';
+import type { AtRiskList, AtRiskQuery, ClusterApi, ExplainLookup, WhatIfOutcome } from './clusterApi';
 
 /**
  * The bundled demo cluster analysed in this process, answering like an exporter would: lets the
@@ -14,7 +15,7 @@ export class DemoCluster implements ClusterApi {
 
   private analyse(): ClusterAnalysis {
     if (!this.analysis) {
-      const file = require.resolve('@loopscope/core/demo/demo-cluster.json');
+      const file = demoSnapshotPath();
       this.analysis = analyzeCluster(loadCluster([{ name: file, text: readFileSync(file, 'utf8') }]));
     }
     return this.analysis;
@@ -26,16 +27,20 @@ export class DemoCluster implements ClusterApi {
     return { status: result.problem, message: result.message, suggestions: result.suggestions };
   }
 
-  async atRisk(): Promise<AtRiskList> {
-    const report = buildReport(this.analyse(), { maxLinks: 0 });
-    return { summary: report.summary, services: report.services.filter((s) => s.verdict === 'loopback').sort((a, b) => b.loopbackProbability - a.loopbackProbability) };
+  async atRisk(query: AtRiskQuery): Promise<AtRiskList> {
+    const report = buildReport(this.analyse(), { fixes: false, links: false });
+    const services = report.services
+      .filter((s) => s.verdict === 'loopback' && (!query.namespace || s.namespace === query.namespace))
+      .sort((a, b) => b.loopbackProbability - a.loopbackProbability)
+      .map((s) => ({ namespace: s.namespace, name: s.name, loopbackProbability: s.loopbackProbability, atRiskNodes: s.atRiskNodes.length, clientPodsOnAtRiskNodes: s.clientPodsOnAtRiskNodes, affectedWorkloads: s.affectedWorkloads.length }));
+    return { summary: report.summary, total: services.length, services: services.slice(0, query.limit) };
   }
 
   async whatIf(changes: WhatIfChange[]): Promise<WhatIfOutcome> {
     try {
       return { ok: true, result: whatIf(this.analyse(), changes) };
     } catch (err) {
-      if (err instanceof WhatIfError) return { ok: false, message: err.message };
+      if (err instanceof LoopscopeError) return { ok: false, message: err.message };
       throw err;
     }
   }

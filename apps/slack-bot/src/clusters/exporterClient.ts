@@ -1,5 +1,5 @@
 import type { WhatIfChange } from '@loopscope/core';
-import { ClusterUnavailable, type AtRiskList, type ClusterApi, type ExplainLookup, type WhatIfOutcome } from './clusterApi';
+import { ClusterUnavailable, type AtRiskList, type AtRiskQuery, type ClusterApi, type ExplainLookup, type WhatIfOutcome } from './clusterApi';
 
 interface ErrorBody {
   error?: { status?: number; message?: string; suggestions?: string[] };
@@ -16,6 +16,8 @@ export class ExporterClient implements ClusterApi {
     private readonly timeoutMs: number,
     /** Answers longer than this are not read (an exporter's answers are kilobytes; a broken or hostile one must not fill memory). */
     private readonly maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES,
+    /** The exporter API's bearer token (its --api-token-file), sent with every call. */
+    private readonly token?: string,
   ) {}
 
   get location(): string {
@@ -36,20 +38,21 @@ export class ExporterClient implements ClusterApi {
     throw this.failed(status, body);
   }
 
-  async atRisk(): Promise<AtRiskList> {
-    // The exporter builds this list with every Service's fixes (a what-if each) once per analysis:
-    // on a large cluster the first ask after a change takes seconds, so it gets three deadlines.
-    const { status, body } = await this.call('GET', '/api/v1/services?verdict=loopback&fixes=false', undefined, this.timeoutMs * 3);
+  async atRisk(query: AtRiskQuery): Promise<AtRiskList> {
+    // The compact list: the worst few with their figures, built from the analysis (no fixes, no
+    // links) and cached per analysis by the exporter: a few KiB whatever the cluster's size.
+    const params = new URLSearchParams({ limit: String(query.limit), ...(query.namespace ? { namespace: query.namespace } : {}) });
+    const { status, body } = await this.call('GET', `/api/v1/services/at-risk?${params}`);
     if (status !== 200) throw this.failed(status, body);
     const list = body as AtRiskList;
-    if (!Array.isArray(list.services) || !list.summary) throw this.unavailable('answered /api/v1/services without services (is it a loopscope exporter?)');
-    return { summary: list.summary, services: [...list.services].sort((a, b) => b.loopbackProbability - a.loopbackProbability) };
+    if (!Array.isArray(list.services) || !list.summary || typeof list.total !== 'number') throw this.unavailable('answered /api/v1/services/at-risk without a list (is it a loopscope exporter of version 0.2 or later?)');
+    return { summary: list.summary, total: list.total, services: list.services.slice(0, query.limit) };
   }
 
   async whatIf(changes: WhatIfChange[]): Promise<WhatIfOutcome> {
     const { status, body } = await this.call('POST', '/api/v1/whatif', { changes });
     if (status === 200) return { ok: true, result: body as Extract<WhatIfOutcome, { ok: true }>['result'] };
-    if (status === 400 || status === 404) return { ok: false, message: (body as ErrorBody).error?.message ?? `the exporter refused the change (${status})` };
+    if (status === 400 || status === 404 || status === 409) return { ok: false, message: (body as ErrorBody).error?.message ?? `the exporter refused the change (${status})` };
     throw this.failed(status, body);
   }
 
@@ -58,7 +61,11 @@ export class ExporterClient implements ClusterApi {
     const send = (): Promise<Response> =>
       fetch(this.baseUrl + path, {
         method,
-        headers: json === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+        headers: {
+          accept: 'application/json',
+          ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        },
         body: json === undefined ? undefined : JSON.stringify(json),
         signal: deadline,
       });
@@ -92,6 +99,7 @@ export class ExporterClient implements ClusterApi {
   private failed(status: number, body: unknown): ClusterUnavailable {
     const message = (body as ErrorBody)?.error?.message;
     if (status === 503) return this.unavailable(`not ready yet (${message ?? 'the first sync has not been analysed'})`);
+    if (status === 401) return this.unavailable(`refused the bot's credentials (${this.token ? 'LOOPSCOPE_EXPORTER_TOKEN is not the token the exporter was given' : 'the exporter needs a token: set LOOPSCOPE_EXPORTER_TOKEN'})`);
     return this.unavailable(`HTTP ${status}${message ? `: ${message}` : ''}`);
   }
 

@@ -1,4 +1,4 @@
-import type { Explanation } from '@loopscope/core';
+import { isCloseMatch, type Explanation } from '@loopscope/core';
 import { ClusterUnavailable, type ClusterApi, type ExplainLookup } from './clusterApi';
 
 /** A cluster that did not answer, and why. */
@@ -149,33 +149,4 @@ function dedupeRefs(refs: TargetRef[]): TargetRef[] {
     seen.add(key);
     return true;
   });
-}
-
-/** Close enough to take without asking: the same name with a suffix, the namespace, or a small typo. */
-export function isCloseMatch(query: string, candidate: string): boolean {
-  const q = query.toLowerCase();
-  const c = candidate.toLowerCase();
-  const qParts = q.split('/');
-  const cParts = c.split('/');
-  const qName = qParts[qParts.length - 1]!;
-  const cName = cParts[cParts.length - 1]!;
-  const qNs = qParts.length > 1 ? qParts[0] : undefined;
-  const cNs = cParts.length > 1 ? cParts[0] : undefined;
-  if (qNs !== undefined && cNs !== undefined && qNs !== cNs && editDistance(qNs, cNs) > 1) return false;
-  if (qNs === undefined && cNs === q && cParts.length === 2) return true; // "payments": the one Service in namespace payments
-  if (cName === qName || cName.startsWith(`${qName}-`) || cName.endsWith(`-${qName}`)) return true;
-  if (qName.length < 4) return false;
-  const typo = Math.min(editDistance(qName, cName), editDistance(qName, cName.split('-')[0]!));
-  return typo <= (qName.length >= 8 ? 2 : 1);
-}
-
-function editDistance(a: string, b: string): number {
-  if (a === b) return 0;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
 }

@@ -1,7 +1,5 @@
 import type { ClusterModel } from '../cluster/model';
 import { detectProfile, type DatapathProfile, type ProfileOverrides } from '../profile/profile';
-import { NodeEvidenceSet } from '../evidence/nodeEvidenceSet';
-import type { NodeEvidence } from '../netfilter/nodeEvidence';
 import type { DatapathEvidence } from './evidence';
 import { analyzeService, attachObserved, createContext, type AnalysisContext, type ServiceAnalysis } from './service';
 
@@ -9,9 +7,8 @@ export interface AnalyzeOptions {
   overrides?: ProfileOverrides;
   /** A profile detected earlier (what-if reuses it); detected from the cluster otherwise. */
   profile?: DatapathProfile;
+  /** Node evidence (the loader builds it from node dumps): decides steps 1–2 for the nodes it covers. */
   evidence?: DatapathEvidence;
-  /** Node dumps by Node name (`loadNodeDumps` output): evidence for the nodes they cover (§5). */
-  nodeDumps?: Map<string, NodeEvidence>;
 }
 
 /** The whole cluster analysed: one ServiceAnalysis per Service, in input order. */
@@ -24,13 +21,12 @@ export interface ClusterAnalysis {
   services: ServiceAnalysis[];
 }
 
-export function analyzeCluster(cluster: ClusterModel, options: AnalyzeOptions = {}): ClusterAnalysis {
+export function analyzeClusterModel(cluster: ClusterModel, options: AnalyzeOptions = {}): ClusterAnalysis {
   const profile = options.profile ?? detectProfile(cluster, options.overrides);
-  const dumps = options.nodeDumps ? new NodeEvidenceSet(cluster, profile, options.nodeDumps) : undefined;
-  const evidence = options.evidence ?? dumps;
+  const evidence = options.evidence;
   const context = createContext(cluster, profile, evidence);
   const services = cluster.services.map((svc) => analyzeService(context, svc));
   const observed = evidence?.observed?.();
   if (observed?.length) attachObserved(context, services, observed);
-  return { context, overrides: options.overrides ?? {}, evidenceProblems: dumps?.problems ?? [], services };
+  return { context, overrides: options.overrides ?? {}, evidenceProblems: [...(evidence?.problems ?? [])], services };
 }

@@ -3,8 +3,9 @@ import type { DatapathDecision } from './datapath';
 import type { IngressPoint } from './ingress';
 
 /**
- * Node evidence (loopback-model.md §5) settles steps 1–2 for the nodes it covers. `decide` returns
- * undefined for a node without evidence, and the inferred decision is used instead.
+ * Node evidence settles steps 1–2 for the nodes it covers: an input the analysis reads through this
+ * interface (built from node dumps by the loader). `decide` says what the node's own datapath does,
+ * as observed, or undefined (the inferred decision is used instead); the analysis compares the two.
  */
 export interface DatapathEvidence {
   /** Whether the evidence covers this node's datapath at all. */
@@ -12,6 +13,8 @@ export interface DatapathEvidence {
   decide(node: number, service: ClusterService, ingress: IngressPoint, policy: TrafficPolicy): DatapathDecision | undefined;
   /** Failed connections read from the nodes (conntrack `[UNREPLIED]`), if the evidence has any. */
   observed?(): ObservedFailure[];
+  /** Problems with the evidence itself (file and line), for the user. */
+  readonly problems?: readonly string[];
 }
 
 /** `connections` unreplied connections from `workload`'s pods on `node` to an ingress of `service`. */

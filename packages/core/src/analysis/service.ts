@@ -1,8 +1,10 @@
 import type { ClusterModel, ClusterService, TrafficPolicy } from '../cluster/model';
 import type { DatapathProfile } from '../profile/profile';
 import { awsPreserveClientIp, directToPodAnnotation, internalLbAnnotation } from '../profile/signals';
+import { formatP } from '../format/probability';
 import { chooseBackend, nodeBackends, podBackends, type Backends } from './backends';
 import { decideDatapath, type DatapathDecision } from './datapath';
+import { withDisagreement } from './disagreement';
 import type { DatapathEvidence, ObservedFailure } from './evidence';
 import { ingressLabel, ingressPoints, type IngressPoint } from './ingress';
 import { inferred, type Reason } from './reasons';
@@ -82,6 +84,14 @@ export interface NodeClass {
   nodes: number[];
   clientPods: number;
   evidenceNode?: number;
+}
+
+/** Steps 1–2 for one class: the evidence when it covers the node (checked against the inference), else the inference. */
+function decideClass(ctx: AnalysisContext, c: NodeClass, svc: ClusterService, ingress: IngressPoint, policy: TrafficPolicy): DatapathDecision {
+  const node = c.evidenceNode ?? c.nodes[0]!;
+  const inferred = decideDatapath(svc, ingress, ctx.profile.nodes[node]!, ctx.profile, policy);
+  const observed = c.evidenceNode !== undefined ? ctx.evidence?.decide(c.evidenceNode, svc, ingress, policy) : undefined;
+  return observed ? withDisagreement(observed, inferred, ctx.cluster.nodes[node]!.name) : inferred;
 }
 
 export function createContext(cluster: ClusterModel, profile: DatapathProfile, evidence?: DatapathEvidence): AnalysisContext {
@@ -172,9 +182,7 @@ function analyzeIngress(ctx: AnalysisContext, svc: ClusterService, policy: Traff
   const out: IngressAnalysis = { ingress, probability: 0, loopSum: 0, atRisk: [], podP: new Map(), noEligibleNodes: [], unknownNodes: [], groups: [] };
   // Steps 1–2 once per class of nodes that decide alike (a node with evidence is a class of its own).
   out.groups = ctx.classes.map((c) => ({
-    decision:
-      (c.evidenceNode !== undefined ? ctx.evidence?.decide(c.evidenceNode, svc, ingress, policy) : undefined) ??
-      decideDatapath(svc, ingress, profile.nodes[c.nodes[0]!]!, profile, policy),
+    decision: decideClass(ctx, c, svc, ingress, policy),
     nodes: c.nodes,
     clientPods: c.clientPods,
   }));
@@ -375,11 +383,6 @@ export function refreshOutcome(ctx: AnalysisContext, result: ServiceAnalysis): v
   }
 }
 
-export function formatP(p: number): string {
-  if (p === 0) return '0';
-  if (p === 1) return '1';
-  return Number(p.toFixed(4)).toString();
-}
 
 export function round(p: number): number {
   return Math.round(p * 1e6) / 1e6;

@@ -1,7 +1,7 @@
 import type { KubeObject, PodSpecLike } from '../kube/objects';
 import type { InputProblem } from '../kube/problems';
 import type { SourcedObject } from '../kube/snapshot';
-import { EXCLUDE_FROM_LB_LABEL, SERVICE_ANNOTATION_KEYS } from '../profile/signals';
+import { CILIUM_AGENT_LABELS, CILIUM_NAME, DATAPATH_NAMESPACES, EXCLUDE_FROM_LB_LABEL, KUBE_PROXY_LABELS, KUBE_PROXY_NAME, LABEL, SERVICE_ANNOTATION_KEYS } from '../kube/vocabulary';
 import type {
   ClusterModel,
   ClusterNode,
@@ -223,18 +223,12 @@ function ownerMap(list: SourcedObject[] | undefined): NamespacedMap<{ kind?: str
   return m;
 }
 
-const KUBE_PROXY_LABELS: Array<[string, string]> = [
-  ['k8s-app', 'kube-proxy'],
-  ['component', 'kube-proxy'],
-  ['app', 'kube-proxy'],
-];
-
 function isKubeProxy(name: string, labels: Record<string, string>): boolean {
   return KUBE_PROXY_LABELS.some(([k, v]) => labels[k] === v) || /^kube-proxy(-|$)/.test(name);
 }
 
 function isCiliumAgent(labels: Record<string, string>): boolean {
-  return labels['k8s-app'] === 'cilium' || labels['app.kubernetes.io/name'] === 'cilium-agent';
+  return CILIUM_AGENT_LABELS.some(([k, v]) => labels[k] === v);
 }
 
 function containerArgs(spec: PodSpecLike | undefined, containerName: RegExp): { args: string[]; image?: string } {
@@ -283,7 +277,7 @@ function buildPods(
  */
 export function isDatapathPod(obj: KubeObject): boolean {
   const meta = obj.metadata;
-  if (!meta || (meta.namespace !== 'kube-system' && meta.namespace !== 'cilium')) return false;
+  if (!meta || !DATAPATH_NAMESPACES.includes(meta.namespace ?? '')) return false;
   const labels = stringRecord(meta.labels);
   return isKubeProxy(meta.name ?? '', labels) || isCiliumAgent(labels);
 }
@@ -336,11 +330,11 @@ function readKubeSystem(
   for (const o of byKind.get('DaemonSet') ?? []) {
     const name = o.object.metadata!.name!;
     const spec = field<PodSpecLike>(o.object, 'spec', 'template', 'spec');
-    if (name === 'kube-proxy') kubeProxy.daemonSet = containerArgs(spec, /kube-proxy/);
-    else if (name === 'cilium') cilium.image ??= containerArgs(spec, /cilium-agent/).image;
+    if (name === KUBE_PROXY_NAME) kubeProxy.daemonSet = containerArgs(spec, /kube-proxy/);
+    else if (name === CILIUM_NAME) cilium.image ??= containerArgs(spec, /cilium-agent/).image;
   }
   for (const o of byKind.get('ConfigMap') ?? []) {
-    if (o.object.metadata!.name !== 'kube-proxy') continue;
+    if (o.object.metadata!.name !== KUBE_PROXY_NAME) continue;
     const data = stringRecord(o.object.data);
     const config = data['config.conf'] ?? data['kubeconfig.conf'] ?? Object.values(data).find((v) => typeof v === 'string' && hasModeLine(v));
     if (typeof config !== 'string') {
@@ -459,7 +453,7 @@ function attachEndpoints(
     const obj = o.object as KubeObject & { endpoints?: unknown };
     const meta = obj.metadata!;
     const namespace = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : 'default';
-    const serviceName = stringRecord(meta.labels)['kubernetes.io/service-name'];
+    const serviceName = stringRecord(meta.labels)[LABEL.serviceName];
     if (!serviceName) {
       problems.push(problemFor(o, 'has no kubernetes.io/service-name label; skipped', 'metadata.labels'));
       continue;
@@ -480,7 +474,7 @@ function attachEndpoints(
       const targetNs = field<string>(ep, 'targetRef', 'namespace') ?? namespace;
       const pod = targetKind === 'Pod' && typeof targetName === 'string' ? `${targetNs}/${targetName}` : undefined;
       // discovery.k8s.io/v1beta1 (Kubernetes ≤ 1.20) placed endpoints by topology instead of nodeName.
-      const nodeName = field<string>(ep, 'nodeName') ?? field<string>(ep, 'topology', 'kubernetes.io/hostname');
+      const nodeName = field<string>(ep, 'nodeName') ?? field<string>(ep, 'topology', LABEL.hostname);
       let node = typeof nodeName === 'string' ? (nodeByName.get(nodeName) ?? -1) : -1;
       if (node < 0 && pod) node = nodeOfPod(pod);
       // Only an LB backend needs a node (the API server's own endpoints never have one).

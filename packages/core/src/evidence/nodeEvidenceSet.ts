@@ -1,9 +1,8 @@
-import { decideDatapath, type DatapathDecision } from '../analysis/datapath';
+import type { DatapathDecision } from '../analysis/datapath';
 import type { DatapathEvidence, ObservedFailure } from '../analysis/evidence';
 import { ingressLabel, type IngressPoint } from '../analysis/ingress';
 import type { Reason } from '../analysis/reasons';
 import type { ClusterModel, ClusterService, TrafficPolicy } from '../cluster/model';
-import type { DatapathProfile } from '../profile/profile';
 import { formatIp, parseIp } from '../netfilter/cidr';
 import { ruleLabel, ruleSource } from '../netfilter/describe';
 import type { NodeEvidence } from '../netfilter/nodeEvidence';
@@ -12,9 +11,9 @@ import { traceLbPacket, type MatchedRule, type TraceResult } from '../netfilter/
 
 /**
  * Node dumps as evidence for the model (loopback-model.md §5): for the nodes they cover, the trace
- * through the node's real nat table decides steps 1–2 instead of the profile, a disagreement with
- * the inference is a finding of its own, and `[UNREPLIED]` conntrack entries from local pods to an
- * LB ingress are observed failed connections.
+ * through the node's real nat table decides steps 1–2 instead of the profile (the analysis compares
+ * it with the inference), and `[UNREPLIED]` conntrack entries from local pods to an LB ingress are
+ * observed failed connections. Built by the loader (`analyzeCluster({ nodeDumps })`).
  */
 export class NodeEvidenceSet implements DatapathEvidence {
   /** Node index → its evidence. */
@@ -24,7 +23,6 @@ export class NodeEvidenceSet implements DatapathEvidence {
 
   constructor(
     private readonly cluster: ClusterModel,
-    private readonly profile: DatapathProfile,
     dumps: Map<string, NodeEvidence>,
   ) {
     for (const [name, evidence] of dumps) {
@@ -48,10 +46,9 @@ export class NodeEvidenceSet implements DatapathEvidence {
     return !!e && (e.iptables.ipv4 !== null || e.iptables.ipv6 !== null || (e.nft !== null && e.nft.tables.length > 0) || e.isBound('0.0.0.0') !== null);
   }
 
-  decide(node: number, svc: ClusterService, ingress: IngressPoint, policy: TrafficPolicy): DatapathDecision | undefined {
+  decide(node: number, _service: ClusterService, ingress: IngressPoint, _policy: TrafficPolicy): DatapathDecision | undefined {
     const entry = this.byNode.get(node);
     if (!entry || !ingress.ip) return undefined;
-    const inferred = decideDatapath(svc, ingress, this.profile.nodes[node]!, this.profile, policy);
     const src = this.samplePodIp(node, ingress.ip);
     let trace: TraceResult;
     try {
@@ -78,16 +75,6 @@ export class NodeEvidenceSet implements DatapathEvidence {
     }
     if (trace.uncertain) {
       reasons.push({ code: 'EVIDENCE_UNCERTAIN', message: `the trace on ${entry.name} is uncertain: ${trace.reasons.join('; ')}`, source: where, basis: 'observed', severity: 'warning' });
-    }
-    if (inferred.outcome !== decision.outcome || (decision.outcome === 'leaves' && inferred.outcome === 'leaves' && inferred.source !== decision.source)) {
-      const say = (d: DatapathDecision): string => (d.outcome === 'leaves' ? `leaves with the ${d.source} IP` : d.outcome);
-      reasons.push({
-        code: 'EVIDENCE_DISAGREES',
-        message: `the profile predicted "${say(inferred)}" on ${entry.name} but its dumps show "${say(decision)}"; the evidence is used — check the detected profile (${inferred.reasons.map((r) => r.source).join('; ')})`,
-        source: where,
-        basis: 'observed',
-        severity: 'warning',
-      });
     }
     return decision;
   }

@@ -4,7 +4,8 @@ import type { DatapathDecision } from '../analysis/datapath';
 import { affectedWorkloads, serviceLinks } from '../analysis/exposure';
 import { ingressLabel } from '../analysis/ingress';
 import type { Reason } from '../analysis/reasons';
-import { formatP, type IngressAnalysis, type ServiceAnalysis, type Verdict } from '../analysis/service';
+import { formatP, formatProbability } from '../format/probability';
+import { type IngressAnalysis, type ServiceAnalysis, type Verdict } from '../analysis/service';
 import type { ClusterModel, ClusterPod } from '../cluster/model';
 import { workloadLabel } from '../cluster/workloads';
 import { providerName } from '../profile/profile';
@@ -60,7 +61,8 @@ export type ExplainResult =
   | { ok: false; problem: 'unknown' | 'ambiguous'; message: string; suggestions: string[] };
 
 const TOP = 5;
-const CHECK_INSTEAD = [
+/** What to check when the loopback is not the cause (the bot's "why does A time out calling B" too). */
+export const CHECK_INSTEAD: readonly string[] = [
   'the Service\'s ready endpoints and the LB\'s health-check status',
   'NetworkPolicies between the client and the backend',
   'DNS resolution time in the client',
@@ -125,14 +127,14 @@ function explainClient(analysis: ClusterAnalysis, kind: 'workload' | 'pod', labe
     if (!best) continue;
     const se = explainService(analysis, sa, { address: best.ing.ingress.ip ?? best.ing.ingress.hostname, port: best.ing.ingress.port, clientNode: best.pod.node, clientPod: best.pod });
     se.probability = best.p;
-    se.headline = `${label} → ${sa.service.namespace}/${sa.service.name} via ${ingressLabel(best.ing.ingress)}: ${pct(best.p)} of its new connections loop back and time out (${clients.filter((c) => best!.ing.atRisk.some((r) => r.node === c.node)).length} of its ${clients.length} pod(s) sit on at-risk nodes).`;
+    se.headline = `${label} → ${sa.service.namespace}/${sa.service.name} via ${ingressLabel(best.ing.ingress)}: ${formatProbability(best.p)} of its new connections loop back and time out (${clients.filter((c) => best!.ing.atRisk.some((r) => r.node === c.node)).length} of its ${clients.length} pod(s) sit on at-risk nodes).`;
     services.push(se);
   }
   services.sort((a, b) => b.probability - a.probability);
   const probability = services[0]?.probability ?? 0;
   let headline: string;
   if (services.length > 0) {
-    headline = `${label} is exposed to internal-LB loopback towards ${services.length} Service(s); worst: ${services[0]!.namespace}/${services[0]!.name} at ${pct(probability)} of new connections.`;
+    headline = `${label} is exposed to internal-LB loopback towards ${services.length} Service(s); worst: ${services[0]!.namespace}/${services[0]!.name} at ${formatProbability(probability)} of new connections.`;
   } else if (clients.length === 0 && hostNet.length > 0) {
     headline = `${label} uses the host network: its packets carry the node IP. It is not counted as a client; on TKE the CLB skips its own node for such a source, elsewhere the node-IP source hairpins when the LB picks that node.`;
   } else if (clients.length === 0) {
@@ -196,7 +198,7 @@ function headlineFor(analysis: ClusterAnalysis, sa: ServiceAnalysis, verdict: Ve
   const why = sa.reasons[0]?.message ?? '';
   switch (verdict) {
     case 'loopback':
-      return `${ref}: ${pct(probability)} of new connections from pods to ${ing ? ingressLabel(ing.ingress) : 'its internal LB'} loop back to the client's own node and time out (internal-LB loopback on ${providerName(analysis.context.profile.provider.value)}).`;
+      return `${ref}: ${formatProbability(probability)} of new connections from pods to ${ing ? ingressLabel(ing.ingress) : 'its internal LB'} loop back to the client's own node and time out (internal-LB loopback on ${providerName(analysis.context.profile.provider.value)}).`;
     case 'safe': {
       const decisive = sa.reasons.find((r) => /^(CAPTURED_|SOURCE_NODE_IP|GCP_|AWS_|NO_READY)/.test(r.code));
       return `${ref} is safe from internal-LB loopback: ${decisive?.message ?? 'no client node can be chosen as its own backend'}.`;
@@ -293,6 +295,3 @@ function sampleClientPod(cluster: ClusterModel, node: number): ClusterPod | unde
   return pod && pod.node === node && pod.role === 'client' ? pod : undefined;
 }
 
-export function pct(p: number): string {
-  return `${Number((p * 100).toFixed(1))}%`;
-}

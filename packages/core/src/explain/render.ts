@@ -1,5 +1,5 @@
-import { formatP } from '../analysis/service';
-import { pct, type Explanation, type ServiceExplanation } from './explain';
+import { formatP, formatProbability } from '../format/probability';
+import { type Explanation, type ServiceExplanation } from './explain';
 
 /** Markdown for chat, issues and the exporter's explain endpoint. */
 export function renderExplanationMarkdown(e: Explanation): string {
@@ -43,7 +43,7 @@ function section(out: string[], s: ServiceExplanation, style: 'md' | 'text'): vo
   if (s.fixes.length) {
     h('Fixes (predicted figure after each)');
     s.fixes.forEach((f, i) =>
-      out.push(`${style === 'text' ? '  ' : ''}${i + 1}. ${style === 'md' ? `**${f.title}**` : f.title} → ${pct(f.predictedProbability)}${f.effective ? '' : ' (no effect here)'}. ${f.description} Trade-off: ${f.tradeoff}`),
+      out.push(`${style === 'text' ? '  ' : ''}${i + 1}. ${style === 'md' ? `**${f.title}**` : f.title} → ${formatProbability(f.predictedProbability)}${f.effective ? '' : ' (no effect here)'}. ${f.description} Trade-off: ${f.tradeoff}`),
     );
     out.push('');
   }

@@ -2,6 +2,7 @@ import type { ClusterModel } from '../cluster/model';
 import { workloadLabel } from '../cluster/workloads';
 import { servicesNamed } from '../whatif/serviceRef';
 import { closest } from './similarity';
+import { WORKLOAD_KIND_ALIASES } from './names';
 
 /** What a user can ask about: a Service, a workload, a pod, or an LB address. */
 export type ExplainTarget =
@@ -14,19 +15,7 @@ export type TargetResolution =
   | { ok: true; target: ExplainTarget }
   | { ok: false; problem: 'unknown' | 'ambiguous'; message: string; suggestions: string[] };
 
-const WORKLOAD_KINDS: Record<string, string> = {
-  deployment: 'Deployment',
-  deploy: 'Deployment',
-  statefulset: 'StatefulSet',
-  sts: 'StatefulSet',
-  daemonset: 'DaemonSet',
-  ds: 'DaemonSet',
-  job: 'Job',
-  cronjob: 'CronJob',
-  cj: 'CronJob',
-  replicaset: 'ReplicaSet',
-  rs: 'ReplicaSet',
-};
+const WORKLOAD_KINDS = WORKLOAD_KIND_ALIASES;
 
 /**
  * Resolves free text to a target. Accepted: `10.0.0.5[:8080]`, `[fd00::5]:80`, `ns/name` or `name`

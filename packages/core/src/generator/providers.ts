@@ -3,28 +3,21 @@
  * address plans, the internal/public LB annotations and ingress shape, system DaemonSets, images.
  * Signals follow loopback-model.md F9.
  */
+import { ANNOTATION, EXCLUDE_FROM_LB_LABEL } from '../kube/vocabulary';
 import { KUBE_NAME_ALPHABET, SeededRandom } from './random';
 import type { GeneratedLoadBalancerIngress, GeneratorProvider, GeneratorProxyMode } from './types';
 
 export const TKE_OLD_BUILD = 'v1.20.6-tke.3';
 export const TKE_FIXED_BUILD = 'v1.20.6-tke.12';
 
+/** The annotations the model reads (kube/vocabulary.ts), plus two real clusters carry that it does not. */
 export const ANNOTATIONS = {
-  tkeInternalSubnet: 'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid',
+  ...ANNOTATION,
   tkeLoadBalancerId: 'service.kubernetes.io/loadbalance-id',
-  tkeDirectAccess: 'service.cloud.tencent.com/direct-access',
-  tkePreventLoopback: 'service.cloud.tencent.com/prevent-loopback',
-  awsLbType: 'service.beta.kubernetes.io/aws-load-balancer-type',
-  awsScheme: 'service.beta.kubernetes.io/aws-load-balancer-scheme',
-  awsInternalLegacy: 'service.beta.kubernetes.io/aws-load-balancer-internal',
-  awsNlbTargetType: 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type',
-  azureInternal: 'service.beta.kubernetes.io/azure-load-balancer-internal',
-  gkeLbType: 'networking.gke.io/load-balancer-type',
-  gcpLbTypeLegacy: 'cloud.google.com/load-balancer-type',
   gkeNeg: 'cloud.google.com/neg',
 } as const;
 
-export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
+export { EXCLUDE_FROM_LB_LABEL };
 
 /** One address plan: where nodes, pods, Services and LB VIPs live. */
 export interface AddressPlan {

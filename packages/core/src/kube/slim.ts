@@ -1,4 +1,4 @@
-import { SERVICE_ANNOTATION_KEYS } from '../profile/signals';
+import { LABEL, SERVICE_ANNOTATION_KEYS } from './vocabulary';
 import type { KubeObject } from './objects';
 
 /**
@@ -15,7 +15,7 @@ export function slimObject(obj: KubeObject): KubeObject | undefined {
     case 'Node':
       return {
         kind,
-        metadata: meta({ labels: pick(m.labels, ['node.kubernetes.io/exclude-from-external-load-balancers']) }),
+        metadata: meta({ labels: pick(m.labels, [LABEL.excludeFromLb]) }),
         spec: { providerID: o.spec?.providerID },
         status: {
           addresses: (o.status?.addresses ?? []).filter((a: { type?: string }) => a?.type === 'InternalIP'),
@@ -55,11 +55,11 @@ export function slimObject(obj: KubeObject): KubeObject | undefined {
     case 'EndpointSlice':
       return {
         kind,
-        metadata: meta({ labels: pick(m.labels, ['kubernetes.io/service-name']) }),
+        metadata: meta({ labels: pick(m.labels, [LABEL.serviceName]) }),
         endpoints: o.endpoints?.map((e: Record<string, any>) => ({
           addresses: e.addresses,
           conditions: e.conditions ? { ready: e.conditions.ready } : undefined,
-          nodeName: e.nodeName ?? e.topology?.['kubernetes.io/hostname'],
+          nodeName: e.nodeName ?? e.topology?.[LABEL.hostname],
           targetRef: e.targetRef ? { kind: e.targetRef.kind, name: e.targetRef.name, namespace: e.targetRef.namespace } : undefined,
         })),
       };

@@ -1,4 +1,5 @@
-import { analyzeCluster, type AnalyzeOptions, type ClusterAnalysis } from '../analysis/analyze';
+import type { ClusterAnalysis } from '../analysis/analyze';
+import { analyzeCluster, type ClusterAnalysisOptions } from '../load';
 import { analyzeService, refreshOutcome, type ServiceAnalysis } from '../analysis/service';
 import { buildClusterState, isDatapathPod, normalizePod, rebuildService } from '../cluster/build';
 import type { ClusterModel, ClusterPod } from '../cluster/model';
@@ -7,6 +8,7 @@ import type { KubeObject } from '../kube/objects';
 import type { InputProblem } from '../kube/problems';
 import { slimObject } from '../kube/slim';
 import type { SourcedObject } from '../kube/snapshot';
+import { LABEL } from '../kube/vocabulary';
 
 export type RecomputeMode = 'none' | 'full' | 'incremental';
 
@@ -19,7 +21,7 @@ export interface RecomputeResult {
   durationMs: number;
 }
 
-const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+const SERVICE_NAME_LABEL = LABEL.serviceName;
 
 /**
  * The cluster as a watcher sees it: objects arrive one at a time, and the analysis is brought up to
@@ -54,7 +56,13 @@ export class LiveCluster {
     servicesByEndpointIp?: Map<string, number[]>;
   };
 
-  constructor(private readonly options: Omit<AnalyzeOptions, 'profile' | 'evidence'> = {}) {}
+  constructor(private readonly options: Omit<ClusterAnalysisOptions, 'profile' | 'evidence'> = {}) {}
+
+  /** New node dumps (a node agent's fresh evidence, or none for a stale one): a full rebuild. */
+  setNodeDumps(dumps: ClusterAnalysisOptions['nodeDumps']): void {
+    this.options.nodeDumps = dumps;
+    this.full = true;
+  }
 
   /**
    * A complete list of one kind (first sync, relist): replaces all objects of that kind. Returns

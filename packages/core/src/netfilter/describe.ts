@@ -3,12 +3,9 @@
  * evidence (matched rules with file:line), then what is uncertain and why.
  */
 
+import { formatProbability } from '../format/probability';
 import type { MatchedRule, TraceOutcome, TraceResult } from './trace';
 
-function pct(p: number): string {
-  const v = p * 100;
-  return `${v >= 10 || v === 0 ? v.toFixed(0) : v.toFixed(1)}%`;
-}
 
 export function ruleLabel(r: MatchedRule): string {
   // nftables rules carry their table's family (`ip kube-proxy`) and, when the dump shows it, their handle.
@@ -48,7 +45,7 @@ export function traceVerdict(r: TraceResult): string {
   const suffix = r.uncertain ? ' [uncertain: see below]' : '';
   if (r.outcomes.length === 1) return describeOutcome(r.outcomes[0] as TraceOutcome, r.packet) + suffix;
   if (r.outcomes.every((o) => o.how === 'dnat' && o.delivery !== 'dropped')) {
-    const list = r.outcomes.map((o) => `${o.dnat} ${pct(o.probability)}`).join(', ');
+    const list = r.outcomes.map((o) => `${o.dnat} ${formatProbability(o.probability)}`).join(', ');
     return `captured on the node by DNAT to one of ${r.outcomes.length} endpoints (${list})${suffix}`;
   }
   const groups = new Map<string, number>();
@@ -57,7 +54,7 @@ export function traceVerdict(r: TraceResult): string {
     groups.set(key, (groups.get(key) ?? 0) + o.probability);
   }
   if (groups.size === 1) return `${[...groups.keys()][0]} (${r.outcomes.length} branches)${suffix}`;
-  return `${r.outcomes.length} possible outcomes: ` + [...groups.entries()].map(([k, p]) => `${pct(p)} ${k}`).join('; ') + suffix;
+  return `${r.outcomes.length} possible outcomes: ` + [...groups.entries()].map(([k, p]) => `${formatProbability(p)} ${k}`).join('; ') + suffix;
 }
 
 function ruleLines(rules: MatchedRule[], indent: string): string[] {
@@ -76,7 +73,7 @@ export function formatTraceText(r: TraceResult): string {
   if (r.outcomes.length > 1) {
     out.push('', 'outcomes:');
     r.outcomes.forEach((o, i) => {
-      out.push(`  ${String.fromCharCode(65 + (i % 26))}${i >= 26 ? Math.floor(i / 26) : ''}. ${pct(o.probability)}  ${describeOutcome(o, p)}`);
+      out.push(`  ${String.fromCharCode(65 + (i % 26))}${i >= 26 ? Math.floor(i / 26) : ''}. ${formatProbability(o.probability)}  ${describeOutcome(o, p)}`);
       if (o.branches.length > 0) out.push(`      via ${o.branches.join(', ')}`);
     });
   }

@@ -11,6 +11,7 @@
  * the assumption made: it never guesses silently.
  */
 
+import { LoopscopeError } from '../error/loopscopeError';
 import type { AddressBook } from './addr';
 import { type IpAddress, type IpFamily, formatEndpoint, formatIp, parseIp } from './cidr';
 import type { PacketState } from './match';
@@ -89,10 +90,10 @@ export interface TraceResult extends Omit<TraceOutcome, 'probability' | 'branche
   notes: string[];
 }
 
-export class TraceInputError extends Error {
+/** Bad trace input (the packet's fields): a LoopscopeError with code INPUT_INVALID. */
+export class TraceInputError extends LoopscopeError {
   constructor(message: string) {
-    super(message);
-    this.name = 'TraceInputError';
+    super('INPUT_INVALID', message);
   }
 }
 

@@ -1,3 +1,4 @@
+import { LoopscopeError } from '../error/loopscopeError';
 import { IPVS_BINDS, PROXY_MODES, type IpvsBind, type PodNetwork, type ProfileOverrides, type ProxyMode } from './profile';
 import { PROVIDERS, type Provider } from './signals';
 
@@ -24,21 +25,14 @@ export const PROFILE_FLAGS_HELP = `Profile overrides (each replaces what loopsco
   --pod-network shared|exclusive-eni    exclusive-ENI pods answer through the VPC (default: shared)
   --public-lb-in-scope                  analyse public LBs too (default: out of scope, F10)`;
 
-/** A flag value outside its vocabulary; the message names the flag and the accepted values. */
-export class ProfileFlagError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProfileFlagError';
-  }
-}
 
 function oneOf<T extends string>(flag: string, value: unknown, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) throw new ProfileFlagError(`--${flag} ${String(value)}: expected one of ${allowed.join(', ')}`);
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) throw new LoopscopeError('INPUT_INVALID', `--${flag} ${String(value)}: expected one of ${allowed.join(', ')}`);
   return value as T;
 }
 
-/** Parsed flag values (`parseArgs(...).values`) → overrides. Throws ProfileFlagError. */
+/** Parsed flag values (`parseArgs(...).values`) → overrides. Throws LoopscopeError INPUT_INVALID naming the flag and the accepted values. */
 export function profileOverridesFromFlags(values: Record<string, unknown>): ProfileOverrides {
   const o: ProfileOverrides = {};
   const provider = oneOf<Provider>('provider', values.provider, PROVIDERS);

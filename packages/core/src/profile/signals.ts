@@ -2,36 +2,10 @@
  * The cloud signals of F9 (loopback-model.md §2): how each provider marks nodes, internal LBs and
  * direct-to-pod backends in the API objects.
  */
-export type Provider = 'tke' | 'aws' | 'azure' | 'gcp' | 'unknown';
+import { ANNOTATION, PROVIDER_ID_PREFIX, PROVIDERS, type Provider } from '../kube/vocabulary';
 
-export const PROVIDERS: readonly Provider[] = ['tke', 'aws', 'azure', 'gcp'];
-
-/** `spec.providerID` prefixes. */
-export const PROVIDER_ID_PREFIX: Record<Exclude<Provider, 'unknown'>, string> = {
-  tke: 'qcloud://',
-  aws: 'aws://',
-  azure: 'azure://',
-  gcp: 'gce://',
-};
-
-export const ANNOTATION = {
-  tkeInternalSubnet: 'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid',
-  tkeDirectAccess: 'service.cloud.tencent.com/direct-access',
-  tkePreventLoopback: 'service.cloud.tencent.com/prevent-loopback',
-  awsScheme: 'service.beta.kubernetes.io/aws-load-balancer-scheme',
-  awsInternalLegacy: 'service.beta.kubernetes.io/aws-load-balancer-internal',
-  awsNlbTargetType: 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type',
-  awsLbType: 'service.beta.kubernetes.io/aws-load-balancer-type',
-  awsTargetGroupAttributes: 'service.beta.kubernetes.io/aws-load-balancer-target-group-attributes',
-  azureInternal: 'service.beta.kubernetes.io/azure-load-balancer-internal',
-  gkeLbType: 'networking.gke.io/load-balancer-type',
-  gcpLbTypeLegacy: 'cloud.google.com/load-balancer-type',
-} as const;
-
-/** Annotation keys worth keeping from a Service (everything else is dropped at normalization). */
-export const SERVICE_ANNOTATION_KEYS: ReadonlySet<string> = new Set(Object.values(ANNOTATION));
-
-export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
+// The vocabulary itself lives in kube/vocabulary.ts; re-exported for the profile's callers.
+export { ANNOTATION, EXCLUDE_FROM_LB_LABEL, PROVIDER_ID_PREFIX, PROVIDERS, SERVICE_ANNOTATION_KEYS, type Provider } from '../kube/vocabulary';
 
 export function providerFromProviderID(providerID: string | undefined): Provider {
   if (!providerID) return 'unknown';

@@ -82,6 +82,8 @@ export interface ReportOptions {
   maxLinks?: number;
   /** Leave out the fixes (they cost a what-if per fix). Default: included. */
   fixes?: boolean;
+  /** Leave out the per-link objects (a Service list needs none; 100,000s at scale). Default: included. */
+  links?: boolean;
   now?: Date;
 }
 
@@ -98,7 +100,7 @@ export function buildReport(analysis: ClusterAnalysis, options: ReportOptions = 
     const nodes = atRiskNodes(sa);
     for (const n of nodes) nodesAtRisk.add(n);
     services.push(reportService(analysis, sa, saLinks, nodes, options.fixes !== false));
-    for (const l of saLinks) links.push(reportLink(analysis, sa, l));
+    if (options.links !== false) for (const l of saLinks) links.push(reportLink(analysis, sa, l));
   }
   summary.clientPodsAtRisk = [...nodesAtRisk].reduce((a, n) => a + cluster.nodes[n]!.clientPods, 0);
   let linksOmitted = 0;

@@ -1,6 +1,8 @@
 import type { ClusterModel, ClusterService } from '../cluster/model';
 
-export type ServiceLookup = { ok: true; service: ClusterService; message?: undefined } | { ok: false; service?: undefined; message: string };
+export type ServiceLookup =
+  | { ok: true; service: ClusterService; message?: undefined }
+  | { ok: false; service?: undefined; code: 'NOT_FOUND' | 'AMBIGUOUS'; message: string; suggestions: string[] };
 
 const indexCache = new WeakMap<ClusterModel['services'], Map<string, ClusterService[]>>();
 
@@ -31,7 +33,8 @@ export function findService(cluster: ClusterModel, ref: string): ServiceLookup {
   const matches = slash >= 0 ? byName.filter((s) => s.namespace === ref.slice(0, slash)) : byName;
   if (matches.length === 1) return { ok: true, service: matches[0]! };
   if (matches.length > 1) {
-    return { ok: false, message: `Service "${ref}" is ambiguous: ${matches.map((s) => `${s.namespace}/${s.name}`).join(', ')}; name it as namespace/name` };
+    const names = matches.map((s) => `${s.namespace}/${s.name}`);
+    return { ok: false, code: 'AMBIGUOUS', message: `Service "${ref}" is ambiguous: ${names.join(', ')}; name it as namespace/name`, suggestions: names };
   }
-  return { ok: false, message: `no Service "${ref}" in the snapshot` };
+  return { ok: false, code: 'NOT_FOUND', message: `no Service "${ref}" in the snapshot`, suggestions: [] };
 }

@@ -6,6 +6,7 @@ import { workloadLabel } from '../cluster/workloads';
 import { detectProfile } from '../profile/profile';
 import { ANNOTATION } from '../profile/signals';
 import { parseKubeVersion, TKE_FIXED_BUILDS } from '../profile/versions';
+import { LoopscopeError } from '../error/loopscopeError';
 import { findService } from './serviceRef';
 
 /** A change to try. Service-level changes name the Service as `namespace/name` or a unique `name`. */
@@ -38,13 +39,6 @@ export interface WhatIfResult {
   services: WhatIfServiceResult[];
 }
 
-export class WhatIfError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WhatIfError';
-  }
-}
-
 /**
  * Applies the changes to a copy of the cluster and re-analyses what they can move: the named
  * Services, or every LB Service when a node-wide change (kube-proxy build) is made.
@@ -60,7 +54,7 @@ export function whatIf(analysis: ClusterAnalysis, changes: WhatIfChange[], optio
 
   const editable = (ref: string): ClusterService => {
     const svc = findService(cluster, ref);
-    if (!svc.ok) throw new WhatIfError(svc.message);
+    if (!svc.ok) throw new LoopscopeError(svc.code, svc.message, svc.suggestions);
     named.add(svc.service.index);
     let copy = services.get(svc.service.index);
     if (!copy) {
@@ -100,7 +94,7 @@ export function whatIf(analysis: ClusterAnalysis, changes: WhatIfChange[], optio
         break;
       case 'callViaClusterIP': {
         const svc = editable(change.service);
-        if (!svc.clusterIP) throw new WhatIfError(`${svc.namespace}/${svc.name} has no ClusterIP (headless): clients cannot call it that way`);
+        if (!svc.clusterIP) throw new LoopscopeError('CHANGE_INVALID', `${svc.namespace}/${svc.name} has no ClusterIP (headless): clients cannot call it that way`);
         viaClusterIP.add(svc.index);
         break;
       }
@@ -149,7 +143,7 @@ function upgradedNodes(analysis: ClusterAnalysis, upgrades: Array<{ version: str
   const { cluster } = analysis.context;
   let nodeVersions: Map<number, string> | undefined;
   for (const u of upgrades) nodeVersions = kubeProxyVersions(cluster, u.version, u.nodes, nodeVersions);
-  if (!nodeVersions) throw new WhatIfError('no kube-proxy change');
+  if (!nodeVersions) throw new LoopscopeError('CHANGE_INVALID', 'no kube-proxy change');
   const changed: ClusterModel = {
     ...cluster,
     nodes: cluster.nodes.map((n) => (nodeVersions.has(n.index) ? { ...n, kubeProxyVersion: nodeVersions.get(n.index) } : n)),
@@ -192,7 +186,7 @@ function kubeProxyVersions(cluster: ClusterModel, version: string, nodes: string
   const indices = nodes
     ? nodes.map((name) => {
         const i = cluster.nodeByName.get(name);
-        if (i === undefined) throw new WhatIfError(`node "${name}" is not in the snapshot`);
+        if (i === undefined) throw new LoopscopeError('NOT_FOUND', `node "${name}" is not in the snapshot`);
         return i;
       })
     : cluster.nodes.map((n) => n.index);
@@ -203,7 +197,7 @@ function kubeProxyVersions(cluster: ClusterModel, version: string, nodes: string
       const line = TKE_FIXED_BUILDS.find((b) => b.minor === current?.minor) ?? TKE_FIXED_BUILDS[0]!;
       out.set(i, `v1.${line.minor}.${line.patch}-tke.${line.tke}`);
     } else {
-      if (!parseKubeVersion(version)) throw new WhatIfError(`kube-proxy version "${version}" is not of the form v1.20.6-tke.12`);
+      if (!parseKubeVersion(version)) throw new LoopscopeError('CHANGE_INVALID', `kube-proxy version "${version}" is not of the form v1.20.6-tke.12`);
       out.set(i, version);
     }
   }

@@ -1,4 +1,4 @@
-import { analyzeCluster, buildReport, clusterFromObjects, fixesFor, whatIf, WhatIfError } from '../../src';
+import { analyzeCluster, buildReport, clusterFromObjects, fixesFor, LoopscopeError, whatIf } from '../../src';
 import { list, workedExample } from './builders';
 
 const analysis = () => analyzeCluster(clusterFromObjects(list(workedExample('Local'))));
@@ -42,7 +42,8 @@ describe('what-if', () => {
   });
 
   it('unknown Services and nodes are clear errors', () => {
-    expect(() => whatIf(analysis(), [{ kind: 'trafficPolicy', service: 'nope', value: 'Cluster' }])).toThrow(new WhatIfError('no Service "nope" in the snapshot'));
+    expect(() => whatIf(analysis(), [{ kind: 'trafficPolicy', service: 'nope', value: 'Cluster' }])).toThrow(new LoopscopeError('NOT_FOUND', 'no Service "nope" in the snapshot'));
+    expect(() => whatIf(analysis(), [{ kind: 'kubeProxyVersion', version: 'v1.2' }])).toThrow(expect.objectContaining({ code: 'CHANGE_INVALID' }));
     expect(() => whatIf(analysis(), [{ kind: 'kubeProxyVersion', version: 'v1.20.6-tke.12', nodes: ['n9'] }])).toThrow('node "n9" is not in the snapshot');
   });
 });

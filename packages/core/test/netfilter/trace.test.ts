@@ -179,7 +179,7 @@ describe('kube-proxy iptables mode', () => {
     expect(ruleIds(r.outcomes[2]?.rules ?? [])).toContain('KUBE-SEP-V4ZBWNHA3XNJNDH3#2');
     expect(r.outcomes[2]?.branches).toEqual(['KUBE-SVC-QN5HIEVYUPDP6UNK rule 2: not taken (p=0.666667)', 'KUBE-SVC-QN5HIEVYUPDP6UNK rule 3: not taken (p=0.5)']);
     expect(r.rules[2]?.text).toContain('"pod traffic for shop/web:http external destinations"');
-    expect(traceVerdict(r)).toBe('captured on the node by DNAT to one of 3 endpoints (172.16.1.9:8080 33%, 172.16.2.7:8080 33%, 172.16.3.4:8080 33%)');
+    expect(traceVerdict(r)).toBe('captured on the node by DNAT to one of 3 endpoints (172.16.1.9:8080 33.3%, 172.16.2.7:8080 33.3%, 172.16.3.4:8080 33.3%)');
   });
 
   it('a host process to the Local LB: masqueraded LOCAL traffic routed to KUBE-SVC', () => {

@@ -1,9 +1,10 @@
 /** What the Kubernetes source can be told: where the cluster is, timings, and a transform. */
 import type { KubeObject } from '@loopscope/core';
+import type { Logger, LogLevel } from '@loopscope/core/node';
 import type { WatchedResource } from '../types';
 
-export type LogLevel = 'info' | 'warn' | 'error';
-export type SourceLogger = (level: LogLevel, msg: string) => void;
+export type { LogLevel };
+export type SourceLogger = Logger;
 
 export interface BackoffOptions {
   /** First retry delay (before jitter). Default 1000 ms. */
