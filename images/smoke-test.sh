@@ -59,14 +59,27 @@ grep -q 'runAsUser: 65532' "$exporter_manifest" && [ "$(buildah inspect --type i
   && ok "exporter: image user 65532 = the manifest's runAsUser" || fail "exporter: image user and manifest runAsUser differ"
 
 # The exporter with the manifest's args (a later --port/--listen-address wins: localhost, a free port).
-mapfile -t args < <(awk '/^ *args:/ { on = 1; next } on && /^ *- --/ { sub(/^ *- /, ""); print; next } on { exit }' "$exporter_manifest")
+# Comment lines inside the list are skipped; the list ends at the first other line.
+mapfile -t args < <(awk '/^ *args:/ { on = 1; next } on && /^ *#/ { next } on && /^ *- --/ { sub(/^ *- /, ""); print; next } on { exit }' "$exporter_manifest")
 port=$(grep -oE 'containerPort: [0-9]+' "$exporter_manifest" | head -1 | awk '{ print $2 }')
 [ "${#args[@]}" -gt 0 ] && printf '%s\n' "${args[@]}" | grep -qx -- "--port=$port" && ok "exporter manifest: args ${args[*]} listen on containerPort $port" || fail "exporter manifest: args '${args[*]}' do not listen on containerPort $port"
-free=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+freeport() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+free=$(freeport)
+api=$(freeport)
 image="${prefix}loopscope-exporter:$version"
 c=$(container "$image")
 log=$(mktemp)
-run_entry "$image" "$c" "${args[@]}" --listen-address=127.0.0.1 "--port=$free" >"$log" 2>&1 &
+# The manifest's --api-token-file is a mounted Secret in the cluster; here the token is copied in.
+token_file=$(printf '%s\n' "${args[@]}" | sed -n 's/^--api-token-file=//p')
+token=smoke-$RANDOM$RANDOM
+if [ -n "$token_file" ]; then
+  tf=$(mktemp)
+  printf '%s\n' "$token" >"$tf"
+  chmod 0644 "$tf"
+  buildah run --isolation chroot --user 0:0 "$c" -- mkdir -p "$(dirname "$token_file")"
+  buildah copy --quiet --chmod 0644 "$c" "$tf" "$token_file" >/dev/null
+fi
+run_entry "$image" "$c" "${args[@]}" --listen-address=127.0.0.1 "--port=$free" "--api-port=$api" >"$log" 2>&1 &
 pids+=("$!")
 ready=
 for _ in $(seq 1 120); do
@@ -76,6 +89,12 @@ done
 if [ -n "$ready" ]; then
   ok "exporter image: /readyz answers 200 on the demo"
   curl -fsS "http://127.0.0.1:$free/metrics" | grep -q '^loopscope_service_loopback_ratio{' && ok "exporter image: /metrics has loopscope_service_loopback_ratio" || fail "exporter image: /metrics lacks loopscope_service_loopback_ratio"
+  if [ -n "$token_file" ]; then
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$api/api/v1/report")
+    [ "$code" = 401 ] && ok "exporter image: the JSON API refuses a request without the token (401)" || fail "exporter image: the JSON API answered $code without the token"
+    curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$api/api/v1/report" | grep -q '"apiVersion":"loopscope/v1"' \
+      && ok "exporter image: the JSON API answers the report with the manifest's token file" || fail "exporter image: the JSON API did not answer the report with the token"
+  fi
 else
   fail "exporter image: /readyz did not answer within 60 s: $(tail -5 "$log")"
 fi

@@ -12,7 +12,6 @@
 'use strict';
 
 const path = require('node:path');
-const { performance } = require('node:perf_hooks');
 
 let nf;
 try {

@@ -266,7 +266,9 @@ export class NodeAgentEvidence {
 
   /** The observed-connection families, on the exporter's registries (text and OpenMetrics). */
   registerMetrics(registers: Registry[]): void {
-    const self = this;
+    // prom-client calls collect() with the metric as `this`, so the agents' figures come through bound readers.
+    const observed = () => this.observed();
+    const agentStatus = () => this.agentStatus();
     new Counter({
       name: 'loopscope_observed_lb_connections_total',
       help: "Connections from a node's pods to this Service's LB ingress seen by the node agent's conntrack events, by outcome: replied, or destroyed while still unreplied (timed out). A counter: alert on its rate.",
@@ -274,7 +276,7 @@ export class NodeAgentEvidence {
       registers,
       collect() {
         this.reset();
-        for (const r of self.observed()) {
+        for (const r of observed()) {
           this.inc({ namespace: r.namespace, service: r.service, node: r.node, outcome: 'replied' }, r.replied);
           this.inc({ namespace: r.namespace, service: r.service, node: r.node, outcome: 'unreplied' }, r.unreplied);
         }
@@ -287,7 +289,7 @@ export class NodeAgentEvidence {
       registers,
       collect() {
         this.reset();
-        for (const r of self.observed()) if (r.recentUnreplied > 0) this.set({ namespace: r.namespace, service: r.service, node: r.node }, r.recentUnreplied);
+        for (const r of observed()) if (r.recentUnreplied > 0) this.set({ namespace: r.namespace, service: r.service, node: r.node }, r.recentUnreplied);
       },
     });
     new Gauge({
@@ -297,7 +299,7 @@ export class NodeAgentEvidence {
       registers,
       collect() {
         this.reset();
-        for (const r of self.observed()) if (r.lastUnrepliedAgeSeconds !== undefined) this.set({ namespace: r.namespace, service: r.service, node: r.node }, r.lastUnrepliedAgeSeconds);
+        for (const r of observed()) if (r.lastUnrepliedAgeSeconds !== undefined) this.set({ namespace: r.namespace, service: r.service, node: r.node }, r.lastUnrepliedAgeSeconds);
       },
     });
     new Gauge({
@@ -307,7 +309,7 @@ export class NodeAgentEvidence {
       registers,
       collect() {
         this.reset();
-        for (const a of self.agentStatus()) this.set({ node: a.node ?? '', url: a.url }, a.up ? 1 : 0);
+        for (const a of agentStatus()) this.set({ node: a.node ?? '', url: a.url }, a.up ? 1 : 0);
       },
     });
   }
