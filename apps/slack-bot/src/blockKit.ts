@@ -74,6 +74,7 @@ function context(...texts: string[]): Block {
 
 const VERDICT_EMOJI: Record<Verdict, string> = {
   loopback: ':red_circle:',
+  unreachable: ':no_entry:',
   safe: ':large_green_circle:',
   'not-applicable': ':white_circle:',
   unknown: ':grey_question:',

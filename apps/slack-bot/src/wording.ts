@@ -12,6 +12,7 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 
 const VERDICT_WORDS: Record<Verdict, string> = {
   loopback: 'loopback',
+  unreachable: 'unreachable',
   safe: 'safe',
   'not-applicable': 'not applicable',
   unknown: 'unknown',
@@ -31,6 +32,8 @@ export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s,
         return `${label}: ${b('loopback')}, ${many ? 'up to ' : ''}${b(pct(e.probability))} of its new connections time out${many ? ` (towards ${e.services.length} Services)` : e.services[0] ? ` calling ${e.services[0].namespace}/${e.services[0].name}` : ''}`;
       }
       return `${label}: ${b('loopback')}, ${b(pct(e.probability))} of new connections loop back and time out`;
+    case 'unreachable':
+      return `${label}: ${b('unreachable')}, some in-cluster clients cannot connect through the LB at all`;
     case 'safe':
       return `${label}: ${b('safe')} from internal-LB loopback (0%)`;
     case 'not-applicable':

@@ -59,7 +59,7 @@ test('at risk: the worst few with their figures, each linked to the dashboard, a
   const services = Array.from({ length: 5 }, (_, i) => ({ namespace: 'ns', name: `svc-${i}`, loopbackProbability: 0.3 - i / 100, atRiskNodes: 2, clientPodsOnAtRiskNodes: 4, affectedWorkloads: 3, dashboardUrl: `https://grafana.example.com/d/loopscope?var-cluster=prod&var-namespace=ns&var-service=svc-${i}` }));
   const answer: Answer = {
     kind: 'atRisk',
-    clusters: [{ cluster: 'prod', summary: { services: 1000, clientPods: 10, clientPodsAtRisk: 5, loopback: 900, safe: 0, 'not-applicable': 100, unknown: 0 }, total: 900, services, dashboardUrl: 'https://grafana.example.com/d/loopscope?var-cluster=prod' }],
+    clusters: [{ cluster: 'prod', summary: { services: 1000, clientPods: 10, clientPodsAtRisk: 5, loopback: 900, unreachable: 0, safe: 0, 'not-applicable': 100, unknown: 0 }, total: 900, services, dashboardUrl: 'https://grafana.example.com/d/loopscope?var-cluster=prod' }],
     unavailable: [],
     showCluster: false,
   };
@@ -78,7 +78,7 @@ test('at risk: the worst few with their figures, each linked to the dashboard, a
 test('mrkdwn control characters are escaped everywhere: figures under 0.1%, names, reasons a cluster gave', () => {
   const answer: Answer = {
     kind: 'atRisk',
-    clusters: [{ cluster: 'prod', summary: { services: 2, clientPods: 10, clientPodsAtRisk: 5, loopback: 1, safe: 1, 'not-applicable': 0, unknown: 0 }, total: 1, services: [{ namespace: 'a&b', name: '<!channel>', loopbackProbability: 0.0001, atRiskNodes: 1, clientPodsOnAtRiskNodes: 1, affectedWorkloads: 1 }] }],
+    clusters: [{ cluster: 'prod', summary: { services: 2, clientPods: 10, clientPodsAtRisk: 5, loopback: 1, unreachable: 0, safe: 1, 'not-applicable': 0, unknown: 0 }, total: 1, services: [{ namespace: 'a&b', name: '<!channel>', loopbackProbability: 0.0001, atRiskNodes: 1, clientPodsOnAtRiskNodes: 1, affectedWorkloads: 1 }] }],
     unavailable: [{ cluster: 'stage', location: 'http://x', reason: 'HTTP 502: <html> & more' }],
     showCluster: true,
   };

@@ -39,6 +39,7 @@ export type { IngressPoint } from './analysis/ingress';
 export type { Reason, ReasonCode } from './analysis/reasons';
 export type { BackendKind, IngressAnalysis, LbScope, NodeRisk, ServiceAnalysis, Verdict } from './analysis/service';
 export { serviceLinks, type AffectedWorkload, type Link } from './analysis/exposure';
+export { worstClientProbability } from './analysis/worstClient';
 export { LiveCluster, type RecomputeMode, type RecomputeResult } from './live/liveCluster';
 
 // The datapath profile: detection, overrides and the flags that set them.
@@ -48,7 +49,7 @@ export { PROFILE_FLAG_OPTIONS, PROFILE_FLAGS_HELP, profileOverridesFromFlags } f
 
 // Outputs: the report contract, explanations, what-if and fixes.
 export { atRiskList, type AtRiskList, type AtRiskService } from './report/atRisk';
-export { buildReport, type Report, type ReportCluster, type ReportIngress, type ReportLink, type ReportOptions, type ReportService } from './report/report';
+export { buildReport, type Report, type ReportCluster, type ReportIngress, type ReportCaller, type ReportLink, type ReportMissingInput, type ReportOptions, type ReportService, type ReportUnreachable } from './report/report';
 export { CHECK_INSTEAD, explain, type ExplainResult, type Explanation, type Hop, type ServiceExplanation } from './explain/explain';
 export { MAX_TARGET_CHARS, targetTooLong, type ExplainTarget, type ResolveOptions, type TargetResolution } from './explain/target';
 export { renderExplanationMarkdown, renderExplanationText } from './explain/render';

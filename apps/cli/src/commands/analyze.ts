@@ -1,4 +1,4 @@
-import { buildReport, formatProbability, type Report } from '@loopscope/core';
+import { buildReport, formatProbability, type Report, type Verdict } from '@loopscope/core';
 import { formatFlag, parseCommandArgs } from '../args';
 import { QUIET } from '../progress';
 import { jsonText, UsageError, type Command } from '../io';
@@ -65,7 +65,7 @@ function positiveInt(flag: string, value: string): number {
   return n;
 }
 
-const VERDICT_ORDER = { loopback: 0, unknown: 1, safe: 2, 'not-applicable': 3 } as const;
+const VERDICT_ORDER: Record<Verdict, number> = { loopback: 0, unreachable: 1, unknown: 2, safe: 3, 'not-applicable': 4 };
 
 function sortedServices(report: Report, all: boolean): Report['services'] {
   return report.services

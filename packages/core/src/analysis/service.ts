@@ -9,7 +9,7 @@ import type { DatapathEvidence, ObservedFailure } from './evidence';
 import { ingressLabel, ingressPoints, type IngressPoint } from './ingress';
 import { inferred, type Reason } from './reasons';
 
-export type Verdict = 'loopback' | 'safe' | 'not-applicable' | 'unknown';
+export type Verdict = 'loopback' | 'unreachable' | 'safe' | 'not-applicable' | 'unknown';
 export type LbScope = 'internal' | 'public' | 'none';
 export type BackendKind = 'node' | 'pod';
 

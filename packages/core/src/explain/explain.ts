@@ -203,6 +203,8 @@ function headlineFor(analysis: ClusterAnalysis, sa: ServiceAnalysis, verdict: Ve
       const decisive = sa.reasons.find((r) => /^(CAPTURED_|SOURCE_NODE_IP|GCP_|AWS_|NO_READY)/.test(r.code));
       return `${ref} is safe from internal-LB loopback: ${decisive?.message ?? 'no client node can be chosen as its own backend'}.`;
     }
+    case 'unreachable':
+      return `${ref}: some in-cluster clients cannot connect through ${ing ? ingressLabel(ing.ingress) : 'its internal LB'} at all: ${why}.`;
     case 'not-applicable':
       return `${ref} cannot loop back through an internal LB: ${why}.`;
     case 'unknown':

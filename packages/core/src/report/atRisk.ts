@@ -30,7 +30,7 @@ export interface AtRiskList {
  */
 export function atRiskList(analysis: ClusterAnalysis, options: { generatedAt: string; namespace?: string; limit?: number }): AtRiskList {
   const { cluster } = analysis.context;
-  const summary: Report['summary'] = { services: 0, clientPods: cluster.clientPodCount, clientPodsAtRisk: 0, loopback: 0, safe: 0, 'not-applicable': 0, unknown: 0 };
+  const summary: Report['summary'] = { services: 0, clientPods: cluster.clientPodCount, clientPodsAtRisk: 0, loopback: 0, unreachable: 0, safe: 0, 'not-applicable': 0, unknown: 0 };
   const nodesAtRisk = new Set<number>();
   const services: AtRiskService[] = [];
   for (const sa of analysis.services) {

@@ -3,6 +3,7 @@ import { affectedWorkloads, atRiskNodes, serviceLinks, type Link } from '../anal
 import { ingressAddress } from '../analysis/ingress';
 import type { Reason } from '../analysis/reasons';
 import { round, type BackendKind, type LbScope, type ServiceAnalysis, type Verdict } from '../analysis/service';
+import { worstClientProbability } from '../analysis/worstClient';
 import { formatProblem } from '../kube/problems';
 import type { Detected } from '../profile/profile';
 import { fixesFor, type Fix } from '../whatif/fixes';
@@ -62,11 +63,53 @@ export interface ReportService {
   reasons: Reason[];
   fixes: Fix[];
   /** Failed connections read from node conntrack tables (null without evidence). */
+  /** The headline: the largest p over the Service's client pods (what the worst-placed client suffers). */
+  worstClientProbability: number;
+  /** Client pods on the Service's at-risk nodes (the same count as `clientPodsOnAtRiskNodes`). */
+  clientPodsAtRisk: number;
+  /** In-cluster clients that cannot connect through the LB at all (q = 1), or null when there are none. */
+  unreachable: ReportUnreachable | null;
+  /** Pods known to call an ingress of the Service: declared in their containers, or observed by node evidence. */
+  callers: ReportCaller[];
+  /** The mean p over the known callers; null without known callers. */
+  callersProbability: number | null;
+  /** For an `unknown` verdict: the input kinds that are missing and the `kubectl get` that supplies each. */
+  missing: ReportMissingInput[];
   observed: {
     unrepliedConnections: number;
     byNode: Array<{ node: string; connections: number }>;
     byWorkload: Array<{ namespace: string; kind: string; name: string; connections: number }>;
   } | null;
+}
+
+export interface ReportUnreachable {
+  /** Client pods that fail outright. */
+  clientPods: number;
+  nodes: string[];
+  /** Why, one line each (no eligible backend, outside loadBalancerSourceRanges, no ready endpoint). */
+  reasons: string[];
+}
+
+export interface ReportCaller {
+  namespace: string;
+  pod: string;
+  node: string;
+  podIP?: string;
+  workload?: { kind: string; name: string };
+  /** The ingress the pod calls. */
+  ingress: { ip?: string; hostname?: string; port?: number };
+  /** `declared`: named in a container's env, args or command; `observed`: seen in node conntrack evidence. */
+  source: 'declared' | 'observed';
+  /** Where it was found, e.g. `env PAYMENTS_API_URL` or `conntrack on node-a at 2026-12-02T10:00:00Z`. */
+  where: string;
+  /** p for this caller. */
+  probability: number;
+}
+
+export interface ReportMissingInput {
+  kind: string;
+  /** The command that supplies it, e.g. `kubectl get pods -A -o json`. */
+  kubectl: string;
 }
 
 export interface ReportLink {
@@ -89,7 +132,7 @@ export interface ReportOptions {
 
 export function buildReport(analysis: ClusterAnalysis, options: ReportOptions = {}): Report {
   const { cluster, profile } = analysis.context;
-  const summary: Report['summary'] = { services: 0, clientPods: cluster.clientPodCount, clientPodsAtRisk: 0, loopback: 0, safe: 0, 'not-applicable': 0, unknown: 0 };
+  const summary: Report['summary'] = { services: 0, clientPods: cluster.clientPodCount, clientPodsAtRisk: 0, loopback: 0, unreachable: 0, safe: 0, 'not-applicable': 0, unknown: 0 };
   const nodesAtRisk = new Set<number>();
   const services: ReportService[] = [];
   let links: ReportLink[] = [];
@@ -140,6 +183,7 @@ function reportService(analysis: ClusterAnalysis, sa: ServiceAnalysis, links: Li
   const { cluster } = analysis.context;
   const names = (list: number[]): string[] => list.map((n) => cluster.nodes[n]!.name);
   const svc = sa.service;
+  const clientPodsAtRisk = nodes.reduce((a, n) => a + cluster.nodes[n]!.clientPods, 0);
   return {
     namespace: svc.namespace,
     name: svc.name,
@@ -160,7 +204,13 @@ function reportService(analysis: ClusterAnalysis, sa: ServiceAnalysis, links: Li
       unknownNodes: names(i.unknownNodes),
     })),
     atRiskNodes: names(nodes),
-    clientPodsOnAtRiskNodes: nodes.reduce((a, n) => a + cluster.nodes[n]!.clientPods, 0),
+    clientPodsOnAtRiskNodes: clientPodsAtRisk,
+    worstClientProbability: round(worstClientProbability(sa)),
+    clientPodsAtRisk,
+    unreachable: null,
+    callers: [],
+    callersProbability: null,
+    missing: [],
     affectedWorkloads: affectedWorkloads(analysis.context, links).map((w) => ({
       namespace: w.workload.namespace,
       kind: w.workload.kind,
