@@ -26,10 +26,13 @@ function folderGraph(src) {
   return edges;
 }
 
-/** The top-level folder a file belongs to; files directly in src/ (index.ts, load.ts) are their own node. */
+/**
+ * The folder a file belongs to, nested folders included (netfilter/iptables is a node of its own, so a
+ * cycle between a folder and its sub-folder counts); files directly in src/ (index.ts) are their own node.
+ */
 function folderOf(src, file) {
   const rel = path.relative(src, file).split(path.sep);
-  return rel.length > 1 ? rel[0] : rel[0].replace(/\.tsx?$/, '');
+  return rel.length > 1 ? rel.slice(0, -1).join('/') : rel[0].replace(/\.tsx?$/, '');
 }
 
 function findCycles(edges) {

@@ -31,7 +31,7 @@ export type {
 } from './cluster/model';
 export { buildCluster } from './cluster/build';
 export { workloadLabel } from './cluster/workloads';
-export { analyzeCluster, clusterFromObjects, loadCluster, type ClusterAnalysisOptions } from './load';
+export { analyzeCluster, clusterFromObjects, loadCluster, type ClusterAnalysisOptions } from './load/load';
 export type { AnalyzeOptions, ClusterAnalysis } from './analysis/analyze';
 export type { DatapathEvidence, ObservedFailure } from './analysis/evidence';
 export type { DatapathDecision } from './analysis/datapath';

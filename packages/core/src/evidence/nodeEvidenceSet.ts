@@ -3,10 +3,10 @@ import type { DatapathEvidence, ObservedFailure } from '../analysis/evidence';
 import { ingressLabel, type IngressPoint } from '../analysis/ingress';
 import type { Reason } from '../analysis/reasons';
 import type { ClusterModel, ClusterService, TrafficPolicy } from '../cluster/model';
-import { formatIp, parseIp } from '../netfilter/cidr';
+import { formatIp, parseIp } from '../netfilter/ruleset/cidr';
 import { ruleLabel, ruleSource } from '../netfilter/describe';
 import type { NodeEvidence } from '../netfilter/nodeEvidence';
-import { formatDumpProblem } from '../netfilter/problems';
+import { formatDumpProblem } from '../netfilter/ruleset/problems';
 import { traceLbPacket, type MatchedRule, type TraceResult } from '../netfilter/trace';
 
 /**

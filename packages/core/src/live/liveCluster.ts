@@ -1,5 +1,5 @@
 import type { ClusterAnalysis } from '../analysis/analyze';
-import { analyzeCluster, type ClusterAnalysisOptions } from '../load';
+import { analyzeCluster, type ClusterAnalysisOptions } from '../load/load';
 import { analyzeService, refreshOutcome, type ServiceAnalysis } from '../analysis/service';
 import { buildClusterState, isDatapathPod, normalizePod, rebuildService } from '../cluster/build';
 import type { ClusterModel, ClusterPod } from '../cluster/model';

@@ -4,8 +4,8 @@
  * address is an observed failed connection: the strongest evidence there is.
  */
 
-import { type IpAddress, type IpFamily, formatEndpoint, parseIp, sameIp } from './cidr';
-import { type ParsedDump, type DumpProblem, splitLines } from './problems';
+import { type IpAddress, type IpFamily, formatEndpoint, parseIp, sameIp } from './ruleset/cidr';
+import { type ParsedDump, type DumpProblem, splitLines } from './ruleset/problems';
 
 export interface ConntrackTuple {
   src: IpAddress;

@@ -15,9 +15,9 @@ export {
   type TracePacket,
   type TraceResult,
 } from './trace';
-export type { MatchedRule } from './ruleset';
+export type { MatchedRule } from './ruleset/ruleset';
 export { describeOutcome, formatTraceText, ruleLabel, traceVerdict } from './describe';
-export { formatDumpProblem, type ParsedDump, type DumpProblem } from './problems';
+export { formatDumpProblem, type ParsedDump, type DumpProblem } from './ruleset/problems';
 export {
   parseIptablesSave,
   type Counters,
@@ -28,9 +28,9 @@ export {
 } from './iptables/save';
 export type { RuleMatch, RuleTarget, SetFlag } from './iptables/extensions';
 export { parseNft, type NftDump, type NftTable, type NftChain, type NftRule, type NftSet, type NftStatement } from './nftables';
-export type { NatRange, PortRange, Ruleset, BaseChain, Hook } from './ruleset';
-export { parseIpset, IpSet, type IpsetDimension, type IpsetDump, type SetProbe, type SetTestResult } from './ipset';
-export { parseIpAddr, AddressBook, KUBE_IPVS_INTERFACE, type InterfaceAddress } from './addr';
+export type { NatRange, PortRange, Ruleset, BaseChain, Hook } from './ruleset/ruleset';
+export { parseIpset, IpSet, type IpsetDimension, type IpsetDump, type SetProbe, type SetTestResult } from './ruleset/ipset';
+export { parseIpAddr, AddressBook, KUBE_IPVS_INTERFACE, type InterfaceAddress } from './ruleset/addr';
 export { parseConntrack, describeConntrackEntry, type ConntrackEntry, type ConntrackTuple } from './conntrack';
 export {
   parseIp,
@@ -43,4 +43,4 @@ export {
   type Cidr,
   type IpAddress,
   type IpFamily,
-} from './cidr';
+} from './ruleset/cidr';

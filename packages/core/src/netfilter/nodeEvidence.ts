@@ -3,16 +3,16 @@
  * ready for any number of traces.
  */
 
-import { AddressBook, type InterfaceAddress, KUBE_IPVS_INTERFACE, parseIpAddr } from './addr';
-import { type IpAddress, type IpFamily, parseIp } from './cidr';
+import { AddressBook, type InterfaceAddress, KUBE_IPVS_INTERFACE, parseIpAddr } from './ruleset/addr';
+import { type IpAddress, type IpFamily, parseIp } from './ruleset/cidr';
 import { type ConntrackEntry, parseConntrack } from './conntrack';
 import { iptablesRuleset } from './iptables/ruleset';
 import { type IptablesDump, parseIptablesSave } from './iptables/save';
-import { type IpsetDump, parseIpset } from './ipset';
-import type { MatchContext } from './match';
-import type { DumpProblem } from './problems';
+import { type IpsetDump, parseIpset } from './ruleset/ipset';
+import type { MatchContext } from './ruleset/match';
+import type { DumpProblem } from './ruleset/problems';
 import { type NftDump, nftRuleset, parseNft } from './nftables';
-import { combineRulesets, type Ruleset } from './ruleset';
+import { combineRulesets, type Ruleset } from './ruleset/ruleset';
 import type { TraceSubject } from './trace';
 
 /** The text of one dump and the name to use in messages (e.g. `node-1/iptables-save.txt`). */

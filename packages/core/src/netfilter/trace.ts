@@ -15,14 +15,14 @@
  */
 
 import { LoopscopeError } from '../error/loopscopeError';
-import type { AddressBook } from './addr';
-import { type IpAddress, type IpFamily, formatEndpoint, formatIp, parseIp } from './cidr';
-import type { PacketState } from './match';
-import { parseProtocol, protocolName } from './protocols';
-import type { Hook, MatchedRule, Ruleset } from './ruleset';
+import type { AddressBook } from './ruleset/addr';
+import { type IpAddress, type IpFamily, formatEndpoint, formatIp, parseIp } from './ruleset/cidr';
+import type { PacketState } from './ruleset/match';
+import { parseProtocol, protocolName } from './ruleset/protocols';
+import type { Hook, MatchedRule, Ruleset } from './ruleset/ruleset';
 import { addReason, newThread, round, runBaseChain, type Thread } from './walk';
 
-export type { MatchedRule } from './ruleset';
+export type { MatchedRule } from './ruleset/ruleset';
 
 export type TraceHook = 'PREROUTING' | 'OUTPUT';
 

@@ -6,9 +6,9 @@
  * decide.
  */
 
-import { formatIp, ipKey } from './cidr';
-import type { Chance, PacketState, Unknown } from './match';
-import type { Action, BaseChain, Chain, ForkWay, MatchedRule, Rule } from './ruleset';
+import { formatIp, ipKey } from './ruleset/cidr';
+import type { Chance, PacketState, Unknown } from './ruleset/match';
+import type { Action, BaseChain, Chain, ForkWay, MatchedRule, Rule } from './ruleset/ruleset';
 
 export const MAX_OUTCOMES = 512;
 const MAX_STEPS = 200000;

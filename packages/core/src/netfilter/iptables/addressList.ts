@@ -1,6 +1,6 @@
 /** The value of `-s`/`-d`: a CIDR, a dotted mask, or a comma list as iptables-restore accepts. */
 
-import { type Cidr, parseCidr } from '../cidr';
+import { type Cidr, parseCidr } from '../ruleset/cidr';
 
 export function parseAddressList(text: string): Cidr[] | null {
   const out: Cidr[] = [];

@@ -5,9 +5,9 @@
  * an `unknown` match carrying the words.
  */
 
-import type { IpFamily } from '../cidr';
-import { protocolName, parseProtocol } from '../protocols';
-import type { Word } from '../shellWords';
+import type { IpFamily } from '../ruleset/cidr';
+import { protocolName, parseProtocol } from '../ruleset/protocols';
+import type { Word } from '../ruleset/shellWords';
 import { interpretMatch, interpretTarget, matchOptionTable, type RuleMatch, type RuleTarget, targetOptionTable } from './extensions';
 import { parseAddressList } from './addressList';
 import { readOptions, type WordCursor } from './extensions/options';

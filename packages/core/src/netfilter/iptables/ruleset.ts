@@ -6,9 +6,9 @@
  * mangle sets marks).
  */
 
-import { type Cidr, type IpFamily, ipKey } from '../cidr';
-import type { MatchContext, Matcher } from '../match';
-import { type BaseChain, type Chain, type ChainType, type Hook, indexChain, type Rule, type Ruleset } from '../ruleset';
+import { type Cidr, type IpFamily, ipKey } from '../ruleset/cidr';
+import type { MatchContext, Matcher } from '../ruleset/match';
+import { type BaseChain, type Chain, type ChainType, type Hook, indexChain, type Rule, type Ruleset } from '../ruleset/ruleset';
 import { compileMatch, targetActions } from './extensions';
 import type { IptablesChain, IptablesDump, IptablesRule } from './save';
 

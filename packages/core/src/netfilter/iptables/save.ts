@@ -6,9 +6,9 @@
  * Every rule keeps its original text and line so that a trace can quote it.
  */
 
-import type { IpFamily } from '../cidr';
-import { type ParsedDump, type DumpProblem, splitLines } from '../problems';
-import { splitWords, type Word } from '../shellWords';
+import type { IpFamily } from '../ruleset/cidr';
+import { type ParsedDump, type DumpProblem, splitLines } from '../ruleset/problems';
+import { splitWords, type Word } from '../ruleset/shellWords';
 import { BUILTIN_TARGETS, type RuleMatch, type RuleTarget } from './extensions';
 import { type Counters, parseRuleOptions } from './ruleOptions';
 

@@ -6,9 +6,9 @@
  * (the first packet's is `new`), `fib daddr type` the route type.
  */
 
-import { type Cidr, cidrContains, type IpAddress, ipKey, parseCidr, parseIp } from '../cidr';
-import { type MatchContext, type PacketState, PORT_PROTOCOLS, type Unknown } from '../match';
-import { parseProtocol } from '../protocols';
+import { type Cidr, cidrContains, type IpAddress, ipKey, parseCidr, parseIp } from '../ruleset/cidr';
+import { type MatchContext, type PacketState, PORT_PROTOCOLS, type Unknown } from '../ruleset/match';
+import { parseProtocol } from '../ruleset/protocols';
 import type { NftExpr, NftValue } from './model';
 
 export type FieldKind = 'ip' | 'number' | 'name' | 'ctstate' | 'ctstatus' | 'fibtype';

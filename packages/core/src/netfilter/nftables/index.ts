@@ -4,7 +4,7 @@
  * into the same `Ruleset` the iptables side produces.
  */
 
-import type { ParsedDump } from '../problems';
+import type { ParsedDump } from '../ruleset/problems';
 import { parseNftJson } from './json';
 import type { NftDump } from './model';
 import { parseNftText } from './text';

@@ -4,7 +4,7 @@
  * does not know become an `unknown` statement with their JSON.
  */
 
-import type { DumpProblem, ParsedDump } from '../problems';
+import type { DumpProblem, ParsedDump } from '../ruleset/problems';
 import { formatStatements } from './format';
 import type { NftChain, NftDump, NftElement, NftExpr, NftOperand, NftRule, NftSet, NftStatement, NftTable, NftValue, NftVerdict } from './model';
 

@@ -5,7 +5,7 @@
  * and ranges (interval sets) tested one by one.
  */
 
-import type { MatchContext, PacketState, Unknown } from '../match';
+import type { MatchContext, PacketState, Unknown } from '../ruleset/match';
 import { type FieldReader, fieldReader, parsePattern, type Pattern, patternMatches, type Val, valKey } from './fields';
 import type { NftElement, NftExpr, NftValue } from './model';
 

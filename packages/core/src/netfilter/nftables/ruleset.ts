@@ -6,11 +6,11 @@
  * compiled once into matchers and actions.
  */
 
-import { type IpFamily, parseIp } from '../cidr';
-import type { MatchContext, Matcher, Unknown } from '../match';
-import { parsePortRange } from '../ports';
-import type { Action, BaseChain, Chain, ChainType, ForkWay, Hook, MatchedRule, NatRange, Rule, Ruleset } from '../ruleset';
-import { indexChain, sortByPriority } from '../ruleset';
+import { type IpFamily, parseIp } from '../ruleset/cidr';
+import type { MatchContext, Matcher, Unknown } from '../ruleset/match';
+import { parsePortRange } from '../ruleset/ports';
+import type { Action, BaseChain, Chain, ChainType, ForkWay, Hook, MatchedRule, NatRange, Rule, Ruleset } from '../ruleset/ruleset';
+import { indexChain, sortByPriority } from '../ruleset/ruleset';
 import { fieldReader, parsePattern, type Pattern, patternMatches } from './fields';
 import { compileLookup, type Lookup } from './lookup';
 import type { NftChain, NftDump, NftElement, NftOperand, NftRule, NftStatement, NftTable, NftVerdict } from './model';

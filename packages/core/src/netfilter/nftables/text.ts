@@ -4,7 +4,7 @@
  * and skipped; rules it cannot fully read are kept with an `unknown` part.
  */
 
-import type { DumpProblem, ParsedDump } from '../problems';
+import type { DumpProblem, ParsedDump } from '../ruleset/problems';
 import type { NftChain, NftDump, NftSet, NftTable } from './model';
 import { Cursor, parseElements, parseRuleTokens } from './ruleText';
 import { NL, type Token, tokenize } from './tokens';

@@ -1,7 +1,7 @@
 /** `-m addrtype --src-type|--dst-type LOCAL,…` (with `--limit-iface-in|out`): decided from addr.txt. */
 
-import { type IpAddress, isMulticast } from '../../cidr';
-import { type MatchOutcome, unknownOf } from '../../match';
+import { type IpAddress, isMulticast } from '../../ruleset/cidr';
+import { type MatchOutcome, unknownOf } from '../../ruleset/match';
 import { type MatchExtension, refuse, single } from './types';
 
 /** How an addrtype option tests one side of the packet. */

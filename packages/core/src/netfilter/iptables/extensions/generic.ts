@@ -3,8 +3,8 @@
  * `-p`, `-i`, `-o`, `-f`; and `unknown`, what every unreadable part becomes.
  */
 
-import { type Cidr, cidrContains } from '../../cidr';
-import { unknownOf } from '../../match';
+import { type Cidr, cidrContains } from '../../ruleset/cidr';
+import { unknownOf } from '../../ruleset/match';
 import type { MatchExtension } from './types';
 
 export type AddressMatch = { kind: 'source' | 'destination'; negated: boolean; cidrs: Cidr[]; text: string };

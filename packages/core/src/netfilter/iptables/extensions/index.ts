@@ -5,8 +5,8 @@
  * crosses it is uncertain and says why.
  */
 
-import type { MatchContext, Matcher } from '../../match';
-import type { Action, Chain } from '../../ruleset';
+import type { MatchContext, Matcher } from '../../ruleset/match';
+import type { Action, Chain } from '../../ruleset/ruleset';
 import { type GenericMatch, genericMatches } from './generic';
 import { optionsText } from './options';
 import { type AddrTypeMatch, addrtypeExtension } from './addrtype';

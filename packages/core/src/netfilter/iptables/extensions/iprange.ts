@@ -1,6 +1,6 @@
 /** `-m iprange --src-range|--dst-range A-B`. */
 
-import { type IpAddress, parseIp } from '../../cidr';
+import { type IpAddress, parseIp } from '../../ruleset/cidr';
 import { optionsText } from './options';
 import { type MatchExtension, refuse } from './types';
 

@@ -1,6 +1,6 @@
 /** `-m multiport --dports|--sports|--ports 80,443,8000:8080`. */
 
-import { parsePortList } from '../../ports';
+import { parsePortList } from '../../ruleset/ports';
 import { optionsText } from './options';
 import { compilePort, type PortMatch } from './tcp';
 import { type MatchExtension, refuse, single } from './types';

@@ -1,8 +1,8 @@
 /** `-j DNAT|SNAT --to-…`, `-j MASQUERADE`, `-j REDIRECT`: the NAT targets. */
 
-import { parseNatRange } from '../../natRange';
-import { parsePortRange } from '../../ports';
-import type { NatRange, PortRange } from '../../ruleset';
+import { parseNatRange } from '../../ruleset/natRange';
+import { parsePortRange } from '../../ruleset/ports';
+import type { NatRange, PortRange } from '../../ruleset/ruleset';
 import { type ExtensionOption, type TargetExtension, refuse } from './types';
 
 export type NatTarget =

@@ -6,7 +6,7 @@
  * a guess, and the extension then refuses it, so it is only ever "unknown".
  */
 
-import { quoteWord, type Word } from '../../shellWords';
+import { quoteWord, type Word } from '../../ruleset/shellWords';
 import type { Arity, ExtensionOption } from './types';
 
 /** The rule's words and the reader's position; `isGeneric` tells `-s`, `-j`… apart from values. */

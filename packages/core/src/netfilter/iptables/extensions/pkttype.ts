@@ -1,6 +1,6 @@
 /** `-m pkttype --pkt-type unicast|broadcast|multicast`. */
 
-import { isMulticast } from '../../cidr';
+import { isMulticast } from '../../ruleset/cidr';
 import { type MatchExtension, refuse } from './types';
 
 export type PktTypeMatch = { kind: 'pkttype'; negated: boolean; type: string; text: string };

@@ -1,7 +1,7 @@
 /** `-m set [!] --match-set NAME dst,dst [--return-nomatch]`: membership in the node's ipsets. */
 
-import type { SetFlag } from '../../ipset';
-import { unknownOf } from '../../match';
+import type { SetFlag } from '../../ruleset/ipset';
+import { unknownOf } from '../../ruleset/match';
 import { optionsText } from './options';
 import { type MatchExtension, refuse } from './types';
 

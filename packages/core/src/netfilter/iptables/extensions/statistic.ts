@@ -1,6 +1,6 @@
 /** `-m statistic --mode random --probability P` and `--mode nth --every N`: the trace forks. */
 
-import type { Chance } from '../../match';
+import type { Chance } from '../../ruleset/match';
 import { type MatchExtension, refuse } from './types';
 
 export type StatisticMatch = { kind: 'statistic'; negated: boolean; probability: number; mode: 'random' | 'nth'; text: string };

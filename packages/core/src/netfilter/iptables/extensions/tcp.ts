@@ -1,8 +1,8 @@
 /** `-m tcp|udp|sctp|udplite|dccp` (and the implicit module of `-p tcp --dport 80`): ports, TCP flags. */
 
-import { type MatchContext, type Matcher, PORT_PROTOCOLS, unknownOf } from '../../match';
-import { inPortRanges, parsePortRange } from '../../ports';
-import type { PortRange } from '../../ruleset';
+import { type MatchContext, type Matcher, PORT_PROTOCOLS, unknownOf } from '../../ruleset/match';
+import { inPortRanges, parsePortRange } from '../../ruleset/ports';
+import type { PortRange } from '../../ruleset/ruleset';
 import { optionsText } from './options';
 import { type MatchExtension, refuse, single } from './types';
 

@@ -5,8 +5,8 @@
  * Adding a match is one new file and one line in `index.ts`.
  */
 
-import type { MatchContext, Matcher } from '../../match';
-import type { Action, Chain } from '../../ruleset';
+import type { MatchContext, Matcher } from '../../ruleset/match';
+import type { Action, Chain } from '../../ruleset/ruleset';
 
 /** One `[!] --option values…` of a module or target. */
 export interface ExtensionOption {

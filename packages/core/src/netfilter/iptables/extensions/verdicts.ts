@@ -1,6 +1,6 @@
 /** `-j ACCEPT|DROP|RETURN|REJECT`, and `-j CHAIN` / `-g CHAIN` to a user chain. */
 
-import type { Action, Chain } from '../../ruleset';
+import type { Action, Chain } from '../../ruleset/ruleset';
 import { type TargetExtension, refuse } from './types';
 
 export type VerdictTarget =

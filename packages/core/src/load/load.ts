@@ -1,10 +1,10 @@
-import { analyzeClusterModel, type AnalyzeOptions, type ClusterAnalysis } from './analysis/analyze';
-import { buildCluster } from './cluster/build';
-import type { ClusterModel } from './cluster/model';
-import { NodeEvidenceSet } from './evidence/nodeEvidenceSet';
-import type { InputProblem } from './kube/problems';
-import { flattenSnapshot, parseSnapshotText, type SnapshotText, type SourcedObject } from './kube/snapshot';
-import type { NodeEvidence } from './netfilter/nodeEvidence';
+import { analyzeClusterModel, type AnalyzeOptions, type ClusterAnalysis } from '../analysis/analyze';
+import { buildCluster } from '../cluster/build';
+import type { ClusterModel } from '../cluster/model';
+import { NodeEvidenceSet } from '../evidence/nodeEvidenceSet';
+import type { InputProblem } from '../kube/problems';
+import { flattenSnapshot, parseSnapshotText, type SnapshotText, type SourcedObject } from '../kube/snapshot';
+import type { NodeEvidence } from '../netfilter/nodeEvidence';
 
 /**
  * The loader: inputs in, the model's inputs out. Data flows one way — kube → cluster → analysis,
