@@ -15,9 +15,13 @@ mkdir -p "$root"
 cp package.json package-lock.json "$work/"
 for p in packages/*/package.json apps/*/package.json; do mkdir -p "$work/$(dirname "$p")"; cp "$p" "$work/$p"; done
 (cd "$work" && npm ci --omit=dev --no-audit --no-fund --loglevel=error --workspace @loopscope/cli >/dev/null)
-mkdir -p "$root/packages/core" "$root/apps/cli"
+mkdir -p "$root/packages/core" "$root/packages/generator" "$root/packages/demo" "$root/apps/cli"
 cp -a "$work/node_modules" "$root/"
-cp -a packages/core/package.json packages/core/dist packages/core/demo "$root/packages/core/"
+# The workspace links in node_modules/@loopscope point at these folders: core, the generator
+# (`loopscope generate`) and the demo's data (`--demo`).
+cp -a packages/core/package.json packages/core/dist "$root/packages/core/"
+cp -a packages/generator/package.json packages/generator/dist "$root/packages/generator/"
+cp -a packages/demo/package.json packages/demo/index.js packages/demo/index.d.ts packages/demo/demo-cluster.json packages/demo/node-dumps "$root/packages/demo/"
 cp -a apps/cli/package.json apps/cli/dist apps/cli/bin "$root/apps/cli/"
 cp LICENSE "$root/"
 # krew runs this file; it starts the CLI beside it.

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { demoSnapshotPath } from '@loopscope/core/node';
+import { demoSnapshotPath } from '@loopscope/demo';
 
 const MAIN = join(__dirname, '..', 'dist', 'main.js');
 
@@ -180,7 +180,7 @@ describe('loopscope explain', () => {
 });
 
 describe('--node-dumps', () => {
-  const dumps = join(__dirname, '..', '..', '..', 'packages', 'core', 'demo', 'node-dumps');
+  const dumps = join(__dirname, '..', '..', '..', 'packages', 'demo', 'node-dumps');
   it('analyze shows observed failures and uses the traced datapath', () => {
     const r = cli(['analyze', '--demo', '--node-dumps', dumps]);
     expect(r.code).toBe(0);

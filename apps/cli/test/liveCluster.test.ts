@@ -46,7 +46,7 @@ function report(stdout: string): unknown {
 
 beforeAll(async () => {
   api = await startKubeApiServer();
-  const demo = JSON.parse(readFileSync(require.resolve('@loopscope/core/demo/demo-cluster.json'), 'utf8')) as { items: Array<TestObject & { kind: string }> };
+  const demo = JSON.parse(readFileSync(require.resolve('@loopscope/demo/demo-cluster.json'), 'utf8')) as { items: Array<TestObject & { kind: string }> };
   const served = demo.items.filter((i) => RESOURCE_OF[i.kind]);
   for (const item of served) api.add(RESOURCE_OF[item.kind]!, item);
   snapshot = join(tmp, 'snapshot.json');

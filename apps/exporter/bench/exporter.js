@@ -7,7 +7,7 @@ const { mkdtempSync, writeFileSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { spawnSync } = require('node:child_process');
-const core = require('@loopscope/core');
+const generator = require('@loopscope/generator');
 
 const SIZE = {
   nodes: Number(process.env.BENCH_NODES ?? 5000),
@@ -15,9 +15,9 @@ const SIZE = {
   services: Number(process.env.BENCH_SERVICES ?? 10000),
   internalLbServices: Number(process.env.BENCH_INTERNAL_LB ?? 2000),
 };
-const generated = core.generateCluster({ seed: 7, provider: 'tke', proxyMode: 'ipvs', publicLbServices: 500, localShare: 0.5, fixedBuildShare: 0.5, directToPodShare: 0.1, ...SIZE });
+const generated = generator.generateCluster({ seed: 7, provider: 'tke', proxyMode: 'ipvs', publicLbServices: 500, localShare: 0.5, fixedBuildShare: 0.5, directToPodShare: 0.1, ...SIZE });
 const dir = mkdtempSync(join(tmpdir(), 'loopscope-exporter-bench-'));
-for (const f of core.toKubeLists(generated, { podsPerFile: 5000 })) writeFileSync(join(dir, f.name), JSON.stringify(f.list));
+for (const f of generator.toKubeLists(generated, { podsPerFile: 5000 })) writeFileSync(join(dir, f.name), JSON.stringify(f.list));
 try {
   const r = spawnSync(process.execPath, ['--expose-gc', join(__dirname, 'exporter-measure.js'), dir], { stdio: 'inherit' });
   process.exitCode = r.status ?? 1;

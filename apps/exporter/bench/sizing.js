@@ -15,7 +15,7 @@ const { join } = require('node:path');
 const { fork, spawn, spawnSync } = require('node:child_process');
 const { request } = require('node:http');
 const { gunzipSync } = require('node:zlib');
-const core = require('@loopscope/core');
+const generator = require('@loopscope/generator');
 
 const SIZE = {
   nodes: Number(process.env.BENCH_NODES ?? 5000),
@@ -36,8 +36,8 @@ const dir = mkdtempSync(join(tmpdir(), 'loopscope-sizing-bench-'));
 const files = join(dir, 'lists');
 mkdirSync(files);
 let t = process.hrtime.bigint();
-const generated = core.generateCluster({ seed: 7, provider: 'tke', proxyMode: 'ipvs', publicLbServices: Number(process.env.BENCH_PUBLIC_LB ?? 500), localShare: 0.5, fixedBuildShare: 0.5, directToPodShare: 0.1, ...SIZE });
-for (const f of core.toKubeLists(generated, { podsPerFile: 5000 })) writeFileSync(join(files, f.name), JSON.stringify(f.list));
+const generated = generator.generateCluster({ seed: 7, provider: 'tke', proxyMode: 'ipvs', publicLbServices: Number(process.env.BENCH_PUBLIC_LB ?? 500), localShare: 0.5, fixedBuildShare: 0.5, directToPodShare: 0.1, ...SIZE });
+for (const f of generator.toKubeLists(generated, { podsPerFile: 5000 })) writeFileSync(join(files, f.name), JSON.stringify(f.list));
 console.log(`cluster: ${SIZE.nodes} nodes, ${SIZE.pods} pods, ${SIZE.services} Services generated in ${(ms(t) / 1000).toFixed(1)} s; exporter heap ${heapFlag}, memory limit ${limitMiB} MiB (deployment.yaml)`);
 
 /** RSS, peak RSS (MiB) and CPU seconds of a process, from /proc. */

@@ -9,7 +9,7 @@ const { mkdtempSync, writeFileSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { fork, spawnSync } = require('node:child_process');
-const core = require('@loopscope/core');
+const generator = require('@loopscope/generator');
 
 const SIZE = {
   nodes: Number(process.env.BENCH_NODES ?? 5000),
@@ -19,10 +19,10 @@ const SIZE = {
 };
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const dir = mkdtempSync(join(tmpdir(), 'loopscope-source-bench-'));
-const generated = core.generateCluster({ seed: 7, provider: 'tke', proxyMode: 'ipvs', publicLbServices: 500, localShare: 0.5, fixedBuildShare: 0.5, directToPodShare: 0.1, ...SIZE });
+const generated = generator.generateCluster({ seed: 7, provider: 'tke', proxyMode: 'ipvs', publicLbServices: 500, localShare: 0.5, fixedBuildShare: 0.5, directToPodShare: 0.1, ...SIZE });
 const files = join(dir, 'lists');
 require('node:fs').mkdirSync(files);
-for (const f of core.toKubeLists(generated, { podsPerFile: 5000 })) writeFileSync(join(files, f.name), JSON.stringify(f.list));
+for (const f of generator.toKubeLists(generated, { podsPerFile: 5000 })) writeFileSync(join(files, f.name), JSON.stringify(f.list));
 
 const server = fork(join(__dirname, 'source-server.js'), [files, join(dir, 'kubeconfig')], { execArgv: ['--max-old-space-size=8192'] });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

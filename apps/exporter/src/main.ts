@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { atRiskList, formatProbability, type NodeEvidence } from '@loopscope/core';
-import { demoSnapshotPath, readNodeDumps, type Logger } from '@loopscope/core/node';
+import { readNodeDumps, type Logger } from '@loopscope/core/node';
+import { demoSnapshotPath } from '@loopscope/demo';
 import { ConfigError, HELP, parseConfig, type ExporterConfig } from './config';
 import { Engine } from './engine';
 import type { Server } from 'node:http';

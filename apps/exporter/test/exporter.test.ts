@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { eventually, getJson, startExporter, type RunningExporter } from '@loopscope/testkit';
 
 const CLI = join(__dirname, '..', '..', 'cli', 'dist', 'main.js');
-const DEMO = require.resolve('@loopscope/core/demo/demo-cluster.json');
+const DEMO = require.resolve('@loopscope/demo/demo-cluster.json');
 const DUMPS = join(DEMO, '..', 'node-dumps');
 
 function cliReport(args: string[]): any {

@@ -12,7 +12,7 @@ import { eventually, getJson, startExporter, type RunningExporter } from '@loops
 import { startKubeApiServer, TEST_TOKEN, type KubeApiServer, type TestObject, type TestResource } from './support/kubeApiServer';
 
 const CLI = join(__dirname, '..', '..', 'cli', 'dist', 'main.js');
-const DEMO = require.resolve('@loopscope/core/demo/demo-cluster.json');
+const DEMO = require.resolve('@loopscope/demo/demo-cluster.json');
 const RESOURCE_OF: Record<string, TestResource> = { Node: 'nodes', Pod: 'pods', Service: 'services', EndpointSlice: 'endpointslices', ConfigMap: 'configmaps' };
 
 const dir = mkdtempSync(join(tmpdir(), 'loopscope-informer-'));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { eventually, getJson, startExporter, type RunningExporter } from '@loopscope/testkit';
 import { startKubeApiServer, TEST_TOKEN, type KubeApiServer, type TestObject, type TestResource } from './support/kubeApiServer';
 
-const DEMO = require.resolve('@loopscope/core/demo/demo-cluster.json');
+const DEMO = require.resolve('@loopscope/demo/demo-cluster.json');
 const RESOURCE_OF: Record<string, TestResource> = { Node: 'nodes', Pod: 'pods', Service: 'services', EndpointSlice: 'endpointslices', ConfigMap: 'configmaps' };
 const OBJECTS: TestObject[] = JSON.parse(readFileSync(DEMO, 'utf8')).items.filter((o: TestObject) => RESOURCE_OF[o.kind as string]);
 

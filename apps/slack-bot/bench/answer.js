@@ -10,7 +10,7 @@ const { join } = require('node:path');
 const { spawn } = require('node:child_process');
 const { createServer } = require('node:http');
 const { createHmac } = require('node:crypto');
-const core = require('@loopscope/core');
+const generator = require('@loopscope/generator');
 const { LogLevel } = require('@slack/bolt');
 const { SlackBot } = require('../dist/slackApp');
 const { ExporterClient } = require('../dist/clusters/exporterClient');
@@ -78,10 +78,10 @@ function cleanUp() {
 
 async function main() {
   let t = process.hrtime.bigint();
-  const generated = core.generateCluster({ seed: 7, provider: 'tke', proxyMode: 'ipvs', localShare: 0.5, fixedBuildShare: 0.5, directToPodShare: 0.1, ...SIZE });
+  const generated = generator.generateCluster({ seed: 7, provider: 'tke', proxyMode: 'ipvs', localShare: 0.5, fixedBuildShare: 0.5, directToPodShare: 0.1, ...SIZE });
   const dir = mkdtempSync(join(tmpdir(), 'loopscope-slack-bench-'));
   cleanup.dir = dir;
-  for (const f of core.toKubeLists(generated, { podsPerFile: 10000 })) writeFileSync(join(dir, f.name), JSON.stringify(f.list));
+  for (const f of generator.toKubeLists(generated, { podsPerFile: 10000 })) writeFileSync(join(dir, f.name), JSON.stringify(f.list));
   console.log(`cluster: ${SIZE.nodes} nodes, ${SIZE.pods} pods, ${SIZE.services} Services (${SIZE.internalLbServices} internal LB) generated and written in ${(ms(t) / 1000).toFixed(1)} s`);
 
   t = process.hrtime.bigint();

@@ -5,7 +5,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyzeCluster, clusterFromObjects, explain, generateCluster, toKubeList, workloadLabel } from '@loopscope/core';
+import { analyzeCluster, clusterFromObjects, explain, workloadLabel } from '@loopscope/core';
+import { generateCluster, toKubeList } from '@loopscope/generator';
 import { startExporter, type RunningExporter } from '@loopscope/testkit';
 import { SIGNING_SECRET, startBot, type RunningBot } from './support/runningBot';
 import { blockKitProblems, mentionBody, postToBot, SlackStandIn } from './support/slackStandIn';

@@ -3,7 +3,7 @@
 const { readFileSync } = require('node:fs');
 const core = require('@loopscope/core');
 
-const file = process.argv[2] ?? require.resolve('@loopscope/core/demo/demo-cluster.json');
+const file = process.argv[2] ?? require.resolve('@loopscope/demo/demo-cluster.json');
 
 // 1. Kubernetes objects in: the output of `kubectl get nodes,pods,services,endpointslices -A -o json`.
 const cluster = core.loadCluster([{ name: file, text: readFileSync(file, 'utf8') }]);

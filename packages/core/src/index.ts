@@ -109,15 +109,3 @@ export {
   type TraceResult,
 } from './netfilter';
 
-// Synthetic clusters (tests, benchmarks, `loopscope generate`).
-export {
-  DEFAULT_GENERATE_OPTIONS,
-  GENERATOR_PROVIDERS,
-  GENERATOR_PROXY_MODES,
-  generateCluster,
-  toKubeList,
-  toKubeLists,
-  buildDemoCluster,
-  type GenerateClusterOptions,
-  type GeneratedCluster,
-} from './generator';

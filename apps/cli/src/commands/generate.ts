@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_GENERATE_OPTIONS as D, GENERATOR_PROVIDERS, GENERATOR_PROXY_MODES, generateCluster, toKubeLists, type GenerateClusterOptions, type GeneratedCluster } from '@loopscope/core';
+import { DEFAULT_GENERATE_OPTIONS as D, GENERATOR_PROVIDERS, GENERATOR_PROXY_MODES, generateCluster, toKubeLists, type GenerateClusterOptions, type GeneratedCluster } from '@loopscope/generator';
 import { parseCommandArgs } from '../args';
 import { UsageError, type Command } from '../io';
 

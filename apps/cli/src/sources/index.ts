@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { buildCluster, formatProblem, parseSnapshotText, type ClusterModel, type InputProblem, type SourcedObject } from '@loopscope/core';
-import { demoSnapshotPath } from '@loopscope/core/node';
+import { demoSnapshotPath } from '@loopscope/demo';
 import { UsageError, type CliIO } from '../io';
 import type { Progress } from '../progress';
 import { readKubeCluster } from './kubeCluster';

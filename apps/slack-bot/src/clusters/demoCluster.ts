@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { analyzeCluster, buildReport, explain, loadCluster, LoopscopeError, whatIf, type ClusterAnalysis, type WhatIfChange } from '@loopscope/core';
-import { demoSnapshotPath } from '@loopscope/core/node';
+import { demoSnapshotPath } from '@loopscope/demo';
 import type { AtRiskList, AtRiskQuery, ClusterApi, ExplainLookup, WhatIfOutcome } from './clusterApi';
 
 /**

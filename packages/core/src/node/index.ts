@@ -1,9 +1,8 @@
 /**
- * @loopscope/core/node — the Node.js side of core: reading snapshots, node dumps and the demo from
- * disk. Kept out of the main entry so the model itself needs no `fs` (the Grafana panel bundles
+ * @loopscope/core/node — the Node.js side of core: reading snapshots and node dumps from disk (the
+ * demo's files are in the `@loopscope/demo` package). Kept out of the main entry so the model itself needs no `fs` (the Grafana panel bundles
  * parts of core for the browser).
  */
 export { readSnapshots, snapshotFiles } from './snapshots';
 export { readNodeDumps, type ReadNodeDumpsOptions } from './nodeDumps';
-export { demoSnapshotPath } from './demo';
 export type { Logger, LogLevel } from './logger';

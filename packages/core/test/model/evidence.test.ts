@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeCluster, buildReport, explain, loadCluster, loadNodeDumps, whatIf } from '../../src';
 
-const DEMO = join(__dirname, '../../demo');
+const DEMO = join(__dirname, '../../../demo');
 const NODE = '10.0.1.11';
 const cluster = () => loadCluster([{ name: 'demo-cluster.json', text: readFileSync(join(DEMO, 'demo-cluster.json'), 'utf8') }]);
 const file = (name: string, edit: (t: string) => string = (t) => t) => ({ text: edit(readFileSync(join(DEMO, 'node-dumps', NODE, name), 'utf8')), file: `${NODE}/${name}` });

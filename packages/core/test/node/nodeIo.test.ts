@@ -1,9 +1,9 @@
 /** The Node-side readers the CLI, exporter and Slack bot share, on real files in a temporary folder. */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoopscopeError } from '../../src/error/loopscopeError';
-import { demoSnapshotPath, readNodeDumps, readSnapshots, snapshotFiles } from '../../src/node';
+import { readNodeDumps, readSnapshots, snapshotFiles } from '../../src/node';
 
 let dir: string;
 beforeEach(() => {
@@ -37,9 +37,6 @@ describe('readSnapshots', () => {
   it('names a missing path and an empty directory', async () => {
     await expect(readSnapshots([join(dir, 'nope.json')])).rejects.toThrow(`snapshot ${join(dir, 'nope.json')}: no such file or directory`);
     expect(code(() => snapshotFiles(dir))).toBe(`INPUT_UNREADABLE: snapshot ${dir}: the directory holds no *.json files`);
-  });
-  it('finds the demo snapshot', () => {
-    expect(JSON.parse(readFileSync(demoSnapshotPath(), 'utf8')).kind).toBe('List');
   });
 });
 

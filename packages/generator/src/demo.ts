@@ -1,9 +1,9 @@
 /**
- * The bundled demo (`packages/core/demo/demo-cluster.json`): a small Tencent TKE cluster in IPVS mode
+ * The bundled demo (`packages/demo/demo-cluster.json`, the `@loopscope/demo` package): a small Tencent TKE cluster in IPVS mode
  * whose layout is chosen by hand, so that what loopscope reports can be checked on paper. The JSON
  * file is this function's output (test/generator/demo.test.ts keeps the two equal; set
  * LOOPSCOPE_WRITE_DEMO=1 when running that test to rewrite the file after changing this code).
- * See packages/core/demo/README.md for what it contains and what loopscope should find.
+ * See packages/demo/README.md for what it contains and what loopscope should find.
  */
 import { AddressBlock, intToIp, ipToInt } from './ip';
 import { kubeList } from './lists';

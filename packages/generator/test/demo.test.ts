@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import type { GeneratedKubeList, GeneratedService } from '../../src/generator';
-import { demoClusterJson } from '../../src/generator/demo';
+import type { GeneratedKubeList, GeneratedService } from '../src';
+import { demoClusterJson } from '../src/demo';
 import { checkConsistency, inCidr, splitList } from './consistency';
 
-const DEMO_PATH = join(__dirname, '../../demo/demo-cluster.json');
+const DEMO_PATH = join(__dirname, '..', '..', 'demo', 'demo-cluster.json');
 
 describe('demo/demo-cluster.json', () => {
   const expected = demoClusterJson();
@@ -19,7 +19,7 @@ describe('demo/demo-cluster.json', () => {
       .flatMap((s) => s.endpoints.filter((e) => e.conditions.ready).map((e) => e.nodeName!))
       .sort();
 
-  it('is what buildDemoCluster() writes (rerun with LOOPSCOPE_WRITE_DEMO=1 after changing src/generator/demo.ts)', () => {
+  it('is what buildDemoCluster() writes (rerun with LOOPSCOPE_WRITE_DEMO=1 after changing packages/generator/src/demo.ts)', () => {
     expect(text).toBe(expected);
   });
 

@@ -12,7 +12,7 @@ import type {
   GeneratedPod,
   GeneratedReplicaSet,
   GeneratedService,
-} from '../../src/generator';
+} from '../src';
 
 export interface ClusterObjects {
   nodes: GeneratedNode[];

@@ -3,7 +3,9 @@
  * address plans, the internal/public LB annotations and ingress shape, system DaemonSets, images.
  * Signals follow loopback-model.md F9.
  */
-import { ANNOTATION, EXCLUDE_FROM_LB_LABEL } from '../kube/vocabulary';
+import { ANNOTATION, LABEL } from '@loopscope/core';
+
+const EXCLUDE_FROM_LB_LABEL = LABEL.excludeFromLb;
 import { KUBE_NAME_ALPHABET, SeededRandom } from './random';
 import type { GeneratedLoadBalancerIngress, GeneratorProvider, GeneratorProxyMode } from './types';
 

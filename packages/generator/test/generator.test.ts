@@ -6,7 +6,7 @@ import {
   GeneratorProvider,
   generateCluster,
   toKubeLists,
-} from '../../src/generator';
+} from '../src';
 import { checkConsistency, inCidr, ipToInt, isReady, nodeIP } from './consistency';
 
 const NOW = new Date(GENERATOR_NOW).toISOString().slice(0, 19) + 'Z';

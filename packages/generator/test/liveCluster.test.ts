@@ -2,7 +2,8 @@
  * The live model converges to the same figures as a from-scratch analysis of the same objects,
  * whatever the order of events, and re-analyses only what a change can move.
  */
-import { analyzeCluster, clusterFromObjects, generateCluster, LiveCluster, type KubeObject } from '../../src';
+import { analyzeCluster, clusterFromObjects, LiveCluster, type KubeObject } from '@loopscope/core';
+import { generateCluster } from '../src';
 
 type Obj = KubeObject & Record<string, any>;
 

@@ -3,7 +3,7 @@
  * Slow (about 20 s and 1.5 GB), so it runs only with LOOPSCOPE_SCALE=1:
  *   LOOPSCOPE_SCALE=1 npx jest test/generator/scale
  */
-import { generateCluster, toKubeLists } from '../../src/generator';
+import { generateCluster, toKubeLists } from '../src';
 
 const run = process.env.LOOPSCOPE_SCALE === '1' ? describe : describe.skip;
 

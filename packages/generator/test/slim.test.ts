@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeCluster, buildReport, clusterFromObjects, generateCluster, slimObject, type KubeObject } from '../../src';
+import { analyzeCluster, buildReport, clusterFromObjects, slimObject, type KubeObject } from '@loopscope/core';
+import { generateCluster } from '../src';
 
 function figures(items: unknown[]) {
   const report = buildReport(analyzeCluster(clusterFromObjects({ kind: 'List', items })), { now: new Date(0) });
@@ -9,7 +10,7 @@ function figures(items: unknown[]) {
 
 describe('slimObject keeps exactly what the model reads', () => {
   it('the demo cluster gives the same report slim as full', () => {
-    const items = JSON.parse(readFileSync(join(__dirname, '../../demo/demo-cluster.json'), 'utf8')).items as KubeObject[];
+    const items = JSON.parse(readFileSync(join(__dirname, '..', '..', 'demo', 'demo-cluster.json'), 'utf8')).items as KubeObject[];
     const slim = items.map(slimObject).filter((o): o is KubeObject => o !== undefined);
     expect(figures(slim)).toEqual(figures(items));
     expect(JSON.stringify(slim).length).toBeLessThan(JSON.stringify(items).length / 4);
