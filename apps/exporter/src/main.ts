@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
     agents = new NodeAgentEvidence(engine, { ...config.nodeAgents, log, listEndpoints: kube ? endpointSliceLister(kube.kubeconfig, kube.context) : undefined });
   }
   const metrics = createMetrics(engine, { maxLinks: config.maxLinks, resources, families: agents ? (registers) => agents!.registerMetrics(registers) : undefined });
-  const live = agents ? { summary: () => ({ agents: agents!.agentStatus(), observed: agents!.observed() }), notes: (namespace: string, service: string) => agents!.notes(namespace, service) } : undefined;
+  const live = agents ? { summary: () => ({ agents: agents!.agentStatus(), observed: agents!.observed() }), notes: (namespace: string, service: string) => agents!.notes(namespace, service), observed: () => agents!.observed() } : undefined;
   const apiToken = config.apiToken ? new ApiToken(config.apiToken) : undefined;
   const separate = config.apiPort !== undefined;
   const listen = async (port: number, listener: ListenerOptions, what: string): Promise<string> => {

@@ -69,6 +69,14 @@ describe('the exporter on node agents', () => {
     expect(text).toMatch(/^loopscope_node_agent_up\{node="10.0.1.11",url="[^"]+"\} 1$/m);
     const explained = await (await fetch(`${exporter!.url}/api/v1/explain?target=payments/payments-api&format=text`)).text();
     expect(explained).toContain('observed: seen failing: 3 connection(s) from pods on 10.0.1.11 to its LB timed out unreplied in the last 10 min');
+    // The report carries the observation beside the prediction, for that Service only.
+    const report = (await getJson(`${exporter!.url}/api/v1/report`)).body;
+    const payments = report.services.find((s: any) => s.name === 'payments-api');
+    expect(payments.verdict).toBe('loopback');
+    expect(payments.observedLive).toEqual([expect.objectContaining({ node: '10.0.1.11', unreplied: 3, replied: 4, recentUnreplied: 3, stale: false })]);
+    expect(report.services.find((s: any) => s.name === 'orders-api').observedLive).toEqual([]);
+    const listed = (await getJson(`${exporter!.url}/api/v1/services?fixes=false`)).body;
+    expect(listed.services.find((s: any) => s.name === 'payments-api').observedLive[0]).toMatchObject({ node: '10.0.1.11', unreplied: 3 });
   }, 40_000);
 
   it('new failures move the counter; an agent that refuses the token or sends garbage is reported, then stale', async () => {
@@ -82,6 +90,9 @@ describe('the exporter on node agents', () => {
     // Three intervals without good evidence: stale, the node falls back to inference.
     await eventually(async () => (/^loopscope_node_agent_up\{node="10.0.1.11",url="[^"]+"\} 0$/m.test(await metrics()) ? true : undefined), 20_000, 'agent down');
     expect((await observed()).observed[0]).toMatchObject({ stale: true, unreplied: 5 });
+    // A cached report body does not outlive the observations it carries.
+    const report = (await getJson(`${exporter!.url}/api/v1/report`)).body;
+    expect(report.services.find((s: any) => s.name === 'payments-api').observedLive[0]).toMatchObject({ stale: true, unreplied: 5 });
     expect(exporter!.stderr()).toMatch(/node agent http:\/\/127\.0\.0\.1:\d+ \(10\.0\.1\.11\): HTTP 401/);
     expect(exporter!.stderr()).not.toContain(TOKEN);
   }, 60_000);

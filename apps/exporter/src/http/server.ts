@@ -6,6 +6,8 @@ import type { ExporterMetrics } from '../metrics';
 import type { Engine } from '../engine';
 import type { ApiToken } from './apiToken';
 import { BodyCache } from './bodyCache';
+import { observationsByService, withLiveObservations } from './liveObserved';
+import type { ObservedRow } from '../evidence/nodeAgents';
 import { HTTP_STATUS } from './status';
 
 const MAX_BODY = 1024 * 1024;
@@ -35,6 +37,8 @@ export interface ListenerOptions {
 export interface LiveEvidence {
   summary(): unknown;
   notes(namespace: string, service: string): string[];
+  /** Per Service and node: connections the agents saw replied and unreplied, with ages. */
+  observed(): ObservedRow[];
 }
 
 const OPS_PATHS = ['/healthz', '/readyz', '/metrics'];
@@ -87,18 +91,25 @@ async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCach
     case 'GET /api/v1/observed':
       // What the node agents saw: per Service and node, with ages; and each agent's state.
       return sendJson(req, res, 200, JSON.stringify(listener.live ? listener.live.summary() : { agents: [], observed: [], message: 'no node agents configured (--node-agent, or run in a pod)' }));
-    case 'GET /api/v1/report':
-      return cached('report', () => requireReport(engine, { fixes: true, links: true }));
+    case 'GET /api/v1/report': {
+      // With node agents, each Service carries what they observed (observedLive) beside the prediction.
+      const live = listener.live ? observationsByService(listener.live.observed()) : undefined;
+      return cached(`report|${live?.fingerprint ?? ''}`, () => {
+        const report = requireReport(engine, { fixes: true, links: true });
+        return live ? { ...report, services: withLiveObservations(report.services, live.byService) } : report;
+      });
+    }
     case 'GET /api/v1/services': {
       // ?fixes=false skips the fixes' what-ifs (a list of Services rarely needs them). No links:
       // they are /api/v1/links.
       const fixes = url.searchParams.get('fixes') !== 'false';
       const verdict = url.searchParams.get('verdict');
       const namespace = url.searchParams.get('namespace');
-      return cached(`services?${fixes}&${verdict}&${namespace}`, () => {
+      const live = listener.live ? observationsByService(listener.live.observed()) : undefined;
+      return cached(`services?${fixes}&${verdict}&${namespace}|${live?.fingerprint ?? ''}`, () => {
         const report = requireReport(engine, { fixes, links: false });
         const services = report.services.filter((s) => (!verdict || s.verdict === verdict) && (!namespace || s.namespace === namespace));
-        return { apiVersion: report.apiVersion, generatedAt: report.generatedAt, summary: report.summary, services };
+        return { apiVersion: report.apiVersion, generatedAt: report.generatedAt, summary: report.summary, services: live ? withLiveObservations(services, live.byService) : services };
       });
     }
     case 'GET /api/v1/services/at-risk': {
