@@ -6,7 +6,7 @@
  * promtool tests fail under CI=true and are skipped, with the reason printed, elsewhere.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -129,6 +129,33 @@ describe('deploy/prometheus/loopscope-rules.yaml', () => {
         expect([r.alert, m, METRICS.includes(m)]).toEqual([r.alert, m, true]);
       }
     }
+  });
+});
+
+describe('the dashboard (apps/grafana-panel/provisioning/dashboards/loopback-risk.json)', () => {
+  const dashboard = JSON.parse(readFileSync(join(__dirname, '..', '..', 'grafana-panel', 'provisioning', 'dashboards', 'loopback-risk.json'), 'utf8')) as {
+    panels: Array<{ title: string; targets?: Array<{ refId: string; expr: string }> }>;
+  };
+  // Grafana's variables as Prometheus would see them once Grafana has interpolated the query.
+  const interpolated = (expr: string) => expr.replace(/\$__range/g, '1h').replace(/\$(cluster|namespace|service)\b/g, '.*');
+  const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, refId: t.refId, expr: interpolated(t.expr) })));
+
+  needsPromtool('every panel query is valid PromQL (promtool checks them as recording rules)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loopscope-dashboard-promql-'));
+    try {
+      const file = join(dir, 'queries.yaml');
+      const group = { name: 'dashboard', rules: queries.map((q, i) => ({ record: `loopscope:dashboard_query_${i}`, expr: q.expr })) };
+      writeFileSync(file, JSON.stringify({ groups: [group] }));
+      const r = run(['check', 'rules', file]);
+      if (r.status !== 0) throw new Error(`promtool rejected a dashboard query:\n${r.output}\n${queries.map((q, i) => `${i} ${q.panel} ${q.refId}: ${q.expr}`).join('\n')}`);
+      expect(r.output).toContain(`SUCCESS: ${queries.length} rules found`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('dashboard queries only use metrics the exporter publishes', () => {
+    for (const q of queries) for (const m of q.expr.match(/\bloopscope_[a-z_]+/g) ?? []) expect([q.panel, m, METRICS.includes(m)]).toEqual([q.panel, m, true]);
   });
 });
 

@@ -57,3 +57,17 @@ test('without the plugin: a built-in table panel shows the links, labelled, wors
   // Below the plugin panel, full width: it is there whether or not the plugin loads.
   expect(fallback.gridPos).toMatchObject({ w: 24, y: plugin.gridPos.y + plugin.gridPos.h });
 });
+
+test('predicted vs observed: per Service and node, the model\'s figure beside the node agents\' counts over the time range', () => {
+  const panel = panels.find((p) => p.title === 'Predicted vs observed (node agents)');
+  expect(panel).toBeDefined();
+  const exprs = panel.targets.map((t: any) => t.expr);
+  expect(exprs[0]).toContain('loopscope_link_loopback_ratio');
+  expect(exprs.slice(1).every((e: string) => e.includes('increase(loopscope_observed_lb_connections_total') && e.includes('[$__range]'))).toBe(true);
+  expect(exprs[1]).toContain('outcome="unreplied"');
+  expect(exprs[2]).toContain('outcome="replied"');
+  // One row per Service and node: every query aggregates by the same labels.
+  for (const e of exprs) expect(e).toMatch(/by \(cluster, namespace, service, node\)/);
+  const names = panel.transformations.find((t: any) => t.id === 'organize').options.renameByName;
+  expect(Object.values(names)).toEqual(expect.arrayContaining(['Predicted', 'Observed unreplied', 'Observed replied', 'Observed failing share']));
+});

@@ -166,6 +166,40 @@
           },
           options: { showHeader: true, cellHeight: 'sm' },
         },
+        {
+          // Predicted beside observed, per Service and node: the model's figure for the node's clients
+          // (the worst link on that node) next to what the node agents' conntrack events saw over the
+          // dashboard's time range. Observed rows appear only where node agents run.
+          id: 9,
+          type: 'table',
+          title: 'Predicted vs observed (node agents)',
+          description: "Per Service and node: the predicted probability that a client pod's new connection through the LB loops back (worst link on the node), and the connections the node agent saw over the time range — timed out unreplied, replied, and the observed failing share. A predicted risk with no observed failures may mean no caller uses the LB address; observed failures where none is predicted point at an input the model lacks.",
+          datasource: ds,
+          gridPos: { h: 9, w: 24, x: 0, y: 37 },
+          targets: [
+            target('A', 'max by (%s, namespace, service, node) (loopscope_link_loopback_ratio{%s})' % [c.clusterLabel, sel('service')]),
+            target('B', 'sum by (%s, namespace, service, node) (increase(loopscope_observed_lb_connections_total{%s, outcome="unreplied"}[$__range]))' % [c.clusterLabel, sel('service')]),
+            target('C', 'sum by (%s, namespace, service, node) (increase(loopscope_observed_lb_connections_total{%s, outcome="replied"}[$__range]))' % [c.clusterLabel, sel('service')]),
+            target('D', 'sum by (%s, namespace, service, node) (increase(loopscope_observed_lb_connections_total{%s, outcome="unreplied"}[$__range])) / sum by (%s, namespace, service, node) (increase(loopscope_observed_lb_connections_total{%s}[$__range]))' % [c.clusterLabel, sel('service'), c.clusterLabel, sel('service')]),
+          ],
+          transformations: [
+            { id: 'merge', options: {} },
+            { id: 'organize', options: {
+              excludeByName: { Time: true, __name__: true, job: true, instance: true, endpoint: true, pod: true, container: true },
+              indexByName: { [c.clusterLabel]: 0, namespace: 1, service: 2, node: 3, 'Value #A': 4, 'Value #B': 5, 'Value #C': 6, 'Value #D': 7 },
+              renameByName: { [c.clusterLabel]: 'Cluster', namespace: 'Namespace', service: 'Service', node: 'Node', 'Value #A': 'Predicted', 'Value #B': 'Observed unreplied', 'Value #C': 'Observed replied', 'Value #D': 'Observed failing share' },
+            } },
+            { id: 'sortBy', options: { sort: [{ field: 'Observed unreplied', desc: true }] } },
+          ],
+          fieldConfig: {
+            defaults: { custom: { align: 'auto', cellOptions: { type: 'auto' } } },
+            overrides: [
+              { matcher: { id: 'byRegexp', options: 'Predicted|Observed failing share' }, properties: [{ id: 'unit', value: 'percentunit' }, { id: 'decimals', value: 1 }, { id: 'custom.cellOptions', value: { type: 'color-text' } }, { id: 'color', value: { mode: 'thresholds' } }, { id: 'thresholds', value: thresholds([['green', null], ['orange', 0.000001], ['red', c.worstClientRatioThreshold]]) }] },
+              { matcher: { id: 'byRegexp', options: 'Observed (un)?replied' }, properties: [{ id: 'unit', value: 'short' }, { id: 'decimals', value: 0 }] },
+            ],
+          },
+          options: { showHeader: true, cellHeight: 'sm' },
+        },
       ],
     },
   },
