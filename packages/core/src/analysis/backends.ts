@@ -149,7 +149,8 @@ export function chooseBackend(
   selfIsBackend = false,
 ): BackendChoice {
   if (backends.kind === 'node') {
-    const total = backends.nodes.length;
+    // An endpoint on an unknown node makes that node a backend too: eligible, never the client's own.
+    const total = backends.nodes.length + backends.unplaced;
     const own = backends.isBackend[node] ?? 0;
     // A node-SNATed packet carries the client node's IP, which is also that node backend's IP (F4).
     if (source === 'node' && lbSkipsSource) return { eligible: total - own, looping: 0 };
