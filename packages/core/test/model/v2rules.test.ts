@@ -23,7 +23,6 @@ const annotate = (objects: Obj[], annotations: Record<string, string>): Obj[] =>
 };
 const specOf = (o: Obj): Record<string, unknown> => o.spec as Record<string, unknown>;
 
-const AWS = { provider: 'aws:///us-east-1a/i-0abc' };
 /** The worked example on AWS: nodes with AWS provider IDs, the given Service annotations. */
 function awsExample(annotations: Record<string, string>, policy: 'Local' | 'Cluster' = 'Local'): Obj[] {
   const objects = workedExample(policy);
@@ -263,7 +262,8 @@ describe('§3 step 3: pod backends per address family and per port; unplaced end
     const slice = objects.find((o) => o.kind === 'EndpointSlice')! as Obj & { endpoints: unknown[] };
     slice.endpoints.push({ addresses: ['172.31.9.9'], conditions: { ready: true } });
     const { sa, codes } = analyse(objects);
-    expect(sa.ingresses[0]!.backends.endpoints.length).toBe(3);
+    const b = sa.ingresses[0]!.backends;
+    expect(b.kind === 'pod' && b.endpoints.length).toBe(3);
     expect(sa.ingresses[0]!.atRisk.find((r) => r.node === 0)!.p).toBeCloseTo(1 / 3, 12);
     expect(codes).toContain('UNPLACED_ENDPOINTS');
   });
