@@ -110,20 +110,3 @@ describe('LiveCluster', () => {
     expect(figures(live.analysis!.services)).toEqual(fromScratch(objects));
   });
 });
-
-describe('LiveCluster and malformed objects', () => {
-  it('a list with objects it cannot read keeps the rest and says which', () => {
-    const live = new LiveCluster();
-    const skipped = live.replace('Service', [
-      { kind: 'Service', metadata: { name: 'ok', namespace: 'a' }, spec: { type: 'ClusterIP', ports: [{ port: 80 }] } },
-      { kind: 'Service', metadata: { name: 'bad', namespace: 'a' }, spec: { ports: { not: 'a list' } } } as never,
-    ]);
-    expect(skipped).toHaveLength(1);
-    expect(skipped[0]).toContain('Service a/bad (item 1)');
-    live.recompute();
-    expect(live.analysis!.services.map((s) => s.service.name)).toEqual(['ok']);
-    // An update of a broken object throws to the caller (the exporter counts it); the model is intact.
-    expect(() => live.upsert({ kind: 'Service', metadata: { name: 'bad2', namespace: 'a' }, spec: { ports: 'x' } } as never)).toThrow();
-    expect(live.recompute().mode).toBe('none');
-  });
-});

@@ -7,7 +7,7 @@ import { clusterFromFlags, SOURCE_HELP, SOURCE_OPTIONS } from '../sources';
 import { analyzeWithEvidence, NODE_DUMPS_HELP } from '../evidence';
 import { renderTable } from '../table';
 
-export const ANALYZE_HELP = `Usage: loopscope analyze [--context NAME | --snapshot FILE|DIR|- | --demo] [-n NS] [-o table|wide|json|markdown] [--fail-on-risk]
+export const ANALYZE_HELP = `Usage: loopscope analyze [--context NAME | --snapshot FILE|DIR|- | --demo] [-n NS] [-o table|wide|json|markdown] [--fail-on-risk [--allow-unknown]]
 
 Finds every Service whose pods can time out calling it through its internal LB (LB loopback).
 
@@ -16,7 +16,10 @@ Finds every Service whose pods can time out calling it through its internal LB (
                           at-risk node names; json is the stable loopscope/v1 contract
   --compact               one-line JSON (the default when stdout is not a terminal: a pipe or a
                           file is read by a program, and indentation makes it ~5x larger at scale)
-  --fail-on-risk          exit 1 when any Service is at risk (for CI gates)
+  --fail-on-risk          exit 1 when any Service is at risk (for CI gates): a loopback, an unreachable
+                          one (clients fail outright), or an unknown one (incomplete input is never
+                          safe; the report names the missing kind and the kubectl get that supplies it)
+  --allow-unknown         with --fail-on-risk, do not fail on unknown Services
   --max-links N           keep the N most likely links in the output (default: all)
   --all                   list every Service in the table, not only LoadBalancer ones
 
@@ -26,7 +29,8 @@ ${NODE_DUMPS_HELP}
 
 ${PROFILE_HELP}
 
-Exit codes: 0 ok; 1 --fail-on-risk and a Service is at risk; 2 bad usage or input, or no cluster to
+Exit codes: 0 ok; 1 --fail-on-risk and a Service is loopback, unreachable or (without
+--allow-unknown) unknown; 2 bad usage or input, or no cluster to
 read; 3 an internal error (out of memory included).
 `;
 
@@ -37,6 +41,7 @@ export const analyze: Command = async (args, io) => {
     'node-dumps': { type: 'string' },
     format: { type: 'string', short: 'o' },
     'fail-on-risk': { type: 'boolean' },
+    'allow-unknown': { type: 'boolean' },
     'max-links': { type: 'string' },
     all: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -56,8 +61,14 @@ export const analyze: Command = async (args, io) => {
   if (format === 'json') io.stdout(jsonText(report, io, values.compact));
   else if (format === 'markdown') io.stdout(renderMarkdown(report));
   else io.stdout(renderSummaryTable(report, values.all === true, format === 'wide'));
-  return values['fail-on-risk'] && report.summary.loopback > 0 ? 1 : 0;
+  return values['fail-on-risk'] && failsGate(report, values['allow-unknown'] === true) ? 1 : 0;
 };
+
+/** The --fail-on-risk gate: loopback and unreachable always fail it; unknown unless allowed. */
+export function failsGate(report: Report, allowUnknown: boolean): boolean {
+  const s = report.summary;
+  return s.loopback > 0 || s.unreachable > 0 || (!allowUnknown && s.unknown > 0);
+}
 
 function positiveInt(flag: string, value: string): number {
   const n = Number(value);

@@ -1,6 +1,8 @@
 import type { ClusterService, TrafficPolicy } from '../cluster/model';
 import type { DatapathProfile, NodeDatapath } from '../profile/profile';
 import { hasPreventLoopback } from '../profile/signals';
+import { masqueradesTo } from '../cluster/ipMasqAgent';
+import { parseIp } from '../netfilter/ruleset/cidr';
 import type { IngressPoint } from './ingress';
 import { inferred, type Reason } from './reasons';
 
@@ -101,7 +103,18 @@ function decideSource(
   policy: TrafficPolicy,
   reasons: Reason[],
 ): 'pod' | 'node' | undefined {
-  const routable = profile.podIpRoutable;
+  let routable = profile.podIpRoutable;
+  const masq = profile.ipMasqAgent;
+  const lbIp = masq && ingress.ip ? parseIp(ingress.ip) : null;
+  if (masq && lbIp) {
+    if (masqueradesTo(masq, lbIp)) {
+      reasons.push(
+        inferred('SOURCE_NODE_IP_MASQ_AGENT', `ip-masq-agent masquerades pod traffic to ${ingress.ip} (outside its nonMasqueradeCIDRs), so the LB sees the node IP (kubernetes-sigs/ip-masq-agent)`, masq.source),
+      );
+      return 'node';
+    }
+    routable = { value: true, source: `${masq.source}: ${ingress.ip} is not masqueraded` };
+  }
   if (routable.value === undefined) {
     reasons.push(inferred('UNKNOWN_POD_IP_ROUTABLE', 'whether the CNI masquerades pod traffic to VPC addresses is unknown, so the source the LB sees is unknown', routable.source));
     return undefined;

@@ -8,6 +8,8 @@ export interface IngressPoint {
   protocol: string;
   ipMode: IpMode;
   nodePort?: number;
+  /** The Service port's name (EndpointSlice ports are matched by it). */
+  portName?: string;
 }
 
 export function ingressAddress(i: { ip?: string; hostname?: string }): string {
@@ -23,7 +25,7 @@ export function ingressPoints(svc: ClusterService): IngressPoint[] {
   const points: IngressPoint[] = [];
   for (const ing of svc.ingresses) {
     for (const port of svc.ports) {
-      points.push({ ip: ing.ip, hostname: ing.hostname, ipMode: ing.ipMode, port: port.port, protocol: port.protocol, nodePort: port.nodePort });
+      points.push({ ip: ing.ip, hostname: ing.hostname, ipMode: ing.ipMode, port: port.port, protocol: port.protocol, nodePort: port.nodePort, ...(port.name !== undefined ? { portName: port.name } : {}) });
     }
   }
   return points;

@@ -1,8 +1,11 @@
 import type { ClusterModel, ClusterService, TrafficPolicy } from '../cluster/model';
 import type { DatapathProfile } from '../profile/profile';
-import { awsPreserveClientIp, directToPodAnnotation, internalLbAnnotation } from '../profile/signals';
+import { awsLoadBalancerKind, awsPreserveClientIp, directToPodAnnotation, internalLbAnnotation } from '../profile/signals';
 import { formatP } from '../format/probability';
-import { chooseBackend, nodeBackends, podBackends, type Backends } from './backends';
+import { cidrContains, parseIp, type IpAddress } from '../netfilter/ruleset/cidr';
+import { backendCount, chooseBackend, nodeBackends, podBackends, type Backends } from './backends';
+import { missingInputs, type MissingInput } from './incomplete';
+import { UNREACHABLE_CAUSE_TEXT, unreachableClients, type UnreachableCause } from './unreachable';
 import { decideDatapath, type DatapathDecision } from './datapath';
 import { withDisagreement } from './disagreement';
 import type { DatapathEvidence, ObservedFailure } from './evidence';
@@ -45,6 +48,12 @@ export interface IngressAnalysis {
   /** Nodes whose steps 1–2 could not be decided and could loop. */
   unknownNodes: number[];
   groups: DecisionGroup[];
+  /** The LB's backends for this ingress point (pod backends are per address family and port). */
+  backends: Backends;
+  /** Client pods that fail outright (q = 1) one by one: outside the source ranges, or their only backend is themselves. */
+  failingPods: Map<number, UnreachableCause>;
+  /** Every client fails outright: the LB has no ready backend for this point. */
+  allFail?: UnreachableCause;
 }
 
 export interface ServiceAnalysis {
@@ -59,6 +68,8 @@ export interface ServiceAnalysis {
   reasons: Reason[];
   /** Failed connections read from node conntrack tables (§5), when evidence was given. */
   observed?: ObservedSummary;
+  /** For `unknown` from incomplete input: the kinds missing and how to supply them. */
+  missing?: MissingInput[];
 }
 
 export interface ObservedSummary {
@@ -77,6 +88,8 @@ export interface AnalysisContext {
   classes: NodeClass[];
   /** Node index → index in `classes`. */
   nodeClass: Int32Array;
+  /** Placeholder nodes (named by pods, missing from the input) that run client pods. */
+  missingNodes: number[];
 }
 
 /** Nodes that decide steps 1–2 alike: same datapath profile, or one node with its own evidence. */
@@ -111,7 +124,8 @@ export function createContext(cluster: ClusterModel, profile: DatapathProfile, e
     classes[c]!.clientPods += node.clientPods;
     nodeClass[node.index] = c;
   }
-  return { cluster, profile, evidence, classes, nodeClass };
+  const missingNodes = cluster.nodes.filter((n) => n.missing).map((n) => n.index);
+  return { cluster, profile, evidence, classes, nodeClass, missingNodes };
 }
 
 export function analyzeService(ctx: AnalysisContext, svc: ClusterService): ServiceAnalysis {
@@ -122,7 +136,7 @@ export function analyzeService(ctx: AnalysisContext, svc: ClusterService): Servi
     reasons.push(inferred('NOT_LOADBALANCER', `type ${svc.type}: no cloud LB in front of it, so no LB hop to loop through`, 'spec.type'));
     return result;
   }
-  const internal = internalLbAnnotation(svc.annotations);
+  const internal = internalLbAnnotation(svc.annotations, svc.loadBalancerClass);
   result.scope = internal ? 'internal' : 'public';
   if (!internal && !profile.publicLbInScope.value) {
     reasons.push(inferred('PUBLIC_LB', 'a public LB (no internal-LB annotation): out of scope, public LBs did not show the problem (F10); set --public-lb-in-scope to analyse it', profile.publicLbInScope.source));
@@ -139,6 +153,15 @@ export function analyzeService(ctx: AnalysisContext, svc: ClusterService): Servi
     reasons.push(inferred('NO_INGRESS_IP', svc.ingresses.length === 0 ? 'the LB has no ingress IP yet (status.loadBalancer is empty): nothing to call' : 'the Service has no ports', 'status.loadBalancer.ingress'));
     return result;
   }
+  const missing = missingInputs(ctx.cluster, svc);
+  if (missing.length > 0) {
+    result.verdict = 'unknown';
+    result.missing = missing;
+    for (const m of missing) {
+      reasons.push(inferred('INPUT_MISSING', `the input has no ${m.kind} objects, so this Service's figure cannot be computed (add \`${m.kubectl}\`); never reported safe on incomplete input`, m.kind, { severity: 'warning', evidence: { kind: m.kind, kubectl: m.kubectl } }));
+    }
+    return result;
+  }
   const provider = profile.provider.value;
   if (provider === 'unknown') {
     result.verdict = 'unknown';
@@ -151,6 +174,13 @@ export function analyzeService(ctx: AnalysisContext, svc: ClusterService): Servi
     return result;
   }
   if (provider === 'aws') {
+    const lb = awsLoadBalancerKind(svc.annotations, svc.loadBalancerClass);
+    if (lb.kind === 'classic-elb') {
+      reasons.push(
+        inferred('AWS_CLASSIC_ELB', 'an in-tree Classic ELB: a TCP proxy, so the backend sees the ELB\'s address and replies through it; no loopback (Kubernetes cloud-provider-aws, Service annotations)', lb.source),
+      );
+      return result;
+    }
     const preserve = awsPreserveClientIp(svc.annotations);
     if (direct ? preserve !== true : preserve === false) {
       reasons.push(
@@ -160,16 +190,30 @@ export function analyzeService(ctx: AnalysisContext, svc: ClusterService): Servi
     }
   }
   const policy = svc.trafficPolicy as TrafficPolicy;
-  const backends = direct ? podBackends(svc, direct.key) : nodeBackends(ctx.cluster, svc, policy);
+  const points = ingressPoints(svc);
+  const nodeSet = direct ? undefined : nodeBackends(ctx.cluster, svc, policy);
+  const perPoint = points.map((p) => nodeSet ?? podBackends(ctx.cluster, svc, direct!.key, p));
+  const backends = perPoint[0]!;
   result.backends = backends;
   reasons.push(backends.reason);
-  if ((backends.kind === 'node' ? backends.nodes.length : backends.endpoints.length) === 0) {
+  if (perPoint.every((b) => backendCount(b) === 0)) {
     reasons.push(
-      inferred('NO_READY_ENDPOINTS', backends.kind === 'pod' || policy === 'Local' ? 'no ready endpoint on any node: the LB has no healthy backend, every connection fails (not loopback)' : 'no Ready node is an LB backend', 'EndpointSlices', { severity: 'error' }),
+      inferred('NO_READY_ENDPOINTS', backends.kind === 'pod' || policy === 'Local' ? 'no ready endpoint on any node: the LB has no healthy backend, every connection fails outright (not loopback)' : 'no Ready node is an LB backend: every connection fails outright (not loopback)', svc.endpointSource === 'Endpoints' ? 'Endpoints' : 'EndpointSlices', { severity: 'error' }),
     );
-    return result;
   }
-  for (const ingress of ingressPoints(svc)) result.ingresses.push(analyzeIngress(ctx, svc, policy, backends, ingress));
+  const unplaced = Math.max(...perPoint.map((b) => b.unplaced));
+  if (unplaced > 0) {
+    reasons.push(
+      inferred('UNPLACED_ENDPOINTS', `${unplaced} ready endpoint(s) have no known node (no nodeName, or a node missing from the input): they count as eligible backends that never loop, so the figure is a lower bound`, `${svc.endpointSource === 'Endpoints' ? 'Endpoints' : 'EndpointSlice'} nodeName`, { severity: 'warning', evidence: { unplacedEndpoints: unplaced } }),
+    );
+  }
+  if (ctx.missingNodes.length > 0) {
+    const pods = ctx.missingNodes.reduce((a, n) => a + ctx.cluster.nodes[n]!.clientPods, 0);
+    reasons.push(
+      inferred('INPUT_INCOMPLETE', `${pods} client pod(s) run on ${ctx.missingNodes.length} node(s) missing from the input: they count as clients, and those nodes are taken to hold no backend, so the input is incomplete (add \`kubectl get nodes -o json\`)`, 'Pod spec.nodeName', { severity: 'warning', nodes: nodeNames(ctx.cluster, ctx.missingNodes) }),
+    );
+  }
+  points.forEach((ingress, i) => result.ingresses.push(analyzeIngress(ctx, svc, policy, perPoint[i]!, ingress)));
   withDerivedServiceProbability(result);
   summarize(ctx, result);
   return result;
@@ -179,7 +223,12 @@ function analyzeIngress(ctx: AnalysisContext, svc: ClusterService, policy: Traff
   const { cluster, profile } = ctx;
   const skips = profile.lbSkipsSourceBackend.value;
   const shared = profile.podNetwork.value === 'shared';
-  const out: IngressAnalysis = { ingress, probability: 0, loopSum: 0, atRisk: [], podP: new Map(), noEligibleNodes: [], unknownNodes: [], groups: [] };
+  const out: IngressAnalysis = { ingress, probability: 0, loopSum: 0, atRisk: [], podP: new Map(), noEligibleNodes: [], unknownNodes: [], groups: [], backends, failingPods: new Map() };
+  if (backendCount(backends) === 0) {
+    // q = 1 for every client, captured or not (kube-proxy rejects, the LB has no healthy target).
+    out.allFail = 'no-ready-endpoint';
+    return withDerivedProbability(out, cluster);
+  }
   // Steps 1–2 once per class of nodes that decide alike (a node with evidence is a class of its own).
   out.groups = ctx.classes.map((c) => ({
     decision: decideClass(ctx, c, svc, ingress, policy),
@@ -192,7 +241,7 @@ function analyzeIngress(ctx: AnalysisContext, svc: ClusterService, policy: Traff
   // such a node can be left with no eligible backend: the arithmetic runs over those alone.
   // TKE with node SNAT everywhere (a Cluster Service): the CLB skips every client's own node, so
   // with more than one backend nothing can loop or be left without a backend — skip the loop.
-  if (backends.kind === 'node' && backends.nodes.length > 1 && out.groups.every((g) => g.decision.outcome === 'captured' || (g.decision.outcome === 'leaves' && g.decision.source === 'node' && skips))) {
+  if (backends.kind === 'node' && backends.nodes.length > 1 && svc.sourceRanges.length === 0 && out.groups.every((g) => g.decision.outcome === 'captured' || (g.decision.outcome === 'leaves' && g.decision.source === 'node' && skips))) {
     return withDerivedProbability(out, cluster);
   }
   const candidates = backends.kind === 'node' ? backends.nodes : [...backends.perNode.keys()];
@@ -217,9 +266,46 @@ function analyzeIngress(ctx: AnalysisContext, svc: ClusterService, policy: Traff
     }
   }
   if (backends.kind === 'pod') loopSum += correctSelfBackends(ctx, backends, out, decisionOf, skips, shared);
+  if (svc.sourceRanges.length > 0) loopSum += applySourceRanges(ctx, svc, out, decisionOf);
   out.atRisk.sort((a, b) => b.p - a.p || b.clientPods - a.clientPods);
   out.loopSum = loopSum;
   return withDerivedProbability(out, cluster);
+}
+
+/**
+ * F14: a client whose source is outside `loadBalancerSourceRanges` cannot connect at all — dropped
+ * by kube-proxy's firewall where the node captures the LB IP, by the LB's ACL where it does not (the
+ * source is the pod IP, or the node IP under SNAT). Its p becomes 0 and its q 1; returns the change
+ * to the sum of p.
+ */
+function applySourceRanges(ctx: AnalysisContext, svc: ClusterService, out: IngressAnalysis, decisionOf: (node: number) => DatapathDecision): number {
+  const { cluster } = ctx;
+  const ranges = svc.sourceRanges;
+  const inRanges = (ip: string | undefined): boolean | undefined => {
+    const parsed: IpAddress | null = ip ? parseIp(ip) : null;
+    return parsed ? ranges.some((r) => cidrContains(r, parsed)) : undefined;
+  };
+  const risk = new Map(out.atRisk.map((r) => [r.node, r]));
+  const nodeAllowed = new Map<number, boolean | undefined>();
+  let delta = 0;
+  cluster.pods.forEach((pod, index) => {
+    if (pod.role !== 'client') return;
+    const decision = decisionOf(pod.node);
+    let allowed: boolean | undefined;
+    if (decision.outcome === 'leaves' && decision.source === 'node') {
+      if (!nodeAllowed.has(pod.node)) nodeAllowed.set(pod.node, inRanges(cluster.nodes[pod.node]!.internalIP));
+      allowed = nodeAllowed.get(pod.node);
+    } else allowed = inRanges(pod.ip);
+    if (allowed !== false) return;
+    out.failingPods.set(index, 'outside-source-ranges');
+    const r = risk.get(pod.node);
+    const p = out.podP.get(index) ?? r?.p ?? 0;
+    if (r) r.clientPods = Math.max(0, r.clientPods - 1);
+    if (p === 0 && !r) return;
+    out.podP.set(index, 0);
+    delta -= p;
+  });
+  return delta;
 }
 
 /**
@@ -270,6 +356,7 @@ function correctSelfBackends(
     const decision = decisionOf(pod.node);
     if (decision.outcome !== 'leaves') continue;
     const self = chooseBackend(backends, pod.node, decision.source!, skips, shared, true);
+    if (self.eligible === 0) out.failingPods.set(podIndex, 'no-eligible-backend');
     const base = risk.get(pod.node)?.p ?? 0;
     const p = self.eligible > 0 ? self.looping / self.eligible : 0;
     if (p === base) continue;
@@ -342,7 +429,7 @@ function summarize(ctx: AnalysisContext, result: ServiceAnalysis): void {
 }
 
 /** Reasons that state the outcome; `refreshOutcome` replaces them when only client counts moved. */
-const OUTCOME_CODES: ReadonlySet<string> = new Set(['LOOPBACK', 'NO_ELIGIBLE_BACKEND', 'NO_CLIENT_PODS']);
+const OUTCOME_CODES: ReadonlySet<string> = new Set(['LOOPBACK', 'NO_ELIGIBLE_BACKEND', 'NO_CLIENT_PODS', 'UNREACHABLE', 'OUTSIDE_SOURCE_RANGES']);
 
 /**
  * The verdict and outcome reasons from the (derived) figure. The figure follows the number of client
@@ -366,8 +453,26 @@ export function refreshOutcome(ctx: AnalysisContext, result: ServiceAnalysis): v
         { evidence: { atRiskNodes: worst.atRisk.filter((r) => r.clientPods > 0).length }, nodes: nodeNames(cluster, worst.atRisk.map((r) => r.node)), severity: 'error' },
       ),
     );
-  } else {
-    result.verdict = unknown ? 'unknown' : 'safe';
+  }
+  const unreachable = unreachableClients(ctx, result);
+  if (result.probability <= 0) result.verdict = unreachable ? 'unreachable' : unknown ? 'unknown' : 'safe';
+  if (unreachable) {
+    const causes = unreachable.causes.map((c) => UNREACHABLE_CAUSE_TEXT[c]).join('; ');
+    result.reasons.push(
+      inferred('UNREACHABLE', `${unreachable.clientPods} client pod(s) on ${unreachable.nodes.length} node(s) cannot connect through the LB at all (they fail outright, not loopback): ${causes}`, 'the decision procedure over all client pods (docs/model.md)', {
+        nodes: nodeNames(cluster, unreachable.nodes),
+        evidence: { clientPods: unreachable.clientPods },
+        severity: 'error',
+      }),
+    );
+  }
+  const outside = result.ingresses.find((i) => [...i.failingPods.values()].includes('outside-source-ranges'));
+  if (outside) {
+    result.reasons.push(
+      inferred('OUTSIDE_SOURCE_RANGES', `client pods whose source is outside spec.loadBalancerSourceRanges [${result.service.sourceRangesText.join(', ')}] are dropped before any LB choice (kube-proxy's firewall where it captures the LB IP, the LB's ACL elsewhere; kube-proxy source, KUBE-PROXY-FIREWALL)`, 'spec.loadBalancerSourceRanges', {
+        severity: 'error',
+      }),
+    );
   }
   const noEligible = result.ingresses.find((i) => i.noEligibleNodes.length > 0);
   if (noEligible) {

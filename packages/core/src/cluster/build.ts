@@ -1,7 +1,9 @@
 import type { KubeObject, PodSpecLike } from '../kube/objects';
 import type { InputProblem } from '../kube/problems';
 import type { SourcedObject } from '../kube/snapshot';
-import { CILIUM_AGENT_LABELS, CILIUM_NAME, DATAPATH_NAMESPACES, EXCLUDE_FROM_LB_LABEL, KUBE_PROXY_LABELS, KUBE_PROXY_NAME, LABEL, SERVICE_ANNOTATION_KEYS } from '../kube/vocabulary';
+import { CILIUM_AGENT_LABELS, CILIUM_NAME, DATAPATH_NAMESPACES, EXCLUDE_FROM_LB_LABEL, IP_MASQ_AGENT_NAME, KUBE_PROXY_LABELS, KUBE_PROXY_NAME, LABEL, SERVICE_ANNOTATION_KEYS } from '../kube/vocabulary';
+import { parseCidr, type Cidr } from '../netfilter/ruleset/cidr';
+import { readIpMasqAgent } from './ipMasqAgent';
 import type {
   ClusterModel,
   ClusterNode,
@@ -14,21 +16,27 @@ import type {
   ServicePort,
   TrafficPolicy,
 } from './model';
-import { hasModeLine, kubeProxyConfigMode } from './kubeProxyConfig';
+import { hasModeLine, readKubeProxyConfig } from './kubeProxyConfig';
 import { controllerOf, NamespacedMap, WorkloadRegistry, type OwnerIndex } from './workloads';
 
 /**
  * Normalizes Kubernetes objects into the compact cluster model. Never throws on bad objects: each
  * is skipped (or partly used) and reported in `problems` with its file, item, kind/name and field.
  */
-export function buildCluster(objects: SourcedObject[], inheritedProblems: InputProblem[] = []): ClusterModel {
-  return buildClusterState(objects, inheritedProblems).cluster;
+export function buildCluster(objects: SourcedObject[], inheritedProblems: InputProblem[] = [], options: BuildOptions = {}): ClusterModel {
+  return buildClusterState(objects, inheritedProblems, options).cluster;
+}
+
+export interface BuildOptions {
+  /** Kinds the caller read completely even when they had no objects (a watcher's synced empty lists). */
+  presentKinds?: Iterable<string>;
 }
 
 /** The cluster and the workload registry behind it (the live model resolves new pods with it). */
-export function buildClusterState(objects: SourcedObject[], inheritedProblems: InputProblem[] = []): { cluster: ClusterModel; registry: WorkloadRegistry } {
+export function buildClusterState(objects: SourcedObject[], inheritedProblems: InputProblem[] = [], options: BuildOptions = {}): { cluster: ClusterModel; registry: WorkloadRegistry } {
   const problems: InputProblem[] = [...inheritedProblems];
   const byKind = groupByKind(objects, problems);
+  const inputKinds = new Set([...byKind.keys(), ...(options.presentKinds ?? [])]);
   const ignoredKinds: Record<string, number> = {};
   for (const [kind, list] of byKind) {
     if (!READ_KINDS.has(kind)) ignoredKinds[kind] = list.length;
@@ -43,14 +51,15 @@ export function buildClusterState(objects: SourcedObject[], inheritedProblems: I
   const registry = new WorkloadRegistry(owners);
   const kubeProxy: ClusterModel['kubeProxy'] = { pods: [] };
   const cilium: ClusterModel['cilium'] = { agentNodes: new Set() };
-  const endpointIps = collectEndpointIps(byKind.get('EndpointSlice') ?? []);
+  const endpointIps = collectEndpointIps(byKind.get('EndpointSlice') ?? [], byKind.get('Endpoints') ?? []);
   const podByEndpointIp = new Map<string, number>();
+  addMissingNodes(byKind.get('Pod') ?? [], nodes, nodeByName, problems);
   const pods = buildPods(byKind.get('Pod') ?? [], nodeByName, registry, kubeProxy, cilium, problems, endpointIps, podByEndpointIp);
-  readKubeSystem(byKind, kubeProxy, cilium, problems);
+  const ipMasqAgent = readKubeSystem(byKind, kubeProxy, cilium, problems);
 
   const clientPodCount = countClients(nodes, pods, registry.workloads.length);
 
-  const services = buildServices(byKind.get('Service') ?? [], byKind.get('EndpointSlice') ?? [], nodeByName, pods, problems);
+  const services = buildServices(byKind.get('Service') ?? [], byKind.get('EndpointSlice') ?? [], byKind.get('Endpoints') ?? [], nodes, nodeByName, pods, problems);
 
   const cluster: ClusterModel = {
     nodes,
@@ -61,22 +70,25 @@ export function buildClusterState(objects: SourcedObject[], inheritedProblems: I
     kubeProxy,
     cilium,
     clientPodCount,
+    inputKinds,
     podByEndpointIp,
     problems,
     ignoredKinds,
   };
+  if (ipMasqAgent) cluster.ipMasqAgent = ipMasqAgent;
   return { cluster, registry };
 }
 
 /** One Service rebuilt from its object and its EndpointSlices, at its place in the cluster. */
-export function rebuildService(cluster: ClusterModel, index: number, service: SourcedObject, slices: SourcedObject[]): ClusterService {
-  const [svc] = buildServices([service], slices, cluster.nodeByName, cluster.pods, cluster.problems);
+export function rebuildService(cluster: ClusterModel, index: number, service: SourcedObject, slices: SourcedObject[], endpoints: SourcedObject[] = []): ClusterService {
+  // Problems were said at the full rebuild: a Service changing must not add them again.
+  const [svc] = buildServices([service], slices, endpoints, cluster.nodes, cluster.nodeByName, cluster.pods, []);
   svc!.index = index;
   return svc!;
 }
 
-/** Every endpoint address of every slice: pods with these IPs are indexed while they are read. */
-function collectEndpointIps(slices: SourcedObject[]): Set<string> {
+/** Every endpoint address of every slice (and v1 Endpoints): pods with these IPs are indexed while they are read. */
+function collectEndpointIps(slices: SourcedObject[], endpointsObjects: SourcedObject[]): Set<string> {
   const ips = new Set<string>();
   for (const o of slices) {
     const endpoints = (o.object as { endpoints?: unknown }).endpoints;
@@ -86,7 +98,57 @@ function collectEndpointIps(slices: SourcedObject[]): Set<string> {
       if (typeof address === 'string') ips.add(address);
     }
   }
+  for (const o of endpointsObjects) {
+    for (const subset of arrayField(o.object, 'subsets')) {
+      for (const key of ['addresses', 'notReadyAddresses']) {
+        for (const a of arrayField(subset, key)) {
+          const ip = field<string>(a, 'ip');
+          if (typeof ip === 'string') ips.add(ip);
+        }
+      }
+    }
+  }
   return ips;
+}
+
+function arrayField(obj: unknown, key: string): unknown[] {
+  const v = field<unknown>(obj, key);
+  return Array.isArray(v) ? v : [];
+}
+
+/**
+ * Running pods that name a node the input does not hold are still clients (§4): their node gets a
+ * placeholder (not Ready, no backend), and the input is said to be incomplete — or, when none of
+ * the pods' nodes is in the input, to look like it comes from another cluster.
+ */
+function addMissingNodes(pods: SourcedObject[], nodes: ClusterNode[], nodeByName: Map<string, number>, problems: InputProblem[]): void {
+  const realNodes = nodes.length;
+  const named = new Set<string>();
+  const missing = new Map<string, number>();
+  for (const o of pods) {
+    const nodeName = field<unknown>(o.object, 'spec', 'nodeName');
+    if (typeof nodeName !== 'string' || nodeName === '' || field(o.object, 'status', 'phase') !== 'Running') continue;
+    named.add(nodeName);
+    if (!nodeByName.has(nodeName)) missing.set(nodeName, (missing.get(nodeName) ?? 0) + 1);
+  }
+  if (missing.size === 0) return;
+  for (const name of missing.keys()) {
+    nodeByName.set(name, nodes.length);
+    nodes.push({ index: nodes.length, name, addresses: [], ready: false, excludedFromLb: false, missing: true, clientPods: 0, clientWorkloads: [] });
+  }
+  const pods_ = [...missing.values()].reduce((a, b) => a + b, 0);
+  const names = [...missing.keys()].slice(0, 5).join(', ') + (missing.size > 5 ? `, … ${missing.size - 5} more` : '');
+  problems.push({
+    source: 'snapshot',
+    kind: 'Node',
+    message: `${pods_} running pod(s) name ${missing.size} node(s) not in the input (${names}); they still count as clients, and those nodes are taken to hold no LB backend — the input is incomplete (add \`kubectl get nodes -o json\`)`,
+  });
+  if (realNodes > 0 && missing.size === named.size) {
+    problems.push({
+      source: 'snapshot',
+      message: `warning: none of the ${named.size} node(s) the pods run on is among the ${realNodes} Node object(s): the inputs look like they come from different clusters`,
+    });
+  }
 }
 
 /** Client pods per node, and per node and workload (the links of §4 are built from these). */
@@ -117,7 +179,7 @@ function countClients(nodes: ClusterNode[], pods: ClusterPod[], workloads: numbe
   return count;
 }
 
-const READ_KINDS = new Set(['Node', 'Pod', 'Service', 'EndpointSlice', 'ConfigMap', 'DaemonSet', 'ReplicaSet', 'Job']);
+const READ_KINDS = new Set(['Node', 'Pod', 'Service', 'EndpointSlice', 'Endpoints', 'ConfigMap', 'DaemonSet', 'ReplicaSet', 'Job', 'Namespace']);
 
 function problemFor(o: SourcedObject, message: string, field?: string): InputProblem {
   const meta = o.object.metadata;
@@ -140,6 +202,7 @@ function problemFor(o: SourcedObject, message: string, field?: string): InputPro
 function groupByKind(objects: SourcedObject[], problems: InputProblem[]): Map<string, SourcedObject[]> {
   const byKind = new Map<string, { list: SourcedObject[]; seen: NamespacedMap<number> }>();
   let duplicates = 0;
+  const kubeSystemUids = new Map<string, string>();
   for (const o of objects) {
     const kind = o.object.kind;
     if (typeof kind !== 'string' || kind === '') {
@@ -151,6 +214,7 @@ function groupByKind(objects: SourcedObject[], problems: InputProblem[]): Map<st
       problems.push(problemFor(o, 'has no metadata.name; skipped', 'metadata.name'));
       continue;
     }
+    if (kind === 'Namespace' && meta.name === 'kube-system' && typeof meta.uid === 'string' && !kubeSystemUids.has(meta.uid)) kubeSystemUids.set(meta.uid, o.source);
     let group = byKind.get(kind);
     if (!group) byKind.set(kind, (group = { list: [], seen: new NamespacedMap() }));
     const namespace = typeof meta.namespace === 'string' ? meta.namespace : '';
@@ -165,6 +229,10 @@ function groupByKind(objects: SourcedObject[], problems: InputProblem[]): Map<st
   }
   if (duplicates > 0) {
     problems.push({ source: 'snapshot', message: `${duplicates} object(s) appeared more than once; the last copy read was used` });
+  }
+  if (kubeSystemUids.size > 1) {
+    const seen = [...kubeSystemUids].map(([uid, source]) => `${uid} in ${source}`).join(', ');
+    problems.push({ source: 'snapshot', kind: 'Namespace', message: `warning: the kube-system Namespace has ${kubeSystemUids.size} different uids (${seen}): the inputs look like they come from different clusters` });
   }
   return new Map([...byKind].map(([kind, g]) => [kind, g.list]));
 }
@@ -199,6 +267,7 @@ function buildNodes(list: SourcedObject[], problems: InputProblem[]): ClusterNod
     const labels = stringRecord(obj.metadata?.labels);
     const providerID = field<string>(obj, 'spec', 'providerID');
     const kubeProxyVersion = field<string>(obj, 'status', 'nodeInfo', 'kubeProxyVersion');
+    const kubeletVersion = field<string>(obj, 'status', 'nodeInfo', 'kubeletVersion');
     nodes.push({
       index: nodes.length,
       name: obj.metadata!.name!,
@@ -208,6 +277,7 @@ function buildNodes(list: SourcedObject[], problems: InputProblem[]): ClusterNod
       excludedFromLb: EXCLUDE_FROM_LB_LABEL in labels,
       providerID: typeof providerID === 'string' && providerID ? providerID : undefined,
       kubeProxyVersion: typeof kubeProxyVersion === 'string' && kubeProxyVersion ? kubeProxyVersion : undefined,
+      kubeletVersion: typeof kubeletVersion === 'string' && kubeletVersion ? kubeletVersion : undefined,
       clientPods: 0,
       clientWorkloads: [],
     });
@@ -326,7 +396,8 @@ function readKubeSystem(
   kubeProxy: ClusterModel['kubeProxy'],
   cilium: ClusterModel['cilium'],
   problems: InputProblem[],
-): void {
+): ClusterModel['ipMasqAgent'] {
+  let ipMasqAgent: ClusterModel['ipMasqAgent'];
   for (const o of byKind.get('DaemonSet') ?? []) {
     const name = o.object.metadata!.name!;
     const spec = field<PodSpecLike>(o.object, 'spec', 'template', 'spec');
@@ -334,15 +405,25 @@ function readKubeSystem(
     else if (name === CILIUM_NAME) cilium.image ??= containerArgs(spec, /cilium-agent/).image;
   }
   for (const o of byKind.get('ConfigMap') ?? []) {
-    if (o.object.metadata!.name !== KUBE_PROXY_NAME) continue;
+    const name = o.object.metadata!.name;
+    if (name === IP_MASQ_AGENT_NAME && (o.object.metadata!.namespace ?? 'kube-system') === 'kube-system') {
+      const r = readIpMasqAgent(stringRecord(o.object.data), 'ConfigMap kube-system/ip-masq-agent');
+      if (r.problem) problems.push(problemFor(o, r.problem, 'data'));
+      ipMasqAgent = r.config;
+      continue;
+    }
+    if (name !== KUBE_PROXY_NAME) continue;
     const data = stringRecord(o.object.data);
     const config = data['config.conf'] ?? data['kubeconfig.conf'] ?? Object.values(data).find((v) => typeof v === 'string' && hasModeLine(v));
     if (typeof config !== 'string') {
       problems.push(problemFor(o, 'has no config.conf; the proxy mode is not read from it', 'data'));
       continue;
     }
-    kubeProxy.configMapMode = kubeProxyConfigMode(config);
+    const reading = readKubeProxyConfig(config);
+    if (reading.problem) problems.push(problemFor(o, `config.conf ${reading.problem}; the proxy mode from it is unknown`, 'data'));
+    kubeProxy.configMapMode = reading.mode;
   }
+  return ipMasqAgent;
 }
 
 const POLICY_ALIASES: Record<string, TrafficPolicy> = { Local: 'Local', Cluster: 'Cluster', OnlyLocal: 'Local', Global: 'Cluster' };
@@ -350,6 +431,8 @@ const POLICY_ALIASES: Record<string, TrafficPolicy> = { Local: 'Local', Cluster:
 function buildServices(
   list: SourcedObject[],
   slices: SourcedObject[],
+  endpointsObjects: SourcedObject[],
+  nodes: ClusterNode[],
   nodeByName: Map<string, number>,
   pods: ClusterPod[],
   problems: InputProblem[],
@@ -415,6 +498,21 @@ function buildServices(
       ingresses.push({ ip: typeof ip === 'string' ? ip : undefined, hostname: typeof hostname === 'string' ? hostname : undefined, ipMode });
     });
     const clusterIP = typeof spec.clusterIP === 'string' && spec.clusterIP && spec.clusterIP !== 'None' ? spec.clusterIP : undefined;
+    const sourceRanges: Cidr[] = [];
+    const sourceRangesText: string[] = [];
+    const rawRanges = Array.isArray(spec.loadBalancerSourceRanges) ? spec.loadBalancerSourceRanges : [];
+    rawRanges.slice(0, 1000).forEach((r: unknown, i: number) => {
+      const cidr = typeof r === 'string' ? parseCidr(r.trim()) : null;
+      if (!cidr) {
+        const message = `${JSON.stringify(r)?.slice(0, 60)} is not a CIDR; the Service is reported unknown`;
+        invalid.push({ field: `spec.loadBalancerSourceRanges[${i}]`, message });
+        problems.push(problemFor(o, message, `spec.loadBalancerSourceRanges[${i}]`));
+        return;
+      }
+      sourceRanges.push(cidr);
+      sourceRangesText.push((r as string).trim());
+    });
+    const selector = spec.selector;
     const svc: ClusterService = {
       index: services.length,
       namespace,
@@ -426,29 +524,55 @@ function buildServices(
       ports,
       ingresses,
       endpoints: [],
+      endpointSource: 'none',
+      hasSelector: selector !== null && typeof selector === 'object' && Object.keys(selector).length > 0,
+      sourceRanges,
+      sourceRangesText,
       invalid,
     };
+    if (typeof spec.loadBalancerClass === 'string' && spec.loadBalancerClass) svc.loadBalancerClass = spec.loadBalancerClass;
     services.push(svc);
     byKey.set(`${namespace}/${svc.name}`, svc);
   }
-  attachEndpoints(slices, byKey, nodeByName, pods, problems);
+  const placer = endpointPlacer(nodes, nodeByName, pods);
+  attachEndpoints(slices, byKey, placer, problems, list.length > 0);
+  attachV1Endpoints(endpointsObjects, byKey, placer, problems);
   return services;
 }
 
-/** Joins EndpointSlices to their Service by the `kubernetes.io/service-name` label. */
-function attachEndpoints(
-  slices: SourcedObject[],
-  byKey: Map<string, ClusterService>,
-  nodeByName: Map<string, number>,
-  pods: ClusterPod[],
-  problems: InputProblem[],
-): void {
+/** An endpoint's node index from its nodeName (or its pod's node); -1 when unknown or a node missing from the input. */
+type EndpointPlacer = (nodeName: unknown, pod: string | undefined) => number;
+
+function endpointPlacer(nodes: ClusterNode[], nodeByName: Map<string, number>, pods: ClusterPod[]): EndpointPlacer {
   let podNode: Map<string, number> | undefined;
-  const nodeOfPod = (ref: string): number => {
-    // Built only when a slice omits nodeName: most clusters never need it.
-    podNode ??= new Map(pods.filter((p) => p.node >= 0).map((p) => [`${p.namespace}/${p.name}`, p.node]));
-    return podNode.get(ref) ?? -1;
+  return (nodeName, pod) => {
+    let node = typeof nodeName === 'string' ? (nodeByName.get(nodeName) ?? -1) : -1;
+    if (node < 0 && pod) {
+      // Built only when an endpoint omits nodeName: most clusters never need it.
+      podNode ??= new Map(pods.filter((p) => p.node >= 0).map((p) => [`${p.namespace}/${p.name}`, p.node]));
+      node = podNode.get(pod) ?? -1;
+    }
+    // A node missing from the input holds no backend (§4): its endpoints cannot be placed.
+    return node >= 0 && nodes[node]!.missing ? -1 : node;
   };
+}
+
+function familyOf(ip: string): 4 | 6 {
+  return ip.includes(':') ? 6 : 4;
+}
+
+/** The port names an EndpointSlice / Endpoints subset serves; undefined when it lists none (every port). */
+function portNames(raw: unknown): string[] | undefined {
+  if (!Array.isArray(raw)) return undefined;
+  return raw.map((p) => {
+    const name = field<unknown>(p, 'name');
+    return typeof name === 'string' ? name : '';
+  });
+}
+
+/** Joins EndpointSlices to their Service by the `kubernetes.io/service-name` label. */
+function attachEndpoints(slices: SourcedObject[], byKey: Map<string, ClusterService>, placeEndpoint: EndpointPlacer, problems: InputProblem[], haveServices: boolean): void {
+  const orphans = new Set<string>();
   for (const o of slices) {
     const obj = o.object as KubeObject & { endpoints?: unknown };
     const meta = obj.metadata!;
@@ -459,7 +583,15 @@ function attachEndpoints(
       continue;
     }
     const svc = byKey.get(`${namespace}/${serviceName}`);
-    if (!svc) continue; // A slice of a Service outside the snapshot: nothing to attach it to.
+    if (!svc) {
+      // A slice of a Service outside the snapshot: nothing to attach it to.
+      orphans.add(`${namespace}/${serviceName}`);
+      continue;
+    }
+    const addressType = field<string>(obj, 'addressType');
+    if (addressType === 'FQDN') continue; // not an address an LB can send to
+    svc.endpointSource = 'EndpointSlice';
+    const ports = portNames(field(obj, 'ports'));
     const endpoints = Array.isArray(obj.endpoints) ? obj.endpoints : [];
     endpoints.forEach((ep: unknown, i: number) => {
       const addresses = field<string[]>(ep, 'addresses');
@@ -475,17 +607,49 @@ function attachEndpoints(
       const pod = targetKind === 'Pod' && typeof targetName === 'string' ? `${targetNs}/${targetName}` : undefined;
       // discovery.k8s.io/v1beta1 (Kubernetes ≤ 1.20) placed endpoints by topology instead of nodeName.
       const nodeName = field<string>(ep, 'nodeName') ?? field<string>(ep, 'topology', LABEL.hostname);
-      let node = typeof nodeName === 'string' ? (nodeByName.get(nodeName) ?? -1) : -1;
-      if (node < 0 && pod) node = nodeOfPod(pod);
-      // Only an LB backend needs a node (the API server's own endpoints never have one).
-      if (node < 0 && ready && svc.type === 'LoadBalancer') {
-        problems.push(
-          problemFor(o, `endpoint ${addresses[0]} has no known node (nodeName ${nodeName ?? 'missing'}); it cannot be placed`, `endpoints[${i}].nodeName`),
-        );
-      }
-      const endpoint: ServiceEndpoint = { ip: addresses[0], node, ready };
+      const node = placeEndpoint(nodeName, pod);
+      const endpoint: ServiceEndpoint = { ip: addresses[0], node, ready, family: addressType === 'IPv6' ? 6 : addressType === 'IPv4' ? 4 : familyOf(addresses[0]) };
       if (pod) endpoint.pod = pod;
+      if (ports) endpoint.ports = ports;
       svc.endpoints.push(endpoint);
+    });
+  }
+  if (orphans.size > 0 && haveServices) {
+    const names = [...orphans].slice(0, 5).join(', ') + (orphans.size > 5 ? `, … ${orphans.size - 5} more` : '');
+    problems.push({ source: 'snapshot', kind: 'EndpointSlice', message: `warning: EndpointSlices name ${orphans.size} Service(s) not in the input (${names}): the inputs may be partial or come from different clusters` });
+  }
+}
+
+/**
+ * v1 `Endpoints` (old clusters, `kubectl get endpoints` dumps), read for a Service that has no
+ * EndpointSlice: each subset's addresses (ready) and notReadyAddresses, with the subset's ports.
+ */
+function attachV1Endpoints(list: SourcedObject[], byKey: Map<string, ClusterService>, placeEndpoint: EndpointPlacer, problems: InputProblem[]): void {
+  for (const o of list) {
+    const meta = o.object.metadata!;
+    const namespace = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : 'default';
+    const svc = byKey.get(`${namespace}/${meta.name}`);
+    if (!svc || svc.endpointSource === 'EndpointSlice') continue;
+    svc.endpointSource = 'Endpoints';
+    arrayField(o.object, 'subsets').forEach((subset, s) => {
+      const ports = portNames(field(subset, 'ports'));
+      for (const [key, ready] of [['addresses', true], ['notReadyAddresses', false]] as const) {
+        arrayField(subset, key).forEach((a, i) => {
+          const ip = field<unknown>(a, 'ip');
+          if (typeof ip !== 'string' || ip === '') {
+            problems.push(problemFor(o, 'has no ip; that address is skipped', `subsets[${s}].${key}[${i}].ip`));
+            return;
+          }
+          const targetKind = field<string>(a, 'targetRef', 'kind');
+          const targetName = field<string>(a, 'targetRef', 'name');
+          const targetNs = field<string>(a, 'targetRef', 'namespace') ?? namespace;
+          const pod = targetKind === 'Pod' && typeof targetName === 'string' ? `${targetNs}/${targetName}` : undefined;
+          const endpoint: ServiceEndpoint = { ip, node: placeEndpoint(field(a, 'nodeName'), pod), ready, family: familyOf(ip) };
+          if (pod) endpoint.pod = pod;
+          if (ports) endpoint.ports = ports;
+          svc.endpoints.push(endpoint);
+        });
+      }
     });
   }
 }

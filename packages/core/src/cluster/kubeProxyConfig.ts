@@ -1,34 +1,32 @@
+import { isRecord, readConfigYaml } from './configYaml';
+
 /**
  * The `mode:` of kube-proxy's KubeProxyConfiguration (the `config.conf` key of the kube-system/
- * kube-proxy ConfigMap). Read line by line with string operations, not a multi-line regex: anyone
- * who can write that ConfigMap controls the text, and `\s*` runs across lines backtrack.
+ * kube-proxy ConfigMap), read as YAML: `mode: ipvs  # note`, `mode: "ipvs"` and flow style all say
+ * ipvs. (A hand-rolled line reader once read `mode: ipvs  # note` as iptables.)
  */
 
-/** True when some line starts with `mode:` (how an unnamed key is recognised as the config). */
+/** True when the text is a YAML mapping with a top-level `mode` key (how an unnamed key is recognised as the config). */
 export function hasModeLine(config: string): boolean {
-  return config.startsWith('mode:') || config.includes('\nmode:');
+  const r = readConfigYaml(config);
+  return r.ok && isRecord(r.value) && 'mode' in r.value;
 }
 
 /**
- * The top-level `mode:` value, unquoted, without a trailing `# comment`; '' when there is no such
- * line or its value is not a word (kube-proxy's default, iptables).
+ * The top-level `mode` value; '' when there is no such key or it is empty (kube-proxy's default,
+ * iptables). A value that is not a word is returned as is, so the profile reports it as unknown.
  */
 export function kubeProxyConfigMode(config: string): string {
-  let start = 0;
-  while (start <= config.length) {
-    let end = config.indexOf('\n', start);
-    if (end < 0) end = config.length;
-    if (config.startsWith('mode:', start)) return modeValue(config.slice(start + 5, end));
-    start = end + 1;
-  }
-  return '';
+  return readKubeProxyConfig(config).mode;
 }
 
-function modeValue(rest: string): string {
-  let v = rest;
-  const hash = v.indexOf(' #');
-  if (hash >= 0) v = v.slice(0, hash);
-  v = v.trim();
-  if (v.length >= 2 && (v[0] === '"' || v[0] === "'") && v[v.length - 1] === v[0]) v = v.slice(1, -1);
-  return /^[A-Za-z]{0,32}$/.test(v) ? v : '';
+export function readKubeProxyConfig(config: string): { mode: string; problem?: string } {
+  const r = readConfigYaml(config);
+  if (!r.ok) return { mode: '?', problem: r.message };
+  if (!isRecord(r.value)) return { mode: '', problem: r.value == null ? undefined : 'is not a YAML mapping' };
+  const mode = r.value.mode;
+  if (mode === undefined || mode === null) return { mode: '' };
+  if (typeof mode !== 'string') return { mode: '?', problem: `mode is ${JSON.stringify(mode).slice(0, 40)}, not a string` };
+  const v = mode.trim();
+  return /^[A-Za-z]{0,32}$/.test(v) ? { mode: v } : { mode: '?', problem: `mode ${JSON.stringify(v.slice(0, 40))} is not a proxy mode` };
 }

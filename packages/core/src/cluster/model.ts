@@ -1,4 +1,5 @@
 import type { InputProblem } from '../kube/problems';
+import type { Cidr } from '../netfilter/ruleset/cidr';
 
 /**
  * The normalized cluster: only the fields the loopback model needs, with objects cross-referenced by
@@ -12,8 +13,12 @@ export interface ClusterModel {
   services: ClusterService[];
   kubeProxy: KubeProxyInputs;
   cilium: CiliumInputs;
-  /** Pods counted as clients (§4): Running, not hostNetwork, on a known node. */
+  /** Pods counted as clients (§4): Running, not hostNetwork, with a spec.nodeName (a node missing from the input included). */
   clientPodCount: number;
+  /** Kinds the input held (an empty list of a kind counts when the caller says so): incomplete input is never safe. */
+  inputKinds: Set<string>;
+  /** `kube-system/ip-masq-agent` (its config), when the input has it. */
+  ipMasqAgent?: IpMasqAgentConfig;
   /** Client pods that are also Service endpoints, by IP (a pod backend calling its own Service). */
   podByEndpointIp: Map<string, number>;
   /** Input that was skipped or partly used, each naming the file, item and field. */
@@ -33,6 +38,12 @@ export interface ClusterNode {
   excludedFromLb: boolean;
   providerID?: string;
   kubeProxyVersion?: string;
+  kubeletVersion?: string;
+  /**
+   * A node that pods name but the input does not hold (§4): its client pods still count; it holds
+   * no backend (not Ready, never a Local backend) and the Services say the input is incomplete.
+   */
+  missing?: boolean;
   /** Client pods on this node. */
   clientPods: number;
   /** Client pods on this node grouped by workload: [workloadIndex, count] pairs. */
@@ -71,6 +82,16 @@ export interface ServicePort {
   nodePort?: number;
 }
 
+/** `kube-system/ip-masq-agent`: destinations in `nonMasqueradeCIDRs` keep the pod IP, others get the node IP. */
+export interface IpMasqAgentConfig {
+  nonMasqueradeCIDRs: Cidr[];
+  /** The list as written (for reasons). */
+  cidrText: string[];
+  masqLinkLocal: boolean;
+  /** Where it came from: the ConfigMap, or the agent's defaults when its config does not list CIDRs. */
+  source: string;
+}
+
 export type IpMode = 'VIP' | 'Proxy';
 
 export interface LbIngress {
@@ -86,6 +107,9 @@ export interface ServiceEndpoint {
   ready: boolean;
   /** "namespace/name" of the backing pod, when the slice names it. */
   pod?: string;
+  family: 4 | 6;
+  /** Names of the Service ports this endpoint serves (its slice's / subset's ports); undefined: every port. */
+  ports?: string[];
 }
 
 export interface ClusterService {
@@ -101,6 +125,15 @@ export interface ClusterService {
   ports: ServicePort[];
   ingresses: LbIngress[];
   endpoints: ServiceEndpoint[];
+  /** Where the endpoints came from: EndpointSlices, v1 Endpoints (no slice for the Service), or neither. */
+  endpointSource: 'EndpointSlice' | 'Endpoints' | 'none';
+  /** `spec.selector` is set (the control plane writes its endpoints). */
+  hasSelector: boolean;
+  /** `spec.loadBalancerClass` (AWS Load Balancer Controller: `service.k8s.aws/nlb`). */
+  loadBalancerClass?: string;
+  /** `spec.loadBalancerSourceRanges`, parsed; empty: no restriction. */
+  sourceRanges: Cidr[];
+  sourceRangesText: string[];
   /** Fields with values loopscope does not understand; the Service is reported `unknown`. */
   invalid: Array<{ field: string; message: string }>;
 }

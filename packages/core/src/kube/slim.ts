@@ -1,4 +1,4 @@
-import { LABEL, SERVICE_ANNOTATION_KEYS } from './vocabulary';
+import { IP_MASQ_AGENT_NAME, LABEL, SERVICE_ANNOTATION_KEYS } from './vocabulary';
 import type { KubeObject } from './objects';
 
 /**
@@ -20,7 +20,7 @@ export function slimObject(obj: KubeObject): KubeObject | undefined {
         status: {
           addresses: (o.status?.addresses ?? []).filter((a: { type?: string }) => a?.type === 'InternalIP'),
           conditions: (o.status?.conditions ?? []).filter((c: { type?: string }) => c?.type === 'Ready').map((c: { type: string; status: string }) => ({ type: c.type, status: c.status })),
-          nodeInfo: { kubeProxyVersion: o.status?.nodeInfo?.kubeProxyVersion },
+          nodeInfo: { kubeProxyVersion: o.status?.nodeInfo?.kubeProxyVersion, kubeletVersion: o.status?.nodeInfo?.kubeletVersion },
         },
       };
     case 'Pod': {
@@ -48,6 +48,10 @@ export function slimObject(obj: KubeObject): KubeObject | undefined {
           type: o.spec?.type,
           clusterIP: o.spec?.clusterIP,
           externalTrafficPolicy: o.spec?.externalTrafficPolicy,
+          loadBalancerClass: o.spec?.loadBalancerClass,
+          loadBalancerSourceRanges: o.spec?.loadBalancerSourceRanges,
+          // Only whether it has one matters (incomplete input): keep a marker, not the labels.
+          selector: o.spec?.selector && Object.keys(o.spec.selector).length > 0 ? { set: 'yes' } : undefined,
           ports: o.spec?.ports?.map((p: Record<string, unknown>) => ({ name: p.name, port: p.port, protocol: p.protocol, nodePort: p.nodePort })),
         },
         status: { loadBalancer: o.status?.loadBalancer },
@@ -56,6 +60,8 @@ export function slimObject(obj: KubeObject): KubeObject | undefined {
       return {
         kind,
         metadata: meta({ labels: pick(m.labels, [LABEL.serviceName]) }),
+        addressType: o.addressType,
+        ports: Array.isArray(o.ports) ? o.ports.map((p: Record<string, unknown>) => ({ name: p?.name })) : o.ports,
         endpoints: o.endpoints?.map((e: Record<string, any>) => ({
           addresses: e.addresses,
           conditions: e.conditions ? { ready: e.conditions.ready } : undefined,
@@ -63,8 +69,18 @@ export function slimObject(obj: KubeObject): KubeObject | undefined {
           targetRef: e.targetRef ? { kind: e.targetRef.kind, name: e.targetRef.name, namespace: e.targetRef.namespace } : undefined,
         })),
       };
+    case 'Endpoints':
+      return {
+        kind,
+        metadata: meta(),
+        subsets: o.subsets?.map((sub: Record<string, any>) => ({
+          ports: Array.isArray(sub?.ports) ? sub.ports.map((p: Record<string, unknown>) => ({ name: p?.name })) : undefined,
+          addresses: sub?.addresses?.map(slimAddress),
+          notReadyAddresses: sub?.notReadyAddresses?.map(slimAddress),
+        })),
+      };
     case 'ConfigMap':
-      return m.name === 'kube-proxy' ? { kind, metadata: meta(), data: o.data } : undefined;
+      return m.name === 'kube-proxy' || m.name === IP_MASQ_AGENT_NAME ? { kind, metadata: meta(), data: o.data } : undefined;
     case 'DaemonSet':
       return m.name === 'kube-proxy' || m.name === 'cilium'
         ? { kind, metadata: meta(), spec: { template: { spec: { containers: o.spec?.template?.spec?.containers?.map((c: Record<string, unknown>) => ({ name: c.name, image: c.image, command: c.command, args: c.args })) } } } }
@@ -75,6 +91,10 @@ export function slimObject(obj: KubeObject): KubeObject | undefined {
     default:
       return undefined;
   }
+}
+
+function slimAddress(a: Record<string, any>): Record<string, unknown> {
+  return { ip: a?.ip, nodeName: a?.nodeName, targetRef: a?.targetRef ? { kind: a.targetRef.kind, name: a.targetRef.name, namespace: a.targetRef.namespace } : undefined };
 }
 
 function pick(record: Record<string, string> | undefined, keys: string[]): Record<string, string> | undefined {

@@ -46,13 +46,16 @@ export function flattenSnapshot(parsed: unknown, source: string, problems: Input
     const obj = value as KubeObject;
     if (Array.isArray((obj as { items?: unknown }).items) && (typeof obj.kind !== 'string' || obj.kind.endsWith('List'))) {
       const items = (obj as { items: unknown[] }).items;
+      // A typed List (`NodeList`, `PodList`, … as `kubectl get --raw` returns it) omits each item's kind.
+      const itemKind = typeof obj.kind === 'string' && obj.kind.length > 4 && obj.kind.endsWith('List') ? obj.kind.slice(0, -4) : undefined;
       for (let i = 0; i < items.length; i++) {
         const item = items[i];
         if (item === null || typeof item !== 'object' || Array.isArray(item)) {
           problems.push({ source, item: i, message: `item ${i} is not a Kubernetes object; skipped` });
           continue;
         }
-        out.push({ object: item as KubeObject, source, index: i });
+        const object = itemKind !== undefined && (item as KubeObject).kind === undefined ? { ...(item as KubeObject), kind: itemKind } : (item as KubeObject);
+        out.push({ object, source, index: i });
       }
       return;
     }

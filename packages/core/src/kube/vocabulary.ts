@@ -64,3 +64,9 @@ export const CILIUM_AGENT_LABELS: ReadonlyArray<readonly [string, string]> = [
   ['k8s-app', 'cilium'],
   ['app.kubernetes.io/name', 'cilium-agent'],
 ];
+
+/** `kube-system/ip-masq-agent`: which destinations pod traffic is masqueraded for. */
+export const IP_MASQ_AGENT_NAME = 'ip-masq-agent';
+
+/** `spec.loadBalancerClass` of the AWS Load Balancer Controller's NLBs. */
+export const AWS_LB_CONTROLLER_CLASS = 'service.k8s.aws/nlb';

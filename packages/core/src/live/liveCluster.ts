@@ -127,13 +127,20 @@ export class LiveCluster {
   private classify(kind: string, key: string, before: KubeObject | undefined, after: KubeObject | undefined): void {
     if (this.full) return;
     switch (kind) {
-      case 'Pod':
-        if ((before && isDatapathPod(before)) || (after && isDatapathPod(after))) this.full = true;
+      case 'Pod': {
+        // A pod on a node the model does not hold yet gets a placeholder node: a full rebuild.
+        const nodeName = (after?.spec as { nodeName?: unknown } | undefined)?.nodeName;
+        const unknownNode = typeof nodeName === 'string' && nodeName !== '' && this.state !== undefined && !this.state.cluster.nodeByName.has(nodeName);
+        if ((before && isDatapathPod(before)) || (after && isDatapathPod(after)) || unknownNode) this.full = true;
         else this.dirtyPods.add(key);
         return;
+      }
       case 'Service':
         if (!before || !after) this.full = true; // indices shift
         else this.dirtyServices.add(key);
+        return;
+      case 'Endpoints':
+        this.dirtyServices.add(key);
         return;
       case 'EndpointSlice':
         for (const o of [before, after]) {
@@ -175,7 +182,8 @@ export class LiveCluster {
       for (const index of reanalyse) {
         const svc = cluster.services[index]!;
         const key = `${svc.namespace}/${svc.name}`;
-        cluster.services[index] = rebuildService(cluster, index, this.sourced('Service', key)!, this.slicesOf(svc.namespace, svc.name));
+        const v1 = this.sourced('Endpoints', key);
+        cluster.services[index] = rebuildService(cluster, index, this.sourced('Service', key)!, this.slicesOf(svc.namespace, svc.name), v1 ? [v1] : []);
       }
     }
     if (reanalyse.size > 0) s.servicesByEndpointIp = undefined;
@@ -210,7 +218,8 @@ export class LiveCluster {
       let i = 0;
       for (const object of m.values()) objects.push({ object, source: `watch:${kind}`, index: i++ });
     }
-    const { cluster, registry } = buildClusterState(objects);
+    // A kind listed (even empty) was read completely: its absence is not missing input.
+    const { cluster, registry } = buildClusterState(objects, [], { presentKinds: this.store.keys() });
     const analysis = analyzeCluster(cluster, this.options);
     const podSlot = new Map<string, number>();
     cluster.pods.forEach((p, i) => podSlot.set(`${p.namespace}/${p.name}`, i));
@@ -320,10 +329,16 @@ export class LiveCluster {
       if (!set) map.set(node, (set = new Set()));
       set.add(sa.service.index);
     };
+    // Source ranges decide pod by pod: a client anywhere can move the Service's figures.
+    if (sa.service.sourceRanges.length > 0 && sa.ingresses.length > 0) {
+      for (const n of this.state!.cluster.nodes) add(n.index);
+      return;
+    }
     for (const ing of sa.ingresses) {
       for (const r of ing.atRisk) add(r.node);
       for (const n of ing.unknownNodes) add(n);
       for (const n of ing.noEligibleNodes) add(n);
+      for (const p of ing.failingPods.keys()) add(this.state!.cluster.pods[p]!.node);
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { ClusterModel } from '../cluster/model';
+import type { ClusterModel, IpMasqAgentConfig } from '../cluster/model';
 import { internalLbAnnotation, providerFromProviderID, type Provider } from './signals';
 import { compareVersion, imageTag, parseKubeVersion, tkeBuildStatus } from './versions';
 
@@ -48,6 +48,11 @@ export interface DatapathProfile {
   publicLbInScope: Detected<boolean>;
   /** The LB never forwards to a backend whose IP equals the packet's source (F4: TKE CLB). */
   lbSkipsSourceBackend: Detected<boolean>;
+  /**
+   * `kube-system/ip-masq-agent`, when the input has it and --pod-ip-routable does not override it:
+   * decides per LB address whether pod traffic is masqueraded (§3 step 2).
+   */
+  ipMasqAgent?: IpMasqAgentConfig;
   nodes: NodeDatapath[];
 }
 
@@ -78,7 +83,7 @@ export function detectProfile(cluster: ClusterModel, overrides: ProfileOverrides
     provider.value === 'tke'
       ? { value: true, source: 'TKE CLB never forwards to a backend whose IP equals the source (F4)' }
       : { value: false, source: `${providerName(provider.value)} LBs have no such skip rule (F8)` };
-  return {
+  const profile: DatapathProfile = {
     provider,
     podIpRoutable,
     podNetwork,
@@ -86,6 +91,8 @@ export function detectProfile(cluster: ClusterModel, overrides: ProfileOverrides
     lbSkipsSourceBackend,
     nodes: detectNodeDatapaths(cluster, provider.value, overrides),
   };
+  if (cluster.ipMasqAgent && overrides.podIpRoutable === undefined) profile.ipMasqAgent = cluster.ipMasqAgent;
+  return profile;
 }
 
 const ROUTABLE_CNI: Record<Exclude<Provider, 'unknown'>, string> = {
@@ -109,7 +116,7 @@ function detectProvider(cluster: ClusterModel): Detected<Provider> {
     return { value: best[0], source: `spec.providerID of ${best[1].n}/${cluster.nodes.length} nodes (${best[1].example})` };
   }
   for (const svc of cluster.services) {
-    const a = internalLbAnnotation(svc.annotations);
+    const a = internalLbAnnotation(svc.annotations, svc.loadBalancerClass);
     if (a) return { value: a.provider, source: `annotation ${a.key} on Service ${svc.namespace}/${svc.name} (no node has a spec.providerID)` };
   }
   return { value: 'unknown', source: 'not detected: no node has a known spec.providerID and no Service has a cloud internal-LB annotation (set --provider)' };
@@ -185,10 +192,21 @@ function detectNodeDatapaths(cluster: ClusterModel, provider: Provider, override
     else proxyMode = { value: 'unknown', source: 'no kube-proxy pod, DaemonSet or ConfigMap and no cilium agent in the snapshot (add kube-system pods or set --proxy-mode)' };
 
     let ipvsBind: Detected<IpvsBind> | undefined;
+    // F9: the running kube-proxy's image first, then the DaemonSet's, then the node's (deprecated)
+    // kubeProxyVersion, then its kubeletVersion; each says which was used.
     const proxyImageVersion = parseKubeVersion(imageTag(kp?.image));
+    const daemonSetVersion = kp ? undefined : parseKubeVersion(imageTag(kubeProxy.daemonSet?.image));
     const nodeVersion = parseKubeVersion(node.kubeProxyVersion);
-    const version = proxyImageVersion?.tke !== undefined || !nodeVersion ? proxyImageVersion : nodeVersion;
-    const versionSource = version === proxyImageVersion && kp ? `image of kube-proxy pod ${kp.name}: ${kp.image}` : `node ${node.name} status.nodeInfo.kubeProxyVersion ${node.kubeProxyVersion}`;
+    const kubeletVersion = parseKubeVersion(node.kubeletVersion);
+    let version = proxyImageVersion?.tke !== undefined || !nodeVersion ? proxyImageVersion : nodeVersion;
+    let versionSource = version === proxyImageVersion && kp ? `image of kube-proxy pod ${kp.name}: ${kp.image}` : `node ${node.name} status.nodeInfo.kubeProxyVersion ${node.kubeProxyVersion}`;
+    if (!version && daemonSetVersion) {
+      version = daemonSetVersion;
+      versionSource = `image of DaemonSet kube-system/kube-proxy: ${kubeProxy.daemonSet!.image}`;
+    } else if (!version && kubeletVersion && !node.missing) {
+      version = kubeletVersion;
+      versionSource = `node ${node.name} status.nodeInfo.kubeletVersion ${node.kubeletVersion} (no kube-proxy version in the input)`;
+    }
     if (proxyMode.value === 'ipvs') {
       if (overrides.ipvsBind) ipvsBind = { value: overrides.ipvsBind, source: 'set by --ipvs-bind' };
       else if (provider === 'tke' && version && tkeBuildStatus(version) !== 'not-tke') {
@@ -218,7 +236,11 @@ function detectNodeDatapaths(cluster: ClusterModel, provider: Provider, override
           ? { value: true, source: `${versionSource}: kube-proxy 1.30+ honours ipMode: Proxy (F6)` }
           : { value: false, source: `${versionSource}: kube-proxy before 1.30 ignores ipMode (F6)` };
     } else {
-      honours = { value: true, source: 'kube-proxy version unknown; a cluster that sets ipMode runs 1.29+ (F6)' };
+      // F12: never assumed. Only a Service whose ingress has ipMode Proxy needs it.
+      honours = {
+        value: undefined,
+        source: `node ${node.name}: the kube-proxy version is unknown (add the kube-proxy pods with \`kubectl get pods -n kube-system -o json\`, or the Nodes with \`kubectl get nodes -o json\`)`,
+      };
     }
     const classKey = `${proxyMode.value}|${ipvsBind?.value ?? ''}|${honours.value}`;
     return { proxyMode, ipvsBind, honoursIpModeProxy: honours, classKey };

@@ -4,6 +4,7 @@ import { ingressAddress } from '../analysis/ingress';
 import type { Reason } from '../analysis/reasons';
 import { round, type BackendKind, type LbScope, type ServiceAnalysis, type Verdict } from '../analysis/service';
 import { worstClientProbability } from '../analysis/worstClient';
+import { UNREACHABLE_CAUSE_TEXT, unreachableClients } from '../analysis/unreachable';
 import { formatProblem } from '../kube/problems';
 import type { Detected } from '../profile/profile';
 import { fixesFor, type Fix } from '../whatif/fixes';
@@ -161,7 +162,7 @@ export function buildReport(analysis: ClusterAnalysis, options: ReportOptions = 
     apiVersion: 'loopscope/v1',
     generatedAt: (options.now ?? new Date()).toISOString(),
     cluster: {
-      nodes: cluster.nodes.length,
+      nodes: cluster.nodes.filter((n) => !n.missing).length,
       pods: cluster.pods.length,
       clientPods: cluster.clientPodCount,
       provider: profile.provider,
@@ -207,10 +208,10 @@ function reportService(analysis: ClusterAnalysis, sa: ServiceAnalysis, links: Li
     clientPodsOnAtRiskNodes: clientPodsAtRisk,
     worstClientProbability: round(worstClientProbability(sa)),
     clientPodsAtRisk,
-    unreachable: null,
+    unreachable: reportUnreachable(analysis, sa),
     callers: [],
     callersProbability: null,
-    missing: [],
+    missing: (sa.missing ?? []).map((m) => ({ kind: m.kind, kubectl: m.kubectl })),
     affectedWorkloads: affectedWorkloads(analysis.context, links).map((w) => ({
       namespace: w.workload.namespace,
       kind: w.workload.kind,
@@ -232,6 +233,13 @@ function reportService(analysis: ClusterAnalysis, sa: ServiceAnalysis, links: Li
       : null,
     fixes: withFixes ? fixesFor(analysis, sa).map((f) => ({ ...f, predictedProbability: round(f.predictedProbability) })) : [],
   };
+}
+
+function reportUnreachable(analysis: ClusterAnalysis, sa: ServiceAnalysis): ReportUnreachable | null {
+  const u = unreachableClients(analysis.context, sa);
+  if (!u) return null;
+  const { cluster } = analysis.context;
+  return { clientPods: u.clientPods, nodes: u.nodes.map((n) => cluster.nodes[n]!.name), reasons: u.causes.map((c) => UNREACHABLE_CAUSE_TEXT[c]) };
 }
 
 function reportLink(analysis: ClusterAnalysis, sa: ServiceAnalysis, l: Link): ReportLink {

@@ -27,7 +27,8 @@ const TKE = 'qcloud:///800002/ins-';
 const AWS = 'aws:///us-east-1a/i-';
 const AZURE = 'azure:///subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/';
 const GCP = 'gce://proj/us-central1-a/';
-const AWS_INTERNAL = { 'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal' };
+// An AWS Load Balancer Controller NLB (F11: with neither a type nor a class the in-tree controller makes a Classic ELB)
+const AWS_INTERNAL = { 'service.beta.kubernetes.io/aws-load-balancer-type': 'external', 'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal' };
 const AZURE_INTERNAL = { 'service.beta.kubernetes.io/azure-load-balancer-internal': 'true' };
 
 describe('F1: IPVS SNAT is decided by KUBE-LOAD-BALANCER-LOCAL', () => {

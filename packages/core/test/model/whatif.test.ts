@@ -61,7 +61,7 @@ describe('fixes (§6), each with its predicted figure, in order', () => {
   });
 
   it('on AWS, Cluster is offered but predicted not to fix it: every node becomes a backend that hairpins', () => {
-    const objects = workedExample('Local', { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal' } });
+    const objects = workedExample('Local', { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'external', 'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal' } });
     for (const o of objects) if (o.kind === 'Node') (o.spec as Record<string, string>).providerID = `aws:///us-east-1a/i-${o.metadata!.name}`;
     const a = analyzeCluster(clusterFromObjects(list(objects)), { overrides: { ipvsBind: 'none' } });
     const cluster = fixesFor(a, a.services[0]!).find((f) => f.id === 'traffic-policy-cluster')!;
