@@ -234,7 +234,7 @@ function reportService(analysis: ClusterAnalysis, sa: ServiceAnalysis, links: Li
           }),
         }
       : null,
-    fixes: withFixes ? fixesFor(analysis, sa).map((f) => ({ ...f, predictedProbability: round(f.predictedProbability) })) : [],
+    fixes: withFixes ? fixesFor(analysis, sa).map((f) => ({ ...f, predictedProbability: round(f.predictedProbability), predictedWorstClientProbability: round(f.predictedWorstClientProbability) })) : [],
   };
 }
 
