@@ -251,7 +251,7 @@ function packetPath(analysis: ClusterAnalysis, sa: ServiceAnalysis, ing: Ingress
   const backendWord = backends.kind === 'node' ? 'node' : 'pod';
   const skipNote =
     decision.source === 'node' && skips && backends.kind === 'node' && backends.isBackend[node]
-      ? `; it skips ${n.name} because that backend's IP equals the source (F4)`
+      ? `; it skips ${n.name} because that backend's IP equals the source (Tencent Cloud doc "CLB loopback")`
       : '';
   hops.push({
     at: `internal LB ${target}`,
