@@ -35,7 +35,7 @@ function ipvsBinds(profile: DatapathProfile): Map<string, number> {
   return binds;
 }
 
-const TKE_DOC = 'Tencent Cloud doc "CLB loopback" (457/42976)';
+const TKE_DOC = 'Tencent Cloud doc "CLB loopback", 457/42976';
 const HEALTH_CHECKS = 'CLB health checks must come from outside the VIP (100.64.0.0/10, the default the Tencent Cloud doc gives); a node that owns the VIP drops health checks sourced from it.';
 
 /** The fixes that apply to a looping Service, in the order of docs/model.md#fixes (loopback-model.md §6). */
