@@ -32,8 +32,27 @@ const BARE_IPV6 = /^[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}$/i;
 // Names that resolve inside the cluster: not an LB address.
 const CLUSTER_LOCAL = /\.(?:svc|cluster\.local|local)$/i;
 
+const NONE: ReadonlyArray<{ host: string; port?: number }> = Object.freeze([]);
+// Replicas repeat the same values: each distinct short value is scanned once.
+const scanned = new Map<string, ReadonlyArray<{ host: string; port?: number }>>();
+const MAX_SCANNED = 100_000;
+const MAX_MEMO_CHARS = 512;
+
 /** The addresses in one string (a URL, `host:port`, a flag value), in order. */
-export function addressesIn(value: string): Array<{ host: string; port?: number }> {
+export function addressesIn(value: string): ReadonlyArray<{ host: string; port?: number }> {
+  // Every address has a dot or a colon: most values (names, levels, numbers) are skipped at once.
+  if (value.indexOf('.') < 0 && value.indexOf(':') < 0) return NONE;
+  if (value.length > MAX_MEMO_CHARS) return scan(value);
+  let hit = scanned.get(value);
+  if (!hit) {
+    if (scanned.size >= MAX_SCANNED) scanned.clear();
+    hit = scan(value);
+    scanned.set(value, hit.length === 0 ? NONE : Object.freeze(hit));
+  }
+  return hit;
+}
+
+function scan(value: string): Array<{ host: string; port?: number }> {
   const text = value.length > MAX_VALUE_CHARS ? value.slice(0, MAX_VALUE_CHARS) : value;
   if (BARE_IPV6.test(text) && text.includes('::')) return [{ host: text.toLowerCase() }];
   const out: Array<{ host: string; port?: number }> = [];
@@ -70,30 +89,33 @@ const MAX_INTERNED = 50_000;
  */
 export function declaredAddresses(containers: unknown): readonly DeclaredAddress[] | undefined {
   if (!Array.isArray(containers)) return undefined;
-  const out: DeclaredAddress[] = [];
-  const add = (value: unknown, where: string): void => {
-    if (typeof value !== 'string' || out.length >= MAX_ADDRESSES) return;
-    for (const a of addressesIn(value)) {
-      if (out.length >= MAX_ADDRESSES) return;
-      out.push({ ...a, where });
+  let out: DeclaredAddress[] | undefined;
+  // `where` ("env NAME", "args of container NAME") is built only for a value that names an address.
+  const add = (value: unknown, field: 'env' | 'command' | 'args', name: unknown): void => {
+    if (typeof value !== 'string' || (out !== undefined && out.length >= MAX_ADDRESSES)) return;
+    const found = addressesIn(value);
+    if (found.length === 0) return;
+    const label = typeof name === 'string' ? name.slice(0, field === 'env' ? 128 : 63) : '?';
+    const where = field === 'env' ? `env ${label}` : `${field} of container ${label}`;
+    for (const a of found) {
+      if ((out ??= []).length >= MAX_ADDRESSES) return;
+      out.push(a.port !== undefined ? { host: a.host, port: a.port, where } : { host: a.host, where });
     }
   };
   for (const raw of containers) {
     if (!raw || typeof raw !== 'object') continue;
     const c = raw as ContainerLike;
-    const name = typeof c.name === 'string' ? c.name.slice(0, 63) : '?';
     if (Array.isArray(c.env)) {
       for (const e of c.env) {
-        if (e && typeof e === 'object' && typeof (e as { name?: unknown }).name === 'string') add((e as { value?: unknown }).value, `env ${((e as { name: string }).name).slice(0, 128)}`);
+        if (e && typeof e === 'object' && typeof (e as { name?: unknown }).name === 'string') add((e as { value?: unknown }).value, 'env', (e as { name: string }).name);
       }
     }
-    for (const field of ['command', 'args'] as const) {
-      const list = c[field];
-      if (Array.isArray(list)) for (const a of list) add(a, `${field} of container ${name}`);
-    }
+    if (Array.isArray(c.command)) for (const a of c.command) add(a, 'command', c.name);
+    if (Array.isArray(c.args)) for (const a of c.args) add(a, 'args', c.name);
   }
-  if (out.length === 0) return undefined;
-  const key = JSON.stringify(out);
+  if (out === undefined) return undefined;
+  let key = '';
+  for (const a of out) key += `${a.host}|${a.port ?? ''}|${a.where}\n`;
   const hit = interned.get(key);
   if (hit) return hit;
   if (interned.size >= MAX_INTERNED) interned.clear();
