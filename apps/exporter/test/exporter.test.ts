@@ -97,7 +97,7 @@ describe('exporter on the demo cluster', () => {
     const post = (body: string) => fetch(`${exporter.url}/api/v1/whatif`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
     const ok = await post(JSON.stringify({ changes: [{ kind: 'trafficPolicy', service: 'payments/payments-api', value: 'Cluster' }] }));
     expect(ok.status).toBe(200);
-    expect(((await ok.json()) as any).services[0].after).toEqual({ verdict: 'safe', probability: 0 });
+    expect(((await ok.json()) as any).services[0].after).toEqual({ verdict: 'safe', probability: 0, worstClientProbability: 0 });
     const bad = await post('{"changes":[{"kind":"ipMode","service":"payments/payments-api","value":"Maybe"}]}');
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as any).error.message).toBe('changes[0].value: "Maybe" is not one of VIP, Proxy');

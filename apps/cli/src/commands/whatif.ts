@@ -15,11 +15,13 @@ Changes to SERVICE (namespace/name or a unique name):
   --traffic-policy Local|Cluster     set externalTrafficPolicy
   --ip-mode VIP|Proxy                set status.loadBalancer.ingress[].ipMode
   --prevent-loopback true|false      the TKE annotation service.cloud.tencent.com/prevent-loopback
-  --move-clients [WORKLOAD,...]      keep client pods (all affected, or these workloads) off its at-risk nodes
+  --move-clients [WORKLOAD,...]      anti-affinity: client pods (all affected, or these workloads) move to
+                                     nodes without its endpoints; its own pods stay
   --via-cluster-ip                   clients call the ClusterIP / DNS name instead of the LB IP
 Cluster-wide:
   --kube-proxy-version V|tke-fixed   a kube-proxy build on --nodes (default all); tke-fixed = the first
-                                     build of each node's line that binds the LB IP (F3)
+                                     build of each node's line that binds the LB IP (Tencent Cloud doc
+                                     "CLB loopback"); a node already on such a build keeps it
   --nodes a,b,c                      nodes for --kube-proxy-version
 
   -o, --format text|json  default text

@@ -52,7 +52,7 @@ function decideCapture(svc: ClusterService, ingress: IngressPoint, node: NodeDat
     }
     if (honours.value) {
       reasons.push(
-        inferred('NOT_CAPTURED_IPMODE_PROXY', `ipMode is Proxy: ${mode.value === 'cilium-kpr' ? 'Cilium' : 'kube-proxy'} leaves ${ingress.ip} alone (no bind, no rule), so the packet goes to the LB (${mode.value === 'cilium-kpr' ? 'F7' : 'F6'})`, `status.loadBalancer.ingress[].ipMode; ${honours.source}`),
+        inferred('NOT_CAPTURED_IPMODE_PROXY', `ipMode is Proxy: ${mode.value === 'cilium-kpr' ? 'Cilium' : 'kube-proxy'} leaves ${ingress.ip} alone (no bind, no rule), so the packet goes to the LB (${mode.value === 'cilium-kpr' ? 'cilium/cilium#34780' : 'KEP-1860'})`, `status.loadBalancer.ingress[].ipMode; ${honours.source}`),
       );
       return 'leaves';
     }
@@ -64,33 +64,33 @@ function decideCapture(svc: ClusterService, ingress: IngressPoint, node: NodeDat
       reasons.push(
         inferred(
           mode.value === 'iptables' ? 'CAPTURED_IPTABLES' : 'CAPTURED_NFTABLES',
-          `${mode.value} kube-proxy sends pod traffic for ${ingress.ip} straight to the endpoints (the KUBE-EXT short-circuit); it never reaches the LB (F5)`,
+          `${mode.value} kube-proxy sends pod traffic for ${ingress.ip} straight to the endpoints (the KUBE-EXT short-circuit); it never reaches the LB (kube-proxy pkg/proxy/iptables/proxier.go, pkg/proxy/nftables/proxier.go)`,
           mode.source,
         ),
       );
       return 'captured';
     case 'cilium-kpr':
-      reasons.push(inferred('CAPTURED_CILIUM', `Cilium's kube-proxy replacement serves ${ingress.ip} at the socket for in-cluster clients; it never reaches the LB (F7)`, mode.source));
+      reasons.push(inferred('CAPTURED_CILIUM', `Cilium's kube-proxy replacement serves ${ingress.ip} at the socket for in-cluster clients; it never reaches the LB (Cilium kube-proxy replacement docs)`, mode.source));
       return 'captured';
     case 'ipvs': {
       const bind = node.ipvsBind!;
       if (bind.value === 'all') {
-        reasons.push(inferred('CAPTURED_IPVS_BIND', `IPVS kube-proxy binds ${ingress.ip} on kube-ipvs0, so IPVS serves it on the node (F2)`, `${mode.source}; ${bind.source}`));
+        reasons.push(inferred('CAPTURED_IPVS_BIND', `IPVS kube-proxy binds ${ingress.ip} on kube-ipvs0, so IPVS serves it on the node (kube-proxy pkg/proxy/ipvs/proxier.go)`, `${mode.source}; ${bind.source}`));
         return 'captured';
       }
       if (bind.value === 'annotated') {
         if (hasPreventLoopback(svc.annotations)) {
           reasons.push(
-            inferred('CAPTURED_PREVENT_LOOPBACK', `the fixed TKE kube-proxy binds ${ingress.ip} on kube-ipvs0 for this Service (annotation prevent-loopback: "true"), so IPVS serves it on the node (F3)`, `annotation service.cloud.tencent.com/prevent-loopback; ${bind.source}`),
+            inferred('CAPTURED_PREVENT_LOOPBACK', `the fixed TKE kube-proxy binds ${ingress.ip} on kube-ipvs0 for this Service (annotation prevent-loopback: "true"), so IPVS serves it on the node (Tencent Cloud doc "CLB loopback")`, `annotation service.cloud.tencent.com/prevent-loopback; ${bind.source}`),
           );
           return 'captured';
         }
         reasons.push(
-          inferred('NOT_CAPTURED_TKE_NO_ANNOTATION', `the TKE kube-proxy build can bind ${ingress.ip}, but only for Services annotated service.cloud.tencent.com/prevent-loopback: "true", and this one is not; the packet goes out to the CLB (F3)`, `${mode.source}; ${bind.source}`),
+          inferred('NOT_CAPTURED_TKE_NO_ANNOTATION', `the TKE kube-proxy build can bind ${ingress.ip}, but only for Services annotated service.cloud.tencent.com/prevent-loopback: "true", and this one is not; the packet goes out to the CLB (Tencent Cloud doc "CLB loopback")`, `${mode.source}; ${bind.source}`),
         );
         return 'leaves';
       }
-      reasons.push(inferred('NOT_CAPTURED_TKE_IPVS', `TKE's IPVS kube-proxy does not bind ${ingress.ip} on kube-ipvs0, so the packet leaves the node for the CLB (F2)`, `${mode.source}; ${bind.source}`));
+      reasons.push(inferred('NOT_CAPTURED_TKE_IPVS', `TKE's IPVS kube-proxy does not bind ${ingress.ip} on kube-ipvs0, so the packet leaves the node for the CLB (kubernetes#79783; Tencent Cloud doc "CLB loopback")`, `${mode.source}; ${bind.source}`));
       return 'leaves';
     }
   }
@@ -128,16 +128,16 @@ function decideSource(
   const ipvsRules = node.proxyMode.value === 'ipvs' && ingress.ip !== undefined && !(ingress.ipMode === 'Proxy' && node.honoursIpModeProxy.value);
   if (ipvsRules && policy === 'Cluster') {
     reasons.push(
-      inferred('SOURCE_NODE_IP_CLUSTER', 'externalTrafficPolicy Cluster: KUBE-LOAD-BALANCER marks the packet (KUBE-MARK-MASQ) and KUBE-POSTROUTING masquerades it, so the LB sees the node IP (F1)', 'spec.externalTrafficPolicy: Cluster'),
+      inferred('SOURCE_NODE_IP_CLUSTER', 'externalTrafficPolicy Cluster: KUBE-LOAD-BALANCER marks the packet (KUBE-MARK-MASQ) and KUBE-POSTROUTING masquerades it, so the LB sees the node IP (kube-proxy pkg/proxy/ipvs/proxier.go)', 'spec.externalTrafficPolicy: Cluster'),
     );
     return 'node';
   }
   if (ipvsRules) {
     reasons.push(
-      inferred('SOURCE_POD_IP_LOCAL', 'externalTrafficPolicy Local: the LB IP is in KUBE-LOAD-BALANCER-LOCAL, which RETURNs before KUBE-MARK-MASQ, so nothing SNATs the packet and the LB sees the pod IP (F1)', 'spec.externalTrafficPolicy: Local'),
+      inferred('SOURCE_POD_IP_LOCAL', 'externalTrafficPolicy Local: the LB IP is in KUBE-LOAD-BALANCER-LOCAL, which RETURNs before KUBE-MARK-MASQ, so nothing SNATs the packet and the LB sees the pod IP (kube-proxy pkg/proxy/ipvs/proxier.go)', 'spec.externalTrafficPolicy: Local'),
     );
     return 'pod';
   }
-  reasons.push(inferred('SOURCE_POD_IP_NO_SNAT', 'no kube-proxy rule matches the packet, so nothing SNATs it and the LB sees the pod IP (F6)', routable.source));
+  reasons.push(inferred('SOURCE_POD_IP_NO_SNAT', 'no kube-proxy rule matches the packet, so nothing SNATs it and the LB sees the pod IP (KEP-1860)', routable.source));
   return 'pod';
 }

@@ -13,6 +13,8 @@ export interface DatapathEvidence {
   decide(node: number, service: ClusterService, ingress: IngressPoint, policy: TrafficPolicy): DatapathDecision | undefined;
   /** Failed connections read from the nodes (conntrack `[UNREPLIED]`), if the evidence has any. */
   observed?(): ObservedFailure[];
+  /** Connections (replied or not) from client pods to an LB ingress: observed known callers. */
+  observedCallers?(): ObservedCaller[];
   /** Problems with the evidence itself (file and line), for the user. */
   readonly problems?: readonly string[];
 }
@@ -23,4 +25,14 @@ export interface ObservedFailure {
   node: number;
   workload: number;
   connections: number;
+}
+
+/** A conntrack entry from client pod `pod` to `ip`:`port`, an ingress of `service`; `where` names the node and file. */
+export interface ObservedCaller {
+  service: number;
+  pod: number;
+  ip: string;
+  port: number;
+  unreplied: boolean;
+  where: string;
 }

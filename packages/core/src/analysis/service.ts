@@ -139,7 +139,7 @@ export function analyzeService(ctx: AnalysisContext, svc: ClusterService): Servi
   const internal = internalLbAnnotation(svc.annotations, svc.loadBalancerClass);
   result.scope = internal ? 'internal' : 'public';
   if (!internal && !profile.publicLbInScope.value) {
-    reasons.push(inferred('PUBLIC_LB', 'a public LB (no internal-LB annotation): out of scope, public LBs did not show the problem (F10); set --public-lb-in-scope to analyse it', profile.publicLbInScope.source));
+    reasons.push(inferred('PUBLIC_LB', 'a public LB (no internal-LB annotation): out of scope, public LBs did not show the problem (docs/model.md#scope); set --public-lb-in-scope to analyse it', profile.publicLbInScope.source));
     return result;
   }
   const direct = directToPodAnnotation(svc.annotations);
@@ -170,7 +170,7 @@ export function analyzeService(ctx: AnalysisContext, svc: ClusterService): Servi
   }
   result.verdict = 'safe';
   if (provider === 'gcp') {
-    reasons.push(inferred('GCP_LOCAL_ROUTE', 'GCP internal passthrough LB: backend VMs get a local route for the LB IP, so the node answers it itself (F8)', profile.provider.source));
+    reasons.push(inferred('GCP_LOCAL_ROUTE', 'GCP internal passthrough LB: backend VMs get a local route for the LB IP, so the node answers it itself (Google Cloud internal passthrough LB docs)', profile.provider.source));
     return result;
   }
   if (provider === 'aws') {
@@ -184,7 +184,7 @@ export function analyzeService(ctx: AnalysisContext, svc: ClusterService): Servi
     const preserve = awsPreserveClientIp(svc.annotations);
     if (direct ? preserve !== true : preserve === false) {
       reasons.push(
-        inferred('AWS_CLIENT_IP_NOT_PRESERVED', `the NLB does not preserve the client IP for these ${direct ? 'IP' : 'instance'} targets, so the reply returns through the NLB (F8)`, direct ? `${direct.key} without preserve_client_ip.enabled=true` : 'target-group-attributes preserve_client_ip.enabled=false'),
+        inferred('AWS_CLIENT_IP_NOT_PRESERVED', `the NLB does not preserve the client IP for these ${direct ? 'IP' : 'instance'} targets, so the reply returns through the NLB (AWS NLB troubleshooting, "loopback-timeout")`, direct ? `${direct.key} without preserve_client_ip.enabled=true` : 'target-group-attributes preserve_client_ip.enabled=false'),
       );
       return result;
     }
@@ -449,7 +449,7 @@ export function refreshOutcome(ctx: AnalysisContext, result: ServiceAnalysis): v
       inferred(
         'LOOPBACK',
         `the LB sends a share of new connections to ${ingressLabel(worst.ingress)} back to the client's own node (the Service's figure); the reply skips the LB and the client times out (worst node ${cluster.nodes[top.node]!.name}: p = ${formatP(top.p)} for its pods)`,
-        'decision procedure §3 over all client pods',
+        'docs/model.md#decision over all client pods',
         { evidence: { atRiskNodes: worst.atRisk.filter((r) => r.clientPods > 0).length }, nodes: nodeNames(cluster, worst.atRisk.map((r) => r.node)), severity: 'error' },
       ),
     );
@@ -477,7 +477,7 @@ export function refreshOutcome(ctx: AnalysisContext, result: ServiceAnalysis): v
   const noEligible = result.ingresses.find((i) => i.noEligibleNodes.length > 0);
   if (noEligible) {
     result.reasons.push(
-      inferred('NO_ELIGIBLE_BACKEND', `for clients on ${noEligible.noEligibleNodes.length} node(s) the LB has no eligible backend (it skips the only one, the client's own node): those connections fail outright — not loopback`, 'steps 3–4 of §3', {
+      inferred('NO_ELIGIBLE_BACKEND', `for clients on ${noEligible.noEligibleNodes.length} node(s) the LB has no eligible backend (it skips the only one, the client's own node): those connections fail outright — not loopback`, 'docs/model.md#decision, steps 3–4', {
         nodes: nodeNames(cluster, noEligible.noEligibleNodes),
         severity: 'error',
       }),

@@ -1,3 +1,4 @@
+import { declaredAddresses } from '../kube/containerAddresses';
 import type { KubeObject, PodSpecLike } from '../kube/objects';
 import type { InputProblem } from '../kube/problems';
 import type { SourcedObject } from '../kube/snapshot';
@@ -379,7 +380,7 @@ export function normalizePod(o: SourcedObject, nodeByName: Map<string, number>, 
   else if (spec.hostNetwork === true) role = 'hostNetwork';
   else role = 'client';
   const ip = status?.podIP;
-  return {
+  const pod: ClusterPod = {
     namespace,
     name,
     node,
@@ -388,6 +389,9 @@ export function normalizePod(o: SourcedObject, nodeByName: Map<string, number>, 
     phase: typeof phase === 'string' ? phase : 'Unknown',
     workload: registry.resolvePod(namespace, name, meta.ownerReferences, stringRecord(meta.labels)),
   };
+  const declared = role === 'client' ? declaredAddresses(spec.containers) : undefined;
+  if (declared) pod.declared = declared;
+  return pod;
 }
 
 /** The kube-proxy DaemonSet and ConfigMap, and the cilium DaemonSet, when the snapshot has them. */

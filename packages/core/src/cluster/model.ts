@@ -1,3 +1,4 @@
+import type { DeclaredAddress } from '../kube/containerAddresses';
 import type { InputProblem } from '../kube/problems';
 import type { Cidr } from '../netfilter/ruleset/cidr';
 
@@ -61,6 +62,8 @@ export interface ClusterPod {
   role: PodRole;
   phase: string;
   workload: number;
+  /** Addresses its containers name in env values, args or command (known callers); shared between replicas. */
+  declared?: readonly DeclaredAddress[];
 }
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'ReplicaSet' | 'Pod' | string;

@@ -1,5 +1,5 @@
 import type { DatapathDecision } from '../analysis/datapath';
-import type { DatapathEvidence, ObservedFailure } from '../analysis/evidence';
+import type { DatapathEvidence, ObservedCaller, ObservedFailure } from '../analysis/evidence';
 import { ingressLabel, type IngressPoint } from '../analysis/ingress';
 import type { Reason } from '../analysis/reasons';
 import type { ClusterModel, ClusterService, TrafficPolicy } from '../cluster/model';
@@ -77,6 +77,49 @@ export class NodeEvidenceSet implements DatapathEvidence {
       reasons.push({ code: 'EVIDENCE_UNCERTAIN', message: `the trace on ${entry.name} is uncertain: ${trace.reasons.join('; ')}`, source: where, basis: 'observed', severity: 'warning' });
     }
     return decision;
+  }
+
+  /**
+   * Every conntrack entry from a client pod on the node to an LB ingress ip:port, one per pod and
+   * ingress (unreplied if any of its entries is): the observed known callers.
+   */
+  observedCallers(): ObservedCaller[] {
+    const ingress = this.ingressIndex();
+    const podsByIp = new Map<string, number>();
+    this.cluster.pods.forEach((p, i) => {
+      if (p.ip && p.role === 'client' && this.byNode.has(p.node)) podsByIp.set(canonical(p.ip), i);
+    });
+    const out = new Map<string, ObservedCaller>();
+    for (const [node, { name, evidence }] of this.byNode) {
+      for (const c of evidence.conntrack) {
+        if (c.original.dport === null) continue;
+        const ip = formatIp(c.original.dst);
+        const service = ingress.get(`${ip}|${c.original.dport}|${c.protocol}`);
+        if (service === undefined) continue;
+        const pod = podsByIp.get(formatIp(c.original.src));
+        if (pod === undefined || this.cluster.pods[pod]!.node !== node) continue;
+        const key = `${service}|${pod}|${ip}|${c.original.dport}`;
+        const hit = out.get(key);
+        if (hit) {
+          hit.unreplied ||= c.unreplied;
+          continue;
+        }
+        out.set(key, { service, pod, ip, port: c.original.dport, unreplied: c.unreplied, where: `conntrack -L on node ${name}, line ${c.line}${c.unreplied ? " [UNREPLIED]" : ""}` });
+      }
+    }
+    return [...out.values()];
+  }
+
+  private ingressIndex(): Map<string, number> {
+    const ingress = new Map<string, number>();
+    for (const svc of this.cluster.services) {
+      if (svc.type !== 'LoadBalancer') continue;
+      for (const i of svc.ingresses) {
+        if (!i.ip) continue;
+        for (const p of svc.ports) ingress.set(`${canonical(i.ip)}|${p.port}|${p.protocol.toLowerCase()}`, svc.index);
+      }
+    }
+    return ingress;
   }
 
   /** `[UNREPLIED]` entries from a client pod on a covered node to an LB ingress ip:port. */

@@ -8,6 +8,8 @@ import { formatP, formatProbability } from '../format/probability';
 import { type IngressAnalysis, type ServiceAnalysis, type Verdict } from '../analysis/service';
 import type { ClusterModel, ClusterPod } from '../cluster/model';
 import { workloadLabel } from '../cluster/workloads';
+import { callersProbability, knownCallers, type KnownCaller } from '../callers/callers';
+import { worstClientProbability } from '../analysis/worstClient';
 import { providerName } from '../profile/profile';
 import { fixesFor, type Fix } from '../whatif/fixes';
 import { resolveTarget, type ExplainTarget, type ResolveOptions } from './target';
@@ -41,11 +43,30 @@ export interface ServiceExplanation {
     clientPods: number;
   };
   fixes: Fix[];
+  /** The largest p over the client pods (of the ingress shown): the headline figure. */
+  worstClientProbability: number;
+  /** Known callers, highest p first (at most 5), and how many there are in all. */
+  callers: ExplainedCaller[];
+  callerCount: number;
+  /** Mean p over the known callers; null without callers. */
+  callersProbability: number | null;
   inferred: string[];
   observed: string[];
   findings: Reason[];
   /** For a safe target: what to look at instead. */
   checkInstead: string[];
+}
+
+/** A pod known to call the Service: "checkout-api on 10.0.1.11 calls 10.0.3.15:8080 (env PAYMENTS_API_URL)". */
+export interface ExplainedCaller {
+  pod: string;
+  /** The workload's name (the pod's for a bare pod). */
+  workload: string;
+  node: string;
+  calls: string;
+  source: 'declared' | 'observed';
+  where: string;
+  probability: number;
 }
 
 export interface Explanation {
@@ -169,12 +190,20 @@ function explainService(analysis: ClusterAnalysis, sa: ServiceAnalysis, focus: F
   const observed = sa.reasons.filter((r) => r.basis === 'observed').map((r) => `${r.message} (${r.source})`);
   const inferredFacts = sa.reasons.filter((r) => r.basis === 'inferred' && r.code !== 'LOOPBACK').map((r) => `${r.message} — from ${r.source}`);
   const verdict = ing && ingresses.length ? (probability > 0 ? 'loopback' : sa.verdict === 'loopback' ? 'safe' : sa.verdict) : sa.verdict;
+  const known = knownCallers(analysis, sa);
+  const callers = known.map((c) => explainedCaller(cluster, c));
+  const worst = ing ? ingressWorst(ing) : worstClientProbability(sa);
+  const figures: HeadlineFigures = { exposure: probability, worst, clientPods: atRisk.reduce((a, r) => a + r.clientPods, 0), nodes: atRisk.length, callers };
   return {
     namespace: svc.namespace,
     name: svc.name,
     verdict,
     probability,
-    headline: headlineFor(analysis, sa, verdict, probability, ing),
+    worstClientProbability: worst,
+    callers: callers.slice(0, TOP),
+    callerCount: callers.length,
+    callersProbability: callersProbability(known),
+    headline: headlineFor(analysis, sa, verdict, figures, ing),
     ingress: ing ? ingressLabel(ing.ingress) : undefined,
     path: ing && clientNode !== undefined ? packetPath(analysis, sa, ing, clientNode, focus.clientPod) : [],
     clientNode: clientNode !== undefined ? cluster.nodes[clientNode]?.name : undefined,
@@ -193,12 +222,66 @@ function explainService(analysis: ClusterAnalysis, sa: ServiceAnalysis, focus: F
   };
 }
 
-function headlineFor(analysis: ClusterAnalysis, sa: ServiceAnalysis, verdict: Verdict, probability: number, ing: IngressAnalysis | undefined): string {
+interface HeadlineFigures {
+  exposure: number;
+  worst: number;
+  clientPods: number;
+  nodes: number;
+  callers: ExplainedCaller[];
+}
+
+function explainedCaller(cluster: ClusterModel, c: KnownCaller): ExplainedCaller {
+  const pod = cluster.pods[c.pod]!;
+  const w = cluster.workloads[pod.workload];
+  const address = c.ingress.ip ?? c.ingress.hostname ?? '?';
+  const host = address.includes(':') && c.ingress.port !== undefined ? `[${address}]` : address;
+  return {
+    pod: `${pod.namespace}/${pod.name}`,
+    workload: w && w.kind !== 'Pod' ? w.name : pod.name,
+    node: pod.node >= 0 ? cluster.nodes[pod.node]!.name : '?',
+    calls: c.ingress.port !== undefined ? `${host}:${c.ingress.port}` : host,
+    source: c.source,
+    where: c.where,
+    probability: c.probability,
+  };
+}
+
+/** The worst-client figure of one ingress point. */
+function ingressWorst(ing: IngressAnalysis): number {
+  let worst = 0;
+  for (const r of ing.atRisk) if (r.clientPods > 0 && r.p > worst) worst = r.p;
+  for (const p of ing.podP.values()) if (p > worst) worst = p;
+  return worst;
+}
+
+/** "checkout-api on 10.0.1.11 calls 10.0.3.15:8080 (env PAYMENTS_API_URL)" */
+export function callerPhrase(c: ExplainedCaller): string {
+  return `${c.workload} on ${c.node} calls ${c.calls} (${c.where})`;
+}
+
+/**
+ * The loopback headline: known callers first (what those who really call it suffer), then the
+ * worst-client figure, then the cluster-wide exposure (docs/model.md#figures).
+ */
+function loopbackHeadline(analysis: ClusterAnalysis, ref: string, f: HeadlineFigures, ing: IngressAnalysis | undefined): string {
+  const target = ing ? ingressLabel(ing.ingress) : 'its internal LB';
+  const provider = providerName(analysis.context.profile.provider.value);
+  const spread = `from ${f.clientPods} client pod(s) on ${f.nodes} node(s)`;
+  const exposure = `cluster-wide exposure ${formatProbability(f.exposure)}`;
+  const lead = f.callers[0];
+  if (lead && lead.probability > 0) {
+    return `${ref}: ${callerPhrase(lead)}: ${formatProbability(lead.probability)} of its connections loop back to its own node and time out${f.callers.length > 1 ? ` (${f.callers.length} known callers)` : ''}. Up to ${formatProbability(f.worst)} of new connections ${spread} loop (internal-LB loopback on ${provider}); ${exposure}.`;
+  }
+  const callersNote = lead ? ` Its ${f.callers.length} known caller(s), e.g. ${callerPhrase(lead)}, run where none of their connections loop.` : '';
+  return `${ref}: up to ${formatProbability(f.worst)} of new connections ${spread} to ${target} loop back to the client's own node and time out (internal-LB loopback on ${provider}); ${exposure}.${callersNote}`;
+}
+
+function headlineFor(analysis: ClusterAnalysis, sa: ServiceAnalysis, verdict: Verdict, figures: HeadlineFigures, ing: IngressAnalysis | undefined): string {
   const ref = `${sa.service.namespace}/${sa.service.name}`;
   const why = sa.reasons[0]?.message ?? '';
   switch (verdict) {
     case 'loopback':
-      return `${ref}: ${formatProbability(probability)} of new connections from pods to ${ing ? ingressLabel(ing.ingress) : 'its internal LB'} loop back to the client's own node and time out (internal-LB loopback on ${providerName(analysis.context.profile.provider.value)}).`;
+      return loopbackHeadline(analysis, ref, figures, ing);
     case 'safe': {
       const decisive = sa.reasons.find((r) => /^(CAPTURED_|SOURCE_NODE_IP|GCP_|AWS_|NO_READY)/.test(r.code));
       return `${ref} is safe from internal-LB loopback: ${decisive?.message ?? 'no client node can be chosen as its own backend'}.`;
@@ -251,7 +334,7 @@ function packetPath(analysis: ClusterAnalysis, sa: ServiceAnalysis, ing: Ingress
   const backendWord = backends.kind === 'node' ? 'node' : 'pod';
   const skipNote =
     decision.source === 'node' && skips && backends.kind === 'node' && backends.isBackend[node]
-      ? `; it skips ${n.name} because that backend's IP equals the source (F4)`
+      ? `; it skips ${n.name} because that backend's IP equals the source (Tencent Cloud doc "CLB loopback")`
       : '';
   hops.push({
     at: `internal LB ${target}`,

@@ -1,5 +1,5 @@
 import { formatP, formatProbability } from '../format/probability';
-import { type Explanation, type ServiceExplanation } from './explain';
+import { callerPhrase, type Explanation, type ServiceExplanation } from './explain';
 
 /** Markdown for chat, issues and the exporter's explain endpoint. */
 export function renderExplanationMarkdown(e: Explanation): string {
@@ -26,6 +26,12 @@ function section(out: string[], s: ServiceExplanation, style: 'md' | 'text'): vo
     out.push(style === 'md' ? `#### ${title}` : `${title}:`);
   };
   const item = (text: string, n?: number): string => (n !== undefined ? `${n}. ${text}` : style === 'md' ? `- ${text}` : `  - ${text}`);
+  if (s.callerCount > 0) {
+    h(`Known callers (${s.callerCount}${s.callersProbability !== null ? `; on average ${formatProbability(s.callersProbability)} of their connections loop` : ''})`);
+    for (const c of s.callers) out.push(item(`${callerPhrase(c)}: ${formatProbability(c.probability)} of its connections loop${c.source === 'observed' ? ' [observed]' : ''}`));
+    if (s.callerCount > s.callers.length) out.push(item(`… ${s.callerCount - s.callers.length} more caller(s)`));
+    out.push('');
+  }
   if (s.path.length) {
     h(`Packet path${s.clientNode ? ` (client on ${s.clientNode})` : ''}`);
     s.path.forEach((hop, i) => out.push(`${style === 'text' ? '  ' : ''}${item(`${style === 'md' ? `**${hop.at}**` : hop.at}: ${hop.what}${hop.fails ? (style === 'md' ? ' ❌' : '  <-- fails here') : ''}${hop.basis === 'observed' ? ' [observed]' : ''}`, i + 1)}`));
@@ -41,9 +47,9 @@ function section(out: string[], s: ServiceExplanation, style: 'md' | 'text'): vo
     out.push('');
   }
   if (s.fixes.length) {
-    h('Fixes (predicted figure after each)');
+    h('Fixes (predicted figures after each; see docs/model.md#fixes)');
     s.fixes.forEach((f, i) =>
-      out.push(`${style === 'text' ? '  ' : ''}${i + 1}. ${style === 'md' ? `**${f.title}**` : f.title} → ${formatProbability(f.predictedProbability)}${f.effective ? '' : ' (no effect here)'}. ${f.description} Trade-off: ${f.tradeoff}`),
+      out.push(`${style === 'text' ? '  ' : ''}${i + 1}. ${style === 'md' ? `**${f.title}**` : f.title} → worst client ${formatProbability(f.predictedWorstClientProbability)}, exposure ${formatProbability(f.predictedProbability)}${f.effective ? '' : ' (no effect here)'}. ${f.description} Trade-off: ${f.tradeoff}`),
     );
     out.push('');
   }

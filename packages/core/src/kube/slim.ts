@@ -1,3 +1,4 @@
+import { slimContainersForCallers } from './containerAddresses';
 import { IP_MASQ_AGENT_NAME, LABEL, SERVICE_ANNOTATION_KEYS } from './vocabulary';
 import type { KubeObject } from './objects';
 
@@ -34,8 +35,11 @@ export function slimObject(obj: KubeObject): KubeObject | undefined {
         spec: {
           nodeName: o.spec?.nodeName,
           hostNetwork: o.spec?.hostNetwork,
-          // Only kube-system's containers matter (kube-proxy args and image, the cilium image).
-          containers: system ? (o.spec?.containers ?? []).map((c: Record<string, unknown>) => ({ name: c.name, image: c.image, command: c.command, args: c.args })) : undefined,
+          // Only kube-system's containers matter (kube-proxy args and image, the cilium image); of
+          // the others, only the env values and args that name an address (known callers).
+          containers: system
+            ? (o.spec?.containers ?? []).map((c: Record<string, unknown>) => ({ name: c.name, image: c.image, command: c.command, args: c.args, env: slimContainersForCallers([{ env: c.env }])?.[0]?.env }))
+            : slimContainersForCallers(o.spec?.containers),
         },
         status: { phase: o.status?.phase, podIP: o.status?.podIP },
       };

@@ -23,7 +23,7 @@ export const PROFILE_FLAGS_HELP = `Profile overrides (each replaces what loopsco
                                         (default: TKE build from the kube-proxy version; upstream binds all)
   --pod-ip-routable true|false          pod IPs reach the VPC un-NATed (default: true on the known clouds)
   --pod-network shared|exclusive-eni    exclusive-ENI pods answer through the VPC (default: shared)
-  --public-lb-in-scope                  analyse public LBs too (default: out of scope, F10)`;
+  --public-lb-in-scope                  analyse public LBs too (default: out of scope, see docs/model.md#scope)`;
 
 
 function oneOf<T extends string>(flag: string, value: unknown, allowed: readonly T[]): T | undefined {

@@ -78,11 +78,11 @@ export function detectProfile(cluster: ClusterModel, overrides: ProfileOverrides
   const publicLbInScope: Detected<boolean> =
     overrides.publicLbInScope !== undefined
       ? { value: overrides.publicLbInScope, source: 'set by --public-lb-in-scope' }
-      : { value: false, source: 'default: public LBs did not show the problem (F10)' };
+      : { value: false, source: 'default: public LBs did not show the problem (docs/model.md#scope)' };
   const lbSkipsSourceBackend: Detected<boolean> =
     provider.value === 'tke'
-      ? { value: true, source: 'TKE CLB never forwards to a backend whose IP equals the source (F4)' }
-      : { value: false, source: `${providerName(provider.value)} LBs have no such skip rule (F8)` };
+      ? { value: true, source: 'TKE CLB never forwards to a backend whose IP equals the source (Tencent Cloud doc "CLB loopback")' }
+      : { value: false, source: `${providerName(provider.value)} LBs have no such skip rule (docs/model.md#providers)` };
   const profile: DatapathProfile = {
     provider,
     podIpRoutable,
@@ -212,12 +212,12 @@ function detectNodeDatapaths(cluster: ClusterModel, provider: Provider, override
       else if (provider === 'tke' && version && tkeBuildStatus(version) !== 'not-tke') {
         ipvsBind =
           tkeBuildStatus(version) === 'fixed'
-            ? { value: 'annotated', source: `${versionSource}: a TKE build that binds the LB IP for Services annotated prevent-loopback (F3)` }
-            : { value: 'none', source: `${versionSource}: a TKE build older than the fix, which does not bind LB IPs on kube-ipvs0 (F2, F3)` };
+            ? { value: 'annotated', source: `${versionSource}: a TKE build that binds the LB IP for Services annotated prevent-loopback (Tencent Cloud doc "CLB loopback")` }
+            : { value: 'none', source: `${versionSource}: a TKE build older than the fix, which does not bind LB IPs on kube-ipvs0 (Tencent Cloud doc "CLB loopback")` };
       } else if (provider === 'tke' && !version) {
         ipvsBind = { value: 'none', source: `node ${node.name}: no kube-proxy version; assumed a TKE build without the bind (set --ipvs-bind)` };
       } else {
-        ipvsBind = { value: 'all', source: `${version ? versionSource : 'kube-proxy'}: upstream IPVS binds every LB ingress IP on kube-ipvs0 (F2)` };
+        ipvsBind = { value: 'all', source: `${version ? versionSource : 'kube-proxy'}: upstream IPVS binds every LB ingress IP on kube-ipvs0 (kube-proxy pkg/proxy/ipvs/proxier.go)` };
       }
     }
 
@@ -226,15 +226,15 @@ function detectNodeDatapaths(cluster: ClusterModel, provider: Provider, override
       honours = !ciliumVersion
         ? { value: undefined, source: `cilium version not known (image ${cilium.image ?? 'missing'})` }
         : compareVersion(ciliumVersion, { major: 1, minor: 17, patch: 0 }) < 0
-          ? { value: false, source: `cilium ${ciliumVersion.raw} predates ipMode support (1.17, F7)` }
+          ? { value: false, source: `cilium ${ciliumVersion.raw} predates ipMode support (1.17, cilium/cilium#34780)` }
           : ciliumVersion.minor === 18 && ciliumVersion.patch === 0 && ciliumVersion.major === 1
-            ? { value: false, source: `cilium ${ciliumVersion.raw} regressed ipMode handling (fixed in 1.18.1, F7)` }
-            : { value: true, source: `cilium ${ciliumVersion.raw} honours ipMode: Proxy (F7)` };
+            ? { value: false, source: `cilium ${ciliumVersion.raw} regressed ipMode handling (fixed in 1.18.1, cilium/cilium#40913)` }
+            : { value: true, source: `cilium ${ciliumVersion.raw} honours ipMode: Proxy (cilium/cilium#34780)` };
     } else if (version) {
       honours =
         compareVersion(version, { major: 1, minor: 30, patch: 0 }) >= 0
-          ? { value: true, source: `${versionSource}: kube-proxy 1.30+ honours ipMode: Proxy (F6)` }
-          : { value: false, source: `${versionSource}: kube-proxy before 1.30 ignores ipMode (F6)` };
+          ? { value: true, source: `${versionSource}: kube-proxy 1.30+ honours ipMode: Proxy (KEP-1860)` }
+          : { value: false, source: `${versionSource}: kube-proxy before 1.30 ignores ipMode (KEP-1860)` };
     } else {
       // F12: never assumed. Only a Service whose ingress has ipMode Proxy needs it.
       honours = {

@@ -5,6 +5,8 @@ import type { Reason } from '../analysis/reasons';
 import { round, type BackendKind, type LbScope, type ServiceAnalysis, type Verdict } from '../analysis/service';
 import { worstClientProbability } from '../analysis/worstClient';
 import { UNREACHABLE_CAUSE_TEXT, unreachableClients } from '../analysis/unreachable';
+import { callersProbability, knownCallers, type KnownCaller } from '../callers/callers';
+import type { ClusterModel } from '../cluster/model';
 import { formatProblem } from '../kube/problems';
 import type { Detected } from '../profile/profile';
 import { fixesFor, type Fix } from '../whatif/fixes';
@@ -185,6 +187,8 @@ function reportService(analysis: ClusterAnalysis, sa: ServiceAnalysis, links: Li
   const names = (list: number[]): string[] => list.map((n) => cluster.nodes[n]!.name);
   const svc = sa.service;
   const clientPodsAtRisk = nodes.reduce((a, n) => a + cluster.nodes[n]!.clientPods, 0);
+  const callers = knownCallers(analysis, sa);
+  const callersFigure = callersProbability(callers);
   return {
     namespace: svc.namespace,
     name: svc.name,
@@ -209,8 +213,8 @@ function reportService(analysis: ClusterAnalysis, sa: ServiceAnalysis, links: Li
     worstClientProbability: round(worstClientProbability(sa)),
     clientPodsAtRisk,
     unreachable: reportUnreachable(analysis, sa),
-    callers: [],
-    callersProbability: null,
+    callers: callers.map((c) => reportCaller(cluster, c)),
+    callersProbability: callersFigure === null ? null : round(callersFigure),
     missing: (sa.missing ?? []).map((m) => ({ kind: m.kind, kubectl: m.kubectl })),
     affectedWorkloads: affectedWorkloads(analysis.context, links).map((w) => ({
       namespace: w.workload.namespace,
@@ -231,7 +235,7 @@ function reportService(analysis: ClusterAnalysis, sa: ServiceAnalysis, links: Li
           }),
         }
       : null,
-    fixes: withFixes ? fixesFor(analysis, sa).map((f) => ({ ...f, predictedProbability: round(f.predictedProbability) })) : [],
+    fixes: withFixes ? fixesFor(analysis, sa).map((f) => ({ ...f, predictedProbability: round(f.predictedProbability), predictedWorstClientProbability: round(f.predictedWorstClientProbability) })) : [],
   };
 }
 
@@ -251,5 +255,22 @@ function reportLink(analysis: ClusterAnalysis, sa: ServiceAnalysis, l: Link): Re
     ingress: { ...(l.ingress.ip ? { ip: l.ingress.ip } : { hostname: ingressAddress(l.ingress) }), port: l.ingress.port, protocol: l.ingress.protocol },
     backend: l.backend,
     probability: round(l.probability),
+  };
+}
+
+function reportCaller(cluster: ClusterModel, c: KnownCaller): ReportCaller {
+  const pod = cluster.pods[c.pod]!;
+  const w = cluster.workloads[pod.workload];
+  const workload = w && w.kind !== 'Pod' ? { kind: w.kind, name: w.name } : undefined;
+  return {
+    namespace: pod.namespace,
+    pod: pod.name,
+    node: pod.node >= 0 ? cluster.nodes[pod.node]!.name : '',
+    ...(pod.ip ? { podIP: pod.ip } : {}),
+    ...(workload ? { workload } : {}),
+    ingress: c.ingress,
+    source: c.source,
+    where: c.where,
+    probability: round(c.probability),
   };
 }

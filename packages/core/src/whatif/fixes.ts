@@ -2,11 +2,12 @@ import type { ClusterAnalysis } from '../analysis/analyze';
 import type { ServiceAnalysis } from '../analysis/service';
 import type { DatapathProfile } from '../profile/profile';
 import { hasPreventLoopback } from '../profile/signals';
+import { worstClientProbability } from '../analysis/worstClient';
 import { whatIf, type WhatIfChange } from './whatif';
 
 export type FixId = 'use-cluster-ip' | 'tke-prevent-loopback' | 'traffic-policy-cluster' | 'ipmode-vip' | 'move-clients';
 
-/** A fix from loopback-model.md §6, with the figure the model predicts after it. */
+/** A fix (docs/model.md#fixes; loopback-model.md §6), with the figures the model predicts after it. */
 export interface Fix {
   id: FixId;
   title: string;
@@ -15,24 +16,29 @@ export interface Fix {
   tradeoff: string;
   changes: WhatIfChange[];
   predictedProbability: number;
+  /** The worst-client figure after it (the largest p left over the client pods). */
+  predictedWorstClientProbability: number;
   /** It brings the figure down. */
   effective: boolean;
 }
 
-const bindsCache = new WeakMap<DatapathProfile, Set<string>>();
+const bindsCache = new WeakMap<DatapathProfile, Map<string, number>>();
 
-/** The IPVS bind behaviours present on the nodes (once per profile: explain asks for every Service). */
-function ipvsBinds(profile: DatapathProfile): Set<string> {
+/** IPVS nodes per bind behaviour (once per profile: explain asks for every Service). */
+function ipvsBinds(profile: DatapathProfile): Map<string, number> {
   let binds = bindsCache.get(profile);
   if (!binds) {
-    binds = new Set();
-    for (const n of profile.nodes) if (n.proxyMode.value === 'ipvs' && n.ipvsBind) binds.add(n.ipvsBind.value);
+    binds = new Map();
+    for (const n of profile.nodes) if (n.proxyMode.value === 'ipvs' && n.ipvsBind) binds.set(n.ipvsBind.value, (binds.get(n.ipvsBind.value) ?? 0) + 1);
     bindsCache.set(profile, binds);
   }
   return binds;
 }
 
-/** The fixes of §6 that apply to a looping Service, in the page's order. */
+const TKE_DOC = 'Tencent Cloud doc "CLB loopback", 457/42976';
+const HEALTH_CHECKS = 'CLB health checks must come from outside the VIP (100.64.0.0/10, the default the Tencent Cloud doc gives); a node that owns the VIP drops health checks sourced from it.';
+
+/** The fixes that apply to a looping Service, in the order of docs/model.md#fixes (loopback-model.md §6). */
 export function fixesFor(analysis: ClusterAnalysis, sa: ServiceAnalysis): Fix[] {
   if (sa.verdict !== 'loopback') return [];
   const svc = sa.service;
@@ -42,7 +48,11 @@ export function fixesFor(analysis: ClusterAnalysis, sa: ServiceAnalysis): Fix[] 
   const add = (id: FixId, title: string, description: string, tradeoff: string, changes: WhatIfChange[]): void => {
     const result = whatIf(analysis, changes, { onlyService: svc.index }).services.find((s) => s.namespace === svc.namespace && s.name === svc.name);
     const predicted = result ? result.after.probability : sa.probability;
-    fixes.push({ id, title, description, tradeoff, changes, predictedProbability: predicted, effective: predicted < sa.probability });
+    const worst = result?.after.worstClientProbability ?? worstClientProbability(sa);
+    // Offered only where it would change something (docs/model.md#fixes): anti-affinity, and
+    // Cluster policy (no help where the LB has no skip rule, e.g. AWS, Azure).
+    if ((id === 'move-clients' || id === 'traffic-policy-cluster') && predicted >= sa.probability) return;
+    fixes.push({ id, title, description, tradeoff, changes, predictedProbability: predicted, predictedWorstClientProbability: worst, effective: predicted < sa.probability });
   };
   if (svc.clusterIP) {
     add(
@@ -54,16 +64,24 @@ export function fixesFor(analysis: ClusterAnalysis, sa: ServiceAnalysis): Fix[] 
     );
   }
   const binds = ipvsBinds(analysis.context.profile);
-  if (provider === 'tke' && (binds.has('annotated') || binds.has('none')) && (!hasPreventLoopback(svc.annotations) || binds.has('none'))) {
+  const unfixed = binds.get('none') ?? 0;
+  const annotated = hasPreventLoopback(svc.annotations);
+  if (provider === 'tke' && unfixed === 0 && (binds.get('annotated') ?? 0) > 0 && !annotated) {
+    // Every IPVS node already runs a build with the bind: only the annotation is missing.
     add(
       'tke-prevent-loopback',
-      'TKE: kube-proxy with the bind, and annotate the Service',
-      'Upgrade kube-proxy to a build that binds the LB address (v1.20.6-tke.12, v1.18.4-tke.20, v1.16.3-tke.25, v1.14.3-tke.24, v1.12.4-tke.30 or later in each line), have CLB health checks come from outside the VIP (100.64.0.0/10), and annotate the Service service.cloud.tencent.com/prevent-loopback: "true" (Tencent Cloud doc 457/42976).',
-      'Needs the kube-proxy upgrade on every node first; nodes still on an old build keep looping.',
-      [
-        { kind: 'kubeProxyVersion', version: 'tke-fixed' },
-        { kind: 'preventLoopback', service: ref, value: true },
-      ],
+      'TKE: annotate the Service with service.cloud.tencent.com/prevent-loopback',
+      `Every IPVS node already runs a kube-proxy build that binds the LB address for annotated Services; annotate the Service service.cloud.tencent.com/prevent-loopback: "true" and kube-proxy serves ${svc.ingresses[0]?.ip ?? svc.ingresses[0]?.hostname ?? 'the LB address'} on the node itself (${TKE_DOC}).`,
+      HEALTH_CHECKS,
+      [{ kind: 'preventLoopback', service: ref, value: true }],
+    );
+  } else if (provider === 'tke' && unfixed > 0) {
+    add(
+      'tke-prevent-loopback',
+      annotated ? `TKE: upgrade kube-proxy on ${unfixed} node(s) to a build with the bind` : `TKE: upgrade kube-proxy on ${unfixed} node(s) to a build with the bind, and annotate the Service`,
+      `Upgrade kube-proxy where it runs a build older than the fix to the first fixed build of its line (v1.20.6-tke.12, v1.18.4-tke.20, v1.16.3-tke.25, v1.14.3-tke.24, v1.12.4-tke.30; newer lines already bind, and no node is moved to an older build)${annotated ? '' : ', and annotate the Service service.cloud.tencent.com/prevent-loopback: "true"'} (${TKE_DOC}).`,
+      `${HEALTH_CHECKS} Nodes still on an old build keep looping.`,
+      [{ kind: 'kubeProxyVersion', version: 'tke-fixed' }, ...(annotated ? [] : [{ kind: 'preventLoopback' as const, service: ref, value: true }])],
     );
   }
   if (svc.trafficPolicy === 'Local') {
@@ -86,8 +104,8 @@ export function fixesFor(analysis: ClusterAnalysis, sa: ServiceAnalysis): Fix[] 
   }
   add(
     'move-clients',
-    'Keep client pods off the nodes that hold its backends',
-    'Pod anti-affinity between the affected client workloads and the Service\'s endpoints.',
+    'Keep client pods off the nodes that hold its endpoints',
+    'Pod anti-affinity between the affected client workloads and the Service\'s endpoints: the clients move to nodes without an endpoint; the Service\'s own pods stay where they are.',
     'Fragile: any rescheduling can bring the risk back, and it constrains placement.',
     [{ kind: 'moveClients', service: ref }],
   );

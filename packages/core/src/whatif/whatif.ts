@@ -5,7 +5,9 @@ import type { ClusterModel, ClusterService, IpMode, TrafficPolicy } from '../clu
 import { workloadLabel } from '../cluster/workloads';
 import { detectProfile } from '../profile/profile';
 import { ANNOTATION } from '../profile/signals';
-import { parseKubeVersion, TKE_FIXED_BUILDS } from '../profile/versions';
+import { imageTag, parseKubeVersion, tkeBuildStatus, TKE_FIXED_BUILDS, type KubeVersion } from '../profile/versions';
+import { worstClientProbability } from '../analysis/worstClient';
+import { podProbability } from '../callers/callers';
 import { LoopscopeError } from '../error/loopscopeError';
 import { findService } from './serviceRef';
 
@@ -16,6 +18,7 @@ export type WhatIfChange =
   | { kind: 'preventLoopback'; service: string; value: boolean }
   /** A kube-proxy build on some nodes (all when `nodes` is absent); `tke-fixed` = the first fixed build of each node's line (F3). */
   | { kind: 'kubeProxyVersion'; version: string; nodes?: string[] }
+  /* `tke-fixed` never moves a node to an older build: a node already on a build with the bind keeps it (F13). */
   /** Keep client pods off the Service's at-risk nodes (anti-affinity): those of `workloads`, or all affected ones. */
   | { kind: 'moveClients'; service: string; workloads?: string[] }
   /** Clients call the ClusterIP / cluster DNS name: no LB hop at all. */
@@ -24,6 +27,8 @@ export type WhatIfChange =
 export interface WhatIfFigure {
   verdict: Verdict;
   probability: number;
+  /** The largest p over the client pods (the headline figure); absent only where not computed. */
+  worstClientProbability?: number;
 }
 
 export interface WhatIfServiceResult {
@@ -47,7 +52,8 @@ export function whatIf(analysis: ClusterAnalysis, changes: WhatIfChange[], optio
   const { cluster } = analysis.context;
   const services = new Map<number, ClusterService>();
   const named = new Set<number>();
-  const moves: Array<{ service: number; workloads?: string[] }> = [];
+  // Several moveClients on one Service compose: the union of their workloads (all when one names none).
+  const moves = new Map<number, { workloads?: Set<string> }>();
   const viaClusterIP = new Set<number>();
   const datapathEdited = new Set<number>();
   const upgrades: Array<{ version: string; nodes?: string[] }> = [];
@@ -88,10 +94,13 @@ export function whatIf(analysis: ClusterAnalysis, changes: WhatIfChange[], optio
       case 'kubeProxyVersion':
         upgrades.push({ version: change.version, nodes: change.nodes });
         break;
-      case 'moveClients':
-        editable(change.service);
-        moves.push({ service: findService(cluster, change.service).service!.index, workloads: change.workloads });
+      case 'moveClients': {
+        const index = editable(change.service).index;
+        const prev = moves.get(index);
+        if (!change.workloads || (prev && !prev.workloads)) moves.set(index, {});
+        else moves.set(index, { workloads: new Set([...(prev?.workloads ?? []), ...change.workloads]) });
         break;
+      }
       case 'callViaClusterIP': {
         const svc = editable(change.service);
         if (!svc.clusterIP) throw new LoopscopeError('CHANGE_INVALID', `${svc.namespace}/${svc.name} has no ClusterIP (headless): clients cannot call it that way`);
@@ -118,12 +127,12 @@ export function whatIf(analysis: ClusterAnalysis, changes: WhatIfChange[], optio
     const before = analysis.services[index]!;
     // Nothing to re-analyse when the datapath is as before (only clients move, or skip the LB).
     const unchanged = upgrades.length === 0 && !datapathEdited.has(index);
-    let after: ServiceAnalysis | WhatIfFigure = viaClusterIP.has(index) || unchanged ? before : analyzeService(context, serviceAt(index));
-    for (const move of moves.filter((m) => m.service === index)) after = moveClients(context, after as ServiceAnalysis, move.workloads);
-    if (viaClusterIP.has(index)) after = { verdict: 'safe', probability: 0 };
-    const a = { verdict: after.verdict, probability: after.probability };
+    const analysed: ServiceAnalysis = viaClusterIP.has(index) || unchanged ? before : analyzeService(context, serviceAt(index));
+    const move = moves.get(index);
+    let a: WhatIfFigure = move ? moveClients(context, analysed, move.workloads) : figureOf(analysed);
+    if (viaClusterIP.has(index)) a = { verdict: 'safe', probability: 0, worstClientProbability: 0 };
     if (!named.has(index) && a.verdict === before.verdict && a.probability === before.probability) continue;
-    results.push({ namespace: before.service.namespace, name: before.service.name, before: { verdict: before.verdict, probability: before.probability }, after: a });
+    results.push({ namespace: before.service.namespace, name: before.service.name, before: figureOf(before), after: a });
   }
   return { changes, services: results };
 }
@@ -157,28 +166,75 @@ function upgradedNodes(analysis: ClusterAnalysis, upgrades: Array<{ version: str
   return context;
 }
 
+function figureOf(sa: ServiceAnalysis): WhatIfFigure {
+  return { verdict: sa.verdict, probability: sa.probability, worstClientProbability: worstClientProbability(sa) };
+}
+
 /**
- * Moving a workload's pods off the at-risk nodes sets their p to 0; the denominator (all client
- * pods) is unchanged. Returns the figure only, since the pods' new nodes are not modelled.
+ * Anti-affinity as it would play out (docs/model.md#fixes): the affected client pods of the chosen
+ * workloads move to Ready nodes that hold no backend of the Service, where their p is 0 (no backend
+ * of theirs on their node); the Service's own endpoint pods stay where they are, with their p. With
+ * node backends on every node (`Cluster`), or no node free of endpoints, nothing moves. The
+ * denominator (all client pods) is unchanged.
  */
-function moveClients(context: AnalysisContext, sa: ServiceAnalysis, workloads: string[] | undefined): WhatIfFigure {
+function moveClients(context: AnalysisContext, sa: ServiceAnalysis, workloads: Set<string> | undefined): WhatIfFigure {
+  const before = figureOf(sa);
   const total = context.cluster.clientPodCount;
-  if (total === 0 || sa.probability === 0) return { verdict: sa.verdict, probability: sa.probability };
-  const wanted = workloads ? new Set(workloads.map((w) => w.toLowerCase())) : undefined;
+  if (total === 0 || sa.probability === 0 || freeNodes(context, sa) === 0) return before;
+  const { cluster } = context;
+  const wanted = workloads ? new Set([...workloads].map((w) => w.toLowerCase())) : undefined;
   const matches = (index: number): boolean => {
     if (!wanted) return true;
-    const w = context.cluster.workloads[index]!;
+    const w = cluster.workloads[index]!;
     return wanted.has(workloadLabel(w)) || wanted.has(`${w.namespace}/${w.name}`.toLowerCase()) || wanted.has(w.name.toLowerCase());
   };
+  // The Service's own endpoint pods that are clients: they stay.
+  const staying: number[] = [];
+  for (const e of sa.service.endpoints) {
+    const pod = cluster.podByEndpointIp.get(e.ip);
+    if (pod !== undefined && matches(cluster.pods[pod]!.workload)) staying.push(pod);
+  }
   let probability = 0;
+  let worst = 0;
   const links = serviceLinks(context, sa);
   for (const ing of sa.ingresses) {
     let removed = 0;
     for (const l of links) if (l.ingress === ing.ingress && matches(l.workload)) removed += l.probability * l.pods;
+    const stayingOnNode = new Map<number, number>();
+    for (const pod of staying) {
+      const node = cluster.pods[pod]!.node;
+      const p = podProbability(ing, pod, node);
+      removed -= p;
+      if (p > worst) worst = p;
+      stayingOnNode.set(node, (stayingOnNode.get(node) ?? 0) + 1);
+    }
     probability = Math.max(probability, Math.max(0, ing.probability - removed / total));
+    // The worst-placed pod left on an at-risk node (pods of other workloads keep their node's p).
+    for (const r of ing.atRisk) {
+      if (r.p <= worst) continue;
+      let left = 0;
+      for (const [w, n] of cluster.nodes[r.node]!.clientWorkloads) if (!matches(w)) left += n;
+      if (left > 0) worst = r.p;
+    }
   }
   probability = Math.round(probability * 1e12) / 1e12;
-  return { verdict: probability > 0 ? 'loopback' : 'safe', probability };
+  if (probability === 0) worst = 0;
+  return { verdict: probability > 0 ? 'loopback' : 'safe', probability, worstClientProbability: worst };
+}
+
+/**
+ * Ready nodes a moved client can go to: none for node backends under `Cluster` (every Ready node is
+ * a backend), else those without a ready endpoint of the Service.
+ */
+export function freeNodes(context: AnalysisContext, sa: ServiceAnalysis): number {
+  const b = sa.backends;
+  if (!b) return 0;
+  if (b.kind === 'node' && sa.service.trafficPolicy !== 'Local') return 0;
+  const held = new Set<number>();
+  for (const e of sa.service.endpoints) if (e.ready && e.node >= 0) held.add(e.node);
+  let free = 0;
+  for (const n of context.cluster.nodes) if (n.ready && !held.has(n.index)) free++;
+  return free;
 }
 
 function kubeProxyVersions(cluster: ClusterModel, version: string, nodes: string[] | undefined, prev: Map<number, string> | undefined): Map<number, string> {
@@ -191,17 +247,39 @@ function kubeProxyVersions(cluster: ClusterModel, version: string, nodes: string
       })
     : cluster.nodes.map((n) => n.index);
   for (const i of indices) {
-    const node = cluster.nodes[i]!;
     if (version === 'tke-fixed') {
-      const current = parseKubeVersion(node.kubeProxyVersion);
-      const line = TKE_FIXED_BUILDS.find((b) => b.minor === current?.minor) ?? TKE_FIXED_BUILDS[0]!;
-      out.set(i, `v1.${line.minor}.${line.patch}-tke.${line.tke}`);
+      const fixed = fixedBuildFor(currentKubeProxyVersion(cluster, i));
+      if (fixed) out.set(i, fixed);
     } else {
       if (!parseKubeVersion(version)) throw new LoopscopeError('CHANGE_INVALID', `kube-proxy version "${version}" is not of the form v1.20.6-tke.12`);
       out.set(i, version);
     }
   }
   return out;
+}
+
+/** The node's kube-proxy build as the profile reads it: its kube-proxy pod's image, else the node status, else the DaemonSet's image. */
+function currentKubeProxyVersion(cluster: ClusterModel, node: number): KubeVersion | undefined {
+  const pod = cluster.kubeProxy.pods.find((p) => p.node === node);
+  return parseKubeVersion(imageTag(pod?.image)) ?? parseKubeVersion(cluster.nodes[node]!.kubeProxyVersion) ?? parseKubeVersion(imageTag(cluster.kubeProxy.daemonSet?.image));
+}
+
+/**
+ * The build `tke-fixed` moves a node to, or undefined to keep the one it runs: a build that already
+ * binds (any line newer than 1.20, or at or past its line's fix) stays; an older build of a listed
+ * line moves up to that line's fixed build; a line the Tencent Cloud doc does not list moves up to
+ * the next listed line above it; an unknown version gets the newest listed fixed build.
+ */
+export function fixedBuildFor(current: KubeVersion | undefined): string | undefined {
+  const label = (b: { minor: number; patch: number; tke: number }): string => `v1.${b.minor}.${b.patch}-tke.${b.tke}`;
+  const newest = TKE_FIXED_BUILDS.reduce((a, b) => (b.minor > a.minor ? b : a));
+  if (!current) return label(newest);
+  if (current.tke !== undefined && tkeBuildStatus(current) === 'fixed') return undefined;
+  if (current.major > 1 || current.minor > newest.minor) return undefined; // newer lines bind (F13); never downgrade
+  const same = TKE_FIXED_BUILDS.find((b) => b.minor === current.minor);
+  if (same) return label(same);
+  const above = TKE_FIXED_BUILDS.filter((b) => b.minor > current.minor).reduce<(typeof TKE_FIXED_BUILDS)[number] | undefined>((a, b) => (!a || b.minor < a.minor ? b : a), undefined);
+  return label(above ?? newest);
 }
 
 function withTag(image: string | undefined, tag: string): string {

@@ -71,6 +71,6 @@ describe('node dumps as evidence', () => {
   it('what-if predictions after a datapath change rest on the profile, not on stale dumps', () => {
     const a = analyzeCluster(cluster(), { nodeDumps: dumps() });
     const r = whatIf(a, [{ kind: 'trafficPolicy', service: 'payments/payments-api', value: 'Cluster' }]);
-    expect(r.services[0]!.after).toEqual({ verdict: 'safe', probability: 0 });
+    expect(r.services[0]!.after).toEqual({ verdict: 'safe', probability: 0, worstClientProbability: 0 });
   });
 });

@@ -8,6 +8,6 @@ describe('examples/basic.js (the README example) runs against the built package'
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('payments/payments-api: 18.1% of new connections loop back');
     expect(r.stdout).toContain('Packet path');
-    expect(r.stdout).toContain("with externalTrafficPolicy Cluster: { verdict: 'safe', probability: 0 }");
+    expect(r.stdout).toContain("with externalTrafficPolicy Cluster: { verdict: 'safe', probability: 0, worstClientProbability: 0 }");
   });
 });

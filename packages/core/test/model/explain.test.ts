@@ -30,7 +30,7 @@ describe('explain', () => {
     expect(s.inferred.length).toBeGreaterThan(0);
     const md = renderExplanationMarkdown(e);
     expect(md).toContain('#### Packet path (client on n1)');
-    expect(md).toContain('→ 0%');
+    expect(md).toContain('→ worst client 0%, exposure 0%');
     expect(renderExplanationText(e)).toContain('<-- fails here');
   });
 

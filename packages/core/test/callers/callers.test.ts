@@ -1,0 +1,117 @@
+/** Known callers (docs/model.md#callers): declared in container env/args/command, observed in conntrack. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyzeCluster, buildReport, LiveCluster, loadCluster, loadNodeDumps, type KubeObject } from '../../src';
+import { addressesIn, declaredAddresses, slimContainersForCallers } from '../../src/kube/containerAddresses';
+import { slimObject } from '../../src/kube/slim';
+
+const DEMO = join(__dirname, '..', '..', '..', 'demo');
+const NODE = '10.0.1.11';
+const demoText = () => readFileSync(join(DEMO, 'demo-cluster.json'), 'utf8');
+const cluster = () => loadCluster([{ name: 'demo-cluster.json', text: demoText() }]);
+const file = (name: string) => ({ text: readFileSync(join(DEMO, 'node-dumps', NODE, name), 'utf8'), file: `${NODE}/${name}` });
+const dumps = () => new Map([[NODE, loadNodeDumps({ iptablesSave: file('iptables-save.txt'), ipset: file('ipset.txt'), addr: file('addr.txt'), conntrack: file('conntrack.txt'), nodeAddresses: [NODE] })]]);
+
+describe('addresses named in a container', () => {
+  it('finds IPs with and without ports, bracketed IPv6, and LB hostnames', () => {
+    expect(addressesIn('http://10.0.3.15:8080/pay')).toEqual([{ host: '10.0.3.15', port: 8080 }]);
+    expect(addressesIn('--upstream=10.0.3.17')).toEqual([{ host: '10.0.3.17' }]);
+    expect(addressesIn('https://[fd00::15]:443')).toEqual([{ host: 'fd00::15', port: 443 }]);
+    expect(addressesIn('fd00::15')).toEqual([{ host: 'fd00::15' }]);
+    expect(addressesIn('internal-pay-1234.us-east-1.elb.amazonaws.com:80')).toEqual([{ host: 'internal-pay-1234.us-east-1.elb.amazonaws.com', port: 80 }]);
+  });
+
+  it('leaves out cluster-local names, versions, file names and out-of-range octets', () => {
+    expect(addressesIn('http://payments-api.payments.svc.cluster.local:8080')).toEqual([]);
+    expect(addressesIn('catalog.catalog.svc')).toEqual([]);
+    expect(addressesIn('v1.2.3')).toEqual([]);
+    expect(addressesIn('/etc/app/config.yaml')).toEqual([]);
+    expect(addressesIn('10.0.3.300')).toEqual([]);
+    expect(addressesIn('1.2.3.4.5')).toEqual([]);
+  });
+
+  it('says where each address was found, and shares one list between equal templates', () => {
+    const containers = [{ name: 'app', env: [{ name: 'PAYMENTS_API_URL', value: 'http://10.0.3.15:8080' }, { name: 'LOG_LEVEL', value: 'info' }], args: ['--inventory', '10.0.3.17'] }];
+    const a = declaredAddresses(containers);
+    expect(a).toEqual([
+      { host: '10.0.3.15', port: 8080, where: 'env PAYMENTS_API_URL' },
+      { host: '10.0.3.17', where: 'args of container app' },
+    ]);
+    expect(declaredAddresses(JSON.parse(JSON.stringify(containers)))).toBe(a);
+    expect(declaredAddresses([{ name: 'app', env: [{ name: 'X', value: 'plain' }] }])).toBeUndefined();
+  });
+
+  it('the slim containers keep only the values that name an address, and give the same addresses', () => {
+    const containers = [{ name: 'app', image: 'x:1', env: [{ name: 'A', value: 'http://10.0.3.15:8080' }, { name: 'B', value: 'x'.repeat(500) }, { name: 'C', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }], args: ['--port', '8080'] }, { name: 'sidecar', args: ['--metrics'] }];
+    const slim = slimContainersForCallers(containers);
+    expect(slim).toEqual([{ name: 'app', env: [{ name: 'A', value: 'http://10.0.3.15:8080' }] }]);
+    expect(declaredAddresses(slim)).toEqual(declaredAddresses(containers));
+    expect(JSON.stringify(slim).length).toBeLessThan(100);
+  });
+
+  it('bounds what one pod can make it keep', () => {
+    const env = Array.from({ length: 100 }, (_, i) => ({ name: `U${i}`, value: `http://10.0.${i}.1:80` }));
+    expect(declaredAddresses([{ name: 'app', env }])).toHaveLength(8);
+    expect(addressesIn(`${'1.'.repeat(100_000)}1`)).toEqual([]);
+  });
+});
+
+describe('known callers in the report', () => {
+  it('declared: checkout-api on 10.0.1.11 calls 10.0.3.15:8080 (env PAYMENTS_API_URL) and half its connections loop', () => {
+    const payments = buildReport(analyzeCluster(cluster())).services.find((s) => s.name === 'payments-api')!;
+    const checkout = payments.callers.find((c) => c.node === NODE && c.workload?.name === 'checkout-api')!;
+    expect(checkout).toMatchObject({ namespace: 'checkout', source: 'declared', where: 'env PAYMENTS_API_URL', ingress: { ip: '10.0.3.15', port: 8080 }, probability: 0.5, workload: { kind: 'Deployment', name: 'checkout-api' } });
+    // ledger names the Service by its cluster DNS name: not a caller through the LB.
+    expect(payments.callers.map((c) => c.workload?.name)).not.toContain('ledger');
+    // Callers: 2 at p = ½ (on 10.0.1.11), 4 at 0 → mean 1/6.
+    expect(payments.callers.filter((c) => c.source === 'declared')).toHaveLength(6);
+    expect(payments.callersProbability).toBeCloseTo(1 / 6, 6);
+  });
+
+  it('a Service nobody names has no callers and a null figure', () => {
+    const report = buildReport(analyzeCluster(cluster()));
+    const storefront = report.services.find((s) => s.name === 'storefront')!;
+    expect(storefront.callers).toEqual([]);
+    expect(storefront.callersProbability).toBeNull();
+  });
+
+  it('observed: a conntrack entry from a pod to the ingress makes it a caller, with the node and line', () => {
+    const payments = buildReport(analyzeCluster(cluster(), { nodeDumps: dumps() })).services.find((s) => s.name === 'payments-api')!;
+    const observed = payments.callers.filter((c) => c.source === 'observed');
+    expect(observed.map((c) => c.workload?.name).sort()).toEqual(['checkout-api', 'storefront']);
+    expect(observed[0]!.where).toMatch(/^conntrack -L on node 10\.0\.1\.11, line \d+ \[UNREPLIED\]$/);
+    expect(observed.every((c) => c.probability === 0.5)).toBe(true);
+    // A replied connection is a caller too (orders-api has no failure, but checkout-api calls it).
+    const orders = buildReport(analyzeCluster(cluster(), { nodeDumps: dumps() })).services.find((s) => s.name === 'orders-api')!;
+    expect(orders.callers.some((c) => c.source === 'observed' && c.workload?.name === 'checkout-api')).toBe(true);
+  });
+
+  it('the live model, fed slim objects, gives the same callers as a full analysis', () => {
+    const items = (JSON.parse(demoText()) as { items: KubeObject[] }).items;
+    const live = new LiveCluster();
+    const byKind = new Map<string, KubeObject[]>();
+    for (const o of items) byKind.set(o.kind!, [...(byKind.get(o.kind!) ?? []), o]);
+    for (const [kind, list] of byKind) live.replace(kind, list);
+    live.recompute();
+    const callers = (r: ReturnType<typeof buildReport>) => r.services.map((s) => ({ name: s.name, callers: s.callers, p: s.callersProbability }));
+    const full = callers(buildReport(analyzeCluster(cluster()), { now: new Date(0) }));
+    expect(callers(buildReport(live.analysis!, { now: new Date(0) }))).toEqual(full);
+    expect(full.some((s) => s.callers.length > 0)).toBe(true);
+    // A pod update that drops the env drops the caller, incrementally.
+    const pod = items.find((o) => o.kind === 'Pod' && o.metadata?.name?.startsWith('settlement-sync'))! as KubeObject & { spec: { containers: Array<{ env?: unknown[] }> } };
+    const edited = JSON.parse(JSON.stringify(pod)) as typeof pod;
+    for (const c of edited.spec.containers) c.env = [];
+    expect(live.upsert(edited)).toBe(true);
+    live.recompute();
+    const after = buildReport(live.analysis!).services.find((s) => s.name === 'payments-api')!;
+    expect(after.callers.map((c) => c.pod)).not.toContain(pod.metadata!.name);
+  });
+
+  it('a slim pod keeps well under 1 KiB for its callers', () => {
+    const pod = (JSON.parse(demoText()) as { items: KubeObject[] }).items.find((o) => o.kind === 'Pod' && o.metadata?.name?.startsWith('checkout-api'))!;
+    const slim = slimObject(pod)!;
+    expect(JSON.stringify((slim as { spec: { containers?: unknown } }).spec.containers)).toContain('PAYMENTS_API_URL');
+    expect(JSON.stringify(slim).length).toBeLessThan(1024);
+    expect(JSON.stringify(slim)).not.toContain('CATALOG_URL');
+  });
+});
