@@ -414,7 +414,8 @@ function readKubeSystem(
     }
     if (name !== KUBE_PROXY_NAME) continue;
     const data = stringRecord(o.object.data);
-    const config = data['config.conf'] ?? data['kubeconfig.conf'] ?? Object.values(data).find((v) => typeof v === 'string' && hasModeLine(v));
+    // `kubeconfig.conf` beside it is a kubeconfig, not the proxy's configuration.
+    const config = data['config.conf'] ?? Object.entries(data).find(([k, v]) => k !== 'kubeconfig.conf' && typeof v === 'string' && hasModeLine(v))?.[1];
     if (typeof config !== 'string') {
       problems.push(problemFor(o, 'has no config.conf; the proxy mode is not read from it', 'data'));
       continue;
