@@ -505,3 +505,31 @@ describe('inputs that look like different clusters get a warning', () => {
     expect(clusterFromObjects(list(workedExample('Local'))).problems.filter((p) => p.message.startsWith('warning'))).toEqual([]);
   });
 });
+
+describe('inputs from several files', () => {
+  it('two files, each with its own nodes and pods that never meet: a warning', () => {
+    const a = workedExample('Local');
+    const b = workedExample('Local').filter((o) => o.kind === 'Node' || o.kind === 'Pod');
+    for (const o of b) {
+      if (o.kind === 'Node') o.metadata!.name = `b-${o.metadata!.name}`;
+      else {
+        o.metadata!.name = `b-${o.metadata!.name}`;
+        specOf(o).nodeName = `b-${specOf(o).nodeName as string}`;
+      }
+    }
+    const cluster = loadCluster([
+      { name: 'a.json', text: JSON.stringify(list(a)) },
+      { name: 'b.json', text: JSON.stringify(list(b)) },
+    ]);
+    expect(cluster.problems.map((p) => p.message).join('\n')).toContain('warning: the input files fall into 2 groups whose pods never run on each other\'s nodes (a.json; b.json)');
+  });
+  it('nodes in one file and pods in others: no warning', () => {
+    const objects = workedExample('Local');
+    const cluster = loadCluster([
+      { name: 'nodes.json', text: JSON.stringify(list(objects.filter((o) => o.kind === 'Node'))) },
+      { name: 'pods.json', text: JSON.stringify(list(objects.filter((o) => o.kind === 'Pod'))) },
+      { name: 'rest.json', text: JSON.stringify(list(objects.filter((o) => o.kind !== 'Pod' && o.kind !== 'Node'))) },
+    ]);
+    expect(cluster.problems.filter((p) => p.message.startsWith('warning'))).toEqual([]);
+  });
+});
