@@ -355,7 +355,7 @@ function correctSelfBackends(
     const pod = cluster.pods[podIndex]!;
     const decision = decisionOf(pod.node);
     if (decision.outcome !== 'leaves') continue;
-    const self = chooseBackend(backends, pod.node, decision.source!, skips, shared, true);
+    const self = chooseBackend(backends, pod.node, decision.source!, skips, shared, true, ep.node >= 0);
     if (self.eligible === 0) out.failingPods.set(podIndex, 'no-eligible-backend');
     const base = risk.get(pod.node)?.p ?? 0;
     const p = self.eligible > 0 ? self.looping / self.eligible : 0;

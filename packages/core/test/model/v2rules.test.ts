@@ -267,6 +267,15 @@ describe('§3 step 3: pod backends per address family and per port; unplaced end
     expect(sa.ingresses[0]!.atRisk.find((r) => r.node === 0)!.p).toBeCloseTo(1 / 3, 12);
     expect(codes).toContain('UNPLACED_ENDPOINTS');
   });
+  it('a client that is itself an unplaced pod backend: skipped by the CLB, never a negative share', () => {
+    // n2 is missing: payments-b (a client on n2, and a backend) cannot be placed.
+    const objects = workedExample('Local', { annotations: DIRECT }).filter((o) => !(o.kind === 'Node' && o.metadata!.name === 'n2'));
+    const { sa, rs } = analyse(objects);
+    const podP = [...sa.ingresses[0]!.podP.values()];
+    expect(podP.every((p) => p >= 0)).toBe(true);
+    // n1's three checkout pods: 1 of 2 backends on their node; the payments pods skip themselves and do not loop.
+    expect(rs.loopbackProbability).toBe(0.1875);
+  });
   it('Local node backends: an unplaced ready endpoint is an eligible node backend too', () => {
     const objects = workedExample('Local');
     const slice = objects.find((o) => o.kind === 'EndpointSlice')! as Obj & { endpoints: unknown[] };
