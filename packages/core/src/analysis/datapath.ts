@@ -103,6 +103,8 @@ function decideSource(
   policy: TrafficPolicy,
   reasons: Reason[],
 ): 'pod' | 'node' | undefined {
+  // ip-masq-agent decides by destination; a hostname ingress has no address to check, so it keeps
+  // the provider default (or --pod-ip-routable).
   let routable = profile.podIpRoutable;
   const masq = profile.ipMasqAgent;
   const lbIp = masq && ingress.ip ? parseIp(ingress.ip) : null;

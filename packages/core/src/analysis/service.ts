@@ -454,6 +454,8 @@ export function refreshOutcome(ctx: AnalysisContext, result: ServiceAnalysis): v
       ),
     );
   }
+  // §4: loopback (some p > 0) first; then unreachable (some q > 0) before unknown — clients known to
+  // fail outright are the firmer finding, and the unknown nodes keep their own reason.
   const unreachable = unreachableClients(ctx, result);
   if (result.probability <= 0) result.verdict = unreachable ? 'unreachable' : unknown ? 'unknown' : 'safe';
   if (unreachable) {
