@@ -29,6 +29,7 @@ export type ReasonCode =
   | 'NOT_CAPTURED_EVIDENCE'
   | 'UNKNOWN_PROXY_MODE'
   | 'UNKNOWN_IPMODE_SUPPORT'
+  | 'UNKNOWN_TKE_BUILD'
   // Step 2: the source the LB sees
   | 'SOURCE_POD_IP_LOCAL'
   | 'SOURCE_POD_IP_NO_SNAT'

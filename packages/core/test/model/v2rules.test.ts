@@ -162,6 +162,25 @@ describe('F13: TKE builds outside the documented list', () => {
   });
 });
 
+describe('F9: a TKE IPVS node with no kube-proxy version', () => {
+  const versionless = (annotations?: Record<string, string>): Obj[] => {
+    const objects = workedExample('Local', annotations ? { annotations } : {});
+    for (const o of objects) {
+      if (o.kind === 'Node') delete (o.status as { nodeInfo?: unknown }).nodeInfo;
+      if (o.metadata!.name!.startsWith('kube-proxy-')) (specOf(o).containers as Array<{ image: string }>)[0]!.image = 'ccr.ccs.tencentyun.com/library/kube-proxy';
+    }
+    return objects;
+  };
+  it('without prevent-loopback no build binds: the figure does not depend on the version', () => {
+    expect(analyse(versionless()).rs.loopbackProbability).toBe(0.375);
+  });
+  it('with prevent-loopback the build decides: unknown, naming what to supply', () => {
+    const { sa } = analyse(versionless({ 'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's', 'service.cloud.tencent.com/prevent-loopback': 'true' }));
+    expect(sa.verdict).toBe('unknown');
+    expect(sa.reasons.find((r) => r.code === 'UNKNOWN_TKE_BUILD')!.source).toContain('kubectl get pods -n kube-system -o json');
+  });
+});
+
 const podIps = (objects: Obj[], match: (o: Obj) => boolean): string[] => objects.filter((o) => o.kind === 'Pod' && match(o)).map((o) => (o.status as { podIP: string }).podIP);
 
 describe('F14: loadBalancerSourceRanges', () => {
