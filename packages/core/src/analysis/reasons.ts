@@ -13,6 +13,7 @@ export type ReasonCode =
   | 'GCP_LOCAL_ROUTE'
   | 'AWS_CLIENT_IP_NOT_PRESERVED'
   | 'AWS_CLASSIC_ELB'
+  | 'UNKNOWN_LB_CLASS'
   | 'INPUT_MISSING'
   | 'INPUT_INCOMPLETE'
   // Step 1: captured on the node?

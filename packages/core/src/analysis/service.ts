@@ -181,6 +181,11 @@ export function analyzeService(ctx: AnalysisContext, svc: ClusterService): Servi
       );
       return result;
     }
+    if (lb.kind === 'other-class') {
+      result.verdict = 'unknown';
+      reasons.push(inferred('UNKNOWN_LB_CLASS', `${lb.source}: a load balancer implementation loopscope does not model (neither the AWS cloud provider nor the AWS Load Balancer Controller serves it, KEP-1959)`, lb.source, { severity: 'warning' }));
+      return result;
+    }
     const preserve = awsPreserveClientIp(svc.annotations);
     if (direct ? preserve !== true : preserve === false) {
       reasons.push(

@@ -78,6 +78,13 @@ describe('F11: which AWS load balancer a Service gets', () => {
     expect(sa.scope).toBe('internal');
     expect(rs.loopbackProbability).toBe(0.375);
   });
+  it('another loadBalancerClass: an implementation not modelled — unknown, never safe', () => {
+    const objects = awsExample({ [LEGACY]: 'true' });
+    specOf(svcOf(objects)).loadBalancerClass = 'example.com/other-lb';
+    const { sa, codes } = analyse(objects, NO_BIND);
+    expect(sa.verdict).toBe('unknown');
+    expect(codes).toContain('UNKNOWN_LB_CLASS');
+  });
   it('AWS LB Controller with scheme internet-facing: public', () => {
     const { sa } = analyse(awsExample({ [TYPE]: 'external', [SCHEME]: 'internet-facing' }), NO_BIND);
     expect(sa.scope).toBe('public');
