@@ -147,6 +147,8 @@ export function chooseBackend(
   lbSkipsSource: boolean,
   sharedPodNetwork: boolean,
   selfIsBackend = false,
+  /** The client's own endpoint is among `perNode` of its node (false when it could not be placed). */
+  selfPlaced = true,
 ): BackendChoice {
   if (backends.kind === 'node') {
     // An endpoint on an unknown node makes that node a backend too: eligible, never the client's own.
@@ -163,9 +165,10 @@ export function chooseBackend(
     return { eligible: total - skipped, looping: sharedPodNetwork ? onNode - skipped : 0 };
   }
   const self = selfIsBackend ? 1 : 0;
+  const placedSelf = self && selfPlaced ? 1 : 0;
   if (self && lbSkipsSource) {
-    return { eligible: total - 1, looping: sharedPodNetwork ? onNode - 1 : 0 };
+    return { eligible: total - 1, looping: sharedPodNetwork ? onNode - placedSelf : 0 };
   }
   // Exclusive-ENI pods answer through the VPC, so only the client itself (a hairpin) fails.
-  return { eligible: total, looping: sharedPodNetwork ? onNode : self };
+  return { eligible: total, looping: sharedPodNetwork ? onNode + self - placedSelf : self };
 }

@@ -90,6 +90,10 @@ function decideCapture(svc: ClusterService, ingress: IngressPoint, node: NodeDat
         );
         return 'leaves';
       }
+      if (node.tkeBuildUnknown && hasPreventLoopback(svc.annotations)) {
+        reasons.push(inferred('UNKNOWN_TKE_BUILD', `the Service asks for the bind (prevent-loopback: "true"), and whether this node's TKE kube-proxy build can bind ${ingress.ip} is unknown (Tencent Cloud doc "CLB loopback" lists the builds)`, bind.source));
+        return 'unknown';
+      }
       reasons.push(inferred('NOT_CAPTURED_TKE_IPVS', `TKE's IPVS kube-proxy does not bind ${ingress.ip} on kube-ipvs0, so the packet leaves the node for the CLB (kubernetes#79783; Tencent Cloud doc "CLB loopback")`, `${mode.source}; ${bind.source}`));
       return 'leaves';
     }
@@ -103,6 +107,8 @@ function decideSource(
   policy: TrafficPolicy,
   reasons: Reason[],
 ): 'pod' | 'node' | undefined {
+  // ip-masq-agent decides by destination; a hostname ingress has no address to check, so it keeps
+  // the provider default (or --pod-ip-routable).
   let routable = profile.podIpRoutable;
   const masq = profile.ipMasqAgent;
   const lbIp = masq && ingress.ip ? parseIp(ingress.ip) : null;

@@ -13,6 +13,7 @@ export type ReasonCode =
   | 'GCP_LOCAL_ROUTE'
   | 'AWS_CLIENT_IP_NOT_PRESERVED'
   | 'AWS_CLASSIC_ELB'
+  | 'UNKNOWN_LB_CLASS'
   | 'INPUT_MISSING'
   | 'INPUT_INCOMPLETE'
   // Step 1: captured on the node?
@@ -29,6 +30,7 @@ export type ReasonCode =
   | 'NOT_CAPTURED_EVIDENCE'
   | 'UNKNOWN_PROXY_MODE'
   | 'UNKNOWN_IPMODE_SUPPORT'
+  | 'UNKNOWN_TKE_BUILD'
   // Step 2: the source the LB sees
   | 'SOURCE_POD_IP_LOCAL'
   | 'SOURCE_POD_IP_NO_SNAT'

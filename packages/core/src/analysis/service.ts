@@ -181,6 +181,11 @@ export function analyzeService(ctx: AnalysisContext, svc: ClusterService): Servi
       );
       return result;
     }
+    if (lb.kind === 'other-class') {
+      result.verdict = 'unknown';
+      reasons.push(inferred('UNKNOWN_LB_CLASS', `${lb.source}: a load balancer implementation loopscope does not model (neither the AWS cloud provider nor the AWS Load Balancer Controller serves it, KEP-1959)`, lb.source, { severity: 'warning' }));
+      return result;
+    }
     const preserve = awsPreserveClientIp(svc.annotations);
     if (direct ? preserve !== true : preserve === false) {
       reasons.push(
@@ -355,7 +360,7 @@ function correctSelfBackends(
     const pod = cluster.pods[podIndex]!;
     const decision = decisionOf(pod.node);
     if (decision.outcome !== 'leaves') continue;
-    const self = chooseBackend(backends, pod.node, decision.source!, skips, shared, true);
+    const self = chooseBackend(backends, pod.node, decision.source!, skips, shared, true, ep.node >= 0);
     if (self.eligible === 0) out.failingPods.set(podIndex, 'no-eligible-backend');
     const base = risk.get(pod.node)?.p ?? 0;
     const p = self.eligible > 0 ? self.looping / self.eligible : 0;
@@ -454,6 +459,8 @@ export function refreshOutcome(ctx: AnalysisContext, result: ServiceAnalysis): v
       ),
     );
   }
+  // §4: loopback (some p > 0) first; then unreachable (some q > 0) before unknown — clients known to
+  // fail outright are the firmer finding, and the unknown nodes keep their own reason.
   const unreachable = unreachableClients(ctx, result);
   if (result.probability <= 0) result.verdict = unreachable ? 'unreachable' : unknown ? 'unknown' : 'safe';
   if (unreachable) {

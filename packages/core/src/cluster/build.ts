@@ -54,6 +54,7 @@ export function buildClusterState(objects: SourcedObject[], inheritedProblems: I
   const cilium: ClusterModel['cilium'] = { agentNodes: new Set() };
   const endpointIps = collectEndpointIps(byKind.get('EndpointSlice') ?? [], byKind.get('Endpoints') ?? []);
   const podByEndpointIp = new Map<string, number>();
+  warnUnrelatedFiles(byKind.get('Node') ?? [], byKind.get('Pod') ?? [], problems);
   addMissingNodes(byKind.get('Pod') ?? [], nodes, nodeByName, problems);
   const pods = buildPods(byKind.get('Pod') ?? [], nodeByName, registry, kubeProxy, cilium, problems, endpointIps, podByEndpointIp);
   const ipMasqAgent = readKubeSystem(byKind, kubeProxy, cilium, problems);
@@ -115,6 +116,47 @@ function collectEndpointIps(slices: SourcedObject[], endpointsObjects: SourcedOb
 function arrayField(obj: unknown, key: string): unknown[] {
   const v = field<unknown>(obj, key);
   return Array.isArray(v) ? v : [];
+}
+
+/**
+ * Snapshot files that hold Nodes but whose pods never run on each other's nodes look like dumps of
+ * different clusters (two `kubectl get nodes,pods` outputs given together): said as a warning.
+ * Files are joined when a pod in one names a node in the other.
+ */
+function warnUnrelatedFiles(nodeObjects: SourcedObject[], pods: SourcedObject[], problems: InputProblem[]): void {
+  const nodeSource = new Map<string, string>();
+  for (const o of nodeObjects) nodeSource.set(o.object.metadata!.name!, o.source);
+  const withNodes = new Set(nodeSource.values());
+  if (withNodes.size < 2) return;
+  const parent = new Map<string, string>();
+  const root = (x: string): string => {
+    let r = x;
+    while (parent.has(r) && parent.get(r) !== r) r = parent.get(r)!;
+    parent.set(x, r);
+    return r;
+  };
+  for (const src of withNodes) parent.set(src, src);
+  let lastPair = '';
+  for (const o of pods) {
+    const nodeName = field<unknown>(o.object, 'spec', 'nodeName');
+    const target = typeof nodeName === 'string' ? nodeSource.get(nodeName) : undefined;
+    if (target === undefined) continue;
+    const pair = `${o.source}\n${target}`;
+    if (pair === lastPair) continue; // pods come in runs from one file
+    lastPair = pair;
+    if (!parent.has(o.source)) parent.set(o.source, o.source);
+    const a = root(o.source);
+    const b = root(target);
+    if (a !== b) parent.set(a, b);
+  }
+  const groups = new Map<string, string[]>();
+  for (const src of withNodes) {
+    const r = root(src);
+    groups.set(r, [...(groups.get(r) ?? []), src]);
+  }
+  if (groups.size < 2) return;
+  const described = [...groups.values()].slice(0, 4).map((g) => g.slice(0, 3).join(' + ')).join('; ');
+  problems.push({ source: 'snapshot', message: `warning: the input files fall into ${groups.size} groups whose pods never run on each other's nodes (${described}): they look like they come from different clusters` });
 }
 
 /**
@@ -418,7 +460,8 @@ function readKubeSystem(
     }
     if (name !== KUBE_PROXY_NAME) continue;
     const data = stringRecord(o.object.data);
-    const config = data['config.conf'] ?? data['kubeconfig.conf'] ?? Object.values(data).find((v) => typeof v === 'string' && hasModeLine(v));
+    // `kubeconfig.conf` beside it is a kubeconfig, not the proxy's configuration.
+    const config = data['config.conf'] ?? Object.entries(data).find(([k, v]) => k !== 'kubeconfig.conf' && typeof v === 'string' && hasModeLine(v))?.[1];
     if (typeof config !== 'string') {
       problems.push(problemFor(o, 'has no config.conf; the proxy mode is not read from it', 'data'));
       continue;

@@ -36,6 +36,11 @@ export interface NodeDatapath {
   ipvsBind?: Detected<IpvsBind>;
   /** Whether the node's proxy honours `ipMode: Proxy` (F6, F7); undefined when unknown. */
   honoursIpModeProxy: Detected<boolean | undefined>;
+  /**
+   * TKE IPVS with no kube-proxy version in the input: whether the build binds annotated Services'
+   * LB IPs is unknown (F9). Without the annotation no build binds, so only annotated Services care.
+   */
+  tkeBuildUnknown?: boolean;
   /** Nodes with the same key decide steps 1–2 the same way (analysis memoizes on it). */
   classKey: string;
 }
@@ -192,6 +197,7 @@ function detectNodeDatapaths(cluster: ClusterModel, provider: Provider, override
     else proxyMode = { value: 'unknown', source: 'no kube-proxy pod, DaemonSet or ConfigMap and no cilium agent in the snapshot (add kube-system pods or set --proxy-mode)' };
 
     let ipvsBind: Detected<IpvsBind> | undefined;
+    let tkeBuildUnknown = false;
     // F9: the running kube-proxy's image first, then the DaemonSet's, then the node's (deprecated)
     // kubeProxyVersion, then its kubeletVersion; each says which was used.
     const proxyImageVersion = parseKubeVersion(imageTag(kp?.image));
@@ -215,7 +221,11 @@ function detectNodeDatapaths(cluster: ClusterModel, provider: Provider, override
             ? { value: 'annotated', source: `${versionSource}: a TKE build that binds the LB IP for Services annotated prevent-loopback (Tencent Cloud doc "CLB loopback")` }
             : { value: 'none', source: `${versionSource}: a TKE build older than the fix, which does not bind LB IPs on kube-ipvs0 (Tencent Cloud doc "CLB loopback")` };
       } else if (provider === 'tke' && !version) {
-        ipvsBind = { value: 'none', source: `node ${node.name}: no kube-proxy version; assumed a TKE build without the bind (set --ipvs-bind)` };
+        ipvsBind = {
+          value: 'none',
+          source: `node ${node.name}: no kube-proxy version in the input, so whether its TKE build binds LB IPs is unknown (add the kube-proxy pods with \`kubectl get pods -n kube-system -o json\`, or set --ipvs-bind)`,
+        };
+        tkeBuildUnknown = true;
       } else {
         ipvsBind = { value: 'all', source: `${version ? versionSource : 'kube-proxy'}: upstream IPVS binds every LB ingress IP on kube-ipvs0 (kube-proxy pkg/proxy/ipvs/proxier.go)` };
       }
@@ -242,7 +252,9 @@ function detectNodeDatapaths(cluster: ClusterModel, provider: Provider, override
         source: `node ${node.name}: the kube-proxy version is unknown (add the kube-proxy pods with \`kubectl get pods -n kube-system -o json\`, or the Nodes with \`kubectl get nodes -o json\`)`,
       };
     }
-    const classKey = `${proxyMode.value}|${ipvsBind?.value ?? ''}|${honours.value}`;
-    return { proxyMode, ipvsBind, honoursIpModeProxy: honours, classKey };
+    const classKey = `${proxyMode.value}|${ipvsBind?.value ?? ''}|${honours.value}|${tkeBuildUnknown}`;
+    const datapath: NodeDatapath = { proxyMode, ipvsBind, honoursIpModeProxy: honours, classKey };
+    if (tkeBuildUnknown) datapath.tkeBuildUnknown = true;
+    return datapath;
   });
 }

@@ -62,11 +62,12 @@ export function awsLbControllerSignal(annotations: Record<string, string>, loadB
  * NLB (`aws-load-balancer-type: nlb`, instance targets), or — with no type and no class — a Classic
  * ELB, a TCP proxy (the backend sees the ELB's address).
  */
-export function awsLoadBalancerKind(annotations: Record<string, string>, loadBalancerClass?: string): { kind: 'controller-nlb' | 'in-tree-nlb' | 'classic-elb'; source: string } {
+export function awsLoadBalancerKind(annotations: Record<string, string>, loadBalancerClass?: string): { kind: 'controller-nlb' | 'in-tree-nlb' | 'classic-elb' | 'other-class'; source: string } {
   const controller = awsLbControllerSignal(annotations, loadBalancerClass);
   if (controller) return { kind: 'controller-nlb', source: `${controller.key}: ${controller.value}` };
+  // Another class belongs to an implementation the AWS controllers leave alone (KEP-1959).
+  if (loadBalancerClass) return { kind: 'other-class', source: `spec.loadBalancerClass: ${loadBalancerClass}` };
   if (lower(annotations[ANNOTATION.awsLbType]) === 'nlb') return { kind: 'in-tree-nlb', source: `${ANNOTATION.awsLbType}: nlb` };
-  if (loadBalancerClass) return { kind: 'controller-nlb', source: `spec.loadBalancerClass: ${loadBalancerClass}` };
   return { kind: 'classic-elb', source: `no ${ANNOTATION.awsLbType} annotation and no spec.loadBalancerClass` };
 }
 

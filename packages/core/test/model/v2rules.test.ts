@@ -78,6 +78,13 @@ describe('F11: which AWS load balancer a Service gets', () => {
     expect(sa.scope).toBe('internal');
     expect(rs.loopbackProbability).toBe(0.375);
   });
+  it('another loadBalancerClass: an implementation not modelled — unknown, never safe', () => {
+    const objects = awsExample({ [LEGACY]: 'true' });
+    specOf(svcOf(objects)).loadBalancerClass = 'example.com/other-lb';
+    const { sa, codes } = analyse(objects, NO_BIND);
+    expect(sa.verdict).toBe('unknown');
+    expect(codes).toContain('UNKNOWN_LB_CLASS');
+  });
   it('AWS LB Controller with scheme internet-facing: public', () => {
     const { sa } = analyse(awsExample({ [TYPE]: 'external', [SCHEME]: 'internet-facing' }), NO_BIND);
     expect(sa.scope).toBe('public');
@@ -159,6 +166,25 @@ describe('F13: TKE builds outside the documented list', () => {
     expect(tkeBuildStatus(parseKubeVersion('v1.10.5-tke.99')!)).toBe('unfixed');
     const annotations = { 'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's', 'service.cloud.tencent.com/prevent-loopback': 'true' };
     expect(analyse(workedExample('Local', { kubeProxyVersion: 'v1.10.5-tke.99', annotations })).rs.loopbackProbability).toBe(0.375);
+  });
+});
+
+describe('F9: a TKE IPVS node with no kube-proxy version', () => {
+  const versionless = (annotations?: Record<string, string>): Obj[] => {
+    const objects = workedExample('Local', annotations ? { annotations } : {});
+    for (const o of objects) {
+      if (o.kind === 'Node') delete (o.status as { nodeInfo?: unknown }).nodeInfo;
+      if (o.metadata!.name!.startsWith('kube-proxy-')) (specOf(o).containers as Array<{ image: string }>)[0]!.image = 'ccr.ccs.tencentyun.com/library/kube-proxy';
+    }
+    return objects;
+  };
+  it('without prevent-loopback no build binds: the figure does not depend on the version', () => {
+    expect(analyse(versionless()).rs.loopbackProbability).toBe(0.375);
+  });
+  it('with prevent-loopback the build decides: unknown, naming what to supply', () => {
+    const { sa } = analyse(versionless({ 'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's', 'service.cloud.tencent.com/prevent-loopback': 'true' }));
+    expect(sa.verdict).toBe('unknown');
+    expect(sa.reasons.find((r) => r.code === 'UNKNOWN_TKE_BUILD')!.source).toContain('kubectl get pods -n kube-system -o json');
   });
 });
 
@@ -266,6 +292,15 @@ describe('§3 step 3: pod backends per address family and per port; unplaced end
     expect(b.kind === 'pod' && b.endpoints.length).toBe(3);
     expect(sa.ingresses[0]!.atRisk.find((r) => r.node === 0)!.p).toBeCloseTo(1 / 3, 12);
     expect(codes).toContain('UNPLACED_ENDPOINTS');
+  });
+  it('a client that is itself an unplaced pod backend: skipped by the CLB, never a negative share', () => {
+    // n2 is missing: payments-b (a client on n2, and a backend) cannot be placed.
+    const objects = workedExample('Local', { annotations: DIRECT }).filter((o) => !(o.kind === 'Node' && o.metadata!.name === 'n2'));
+    const { sa, rs } = analyse(objects);
+    const podP = [...sa.ingresses[0]!.podP.values()];
+    expect(podP.every((p) => p >= 0)).toBe(true);
+    // n1's three checkout pods: 1 of 2 backends on their node; the payments pods skip themselves and do not loop.
+    expect(rs.loopbackProbability).toBe(0.1875);
   });
   it('Local node backends: an unplaced ready endpoint is an eligible node backend too', () => {
     const objects = workedExample('Local');
@@ -503,5 +538,33 @@ describe('inputs that look like different clusters get a warning', () => {
   });
   it('one consistent snapshot gets no such warning', () => {
     expect(clusterFromObjects(list(workedExample('Local'))).problems.filter((p) => p.message.startsWith('warning'))).toEqual([]);
+  });
+});
+
+describe('inputs from several files', () => {
+  it('two files, each with its own nodes and pods that never meet: a warning', () => {
+    const a = workedExample('Local');
+    const b = workedExample('Local').filter((o) => o.kind === 'Node' || o.kind === 'Pod');
+    for (const o of b) {
+      if (o.kind === 'Node') o.metadata!.name = `b-${o.metadata!.name}`;
+      else {
+        o.metadata!.name = `b-${o.metadata!.name}`;
+        specOf(o).nodeName = `b-${specOf(o).nodeName as string}`;
+      }
+    }
+    const cluster = loadCluster([
+      { name: 'a.json', text: JSON.stringify(list(a)) },
+      { name: 'b.json', text: JSON.stringify(list(b)) },
+    ]);
+    expect(cluster.problems.map((p) => p.message).join('\n')).toContain('warning: the input files fall into 2 groups whose pods never run on each other\'s nodes (a.json; b.json)');
+  });
+  it('nodes in one file and pods in others: no warning', () => {
+    const objects = workedExample('Local');
+    const cluster = loadCluster([
+      { name: 'nodes.json', text: JSON.stringify(list(objects.filter((o) => o.kind === 'Node'))) },
+      { name: 'pods.json', text: JSON.stringify(list(objects.filter((o) => o.kind === 'Pod'))) },
+      { name: 'rest.json', text: JSON.stringify(list(objects.filter((o) => o.kind !== 'Pod' && o.kind !== 'Node'))) },
+    ]);
+    expect(cluster.problems.filter((p) => p.message.startsWith('warning'))).toEqual([]);
   });
 });
