@@ -66,7 +66,7 @@ export const analyze: Command = async (args, io) => {
   io.progress?.done();
   if (format === 'json') io.stdout(jsonText(report, io, values.compact));
   else if (format === 'markdown') io.stdout(renderMarkdown(report));
-  else io.stdout(renderSummaryTable(report, values.all === true, format === 'wide', terminalColumns()));
+  else io.stdout(renderSummaryTable(report, values.all === true, format === 'wide'));
   return values['fail-on-risk'] && report.summary.loopback > 0 ? 1 : 0;
 };
 
@@ -166,7 +166,8 @@ export const TABLE_FIT_ORDER: FitStep[] = [
   { drop: 'CALLERS' },
 ];
 
-export function renderSummaryTable(report: Report, all: boolean, wide: boolean, width: number): string {
+/** The table for a person; `width`: the terminal's (COLUMNS, the TTY, else 100). */
+export function renderSummaryTable(report: Report, all: boolean, wide: boolean, width = terminalColumns()): string {
   const c = report.cluster;
   const s = report.summary;
   const head = `Cluster: ${c.nodes} nodes, ${c.clientPods} client pods; provider ${c.provider.value}; proxy ${Object.entries(c.proxyModes).map(([m, n]) => `${m}×${n}`).join(', ') || 'unknown'}${c.evidenceNodes ? `; node dumps for ${c.evidenceNodes} node(s)` : ''}\n` +
