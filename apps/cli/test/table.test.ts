@@ -69,6 +69,13 @@ describe('analyze table', () => {
   it('known callers lead: the CALLERS count and figure, and WHY names the caller and where it was found', () => {
     const out = renderSummaryTable(richReport(), false, false, 160);
     expect(out).toMatch(/payments\/payments-api\s+loopback\s+up to 50%\s+18\.1%\s+1 \(50%\)\s+13 \(2 nodes\).*checkout-api calls it \(env PAYMENTS_API_URL\)$/m);
+    // Several calling workloads: the likeliest to loop is named, the others counted (pods of one workload once).
+    const r = richReport();
+    const payments = r.services.find((s) => s.name === 'payments-api')!;
+    const other = (pod: string, workload: string, p: number) => ({ ...payments.callers[0]!, pod, workload: { kind: 'Deployment', name: workload }, probability: p });
+    payments.callers = [other('order-worker-1', 'order-worker', 0), ...payments.callers, other('checkout-api-7d9f8-zzzzz', 'checkout-api', 0)];
+    payments.callersProbability = 1 / 6;
+    expect(renderSummaryTable(r, false, false, 200)).toMatch(/3 \(16\.7%\).*checkout-api \(env PAYMENTS_API_URL\) and 1 more workload call it$/m);
   });
 
   it('unknown rows say what is missing and how to supply it; unreachable rows say who fails and why', () => {

@@ -126,12 +126,20 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** The first known caller as a person reads it: "checkout-api calls it (env PAYMENTS_API_URL)". */
+/**
+ * The known callers as a person reads them, one name per calling workload (or bare pod), the likeliest
+ * to loop first: "checkout-api calls it (env PAYMENTS_API_URL)", or "… and 2 more workloads call it"
+ * (the Slack answer's words).
+ */
 function leadCaller(s: ReportService): string | undefined {
-  const c = [...s.callers].sort((a, b) => b.probability - a.probability || (a.source === b.source ? 0 : a.source === 'declared' ? -1 : 1))[0];
-  if (!c) return undefined;
-  const others = callerPods(s) - 1;
-  return `${c.workload?.name ?? c.pod} calls it (${c.where})${others > 0 ? ` +${others} more` : ''}`;
+  const byName = new Map<string, string>();
+  for (const c of [...s.callers].sort((a, b) => b.probability - a.probability || (a.source === b.source ? 0 : a.source === 'declared' ? -1 : 1))) {
+    const name = c.workload?.name ?? c.pod;
+    if (!byName.has(name)) byName.set(name, c.where);
+  }
+  const [first, ...rest] = [...byName];
+  if (!first) return undefined;
+  return rest.length === 0 ? `${first[0]} calls it (${first[1]})` : `${first[0]} (${first[1]}) and ${plural(rest.length, 'more workload')} call it`;
 }
 
 /** What is missing or why: the caller that leads, the missing input, the outright failure, or the deciding reason code. */
