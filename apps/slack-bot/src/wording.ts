@@ -1,4 +1,4 @@
-import { formatProbability, type Explanation, type ReportService, type ServiceExplanation, type Verdict } from '@loopscope/core';
+import { formatProbability, type Explanation, type ReportMissingInput, type ReportUnreachable, type ServiceExplanation, type Verdict } from '@loopscope/core';
 import type { Unavailable } from './clusters/resolution';
 
 /**
@@ -23,37 +23,51 @@ export function verdictWord(v: Verdict): string {
 }
 
 /**
- * A Service's explanation with the loopscope/v1 fields an explanation may carry beside it (core adds
- * them as the report has them): read when present, else derived from the explanation itself.
+ * What a Service's explanation may carry beside v1's fields (core adds them from the report's):
+ * read when present, else derived from the explanation itself, so an older exporter still answers.
  */
-export type ExplainedService = ServiceExplanation & Partial<Pick<ReportService, 'worstClientProbability' | 'clientPodsAtRisk' | 'callers' | 'callersProbability' | 'unreachable' | 'missing'>>;
+export interface HeadlineFields {
+  worstClientProbability?: number;
+  clientPodsAtRisk?: number;
+  /** Known callers: the workload as a name (core's explanation) or as { kind, name } (the report's). */
+  callers?: Array<{ pod: string; workload?: string | { name: string }; where: string; probability: number }>;
+  unreachable?: ReportUnreachable | null;
+  missing?: ReportMissingInput[];
+}
+
+export type ExplainedService = ServiceExplanation & HeadlineFields;
+
+function headlineFields(s: ServiceExplanation): HeadlineFields {
+  return s as unknown as HeadlineFields;
+}
 
 /** The headline's figures: the worst-placed client's p, and the client pods (and nodes) at risk. */
-export function headlineFigures(s: ExplainedService): { worst: number; clientPods: number; nodes: number } {
+export function headlineFigures(s: ServiceExplanation): { worst: number; clientPods: number; nodes: number } {
+  const f = headlineFields(s);
   // Without the field: the worst at-risk node's p (the explanation lists nodes worst first).
-  const worst = s.worstClientProbability ?? s.where.nodes.reduce((m, n) => Math.max(m, n.probability), 0);
-  return { worst: worst > 0 ? worst : s.probability, clientPods: s.clientPodsAtRisk ?? s.where.clientPods, nodes: s.where.nodeCount };
+  const worst = f.worstClientProbability ?? s.where.nodes.reduce((m, n) => Math.max(m, n.probability), 0);
+  return { worst: worst > 0 ? worst : s.probability, clientPods: f.clientPodsAtRisk ?? s.where.clientPods, nodes: s.where.nodeCount };
 }
 
 /** Who is known to call it, as the answer's first line ends: "checkout-api calls it (env PAYMENTS_API_URL)". */
-export function callersPhrase(s: ExplainedService): string | undefined {
-  const callers = s.callers ?? [];
+export function callersPhrase(s: ServiceExplanation): string | undefined {
+  const callers = headlineFields(s).callers ?? [];
   if (!callers.length) return undefined;
   // One name per calling workload (or bare pod), the likeliest to loop first.
-  const byName = new Map<string, { where: string; p: number }>();
+  const byName = new Map<string, string>();
   for (const c of [...callers].sort((a, b) => b.probability - a.probability)) {
-    const name = c.workload?.name ?? c.pod;
-    if (!byName.has(name)) byName.set(name, { where: c.where, p: c.probability });
+    const name = typeof c.workload === 'string' ? c.workload : (c.workload?.name ?? c.pod);
+    if (!byName.has(name)) byName.set(name, c.where);
   }
   const [first, ...rest] = [...byName];
-  return rest.length === 0 ? `${first![0]} calls it (${first![1].where})` : `${first![0]} (${first![1].where}) and ${plural(rest.length, 'more workload')} call it`;
+  return rest.length === 0 ? `${first![0]} calls it (${first![1]})` : `${first![0]} (${first![1]}) and ${plural(rest.length, 'more workload')} call it`;
 }
 
 /** The verdict and the headline figure in one line: the worst-placed client's figure, and its known callers. */
 export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s, pct: (p: number) => string = formatProbability, text: (s: string) => string = (s) => s): string {
   const label = b(e.target.label);
   const many = e.services.length > 1;
-  const s = e.services[0] as ExplainedService | undefined;
+  const s = e.services[0];
   switch (e.verdict) {
     case 'loopback':
       if (e.target.kind === 'workload' || e.target.kind === 'pod') {
@@ -66,7 +80,7 @@ export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s,
       }
       return `${label}: ${b('loopback')}, ${b(pct(e.probability))} of new connections loop back and time out`;
     case 'unreachable': {
-      const u = s?.unreachable;
+      const u = s && headlineFields(s).unreachable;
       return u
         ? `${label}: ${b('unreachable')}, ${plural(u.clientPods, 'client pod')} on ${plural(u.nodes.length, 'node')} cannot connect through the LB at all${u.reasons[0] ? ` (${text(u.reasons[0])})` : ''}`
         : `${label}: ${b('unreachable')}, some in-cluster clients cannot connect through the LB at all`;
@@ -76,7 +90,7 @@ export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s,
     case 'not-applicable':
       return `${label}: ${b('not applicable')}, no internal-LB path to loop through`;
     case 'unknown': {
-      const missing = s?.missing ?? [];
+      const missing = (s && headlineFields(s).missing) ?? [];
       return missing.length
         ? `${label}: ${b('unknown')}, the input has no ${text(missing.map((m) => m.kind).join(' or '))}: add ${missing.map((m) => `\`${text(m.kubectl)}\``).join(' and ')}`
         : `${label}: ${b('unknown')}, loopscope cannot tell from what it sees`;

@@ -120,10 +120,10 @@ function paymentsExplanation(extra: Partial<ExplainedService> = {}): Explanation
     worstClientProbability: 0.5,
     clientPodsAtRisk: 13,
     callers: [
-      { namespace: 'checkout', pod: 'checkout-api-7d9f8-abcde', node: '10.0.1.11', workload: { kind: 'Deployment', name: 'checkout-api' }, ingress: { ip: '10.0.3.15', port: 8080 }, source: 'declared', where: 'env PAYMENTS_API_URL', probability: 0.5 },
-      { namespace: 'checkout', pod: 'checkout-api-7d9f8-fghij', node: '10.0.1.13', workload: { kind: 'Deployment', name: 'checkout-api' }, ingress: { ip: '10.0.3.15', port: 8080 }, source: 'declared', where: 'env PAYMENTS_API_URL', probability: 0 },
+      // Core's explanation names the workload; the report's shape ({ kind, name }) reads the same.
+      { pod: 'checkout-api-7d9f8-abcde', workload: 'checkout-api', where: 'env PAYMENTS_API_URL', probability: 0.5 },
+      { pod: 'checkout-api-7d9f8-fghij', workload: { name: 'checkout-api' }, where: 'env PAYMENTS_API_URL', probability: 0 },
     ],
-    callersProbability: 0.25,
     ...extra,
   };
   return { target: { kind: 'service', label: 'payments/payments-api' }, verdict: s.verdict, probability: s.probability, headline: s.headline, services: [s] };
@@ -141,11 +141,12 @@ test('the first line is the worst-client figure with the known caller and where 
 test('several calling workloads: the likeliest to loop leads; caller text is escaped in mrkdwn', () => {
   const e = paymentsExplanation();
   const s = e.services[0] as ExplainedService;
-  s.callers = [...s.callers!, { namespace: 'web', pod: 'storefront-1', node: '10.0.1.12', workload: { kind: 'Deployment', name: 'storefront<x>' }, ingress: { ip: '10.0.3.15' }, source: 'observed', where: 'conntrack on 10.0.1.12', probability: 0.5 }];
+  s.callers = [...s.callers!, { pod: 'storefront-1', workload: 'storefront<x>', where: 'conntrack on 10.0.1.12', probability: 0.5 }];
   const msg = renderBlocks(answerFor(e));
   expect(msg.text.split('\n')[0]).toBe('payments/payments-api: up to 50% of connections from 13 client pods on 2 nodes time out; checkout-api (env PAYMENTS_API_URL) and 1 more workload call it');
-  s.callers = [s.callers[2]!];
-  expect((renderBlocks(answerFor(e)).blocks[0] as any).text.text).toContain('storefront&lt;x&gt; calls it (conntrack on 10.0.1.12)');
+  s.callers = [s.callers[2]!, { pod: 'debug-shell', where: 'env TARGET', probability: 0 }];
+  // A bare pod is named by its pod name.
+  expect((renderBlocks(answerFor(e)).blocks[0] as any).text.text).toContain('storefront&lt;x&gt; (conntrack on 10.0.1.12) and 1 more workload call it');
 });
 
 test('without the worst-client field (an older exporter), the worst at-risk node stands in; a tiny figure never reads 0%', () => {
