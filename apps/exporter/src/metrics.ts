@@ -165,14 +165,14 @@ function serviceFamilies(engine: Engine, registers: Registry[]): void {
     });
   ingressGauge(
     'loopscope_service_loopback_ratio',
-    'Cluster exposure: the mean, over every client pod of the cluster, of the probability (0-1) that a new connection to this LB ingress loops back to the client\'s own node and times out (the AWS NLB troubleshooting page, "hairpinning"; the Tencent Cloud doc "CLB loopback"). It ranks Services; what a caller suffers is loopscope_service_worst_client_ratio.',
+    'Cluster exposure: the mean, over every client pod of the cluster, of the probability (0-1) that a new connection to this LB ingress loops back to the client\'s own node and times out (the AWS NLB troubleshooting page; the Tencent Cloud doc "CLB loopback"; docs/model.md#figures). It ranks Services; what a caller suffers is loopscope_service_worst_client_ratio.',
     (r) => r.ratio(),
   );
   ingressGauge('loopscope_service_at_risk_nodes', 'Nodes with client pods whose connections to this LB ingress can loop back (p > 0).', (r) => r.nodes);
   ingressGauge('loopscope_service_at_risk_client_pods', 'Client pods on the nodes at risk for this LB ingress.', (r) => r.pods);
   ingressGauge(
     'loopscope_service_worst_client_ratio',
-    'The headline figure: the largest probability (0-1), over the client pods of the cluster, that a new connection from one pod to this LB ingress loops back to its own node and times out: what the worst-placed client suffers, however large the cluster (docs/model.md, "Worst-client figure"; the AWS NLB troubleshooting page, "hairpinning").',
+    'The headline figure: the largest probability (0-1), over the client pods of the cluster, that a new connection from one pod to this LB ingress loops back to its own node and times out: what the worst-placed client suffers, however large the cluster (docs/model.md#figures; the AWS NLB troubleshooting page).',
     (r) => r.worstClient(),
   );
   ingressGauge(
@@ -251,7 +251,7 @@ function knownCallerFamilies(engine: Engine, registers: Registry[], lbServices: 
     engine,
     registers,
     'loopscope_service_known_callers',
-    'Pods known to call this LB ingress, by source: declared (a container\'s env value, args or command names the ingress IP or hostname, e.g. PAYMENTS_API_URL=http://10.0.3.15:8080) or observed (node evidence has a conntrack entry from the pod to the ingress). 0 when none is known (docs/model.md, "Known callers").',
+    'Pods known to call this LB ingress, by source: declared (a container\'s env value, args or command names the ingress IP or hostname, e.g. PAYMENTS_API_URL=http://10.0.3.15:8080) or observed (node evidence has a conntrack entry from the pod to the ingress). 0 when none is known (docs/model.md#callers).',
     [...INGRESS_LABELS, 'source'],
     (set) => {
       for (const r of current()) for (const source of CALLER_SOURCES) set({ ...r.labels, source }, r[source]);

@@ -160,7 +160,7 @@ describe('/metrics exposition', () => {
     const help = text.split('\n').filter((l) => l.startsWith('# HELP loopscope_'));
     expect(help.length).toBeGreaterThan(10);
     for (const l of help) expect(l).not.toMatch(/\bF\d+\b|§/);
-    expect(help.find((l) => l.startsWith('# HELP loopscope_service_worst_client_ratio '))).toMatch(/worst-placed client.*docs\/model\.md.*AWS NLB troubleshooting/);
+    expect(help.find((l) => l.startsWith('# HELP loopscope_service_worst_client_ratio '))).toMatch(/worst-placed client.*docs\/model\.md#figures.*AWS NLB troubleshooting/);
     expect(help.find((l) => l.startsWith('# HELP loopscope_service_known_callers '))).toMatch(/declared.*observed/);
     expect(help.find((l) => l.startsWith('# HELP loopscope_service_verdict '))).toContain('unreachable');
   });
