@@ -266,7 +266,6 @@ export const LinksPanel: React.FC<Props> = ({ data, options, width, height }) =>
             Showing the top {graph.edges.length} of {graph.totalEdges} links by probability: +{graph.omitted} more.
           </div>
         )}
-        {selectedEdge && <EdgeDetails edge={selectedEdge} service={servicesById.get(selectedEdge.serviceId)!} exporterUrl={options.exporterUrl} clientLabel={clientsById.get(selectedEdge.clientId)!.label} styles={styles} />}
         {graph.services.some((s) => s.looping) && (
           <table className={styles.table} data-testid="service-table">
             <thead>
@@ -289,6 +288,7 @@ export const LinksPanel: React.FC<Props> = ({ data, options, width, height }) =>
             </tbody>
           </table>
         )}
+        {selectedEdge && <EdgeDetails edge={selectedEdge} service={servicesById.get(selectedEdge.serviceId)!} exporterUrl={options.exporterUrl} clientLabel={clientsById.get(selectedEdge.clientId)!.label} styles={styles} />}
         {graph.edges.length > 0 && (
           <table className={styles.table}>
             <thead>
