@@ -38,7 +38,7 @@ describe('loopscope analyze', () => {
   });
 
   it('the table takes the width from COLUMNS', () => {
-    const r = spawnSync(process.execPath, [MAIN, 'analyze', '--demo'], { encoding: 'utf8', env: { ...HERMETIC, COLUMNS: '160' } });
+    const r = spawnSync(process.execPath, [MAIN, 'analyze', '--demo'], { encoding: 'utf8', env: { ...HERMETIC, COLUMNS: '250' } });
     expect(r.stdout).toMatch(/web\/storefront\s+not-applicable.*PUBLIC_LB/);
     expect(r.stdout).toMatch(/^SERVICE\s+VERDICT\s+WORST CLIENT\s+EXPOSURE\s+CALLERS\s+AT RISK\s+POLICY\s+LB IP\s+WORKLOADS\s+WHY$/m);
   });
