@@ -13,10 +13,11 @@
         rules: [
           {
             alert: 'LoopscopeServiceLoopbackRisk',
-            // On what the worst-placed caller sees, for Services with callers at risk: a Service
-            // whose cluster-wide average is tiny but which loops for one client half the time
-            // alerts; one exposed in theory with no client workload at risk does not. max by: one
-            // alert per Service, also while two exporter replicas overlap in a rollout.
+            // On the worst-client figure (what the worst-placed client pod suffers), for Services
+            // with client workloads at risk: a Service whose cluster exposure is tiny but which
+            // loops for one client half the time alerts; one exposed in theory with no client
+            // workload at risk does not; never "> 0" on the exposure. max by: one alert per
+            // Service, also while two exporter replicas overlap in a rollout.
             expr: |||
               max %(by)s (loopscope_service_worst_client_ratio{%(sel)s}) > %(threshold)g
               and on (%(cluster)s, namespace, service)
@@ -26,7 +27,7 @@
             labels: { severity: 'warning' },
             annotations: {
               summary: 'Service {{ $labels.namespace }}/{{ $labels.service }}: in-cluster calls through its internal LB can time out',
-              description: 'Up to {{ $value | humanizePercentage }} of new connections from the most exposed client of Service {{ $labels.namespace }}/{{ $labels.service }} (one workload on one node) are expected to loop back through its internal load balancer to the calling node and time out. loopscope_service_at_risk_callers and loopscope_link_loopback_ratio say which clients; `loopscope explain {{ $labels.namespace }}/{{ $labels.service }}` says why and which fix works.',
+              description: 'Up to {{ $value | humanizePercentage }} of new connections from the worst-placed client pods of Service {{ $labels.namespace }}/{{ $labels.service }} are expected to loop back through its internal load balancer to the calling node and time out (the AWS NLB troubleshooting page and the Tencent Cloud doc "CLB loopback" describe it). loopscope_service_known_callers counts the pods known to call it, loopscope_link_loopback_ratio the client workloads at risk; `loopscope explain {{ $labels.namespace }}/{{ $labels.service }}` says why and which fix works.',
               runbook_url: runbook('LoopscopeServiceLoopbackRisk'),
               dashboard_url: dashboard([c.clusterLabel, 'namespace', 'service']),
             },
@@ -42,8 +43,43 @@
             labels: { severity: 'critical' },
             annotations: {
               summary: 'Service {{ $labels.namespace }}/{{ $labels.service }}: most in-cluster calls of its worst client loop back',
-              description: '{{ $value | humanizePercentage }} of new connections from the most exposed client of Service {{ $labels.namespace }}/{{ $labels.service }} are expected to loop back through its internal load balancer and time out. `loopscope explain {{ $labels.namespace }}/{{ $labels.service }}` says which fix works.',
+              description: '{{ $value | humanizePercentage }} of new connections from the worst-placed client pods of Service {{ $labels.namespace }}/{{ $labels.service }} are expected to loop back through its internal load balancer and time out. `loopscope explain {{ $labels.namespace }}/{{ $labels.service }}` says which fix works.',
               runbook_url: runbook('LoopscopeServiceLoopbackRisk'),
+              dashboard_url: dashboard([c.clusterLabel, 'namespace', 'service']),
+            },
+          },
+          {
+            alert: 'LoopscopeKnownCallersLoopback',
+            // On the callers' figure: pods that name the Service's LB address in their env, args
+            // or command (or that node evidence saw connect) really call it, so their figure is
+            // what the application suffers. max by over sources, ports and exporter replicas.
+            expr: |||
+              max %(by)s (loopscope_service_callers_loopback_ratio{%(sel)s}) > %(threshold)g
+              and on (%(cluster)s, namespace, service)
+              max %(by)s (loopscope_service_known_callers{%(sel)s}) >= %(callers)g
+            ||| % { by: by(['namespace', 'service']), sel: c.loopscopeSelector, threshold: c.callersRatioThreshold, cluster: c.clusterLabel, callers: c.knownCallersThreshold },
+            'for': c.loopbackRiskFor,
+            labels: { severity: 'critical' },
+            annotations: {
+              summary: 'Service {{ $labels.namespace }}/{{ $labels.service }}: the pods known to call it time out through its internal LB',
+              description: 'On average {{ $value | humanizePercentage }} of new connections from the pods known to call Service {{ $labels.namespace }}/{{ $labels.service }} (named in their env, args or command, or seen in conntrack) are expected to loop back through its internal load balancer and time out. loopscope_service_known_callers counts them; `loopscope explain {{ $labels.namespace }}/{{ $labels.service }}` names them, where they were found, and which fix works.',
+              runbook_url: runbook('LoopscopeKnownCallersLoopback'),
+              dashboard_url: dashboard([c.clusterLabel, 'namespace', 'service']),
+            },
+          },
+          {
+            alert: 'LoopscopeServiceUnreachable',
+            // No connection loops, but some in-cluster clients get none through at all (no
+            // eligible backend from their node, outside loadBalancerSourceRanges, no ready endpoint).
+            expr: |||
+              max %(by)s (loopscope_service_verdict{%(sel)s, verdict="unreachable"}) == 1
+            ||| % { by: by(['namespace', 'service']), sel: c.loopscopeSelector },
+            'for': c.unreachableFor,
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Service {{ $labels.namespace }}/{{ $labels.service }}: some in-cluster clients cannot connect through its internal LB',
+              description: 'Some client pods of Service {{ $labels.namespace }}/{{ $labels.service }} cannot connect through its internal load balancer at all: their node has no eligible backend, they are outside loadBalancerSourceRanges, or the Service has no ready endpoint. `loopscope explain {{ $labels.namespace }}/{{ $labels.service }}` says which clients and why.',
+              runbook_url: runbook('LoopscopeServiceUnreachable'),
               dashboard_url: dashboard([c.clusterLabel, 'namespace', 'service']),
             },
           },

@@ -14,6 +14,13 @@
     loopbackRiskFor: '15m',
     // Above this worst-client figure the alert is critical.
     worstClientRatioCritical: 0.5,
+    // LoopscopeKnownCallersLoopback: the callers' figure (mean over the pods known to call the
+    // Service, from their env/args/command or conntrack) above which it fires, and how many known
+    // callers it needs. Known callers really call it: this one is critical.
+    callersRatioThreshold: 0.05,
+    knownCallersThreshold: 1,
+    // LoopscopeServiceUnreachable: how long some in-cluster clients must be unable to connect.
+    unreachableFor: '15m',
     observedUnrepliedFor: '5m',
     exporterDownFor: '5m',
     analysisStaleSeconds: 600,

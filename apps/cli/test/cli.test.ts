@@ -11,8 +11,8 @@ import { demoSnapshotPath } from '@loopscope/demo';
 const MAIN = join(__dirname, '..', 'dist', 'main.js');
 
 const tmp = mkdtempSync(join(tmpdir(), 'loopscope-cli-'));
-/** No kubeconfig of the machine's user leaks into a test. */
-const HERMETIC: NodeJS.ProcessEnv = { ...process.env, HOME: tmp, KUBECONFIG: '' };
+/** No kubeconfig of the machine's user leaks into a test; nor a terminal width (stdout is a pipe: 100 columns). */
+const HERMETIC: NodeJS.ProcessEnv = { ...process.env, HOME: tmp, KUBECONFIG: '', COLUMNS: '' };
 
 function cli(args: string[], input?: string) {
   const r = spawnSync(process.execPath, [MAIN, ...args], { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: HERMETIC });
@@ -30,8 +30,17 @@ describe('loopscope analyze', () => {
     expect(r.stdout).toMatch(/payments\/payments-api\s+loopback/);
     expect(r.stdout).toMatch(/orders\/orders-api\s+safe/);
     expect(r.stdout).toMatch(/inventory\/inventory-api\s+safe/);
-    expect(r.stdout).toMatch(/web\/storefront\s+not-applicable/);
+    // 100 columns (not a terminal): "n/a" stands for not-applicable; the worst-client figure leads.
+    expect(r.stdout).toMatch(/web\/storefront\s+n\/a/);
+    expect(r.stdout).toMatch(/payments\/payments-api\s+loopback\s+up to 50%\s+18\.1%/);
+    for (const l of r.stdout.split('\n')) expect(l.length).toBeLessThanOrEqual(100);
     expect(r.stdout).toContain('Explain one: loopscope explain');
+  });
+
+  it('the table takes the width from COLUMNS', () => {
+    const r = spawnSync(process.execPath, [MAIN, 'analyze', '--demo'], { encoding: 'utf8', env: { ...HERMETIC, COLUMNS: '250' } });
+    expect(r.stdout).toMatch(/web\/storefront\s+not-applicable.*PUBLIC_LB/);
+    expect(r.stdout).toMatch(/^SERVICE\s+VERDICT\s+WORST CLIENT\s+EXPOSURE\s+CALLERS\s+AT RISK\s+POLICY\s+LB IP\s+WORKLOADS\s+WHY$/m);
   });
 
   it('--format json is the loopscope/v1 contract', () => {
@@ -186,7 +195,7 @@ describe('--node-dumps', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('node dumps for 1 node(s)');
     expect(r.stdout).toMatch(/payments\/payments-api\s+loopback.*3 unreplied/);
-    expect(r.stdout).toMatch(/inventory\/inventory-api\s+safe.*CAPTURED_EVIDENCE/);
+    expect(r.stdout).toMatch(/inventory\/inventory-a\S*\s+safe.*CAPTURED_EVIDEN/);
   });
   it('explain cites the rules and separates observed from inferred', () => {
     const r = cli(['explain', '--demo', 'payments-api', '--node-dumps', dumps]);

@@ -121,7 +121,8 @@ export async function main(argv: string[]): Promise<number> {
     const { cluster } = analysis.context;
     const lines = [
       `ready: ${cluster.nodes.length} nodes, ${list.summary.clientPods} client pods, ${list.summary.services} Services — ${list.summary.loopback} at risk of internal-LB loopback`,
-      ...list.services.map((s) => `  ${s.namespace}/${s.name}: ${formatProbability(s.loopbackProbability)} of new connections loop back`),
+      // The headline, as every surface writes it: the worst-placed client's figure, then the cluster exposure.
+      ...list.services.map((s) => `  ${s.namespace}/${s.name}: up to ${formatProbability(s.worstClientProbability)} of connections from ${s.clientPodsOnAtRiskNodes} client pod(s) on ${s.atRiskNodes} node(s) time out (cluster exposure ${formatProbability(s.loopbackProbability)})`),
       `metrics:  ${base}/metrics`,
       `report:   ${apiBase}/api/v1/report`,
       ...(list.services[0] ? [`explain:  ${apiBase}/api/v1/explain?target=${list.services[0].namespace}/${list.services[0].name}&format=text`] : []),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type OpenMetricsContentType } from 'prom-client';
-import { serviceLinks, type ServiceAnalysis, type Verdict } from '@loopscope/core';
+import { serviceLinks, worstClientProbability, type Report, type ServiceAnalysis, type Verdict } from '@loopscope/core';
 import type { Engine } from './engine';
 import type { HealthResource } from './sources/types';
 
@@ -25,7 +25,7 @@ export interface MetricsOptions {
 }
 
 /** The verdicts of the `loopscope_service_verdict` state set (one series each, 1 for the current). */
-export const VERDICTS: readonly Verdict[] = ['loopback', 'safe', 'not-applicable', 'unknown'];
+export const VERDICTS: readonly Verdict[] = ['loopback', 'unreachable', 'safe', 'not-applicable', 'unknown'];
 
 /** Labels of an LB ingress, after kube-state-metrics' `kube_service_status_load_balancer_ingress`. */
 const INGRESS_LABELS = ['namespace', 'service', 'ip', 'hostname', 'port', 'protocol'] as const;
@@ -118,9 +118,9 @@ type IngressRow = {
   ratio: () => number;
   nodes: number;
   pods: number;
-  /** The most exposed client (a workload on one node): what its own calls see. */
-  worstClient: number;
-  /** Client workloads whose calls to this ingress can loop back. */
+  /** Core's worst-client figure for this ingress: the largest p over the client pods (read at fill time). */
+  worstClient: () => number;
+  /** Client workloads with pods on this ingress's at-risk nodes. */
   callers: number;
 };
 
@@ -142,7 +142,8 @@ function serviceFamilies(engine: Engine, registers: Registry[]): void {
         const atRisk = ing.atRisk.filter((r) => r.clientPods > 0);
         const mine = links.filter((l) => l.ingress.port === ing.ingress.port && l.ingress.protocol === ing.ingress.protocol && (l.ingress.ip ?? l.ingress.hostname) === (ing.ingress.ip ?? ing.ingress.hostname));
         return {
-          worstClient: mine.reduce((m, l) => Math.max(m, Math.round(l.probability * 1e6) / 1e6), 0),
+          // Core's definition, applied to this one ingress (the Service's figure is the largest over them).
+          worstClient: () => Math.round(worstClientProbability({ ...sa, ingresses: [ing] }) * 1e6) / 1e6,
           callers: new Set(mine.map((l) => l.workload)).size,
           labels: { namespace: svc.namespace, service: svc.name, ...ingressAddressLabels(ing.ingress), port: String(ing.ingress.port), protocol: ing.ingress.protocol },
           // Read at fill time: it follows the pod count.
@@ -162,17 +163,26 @@ function serviceFamilies(engine: Engine, registers: Registry[]): void {
       if (!analysis) return;
       for (const sa of lbServices()) for (const row of rowsOf(sa, analysis)) set(row.labels, value(row));
     });
-  ingressGauge('loopscope_service_loopback_ratio', 'Probability (0-1) that a new connection from a client pod of the cluster to this LB ingress loops back to its own node and times out.', (r) => r.ratio());
-  ingressGauge('loopscope_service_at_risk_nodes', 'Nodes with client pods whose connections to this LB ingress can loop back.', (r) => r.nodes);
+  ingressGauge(
+    'loopscope_service_loopback_ratio',
+    'Cluster exposure: the mean, over every client pod of the cluster, of the probability (0-1) that a new connection to this LB ingress loops back to the client\'s own node and times out (the AWS NLB troubleshooting page; the Tencent Cloud doc "CLB loopback"; docs/model.md#figures). It ranks Services; what a caller suffers is loopscope_service_worst_client_ratio.',
+    (r) => r.ratio(),
+  );
+  ingressGauge('loopscope_service_at_risk_nodes', 'Nodes with client pods whose connections to this LB ingress can loop back (p > 0).', (r) => r.nodes);
   ingressGauge('loopscope_service_at_risk_client_pods', 'Client pods on the nodes at risk for this LB ingress.', (r) => r.pods);
   ingressGauge(
     'loopscope_service_worst_client_ratio',
-    "Probability (0-1) that a new connection from the most exposed client (one workload's pods on one node) to this LB ingress loops back: what that client's own calls see, not the cluster-wide average.",
-    (r) => r.worstClient,
+    'The headline figure: the largest probability (0-1), over the client pods of the cluster, that a new connection from one pod to this LB ingress loops back to its own node and times out: what the worst-placed client suffers, however large the cluster (docs/model.md#figures; the AWS NLB troubleshooting page).',
+    (r) => r.worstClient(),
   );
-  ingressGauge('loopscope_service_at_risk_callers', 'Client workloads with pods on nodes whose connections to this LB ingress can loop back.', (r) => r.callers);
+  ingressGauge(
+    'loopscope_service_at_risk_callers',
+    'Client workloads (each counted once) with pods on the nodes at risk for this LB ingress: who could call it and loop back. Known callers are loopscope_service_known_callers.',
+    (r) => r.callers,
+  );
+  knownCallerFamilies(engine, registers, lbServices);
 
-  analysisGauge(engine, registers, 'loopscope_service_verdict', 'Verdict of this LoadBalancer Service as a state set: 1 for its current verdict (loopback, safe, not-applicable, unknown), 0 for the others.', ['namespace', 'service', 'verdict'], (set) => {
+  analysisGauge(engine, registers, 'loopscope_service_verdict', 'Verdict of this LoadBalancer Service as a state set: 1 for its current verdict (loopback, unreachable, safe, not-applicable, unknown), 0 for the others. unreachable: some in-cluster clients cannot connect through the LB at all; unknown: an input the answer needs is missing (the API\'s /api/v1/report names it).', ['namespace', 'service', 'verdict'], (set) => {
     for (const sa of lbServices()) for (const verdict of VERDICTS) set({ namespace: sa.service.namespace, service: sa.service.name, verdict }, sa.verdict === verdict ? 1 : 0);
   });
 
@@ -191,6 +201,70 @@ function serviceFamilies(engine: Engine, registers: Registry[]): void {
         const svc = sa.service;
         set({ namespace: svc.namespace, service: svc.name, traffic_policy: svc.trafficPolicy ?? 'invalid', proxy_mode: proxyMode, lb_scope: sa.scope, backend_kind: sa.backendKind, ...ingressAddressLabels(svc.ingresses[0] ?? {}) }, 1);
       }
+    },
+  );
+}
+
+// --- known callers (pods that name an ingress in their containers, or that node evidence saw connect) ---
+
+/** Does a known caller call this ingress? A caller that names no port calls every port of the address. */
+function callsIngress(c: Report['services'][number]['callers'][number], ing: Report['services'][number]['ingresses'][number]): boolean {
+  const address = ing.ip ?? ing.hostname;
+  return address !== undefined && (c.ingress.ip ?? c.ingress.hostname) === address && (c.ingress.port === undefined || c.ingress.port === ing.port);
+}
+
+const CALLER_SOURCES = ['declared', 'observed'] as const;
+
+/**
+ * From the report's `callers` (core finds them: container env values, args and command naming the
+ * ingress, and conntrack entries from node evidence), per LB ingress: how many pods, by source, and
+ * the mean p over them. Read from the report built once per analysis (no fixes, no links).
+ */
+function knownCallerFamilies(engine: Engine, registers: Registry[], lbServices: () => ServiceAnalysis[]): void {
+  type Row = { labels: Record<(typeof INGRESS_LABELS)[number], string>; declared: number; observed: number; ratio: number | null };
+  let rows: { generation: number; rows: Row[] } | undefined;
+  const current = (): Row[] => {
+    if (rows?.generation === engine.generation) return rows.rows;
+    const out: Row[] = [];
+    const wanted = new Set(lbServices().map((sa) => `${sa.service.namespace}/${sa.service.name}`));
+    for (const s of engine.currentReport({ fixes: false, links: false })?.services ?? []) {
+      if (!wanted.has(`${s.namespace}/${s.name}`)) continue;
+      for (const ing of s.ingresses) {
+        const mine = s.callers.filter((c) => callsIngress(c, ing));
+        const pods = (source: string): number => new Set(mine.filter((c) => c.source === source).map((c) => `${c.namespace}/${c.pod}`)).size;
+        // Each pod once, at its highest p (as core's callers' figure).
+        const byPod = new Map<string, number>();
+        for (const c of mine) byPod.set(`${c.namespace}/${c.pod}`, Math.max(byPod.get(`${c.namespace}/${c.pod}`) ?? 0, c.probability));
+        const ratio = byPod.size ? [...byPod.values()].reduce((a, p) => a + p, 0) / byPod.size : null;
+        out.push({
+          labels: { namespace: s.namespace, service: s.name, ...ingressAddressLabels(ing), port: String(ing.port), protocol: ing.protocol },
+          declared: pods('declared'),
+          observed: pods('observed'),
+          ratio: ratio === null ? null : Math.round(ratio * 1e6) / 1e6,
+        });
+      }
+    }
+    rows = { generation: engine.generation, rows: out };
+    return out;
+  };
+  analysisGauge(
+    engine,
+    registers,
+    'loopscope_service_known_callers',
+    'Pods known to call this LB ingress, by source: declared (a container\'s env value, args or command names the ingress IP or hostname, e.g. PAYMENTS_API_URL=http://10.0.3.15:8080) or observed (node evidence has a conntrack entry from the pod to the ingress). 0 when none is known (docs/model.md#callers).',
+    [...INGRESS_LABELS, 'source'],
+    (set) => {
+      for (const r of current()) for (const source of CALLER_SOURCES) set({ ...r.labels, source }, r[source]);
+    },
+  );
+  analysisGauge(
+    engine,
+    registers,
+    'loopscope_service_callers_loopback_ratio',
+    'The callers\' figure: the mean, over the pods known to call this LB ingress (loopscope_service_known_callers), of the probability (0-1) that a new connection of theirs loops back to their own node and times out. Absent without known callers.',
+    INGRESS_LABELS,
+    (set) => {
+      for (const r of current()) if (r.ratio !== null) set(r.labels, r.ratio);
     },
   );
 }

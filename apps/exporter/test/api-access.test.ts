@@ -62,12 +62,14 @@ describe('API on its own port with a bearer token', () => {
     expect(again).toBe(first);
     const body = JSON.parse(first);
     expect(body.total).toBe(2);
-    expect(body.services).toEqual([{ namespace: 'payments', name: 'payments-api', loopbackProbability: expect.any(Number), atRiskNodes: 2, clientPodsOnAtRiskNodes: 13, affectedWorkloads: expect.any(Number) }]);
+    // Worst first by the worst-client figure: search-api's worst client loops 2/3 of the time, payments-api's 1/2.
+    expect(body.services).toEqual([{ namespace: 'search', name: 'search-api', worstClientProbability: 0.666667, loopbackProbability: expect.any(Number), atRiskNodes: 2, clientPodsOnAtRiskNodes: 10, affectedWorkloads: expect.any(Number) }]);
     expect(body.summary).toMatchObject({ loopback: 2, services: 9 });
     const full = (await (await fetch(`${exporter.apiUrl}/api/v1/services?verdict=loopback&fixes=false`, { headers: auth })).json()) as any;
-    const payments = full.services.find((s: any) => s.name === 'payments-api');
-    expect(body.services[0].loopbackProbability).toBe(payments.loopbackProbability);
-    expect(body.services[0].affectedWorkloads).toBe(payments.affectedWorkloads.length);
+    const search = full.services.find((s: any) => s.name === 'search-api');
+    expect(body.services[0].worstClientProbability).toBe(search.worstClientProbability);
+    expect(body.services[0].loopbackProbability).toBe(search.loopbackProbability);
+    expect(body.services[0].affectedWorkloads).toBe(search.affectedWorkloads.length);
     expect((await fetch(`${exporter.apiUrl}/api/v1/services/at-risk?limit=-1`, { headers: auth })).status).toBe(400);
   });
 });

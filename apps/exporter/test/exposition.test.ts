@@ -123,11 +123,45 @@ describe('/metrics exposition', () => {
         'loopscope_service_verdict{namespace="payments",service="payments-api",verdict="not-applicable"} 0',
         'loopscope_service_verdict{namespace="payments",service="payments-api",verdict="safe"} 0',
         'loopscope_service_verdict{namespace="payments",service="payments-api",verdict="unknown"} 0',
+        'loopscope_service_verdict{namespace="payments",service="payments-api",verdict="unreachable"} 0',
       ].sort(),
     );
     const info = text.split('\n').find((l) => l.startsWith('loopscope_service_info{namespace="payments",service="payments-api",'));
     expect(info).toBeDefined();
     expect(info).not.toContain('verdict=');
     expect(info).toMatch(/ip="10\.0\.3\.15",hostname=""\} 1$/);
+  });
+
+  it("the headline figure per ingress is core's worst-client figure; known callers by source and their figure agree with the API's report", async () => {
+    const text = await (await fetch(`${exporter.url}/metrics`)).text();
+    const report = (await (await fetch(`${exporter.url}/api/v1/report`)).json()) as any;
+    const sample = (family: string, ns: string, svc: string, extra = ''): number | undefined => {
+      const line = text.split('\n').find((l) => l.startsWith(`${family}{namespace="${ns}",service="${svc}",`) && l.includes(extra));
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    // The demo's worked figures: payments-api 0.5 (exposure 0.1806), search-api 2/3.
+    expect(sample('loopscope_service_worst_client_ratio', 'payments', 'payments-api')).toBe(0.5);
+    expect(sample('loopscope_service_worst_client_ratio', 'search', 'search-api')).toBe(0.666667);
+    expect(sample('loopscope_service_worst_client_ratio', 'orders', 'orders-api')).toBe(0);
+    for (const s of report.services.filter((x: any) => x.type === 'LoadBalancer' && x.ingresses.length)) {
+      expect(sample('loopscope_service_worst_client_ratio', s.namespace, s.name)).toBeCloseTo(s.worstClientProbability, 5);
+      const pods = (source: string) => new Set(s.callers.filter((c: any) => c.source === source).map((c: any) => c.pod)).size;
+      expect(sample('loopscope_service_known_callers', s.namespace, s.name, 'source="declared"')).toBe(pods('declared'));
+      expect(sample('loopscope_service_known_callers', s.namespace, s.name, 'source="observed"')).toBe(pods('observed'));
+      const figure = sample('loopscope_service_callers_loopback_ratio', s.namespace, s.name);
+      if (s.callersProbability === null) expect(figure).toBeUndefined();
+      else expect(figure).toBeCloseTo(s.callersProbability, 5);
+    }
+    if (havePromtool) expect(promtoolCheck(text)).toEqual({ out: '', status: 0 });
+  });
+
+  it('HELP texts cite public sources or docs/model.md, never the team page\'s rule numbers', async () => {
+    const text = await (await fetch(`${exporter.url}/metrics`)).text();
+    const help = text.split('\n').filter((l) => l.startsWith('# HELP loopscope_'));
+    expect(help.length).toBeGreaterThan(10);
+    for (const l of help) expect(l).not.toMatch(/\bF\d+\b|§/);
+    expect(help.find((l) => l.startsWith('# HELP loopscope_service_worst_client_ratio '))).toMatch(/worst-placed client.*docs\/model\.md#figures.*AWS NLB troubleshooting/);
+    expect(help.find((l) => l.startsWith('# HELP loopscope_service_known_callers '))).toMatch(/declared.*observed/);
+    expect(help.find((l) => l.startsWith('# HELP loopscope_service_verdict '))).toContain('unreachable');
   });
 });

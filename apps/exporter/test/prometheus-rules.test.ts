@@ -24,6 +24,8 @@ const METRICS = [
   'loopscope_service_verdict',
   'loopscope_service_worst_client_ratio',
   'loopscope_service_at_risk_callers',
+  'loopscope_service_known_callers',
+  'loopscope_service_callers_loopback_ratio',
   'loopscope_build_info',
   'loopscope_link_loopback_ratio',
   'loopscope_links_omitted',
@@ -44,6 +46,8 @@ const METRICS = [
 const ALERTS = [
   'LoopscopeServiceLoopbackRisk',
   'LoopscopeServiceLoopbackRiskHigh',
+  'LoopscopeKnownCallersLoopback',
+  'LoopscopeServiceUnreachable',
   'LoopscopeObservedUnrepliedConnections',
   'LoopscopeExporterDown',
   'LoopscopeExporterStale',
@@ -119,6 +123,20 @@ describe('deploy/prometheus/loopscope-rules.yaml', () => {
       expect([alert, evals.length]).toEqual([alert, expect.any(Number)]);
       expect(evals.length).toBeGreaterThanOrEqual(2); // one expecting no alert, one expecting it
     }
+  });
+
+  test('the risk alerts threshold the worst-client and the known callers\' figures, never "> 0" on the cluster exposure', () => {
+    const expr = (alert: string) => rules.find((r) => r.alert === alert)!.expr;
+    expect(expr('LoopscopeServiceLoopbackRisk')).toMatch(/loopscope_service_worst_client_ratio\{[^}]*\}\) > 0\.05\n/);
+    expect(expr('LoopscopeServiceLoopbackRiskHigh')).toMatch(/loopscope_service_worst_client_ratio\{[^}]*\}\) > 0\.5\n/);
+    expect(expr('LoopscopeKnownCallersLoopback')).toMatch(/loopscope_service_callers_loopback_ratio\{[^}]*\}\) > 0\.05\n/);
+    expect(expr('LoopscopeKnownCallersLoopback')).toMatch(/loopscope_service_known_callers\{[^}]*\}\) >= 1\n/);
+    expect(expr('LoopscopeServiceUnreachable')).toContain('verdict="unreachable"');
+    for (const r of rules) expect([r.alert, r.expr.includes('loopscope_service_loopback_ratio')]).toEqual([r.alert, false]);
+  });
+
+  test('alert texts cite public sources, never the team page\'s rule numbers', () => {
+    for (const r of rules) for (const text of Object.values(r.annotations ?? {})) expect([r.alert, /\bF\d+\b|§/.test(text)]).toEqual([r.alert, false]);
   });
 
   test('rules only use metrics the exporter publishes', () => {

@@ -21,6 +21,9 @@ function ingressAddress(l: Record<string, string>): string {
   return l.ip || l.hostname || l.ingress_ip || '';
 }
 export const SERVICE_RATIO_METRIC = 'loopscope_service_loopback_ratio';
+export const SERVICE_WORST_CLIENT_METRIC = 'loopscope_service_worst_client_ratio';
+export const KNOWN_CALLERS_METRIC = 'loopscope_service_known_callers';
+export const CALLERS_RATIO_METRIC = 'loopscope_service_callers_loopback_ratio';
 
 /** One sample: a series' labels and its latest value. */
 export interface Sample {
@@ -132,6 +135,8 @@ export function parseFrames(series: DataFrame[] | undefined): ParsedFrames {
   const links: LoopLink[] = [];
   const services = new Map<string, ServiceSummary>();
   const seenLabels = new Set<string>();
+  // Known callers per Service, ingress and source: the largest over exporter replicas, then summed over sources.
+  const callers = new Map<string, Map<string, number>>();
   for (const s of samples) {
     Object.keys(s.labels).forEach((k) => seenLabels.add(k));
     if (isLinkSample(s)) {
@@ -150,7 +155,19 @@ export function parseFrames(series: DataFrame[] | undefined): ParsedFrames {
       ingressIp: ingressAddress(s.labels),
       port: s.labels.port ?? '',
     };
-    if ('verdict' in s.labels && (name === undefined || name === SERVICE_VERDICT_METRIC || name === SERVICE_INFO_METRIC)) {
+    if (name === SERVICE_WORST_CLIENT_METRIC) {
+      summary.worstClient = Math.max(summary.worstClient ?? 0, s.value);
+      services.set(key, summary);
+    } else if (name === CALLERS_RATIO_METRIC) {
+      summary.callersRatio = Math.max(summary.callersRatio ?? 0, s.value);
+      services.set(key, summary);
+    } else if (name === KNOWN_CALLERS_METRIC) {
+      const perSeries = callers.get(key) ?? new Map<string, number>();
+      const series = `${ingressAddress(s.labels)}:${s.labels.port ?? ''}|${s.labels.source ?? ''}`;
+      perSeries.set(series, Math.max(perSeries.get(series) ?? 0, s.value));
+      callers.set(key, perSeries);
+      services.set(key, summary);
+    } else if ('verdict' in s.labels && (name === undefined || name === SERVICE_VERDICT_METRIC || name === SERVICE_INFO_METRIC)) {
       // A state set: the series at 1 is the verdict (older exporters put it on _info, always 1).
       if (s.value === 1) {
         summary.verdict = s.labels.verdict;
@@ -165,6 +182,12 @@ export function parseFrames(series: DataFrame[] | undefined): ParsedFrames {
       services.set(key, summary);
     }
   }
+  for (const [key, perSeries] of callers) {
+    // Per ingress: declared + observed; the Service: its most-called ingress.
+    const perIngress = new Map<string, number>();
+    perSeries.forEach((n, series) => perIngress.set(series.split('|')[0]!, (perIngress.get(series.split('|')[0]!) ?? 0) + n));
+    services.get(key)!.knownCallers = Math.max(0, ...perIngress.values());
+  }
   let problem: string | undefined;
   if (links.length === 0 && services.size === 0) {
     const missing = LINK_LABELS.filter((l) => !seenLabels.has(l));
@@ -172,7 +195,7 @@ export function parseFrames(series: DataFrame[] | undefined): ParsedFrames {
       `This panel needs the ${LINK_METRIC} metric with the labels ${LINK_LABELS.join(', ')}` +
       (missing.length > 0 ? ` (missing: ${missing.join(', ')})` : '') +
       `. Query ${LINK_METRIC} (Format: Table or Time series, Type: Instant), without aggregations that drop labels; ` +
-      `optionally add ${SERVICE_VERDICT_METRIC}, ${SERVICE_INFO_METRIC} and ${SERVICE_RATIO_METRIC}.`;
+      `optionally add ${SERVICE_WORST_CLIENT_METRIC}, ${KNOWN_CALLERS_METRIC}, ${CALLERS_RATIO_METRIC}, ${SERVICE_VERDICT_METRIC}, ${SERVICE_INFO_METRIC} and ${SERVICE_RATIO_METRIC}.`;
   }
   return { links, services: [...services.values()], empty: false, ...(problem ? { problem } : {}) };
 }

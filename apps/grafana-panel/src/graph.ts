@@ -23,7 +23,12 @@ export interface ServiceNode {
   namespace: string;
   service: string;
   verdict?: string;
+  /** Cluster exposure. */
   ratio?: number;
+  /** The headline: the worst-placed client pod's figure (from the exporter, else the largest link drawn). */
+  worstClient?: number;
+  knownCallers?: number;
+  callersRatio?: number;
   looping: boolean;
 }
 
@@ -115,6 +120,9 @@ export function buildGraph(links: LoopLink[], services: ServiceSummary[], option
       looping: false,
       ...(s?.verdict !== undefined ? { verdict: s.verdict } : {}),
       ...(s?.ratio !== undefined ? { ratio: s.ratio } : {}),
+      ...(s?.worstClient !== undefined ? { worstClient: s.worstClient } : {}),
+      ...(s?.knownCallers !== undefined ? { knownCallers: s.knownCallers } : {}),
+      ...(s?.callersRatio !== undefined ? { callersRatio: s.callersRatio } : {}),
     };
     serviceNodes.set(id, node);
     return node;
@@ -129,6 +137,8 @@ export function buildGraph(links: LoopLink[], services: ServiceSummary[], option
     });
     const svc = addService(edge.serviceId, first.namespace, first.service);
     svc.looping = svc.looping || edge.looping;
+    // Without the exporter's figure, the largest link p is a workload's on one node: a lower bound.
+    if (summaries.get(edge.serviceId)?.worstClient === undefined && edge.looping) svc.worstClient = Math.max(svc.worstClient ?? 0, edge.probability);
   }
   if (options.showSafe) {
     for (const s of services) {
@@ -141,7 +151,8 @@ export function buildGraph(links: LoopLink[], services: ServiceSummary[], option
     }
   }
   const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
-  const serviceList = [...serviceNodes.values()].sort((a, b) => Number(b.looping) - Number(a.looping) || byId(a, b));
+  // Worst client first: the headline figure orders the Services column and the list.
+  const serviceList = [...serviceNodes.values()].sort((a, b) => Number(b.looping) - Number(a.looping) || (b.worstClient ?? 0) - (a.worstClient ?? 0) || byId(a, b));
   const order = new Map(serviceList.map((s, i) => [s.id, i]));
   const ingressList = [...ingresses.values()].sort((a, b) => (order.get(a.serviceId)! - order.get(b.serviceId)!) || byId(a, b));
   // Clients next to the first ingress they reach, so edges cross less.

@@ -48,5 +48,12 @@ export interface ServiceSummary {
   port: string;
   verdict?: string;
   trafficPolicy?: string;
+  /** Cluster exposure (`loopscope_service_loopback_ratio`): ranks Services, dilutes with cluster size. */
   ratio?: number;
+  /** The headline (`loopscope_service_worst_client_ratio`): what the worst-placed client pod suffers. */
+  worstClient?: number;
+  /** Pods known to call it (`loopscope_service_known_callers`, declared + observed). */
+  knownCallers?: number;
+  /** The callers' figure (`loopscope_service_callers_loopback_ratio`): the mean over the known callers. */
+  callersRatio?: number;
 }

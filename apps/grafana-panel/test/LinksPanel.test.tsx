@@ -85,6 +85,37 @@ describe('LinksPanel', () => {
     expect(within(screen.getByTestId('edge-details')).queryByRole('link')).toBeNull(); // no exporter URL set
   });
 
+  it('shows the worst-client figure per Service (the headline), exposure and known callers beside it', () => {
+    const ing = { namespace: 'payments', service: 'payments-api', ip: '10.0.3.15', port: '8080', protocol: 'TCP' };
+    renderPanel([
+      tableFrame('loopscope_link_loopback_ratio', demoLinks),
+      tableFrame('loopscope_service_loopback_ratio', [{ labels: ing, value: 0.180556 }], 'C'),
+      tableFrame('loopscope_service_worst_client_ratio', [{ labels: ing, value: 0.5 }, { labels: { ...ing, namespace: 'search', service: 'search-api', ip: '10.0.3.18', port: '80' }, value: 0.0004 }], 'E'),
+      tableFrame('loopscope_service_known_callers', [{ labels: { ...ing, source: 'declared' }, value: 2 }], 'F'),
+      tableFrame('loopscope_service_callers_loopback_ratio', [{ labels: ing, value: 0.5 }], 'G'),
+    ]);
+    const rows = screen.getAllByTestId('service-row').map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent));
+    expect(rows).toEqual([
+      ['payments/payments-api', 'up to 50%', '2 (50%)', '18.1%'],
+      // A figure above zero never reads "0%".
+      ['search/search-api', 'up to <0.1%', '-', '-'],
+    ]);
+    expect(screen.getByTestId('service:payments/payments-api').querySelector('title')!.textContent).toBe(
+      'payments/payments-api; up to 50% of connections from its worst-placed client pods time out; cluster exposure 18.1%; 2 known caller pod(s), 50% of their connections loop',
+    );
+    expect(within(screen.getByTestId('service:search/search-api')).getByTestId('worst-client-badge').textContent).toBe('<0.1%');
+    fireEvent.click(screen.getAllByTestId('link-row').find((r) => r.textContent!.includes('payments'))!);
+    expect(screen.getByTestId('service-headline').textContent).toBe('payments/payments-api: up to 50% of connections from its worst-placed client pods; 2 known caller pod(s) at 50%');
+  });
+
+  it('every figure the panel prints for 0.0004 reads "<0.1%", never "0%"', () => {
+    renderPanel([tableFrame('loopscope_link_loopback_ratio', [{ ...demoLinks[0]!, value: 0.0004 }])]);
+    expect(screen.getAllByTestId('edge-label').map((t) => t.textContent)).toEqual(['<0.1%']);
+    expect(screen.getAllByTestId('link-row')[0]!.textContent).toContain('<0.1%');
+    expect(screen.getByTestId('service-row').textContent).toContain('up to <0.1%');
+    expect(screen.getByTestId('loopscope-links-panel').textContent).not.toMatch(/(^|[^.\d])0%/);
+  });
+
   it('says so when there is no data', () => {
     renderPanel([]);
     expect(screen.getByRole('status').textContent).toMatch(/No data/);

@@ -105,6 +105,9 @@ if (!haveChromium) console.warn('skipped the browser test: /usr/bin/chromium not
       tableFrame(samples, 'loopscope_service_info', 'B', now),
       tableFrame(samples, 'loopscope_service_loopback_ratio', 'C', now),
       tableFrame(samples, 'loopscope_service_verdict', 'D', now),
+      tableFrame(samples, 'loopscope_service_worst_client_ratio', 'E', now),
+      tableFrame(samples, 'loopscope_service_known_callers', 'F', now),
+      tableFrame(samples, 'loopscope_service_callers_loopback_ratio', 'G', now),
     ];
     const bundle = await build({
       entryPoints: [path.join(APP, 'test/browser/harness.tsx')],
@@ -207,6 +210,11 @@ if (!haveChromium) console.warn('skipped the browser test: /usr/bin/chromium not
           expect(e.label).toMatch(/%$/);
         }
       }
+      // The headline per Service: the exporter's worst-client figure (payments-api 50%, search-api 66.7%), worst first.
+      const serviceRows = await page.$$eval('[data-testid="service-row"]', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+      expect(serviceRows.map((r) => [r[0], r[1]])).toEqual([['search/search-api', 'up to 66.7%'], ['payments/payments-api', 'up to 50%']]);
+      expect(serviceRows.map((r) => r[3])).toEqual(['13.9%', '18.1%']);
+      expect(await page.$$eval('[data-testid="worst-client-badge"]', (gs) => gs.map((g) => g.textContent))).toEqual(['66.7%', '50%']);
       // Services that cannot loop are not drawn as looping
       expect(edges.filter((e) => e.looping === 'true').every((e) => e.service === 'payments/payments-api' || e.service === 'search/search-api')).toBe(true);
 
@@ -222,6 +230,7 @@ if (!haveChromium) console.warn('skipped the browser test: /usr/bin/chromium not
       // Only to the ignored artifacts/ folder: the tracked img/screenshot-dark.png changes on purpose
       // (`npm run screenshot`), so `git status` stays clean after the tests.
       await page.screenshot({ path: path.join(APP, 'artifacts', `links-panel-${theme}.png`) });
+      if (process.env.LOOPSCOPE_SCREENSHOT_DIR) await page.screenshot({ path: path.join(process.env.LOOPSCOPE_SCREENSHOT_DIR, `links-panel-${theme}.png`) });
       await page.close();
     });
   }

@@ -5,6 +5,26 @@ import { defaultOptions } from '../src/types';
 import { demoLinks, tableFrame, timeSeriesFrames } from './fixtures';
 
 describe('parseFrames', () => {
+  it('reads the worst-client figure, known callers (declared + observed, replicas once) and their figure', () => {
+    const ing = { namespace: 'payments', service: 'payments-api', ip: '10.0.3.15', port: '8080', protocol: 'TCP' };
+    const parsed = parseFrames([
+      tableFrame('loopscope_link_loopback_ratio', demoLinks),
+      tableFrame('loopscope_service_worst_client_ratio', [{ labels: ing, value: 0.5 }, { labels: { ...ing, port: '9090' }, value: 0.25 }], 'E'),
+      tableFrame('loopscope_service_known_callers', [
+        { labels: { ...ing, source: 'declared', instance: 'a' }, value: 3 },
+        { labels: { ...ing, source: 'declared', instance: 'b' }, value: 3 },
+        { labels: { ...ing, source: 'observed', instance: 'a' }, value: 1 },
+        { labels: { ...ing, port: '9090', source: 'declared', instance: 'a' }, value: 1 },
+      ], 'F'),
+      tableFrame('loopscope_service_callers_loopback_ratio', [{ labels: ing, value: 0.375 }], 'G'),
+    ]);
+    expect(parsed.services.find((s) => s.service === 'payments-api')).toMatchObject({ worstClient: 0.5, knownCallers: 4, callersRatio: 0.375 });
+    // The worst-client series is not read as the exposure.
+    expect(parsed.services.find((s) => s.service === 'payments-api')!.ratio).toBeUndefined();
+    const graph = buildGraph(parsed.links, parsed.services, defaultOptions);
+    expect(graph.services.map((s) => [s.id, s.worstClient])).toEqual([['search/search-api', 0.666667], ['payments/payments-api', 0.5]]);
+  });
+
   it('reads table (instant) frames', () => {
     const parsed = parseFrames([tableFrame('loopscope_link_loopback_ratio', demoLinks)]);
     expect(parsed.problem).toBeUndefined();
@@ -66,14 +86,15 @@ describe('buildGraph', () => {
 
   it('groups clients by workload, keeping the highest probability per edge', () => {
     const g = buildGraph(links, [], defaultOptions);
-    expect(g.clients.map((c) => c.label)).toEqual(['checkout/checkout-api', 'orders/orders-api']);
+    // Services worst client first (search-api 66.7% over payments-api 50%, from the links here); clients follow them.
+    expect(g.clients.map((c) => c.label)).toEqual(['orders/orders-api', 'checkout/checkout-api']);
     expect(g.edges).toHaveLength(3);
-    expect(g.services.map((s) => [s.id, s.looping])).toEqual([['payments/payments-api', true], ['search/search-api', true]]);
+    expect(g.services.map((s) => [s.id, s.looping, s.worstClient])).toEqual([['search/search-api', true, 0.666667], ['payments/payments-api', true, 0.5]]);
   });
 
   it('groups clients by node', () => {
     const g = buildGraph(links, [], { ...defaultOptions, groupClientsBy: 'node' });
-    expect(g.clients.map((c) => c.label)).toEqual(['10.0.1.11', '10.0.1.12', '10.0.2.21']);
+    expect(g.clients.map((c) => c.label)).toEqual(['10.0.2.21', '10.0.1.11', '10.0.1.12']);
   });
 
   it('hides links under the minimum unless safe links are shown', () => {

@@ -2,7 +2,7 @@ import { formatP, formatProbability, type ServiceExplanation, type Verdict } fro
 import type { ActionsBlock, Button as SlackButton, ContextBlock, DividerBlock, KnownBlock, MrkdwnElement, PlainTextElement, SectionBlock } from '@slack/types';
 import type { Answer, ExplanationAnswer, Option } from './answer';
 import { renderPlainText } from './plainText';
-import { CAPABILITIES, plural, serviceLine, TARGET_FORMS, unavailableNote, verdictLine, verdictWord } from './wording';
+import { atRiskEntry, byWorstClient, CAPABILITIES, plural, serviceLine, TARGET_FORMS, unavailableNote, verdictLine, verdictWord } from './wording';
 
 /** Slack's limits (docs.slack.dev, Block Kit reference). */
 export const LIMITS = {
@@ -173,7 +173,7 @@ export function renderBlocks(answer: Answer): SlackMessage {
 
 function explanation(m: MessageBuilder, a: ExplanationAnswer): void {
   const e = a.explanation;
-  const first = `${VERDICT_EMOJI[e.verdict]} ${verdictLine({ ...e, target: { ...e.target, label: esc(e.target.label) } }, b, mrkdwnPct)}`;
+  const first = `${VERDICT_EMOJI[e.verdict]} ${verdictLine({ ...e, target: { ...e.target, label: esc(e.target.label) } }, b, mrkdwnPct, esc)}`;
   m.addHead(section(`${first}\n${esc(e.headline)}`));
   const facts = [a.showCluster ? `Cluster ${b(esc(a.cluster))}` : '', a.assumed ? esc(`(${a.assumed})`) : ''].filter(Boolean);
   if (facts.length) m.addHead(context(facts.join(' · ')));
@@ -230,14 +230,14 @@ function atRisk(m: MessageBuilder, a: Extract<Answer, { kind: 'atRisk' }>): void
   const where = a.namespace ? ` in namespace ${esc(a.namespace)}` : '';
   for (const c of a.clusters) {
     const tag = a.showCluster ? `${b(esc(c.cluster))}: ` : '';
-    const figures = `of ${plural(c.summary.services, 'Service')}; ${c.summary.clientPodsAtRisk} of ${c.summary.clientPods} client pods on at-risk nodes${c.summary.unknown ? `; ${c.summary.unknown} unknown` : ''}`;
+    const figures = `of ${plural(c.summary.services, 'Service')}; ${c.summary.clientPodsAtRisk} of ${c.summary.clientPods} client pods on at-risk nodes${c.summary.unreachable ? `; ${c.summary.unreachable} unreachable` : ''}${c.summary.unknown ? `; ${c.summary.unknown} unknown` : ''}`;
     const blocks: Block[] = [
       section(c.total ? `:red_circle: ${tag}${b(`${plural(c.total, 'Service')} at risk`)} of internal-LB loopback${where} (${figures})` : `:large_green_circle: ${tag}No Service${where} is at risk of internal-LB loopback (${figures})`),
     ];
     // The worst few with their figures; the dashboard, filtered, has the rest.
     if (c.services.length) {
       const name = (s: (typeof c.services)[number]): string => (s.dashboardUrl ? `<${s.dashboardUrl}|${esc(`${s.namespace}/${s.name}`)}>` : esc(`${s.namespace}/${s.name}`));
-      const lines = c.services.map((s, i) => `${i + 1}. ${b(name(s))} ${b(mrkdwnPct(s.loopbackProbability))} · ${plural(s.atRiskNodes, 'node')} · ${plural(s.clientPodsOnAtRiskNodes, 'client pod')} · ${plural(s.affectedWorkloads, 'workload')}`);
+      const lines = byWorstClient(c.services).map((s, i) => `${i + 1}. ${b(name(s))} ${atRiskEntry(s, b, mrkdwnPct)}`);
       blocks.push(section(lines.join('\n')));
     }
     const more = c.total - c.services.length;

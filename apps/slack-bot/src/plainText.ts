@@ -1,7 +1,7 @@
 import { formatP, formatProbability, type ServiceExplanation } from '@loopscope/core';
 import type { Answer, ExplanationAnswer } from './answer';
 import { formatQuestion } from './question';
-import { CAPABILITIES, plural, serviceLine, TARGET_FORMS, unavailableNote, verdictLine, verdictWord } from './wording';
+import { atRiskEntry, byWorstClient, CAPABILITIES, plural, serviceLine, TARGET_FORMS, unavailableNote, verdictLine, verdictWord } from './wording';
 
 /**
  * An answer as plain text: what the console prints, and (shortened) the `text` fallback that
@@ -29,10 +29,8 @@ export function renderPlainText(answer: Answer): string {
     case 'atRisk':
       for (const c of answer.clusters) {
         const where = answer.namespace ? ` in namespace ${answer.namespace}` : '';
-        out.push(`${clusterTag(c.cluster)}${c.total ? `${plural(c.total, 'Service')} at risk of internal-LB loopback${where}` : `No Service${where} is at risk of internal-LB loopback`} (of ${plural(c.summary.services, 'Service')}; ${c.summary.clientPodsAtRisk} of ${c.summary.clientPods} client pods on at-risk nodes${c.summary.unknown ? `; ${c.summary.unknown} unknown` : ''}).`);
-        c.services.forEach((s, i) =>
-          out.push(`  ${i + 1}. ${s.namespace}/${s.name}: ${formatProbability(s.loopbackProbability)}, ${plural(s.atRiskNodes, 'node')}, ${plural(s.clientPodsOnAtRiskNodes, 'client pod')}, ${plural(s.affectedWorkloads, 'workload')}`),
-        );
+        out.push(`${clusterTag(c.cluster)}${c.total ? `${plural(c.total, 'Service')} at risk of internal-LB loopback${where}` : `No Service${where} is at risk of internal-LB loopback`} (of ${plural(c.summary.services, 'Service')}; ${c.summary.clientPodsAtRisk} of ${c.summary.clientPods} client pods on at-risk nodes${c.summary.unreachable ? `; ${c.summary.unreachable} unreachable` : ''}${c.summary.unknown ? `; ${c.summary.unknown} unknown` : ''}).`);
+        byWorstClient(c.services).forEach((s, i) => out.push(`  ${i + 1}. ${s.namespace}/${s.name}: ${atRiskEntry(s)}`));
         if (c.total > c.services.length) out.push(`  … and ${plural(c.total - c.services.length, 'more Service')} at risk${c.dashboardUrl ? ' (all of them on the dashboard)' : ''}`);
         if (c.dashboardUrl) out.push(`Dashboard: ${c.dashboardUrl}`);
       }

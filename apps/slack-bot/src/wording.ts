@@ -1,4 +1,4 @@
-import { formatProbability, type Explanation, type ServiceExplanation, type Verdict } from '@loopscope/core';
+import { formatProbability, type Explanation, type ReportMissingInput, type ReportUnreachable, type ServiceExplanation, type Verdict } from '@loopscope/core';
 import type { Unavailable } from './clusters/resolution';
 
 /**
@@ -22,25 +22,99 @@ export function verdictWord(v: Verdict): string {
   return VERDICT_WORDS[v];
 }
 
-/** The verdict and the figure in one line. */
-export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s, pct: (p: number) => string = formatProbability): string {
+/**
+ * What a Service's explanation may carry beside v1's fields (core adds them from the report's):
+ * read when present, else derived from the explanation itself, so an older exporter still answers.
+ */
+export interface HeadlineFields {
+  worstClientProbability?: number;
+  clientPodsAtRisk?: number;
+  /** Known callers: the workload as a name (core's explanation) or as { kind, name } (the report's). */
+  callers?: Array<{ pod: string; workload?: string | { name: string }; where: string; probability: number }>;
+  unreachable?: ReportUnreachable | null;
+  missing?: ReportMissingInput[];
+}
+
+export type ExplainedService = ServiceExplanation & HeadlineFields;
+
+function headlineFields(s: ServiceExplanation): HeadlineFields {
+  return s as unknown as HeadlineFields;
+}
+
+/** The headline's figures: the worst-placed client's p, and the client pods (and nodes) at risk. */
+export function headlineFigures(s: ServiceExplanation): { worst: number; clientPods: number; nodes: number } {
+  const f = headlineFields(s);
+  // Without the field: the worst at-risk node's p (the explanation lists nodes worst first).
+  const worst = f.worstClientProbability ?? s.where.nodes.reduce((m, n) => Math.max(m, n.probability), 0);
+  return { worst: worst > 0 ? worst : s.probability, clientPods: f.clientPodsAtRisk ?? s.where.clientPods, nodes: s.where.nodeCount };
+}
+
+/** Who is known to call it, as the answer's first line ends: "checkout-api calls it (env PAYMENTS_API_URL)". */
+export function callersPhrase(s: ServiceExplanation): string | undefined {
+  const callers = headlineFields(s).callers ?? [];
+  if (!callers.length) return undefined;
+  // One name per calling workload (or bare pod), the likeliest to loop first.
+  const byName = new Map<string, string>();
+  for (const c of [...callers].sort((a, b) => b.probability - a.probability)) {
+    const name = typeof c.workload === 'string' ? c.workload : (c.workload?.name ?? c.pod);
+    if (!byName.has(name)) byName.set(name, c.where);
+  }
+  const [first, ...rest] = [...byName];
+  return rest.length === 0 ? `${first![0]} calls it (${first![1]})` : `${first![0]} (${first![1]}) and ${plural(rest.length, 'more workload')} call it`;
+}
+
+/** The verdict and the headline figure in one line: the worst-placed client's figure, and its known callers. */
+export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s, pct: (p: number) => string = formatProbability, text: (s: string) => string = (s) => s): string {
   const label = b(e.target.label);
   const many = e.services.length > 1;
+  const s = e.services[0];
   switch (e.verdict) {
     case 'loopback':
       if (e.target.kind === 'workload' || e.target.kind === 'pod') {
-        return `${label}: ${b('loopback')}, ${many ? 'up to ' : ''}${b(pct(e.probability))} of its new connections time out${many ? ` (towards ${e.services.length} Services)` : e.services[0] ? ` calling ${e.services[0].namespace}/${e.services[0].name}` : ''}`;
+        return `${label}: ${b('loopback')}, ${many ? 'up to ' : ''}${b(pct(e.probability))} of its new connections time out${many ? ` (towards ${e.services.length} Services)` : s ? ` calling ${text(`${s.namespace}/${s.name}`)}` : ''}`;
+      }
+      if (s) {
+        const f = headlineFigures(s);
+        const callers = callersPhrase(s);
+        return `${label}: ${b(`up to ${pct(f.worst)}`)} of connections from ${plural(f.clientPods, 'client pod')} on ${plural(f.nodes, 'node')} time out${callers ? `; ${text(callers)}` : ''}`;
       }
       return `${label}: ${b('loopback')}, ${b(pct(e.probability))} of new connections loop back and time out`;
-    case 'unreachable':
-      return `${label}: ${b('unreachable')}, some in-cluster clients cannot connect through the LB at all`;
+    case 'unreachable': {
+      const u = s && headlineFields(s).unreachable;
+      return u
+        ? `${label}: ${b('unreachable')}, ${plural(u.clientPods, 'client pod')} on ${plural(u.nodes.length, 'node')} cannot connect through the LB at all${u.reasons[0] ? ` (${text(u.reasons[0])})` : ''}`
+        : `${label}: ${b('unreachable')}, some in-cluster clients cannot connect through the LB at all`;
+    }
     case 'safe':
       return `${label}: ${b('safe')} from internal-LB loopback (0%)`;
     case 'not-applicable':
       return `${label}: ${b('not applicable')}, no internal-LB path to loop through`;
-    case 'unknown':
-      return `${label}: ${b('unknown')}, loopscope cannot tell from what it sees`;
+    case 'unknown': {
+      const missing = (s && headlineFields(s).missing) ?? [];
+      return missing.length
+        ? `${label}: ${b('unknown')}, the input has no ${text(missing.map((m) => m.kind).join(' or '))}: add ${missing.map((m) => `\`${text(m.kubectl)}\``).join(' and ')}`
+        : `${label}: ${b('unknown')}, loopscope cannot tell from what it sees`;
+    }
   }
+}
+
+/** An at-risk list entry: the worst-client figure first, then where, then the cluster exposure. */
+export function atRiskEntry(s: AtRiskEntryFigures, b: (s: string) => string = (s) => s, pct: (p: number) => string = formatProbability): string {
+  const worst = s.worstClientProbability ?? s.loopbackProbability;
+  return `${b(`up to ${pct(worst)}`)} · ${plural(s.clientPodsOnAtRiskNodes, 'client pod')} on ${plural(s.atRiskNodes, 'node')} · ${plural(s.affectedWorkloads, 'workload')} · exposure ${pct(s.loopbackProbability)}`;
+}
+
+export interface AtRiskEntryFigures {
+  worstClientProbability?: number;
+  loopbackProbability: number;
+  atRiskNodes: number;
+  clientPodsOnAtRiskNodes: number;
+  affectedWorkloads: number;
+}
+
+/** Worst first: by the worst-client figure (the exposure for exporters without it), then the exposure. */
+export function byWorstClient<T extends AtRiskEntryFigures>(list: T[]): T[] {
+  return [...list].sort((a, b) => (b.worstClientProbability ?? b.loopbackProbability) - (a.worstClientProbability ?? a.loopbackProbability) || b.loopbackProbability - a.loopbackProbability);
 }
 
 export function serviceLine(s: ServiceExplanation, b: (s: string) => string = (s) => s, pct: (p: number) => string = formatProbability): string {

@@ -1,6 +1,8 @@
 import type { Explanation, ServiceExplanation } from '@loopscope/core';
 import type { Answer } from '../src/answer';
 import { clip, esc, LIMITS, renderBlocks } from '../src/blockKit';
+import { renderPlainText } from '../src/plainText';
+import type { ExplainedService } from '../src/wording';
 import { blockKitProblems } from './support/slackStandIn';
 
 function service(i: number, longText = ''): ServiceExplanation {
@@ -73,7 +75,8 @@ test('at risk: the worst few with their figures, each linked to the dashboard, a
   expect((msg.blocks[0] as any).text.text).toBe(':red_circle: *900 Services at risk* of internal-LB loopback (of 1000 Services; 5 of 10 client pods on at-risk nodes)');
   const lines = (msg.blocks[1] as any).text.text.split('\n');
   expect(lines).toHaveLength(5);
-  expect(lines[0]).toBe('1. *<https://grafana.example.com/d/loopscope?var-cluster=prod&var-namespace=ns&var-service=svc-0|ns/svc-0>* *30%* · 2 nodes · 4 client pods · 3 workloads');
+  // Without a worst-client figure (an older exporter), the exposure stands in for it.
+  expect(lines[0]).toBe('1. *<https://grafana.example.com/d/loopscope?var-cluster=prod&var-namespace=ns&var-service=svc-0|ns/svc-0>* *up to 30%* · 4 client pods on 2 nodes · 3 workloads · exposure 30%');
   expect((msg.blocks[2] as any).elements[0].text).toBe('… and 895 more Services at risk: the dashboard lists them all, worst first');
   expect((msg.blocks[3] as any).elements[0]).toMatchObject({ text: { text: 'All 900 at-risk Services' }, url: 'https://grafana.example.com/d/loopscope?var-cluster=prod' });
   expect(msg.text).toContain('… and 895 more Services at risk (all of them on the dashboard)');
@@ -89,12 +92,13 @@ test('mrkdwn control characters are escaped everywhere: figures under 0.1%, name
   const msg = renderBlocks(answer);
   const text = JSON.stringify(msg.blocks);
   expect(text).toContain('a&amp;b/&lt;!channel&gt;');
-  expect(text).toContain('*&lt;0.1%*');
+  expect(text).toContain('*up to &lt;0.1%*');
   expect(text).toContain('HTTP 502: &lt;html&gt; &amp; more');
   // Nothing left that Slack would read as a link, mention or entity, apart from those escaped.
   for (const t of [...text.matchAll(/"text":"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!)) expect(t).not.toMatch(/<(?!https?:)|&(?!amp;|lt;|gt;)/);
   // The fallback is plain text, shown as is.
-  expect(msg.text).toContain('a&b/<!channel>: <0.1%');
+  expect(msg.text).toContain('a&b/<!channel>: up to <0.1%');
+  expect(msg.text).not.toMatch(/\b0%/);
 });
 
 test('choices become buttons carrying their question; more than ten are summarised', () => {
@@ -106,4 +110,77 @@ test('choices become buttons carrying their question; more than ten are summaris
   expect(new Set(buttons.map((b) => b.action_id)).size).toBe(10);
   expect(JSON.parse(buttons[3]!.value!)).toEqual(options[3]!.question);
   expect(msg.text).toContain('ask "why is ns/svc-11 timing out in prod"');
+});
+
+/** payments-api as the demo has it, with a known caller as core reports it. */
+function paymentsExplanation(extra: Partial<ExplainedService> = {}): Explanation {
+  const s: ExplainedService = {
+    ...service(0),
+    namespace: 'payments',
+    name: 'payments-api',
+    probability: 0.1806,
+    headline: 'payments/payments-api: 18.1% of new connections from pods to 10.0.3.15:8080 loop back',
+    where: { nodes: [{ node: '10.0.1.11', probability: 0.5, clientPods: 7 }, { node: '10.0.1.12', probability: 0.5, clientPods: 6 }], nodeCount: 2, workloads: [], workloadCount: 10, clientPods: 13 },
+    worstClientProbability: 0.5,
+    clientPodsAtRisk: 13,
+    callers: [
+      // Core's explanation names the workload; the report's shape ({ kind, name }) reads the same.
+      { pod: 'checkout-api-7d9f8-abcde', workload: 'checkout-api', where: 'env PAYMENTS_API_URL', probability: 0.5 },
+      { pod: 'checkout-api-7d9f8-fghij', workload: { name: 'checkout-api' }, where: 'env PAYMENTS_API_URL', probability: 0 },
+    ],
+    ...extra,
+  };
+  return { target: { kind: 'service', label: 'payments/payments-api' }, verdict: s.verdict, probability: s.probability, headline: s.headline, services: [s] };
+}
+
+const answerFor = (explanation: Explanation): Answer => ({ kind: 'explanation', cluster: 'prod', explanation, detail: 'brief', unavailable: [], showCluster: false, cliCommand: 'loopscope explain payments/payments-api' });
+
+test('the first line is the worst-client figure with the known caller and where it was found', () => {
+  const msg = renderBlocks(answerFor(paymentsExplanation()));
+  expect(msg.text.split('\n')[0]).toBe('payments/payments-api: up to 50% of connections from 13 client pods on 2 nodes time out; checkout-api calls it (env PAYMENTS_API_URL)');
+  expect((msg.blocks[0] as any).text.text.split('\n')[0]).toBe(':red_circle: *payments/payments-api*: *up to 50%* of connections from 13 client pods on 2 nodes time out; checkout-api calls it (env PAYMENTS_API_URL)');
+  expect(renderPlainText(answerFor(paymentsExplanation())).split('\n')[0]).toBe(msg.text.split('\n')[0]);
+});
+
+test('several calling workloads: the likeliest to loop leads; caller text is escaped in mrkdwn', () => {
+  const e = paymentsExplanation();
+  const s = e.services[0] as ExplainedService;
+  s.callers = [...s.callers!, { pod: 'storefront-1', workload: 'storefront<x>', where: 'conntrack on 10.0.1.12', probability: 0.5 }];
+  const msg = renderBlocks(answerFor(e));
+  expect(msg.text.split('\n')[0]).toBe('payments/payments-api: up to 50% of connections from 13 client pods on 2 nodes time out; checkout-api (env PAYMENTS_API_URL) and 1 more workload call it');
+  s.callers = [s.callers[2]!, { pod: 'debug-shell', where: 'env TARGET', probability: 0 }];
+  // A bare pod is named by its pod name.
+  expect((renderBlocks(answerFor(e)).blocks[0] as any).text.text).toContain('storefront&lt;x&gt; (conntrack on 10.0.1.12) and 1 more workload call it');
+});
+
+test('without the worst-client field (an older exporter), the worst at-risk node stands in; a tiny figure never reads 0%', () => {
+  const e = paymentsExplanation({ worstClientProbability: undefined, clientPodsAtRisk: undefined, callers: undefined });
+  expect(renderPlainText(answerFor(e)).split('\n')[0]).toBe('payments/payments-api: up to 50% of connections from 13 client pods on 2 nodes time out');
+  const tiny = paymentsExplanation({ worstClientProbability: 0.0004, callers: [] });
+  expect(renderPlainText(answerFor(tiny)).split('\n')[0]).toBe('payments/payments-api: up to <0.1% of connections from 13 client pods on 2 nodes time out');
+  expect((renderBlocks(answerFor(tiny)).blocks[0] as any).text.text).toContain('*up to &lt;0.1%*');
+});
+
+test('unreachable says who cannot connect and why; unknown names the missing input and its kubectl get', () => {
+  const u = paymentsExplanation({ verdict: 'unreachable', unreachable: { clientPods: 4, nodes: ['10.0.2.22'], reasons: ['no eligible backend from 10.0.2.22'] } });
+  u.verdict = 'unreachable';
+  expect(renderPlainText(answerFor(u)).split('\n')[0]).toBe('payments/payments-api: unreachable, 4 client pods on 1 node cannot connect through the LB at all (no eligible backend from 10.0.2.22)');
+  const k = paymentsExplanation({ verdict: 'unknown', missing: [{ kind: 'Pod', kubectl: 'kubectl get pods -A -o json' }] });
+  k.verdict = 'unknown';
+  expect(renderPlainText(answerFor(k)).split('\n')[0]).toBe('payments/payments-api: unknown, the input has no Pod: add `kubectl get pods -A -o json`');
+});
+
+test('the at-risk list ranks by the worst-client figure, not the exposure', () => {
+  const entry = (name: string, worst: number, exposure: number) => ({ namespace: 'ns', name, worstClientProbability: worst, loopbackProbability: exposure, atRiskNodes: 2, clientPodsOnAtRiskNodes: 10, affectedWorkloads: 3 });
+  const answer: Answer = {
+    kind: 'atRisk',
+    clusters: [{ cluster: 'prod', summary: { services: 2, clientPods: 150000, clientPodsAtRisk: 20, loopback: 2, unreachable: 1, safe: 0, 'not-applicable': 0, unknown: 0 }, total: 2, services: [entry('wide', 0.05, 0.01), entry('narrow', 0.5, 0.0003)] }],
+    unavailable: [],
+    showCluster: false,
+  };
+  const lines = renderPlainText(answer).split('\n');
+  expect(lines[0]).toContain('; 1 unreachable');
+  expect(lines[1]).toBe('  1. ns/narrow: up to 50% · 10 client pods on 2 nodes · 3 workloads · exposure <0.1%');
+  expect(lines[2]).toBe('  2. ns/wide: up to 5% · 10 client pods on 2 nodes · 3 workloads · exposure 1%');
+  expect((renderBlocks(answer).blocks[1] as any).text.text.split('\n')[0]).toBe('1. *ns/narrow* *up to 50%* · 10 client pods on 2 nodes · 3 workloads · exposure &lt;0.1%');
 });

@@ -82,12 +82,13 @@ test('"which services are at risk" on the large cluster: the worst five with fig
   const count = Number(/\*(\d+) Services at risk\*/.exec(sections[0]!)![1]);
   expect(count).toBeGreaterThan(50);
   // The five shown are the exporter's worst five, each linked to the dashboard filtered to it.
-  const full = (await (await fetch(`${exporter.url}/api/v1/services?verdict=loopback&fixes=false`)).json()) as { services: Array<{ namespace: string; name: string; loopbackProbability: number }> };
+  const full = (await (await fetch(`${exporter.url}/api/v1/services?verdict=loopback&fixes=false`)).json()) as { services: Array<{ namespace: string; name: string; worstClientProbability: number }> };
   expect(full.services).toHaveLength(count);
-  const worst = Math.max(...full.services.map((s) => s.loopbackProbability));
+  // Worst first by the worst-client figure (what the worst-placed client suffers).
+  const worst = Math.max(...full.services.map((s) => s.worstClientProbability));
   const lines = sections[1]!.split('\n');
   expect(lines).toHaveLength(5);
-  const first = /^1\. \*<https:\/\/grafana\.example\.com\/d\/loopscope\?var-cluster=big&var-namespace=([\w-]+)&var-service=([\w-]+)\|([\w-]+)\/([\w-]+)>\* \*([\d.]+)%\* · \d+ nodes? · \d+ client pods? · \d+ workloads?$/.exec(lines[0]!);
+  const first = /^1\. \*<https:\/\/grafana\.example\.com\/d\/loopscope\?var-cluster=big&var-namespace=([\w-]+)&var-service=([\w-]+)\|([\w-]+)\/([\w-]+)>\* \*up to ([\d.]+)%\* · \d+ client pods? on \d+ nodes? · \d+ workloads? · exposure [<\d.]+%$/.exec(lines[0]!);
   expect(first).not.toBeNull();
   expect([first![1], first![2]]).toEqual([first![3], first![4]]);
   expect(Number(first![5])).toBeCloseTo(worst * 100, 1);

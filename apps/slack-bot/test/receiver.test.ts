@@ -104,8 +104,9 @@ describe('answers from the demo cluster through the exporter', () => {
     const { explanation } = await exporterJson(prod.url, '/api/v1/explain?target=payments/payments-api');
     const svc = explanation.services[0];
     const sections = sectionTexts(reply!);
-    expect(sections[0]).toBe(`:red_circle: *payments/payments-api*: *loopback*, *18.1%* of new connections loop back and time out\n${explanation.headline}`);
-    expect(reply!.text.split('\n')[0]).toBe('payments/payments-api: loopback, 18.1% of new connections loop back and time out');
+    expect(sections[0]!.split('\n')[0]).toMatch(/^:red_circle: \*payments\/payments-api\*: \*up to 50%\* of connections from 13 client pods on 2 nodes time out(; checkout-api .*call(s)? it( \(env PAYMENTS_API_URL\))?)?$/);
+    expect(sections[0]!.split('\n').slice(1).join('\n')).toBe(explanation.headline);
+    expect(reply!.text.split('\n')[0]).toMatch(/^payments\/payments-api: up to 50% of connections from 13 client pods on 2 nodes time out(; checkout-api .*call(s)? it( \(env PAYMENTS_API_URL\))?)?$/); // the known callers follow when the input names them
     expect(allText(reply!)).toContain('taking "payments" to mean payments/payments-api');
 
     const path = sections.find((s) => s.startsWith('*Packet path*'))!;
@@ -150,7 +151,7 @@ describe('answers from the demo cluster through the exporter', () => {
     const [reply] = await slack.waitFor((p) => p.via === 'chat.postMessage' && p.thread_ts === '1700000300.000100');
     expect(reply!.channel).toBe('D0DM0001');
     const sections = sectionTexts(reply!);
-    expect(sections[0]).toMatch(/^:red_circle: \*payments\/payments-api\*: \*loopback\*, \*18\.1%\*/);
+    expect(sections[0]).toMatch(/^:red_circle: \*payments\/payments-api\*: \*up to 50%\* of connections from 13 client pods on 2 nodes/);
     expect(sections.some((s) => s.startsWith('*Packet path*'))).toBe(false);
     expect(sections.find((s) => s.startsWith('*Fixes*'))).toContain('1. *Call the Service by its cluster DNS name* → *0%*');
   });
@@ -171,13 +172,14 @@ describe('answers from the demo cluster through the exporter', () => {
     ]);
   });
 
-  test('"which services are at risk" lists the looping Services, worst first', async () => {
+  test('"which services are at risk" lists the looping Services, worst client first', async () => {
     await postToBot(bot.url, mentionBody('which services are at risk?', { ts: '1700000500.000100' }), { secret: SIGNING_SECRET });
     const [reply] = await slack.waitFor((p) => p.thread_ts === '1700000500.000100');
     expect(sectionTexts(reply!)).toEqual([
       ':red_circle: *2 Services at risk* of internal-LB loopback (of 9 Services; 23 of 36 client pods on at-risk nodes)',
-      '1. *<https://grafana.example.com/d/loopscope-loopback-risk/loopback-risk?orgId=1&var-cluster=prod&var-namespace=payments&var-service=payments-api|payments/payments-api>* *18.1%* · 2 nodes · 13 client pods · 10 workloads\n' +
-        '2. *<https://grafana.example.com/d/loopscope-loopback-risk/loopback-risk?orgId=1&var-cluster=prod&var-namespace=search&var-service=search-api|search/search-api>* *13.9%* · 2 nodes · 10 client pods · 7 workloads',
+      // Ranked by the worst-client figure: search-api's worst client loops 66.7%, payments-api's 50%.
+      '1. *<https://grafana.example.com/d/loopscope-loopback-risk/loopback-risk?orgId=1&var-cluster=prod&var-namespace=search&var-service=search-api|search/search-api>* *up to 66.7%* · 10 client pods on 2 nodes · 7 workloads · exposure 13.9%\n' +
+        '2. *<https://grafana.example.com/d/loopscope-loopback-risk/loopback-risk?orgId=1&var-cluster=prod&var-namespace=payments&var-service=payments-api|payments/payments-api>* *up to 50%* · 13 client pods on 2 nodes · 10 workloads · exposure 18.1%',
     ]);
   });
 
@@ -222,7 +224,7 @@ describe('several clusters', () => {
     expect((await postToBot(multi.url, click, { secret: SIGNING_SECRET, contentType: 'application/x-www-form-urlencoded' })).status).toBe(200);
     const answers = await slack.waitFor((p) => p.thread_ts === '1700000800.000100', 15_000, 2);
     const answer = answers[1]!;
-    expect(sectionTexts(answer)[0]).toMatch(/^:red_circle: \*payments\/payments-api\*: \*loopback\*, \*18\.1%\*/);
+    expect(sectionTexts(answer)[0]).toMatch(/^:red_circle: \*payments\/payments-api\*: \*up to 50%\* of connections from 13 client pods on 2 nodes/);
     expect(allText(answer)).toContain('Cluster *staging*');
 
     // Naming the cluster answers at once.
@@ -247,7 +249,7 @@ describe('several clusters', () => {
       await postToBot(down.url, mentionBody('why is payments timing out', { ts: '1700000900.000100' }), { secret: SIGNING_SECRET });
       const [reply] = await slack.waitFor((p) => p.thread_ts === '1700000900.000100');
       expect(reply!.at - started).toBeLessThan(3000);
-      expect(sectionTexts(reply!)[0]).toMatch(/^:red_circle: \*payments\/payments-api\*: \*loopback\*, \*18\.1%\*/);
+      expect(sectionTexts(reply!)[0]).toMatch(/^:red_circle: \*payments\/payments-api\*: \*up to 50%\* of connections from 13 client pods on 2 nodes/);
       const warning = reply!.blocks.find((b) => b.type === 'context' && b.elements[0].text.startsWith(':warning:'))!.elements[0].text as string;
       expect(warning).toContain('Cluster *staging* did not answer (connection refused (is the exporter running?);');
       expect(warning).toContain('Cluster *eu* did not answer (no answer within 0.5 s;');
@@ -294,7 +296,7 @@ describe('limits on who asks and how often', () => {
     const [allowed] = await slack.waitFor((p) => p.thread_ts === '1700001200.000200');
     const [dm] = await slack.waitFor((p) => p.thread_ts === '1700001200.000300');
     expect(other!.text).toBe('I only answer in some channels here. Ask me in <#C0ALLOWED>.');
-    expect(allowed!.text).toMatch(/^payments\/payments-api: loopback/);
+    expect(allowed!.text).toMatch(/^payments\/payments-api: up to 50% of connections/);
     expect(dm!.text).toBe('Direct messages are turned off for this bot. Ask me in <#C0ALLOWED>.');
   });
 });

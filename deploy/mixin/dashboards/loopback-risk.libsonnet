@@ -14,13 +14,13 @@
     instant: instant,
     range: !instant,
   } + (if legend != null then { legendFormat: legend } else {}),
-  local stat(id, title, description, expr, x, fieldConfig, colorMode='value') = {
+  local stat(id, title, description, expr, x, fieldConfig, colorMode='value', w=4) = {
     id: id,
     type: 'stat',
     title: title,
     description: description,
     datasource: ds,
-    gridPos: { h: 5, w: 6, x: x, y: 0 },
+    gridPos: { h: 5, w: w, x: x, y: 0 },
     fieldConfig: { defaults: fieldConfig, overrides: [] },
     options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: colorMode, graphMode: 'none', textMode: 'value', justifyMode: 'auto', orientation: 'auto' },
     targets: [target('A', expr, 'time_series')],
@@ -74,14 +74,17 @@
         ],
       },
       panels: [
-        stat(1, 'Services at risk', 'LoadBalancer Services whose worst client loops back more than %g%% of the time (the alert threshold).' % (c.worstClientRatioThreshold * 100), 'count(max by (%s, namespace, service) (loopscope_service_worst_client_ratio{%s}) > %g) or vector(0)' % [c.clusterLabel, sel('service'), c.worstClientRatioThreshold], 0, { unit: 'none', color: { mode: 'thresholds' }, thresholds: thresholds([['green', null], ['red', 1]]) }, 'background'),
-        stat(2, 'Exporter ready', '1 once the exporter has analysed its first full sync.', 'min(loopscope_ready{%s})' % sel('cluster'), 6, {
+        // The headline first: what the worst-placed client suffers, then the Services and callers at risk.
+        stat(9, 'Worst client', 'The largest share of new connections from one client pod that loops back through an internal LB and times out, over every LoadBalancer Service (loopscope_service_worst_client_ratio): the headline figure, not diluted by the size of the cluster.', 'max(loopscope_service_worst_client_ratio{%s}) or vector(0)' % sel('service'), 0, { unit: 'percentunit', min: 0, max: 1, color: { mode: 'thresholds' }, thresholds: thresholds([['green', null], ['orange', 0.000001], ['red', c.worstClientRatioThreshold]]) }, 'background'),
+        stat(1, 'Services at risk', 'LoadBalancer Services whose worst client loops back more than %g%% of the time (the alert threshold).' % (c.worstClientRatioThreshold * 100), 'count(max by (%s, namespace, service) (loopscope_service_worst_client_ratio{%s}) > %g) or vector(0)' % [c.clusterLabel, sel('service'), c.worstClientRatioThreshold], 4, { unit: 'none', color: { mode: 'thresholds' }, thresholds: thresholds([['green', null], ['red', 1]]) }, 'background'),
+        stat(10, 'Services whose known callers loop', 'LoadBalancer Services with pods known to call them (named in their env, args or command, or seen in conntrack) whose figure is above %g%% (the LoopscopeKnownCallersLoopback threshold).' % (c.callersRatioThreshold * 100), 'count(max by (%s, namespace, service) (loopscope_service_callers_loopback_ratio{%s}) > %g) or vector(0)' % [c.clusterLabel, sel('service'), c.callersRatioThreshold], 8, { unit: 'none', color: { mode: 'thresholds' }, thresholds: thresholds([['green', null], ['red', 1]]) }, 'background'),
+        stat(2, 'Exporter ready', '1 once the exporter has analysed its first full sync.', 'min(loopscope_ready{%s})' % sel('cluster'), 12, {
           mappings: [{ type: 'value', options: { '0': { text: 'Not ready', color: 'red' }, '1': { text: 'Ready', color: 'green' } } }, { type: 'special', options: { match: 'null', result: { text: 'Down', color: 'red' } } }],
           color: { mode: 'thresholds' },
           thresholds: thresholds([['red', null], ['green', 1]]),
         }, 'background'),
-        stat(3, 'Analysis age', 'Seconds since the analysis was last known current.', 'time() - min(loopscope_last_successful_analysis_timestamp_seconds{%s})' % sel('cluster'), 12, { unit: 's', color: { mode: 'thresholds' }, thresholds: thresholds([['green', null], ['orange', 120], ['red', c.analysisStaleSeconds]]) }),
-        stat(4, 'Links omitted by the exporter cap', 'Links with probability > 0 left out of loopscope_link_loopback_ratio by --max-links.', 'max(loopscope_links_omitted{%s})' % sel('cluster'), 18, { unit: 'none', color: { mode: 'thresholds' }, thresholds: thresholds([['green', null], ['orange', 1]]) }),
+        stat(3, 'Analysis age', 'Seconds since the analysis was last known current.', 'time() - min(loopscope_last_successful_analysis_timestamp_seconds{%s})' % sel('cluster'), 16, { unit: 's', color: { mode: 'thresholds' }, thresholds: thresholds([['green', null], ['orange', 120], ['red', c.analysisStaleSeconds]]) }),
+        stat(4, 'Links omitted by the exporter cap', 'Links with probability > 0 left out of loopscope_link_loopback_ratio by --max-links.', 'max(loopscope_links_omitted{%s})' % sel('cluster'), 20, { unit: 'none', color: { mode: 'thresholds' }, thresholds: thresholds([['green', null], ['orange', 1]]) }),
         {
           id: 5,
           type: 'loopscope-links-panel',
@@ -95,6 +98,9 @@
             target('B', 'loopscope_service_info{%s}' % sel('service')),
             target('C', 'loopscope_service_loopback_ratio{%s}' % sel('service')),
             target('D', 'loopscope_service_verdict{%s} == 1' % sel('service')),
+            target('E', 'loopscope_service_worst_client_ratio{%s}' % sel('service')),
+            target('F', 'loopscope_service_known_callers{%s}' % sel('service')),
+            target('G', 'loopscope_service_callers_loopback_ratio{%s}' % sel('service')),
           ],
         },
         {
@@ -138,7 +144,7 @@
           id: 7,
           type: 'table',
           title: 'Services',
-          description: 'Verdict, traffic policy and the figures of each LoadBalancer Service.',
+          description: 'Each LoadBalancer Service: its verdict; the worst client (what the worst-placed client pod suffers: the headline); the pods known to call it and their figure; the cluster exposure (the mean over every client pod: it ranks Services); the client pods at risk.',
           datasource: ds,
           gridPos: { h: 8, w: 12, x: 12, y: 29 },
           targets: [
@@ -146,22 +152,25 @@
             target('B', 'max by (%s, namespace, service) (loopscope_service_loopback_ratio{%s})' % [c.clusterLabel, sel('service')]),
             target('C', 'max by (%s, namespace, service) (loopscope_service_worst_client_ratio{%s})' % [c.clusterLabel, sel('service')]),
             target('D', 'max by (%s, namespace, service) (loopscope_service_at_risk_client_pods{%s})' % [c.clusterLabel, sel('service')]),
-            target('E', 'max by (%s, namespace, service) (loopscope_service_at_risk_callers{%s})' % [c.clusterLabel, sel('service')]),
+            // Per ingress and source once (max over exporter replicas), summed over the sources; the Service's most-called ingress.
+            target('E', 'max by (%s, namespace, service) (sum by (%s, namespace, service, ip, hostname, port) (max by (%s, namespace, service, ip, hostname, port, source) (loopscope_service_known_callers{%s})))' % [c.clusterLabel, c.clusterLabel, c.clusterLabel, sel('service')]),
+            target('F', 'max by (%s, namespace, service) (loopscope_service_callers_loopback_ratio{%s})' % [c.clusterLabel, sel('service')]),
           ],
           transformations: [
             { id: 'merge', options: {} },
             { id: 'organize', options: {
               excludeByName: { Time: true, __name__: true, 'Value #A': true, job: true, instance: true, endpoint: true, pod: true, container: true },
-              indexByName: { [c.clusterLabel]: 0, namespace: 1, service: 2, verdict: 3, 'Value #B': 4, 'Value #C': 5, 'Value #D': 6, 'Value #E': 7 },
-              renameByName: { [c.clusterLabel]: 'Cluster', namespace: 'Namespace', service: 'Service', verdict: 'Verdict', 'Value #B': 'Cluster-wide ratio', 'Value #C': 'Worst client', 'Value #D': 'At-risk client pods', 'Value #E': 'Callers at risk' },
+              indexByName: { [c.clusterLabel]: 0, namespace: 1, service: 2, verdict: 3, 'Value #C': 4, 'Value #E': 5, 'Value #F': 6, 'Value #B': 7, 'Value #D': 8 },
+              renameByName: { [c.clusterLabel]: 'Cluster', namespace: 'Namespace', service: 'Service', verdict: 'Verdict', 'Value #C': 'Worst client', 'Value #E': 'Known callers', 'Value #F': "Callers' figure", 'Value #B': 'Cluster exposure', 'Value #D': 'At-risk client pods' },
             } },
             { id: 'sortBy', options: { sort: [{ field: 'Worst client', desc: true }] } },
           ],
           fieldConfig: {
             defaults: { custom: { align: 'auto', cellOptions: { type: 'auto' } } },
             overrides: [
-              { matcher: { id: 'byRegexp', options: 'Cluster-wide ratio|Worst client' }, properties: [{ id: 'unit', value: 'percentunit' }, { id: 'custom.cellOptions', value: { type: 'color-text' } }, { id: 'color', value: { mode: 'thresholds' } }, { id: 'thresholds', value: thresholds([['green', null], ['orange', 0.000001], ['red', c.worstClientRatioThreshold]]) }] },
-              { matcher: { id: 'byName', options: 'Verdict' }, properties: [{ id: 'mappings', value: [{ type: 'value', options: { loopback: { color: 'red', index: 0 }, safe: { color: 'green', index: 1 } } }] }, { id: 'custom.cellOptions', value: { type: 'color-text' } }] },
+              // Grafana's automatic decimals: a fixed 1 would print "0.0%" for a figure above zero.
+              { matcher: { id: 'byRegexp', options: "Cluster exposure|Worst client|Callers' figure" }, properties: [{ id: 'unit', value: 'percentunit' }, { id: 'custom.cellOptions', value: { type: 'color-text' } }, { id: 'color', value: { mode: 'thresholds' } }, { id: 'thresholds', value: thresholds([['green', null], ['orange', 0.000001], ['red', c.worstClientRatioThreshold]]) }] },
+              { matcher: { id: 'byName', options: 'Verdict' }, properties: [{ id: 'mappings', value: [{ type: 'value', options: { loopback: { color: 'red', index: 0 }, unreachable: { color: 'orange', index: 1 }, unknown: { color: 'purple', index: 2 }, safe: { color: 'green', index: 3 } } }] }, { id: 'custom.cellOptions', value: { type: 'color-text' } }] },
             ],
           },
           options: { showHeader: true, cellHeight: 'sm' },

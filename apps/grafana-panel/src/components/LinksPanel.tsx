@@ -4,7 +4,7 @@ import { GrafanaTheme2, PanelProps } from '@grafana/data';
 import { useStyles2, useTheme2 } from '@grafana/ui';
 import { formatProbability } from '@loopscope/core/format';
 import { parseFrames } from '../frames';
-import { buildGraph, GraphEdge, LinkGraph } from '../graph';
+import { buildGraph, GraphEdge, LinkGraph, ServiceNode } from '../graph';
 import { LinksOptions } from '../types';
 
 type Props = PanelProps<LinksOptions>;
@@ -56,6 +56,8 @@ function getStyles(theme: GrafanaTheme2) {
       a: { color: theme.colors.text.link },
     }),
     looping: css({ color: theme.colors.error.text, fontWeight: theme.typography.fontWeightMedium }),
+    headline: css({ color: theme.colors.error.text, fontWeight: theme.typography.fontWeightBold, whiteSpace: 'nowrap' }),
+    figure: css({ whiteSpace: 'nowrap' }),
   };
 }
 
@@ -90,6 +92,26 @@ function layout(graph: LinkGraph, width: number): Layout {
 function curve(x1: number, y1: number, x2: number, y2: number): string {
   const mx = (x1 + x2) / 2;
   return `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`;
+}
+
+/** "up to 50%": the worst-placed client's figure, as every loopscope surface writes it. */
+export function worstClientText(s: ServiceNode): string | undefined {
+  return s.worstClient !== undefined && s.worstClient > 0 ? `up to ${formatProbability(s.worstClient)}` : undefined;
+}
+
+/** "3 (50%)": known callers and their figure. */
+export function callersText(s: ServiceNode): string {
+  return s.knownCallers ? `${s.knownCallers}${s.callersRatio !== undefined ? ` (${formatProbability(s.callersRatio)})` : ''}` : '-';
+}
+
+/** A Service node's tooltip: the headline, then the exposure, then the callers. */
+function serviceTitle(s: ServiceNode): string {
+  const parts = [`${s.id}${s.verdict ? ` (${s.verdict})` : ''}`];
+  const worst = worstClientText(s);
+  if (worst) parts.push(`${worst} of connections from its worst-placed client pods time out`);
+  if (s.ratio !== undefined) parts.push(`cluster exposure ${formatProbability(s.ratio)}`);
+  if (s.knownCallers) parts.push(`${s.knownCallers} known caller pod(s)${s.callersRatio !== undefined ? `, ${formatProbability(s.callersRatio)} of their connections loop` : ''}`);
+  return parts.join('; ');
 }
 
 function truncate(s: string, chars: number): string {
@@ -145,7 +167,7 @@ export const LinksPanel: React.FC<Props> = ({ data, options, width, height }) =>
   const arrow = (key: SortKey) => (sort.key === key ? (sort.desc ? ' ↓' : ' ↑') : '');
   const selectedEdge: GraphEdge | undefined = graph.edges.find((e) => e.id === (selected ?? hovered));
 
-  const node = (x: number, y: number, label: string, fill: string, stroke: string, key: string, title: string, badge?: string) => (
+  const node = (x: number, y: number, label: string, fill: string, stroke: string, key: string, title: string, badge?: string, badgeId = 'pod-badge') => (
     <g key={key} data-testid={key}>
       <title>{title}</title>
       <rect x={x} y={y - NODE_H / 2} width={l.colW} height={NODE_H} rx={4} fill={fill} stroke={stroke} />
@@ -153,7 +175,7 @@ export const LinksPanel: React.FC<Props> = ({ data, options, width, height }) =>
         {truncate(label, badge ? chars - badge.length - 1 : chars)}
       </text>
       {badge && (
-        <g data-testid="pod-badge">
+        <g data-testid={badgeId}>
           <rect x={x + l.colW - 8 * badge.length - 6} y={y - 8} width={8 * badge.length + 2} height={16} rx={8} fill={theme.colors.secondary.main} />
           <text x={x + l.colW - 5 - 4 * badge.length - 4} y={y + 4} textAnchor="middle" fontSize={10} fill={theme.colors.secondary.contrastText}>
             {badge}
@@ -233,7 +255,7 @@ export const LinksPanel: React.FC<Props> = ({ data, options, width, height }) =>
           )}
           {graph.services.map((s) =>
             node(l.x[2], l.y.get(s.id)!, s.id, theme.colors.background.secondary, s.looping ? loopColor : theme.colors.border.medium, `service:${s.id}`,
-              `${s.id}${s.verdict ? ` (${s.verdict})` : ''}${s.ratio !== undefined ? `: ${formatProbability(s.ratio)} of new connections loop` : ''}`),
+              serviceTitle(s), s.looping && s.worstClient ? formatProbability(s.worstClient) : undefined, 'worst-client-badge'),
           )}
         </svg>
       </div>
@@ -244,7 +266,29 @@ export const LinksPanel: React.FC<Props> = ({ data, options, width, height }) =>
             Showing the top {graph.edges.length} of {graph.totalEdges} links by probability: +{graph.omitted} more.
           </div>
         )}
-        {selectedEdge && <EdgeDetails edge={selectedEdge} exporterUrl={options.exporterUrl} clientLabel={clientsById.get(selectedEdge.clientId)!.label} styles={styles} />}
+        {graph.services.some((s) => s.looping) && (
+          <table className={styles.table} data-testid="service-table">
+            <thead>
+              <tr>
+                <th>Service</th>
+                <th title="What the worst-placed client pod suffers: the headline">Worst client</th>
+                <th title="Pods known to call it (named in their env, args or command, or seen in conntrack), and their figure">Known callers</th>
+                <th title="Mean over every client pod of the cluster: ranks Services">Exposure</th>
+              </tr>
+            </thead>
+            <tbody>
+              {graph.services.filter((s) => s.looping).map((s) => (
+                <tr key={s.id} data-testid="service-row">
+                  <td>{s.id}</td>
+                  <td className={styles.headline}>{worstClientText(s) ?? '-'}</td>
+                  <td className={styles.figure}>{callersText(s)}</td>
+                  <td className={styles.figure}>{s.ratio !== undefined ? formatProbability(s.ratio) : '-'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {selectedEdge && <EdgeDetails edge={selectedEdge} service={servicesById.get(selectedEdge.serviceId)!} exporterUrl={options.exporterUrl} clientLabel={clientsById.get(selectedEdge.clientId)!.label} styles={styles} />}
         {graph.edges.length > 0 && (
           <table className={styles.table}>
             <thead>
@@ -277,7 +321,7 @@ export const LinksPanel: React.FC<Props> = ({ data, options, width, height }) =>
   );
 };
 
-function EdgeDetails({ edge, exporterUrl, clientLabel, styles }: { edge: GraphEdge; exporterUrl: string; clientLabel: string; styles: ReturnType<typeof getStyles> }) {
+function EdgeDetails({ edge, service, exporterUrl, clientLabel, styles }: { edge: GraphEdge; service: ServiceNode; exporterUrl: string; clientLabel: string; styles: ReturnType<typeof getStyles> }) {
   const first = edge.links[0]!;
   const href = explainUrl(exporterUrl, first.namespace, first.service);
   const nodes = [...new Set(edge.links.map((x) => x.node))];
@@ -291,6 +335,12 @@ function EdgeDetails({ edge, exporterUrl, clientLabel, styles }: { edge: GraphEd
         {formatProbability(edge.probability)} of new connections loop back{edge.looping ? ' (time out)' : ''}
       </div>
       <div>Nodes: {nodes.join(', ')}</div>
+      {worstClientText(service) && (
+        <div data-testid="service-headline">
+          {service.id}: {worstClientText(service)} of connections from its worst-placed client pods
+          {service.knownCallers ? `; ${service.knownCallers} known caller pod(s)${service.callersRatio !== undefined ? ` at ${formatProbability(service.callersRatio)}` : ''}` : ''}
+        </div>
+      )}
       {href && (
         <a href={href} target="_blank" rel="noreferrer">
           Explain {first.namespace}/{first.service}

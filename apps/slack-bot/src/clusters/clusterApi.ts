@@ -9,6 +9,8 @@ export type ExplainLookup =
 export interface AtRiskService {
   namespace: string;
   name: string;
+  /** The headline figure (what the worst-placed client suffers); absent from exporters before it. */
+  worstClientProbability?: number;
   loopbackProbability: number;
   atRiskNodes: number;
   clientPodsOnAtRiskNodes: number;

@@ -31,8 +31,8 @@ export class DemoCluster implements ClusterApi {
     const report = buildReport(this.analyse(), { fixes: false, links: false });
     const services = report.services
       .filter((s) => s.verdict === 'loopback' && (!query.namespace || s.namespace === query.namespace))
-      .sort((a, b) => b.loopbackProbability - a.loopbackProbability)
-      .map((s) => ({ namespace: s.namespace, name: s.name, loopbackProbability: s.loopbackProbability, atRiskNodes: s.atRiskNodes.length, clientPodsOnAtRiskNodes: s.clientPodsOnAtRiskNodes, affectedWorkloads: s.affectedWorkloads.length }));
+      .sort((a, b) => b.worstClientProbability - a.worstClientProbability || b.loopbackProbability - a.loopbackProbability)
+      .map((s) => ({ namespace: s.namespace, name: s.name, worstClientProbability: s.worstClientProbability, loopbackProbability: s.loopbackProbability, atRiskNodes: s.atRiskNodes.length, clientPodsOnAtRiskNodes: s.clientPodsOnAtRiskNodes, affectedWorkloads: s.affectedWorkloads.length }));
     return { summary: report.summary, total: services.length, services: services.slice(0, query.limit) };
   }
 

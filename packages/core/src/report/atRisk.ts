@@ -1,12 +1,15 @@
 import type { ClusterAnalysis } from '../analysis/analyze';
 import { atRiskNodes, serviceLinks } from '../analysis/exposure';
 import { round } from '../analysis/service';
+import { worstClientProbability } from '../analysis/worstClient';
 import type { Report } from './report';
 
 /** One Service at risk, with counts instead of the lists the full report carries. */
 export interface AtRiskService {
   namespace: string;
   name: string;
+  /** The headline: the largest p over the Service's client pods (the list ranks by it). */
+  worstClientProbability: number;
   loopbackProbability: number;
   atRiskNodes: number;
   clientPodsOnAtRiskNodes: number;
@@ -20,6 +23,7 @@ export interface AtRiskList {
   summary: Report['summary'];
   /** Services with verdict `loopback` (in the namespace, when one is asked for). */
   total: number;
+  /** Worst first: by the worst-client figure, then the cluster exposure. */
   services: AtRiskService[];
 }
 
@@ -44,6 +48,7 @@ export function atRiskList(analysis: ClusterAnalysis, options: { generatedAt: st
     services.push({
       namespace: sa.service.namespace,
       name: sa.service.name,
+      worstClientProbability: round(worstClientProbability(sa)),
       loopbackProbability: round(sa.probability),
       atRiskNodes: nodes.length,
       clientPodsOnAtRiskNodes: nodes.reduce((a, n) => a + cluster.nodes[n]!.clientPods, 0),
@@ -51,7 +56,7 @@ export function atRiskList(analysis: ClusterAnalysis, options: { generatedAt: st
     });
   }
   for (const n of nodesAtRisk) summary.clientPodsAtRisk += cluster.nodes[n]!.clientPods;
-  services.sort((a, b) => b.loopbackProbability - a.loopbackProbability || b.clientPodsOnAtRiskNodes - a.clientPodsOnAtRiskNodes || `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+  services.sort((a, b) => b.worstClientProbability - a.worstClientProbability || b.loopbackProbability - a.loopbackProbability || b.clientPodsOnAtRiskNodes - a.clientPodsOnAtRiskNodes || `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
   return {
     apiVersion: 'loopscope/v1',
     generatedAt: options.generatedAt,
