@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { demoSnapshotPath } from '@loopscope/core/node';
+import { demoSnapshotPath } from '@loopscope/demo';
 import { eventually, startExporter, type RunningExporter } from '@loopscope/testkit';
 
 jest.setTimeout(120_000);

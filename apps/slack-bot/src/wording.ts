@@ -35,7 +35,8 @@ export interface HeadlineFields {
   missing?: ReportMissingInput[];
 }
 
-export type ExplainedService = ServiceExplanation & HeadlineFields;
+// Core's explanation now carries these fields itself; the looser shapes here also read an older exporter's answer.
+export type ExplainedService = Omit<ServiceExplanation, keyof HeadlineFields> & HeadlineFields;
 
 function headlineFields(s: ServiceExplanation): HeadlineFields {
   return s as unknown as HeadlineFields;

@@ -130,7 +130,7 @@ function paymentsExplanation(extra: Partial<ExplainedService> = {}): Explanation
     ],
     ...extra,
   };
-  return { target: { kind: 'service', label: 'payments/payments-api' }, verdict: s.verdict, probability: s.probability, headline: s.headline, services: [s] };
+  return { target: { kind: 'service', label: 'payments/payments-api' }, verdict: s.verdict, probability: s.probability, headline: s.headline, services: [s as unknown as Explanation['services'][number]] };
 }
 
 const answerFor = (explanation: Explanation): Answer => ({ kind: 'explanation', cluster: 'prod', explanation, detail: 'brief', unavailable: [], showCluster: false, cliCommand: 'loopscope explain payments/payments-api' });

@@ -31,8 +31,8 @@ AT RISK counts the client pods that time out or fail, and their nodes.
 
 Table: the terminal's width (COLUMNS, else the terminal's, else 100 columns). When it is too narrow,
 in this order: WORKLOADS, POLICY and LB IP are left out; "n/a" stands for not-applicable; WHY is cut
-to 24 characters, SERVICE to 24; WHY to 16, SERVICE to 20; EXPOSURE, AT RISK, then CALLERS are left
-out. -o wide is never cut.
+to 24, then 16 characters; EXPOSURE is left out; WHY is cut to 10; SERVICE to 24, then 20; AT RISK,
+then CALLERS are left out. -o wide is never cut.
 
 ${SOURCE_HELP}
 
@@ -177,10 +177,12 @@ export const TABLE_FIT_ORDER: FitStep[] = [
   { drop: 'LB IP' },
   { shorten: 'VERDICT' },
   { shorten: 'WHY', to: 24 },
-  { shorten: 'SERVICE', to: 24 },
   { shorten: 'WHY', to: 16 },
-  { shorten: 'SERVICE', to: 20 },
+  // The Service's name and the figures matter more than the reason (explain gives it whole).
   { drop: 'EXPOSURE' },
+  { shorten: 'WHY', to: 10 },
+  { shorten: 'SERVICE', to: 24 },
+  { shorten: 'SERVICE', to: 20 },
   { drop: 'AT RISK' },
   { drop: 'CALLERS' },
 ];
