@@ -47,7 +47,7 @@ function section(out: string[], s: ServiceExplanation, style: 'md' | 'text'): vo
     out.push('');
   }
   if (s.fixes.length) {
-    h('Fixes (predicted figures after each; see docs/model.md#fixes)');
+    h('Fixes (predicted figure after each)');
     s.fixes.forEach((f, i) =>
       out.push(`${style === 'text' ? '  ' : ''}${i + 1}. ${style === 'md' ? `**${f.title}**` : f.title} → worst client ${formatProbability(f.predictedWorstClientProbability)}, exposure ${formatProbability(f.predictedProbability)}${f.effective ? '' : ' (no effect here)'}. ${f.description} Trade-off: ${f.tradeoff}`),
     );
