@@ -146,3 +146,18 @@ describe('matching declared addresses to ingresses', () => {
     expect(s.callers).toHaveLength(6);
   });
 });
+
+describe('observed callers from a node agent', () => {
+  it('its connection counters make the client pod an observed caller; bad entries are dropped', () => {
+    const evidence = new Map([[NODE, loadNodeDumps({
+      connections: [
+        { clientIp: '172.16.0.5', ingressIp: '10.0.3.15', ingressPort: 8080, protocol: 'TCP', replied: 2, unreplied: 0 },
+        { clientIp: 'not-an-ip', ingressIp: '10.0.3.15', ingressPort: 8080, protocol: 'tcp', replied: 1, unreplied: 1 },
+        { clientIp: '172.16.0.5', ingressIp: '10.0.3.15', ingressPort: 70000, protocol: 'tcp', replied: 1, unreplied: 1 },
+      ] as never,
+    })]]);
+    const payments = buildReport(analyzeCluster(cluster(), { nodeDumps: evidence })).services.find((s) => s.name === 'payments-api')!;
+    const observed = payments.callers.filter((c) => c.source === 'observed');
+    expect(observed).toEqual([expect.objectContaining({ podIP: '172.16.0.5', node: NODE, where: 'node agent conntrack events on node 10.0.1.11', probability: 0.5, ingress: { ip: '10.0.3.15', port: 8080 } })]);
+  });
+});
