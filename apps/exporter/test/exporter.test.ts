@@ -195,7 +195,7 @@ describe('exporter on a snapshot file', () => {
     } finally {
       expect(await exporter.stop()).toBe(0);
     }
-  });
+  }, 60_000); // its waits allow 30 s each: the 5 s default failed on a loaded machine
 
   it('bad flags and unreadable inputs exit 2 with a message', () => {
     const main = join(__dirname, '..', 'dist', 'main.js');

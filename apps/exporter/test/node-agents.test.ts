@@ -23,7 +23,7 @@ function evidence(unreplied: number, lastUnrepliedAt: string) {
     dumps: {},
     conntrack: { running: true },
     ingress: { source: '--ingress', points: 1, synced: true },
-    connections: [{ clientIp: '172.16.1.5', ingressIp: '10.0.3.15', ingressPort: 8080, protocol: 'tcp', opened: unreplied + 4, replied: 4, unreplied, lastUnrepliedAt }],
+    connections: [{ clientIp: '172.16.0.5', ingressIp: '10.0.3.15', ingressPort: 8080, protocol: 'tcp', opened: unreplied + 4, replied: 4, unreplied, lastUnrepliedAt }],
   };
 }
 
@@ -77,6 +77,13 @@ describe('the exporter on node agents', () => {
     expect(report.services.find((s: any) => s.name === 'orders-api').observedLive).toEqual([]);
     const listed = (await getJson(`${exporter!.url}/api/v1/services?fixes=false`)).body;
     expect(listed.services.find((s: any) => s.name === 'payments-api').observedLive[0]).toMatchObject({ node: '10.0.1.11', unreplied: 3 });
+    // The agent's connections reach the model: the client pod (checkout-api, 172.16.0.5) is an observed caller.
+    const caller = await eventually(async () => {
+      const report = (await getJson(`${exporter!.url}/api/v1/report`)).body as { services: Array<{ name: string; callers: Array<{ source: string; podIP?: string; where: string }> }> };
+      return report.services.find((x) => x.name === 'payments-api')?.callers.find((c) => c.source === 'observed');
+    }, 20_000, 'an observed caller');
+    expect(caller).toMatchObject({ podIP: '172.16.0.5', workload: { kind: 'Deployment', name: 'checkout-api' }, ingress: { ip: '10.0.3.15', port: 8080 }, probability: 0.5 });
+    expect(caller!.where).toBe('node agent conntrack events on node 10.0.1.11 [UNREPLIED]');
   }, 40_000);
 
   it('new failures move the counter; an agent that refuses the token or sends garbage is reported, then stale', async () => {

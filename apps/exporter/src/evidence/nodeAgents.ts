@@ -188,10 +188,14 @@ export class NodeAgentEvidence {
         const text = d?.[field]?.text;
         if (text) input[field] = { text, file: `${a.node}: ${field} (node agent, ${d![field]!.collectedAt ?? 'unknown time'})` };
       }
-      const digest = Object.keys(input).length ? createHash('sha256').update(JSON.stringify(Object.entries(input).map(([k, v]) => [k, v.text]))).digest('hex') : undefined;
+      // Its connections make the model's observed callers: a new (client, ingress) pair or a first
+      // failure rebuilds the model, the counters growing do not.
+      const connections = fresh && Array.isArray(a.evidence!.connections) ? a.evidence!.connections : [];
+      const pairs = connections.map((c) => `${c.clientIp}|${c.ingressIp}|${c.ingressPort}|${c.protocol}|${c.unreplied > 0}`).sort();
+      const digest = Object.keys(input).length || pairs.length ? createHash('sha256').update(JSON.stringify([Object.entries(input).map(([k, v]) => [k, v.text]), pairs])).digest('hex') : undefined;
       if (digest !== a.dumpsDigest) changed = true;
       a.dumpsDigest = digest;
-      if (digest && a.node) dumps.set(a.node, loadNodeDumps(input));
+      if (digest && a.node) dumps.set(a.node, loadNodeDumps({ ...input, connections, connectionsSource: 'node agent conntrack events' }));
     }
     // Rules change rarely: the model is rebuilt only when some node's dumps did.
     if (changed) this.engine.setLiveNodeDumps(dumps);

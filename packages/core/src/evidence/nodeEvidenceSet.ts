@@ -104,7 +104,19 @@ export class NodeEvidenceSet implements DatapathEvidence {
           hit.unreplied ||= c.unreplied;
           continue;
         }
-        out.set(key, { service, pod, ip, port: c.original.dport, unreplied: c.unreplied, where: `conntrack -L on node ${name}, line ${c.line}${c.unreplied ? " [UNREPLIED]" : ""}` });
+        out.set(key, { service, pod, ip, port: c.original.dport, unreplied: c.unreplied, where: `conntrack -L on node ${name}, line ${c.line}${c.unreplied ? ' [UNREPLIED]' : ''}` });
+      }
+      // A node agent's event counters: the same, one entry per (client, ingress) already. No counts
+      // in `where`: the model is not rebuilt when they grow (only for a new pair or a first failure).
+      for (const c of evidence.connections) {
+        if (c.replied + c.unreplied === 0) continue;
+        const service = ingress.get(`${c.ingressIp}|${c.ingressPort}|${c.protocol}`);
+        if (service === undefined) continue;
+        const pod = podsByIp.get(c.clientIp);
+        if (pod === undefined || this.cluster.pods[pod]!.node !== node) continue;
+        const key = `${service}|${pod}|${c.ingressIp}|${c.ingressPort}`;
+        if (out.has(key)) continue; // the dump's entry names its line
+        out.set(key, { service, pod, ip: c.ingressIp, port: c.ingressPort, unreplied: c.unreplied > 0, where: `${evidence.connectionsSource} on node ${name}${c.unreplied > 0 ? ' [UNREPLIED]' : ''}` });
       }
     }
     return [...out.values()];

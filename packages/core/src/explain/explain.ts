@@ -64,8 +64,12 @@ export interface ExplainedCaller {
   workload: string;
   node: string;
   calls: string;
+  /** `declared` when its containers name the address (even if also observed). */
   source: 'declared' | 'observed';
+  /** Where it was found, each place once: `env PAYMENTS_API_URL; conntrack -L on node 10.0.1.11, line 1`. */
   where: string;
+  /** Node evidence saw it connect. */
+  observed: boolean;
   probability: number;
 }
 
@@ -191,7 +195,7 @@ function explainService(analysis: ClusterAnalysis, sa: ServiceAnalysis, focus: F
   const inferredFacts = sa.reasons.filter((r) => r.basis === 'inferred' && r.code !== 'LOOPBACK').map((r) => `${r.message} — from ${r.source}`);
   const verdict = ing && ingresses.length ? (probability > 0 ? 'loopback' : sa.verdict === 'loopback' ? 'safe' : sa.verdict) : sa.verdict;
   const known = knownCallers(analysis, sa);
-  const callers = known.map((c) => explainedCaller(cluster, c));
+  const callers = callersByPod(cluster, known);
   const worst = ing ? ingressWorst(ing) : worstClientProbability(sa);
   const figures: HeadlineFigures = { exposure: probability, worst, clientPods: atRisk.reduce((a, r) => a + r.clientPods, 0), nodes: atRisk.length, callers };
   return {
@@ -230,6 +234,22 @@ interface HeadlineFigures {
   callers: ExplainedCaller[];
 }
 
+/** One line per caller pod (declared and observed merged), highest p first. */
+function callersByPod(cluster: ClusterModel, known: KnownCaller[]): ExplainedCaller[] {
+  const byPod = new Map<number, ExplainedCaller>();
+  for (const c of known) {
+    const prev = byPod.get(c.pod);
+    if (!prev) {
+      byPod.set(c.pod, explainedCaller(cluster, c));
+      continue;
+    }
+    if (!prev.where.split('; ').includes(c.where)) prev.where += `; ${c.where}`;
+    if (c.source === 'observed') prev.observed = true;
+    if (c.probability > prev.probability) prev.probability = c.probability;
+  }
+  return [...byPod.values()].sort((a, b) => b.probability - a.probability);
+}
+
 function explainedCaller(cluster: ClusterModel, c: KnownCaller): ExplainedCaller {
   const pod = cluster.pods[c.pod]!;
   const w = cluster.workloads[pod.workload];
@@ -242,6 +262,7 @@ function explainedCaller(cluster: ClusterModel, c: KnownCaller): ExplainedCaller
     calls: c.ingress.port !== undefined ? `${host}:${c.ingress.port}` : host,
     source: c.source,
     where: c.where,
+    observed: c.source === 'observed',
     probability: c.probability,
   };
 }

@@ -28,7 +28,7 @@ function section(out: string[], s: ServiceExplanation, style: 'md' | 'text'): vo
   const item = (text: string, n?: number): string => (n !== undefined ? `${n}. ${text}` : style === 'md' ? `- ${text}` : `  - ${text}`);
   if (s.callerCount > 0) {
     h(`Known callers (${s.callerCount}${s.callersProbability !== null ? `; on average ${formatProbability(s.callersProbability)} of their connections loop` : ''})`);
-    for (const c of s.callers) out.push(item(`${callerPhrase(c)}: ${formatProbability(c.probability)} of its connections loop${c.source === 'observed' ? ' [observed]' : ''}`));
+    for (const c of s.callers) out.push(item(`${callerPhrase(c)}: ${formatProbability(c.probability)} of its connections loop${c.observed ? ' [observed]' : ''}`));
     if (s.callerCount > s.callers.length) out.push(item(`… ${s.callerCount - s.callers.length} more caller(s)`));
     out.push('');
   }
@@ -47,7 +47,7 @@ function section(out: string[], s: ServiceExplanation, style: 'md' | 'text'): vo
     out.push('');
   }
   if (s.fixes.length) {
-    h('Fixes (predicted figures after each; see docs/model.md#fixes)');
+    h('Fixes (predicted figure after each)');
     s.fixes.forEach((f, i) =>
       out.push(`${style === 'text' ? '  ' : ''}${i + 1}. ${style === 'md' ? `**${f.title}**` : f.title} → worst client ${formatProbability(f.predictedWorstClientProbability)}, exposure ${formatProbability(f.predictedProbability)}${f.effective ? '' : ' (no effect here)'}. ${f.description} Trade-off: ${f.tradeoff}`),
     );

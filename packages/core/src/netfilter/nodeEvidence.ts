@@ -4,7 +4,7 @@
  */
 
 import { AddressBook, type InterfaceAddress, KUBE_IPVS_INTERFACE, parseIpAddr } from './ruleset/addr';
-import { type IpAddress, type IpFamily, parseIp } from './ruleset/cidr';
+import { formatIp, type IpAddress, type IpFamily, parseIp } from './ruleset/cidr';
 import { type ConntrackEntry, parseConntrack } from './conntrack';
 import { iptablesRuleset } from './iptables/ruleset';
 import { type IptablesDump, parseIptablesSave } from './iptables/save';
@@ -50,7 +50,24 @@ export interface NodeDumpsInput {
   nftText?: DumpText;
   /** Node addresses known from elsewhere (e.g. the Node object's InternalIP), added to addr.txt. */
   nodeAddresses?: string[];
+  /** A node agent's conntrack-event counters: connections from a local address to an LB ingress. */
+  connections?: ObservedConnection[];
+  /** Where `connections` come from, for messages (default "node agent conntrack events"). */
+  connectionsSource?: string;
 }
+
+/** Connections from `clientIp` to `ingressIp`:`ingressPort` seen by a node agent, by outcome. */
+export interface ObservedConnection {
+  clientIp: string;
+  ingressIp: string;
+  ingressPort: number;
+  protocol: string;
+  replied: number;
+  unreplied: number;
+}
+
+/** More than a node agent keeps (its default is 20,000 series). */
+const MAX_CONNECTIONS = 50_000;
 
 export class NodeEvidence implements TraceSubject {
   readonly iptables: { ipv4: IptablesDump | null; ipv6: IptablesDump | null };
@@ -60,6 +77,9 @@ export class NodeEvidence implements TraceSubject {
   readonly addresses: InterfaceAddress[];
   readonly addressBook: AddressBook;
   readonly conntrack: ConntrackEntry[];
+  /** A node agent's connection counters (valid entries only), and where they come from. */
+  readonly connections: ObservedConnection[];
+  readonly connectionsSource: string;
   /** Every parser finding, with file and line. */
   readonly problems: DumpProblem[];
   private readonly compiled: { ipv4: Ruleset | null; ipv6: Ruleset | null };
@@ -124,6 +144,15 @@ export class NodeEvidence implements TraceSubject {
       problems.push(...parsed.problems);
       this.conntrack = parsed.value;
     } else this.conntrack = [];
+    this.connectionsSource = typeof input.connectionsSource === 'string' ? input.connectionsSource.slice(0, 200) : 'node agent conntrack events';
+    this.connections = [];
+    for (const c of (Array.isArray(input.connections) ? input.connections : []).slice(0, MAX_CONNECTIONS)) {
+      const ip = typeof c?.clientIp === 'string' ? parseIp(c.clientIp) : null;
+      const dst = typeof c?.ingressIp === 'string' ? parseIp(c.ingressIp) : null;
+      if (!ip || !dst || !Number.isInteger(c.ingressPort) || c.ingressPort <= 0 || c.ingressPort > 65535 || typeof c.protocol !== 'string') continue;
+      const count = (n: unknown): number => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0);
+      this.connections.push({ clientIp: formatIp(ip), ingressIp: formatIp(dst), ingressPort: c.ingressPort, protocol: c.protocol.toLowerCase(), replied: count(c.replied), unreplied: count(c.unreplied) });
+    }
 
     const ctx: MatchContext = {
       addresses: this.addressBook,

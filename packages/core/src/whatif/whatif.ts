@@ -268,13 +268,15 @@ function currentKubeProxyVersion(cluster: ClusterModel, node: number): KubeVersi
  * The build `tke-fixed` moves a node to, or undefined to keep the one it runs: a build that already
  * binds (any line newer than 1.20, or at or past its line's fix) stays; an older build of a listed
  * line moves up to that line's fixed build; a line the Tencent Cloud doc does not list moves up to
- * the next listed line above it; an unknown version gets the newest listed fixed build.
+ * the next listed line above it; an upstream build (no -tke suffix) is kept (it binds every LB IP);
+ * an unknown version gets the newest listed fixed build.
  */
 export function fixedBuildFor(current: KubeVersion | undefined): string | undefined {
   const label = (b: { minor: number; patch: number; tke: number }): string => `v1.${b.minor}.${b.patch}-tke.${b.tke}`;
   const newest = TKE_FIXED_BUILDS.reduce((a, b) => (b.minor > a.minor ? b : a));
   if (!current) return label(newest);
-  if (current.tke !== undefined && tkeBuildStatus(current) === 'fixed') return undefined;
+  // An upstream build already binds every LB IP; a fixed TKE build binds for annotated Services.
+  if (current.tke === undefined || tkeBuildStatus(current) === 'fixed') return undefined;
   if (current.major > 1 || current.minor > newest.minor) return undefined; // newer lines bind (F13); never downgrade
   const same = TKE_FIXED_BUILDS.find((b) => b.minor === current.minor);
   if (same) return label(same);

@@ -115,3 +115,49 @@ describe('known callers in the report', () => {
     expect(JSON.stringify(slim)).not.toContain('CATALOG_URL');
   });
 });
+
+describe('matching declared addresses to ingresses', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const b = require('../model/builders') as typeof import('../model/builders');
+  const withEnv = (objects: ReturnType<typeof b.workedExample>, value: string) => {
+    for (const o of objects) {
+      const spec = o.spec as { nodeName?: string; containers?: Array<Record<string, unknown>> } | undefined;
+      if (o.kind === 'Pod' && o.metadata!.namespace === 'shop') spec!.containers = [{ name: 'app', image: 'app:1', env: [{ name: 'UPSTREAM', value }] }];
+    }
+    return objects;
+  };
+  const callersOf = (objects: ReturnType<typeof b.workedExample>) => buildReport(analyzeCluster(loadCluster([{ name: 'x.json', text: JSON.stringify(b.list(objects)) }]))).services[0]!;
+
+  it('a port the Service does not serve is not a call to it; no port means any of its ports', () => {
+    expect(callersOf(withEnv(b.workedExample('Local'), 'http://10.0.0.100:9999')).callers).toEqual([]);
+    const any = callersOf(withEnv(b.workedExample('Local'), '10.0.0.100'));
+    expect(any.callers).toHaveLength(6);
+    expect(any.callers[0]!.ingress).toEqual({ ip: '10.0.0.100' });
+    // 4 callers at ½ (3 on n1, 1 on n2), 2 at 0 on n3.
+    expect(any.callersProbability).toBeCloseTo(4 / 6 / 2, 6);
+  });
+
+  it('an LB hostname matches, case-insensitively', () => {
+    const objects = withEnv(b.workedExample('Local'), 'https://Internal-Pay-1.elb.us-east-1.amazonaws.com:8080/v1');
+    const svc = objects.find((o) => o.kind === 'Service')! as { status: { loadBalancer: { ingress: unknown[] } } };
+    svc.status.loadBalancer.ingress = [{ hostname: 'internal-pay-1.elb.us-east-1.amazonaws.com' }];
+    const s = callersOf(objects);
+    expect(s.callers.map((c) => c.ingress)).toContainEqual({ hostname: 'internal-pay-1.elb.us-east-1.amazonaws.com', port: 8080 });
+    expect(s.callers).toHaveLength(6);
+  });
+});
+
+describe('observed callers from a node agent', () => {
+  it('its connection counters make the client pod an observed caller; bad entries are dropped', () => {
+    const evidence = new Map([[NODE, loadNodeDumps({
+      connections: [
+        { clientIp: '172.16.0.5', ingressIp: '10.0.3.15', ingressPort: 8080, protocol: 'TCP', replied: 2, unreplied: 0 },
+        { clientIp: 'not-an-ip', ingressIp: '10.0.3.15', ingressPort: 8080, protocol: 'tcp', replied: 1, unreplied: 1 },
+        { clientIp: '172.16.0.5', ingressIp: '10.0.3.15', ingressPort: 70000, protocol: 'tcp', replied: 1, unreplied: 1 },
+      ] as never,
+    })]]);
+    const payments = buildReport(analyzeCluster(cluster(), { nodeDumps: evidence })).services.find((s) => s.name === 'payments-api')!;
+    const observed = payments.callers.filter((c) => c.source === 'observed');
+    expect(observed).toEqual([expect.objectContaining({ podIP: '172.16.0.5', node: NODE, where: 'node agent conntrack events on node 10.0.1.11', probability: 0.5, ingress: { ip: '10.0.3.15', port: 8080 } })]);
+  });
+});

@@ -80,6 +80,8 @@ describe('what-ifs as they would play out', () => {
     expect(fixedBuildFor(v('v1.22.5-tke.9'))).toBeUndefined();
     expect(fixedBuildFor(v('v1.20.6-tke.40'))).toBeUndefined();
     expect(fixedBuildFor(v('v1.30.1'))).toBeUndefined();
+    expect(fixedBuildFor(v('v1.18.9'))).toBeUndefined(); // upstream: never "up" to v1.18.4-tke.20
+    expect(fixedBuildFor(v('v1.18.2-tke.40'))).toBe('v1.18.4-tke.20');
     expect(fixedBuildFor(v('v1.20.6-tke.3'))).toBe('v1.20.6-tke.12');
     expect(fixedBuildFor(v('v1.18.4-tke.5'))).toBe('v1.18.4-tke.20');
     expect(fixedBuildFor(v('v1.13.1-tke.2'))).toBe('v1.14.3-tke.24');
