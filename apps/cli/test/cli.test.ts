@@ -191,11 +191,16 @@ describe('loopscope explain', () => {
 describe('--node-dumps', () => {
   const dumps = join(__dirname, '..', '..', '..', 'packages', 'demo', 'node-dumps');
   it('analyze shows observed failures and uses the traced datapath', () => {
-    const r = cli(['analyze', '--demo', '--node-dumps', dumps]);
+    // -o wide: never cut to the terminal (at 100 columns the names and reasons may be).
+    const r = cli(['analyze', '--demo', '--node-dumps', dumps, '-o', 'wide']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('node dumps for 1 node(s)');
     expect(r.stdout).toMatch(/payments\/payments-api\s+loopback.*3 unreplied/);
-    expect(r.stdout).toMatch(/inventory\/inventory-api\s+safe.*CAPTURED_EVI/);
+    expect(r.stdout).toMatch(/inventory\/inventory-api\s+safe.*CAPTURED_EVIDENCE/);
+    // The table at 100 columns adds OBSERVED and keeps the Services' names whole.
+    const table = cli(['analyze', '--demo', '--node-dumps', dumps]).stdout;
+    expect(table).toMatch(/OBSERVED/);
+    expect(table).toMatch(/payments\/payments-api\s+loopback.*3 unreplied/);
   });
   it('explain cites the rules and separates observed from inferred', () => {
     const r = cli(['explain', '--demo', 'payments-api', '--node-dumps', dumps]);
