@@ -29,7 +29,8 @@ export function buildCluster(objects: SourcedObject[], inheritedProblems: InputP
 export function buildClusterState(objects: SourcedObject[], inheritedProblems: InputProblem[] = []): { cluster: ClusterModel; registry: WorkloadRegistry } {
   const problems: InputProblem[] = [...inheritedProblems];
   const byKind = groupByKind(objects, problems);
-  const ignoredKinds: Record<string, number> = {};
+  // No prototype: a kind named `__proto__` or `constructor` is counted like any other.
+  const ignoredKinds: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const [kind, list] of byKind) {
     if (!READ_KINDS.has(kind)) ignoredKinds[kind] = list.length;
   }
@@ -366,7 +367,7 @@ function buildServices(
     let trafficPolicy: TrafficPolicy | undefined = 'Cluster';
     const rawPolicy = spec.externalTrafficPolicy;
     if (rawPolicy !== undefined && rawPolicy !== null && rawPolicy !== '') {
-      trafficPolicy = typeof rawPolicy === 'string' ? POLICY_ALIASES[rawPolicy] : undefined;
+      trafficPolicy = typeof rawPolicy === 'string' && Object.hasOwn(POLICY_ALIASES, rawPolicy) ? POLICY_ALIASES[rawPolicy] : undefined;
       if (!trafficPolicy) {
         const message = `value ${JSON.stringify(rawPolicy)} is not Local or Cluster; the Service is reported unknown`;
         invalid.push({ field: 'spec.externalTrafficPolicy', message });

@@ -6,6 +6,7 @@
 
 import { type IpAddress, type IpFamily, formatEndpoint, parseIp, sameIp } from './cidr';
 import { type ParsedDump, type DumpProblem, splitLines } from './problems';
+import { fieldRecord } from './lookupTable';
 
 export interface ConntrackTuple {
   src: IpAddress;
@@ -47,7 +48,7 @@ export interface ConntrackEntry {
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp', 'dccp', 'udplite']);
 
 function newTuple(): { src?: string; dst?: string; fields: Record<string, string> } {
-  return { fields: {} };
+  return { fields: fieldRecord() };
 }
 
 function finishTuple(t: { src?: string; dst?: string; fields: Record<string, string> }, withPorts: boolean): ConntrackTuple | string {
@@ -117,7 +118,7 @@ function parseEntry(line: string, lineNo: number): ConntrackEntry | string {
   const tuples = [newTuple(), newTuple()];
   let which = -1;
   const flags: string[] = [];
-  const extra: Record<string, string> = {};
+  const extra: Record<string, string> = fieldRecord();
   let mark: number | null = null;
   let zone: number | null = null;
   let use: number | null = null;

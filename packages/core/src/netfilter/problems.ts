@@ -24,3 +24,20 @@ export function formatDumpProblem(p: DumpProblem): string {
 export function splitLines(text: string): string[] {
   return text.split(/\r?\n/);
 }
+
+/** Problems kept per parsed file: past it one line says how many more there were. */
+export const MAX_PROBLEMS_PER_FILE = 1000;
+
+/**
+ * Appends one parser's problems to a list, at most MAX_PROBLEMS_PER_FILE of them (a loop, not
+ * `push(...many)`, which overflows the stack on 130k unreadable lines).
+ */
+export function appendProblems(target: DumpProblem[], found: readonly DumpProblem[]): void {
+  const kept = Math.min(found.length, MAX_PROBLEMS_PER_FILE);
+  for (let k = 0; k < kept; k++) target.push(found[k] as DumpProblem);
+  if (found.length > kept) {
+    const first = found[0] as DumpProblem;
+    const errors = found.reduce((n, p) => n + (p.severity === 'error' ? 1 : 0), 0);
+    target.push({ file: first.file, line: 0, message: `… and ${found.length - kept} more problem(s) in this file (${errors} error(s) in all); only the first ${kept} are listed`, severity: errors > 0 ? 'error' : 'warning' });
+  }
+}

@@ -7,6 +7,7 @@
 import type { DumpProblem, ParsedDump } from '../problems';
 import { formatStatements } from './format';
 import type { NftChain, NftDump, NftElement, NftExpr, NftOperand, NftRule, NftSet, NftStatement, NftTable, NftValue, NftVerdict } from './model';
+import { lookupTable } from '../lookupTable';
 
 type Json = unknown;
 
@@ -44,7 +45,7 @@ function field(proto: string, name: string): NftExpr {
   return e;
 }
 
-const BINOPS: Record<string, 'and' | 'or' | 'xor'> = { '&': 'and', '|': 'or', '^': 'xor' };
+const BINOPS = lookupTable<'and' | 'or' | 'xor'>({ '&': 'and', '|': 'or', '^': 'xor' });
 
 function expr(x: Json): NftExpr {
   const kv = only(x);
@@ -142,7 +143,7 @@ function operand(x: Json): NftOperand {
   return { kind: 'value', value: value(x) };
 }
 
-const OPS: Record<string, '==' | '!=' | '<' | '>' | '<=' | '>='> = { '==': '==', in: '==', '!=': '!=', '<': '<', '>': '>', '<=': '<=', '>=': '>=' };
+const OPS = lookupTable<'==' | '!=' | '<' | '>' | '<=' | '>='>({ '==': '==', in: '==', '!=': '!=', '<': '<', '>': '>', '<=': '<=', '>=': '>=' });
 
 function port(x: Json): string | null {
   if (x === undefined) return null;
