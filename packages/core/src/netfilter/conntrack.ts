@@ -84,7 +84,8 @@ export function parseConntrack(text: string, fileName: string): ParsedDump<Connt
     const line = (lines[idx] as string).trim();
     if (line === '' || line.startsWith('#')) continue;
     if (FOOTER.test(line)) {
-      const m = /(\d+) flow entries/.exec(line);
+      // Starts only after a non-digit (and bounded): a long digit run cannot make it quadratic.
+      const m = /(?:^|\D)(\d{1,15}) flow entries/.exec(line);
       if (m) declared = Number(m[1]);
       continue;
     }

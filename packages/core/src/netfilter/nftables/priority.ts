@@ -6,7 +6,8 @@ const NAMED = lookupTable<number>({ raw: -300, mangle: -150, dstnat: -100, filte
 const BRIDGE = lookupTable<number>({ dstnat: -300, filter: -200, out: 100, srcnat: 300 });
 
 export function parsePriority(text: string, family: string): number | null {
-  const m = /^\s*(-?\d+|[a-z]+)\s*(?:([+-])\s*(\d+))?\s*$/.exec(text);
+  // Trimmed first: two adjacent `\s*` around an optional group backtrack quadratically on long blank runs.
+  const m = /^(-?\d+|[a-z]+)(?:\s*([+-])\s*(\d+))?$/.exec(text.trim());
   if (!m) return null;
   const head = m[1] as string;
   const base = /^-?\d+$/.test(head) ? Number(head) : (family === 'bridge' ? BRIDGE : NAMED)[head];
