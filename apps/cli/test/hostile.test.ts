@@ -159,7 +159,8 @@ describe('hostile snapshots and inputs (analyze, explain, --node-dumps)', () => 
   const fifo = join(tmp, 'fifo');
   execFileSync('mkfifo', [fifo]);
 
-  const cases: Array<[string, string[], { stdin?: string | number; env?: NodeJS.ProcessEnv }, number, number, RegExp | number]> = [
+  type Case = [string, string[], { stdin?: string | number; env?: NodeJS.ProcessEnv }, number, number, RegExp | number];
+  const cases: Case[] = [
     ['externalTrafficPolicy "constructor"', ['analyze', '--snapshot', file('etp.json', withEach('Service', (o) => (o.spec.externalTrafficPolicy = 'constructor')))], {}, 15_000, 512, /"constructor" is not Local or Cluster/],
     ['prototype names in type, policies and annotations', ['analyze', '-o', 'json', '--snapshot', file('proto.json', withEach('Service', (o) => {
       Object.assign(o.spec, { type: 'toString', internalTrafficPolicy: '__proto__' });
@@ -177,10 +178,10 @@ describe('hostile snapshots and inputs (analyze, explain, --node-dumps)', () => 
     ['a FIFO nobody writes (timeout 1 s)', ['analyze', '--snapshot', fifo], { env: { LOOPSCOPE_READ_TIMEOUT_SECONDS: '1' } }, 15_000, 512, /--snapshot .*fifo: nothing read for 1 s/],
     ['a bad LOOPSCOPE_MAX_INPUT_BYTES', ['analyze', '--snapshot', join(tmp, 'etp.json')], { env: { LOOPSCOPE_MAX_INPUT_BYTES: 'lots' } }, 15_000, 512, /LOOPSCOPE_MAX_INPUT_BYTES=lots: give a byte count/],
     ...(LONG
-      ? ([
+      ? ((): Case[] => [
           ['--snapshot /dev/zero at the default cap', ['analyze', '--snapshot', '/dev/zero'], {}, 120_000, 1536, /larger than 512 MiB/],
           ['2 GiB on stdin at the default cap', ['analyze', '--snapshot', '-'], { stdin: 2048 * MiB }, 180_000, 1536, /--snapshot -: larger than 512 MiB/],
-        ] as const)
+        ])()
       : []),
   ];
   test.each(cases)('%s', async (_name, args, opts, budgetMs, rssMiB, expected) => {
