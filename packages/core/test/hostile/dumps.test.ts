@@ -4,7 +4,7 @@
  * the trace return (no throw), say what they could not read, and the answer stays honest
  * (incomplete input is uncertain, never "absent").
  */
-import { formatTraceText, loadNodeDumps, parseIpset, parseIptablesSave, traceLbPacket } from '../../src/netfilter';
+import { formatTraceText, loadNodeDumps, parseIpset, parseIptablesSave, parseNft, traceLbPacket } from '../../src/netfilter';
 import { MAX_PROBLEMS_PER_FILE } from '../../src/netfilter/problems';
 import { MAX_SET_KEYS } from '../../src/netfilter/ipset';
 import { MAX_TEXT_LINES } from '../../src/netfilter/describe';
@@ -69,6 +69,13 @@ describe('size and shape', () => {
     // The last -I is rule 1.
     expect(ruleReasons[0]).toMatch(/rule 1 .*--n99999/);
     expect(node.iptables.ipv4!.tables.get('nat')!.chains.get('PREROUTING')!.rules.length).toBe(100_000);
+  });
+
+  test('nft JSON nested 20,000 expressions deep is refused, not recursed into', () => {
+    const deep = '{"&":['.repeat(20_000) + '{"payload":{"protocol":"ip","field":"daddr"}}' + ',1]}'.repeat(20_000);
+    const text = `{"nftables":[{"table":{"family":"ip","name":"t","handle":1}},{"rule":{"family":"ip","table":"t","chain":"c","expr":[{"match":{"op":"==","left":${deep},"right":"10.0.0.1"}}]}}]}`;
+    const parsed = parseNft(text, 'nft.json');
+    expect(parsed.problems.map((p) => p.message)).toEqual([expect.stringMatching(/nests more than 64 levels deep/)]);
   });
 
   test('-I N inserts where iptables-restore would (block list against a plain array)', () => {

@@ -236,6 +236,21 @@ class JsonRule implements NftRule {
   }
 }
 
+/** nft's JSON nests expressions a dozen levels; the readers below recurse, so deeper is refused first. */
+const MAX_JSON_DEPTH = 64;
+
+/** Measured with a loop over a stack: 20,000 nested `&` expressions must not overflow anything. */
+function nestsDeeper(doc: Json, max: number): boolean {
+  const stack: Array<{ v: Json; d: number }> = [{ v: doc, d: 0 }];
+  while (stack.length > 0) {
+    const { v, d } = stack.pop() as { v: Json; d: number };
+    if (v === null || typeof v !== 'object') continue;
+    if (d >= max) return true;
+    for (const c of Array.isArray(v) ? v : Object.values(v)) if (c !== null && typeof c === 'object') stack.push({ v: c, d: d + 1 });
+  }
+  return false;
+}
+
 export function parseNftJson(text: string, file: string): ParsedDump<NftDump> {
   const problems: DumpProblem[] = [];
   const dump: NftDump = { file, format: 'json', tables: [] };
@@ -245,6 +260,10 @@ export function parseNftJson(text: string, file: string): ParsedDump<NftDump> {
     doc = JSON.parse(text);
   } catch (e) {
     report(`not JSON (${e instanceof Error ? e.message.slice(0, 80) : 'parse error'}); is this \`nft -j list ruleset\` output?`);
+    return { value: dump, problems };
+  }
+  if (nestsDeeper(doc, MAX_JSON_DEPTH)) {
+    report(`nests more than ${MAX_JSON_DEPTH} levels deep, which no \`nft -j list ruleset\` output does; not read`);
     return { value: dump, problems };
   }
   const list = obj(doc)?.nftables;
