@@ -166,6 +166,7 @@ describe('hostile snapshots and inputs (analyze, explain, --node-dumps)', () => 
       Object.assign(o.spec, { type: 'toString', internalTrafficPolicy: '__proto__' });
       o.metadata.annotations = { constructor: 'x', 'service.cloud.tencent.com/direct-access': 'hasOwnProperty' };
     }))], {}, 15_000, 512, 0],
+    ['a 1 MB externalTrafficPolicy (warnings clipped)', ['analyze', '--snapshot', file('bigetp.json', withEach('Service', (o) => (o.spec.externalTrafficPolicy = 'x'.repeat(1 << 20))))], {}, 15_000, 512, /^(?![\s\S]{20000})[\s\S]*more characters\)/],
     ['numeric owner names', ['analyze', '--snapshot', file('owner.json', withEach('Pod', (o) => (o.metadata.ownerReferences = [{ kind: 'ReplicaSet', name: 12345, controller: true }])))], {}, 15_000, 512, 0],
     ['explain "constructor" on a prototype-named snapshot', ['explain', 'constructor', '--snapshot', join(tmp, 'etp.json')], {}, 15_000, 512, 2],
     ['10,000-deep JSON nesting', ['analyze', '--snapshot', file('deep.json', '['.repeat(10_000) + ']'.repeat(10_000))], {}, 15_000, 512, /nests arrays more than 4 deep/],

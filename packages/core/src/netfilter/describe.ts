@@ -60,10 +60,17 @@ export function traceVerdict(r: TraceResult): string {
 /** Lines of matched rules and reasons the text report shows at most; --format json lists all. */
 export const MAX_TEXT_LINES = 200;
 
-/** Appends at most MAX_TEXT_LINES lines, then one line saying how many more there are. */
+/** Characters of one line of the text report (a rule quoted from the dump may be megabytes). */
+export const MAX_TEXT_LINE_CHARS = 1000;
+
+function clipLine(line: string): string {
+  return line.length <= MAX_TEXT_LINE_CHARS ? line : `${line.slice(0, MAX_TEXT_LINE_CHARS)}… (${line.length - MAX_TEXT_LINE_CHARS} more characters; --format json has all)`;
+}
+
+/** Appends at most MAX_TEXT_LINES lines, each clipped, then one line saying how many more there are. */
 function appendBounded<T>(out: string[], items: readonly T[], line: (item: T, i: number) => string, what: string): void {
   const shown = Math.min(items.length, MAX_TEXT_LINES);
-  for (let i = 0; i < shown; i++) out.push(line(items[i] as T, i));
+  for (let i = 0; i < shown; i++) out.push(clipLine(line(items[i] as T, i)));
   if (items.length > shown) out.push(`  … ${items.length - shown} more ${what} (--format json lists all)`);
 }
 

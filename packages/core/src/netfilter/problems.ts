@@ -25,6 +25,14 @@ export function splitLines(text: string): string[] {
   return text.split(/\r?\n/);
 }
 
+/** A message quotes names from the dump: a 1 MB chain name must not make a 1 MB message. */
+export const MAX_PROBLEM_CHARS = 500;
+
+function clipped(p: DumpProblem): DumpProblem {
+  if (p.message.length <= MAX_PROBLEM_CHARS) return p;
+  return { ...p, message: `${p.message.slice(0, MAX_PROBLEM_CHARS)}… (${p.message.length - MAX_PROBLEM_CHARS} more characters)` };
+}
+
 /** Problems kept per parsed file: past it one line says how many more there were. */
 export const MAX_PROBLEMS_PER_FILE = 1000;
 
@@ -34,7 +42,7 @@ export const MAX_PROBLEMS_PER_FILE = 1000;
  */
 export function appendProblems(target: DumpProblem[], found: readonly DumpProblem[]): void {
   const kept = Math.min(found.length, MAX_PROBLEMS_PER_FILE);
-  for (let k = 0; k < kept; k++) target.push(found[k] as DumpProblem);
+  for (let k = 0; k < kept; k++) target.push(clipped(found[k] as DumpProblem));
   if (found.length > kept) {
     const first = found[0] as DumpProblem;
     const errors = found.reduce((n, p) => n + (p.severity === 'error' ? 1 : 0), 0);

@@ -71,6 +71,13 @@ describe('size and shape', () => {
     expect(node.iptables.ipv4!.tables.get('nat')!.chains.get('PREROUTING')!.rules.length).toBe(100_000);
   });
 
+  test('a 1 MB chain name: problems and text lines are clipped, JSON keeps the rule', () => {
+    const { node, result } = traceOf(nat(`-A PREROUTING -j ${'X'.repeat(1 << 20)}\n-A ${'Y'.repeat(1 << 20)} -j ACCEPT\n`));
+    for (const p of node.problems) expect(p.message.length).toBeLessThan(600);
+    expect(formatTraceText(result).length).toBeLessThan(10_000);
+    expect(result.rules[0]!.text.length).toBeGreaterThan(1 << 20);
+  });
+
   test('nft JSON nested 20,000 expressions deep is refused, not recursed into', () => {
     const deep = '{"&":['.repeat(20_000) + '{"payload":{"protocol":"ip","field":"daddr"}}' + ',1]}'.repeat(20_000);
     const text = `{"nftables":[{"table":{"family":"ip","name":"t","handle":1}},{"rule":{"family":"ip","table":"t","chain":"c","expr":[{"match":{"op":"==","left":${deep},"right":"10.0.0.1"}}]}}]}`;
