@@ -52,9 +52,7 @@ export function splitWords(line: string): SplitResult {
         words.push({ text: text + line.slice(i + 1), quoted: true });
         return { words, error: 'unterminated double quote' };
       }
-      // One pass over the quoted part (a fixed-width pattern: linear), not a piece per escape.
-      const part = line.slice(i + 1, j);
-      text += escaped ? part.replace(/\\(.)/g, '$1') : part;
+      text += escaped ? unescaped(line, i + 1, j) : line.slice(i + 1, j);
       quoted = true;
       i = j + 1;
     } else if (c === 39 /* ' */) {
@@ -81,8 +79,36 @@ export function splitWords(line: string): SplitResult {
   return { words, error: null };
 }
 
+const UTF16 = new TextDecoder('utf-16le');
+
+/** `line[from, to)` with each backslash dropped and the character after it kept: one pass, one string. */
+function unescaped(line: string, from: number, to: number): string {
+  // Short words (every real comment): the pattern is quickest. Long ones: not the pattern, which
+  // takes V8 4 s over a 10 MB comment with 5M escapes.
+  if (to - from < 4096) return line.slice(from, to).replace(/\\(.)/g, '$1');
+  const out = new Uint16Array(to - from);
+  let n = 0;
+  for (let k = from; k < to; k++) {
+    let c = line.charCodeAt(k);
+    if (c === 92 && k + 1 < to) c = line.charCodeAt(++k);
+    out[n++] = c;
+  }
+  return UTF16.decode(out.subarray(0, n));
+}
+
 /** Quotes a value for display the way iptables-save does, only when needed. */
 export function quoteWord(text: string): string {
   if (text !== '' && !/[\s"'\\]/.test(text)) return text;
-  return '"' + text.replace(/["\\]/g, (m) => '\\' + m) + '"';
+  if (text.length < 4096) return '"' + text.replace(/["\\]/g, (m) => '\\' + m) + '"';
+  // Long values (a 10 MB comment): one pass into one buffer; a replace callback per quote took 6 s.
+  const out = new Uint16Array(text.length * 2 + 2);
+  let n = 0;
+  out[n++] = 34;
+  for (let k = 0; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 34 || c === 92) out[n++] = 92;
+    out[n++] = c;
+  }
+  out[n++] = 34;
+  return UTF16.decode(out.subarray(0, n));
 }
