@@ -4,8 +4,11 @@ import type { Progress } from './progress';
 export interface CliIO {
   stdout(text: string): void;
   stderr(text: string): void;
-  /** Reads standard input fully (for `--snapshot -`). */
-  readStdin(): Promise<string>;
+  /**
+   * Reads standard input fully (for `--snapshot -`), capped like every input
+   * (LOOPSCOPE_MAX_INPUT_BYTES); `label` names it in errors (`--snapshot -`).
+   */
+  readStdin(label?: string): Promise<string>;
   /** Progress of long work (reading, analysing); quiet unless a person watches stderr. */
   progress?: Progress;
   /** Whether stdout is a terminal: JSON is indented for a person, compact for a pipe or a file. */

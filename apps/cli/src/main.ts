@@ -6,6 +6,7 @@ import { trace, TRACE_HELP } from './commands/trace';
 import { whatif, WHATIF_HELP } from './commands/whatif';
 import { completionScript } from './completion';
 import { escapeControlCharacters, LoopscopeError } from '@loopscope/core';
+import { readBounded } from '@loopscope/core/node';
 import { exitCode } from './exitCode';
 import { UsageError, type CliIO, type Command } from './io';
 import { QUIET, terminalProgress } from './progress';
@@ -83,11 +84,7 @@ function processIO(): CliIO {
   return {
     stdout: (t) => writeStdout(escapeControlCharacters(t)),
     stderr: (t) => process.stderr.write(escapeControlCharacters(t)),
-    readStdin: async () => {
-      const chunks: Buffer[] = [];
-      for await (const c of process.stdin) chunks.push(c as Buffer);
-      return Buffer.concat(chunks).toString('utf8');
-    },
+    readStdin: (label = 'standard input') => readBounded(process.stdin, label),
     // Progress is ours (no names from the input), with its own control sequences.
     progress: process.env[PROGRESS_ENV] === '1' || process.stderr.isTTY ? terminalProgress((t) => process.stderr.write(t), process.stderr.columns || 100) : QUIET,
     stdoutIsTTY: process.stdout.isTTY === true,

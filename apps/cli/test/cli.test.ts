@@ -171,7 +171,7 @@ describe('loopscope explain', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Packet path');
     expect(r.stdout).toContain('<-- fails here');
-    expect(r.stdout).toContain('Fixes (predicted figures after each');
+    expect(r.stdout).toContain('Fixes (predicted figure after each)');
   });
   it('--format json and markdown', () => {
     expect(JSON.parse(cli(['explain', '--demo', 'payments/payments-api', '--format', 'json']).stdout).verdict).toBe('loopback');

@@ -44,6 +44,12 @@ export interface SourceFlags {
 export const demoClusterPath = demoSnapshotPath;
 
 const MAX_PROBLEMS_SHOWN = 20;
+/** A warning quotes names and values from the input: a 10 MB value must not become a 10 MB line. */
+const MAX_WARNING_CHARS = 500;
+
+function clip(line: string): string {
+  return line.length <= MAX_WARNING_CHARS ? line : `${line.slice(0, MAX_WARNING_CHARS)}… (${line.length - MAX_WARNING_CHARS} more characters)`;
+}
 
 /** Reads the cluster the flags name; input problems go to stderr; fails when nothing usable was read. */
 export async function clusterFromFlags(flags: SourceFlags, io: CliIO, progress: Progress): Promise<ClusterModel> {
@@ -58,7 +64,7 @@ export async function clusterFromFlags(flags: SourceFlags, io: CliIO, progress: 
   const cluster = buildCluster(objects, read.problems);
   progress.done();
   const shown = cluster.problems.slice(0, MAX_PROBLEMS_SHOWN);
-  for (const p of shown) io.stderr(`warning: ${formatProblem(p)}\n`);
+  for (const p of shown) io.stderr(`warning: ${clip(formatProblem(p))}\n`);
   if (cluster.problems.length > shown.length) io.stderr(`warning: … and ${cluster.problems.length - shown.length} more input problem(s) (see "problems" in --format json)\n`);
   if (cluster.nodes.length === 0 && cluster.services.length === 0 && cluster.pods.length === 0) {
     throw new UsageError(`no Nodes, Pods or Services could be read from ${read.names.join(', ')}`);

@@ -126,7 +126,9 @@ async function getJson(config: LoadedKubeConfig, agent: { http: http.Agent; http
   const opts: https.RequestOptions = {};
   await withTimeout(config.kc.applyToHTTPSOptions(opts), CREDENTIALS_TIMEOUT_MS, 'the kubeconfig credentials were not ready in time');
   const cluster = config.kc.getCurrentCluster()!;
-  const url = new URL(cluster.server.replace(/\/+$/, '') + path);
+  let end = cluster.server.length;
+  while (end > 0 && cluster.server.charCodeAt(end - 1) === 47 /* / */) end--; // not /\/+$/: quadratic on a run of slashes
+  const url = new URL(cluster.server.slice(0, end) + path);
   const secure = url.protocol === 'https:';
   const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername, auth } = opts;
   const headers = { ...(opts.headers as Record<string, string> | undefined), Accept: 'application/json', 'User-Agent': 'loopscope-cli' };

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { snapshotFiles } from '@loopscope/core/node';
+import { readBounded, snapshotFiles } from '@loopscope/core/node';
 import { parseSnapshotText, type InputProblem, type SourcedObject } from '@loopscope/core';
-import { UsageError, type CliIO } from '../io';
+import type { CliIO } from '../io';
 import type { Progress } from '../progress';
 import { slimmed } from './slimmed';
 
@@ -19,18 +18,9 @@ export async function readSnapshotFiles(paths: string[], io: CliIO, progress: Pr
   const problems: InputProblem[] = [];
   for (const [i, f] of files.entries()) {
     progress.update(`reading ${f} (${i + 1}/${files.length}), ${objects.length} objects so far`);
-    const text = f === '-' ? await io.readStdin() : readText(f);
+    // Each input capped (LOOPSCOPE_MAX_INPUT_BYTES) and, for FIFOs and stdin, timed out when silent.
+    const text = f === '-' ? await io.readStdin('--snapshot -') : await readBounded(f, `--snapshot ${f}`);
     for (const o of parseSnapshotText({ name: f, text }, problems)) objects.push(slimmed(o));
   }
   return { objects, problems, names: files };
-}
-
-function readText(f: string): string {
-  try {
-    return readFileSync(f, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_STRING_TOO_LONG') throw new UsageError(`snapshot ${f}: too large to read as one document; split it (one \`kubectl get KIND -A -o json\` per file)`);
-    throw new UsageError(`snapshot ${f}: cannot be read (${code ?? String(err)})`);
-  }
 }

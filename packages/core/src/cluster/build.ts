@@ -38,7 +38,8 @@ export function buildClusterState(objects: SourcedObject[], inheritedProblems: I
   const problems: InputProblem[] = [...inheritedProblems];
   const byKind = groupByKind(objects, problems);
   const inputKinds = new Set([...byKind.keys(), ...(options.presentKinds ?? [])]);
-  const ignoredKinds: Record<string, number> = {};
+  // No prototype: a kind named `__proto__` or `constructor` is counted like any other.
+  const ignoredKinds: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const [kind, list] of byKind) {
     if (!READ_KINDS.has(kind)) ignoredKinds[kind] = list.length;
   }
@@ -289,6 +290,12 @@ function field<T = unknown>(obj: unknown, ...path: string[]): T | undefined {
   return cur as T | undefined;
 }
 
+/** A string field, or undefined when it is missing or any other type (an object here once crashed a template). */
+function stringField(obj: unknown, ...path: string[]): string | undefined {
+  const v = field(obj, ...path);
+  return typeof v === 'string' ? v : undefined;
+}
+
 function stringRecord(value: unknown): Record<string, string> {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
   return value as Record<string, string>;
@@ -308,9 +315,9 @@ function buildNodes(list: SourcedObject[], problems: InputProblem[]): ClusterNod
     const conditions = field<Array<{ type?: string; status?: string }>>(obj, 'status', 'conditions');
     const readyCond = Array.isArray(conditions) ? conditions.find((c) => c && c.type === 'Ready') : undefined;
     const labels = stringRecord(obj.metadata?.labels);
-    const providerID = field<string>(obj, 'spec', 'providerID');
-    const kubeProxyVersion = field<string>(obj, 'status', 'nodeInfo', 'kubeProxyVersion');
-    const kubeletVersion = field<string>(obj, 'status', 'nodeInfo', 'kubeletVersion');
+    const providerID = stringField(obj, 'spec', 'providerID');
+    const kubeProxyVersion = stringField(obj, 'status', 'nodeInfo', 'kubeProxyVersion');
+    const kubeletVersion = stringField(obj, 'status', 'nodeInfo', 'kubeletVersion');
     nodes.push({
       index: nodes.length,
       name: obj.metadata!.name!,
@@ -496,7 +503,7 @@ function buildServices(
     let trafficPolicy: TrafficPolicy | undefined = 'Cluster';
     const rawPolicy = spec.externalTrafficPolicy;
     if (rawPolicy !== undefined && rawPolicy !== null && rawPolicy !== '') {
-      trafficPolicy = typeof rawPolicy === 'string' ? POLICY_ALIASES[rawPolicy] : undefined;
+      trafficPolicy = typeof rawPolicy === 'string' && Object.hasOwn(POLICY_ALIASES, rawPolicy) ? POLICY_ALIASES[rawPolicy] : undefined;
       if (!trafficPolicy) {
         const message = `value ${JSON.stringify(rawPolicy)} is not Local or Cluster; the Service is reported unknown`;
         invalid.push({ field: 'spec.externalTrafficPolicy', message });
@@ -515,9 +522,9 @@ function buildServices(
         problems.push(problemFor(o, `port ${JSON.stringify(port)} is not a port number; that port is skipped`, `spec.ports[${i}].port`));
         return;
       }
-      const protocol = field<string>(p, 'protocol');
+      const protocol = stringField(p, 'protocol');
       const nodePort = field<number>(p, 'nodePort');
-      const name = field<string>(p, 'name');
+      const name = stringField(p, 'name');
       ports.push({
         name: typeof name === 'string' && name ? name : undefined,
         port,
@@ -528,9 +535,9 @@ function buildServices(
     const ingresses: LbIngress[] = [];
     const rawIngress = field<unknown[]>(obj, 'status', 'loadBalancer', 'ingress');
     (Array.isArray(rawIngress) ? rawIngress : []).forEach((ing, i) => {
-      const ip = field<string>(ing, 'ip');
-      const hostname = field<string>(ing, 'hostname');
-      const rawMode = field<string>(ing, 'ipMode');
+      const ip = stringField(ing, 'ip');
+      const hostname = stringField(ing, 'hostname');
+      const rawMode = field(ing, 'ipMode'); // any type: a non-string is reported below
       let ipMode: IpMode = 'VIP';
       if (rawMode === 'Proxy') ipMode = 'Proxy';
       else if (rawMode !== undefined && rawMode !== 'VIP') {
@@ -648,12 +655,12 @@ function attachEndpoints(slices: SourcedObject[], byKey: Map<string, ClusterServ
       }
       // The API says a nil `ready` means ready.
       const ready = field<boolean>(ep, 'conditions', 'ready') !== false;
-      const targetKind = field<string>(ep, 'targetRef', 'kind');
-      const targetName = field<string>(ep, 'targetRef', 'name');
-      const targetNs = field<string>(ep, 'targetRef', 'namespace') ?? namespace;
+      const targetKind = stringField(ep, 'targetRef', 'kind');
+      const targetName = stringField(ep, 'targetRef', 'name');
+      const targetNs = stringField(ep, 'targetRef', 'namespace') ?? namespace;
       const pod = targetKind === 'Pod' && typeof targetName === 'string' ? `${targetNs}/${targetName}` : undefined;
       // discovery.k8s.io/v1beta1 (Kubernetes ≤ 1.20) placed endpoints by topology instead of nodeName.
-      const nodeName = field<string>(ep, 'nodeName') ?? field<string>(ep, 'topology', LABEL.hostname);
+      const nodeName = stringField(ep, 'nodeName') ?? stringField(ep, 'topology', LABEL.hostname);
       const node = placeEndpoint(nodeName, pod);
       const endpoint: ServiceEndpoint = { ip: addresses[0], node, ready, family: addressType === 'IPv6' ? 6 : addressType === 'IPv4' ? 4 : familyOf(addresses[0]) };
       if (pod) endpoint.pod = pod;

@@ -31,17 +31,28 @@ export function parseSnapshotText(input: SnapshotText, problems: InputProblem[])
   return flattenSnapshot(parsed, input.name, problems);
 }
 
+/** Arrays in arrays a snapshot may hold (an array of arrays of Lists at most). */
+export const MAX_ARRAY_NESTING = 4;
+
 /** Accepts a List (`kubectl get a,b -o json`), an array of Lists/objects, or a single object. */
 export function flattenSnapshot(parsed: unknown, source: string, problems: InputProblem[]): SourcedObject[] {
   const out: SourcedObject[] = [];
-  const visit = (value: unknown, index: number): void => {
+  // A loop over a stack, not recursion: 10,000 nested arrays must not overflow the call stack.
+  // Arrays nest at most MAX_ARRAY_NESTING deep (an array of Lists is 2); deeper is not kubectl output.
+  const stack: Array<{ value: unknown; index: number; depth: number }> = [{ value: parsed, index: 0, depth: 0 }];
+  while (stack.length > 0) {
+    const { value, index, depth } = stack.pop() as { value: unknown; index: number; depth: number };
     if (Array.isArray(value)) {
-      value.forEach((v, i) => visit(v, i));
-      return;
+      if (depth >= MAX_ARRAY_NESTING) {
+        problems.push({ source, item: index, message: `item ${index} nests arrays more than ${MAX_ARRAY_NESTING} deep, which no kubectl output does; skipped` });
+        continue;
+      }
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], index: i, depth: depth + 1 });
+      continue;
     }
     if (value === null || typeof value !== 'object') {
       problems.push({ source, item: index, message: `item ${index} is ${value === null ? 'null' : typeof value}, not a Kubernetes object; skipped` });
-      return;
+      continue;
     }
     const obj = value as KubeObject;
     if (Array.isArray((obj as { items?: unknown }).items) && (typeof obj.kind !== 'string' || obj.kind.endsWith('List'))) {
@@ -54,18 +65,39 @@ export function flattenSnapshot(parsed: unknown, source: string, problems: Input
           problems.push({ source, item: i, message: `item ${i} is not a Kubernetes object; skipped` });
           continue;
         }
+        if (!shallowEnough(item, source, i, problems)) continue;
         const object = itemKind !== undefined && (item as KubeObject).kind === undefined ? { ...(item as KubeObject), kind: itemKind } : (item as KubeObject);
         out.push({ object, source, index: i });
       }
-      return;
+      continue;
     }
-    out.push({ object: obj, source, index });
-  };
-  visit(parsed, 0);
+    if (shallowEnough(obj, source, index, problems)) out.push({ object: obj, source, index });
+  }
   if (out.length === 0 && problems.every((p) => p.source !== source)) {
     problems.push({ source, message: 'holds no Kubernetes objects (an empty List?)' });
   }
   return out;
+}
+
+/** How deep one object may nest (kubectl objects, managedFields included, stay under 30). */
+export const MAX_OBJECT_DEPTH = 100;
+
+/**
+ * False (and a problem) when an object nests deeper than MAX_OBJECT_DEPTH: later code (and
+ * JSON.stringify in messages) recurses, and 10,000 levels would overflow its stack.
+ */
+function shallowEnough(obj: object, source: string, index: number, problems: InputProblem[]): boolean {
+  const stack: Array<{ value: object; depth: number }> = [{ value: obj, depth: 1 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop() as { value: object; depth: number };
+    if (depth > MAX_OBJECT_DEPTH) {
+      problems.push({ source, item: index, message: `item ${index} nests more than ${MAX_OBJECT_DEPTH} levels deep, which no Kubernetes object does; skipped` });
+      return false;
+    }
+    const children = Array.isArray(value) ? value : Object.values(value);
+    for (const child of children) if (child !== null && typeof child === 'object') stack.push({ value: child as object, depth: depth + 1 });
+  }
+  return true;
 }
 
 function describeJsonError(err: unknown, text: string): string {

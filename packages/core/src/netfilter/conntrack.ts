@@ -6,6 +6,7 @@
 
 import { type IpAddress, type IpFamily, formatEndpoint, parseIp, sameIp } from './ruleset/cidr';
 import { type ParsedDump, type DumpProblem, splitLines } from './ruleset/problems';
+import { fieldRecord } from './ruleset/lookupTable';
 
 export interface ConntrackTuple {
   src: IpAddress;
@@ -47,7 +48,7 @@ export interface ConntrackEntry {
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp', 'dccp', 'udplite']);
 
 function newTuple(): { src?: string; dst?: string; fields: Record<string, string> } {
-  return { fields: {} };
+  return { fields: fieldRecord() };
 }
 
 function finishTuple(t: { src?: string; dst?: string; fields: Record<string, string> }, withPorts: boolean): ConntrackTuple | string {
@@ -83,7 +84,8 @@ export function parseConntrack(text: string, fileName: string): ParsedDump<Connt
     const line = (lines[idx] as string).trim();
     if (line === '' || line.startsWith('#')) continue;
     if (FOOTER.test(line)) {
-      const m = /(\d+) flow entries/.exec(line);
+      // Starts only after a non-digit (and bounded): a long digit run cannot make it quadratic.
+      const m = /(?:^|\D)(\d{1,15}) flow entries/.exec(line);
       if (m) declared = Number(m[1]);
       continue;
     }
@@ -117,7 +119,7 @@ function parseEntry(line: string, lineNo: number): ConntrackEntry | string {
   const tuples = [newTuple(), newTuple()];
   let which = -1;
   const flags: string[] = [];
-  const extra: Record<string, string> = {};
+  const extra: Record<string, string> = fieldRecord();
   let mark: number | null = null;
   let zone: number | null = null;
   let use: number | null = null;

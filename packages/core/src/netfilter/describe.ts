@@ -57,8 +57,25 @@ export function traceVerdict(r: TraceResult): string {
   return `${r.outcomes.length} possible outcomes: ` + [...groups.entries()].map(([k, p]) => `${formatProbability(p)} ${k}`).join('; ') + suffix;
 }
 
-function ruleLines(rules: MatchedRule[], indent: string): string[] {
-  return rules.map((r, i) => `${indent}${i + 1}. ${ruleLabel(r)}: ${r.text}  (${ruleSource(r)})`);
+/** Lines of matched rules and reasons the text report shows at most; --format json lists all. */
+export const MAX_TEXT_LINES = 200;
+
+/** Characters of one line of the text report (a rule quoted from the dump may be megabytes). */
+export const MAX_TEXT_LINE_CHARS = 1000;
+
+function clipLine(line: string): string {
+  return line.length <= MAX_TEXT_LINE_CHARS ? line : `${line.slice(0, MAX_TEXT_LINE_CHARS)}… (${line.length - MAX_TEXT_LINE_CHARS} more characters; --format json has all)`;
+}
+
+/** Appends at most MAX_TEXT_LINES lines, each clipped, then one line saying how many more there are. */
+function appendBounded<T>(out: string[], items: readonly T[], line: (item: T, i: number) => string, what: string): void {
+  const shown = Math.min(items.length, MAX_TEXT_LINES);
+  for (let i = 0; i < shown; i++) out.push(clipLine(line(items[i] as T, i)));
+  if (items.length > shown) out.push(`  … ${items.length - shown} more ${what} (--format json lists all)`);
+}
+
+function ruleLines(out: string[], rules: MatchedRule[], indent: string): void {
+  appendBounded(out, rules, (r, i) => `${indent}${i + 1}. ${ruleLabel(r)}: ${r.text}  (${ruleSource(r)})`, 'matched rules');
 }
 
 /** The full text report the CLI prints. */
@@ -68,7 +85,7 @@ export function formatTraceText(r: TraceResult): string {
   out.push(`packet: ${p.proto} ${p.src}${p.sport !== null ? ':' + p.sport : ''} -> ${p.dst}:${p.dport}, entering nat at ${p.hook} (${p.hook === 'PREROUTING' ? 'from a pod' : 'from a host process'})`);
   if (r.uncertain) {
     out.push('', 'uncertain:');
-    for (const reason of r.reasons) out.push(`  - ${reason}`);
+    appendBounded(out, r.reasons, (reason) => `  - ${reason}`, 'reasons');
   }
   if (r.outcomes.length > 1) {
     out.push('', 'outcomes:');
@@ -81,15 +98,16 @@ export function formatTraceText(r: TraceResult): string {
   if (showAll) {
     r.outcomes.forEach((o, i) => {
       out.push('', `matched rules, outcome ${String.fromCharCode(65 + i)}:`);
-      out.push(...ruleLines(o.rules, '  '));
+      ruleLines(out, o.rules, '  ');
     });
   } else {
     out.push('', r.outcomes.length > 1 ? 'matched rules (most likely outcome; --format json lists all):' : 'matched rules:');
-    out.push(...(r.rules.length > 0 ? ruleLines(r.rules, '  ') : ['  (none: no nat rule matched the packet)']));
+    if (r.rules.length > 0) ruleLines(out, r.rules, '  ');
+    else out.push('  (none: no nat rule matched the packet)');
   }
   if (r.notes.length > 0) {
     out.push('', 'notes:');
-    for (const n of r.notes) out.push(`  - ${n}`);
+    appendBounded(out, r.notes, (n) => `  - ${n}`, 'notes');
   }
   return out.join('\n') + '\n';
 }

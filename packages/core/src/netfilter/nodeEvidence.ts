@@ -10,7 +10,7 @@ import { iptablesRuleset } from './iptables/ruleset';
 import { type IptablesDump, parseIptablesSave } from './iptables/save';
 import { type IpsetDump, parseIpset } from './ruleset/ipset';
 import type { MatchContext } from './ruleset/match';
-import type { DumpProblem } from './ruleset/problems';
+import { appendProblems, type DumpProblem } from './ruleset/problems';
 import { type NftDump, nftRuleset, parseNft } from './nftables';
 import { combineRulesets, type Ruleset } from './ruleset/ruleset';
 import type { TraceSubject } from './trace';
@@ -103,7 +103,7 @@ export class NodeEvidence implements TraceSubject {
     ] as const) {
       if (!dt) continue;
       const parsed = parseIptablesSave(dt.text, dt.file);
-      problems.push(...parsed.problems);
+      appendProblems(problems, parsed.problems);
       if (parsed.value.tables.size === 0) {
         if (dt.text.trim() !== '') problems.push({ file: dt.file, line: 0, message: 'no table found (is this iptables-save output?)', severity: 'error' });
         continue;
@@ -117,14 +117,14 @@ export class NodeEvidence implements TraceSubject {
 
     if (input.ipset) {
       const parsed = parseIpset(input.ipset.text, input.ipset.file);
-      problems.push(...parsed.problems);
+      appendProblems(problems, parsed.problems);
       this.ipsets = parsed.value;
     } else this.ipsets = null;
 
     let addresses: InterfaceAddress[] = [];
     if (input.addr) {
       const parsed = parseIpAddr(input.addr.text, input.addr.file);
-      problems.push(...parsed.problems);
+      appendProblems(problems, parsed.problems);
       addresses = parsed.value;
       if (addresses.length === 0 && parsed.problems.length === 0) {
         problems.push({ file: input.addr.file, line: 0, message: 'no address found (is this `ip -o addr` output?)', severity: 'warning' });
@@ -141,7 +141,7 @@ export class NodeEvidence implements TraceSubject {
 
     if (input.conntrack) {
       const parsed = parseConntrack(input.conntrack.text, input.conntrack.file);
-      problems.push(...parsed.problems);
+      appendProblems(problems, parsed.problems);
       this.conntrack = parsed.value;
     } else this.conntrack = [];
     this.connectionsSource = typeof input.connectionsSource === 'string' ? input.connectionsSource.slice(0, 200) : 'node agent conntrack events';
@@ -164,7 +164,7 @@ export class NodeEvidence implements TraceSubject {
     if (nftInput) {
       if (input.nftJson && input.nftText) problems.push({ file: input.nftText.file, line: 0, message: `${input.nftJson.file} is used; the text form is not read as well`, severity: 'warning' });
       const parsed = parseNft(nftInput.text, nftInput.file);
-      problems.push(...parsed.problems);
+      appendProblems(problems, parsed.problems);
       this.nft = parsed.value;
       if (parsed.value.tables.length === 0 && parsed.problems.length === 0 && nftInput.text.trim() !== '') {
         problems.push({ file: nftInput.file, line: 0, message: 'no table found (is this `nft list ruleset` output?)', severity: 'error' });

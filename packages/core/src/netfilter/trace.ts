@@ -181,7 +181,7 @@ export function traceLbPacket(node: TraceSubject, input: TracePacket): TraceResu
         const next: Thread[] = [];
         for (const t of current) {
           if (t.dropped) next.push(t);
-          else next.push(...runBaseChain(t, base, budget));
+          else for (const done of runBaseChain(t, base, budget)) next.push(done);
         }
         current = next;
       }
@@ -240,8 +240,15 @@ export function traceLbPacket(node: TraceSubject, input: TracePacket): TraceResu
   });
   let best = outcomes[0] as TraceOutcome;
   for (const o of outcomes) if (o.probability > best.probability + 1e-12) best = o;
+  const seen = new Set<string>();
   const reasons: string[] = [];
-  for (const { t } of finished) for (const r of t.reasons) if (!reasons.includes(r)) reasons.push(r);
+  for (const { t } of finished) {
+    for (const r of t.reasons) {
+      if (seen.has(r)) continue;
+      seen.add(r);
+      reasons.push(r);
+    }
+  }
   if (outcomes.some((o) => o.how === 'bound-address' && o.boundInterface === 'kube-ipvs0')) {
     notes.push(`${formatIp(origDst)} is bound on kube-ipvs0: the kernel delivers the packet locally and IPVS serves it; it never reaches the load balancer`);
   }

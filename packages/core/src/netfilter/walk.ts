@@ -30,6 +30,8 @@ export interface Thread {
   rules: MatchedRule[];
   branches: string[];
   reasons: string[];
+  /** The same reasons as a Set: one `includes` per reason made 100k unknown matches quadratic. */
+  reasonSet: Set<string>;
   dnat: boolean;
   redirect: boolean;
   snatRule: MatchedRule | null;
@@ -52,6 +54,7 @@ export function newThread(pkt: PacketState): Thread {
     rules: [],
     branches: [],
     reasons: [],
+    reasonSet: new Set(),
     dnat: false,
     redirect: false,
     snatRule: null,
@@ -73,12 +76,15 @@ function fork(t: Thread): Thread {
     rules: t.rules.slice(),
     branches: t.branches.slice(),
     reasons: t.reasons.slice(),
+    reasonSet: new Set(t.reasonSet),
     entries: new Map(t.entries),
   };
 }
 
 export function addReason(t: Thread, reason: string): void {
-  if (!t.reasons.includes(reason)) t.reasons.push(reason);
+  if (t.reasonSet.has(reason)) return;
+  t.reasonSet.add(reason);
+  t.reasons.push(reason);
 }
 
 function mergeSorted(a: number[], b: number[]): number[] {

@@ -5,4 +5,15 @@
  */
 export { readSnapshots, snapshotFiles } from './snapshots';
 export { readNodeDumps, type ReadNodeDumpsOptions } from './nodeDumps';
+export {
+  DEFAULT_MAX_INPUT_BYTES,
+  DEFAULT_READ_TIMEOUT_SECONDS,
+  formatBytes,
+  inputLimits,
+  MAX_INPUT_BYTES_ENV,
+  READ_TIMEOUT_ENV,
+  readBounded,
+  readBoundedFileSync,
+  type InputLimits,
+} from './boundedRead';
 export type { Logger, LogLevel } from './logger';

@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoopscopeError } from '../error/loopscopeError';
+import { inputLimits, readBoundedFileSync, type InputLimits } from './boundedRead';
 import { loadNodeDumps, NODE_DUMP_FILES, type DumpText, type NodeDumpsInput, type NodeEvidence } from '../netfilter/nodeEvidence';
 
 const LAYOUT = 'expected DIR/<nodeName>/iptables-save.txt …, as scripts/collect-node-dumps.sh writes';
@@ -29,12 +30,21 @@ export function readNodeDumps(dir: string, options: ReadNodeDumpsOptions = {}): 
     throw new LoopscopeError('INPUT_UNREADABLE', `--node-dumps ${dir}: not a readable directory (${LAYOUT})`);
   }
   const dumps = new Map<string, NodeEvidence>();
+  const limits = inputLimits();
   for (const node of entries) {
     const nodeDir = join(dir, node);
-    if (!statSync(nodeDir).isDirectory()) continue;
+    let isDir: boolean;
+    try {
+      isDir = statSync(nodeDir).isDirectory();
+    } catch (err) {
+      // A dangling symlink (or an entry removed meanwhile) is not a node folder: said and skipped.
+      options.warn?.(`--node-dumps: ${nodeDir} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}${isSymlink(nodeDir) ? ', a dangling symlink' : ''}); skipped`);
+      continue;
+    }
+    if (!isDir) continue;
     const input: NodeDumpsInput = {};
     for (const [field, file] of Object.entries(NODE_DUMP_FILES) as Array<[keyof typeof NODE_DUMP_FILES, string]>) {
-      const text = readDump(nodeDir, node, file);
+      const text = readDump(nodeDir, node, file, limits);
       if (text) input[field] = text;
     }
     if (Object.keys(input).length === 0) {
@@ -48,12 +58,21 @@ export function readNodeDumps(dir: string, options: ReadNodeDumpsOptions = {}): 
   return dumps;
 }
 
-function readDump(nodeDir: string, node: string, file: string): DumpText | undefined {
-  const path = join(nodeDir, file);
-  if (!existsSync(path)) return undefined;
+function isSymlink(path: string): boolean {
   try {
-    return { text: readFileSync(path, 'utf8'), file: join(node, file) };
-  } catch (err) {
-    throw new LoopscopeError('INPUT_UNREADABLE', `--node-dumps: ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
   }
+}
+
+/** A missing dump file is no evidence of that kind; a dangling symlink or an oversized one is an error naming it. */
+function readDump(nodeDir: string, node: string, file: string, limits: InputLimits): DumpText | undefined {
+  const path = join(nodeDir, file);
+  try {
+    lstatSync(path);
+  } catch {
+    return undefined;
+  }
+  return { text: readBoundedFileSync(path, `--node-dumps: ${path}`, limits), file: join(node, file) };
 }

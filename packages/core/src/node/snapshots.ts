@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoopscopeError } from '../error/loopscopeError';
 import type { SnapshotText } from '../kube/snapshot';
+import { inputLimits, readBounded } from './boundedRead';
 
 const SNAPSHOT_HINT = 'give the output of `kubectl get nodes,pods,services,endpointslices -A -o json`';
 
@@ -17,7 +18,13 @@ export function snapshotFiles(path: string): string[] {
     throw new LoopscopeError('INPUT_UNREADABLE', `snapshot ${path}: ${errnoWords(err)} (${SNAPSHOT_HINT})`);
   }
   if (!isDir) return [path];
-  const files = readdirSync(path)
+  let names: string[];
+  try {
+    names = readdirSync(path);
+  } catch (err) {
+    throw new LoopscopeError('INPUT_UNREADABLE', `snapshot ${path}: ${errnoWords(err)}`);
+  }
+  const files = names
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((f) => join(path, f));
@@ -31,23 +38,17 @@ export function snapshotFiles(path: string): string[] {
  */
 export async function readSnapshots(paths: readonly string[], readStdin?: () => Promise<string>): Promise<SnapshotText[]> {
   const texts: SnapshotText[] = [];
+  const limits = inputLimits();
   for (const p of paths) {
     if (p === '-') {
       if (!readStdin) throw new LoopscopeError('INPUT_UNREADABLE', 'snapshot -: standard input is not available here');
       texts.push({ name: '-', text: await readStdin() });
       continue;
     }
-    for (const f of snapshotFiles(p)) texts.push({ name: f, text: readSnapshotFile(f) });
+    // Capped and, for FIFOs, timed out (LOOPSCOPE_MAX_INPUT_BYTES, LOOPSCOPE_READ_TIMEOUT_SECONDS).
+    for (const f of snapshotFiles(p)) texts.push({ name: f, text: await readBounded(f, `snapshot ${f}`, limits) });
   }
   return texts;
-}
-
-function readSnapshotFile(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new LoopscopeError('INPUT_UNREADABLE', `snapshot ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
 }
 
 function errnoWords(err: unknown): string {

@@ -156,7 +156,8 @@ export function buildReport(analysis: ClusterAnalysis, options: ReportOptions = 
     links = links.slice(0, options.maxLinks);
   }
   const count = (values: Array<string | undefined>): Record<string, number> => {
-    const out: Record<string, number> = {};
+    // No prototype: a proxy mode read as "constructor" or "__proto__" is counted like any other.
+    const out: Record<string, number> = Object.create(null) as Record<string, number>;
     for (const v of values) if (v) out[v] = (out[v] ?? 0) + 1;
     return out;
   };

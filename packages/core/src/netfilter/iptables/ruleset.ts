@@ -80,7 +80,7 @@ export function iptablesRuleset(dump: IptablesDump, family: IpFamily, ctx: Match
     types.add(spec.type);
     const chains = new Map<string, Chain>();
     for (const c of table.chains.values()) {
-      const builtin = c.builtin ? spec.chains[c.name] : undefined;
+      const builtin = c.builtin && Object.hasOwn(spec.chains, c.name) ? spec.chains[c.name] : undefined;
       const chain: Chain = { name: c.name, table: tableName, rules: [], index: null };
       if (builtin) {
         const base: BaseChain = Object.assign(chain, {

@@ -11,6 +11,7 @@ import { type ParsedDump, type DumpProblem, splitLines } from '../ruleset/proble
 import { splitWords, type Word } from '../ruleset/shellWords';
 import { BUILTIN_TARGETS, type RuleMatch, type RuleTarget } from './extensions';
 import { type Counters, parseRuleOptions } from './ruleOptions';
+import { RuleSequence } from './ruleSequence';
 
 export type { Counters } from './ruleOptions';
 
@@ -56,16 +57,17 @@ export interface IptablesDump {
   tables: Map<string, IptablesTable>;
 }
 
-const BUILTIN_CHAINS: Record<string, string[]> = {
-  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
-  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
-  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
-  raw: ['PREROUTING', 'OUTPUT'],
-  security: ['INPUT', 'FORWARD', 'OUTPUT'],
-};
+/** Maps and Sets, not objects: a dump's `*constructor` table must not find Object's prototype. */
+const BUILTIN_CHAINS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['filter', new Set(['INPUT', 'FORWARD', 'OUTPUT'])],
+  ['nat', new Set(['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'])],
+  ['mangle', new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'])],
+  ['raw', new Set(['PREROUTING', 'OUTPUT'])],
+  ['security', new Set(['INPUT', 'FORWARD', 'OUTPUT'])],
+]);
 
 export function isBuiltinChain(table: string, chain: string): boolean {
-  return BUILTIN_CHAINS[table]?.includes(chain) ?? false;
+  return BUILTIN_CHAINS.get(table)?.has(chain) ?? false;
 }
 
 const COUNTERS_RE = /^\[(\d+):(\d+)\]$/;
@@ -88,6 +90,14 @@ export function parseIptablesSave(text: string, fileName: string): ParsedDump<Ip
   let skipping = false; // inside a duplicate table we ignore
   let headerFamily: IpFamily | null = null;
   const ruleFamilies = new Set<IpFamily>();
+  // Rules by table and chain while reading (inserts stay cheap); the chains get them at the end.
+  const sequences = new Map<string, RuleSequence<IptablesRule>>();
+  const sequenceOf = (tableName: string, chainName: string): RuleSequence<IptablesRule> => {
+    const key = `${tableName}\n${chainName}`;
+    let seq = sequences.get(key);
+    if (!seq) sequences.set(key, (seq = new RuleSequence<IptablesRule>()));
+    return seq;
+  };
 
   const chainOf = (name: string, lineNo: number): IptablesChain | null => {
     if (!table) return null;
@@ -236,9 +246,9 @@ export function parseIptablesSave(text: string, fileName: string): ParsedDump<Ip
     for (const m of body.matches) {
       if (m.kind === 'unknown' && m.module === '?') report(lineNo, `${m.reason}; kept as a condition loopscope cannot evaluate`, 'warning');
     }
-    if (insertPos > 0) {
-      chain.rules.splice(Math.min(insertPos - 1, chain.rules.length), 0, rule);
-    } else chain.rules.push(rule);
+    const seq = sequenceOf(table.name, chain.name);
+    if (insertPos > 0) seq.insert(insertPos, rule);
+    else seq.append(rule);
   }
   if (table && !table.committed && !skipping) {
     report(table.line, `table ${table.name} has no COMMIT (truncated dump?); its rules are kept, but the trace may miss rules`, 'warning');
@@ -249,6 +259,8 @@ export function parseIptablesSave(text: string, fileName: string): ParsedDump<Ip
 
   for (const t of dump.tables.values()) {
     for (const c of t.chains.values()) {
+      const seq = sequences.get(`${t.name}\n${c.name}`);
+      if (seq) c.rules = seq.toArray();
       c.rules.forEach((r, k) => (r.ruleNumber = k + 1));
       for (const r of c.rules) {
         if (r.target.kind === 'chain' && !t.chains.has(r.target.chain) && !BUILTIN_TARGETS.has(r.target.chain)) {

@@ -10,6 +10,7 @@ import { type Cidr, cidrContains, type IpAddress, ipKey, parseCidr, parseIp } fr
 import { type MatchContext, type PacketState, PORT_PROTOCOLS, type Unknown } from '../ruleset/match';
 import { parseProtocol } from '../ruleset/protocols';
 import type { NftExpr, NftValue } from './model';
+import { lookupTable } from '../ruleset/lookupTable';
 
 export type FieldKind = 'ip' | 'number' | 'name' | 'ctstate' | 'ctstatus' | 'fibtype';
 
@@ -29,8 +30,8 @@ export function valKey(v: Val): string {
   return typeof v === 'object' ? ipKey(v) : typeof v === 'number' ? `n${v}` : `s${v}`;
 }
 
-const NFPROTO: Record<string, number> = { ipv4: 2, ipv6: 10 };
-const TCP_LIKE: Record<string, number> = { tcp: 6, udp: 17, sctp: 132, dccp: 33, udplite: 136 };
+const NFPROTO = lookupTable<number>({ ipv4: 2, ipv6: 10 });
+const TCP_LIKE = lookupTable<number>({ tcp: 6, udp: 17, sctp: 132, dccp: 33, udplite: 136 });
 
 /** Reads a field of the packet; null when loopscope does not know the field. */
 export function fieldReader(e: NftExpr, ctx: MatchContext): FieldReader | null {

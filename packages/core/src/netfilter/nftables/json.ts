@@ -7,6 +7,7 @@
 import type { DumpProblem, ParsedDump } from '../ruleset/problems';
 import { formatStatements } from './format';
 import type { NftChain, NftDump, NftElement, NftExpr, NftOperand, NftRule, NftSet, NftStatement, NftTable, NftValue, NftVerdict } from './model';
+import { lookupTable } from '../ruleset/lookupTable';
 
 type Json = unknown;
 
@@ -44,7 +45,7 @@ function field(proto: string, name: string): NftExpr {
   return e;
 }
 
-const BINOPS: Record<string, 'and' | 'or' | 'xor'> = { '&': 'and', '|': 'or', '^': 'xor' };
+const BINOPS = lookupTable<'and' | 'or' | 'xor'>({ '&': 'and', '|': 'or', '^': 'xor' });
 
 function expr(x: Json): NftExpr {
   const kv = only(x);
@@ -142,7 +143,7 @@ function operand(x: Json): NftOperand {
   return { kind: 'value', value: value(x) };
 }
 
-const OPS: Record<string, '==' | '!=' | '<' | '>' | '<=' | '>='> = { '==': '==', in: '==', '!=': '!=', '<': '<', '>': '>', '<=': '<=', '>=': '>=' };
+const OPS = lookupTable<'==' | '!=' | '<' | '>' | '<=' | '>='>({ '==': '==', in: '==', '!=': '!=', '<': '<', '>': '>', '<=': '<=', '>=': '>=' });
 
 function port(x: Json): string | null {
   if (x === undefined) return null;
@@ -235,6 +236,21 @@ class JsonRule implements NftRule {
   }
 }
 
+/** nft's JSON nests expressions a dozen levels; the readers below recurse, so deeper is refused first. */
+const MAX_JSON_DEPTH = 64;
+
+/** Measured with a loop over a stack: 20,000 nested `&` expressions must not overflow anything. */
+function nestsDeeper(doc: Json, max: number): boolean {
+  const stack: Array<{ v: Json; d: number }> = [{ v: doc, d: 0 }];
+  while (stack.length > 0) {
+    const { v, d } = stack.pop() as { v: Json; d: number };
+    if (v === null || typeof v !== 'object') continue;
+    if (d >= max) return true;
+    for (const c of Array.isArray(v) ? v : Object.values(v)) if (c !== null && typeof c === 'object') stack.push({ v: c, d: d + 1 });
+  }
+  return false;
+}
+
 export function parseNftJson(text: string, file: string): ParsedDump<NftDump> {
   const problems: DumpProblem[] = [];
   const dump: NftDump = { file, format: 'json', tables: [] };
@@ -244,6 +260,10 @@ export function parseNftJson(text: string, file: string): ParsedDump<NftDump> {
     doc = JSON.parse(text);
   } catch (e) {
     report(`not JSON (${e instanceof Error ? e.message.slice(0, 80) : 'parse error'}); is this \`nft -j list ruleset\` output?`);
+    return { value: dump, problems };
+  }
+  if (nestsDeeper(doc, MAX_JSON_DEPTH)) {
+    report(`nests more than ${MAX_JSON_DEPTH} levels deep, which no \`nft -j list ruleset\` output does; not read`);
     return { value: dump, problems };
   }
   const list = obj(doc)?.nftables;

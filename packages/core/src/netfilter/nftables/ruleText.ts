@@ -8,9 +8,10 @@
 
 import type { NftElement, NftExpr, NftOperand, NftStatement, NftValue, NftVerdict } from './model';
 import type { Token } from './tokens';
+import { lookupTable } from '../ruleset/lookupTable';
 
 /** Payload and meta fields, by the protocol word that starts them. */
-const FIELDS: Record<string, string[]> = {
+const FIELDS = lookupTable<string[]>({
   ip: ['saddr', 'daddr', 'protocol', 'version', 'length', 'ttl', 'dscp', 'id', 'hdrlength', 'checksum', 'frag-off'],
   ip6: ['saddr', 'daddr', 'nexthdr', 'version', 'hoplimit', 'length', 'flowlabel', 'dscp'],
   tcp: ['sport', 'dport', 'flags', 'sequence', 'window'],
@@ -21,12 +22,12 @@ const FIELDS: Record<string, string[]> = {
   th: ['sport', 'dport'],
   meta: ['l4proto', 'mark', 'iifname', 'oifname', 'iif', 'oif', 'nfproto', 'protocol', 'pkttype', 'skuid', 'skgid', 'iiftype', 'oiftype', 'length', 'priority', 'cpu', 'cgroup', 'nftrace'],
   ct: ['state', 'status', 'mark', 'direction', 'zone', 'expiration', 'helper', 'original', 'reply', 'count'],
-};
+});
 
 /** Meta keys nft prints without `meta`. */
 const BARE_META = new Set(['mark', 'iifname', 'oifname', 'iif', 'oif', 'l4proto', 'nfproto', 'skuid', 'skgid', 'pkttype', 'cpu', 'cgroup', 'priority']);
 
-const OPS: Record<string, '==' | '!=' | '<' | '>' | '<=' | '>='> = {
+const OPS = lookupTable<'==' | '!=' | '<' | '>' | '<=' | '>='>({
   '==': '==',
   eq: '==',
   '!=': '!=',
@@ -39,9 +40,9 @@ const OPS: Record<string, '==' | '!=' | '<' | '>' | '<=' | '>='> = {
   le: '<=',
   '>=': '>=',
   ge: '>=',
-};
+});
 
-const BINOPS: Record<string, 'and' | 'or' | 'xor'> = { and: 'and', '&': 'and', or: 'or', '|': 'or', xor: 'xor', '^': 'xor' };
+const BINOPS = lookupTable<'and' | 'or' | 'xor'>({ and: 'and', '&': 'and', or: 'or', '|': 'or', xor: 'xor', '^': 'xor' });
 
 /** Words that start a statement, so a comparison's value list stops before them. */
 const STATEMENT_WORDS = new Set([

@@ -33,20 +33,33 @@ export interface SetProbe {
 /** `match`: member; `nomatch`: an exception entry (hash:net … nomatch) covers it; `absent`: not a member. */
 export type SetTestResult = 'match' | 'nomatch' | 'absent' | { unknown: string };
 
-const DIMENSION_WORDS: Record<string, IpsetDimension> = {
-  ip: 'ip',
-  net: 'net',
-  port: 'port',
-  mark: 'mark',
-  iface: 'iface',
-  mac: 'mac',
-  set: 'set',
-};
+/** A Map, not an object: a set type named `hash:constructor` must not find Object's prototype. */
+const DIMENSION_WORDS: ReadonlyMap<string, IpsetDimension> = new Map<string, IpsetDimension>([
+  ['ip', 'ip'],
+  ['net', 'net'],
+  ['port', 'port'],
+  ['mark', 'mark'],
+  ['iface', 'iface'],
+  ['mac', 'mac'],
+  ['set', 'set'],
+]);
 
 const PORT_PROTOCOLS = new Set([6, 17, 132, 136]);
 /** Larger ranges in one member are refused rather than expanded. */
 const MAX_EXPANSION = 65536;
+/**
+ * Keys one set holds at most (JavaScript's Set stops at 2^24 entries). Past it the set is
+ * incomplete: a packet it does not find is "unknown", never "absent".
+ */
+export const MAX_SET_KEYS = 1 << 22;
 
+/** An address range of a one-dimensional ip set (`add S 10.0.0.0-10.255.255.255`), kept as its ends. */
+interface AddressRange {
+  family: IpFamily;
+  from: bigint;
+  to: bigint;
+  nomatch: boolean;
+}
 export class IpSet {
   readonly name: string;
   readonly type: string;
@@ -67,7 +80,12 @@ export class IpSet {
   private readonly nomatchKeys = new Set<string>();
   /** For sets with net dimensions: the prefix-length tuples present, most specific first. */
   private prefixTuples: number[][] = [];
+  private prefixTuplesSorted = true;
   private readonly prefixTupleKeys = new Set<string>();
+  /** Ranges and networks of a one-dimensional ip set, tested arithmetically, never enumerated. */
+  private readonly ranges: AddressRange[] = [];
+  /** Why some members were not read (too many keys, a range too large): tests that miss are unknown. */
+  private incomplete: string | null = null;
   private readonly netmask: number | null;
   private readonly markmask: number;
   /** Member set names (list:set). */
@@ -83,7 +101,7 @@ export class IpSet {
     const dimensions: IpsetDimension[] = [];
     let unsupported: string | null = null;
     for (const d of dims.split(',')) {
-      const dim = DIMENSION_WORDS[d];
+      const dim = DIMENSION_WORDS.get(d);
       if (!dim) unsupported = `set type ${type} is not evaluated by loopscope`;
       else dimensions.push(dim);
     }
@@ -103,7 +121,44 @@ export class IpSet {
   }
 
   get size(): number {
-    return this.keys.size + this.nomatchKeys.size + this.memberSets.length;
+    return this.keys.size + this.nomatchKeys.size + this.memberSets.length + this.ranges.length;
+  }
+
+  private addKey(key: string, nomatch: boolean): string | null {
+    if (this.keys.size + this.nomatchKeys.size >= MAX_SET_KEYS) {
+      const first = this.incomplete === null;
+      this.incomplete ??= `set ${this.name} holds more than ${MAX_SET_KEYS} entries; the rest were not read`;
+      return first ? `more than ${MAX_SET_KEYS} entries: this and later members are not read, and a trace that tests the set is uncertain` : null;
+    }
+    if (nomatch) this.nomatchKeys.add(key);
+    else this.keys.add(key);
+    return null;
+  }
+
+  /** A range or network in a one-dimensional ip set: kept as its two ends (any size). */
+  private addRange(text: string, nomatch: boolean): string | null | undefined {
+    if (this.dimensions.length !== 1 || this.dimensions[0] !== 'ip' || this.netmask !== null) return undefined;
+    const dash = text.indexOf('-');
+    let range: AddressRange | null = null;
+    if (dash > 0) {
+      const a = parseIp(text.slice(0, dash));
+      const b = parseIp(text.slice(dash + 1));
+      if (!a || !b || a.family !== b.family || BigInt(a.value) > BigInt(b.value)) return `cannot read address range "${text}"`;
+      range = { family: a.family, from: BigInt(a.value), to: BigInt(b.value), nomatch };
+    } else if (text.indexOf('/') >= 0) {
+      const c = parseCidr(text);
+      if (!c || c.prefix < 0) return `cannot read address "${text}"`;
+      const bits = BigInt((c.family === 4 ? 32 : 128) - c.prefix);
+      const from = BigInt(c.network);
+      range = { family: c.family, from, to: from + (1n << bits) - 1n, nomatch };
+    } else return undefined;
+    if (this.family !== null && range.family !== this.family) return `address family does not match the set (family ${this.family === 6 ? 'inet6' : 'inet'})`;
+    if (this.ranges.length >= MAX_SET_KEYS) {
+      this.incomplete ??= `set ${this.name} holds more than ${MAX_SET_KEYS} ranges; the rest were not read`;
+      return null;
+    }
+    this.ranges.push(range);
+    return null;
   }
 
   /**
@@ -132,16 +187,22 @@ export class IpSet {
     }
     if (single) {
       if (prefixes) this.notePrefixes(prefixes);
-      if (nomatch) this.nomatchKeys.add(key);
-      else this.keys.add(key);
-      return null;
+      return this.addKey(key, nomatch);
     }
+    const ranged = this.addRange(element, nomatch);
+    if (ranged !== undefined) return ranged;
     // Each part expands to one or more keys (ranges); nets carry their prefix.
     let partials: Array<{ key: string; prefixes: number[] }> = [{ key: '', prefixes: [] }];
     for (let d = 0; d < parts.length; d++) {
       const expanded = this.expandPart(this.dimensions[d] as IpsetDimension, parts[d] as string);
-      if (typeof expanded === 'string') return `member "${element}": ${expanded}`;
-      if (partials.length * expanded.length > MAX_EXPANSION) return `member "${element}" expands to too many entries`;
+      if (typeof expanded === 'string') {
+        if (expanded.endsWith('too large') || expanded.endsWith('too large to expand')) this.incomplete ??= `a member of set ${this.name} was too large to read`;
+        return `member "${element}": ${expanded}`;
+      }
+      if (partials.length * expanded.length > MAX_EXPANSION) {
+        this.incomplete ??= `a member of set ${this.name} was too large to read`;
+        return `member "${element}" expands to too many entries`;
+      }
       const next: Array<{ key: string; prefixes: number[] }> = [];
       for (const p of partials) {
         for (const e of expanded) {
@@ -152,8 +213,8 @@ export class IpSet {
     }
     for (const p of partials) {
       if (p.prefixes.length > 0) this.notePrefixes(p.prefixes);
-      if (nomatch) this.nomatchKeys.add(p.key);
-      else this.keys.add(p.key);
+      const err = this.addKey(p.key, nomatch);
+      if (err !== null || this.incomplete !== null) return err;
     }
     return null;
   }
@@ -163,11 +224,24 @@ export class IpSet {
     if (this.prefixTupleKeys.has(tk)) return;
     this.prefixTupleKeys.add(tk);
     this.prefixTuples.push(prefixes);
-    // The kernel tries the most specific entries first.
-    this.prefixTuples.sort((a, b) => {
-      for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return (b[k] as number) - (a[k] as number);
-      return 0;
-    });
+    this.prefixTuplesSorted = false;
+  }
+
+  /** The kernel tries the most specific entries first; sorted once, at the first test after a change. */
+  private sortedPrefixTuples(): number[][] {
+    if (!this.prefixTuplesSorted) {
+      this.prefixTuples.sort((a, b) => {
+        for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return (b[k] as number) - (a[k] as number);
+        return 0;
+      });
+      this.prefixTuplesSorted = true;
+    }
+    return this.prefixTuples;
+  }
+
+  /** Membership as the set's reader saw it, made "unknown" when the set could not be read whole. */
+  private missed(result: 'absent'): SetTestResult {
+    return this.incomplete !== null ? { unknown: this.incomplete } : result;
   }
 
   /** The key of one part when it is a single value; null when it needs expanding (or is bad). */
@@ -301,9 +375,21 @@ export class IpSet {
     }
     if (netIps.length === 0) {
       const key = parts.join(',');
-      return this.keys.has(key) ? 'match' : 'absent';
+      if (this.keys.has(key)) return 'match';
+      if (this.ranges.length > 0) {
+        const ip = flags[0] === 'src' ? probe.src : probe.dst;
+        const v = BigInt(ip.value);
+        let hit: SetTestResult = 'absent';
+        for (const r of this.ranges) {
+          if (r.family !== ip.family || v < r.from || v > r.to) continue;
+          if (!r.nomatch) return 'match';
+          hit = 'nomatch';
+        }
+        if (hit !== 'absent') return hit;
+      }
+      return this.missed('absent');
     }
-    for (const tuple of this.prefixTuples) {
+    for (const tuple of this.sortedPrefixTuples()) {
       for (let k = 0; k < netIps.length; k++) {
         const n = netIps[k] as { slot: number; ip: IpAddress };
         const prefix = tuple[k] as number;
@@ -313,7 +399,7 @@ export class IpSet {
       if (this.keys.has(key)) return 'match';
       if (this.nomatchKeys.has(key)) return 'nomatch';
     }
-    return 'absent';
+    return this.missed('absent');
   }
 
   /** True when an address (and optionally protocol/port) is a member, for `dst,dst`-style checks from the model. */
@@ -372,7 +458,8 @@ export interface IpsetDump {
 /** Turns `family inet hashsize 1024 comment timeout 0` into a record (flags map to ''). */
 function parseHeader(words: string[]): Record<string, string> {
   const VALUED = new Set(['family', 'hashsize', 'maxelem', 'netmask', 'markmask', 'timeout', 'range', 'size', 'bucketsize', 'initval', 'bitmask']);
-  const out: Record<string, string> = {};
+  // No prototype: a header word `constructor` or `__proto__` is just a word.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (let i = 0; i < words.length; i++) {
     const w = words[i] as string;
     if (VALUED.has(w) && i + 1 < words.length) {
@@ -412,7 +499,7 @@ export function parseIpset(text: string, fileName: string): ParsedDump<IpsetDump
   // `ipset list` state
   let listName: string | null = null;
   let listType: string | null = null;
-  let listHeader: Record<string, string> = {};
+  let listHeader: Record<string, string> = Object.create(null) as Record<string, string>;
   let listLine = 0;
   let listSet: IpSet | null = null;
   let inMembers = false;
@@ -437,7 +524,7 @@ export function parseIpset(text: string, fileName: string): ParsedDump<IpsetDump
     if (listSet && declared !== null) listSet.declaredEntries = declared;
     listName = null;
     listType = null;
-    listHeader = {};
+    listHeader = Object.create(null) as Record<string, string>;
     listSet = null;
     inMembers = false;
     declared = null;

@@ -1,6 +1,7 @@
 /** IP protocol names and numbers, as iptables (`-p`) and nftables (`meta l4proto`) write them. */
+import { lookupTable } from './lookupTable';
 
-const PROTOCOLS: Record<string, number> = {
+const PROTOCOLS = lookupTable<number>({
   all: 0,
   icmp: 1,
   igmp: 2,
@@ -14,7 +15,7 @@ const PROTOCOLS: Record<string, number> = {
   icmpv6: 58,
   sctp: 132,
   udplite: 136,
-};
+});
 
 /** `tcp` → 6, `6` → 6, `all` → 'all'; null when unknown. */
 export function parseProtocol(text: string): number | 'all' | null {
@@ -27,7 +28,7 @@ export function parseProtocol(text: string): number | 'all' | null {
 }
 
 const PROTOCOL_NAMES = new Map<number, string>();
-for (const [name, n] of Object.entries(PROTOCOLS)) if (!PROTOCOL_NAMES.has(n)) PROTOCOL_NAMES.set(n, name);
+for (const [name, n] of Object.entries(PROTOCOLS)) if (n !== undefined && !PROTOCOL_NAMES.has(n)) PROTOCOL_NAMES.set(n, name);
 
 export function protocolName(num: number): string {
   return PROTOCOL_NAMES.get(num) ?? String(num);
