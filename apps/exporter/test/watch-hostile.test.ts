@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, getJson, startExporter, type RunningExporter } from '@loopscope/testkit';
 import { startKubeApiServer, TEST_TOKEN, type KubeApiServer, type TestObject, type TestResource } from './support/kubeApiServer';
+import { pollHealthz } from './support/healthzPoller';
+import { STACK_TRACE } from './support/attackScale';
 
 const DEMO = require.resolve('@loopscope/core/demo/demo-cluster.json');
 const RESOURCE_OF: Record<string, TestResource> = { Node: 'nodes', Pod: 'pods', Service: 'services', EndpointSlice: 'endpointslices', ConfigMap: 'configmaps' };
@@ -68,6 +70,15 @@ async function figures(exporter: RunningExporter): Promise<Record<string, number
   return Object.fromEntries(body.services.map((s: any) => [`${s.namespace}/${s.name}`, s.loopbackProbability]));
 }
 
+/** The analysis as Prometheus sees it: every per-Service and per-link series on /metrics. */
+async function modelSeries(exporter: RunningExporter): Promise<string[]> {
+  const text = await (await fetch(`${exporter.url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('loopscope_service_') || l.startsWith('loopscope_link_loopback_ratio{'))
+    .sort();
+}
+
 async function start(api: KubeApiServer, name: string, args: string[] = []): Promise<RunningExporter> {
   for (const o of OBJECTS) api.add(RESOURCE_OF[o.kind as string]!, o);
   const exporter = await startExporter(['--kubeconfig', api.kubeconfig(join(dir, name)), '--debounce-ms', '50', ...args]);
@@ -87,6 +98,7 @@ function bumpAndCompact(api: KubeApiServer): void {
 function expectCleanLog(exporter: RunningExporter): void {
   const err = exporter.stderr();
   expect(err).not.toMatch(/^\s+at /m);
+  expect(err).not.toMatch(STACK_TRACE);
   expect(err).not.toMatch(/unhandled|RangeError|ERR_STRING_TOO_LONG/i);
   expect(err).not.toContain(TEST_TOKEN);
 }
@@ -110,18 +122,25 @@ describe('malformed watch events', () => {
 
   it('each malformed line is counted and skipped; the exporter stays up with the last good analysis', async () => {
     const before = await figures(exporter);
+    const seriesBefore = await modelSeries(exporter);
     expect(Object.keys(before).length).toBeGreaterThan(0);
+    expect(seriesBefore.length).toBeGreaterThan(0);
     expect(await count(exporter, 'loopscope_watch_events_skipped_total', 'pods')).toBe(0);
 
+    const probe = pollHealthz(`${exporter.url}/healthz`, 10);
     for (const line of MALFORMED_LINES) expect(api.sendRaw(`${line}\n`, 'pods')).toBe(1);
     await eventually(
       async () => ((await count(exporter, 'loopscope_watch_events_skipped_total', 'pods')) === MALFORMED_LINES.length ? true : undefined),
       10_000,
       `loopscope_watch_events_skipped_total{resource="pods"} = ${MALFORMED_LINES.length}`,
     );
+    const health = await probe.stop();
     expect(exporter.process.exitCode).toBeNull();
-    expect((await fetch(`${exporter.url}/healthz`)).status).toBe(200);
+    expect(health.failures).toEqual([]);
+    expect(health.worstMs).toBeLessThan(1000);
     expect(await figures(exporter)).toEqual(before);
+    // The last good analysis, as Prometheus scrapes it: every Service and link series unchanged.
+    expect(await modelSeries(exporter)).toEqual(seriesBefore);
     // The watch itself was never restarted: bad lines are skipped, not fatal.
     expect(await count(exporter, 'loopscope_watch_restarts_total', 'pods')).toBe(0);
     expect(api.watchCount('pods')).toBe(1);
@@ -132,6 +151,8 @@ describe('malformed watch events', () => {
   it('a 700 MiB line without a newline is skipped as it streams (memory stays bounded); later events arrive', async () => {
     const skipped = await count(exporter, 'loopscope_watch_events_skipped_total', 'pods');
     const podsBefore = (await getJson(`${exporter.url}/api/v1/report`)).body.cluster.pods as number;
+    const seriesBefore = await modelSeries(exporter);
+    const probe = pollHealthz(`${exporter.url}/healthz`);
     await api.streamFiller(700 * 1024 * 1024, 'pods');
     api.sendRaw('\n', 'pods');
     await eventually(
@@ -139,6 +160,10 @@ describe('malformed watch events', () => {
       20_000,
       'the oversized line counted once',
     );
+    const health = await probe.stop();
+    expect(health.failures).toEqual([]);
+    expect(health.worstMs).toBeLessThan(1000);
+    expect(await modelSeries(exporter)).toEqual(seriesBefore);
     // The same watch goes on: a real event after it is applied.
     const template = OBJECTS.find((o) => o.kind === 'Pod' && o.metadata.namespace === 'checkout')!;
     const pod = JSON.parse(JSON.stringify(template));
