@@ -240,7 +240,10 @@ export class SlackBot {
     });
 
     this.app.error(async (err) => {
-      this.log.error(`unhandled error in a listener: ${err.message}`);
+      // Bolt wraps the failures of several listeners in one error; name each (messages only).
+      const originals = (err as { originals?: unknown }).originals;
+      const detail = Array.isArray(originals) ? `: ${originals.map((e) => (e instanceof Error ? e.message : String(e)).slice(0, 200)).join('; ')}` : '';
+      this.log.error(`unhandled error in a listener: ${err.message}${detail}`);
     });
   }
 

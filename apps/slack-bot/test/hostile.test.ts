@@ -3,11 +3,11 @@
  * cluster and a Slack stand-in; the load comes from this process (and the burst from a child of
  * its own). Each case states what it asserts; every case also leaves the process alive, and at the
  * end its log holds no stack trace and no raw control character, and its peak RSS stays under the
- * bound below (the Deployment's limit is 192 Mi). `npm test` runs the quick form, `npm run fuzz`
+ * bound below (the Deployment's limit is 256 Mi). `npm test` runs the quick form, `npm run fuzz`
  * the long one (three bursts, 2,000 fuzzed bodies).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadAll } from 'js-yaml';
 import { createServer, request, Agent, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -37,8 +37,11 @@ const BOUND = {
    * acknowledgement bound, well inside the liveness probe's 10 s.
    */
   burstHealthzMs: 3000,
-  /** Peak resident memory over the whole suite: under the Deployment's 192 Mi limit with room. */
-  peakRssBytes: 160 << 20,
+  /**
+   * Peak resident memory over the whole suite, with the Deployment's heap limit: under its 256 Mi
+   * limit with 32 MiB to spare (measured: 137-147 MiB in the quick form, 188 MiB in the long one).
+   */
+  peakRssBytes: 224 << 20,
   bursts: attackScale(1, 3),
   fuzzedBodies: attackScale(80, 2000),
 };
@@ -126,6 +129,8 @@ afterAll(async () => {
     const alive = bot.child.exitCode === null;
     const code = await bot.stop();
     process.stdout.write(`bot peak RSS over the suite: ${(peak / 1048576).toFixed(0)} MiB\n`);
+    // LOOPSCOPE_ATTACK_LOG=FILE keeps the bot's whole log for a closer look.
+    if (process.env.LOOPSCOPE_ATTACK_LOG) writeFileSync(process.env.LOOPSCOPE_ATTACK_LOG, log);
     expect(alive).toBe(true);
     expect(code).toBe(0);
     expect(log).not.toMatch(STACK_TRACE);
@@ -311,7 +316,7 @@ test('control characters reaching the log (a question, a header, an error) are e
   // (the suite's afterAll: no raw control character anywhere in the running bot's log)
 });
 
-test('a 1 GiB exporter answer: not read past 8 MiB, the cluster reported unavailable, /healthz within 1 s, peak RSS under 160 MiB (the pod limit is 192 Mi)', async () => {
+test('a 1 GiB exporter answer: not read past 8 MiB, the cluster reported unavailable, /healthz within 1 s, peak RSS under 224 MiB (the pod limit is 256 Mi)', async () => {
   const probe = pollHealthz(`${bot.url}/healthz`, 10);
   const res = await post(bot.url, slashCommandBody('why is payments timing out in huge', slack.responseUrl('huge-1'), { user: 'UHUGE' }), FORM);
   expect(res.status).toBe(200);
