@@ -187,7 +187,8 @@ export class Engine implements ObjectSink, SourceHealth {
       }
     } catch (err) {
       // Keep serving the last good analysis; the stale-analysis alert will tell.
-      this.options.log?.('error', `analysis failed, keeping the last good one: ${(err as Error).stack ?? err}`);
+      // One line, no stack trace (the message names what failed; the log is read by people).
+      this.options.log?.('error', `analysis failed, keeping the last good one: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`.slice(0, 500));
     }
   }
 
