@@ -123,11 +123,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   agent.destroy();
+  // Everything is stopped first, so that a failed assertion below leaves no process behind.
+  const log = bot?.log() ?? '';
+  const peak = bot?.peakRss() ?? 0;
+  const alive = bot?.child.exitCode === null;
+  const code = await bot?.stop();
+  await Promise.all([exporter?.stop(), hugeExporter?.stop(), slack?.stop()]);
   if (bot) {
-    const log = bot.log();
-    const peak = bot.peakRss();
-    const alive = bot.child.exitCode === null;
-    const code = await bot.stop();
     process.stdout.write(`bot peak RSS over the suite: ${(peak / 1048576).toFixed(0)} MiB\n`);
     // LOOPSCOPE_ATTACK_LOG=FILE keeps the bot's whole log for a closer look.
     if (process.env.LOOPSCOPE_ATTACK_LOG) writeFileSync(process.env.LOOPSCOPE_ATTACK_LOG, log);
@@ -140,7 +142,6 @@ afterAll(async () => {
     expect(log).not.toContain('not acknowledged within 3 seconds');
     expect(peak).toBeLessThan(BOUND.peakRssBytes);
   }
-  await Promise.all([exporter?.stop(), hugeExporter?.stop(), slack?.stop()]);
 });
 
 /** Runs test/support/burstClient.js: `count` slash commands from distinct users over `spreadMs`. */
