@@ -187,7 +187,8 @@ export class Engine implements ObjectSink, SourceHealth {
       }
     } catch (err) {
       // Keep serving the last good analysis; the stale-analysis alert will tell.
-      this.options.log?.('error', `analysis failed, keeping the last good one: ${(err as Error).stack ?? err}`);
+      // One line, no stack trace (the message names what failed; the log is read by people).
+      this.options.log?.('error', `analysis failed, keeping the last good one: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`.slice(0, 500));
     }
   }
 
@@ -200,12 +201,15 @@ export class Engine implements ObjectSink, SourceHealth {
    * cost a what-if each and links are 100,000s of objects at scale, so each reader asks only for
    * what it shows. Reports of an older analysis are dropped, not kept beside the new one.
    */
-  currentReport(options: { fixes?: boolean; links?: boolean } = {}): Report | undefined {
+  currentReport(options: { fixes?: boolean; links?: boolean; acceptFuller?: boolean } = {}): Report | undefined {
     const analysis = this.live.analysis;
     if (!analysis) return undefined;
     if (this.reports.analysis !== analysis) this.reports = { analysis, byOptions: new Map() };
     const key = `${options.fixes !== false}/${options.links !== false}`;
-    let report = this.reports.byOptions.get(key);
+    // With `acceptFuller`, a report with fixes and links already built serves a narrower question
+    // (the reader picks its fields): the report, the Service list and the links of one analysis are
+    // one build, not three.
+    let report = this.reports.byOptions.get(key) ?? (options.acceptFuller ? this.reports.byOptions.get('true/true') : undefined);
     if (!report) {
       report = buildReport(analysis, { fixes: options.fixes !== false, links: options.links !== false, now: new Date(this.health.lastSuccessfulAnalysis ?? this.now()) });
       this.reports.byOptions.set(key, report);

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, getJson, startExporter, type RunningExporter } from '@loopscope/testkit';
 import { startKubeApiServer, TEST_TOKEN, type KubeApiServer, type TestObject, type TestResource } from './support/kubeApiServer';
+import { pollHealthz } from './support/healthzPoller';
+import { attackScale, SeededFuzz, STACK_TRACE } from './support/attackScale';
 
 const DEMO = require.resolve('@loopscope/demo/demo-cluster.json');
 const RESOURCE_OF: Record<string, TestResource> = { Node: 'nodes', Pod: 'pods', Service: 'services', EndpointSlice: 'endpointslices', ConfigMap: 'configmaps' };
@@ -46,6 +48,11 @@ const MALFORMED_LINES = [
   'not json at all',
   '\u0000\u0001\u0002',
   '{"type":"__proto__","object":{"metadata":{"name":"x"}}}',
+  // Metadata of the wrong types: a numeric owner name failed every later analysis.
+  '{"type":"ADDED","object":{"metadata":{"name":"x","ownerReferences":[{"kind":"ReplicaSet","name":42}]}}}',
+  '{"type":"ADDED","object":{"metadata":{"name":"x","ownerReferences":{"kind":"ReplicaSet"}}}}',
+  '{"type":"MODIFIED","object":{"metadata":{"name":"x","labels":{"app":["a"]}}}}',
+  '{"type":"ADDED","object":{"metadata":{"name":"x","annotations":"x"}}}',
 ];
 
 const dir = mkdtempSync(join(tmpdir(), 'loopscope-hostile-'));
@@ -68,6 +75,15 @@ async function figures(exporter: RunningExporter): Promise<Record<string, number
   return Object.fromEntries(body.services.map((s: any) => [`${s.namespace}/${s.name}`, s.loopbackProbability]));
 }
 
+/** The analysis as Prometheus sees it: every per-Service and per-link series on /metrics. */
+async function modelSeries(exporter: RunningExporter): Promise<string[]> {
+  const text = await (await fetch(`${exporter.url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('loopscope_service_') || l.startsWith('loopscope_link_loopback_ratio{'))
+    .sort();
+}
+
 async function start(api: KubeApiServer, name: string, args: string[] = []): Promise<RunningExporter> {
   for (const o of OBJECTS) api.add(RESOURCE_OF[o.kind as string]!, o);
   const exporter = await startExporter(['--kubeconfig', api.kubeconfig(join(dir, name)), '--debounce-ms', '50', ...args]);
@@ -87,6 +103,7 @@ function bumpAndCompact(api: KubeApiServer): void {
 function expectCleanLog(exporter: RunningExporter): void {
   const err = exporter.stderr();
   expect(err).not.toMatch(/^\s+at /m);
+  expect(err).not.toMatch(STACK_TRACE);
   expect(err).not.toMatch(/unhandled|RangeError|ERR_STRING_TOO_LONG/i);
   expect(err).not.toContain(TEST_TOKEN);
 }
@@ -110,18 +127,25 @@ describe('malformed watch events', () => {
 
   it('each malformed line is counted and skipped; the exporter stays up with the last good analysis', async () => {
     const before = await figures(exporter);
+    const seriesBefore = await modelSeries(exporter);
     expect(Object.keys(before).length).toBeGreaterThan(0);
+    expect(seriesBefore.length).toBeGreaterThan(0);
     expect(await count(exporter, 'loopscope_watch_events_skipped_total', 'pods')).toBe(0);
 
+    const probe = pollHealthz(`${exporter.url}/healthz`, 10);
     for (const line of MALFORMED_LINES) expect(api.sendRaw(`${line}\n`, 'pods')).toBe(1);
     await eventually(
       async () => ((await count(exporter, 'loopscope_watch_events_skipped_total', 'pods')) === MALFORMED_LINES.length ? true : undefined),
       10_000,
       `loopscope_watch_events_skipped_total{resource="pods"} = ${MALFORMED_LINES.length}`,
     );
+    const health = await probe.stop();
     expect(exporter.process.exitCode).toBeNull();
-    expect((await fetch(`${exporter.url}/healthz`)).status).toBe(200);
+    expect(health.failures).toEqual([]);
+    expect(health.worstMs).toBeLessThan(1000);
     expect(await figures(exporter)).toEqual(before);
+    // The last good analysis, as Prometheus scrapes it: every Service and link series unchanged.
+    expect(await modelSeries(exporter)).toEqual(seriesBefore);
     // The watch itself was never restarted: bad lines are skipped, not fatal.
     expect(await count(exporter, 'loopscope_watch_restarts_total', 'pods')).toBe(0);
     expect(api.watchCount('pods')).toBe(1);
@@ -132,6 +156,8 @@ describe('malformed watch events', () => {
   it('a 700 MiB line without a newline is skipped as it streams (memory stays bounded); later events arrive', async () => {
     const skipped = await count(exporter, 'loopscope_watch_events_skipped_total', 'pods');
     const podsBefore = (await getJson(`${exporter.url}/api/v1/report`)).body.cluster.pods as number;
+    const seriesBefore = await modelSeries(exporter);
+    const probe = pollHealthz(`${exporter.url}/healthz`);
     await api.streamFiller(700 * 1024 * 1024, 'pods');
     api.sendRaw('\n', 'pods');
     await eventually(
@@ -139,6 +165,10 @@ describe('malformed watch events', () => {
       20_000,
       'the oversized line counted once',
     );
+    const health = await probe.stop();
+    expect(health.failures).toEqual([]);
+    expect(health.worstMs).toBeLessThan(1000);
+    expect(await modelSeries(exporter)).toEqual(seriesBefore);
     // The same watch goes on: a real event after it is applied.
     const template = OBJECTS.find((o) => o.kind === 'Pod' && o.metadata.namespace === 'checkout')!;
     const pod = JSON.parse(JSON.stringify(template));
@@ -153,6 +183,78 @@ describe('malformed watch events', () => {
     // Peak resident memory of the exporter over its whole life (Linux): far below the line's size.
     const peakKiB = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${exporter.process.pid}/status`, 'utf8'))?.[1]);
     expect(peakKiB * 1024).toBeLessThan(300 * 1024 * 1024);
+    expectCleanLog(exporter);
+  });
+});
+
+/** Hostile values for a field of an otherwise valid object. */
+const HOSTILE_VALUES: unknown[] = [null, 42, -1, 1e308, '', 'x', '__proto__', 'constructor', '\u0000\u001b[2J', [], {}, [[[[[]]]]], true, 'x'.repeat(100_000), { __proto__: { polluted: true } }];
+
+/** A valid object with one to three fields removed or replaced by hostile values (seeded). */
+function mutate(f: SeededFuzz, template: TestObject): TestObject {
+  const copy = JSON.parse(JSON.stringify(template)) as Record<string, unknown>;
+  for (let n = 1 + f.int(3); n > 0; n--) {
+    // Walk down a random path of objects and arrays, then change what is there.
+    let parent: any = copy;
+    let key: string | number = f.pick(Object.keys(copy));
+    for (let depth = 0; depth < 4 && parent[key] !== null && typeof parent[key] === 'object' && f.next() < 0.7; depth++) {
+      const child: any = parent[key];
+      const keys: Array<string | number> = Array.isArray(child) ? child.map((_: unknown, i: number) => i) : Object.keys(child);
+      if (keys.length === 0) break;
+      parent = child;
+      key = f.pick(keys);
+    }
+    if (f.next() < 0.3) delete parent[key];
+    else parent[key] = f.pick(HOSTILE_VALUES);
+  }
+  return copy as TestObject;
+}
+
+describe('fuzzed watch events', () => {
+  let api: KubeApiServer;
+  let exporter: RunningExporter;
+  const COUNT = attackScale(60, 2000);
+
+  beforeAll(async () => {
+    api = await startKubeApiServer();
+    exporter = await start(api, 'kubeconfig-fuzz');
+  });
+
+  afterAll(async () => {
+    const code = await exporter?.stop();
+    await api?.stop();
+    expect(code).toBe(0);
+  });
+
+  it(`${COUNT} mutated Pod, Service and Node events (fields removed or hostile): each applied or skipped, the exporter stays up, /healthz within 1 s, later events still applied`, async () => {
+    const f = new SeededFuzz(1202);
+    const templates = OBJECTS.filter((o) => ['Pod', 'Service', 'Node'].includes(o.kind as string));
+    const probe = pollHealthz(`${exporter.url}/healthz`, 10);
+    for (let i = 0; i < COUNT; i++) {
+      const template = f.pick(templates);
+      const object = mutate(f, template);
+      const resource = RESOURCE_OF[template.kind as string]!;
+      api.sendRaw(`${JSON.stringify({ type: f.pick(['ADDED', 'MODIFIED', 'DELETED']), object })}\n`, resource);
+      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 20)); // let the debounced recomputes run among them
+    }
+    // A good event after the fuzz is still applied: the watches and the model are intact. (First
+    // the fuzz's own recomputes settle: ten debounce periods.)
+    await new Promise((r) => setTimeout(r, 500));
+    const podsBefore = (await getJson(`${exporter.url}/api/v1/report`)).body.cluster?.pods as number;
+    const pod = JSON.parse(JSON.stringify(OBJECTS.find((o) => o.kind === 'Pod' && o.metadata.namespace === 'checkout')!));
+    pod.metadata.name = 'checkout-api-after-fuzz';
+    delete pod.metadata.uid;
+    pod.status.podIP = '172.16.0.97';
+    api.add('pods', pod);
+    await eventually(async () => ((await getJson(`${exporter.url}/api/v1/report`)).body.cluster?.pods === podsBefore + 1 ? true : undefined), 20_000, 'the pod added after the fuzz');
+    const health = await probe.stop();
+    process.stdout.write(`watch fuzz: ${COUNT} mutated events; ${await count(exporter, 'loopscope_watch_events_skipped_total', 'pods')} pod events skipped; /healthz worst ${health.worstMs.toFixed(0)} ms\n`);
+    expect(exporter.process.exitCode).toBeNull();
+    expect(health.failures).toEqual([]);
+    expect(health.worstMs).toBeLessThan(1000);
+    expect((await fetch(`${exporter.url}/metrics`)).status).toBe(200);
+    // Every analysis of the fuzzed cluster ran: no object got past the boundary to break the model.
+    expect(exporter.stderr()).not.toContain('analysis failed');
     expectCleanLog(exporter);
   });
 });

@@ -1,5 +1,5 @@
 import type { Server, ServerResponse } from 'node:http';
-import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type AuthorizeResult, type BlockAction, type ButtonAction, type Receiver } from '@slack/bolt';
+import { App, ErrorCode, HTTPReceiver, LogLevel, SocketModeReceiver, type AuthorizeResult, type BlockAction, type ButtonAction, type Receiver } from '@slack/bolt';
 import type { Answer } from './answer';
 import { Answerer } from './answerer';
 import { CHOOSE_ACTION, DASHBOARD_ACTION, renderBlocks, type SlackMessage } from './blockKit';
@@ -61,6 +61,8 @@ export class SlackBot {
   private identity?: Promise<AuthorizeResult>;
   private busyCount = 0;
   private busyLoggedAt = 0;
+  /** When the last question arrived (answers wait for a pause: see quietMoment). */
+  private lastArrival = 0;
   private ready = false;
 
   constructor(private readonly options: SlackBotOptions) {
@@ -80,7 +82,21 @@ export class SlackBot {
     let receiver: Receiver;
     if (options.mode === 'http') {
       if (!options.signingSecret) throw new Error('HTTP mode needs the signing secret');
-      const http = new HTTPReceiver({ signingSecret: options.signingSecret, endpoints: '/slack/events', customRoutes, logger: this.log, logLevel: this.log.getLevel() });
+      const http = new HTTPReceiver({
+        signingSecret: options.signingSecret,
+        endpoints: '/slack/events',
+        customRoutes,
+        logger: this.log,
+        logLevel: this.log.getLevel(),
+        // A body Bolt itself fails on (a shape it reads without checking): one line and an answer,
+        // counted as acknowledged — Bolt's default leaves it to its three-second timeout as well.
+        processEventErrorHandler: async ({ error, response }) => {
+          const unauthorized = (error as { code?: string }).code === ErrorCode.AuthorizationError;
+          if (!unauthorized) this.log.warn(`a request Bolt could not process (${error.message.slice(0, 200)}); answered 500`);
+          if (!response.headersSent) response.writeHead(unauthorized ? 401 : 500).end();
+          return true;
+        },
+      });
       screenEventRequests(http, '/slack/events', this.limits.maxRequestBytes, (msg) => this.log.warn(msg));
       receiver = http;
     } else {
@@ -143,20 +159,39 @@ export class SlackBot {
 
   private wire(): void {
     // A redelivered event (Slack retries what it thinks was not acknowledged) is answered once.
-    this.app.use(async ({ body, context, next }) => {
-      const id = (body as { event_id?: unknown }).event_id;
-      if (typeof id === 'string' && !this.seen.firstTime(id)) {
-        this.log.info(`event ${id}: already answered (redelivery${context.retryNum !== undefined ? ` ${context.retryNum}, ${context.retryReason ?? 'no reason given'}` : ''}); skipped`);
-        return;
+    // Whatever no listener acknowledged (a shortcut, a view, an action that is not ours, a listener
+    // that failed on a malformed payload) is acknowledged here at once, rather than left for Bolt
+    // to give up on after three seconds (a socket held, and Slack retrying).
+    this.app.use(async (args) => {
+      const { body, context, next } = args;
+      try {
+        const id = (body as { event_id?: unknown }).event_id;
+        if (typeof id === 'string' && !this.seen.firstTime(id)) {
+          // (The logger escapes control characters; the header values are only shortened here.)
+          const retry = context.retryNum !== undefined ? ` ${String(context.retryNum).slice(0, 20)}, ${String(context.retryReason ?? 'no reason given').slice(0, 64)}` : '';
+          this.log.info(`event ${id.slice(0, 64)}: already answered (redelivery${retry}); skipped`);
+          return;
+        }
+        await next();
+      } finally {
+        const ack = (args as { ack?: () => Promise<void> }).ack;
+        // A second ack is refused by the receiver (nothing is sent twice): that refusal is expected.
+        if (ack) await ack().catch(() => undefined);
       }
-      await next();
     });
 
     this.app.command(/^\/loopscope/, async ({ command, ack, respond }) => {
       // Slack gives three seconds: the acknowledgement goes first, and a refusal (channel, rate,
       // busy) is the acknowledgement itself, so a burst costs no outgoing calls.
-      const isDm = command.channel_name === 'directmessage' || command.channel_id.startsWith('D');
-      const admitted = this.admit({ source: 'command', user: command.user_id, channel: command.channel_id, isDm, text: command.text }, (message, visibility) =>
+      const user = text(command.user_id);
+      const channel = text(command.channel_id);
+      if (!user || !channel) {
+        // A signed form without the fields every slash command carries: acknowledged, not answered.
+        this.log.warn('a slash command without a user_id or channel_id; acknowledged, not answered');
+        return void (await ack());
+      }
+      const isDm = command.channel_name === 'directmessage' || channel.startsWith('D');
+      const admitted = this.admit({ source: 'command', user, channel, isDm, text: text(command.text) ?? '' }, (message, visibility) =>
         respond({ ...message, response_type: visibility === 'public' ? 'in_channel' : 'ephemeral' }),
       );
       if (admitted.kind === 'reply') await ack({ ...admitted.message, response_type: 'ephemeral' });
@@ -164,19 +199,25 @@ export class SlackBot {
     });
 
     this.app.event('app_mention', async ({ event, client }) => {
-      const thread = event.thread_ts ?? event.ts;
-      await this.handle({ source: 'mention', user: event.user ?? 'unknown', channel: event.channel, isDm: false, text: event.text ?? '' }, (message) =>
-        client.chat.postMessage({ channel: event.channel, thread_ts: thread, ...message, unfurl_links: false, unfurl_media: false }),
+      const thread = text(event.thread_ts) ?? text(event.ts);
+      const channel = text(event.channel);
+      if (!channel || !thread) return void this.log.warn('an app_mention without a channel or ts; not answered');
+      await this.handle({ source: 'mention', user: text(event.user) ?? 'unknown', channel, isDm: false, text: text(event.text) ?? '' }, (message) =>
+        client.chat.postMessage({ channel, thread_ts: thread, ...message, unfurl_links: false, unfurl_media: false }),
       );
     });
 
     this.app.message(async ({ message, client }) => {
       // Only people's own messages in a DM with the bot (channel messages come as app_mention).
-      if (message.channel_type !== 'im' || message.subtype !== undefined || !('user' in message) || !message.user || !message.text) return;
+      if (message.channel_type !== 'im' || message.subtype !== undefined || !('user' in message)) return;
       if ('bot_id' in message && message.bot_id) return;
-      const thread = message.thread_ts ?? message.ts;
-      await this.handle({ source: 'dm', user: message.user, channel: message.channel, isDm: true, text: message.text }, (reply) =>
-        client.chat.postMessage({ channel: message.channel, thread_ts: thread, ...reply, unfurl_links: false, unfurl_media: false }),
+      const user = text(message.user);
+      const question = text(message.text);
+      const thread = text(message.thread_ts) ?? text(message.ts);
+      const channel = text(message.channel);
+      if (!user || !question || !channel || !thread) return;
+      await this.handle({ source: 'dm', user, channel, isDm: true, text: question }, (reply) =>
+        client.chat.postMessage({ channel, thread_ts: thread, ...reply, unfurl_links: false, unfurl_media: false }),
       );
     });
 
@@ -188,18 +229,21 @@ export class SlackBot {
     this.app.action<BlockAction<ButtonAction>>(CHOOSE_ACTION, async ({ ack, body, action, client, respond }) => {
       await ack();
       const question = questionFromJson(action.value ?? '');
-      const channel = body.channel?.id ?? body.container?.channel_id ?? '';
+      const channel = text(body.channel?.id) ?? text(body.container?.channel_id) ?? '';
       const message = body.message;
       const reply: Reply =
         message && channel && !body.container?.is_ephemeral
           ? (m) => client.chat.postMessage({ channel, thread_ts: (message.thread_ts as string | undefined) ?? message.ts, ...m, unfurl_links: false, unfurl_media: false })
           : (m, visibility) => respond({ ...m, response_type: visibility === 'public' ? 'in_channel' : 'ephemeral', replace_original: false });
       const isDm = channel.startsWith('D');
-      await this.handle({ source: 'button', user: body.user?.id ?? 'unknown', channel, isDm, text: '' }, reply, question ?? { kind: 'notUnderstood', text: 'that button' });
+      await this.handle({ source: 'button', user: text(body.user?.id) ?? 'unknown', channel, isDm, text: '' }, reply, question ?? { kind: 'notUnderstood', text: 'that button' });
     });
 
     this.app.error(async (err) => {
-      this.log.error(`unhandled error in a listener: ${err.message}`);
+      // Bolt wraps the failures of several listeners in one error; name each (messages only).
+      const originals = (err as { originals?: unknown }).originals;
+      const detail = Array.isArray(originals) ? `: ${originals.map((e) => (e instanceof Error ? e.message : String(e)).slice(0, 200)).join('; ')}` : '';
+      this.log.error(`unhandled error in a listener: ${err.message}${detail}`);
     });
   }
 
@@ -216,6 +260,7 @@ export class SlackBot {
    */
   private admit(req: Incoming, reply: Reply, given?: Question): { kind: 'queued' } | { kind: 'silent' } | { kind: 'reply'; message: SlackMessage } {
     const started = Date.now();
+    this.lastArrival = started;
     const where = `${req.source} from ${req.user} in ${req.channel}`;
     const refusal = this.refusal(req);
     if (refusal) {
@@ -231,7 +276,7 @@ export class SlackBot {
     }
     const question = given ?? parseQuestion(req.text, this.clusterNames, this.limits.maxQuestionChars);
     const accepted = this.slots.offer(async () => {
-      await new Promise((resolve) => setImmediate(resolve));
+      await this.quietMoment();
       let answer: Answer;
       try {
         answer = await this.answerer.answer(question);
@@ -245,7 +290,18 @@ export class SlackBot {
     });
     if (accepted) return { kind: 'queued' };
     this.busyLog(where);
-    return { kind: 'reply', message: renderBlocks(notice('info', 'I am answering a lot of questions right now and yours would wait too long. Please ask again in a minute.')) };
+    return { kind: 'reply', message: BUSY_MESSAGE };
+  }
+
+  /**
+   * Resolves at a pause in arriving questions (none for 25 ms), or after a second at most. Answers
+   * cost far more than acknowledgements; under a burst they wait for it to pass, so that the
+   * acknowledgements, which Slack wants within three seconds, do not queue behind them.
+   */
+  private async quietMoment(): Promise<void> {
+    const giveUpAt = Date.now() + 1000;
+    await new Promise((resolve) => setImmediate(resolve));
+    while (Date.now() - this.lastArrival < QUIET_MS && Date.now() < giveUpAt) await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
   }
 
   /** One warning per second at most while busy (a burst must not become a burst of log lines). */
@@ -277,6 +333,17 @@ export class SlackBot {
       this.log.warn(`${where}: could not post the answer: ${e.data?.error ?? e.message}`);
     }
   }
+}
+
+/** The "busy" acknowledgement, rendered once: under a burst it is most of what the bot sends. */
+const BUSY_MESSAGE = renderBlocks(notice('info', 'I am answering a lot of questions right now and yours would wait too long. Please ask again in a minute.'));
+
+/** How long no question must arrive before answers go on (see quietMoment). */
+const QUIET_MS = 25;
+
+/** A field of a signed payload that must be a non-empty string (Slack's are; a forged shape's may not be). */
+function text(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
 function notice(tone: 'info' | 'warning' | 'error', text: string, slackText?: string): Answer {

@@ -8,6 +8,7 @@ import type { ApiToken } from './apiToken';
 import { BodyCache } from './bodyCache';
 import { observationsByService, withLiveObservations } from './liveObserved';
 import type { ObservedRow } from '../evidence/nodeAgents';
+import { HeavyTurns, yieldToEventLoop } from './heavyTurns';
 import { HTTP_STATUS } from './status';
 
 const MAX_BODY = 1024 * 1024;
@@ -51,8 +52,9 @@ const API_PATHS = ['/api/v1/report', '/api/v1/services', '/api/v1/services/at-ri
  */
 export function createHttpServer(engine: Engine, metrics: ExporterMetrics, log: Logger, listener: ListenerOptions = { ops: true, api: true }): Server {
   const bodies = new BodyCache();
+  const heavy = new HeavyTurns();
   return createServer((req, res) => {
-    handle(engine, metrics, bodies, listener, req, res).catch((err: unknown) => {
+    handle(engine, metrics, bodies, heavy, listener, req, res).catch((err: unknown) => {
       if (err instanceof LoopscopeError) err = new HttpError(HTTP_STATUS[err.code], err.message, err.suggestions.length ? { suggestions: err.suggestions } : {});
       const status = err instanceof HttpError ? err.status : 500;
       if (status === 500) log('error', `${req.method} ${req.url?.split('?')[0]}: ${(err as Error).stack ?? err}`);
@@ -63,7 +65,7 @@ export function createHttpServer(engine: Engine, metrics: ExporterMetrics, log: 
   });
 }
 
-async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCache, listener: ListenerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCache, heavy: HeavyTurns, listener: ListenerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const served = [...(listener.ops ? OPS_PATHS : []), ...(listener.api ? API_PATHS : [])];
   if (!served.includes(url.pathname)) {
@@ -75,9 +77,11 @@ async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCach
     if (refusal) throw new HttpError(401, refusal);
   }
   const route = `${req.method} ${url.pathname}`;
-  const cached = (key: string, build: () => unknown): void => {
+  const cached = async (key: string, build: () => unknown): Promise<void> => {
     requireAnalysis(engine);
-    sendJson(req, res, 200, bodies.get(engine.generation, key, build));
+    // Built in a heavy turn (see HeavyTurns); an analysis may have replaced this one meanwhile.
+    const body = await heavy.run(() => bodies.getInTurns(() => requireGeneration(engine), key, build, yieldToEventLoop));
+    sendJson(req, res, 200, body);
   };
   switch (route) {
     case 'GET /healthz':
@@ -85,7 +89,7 @@ async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCach
     case 'GET /readyz':
       return engine.health.ready ? sendJson(req, res, 200, JSON.stringify({ status: 'ready' })) : sendJson(req, res, 503, JSON.stringify({ status: 'not ready', message: 'the first full sync has not been analysed yet' }));
     case 'GET /metrics': {
-      const { contentType, body } = await metrics.render(req.headers.accept);
+      const { contentType, body } = await heavy.run(() => metrics.render(req.headers.accept));
       return send(req, res, 200, contentType, body);
     }
     case 'GET /api/v1/observed':
@@ -107,7 +111,8 @@ async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCach
       const namespace = url.searchParams.get('namespace');
       const live = listener.live ? observationsByService(listener.live.observed()) : undefined;
       return cached(`services?${fixes}&${verdict}&${namespace}|${live?.fingerprint ?? ''}`, () => {
-        const report = requireReport(engine, { fixes, links: false });
+        // The list shows no links, so a report with them (already built for /api/v1/report) will do.
+        const report = requireReport(engine, { fixes, links: false, acceptFuller: fixes });
         const services = report.services.filter((s) => (!verdict || s.verdict === verdict) && (!namespace || s.namespace === namespace));
         return { apiVersion: report.apiVersion, generatedAt: report.generatedAt, summary: report.summary, services: live ? withLiveObservations(services, live.byService) : services };
       });
@@ -121,7 +126,7 @@ async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCach
       const service = url.searchParams.get('service');
       const limit = intParam(url, 'limit');
       return cached(`links?${service}&${limit}`, () => {
-        const report = requireReport(engine, { fixes: false, links: true });
+        const report = requireReport(engine, { fixes: false, links: true, acceptFuller: true });
         let links = report.links.filter((l) => !service || `${l.service.namespace}/${l.service.name}` === service || l.service.name === service);
         links = [...links].sort((a, b) => b.probability - a.probability);
         const omitted = limit !== undefined ? Math.max(0, links.length - limit) : 0;
@@ -129,12 +134,12 @@ async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCach
       });
     }
     case 'GET /api/v1/explain': {
-      const analysis = requireAnalysis(engine);
+      requireAnalysis(engine);
       const target = url.searchParams.get('target');
       if (!target) throw new HttpError(400, 'give ?target= (a Service, namespace/name, a workload, a pod or an LB IP[:port])');
       const tooLong = targetTooLong(target.length, listener.maxTargetChars ?? MAX_TARGET_CHARS);
       if (tooLong) throw new HttpError(400, `?target=: ${tooLong} (--max-target-chars)`);
-      const result = explain(analysis, target, { maxTargetChars: listener.maxTargetChars ?? MAX_TARGET_CHARS });
+      const result = await heavy.run(() => explain(requireAnalysis(engine), target, { maxTargetChars: listener.maxTargetChars ?? MAX_TARGET_CHARS }));
       if (!result.ok) throw new HttpError(HTTP_STATUS[result.problem === 'ambiguous' ? 'AMBIGUOUS' : 'NOT_FOUND'], result.message, { suggestions: result.suggestions });
       // What the node agents saw comes first in the evidence: observed beats inferred.
       if (listener.live) for (const s of result.explanation.services) s.observed.unshift(...listener.live.notes(s.namespace, s.name));
@@ -147,10 +152,12 @@ async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCach
       return sendJson(req, res, 200, JSON.stringify({ apiVersion: 'loopscope/v1', explanation: result.explanation, markdown: renderExplanationMarkdown(result.explanation), text: renderExplanationText(result.explanation) }));
     }
     case 'POST /api/v1/whatif': {
-      const analysis = requireAnalysis(engine);
+      requireAnalysis(engine);
       const body = await readJson(req);
+      const changes = parseWhatIfChanges(body);
       // A LoopscopeError (bad change 400, unknown Service 404, ambiguous 409) is mapped by HTTP_STATUS.
-      return sendJson(req, res, 200, JSON.stringify({ apiVersion: 'loopscope/v1', kind: 'WhatIf', ...whatIf(analysis, parseWhatIfChanges(body)) }));
+      const json = await heavy.run(() => JSON.stringify({ apiVersion: 'loopscope/v1', kind: 'WhatIf', ...whatIf(requireAnalysis(engine), changes) }));
+      return sendJson(req, res, 200, json);
     }
   }
   throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}`);
@@ -162,7 +169,12 @@ function requireAnalysis(engine: Engine) {
   return analysis;
 }
 
-function requireReport(engine: Engine, options: { fixes: boolean; links: boolean }) {
+function requireGeneration(engine: Engine): number {
+  requireAnalysis(engine);
+  return engine.generation;
+}
+
+function requireReport(engine: Engine, options: { fixes: boolean; links: boolean; acceptFuller?: boolean }) {
   requireAnalysis(engine);
   return engine.currentReport(options)!;
 }

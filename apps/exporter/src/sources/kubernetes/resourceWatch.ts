@@ -23,7 +23,7 @@ import { type ApiResponse, ApiStatusError } from './kubeApi';
 import { listPages } from './listPages';
 import type { InformedResource, ResourceSpec } from './resources';
 import type { Shared } from './shared';
-import { isRecord, parseWatchEvent, type Raw, type WatchStatus, WatchLines } from './watchEvents';
+import { isRecord, metadataProblem, parseWatchEvent, type Raw, type WatchStatus, WatchLines } from './watchEvents';
 
 /** A watch that ends sooner than this after it was opened counts as a failure for the backoff. */
 const QUICK_SESSION_MS = 1000;
@@ -177,6 +177,11 @@ export class ResourceWatch {
         const meta = isRecord(item) ? item.metadata : undefined;
         if (!isRecord(item) || !isRecord(meta) || typeof meta.name !== 'string' || meta.name === '') {
           this.shared.skipped(resource, `list item without metadata.name (page ${page.number}, item ${i})`);
+          return;
+        }
+        const problem = metadataProblem(meta);
+        if (problem) {
+          this.shared.skipped(resource, `list item with ${problem} (page ${page.number}, item ${i})`);
           return;
         }
         objects.push(this.transform(withKind(item, kind, apiVersion)));

@@ -68,7 +68,36 @@ export function parseWatchEvent(line: string, kind: string): WatchEvent | Skippe
   if (object.kind !== undefined && object.kind !== kind) return { skip: `${type} event object of another kind than ${kind}` };
   const rv = meta.resourceVersion;
   if (rv !== undefined && typeof rv !== 'string') return { skip: `${type} event object with a non-string metadata.resourceVersion` };
+  const problem = metadataProblem(meta);
+  if (problem) return { skip: `${type} event object with ${problem}` };
   return { type: type as 'ADDED' | 'MODIFIED' | 'DELETED', object, resourceVersion: rv === '' ? undefined : rv };
+}
+
+/**
+ * What is wrong with an object's metadata beyond its name, if anything: the fields the model reads
+ * (owners, labels, annotations, uid, timestamps) must have the types the API server gives them. A
+ * numeric owner name failed every later analysis of the cluster (the exporter kept its last good
+ * one forever); such an object is skipped at the boundary instead. Fixed reasons, never values.
+ */
+export function metadataProblem(meta: Raw): string | undefined {
+  for (const field of ['uid', 'generateName', 'creationTimestamp', 'deletionTimestamp'] as const) {
+    if (meta[field] !== undefined && meta[field] !== null && typeof meta[field] !== 'string') return `a non-string metadata.${field}`;
+  }
+  for (const field of ['labels', 'annotations'] as const) {
+    const map = meta[field];
+    if (map === undefined || map === null) continue;
+    if (!isRecord(map)) return `a metadata.${field} that is not a map`;
+    for (const k in map) if (Object.hasOwn(map, k) && typeof map[k] !== 'string') return `a non-string value in metadata.${field}`;
+  }
+  const owners = meta.ownerReferences;
+  if (owners !== undefined && owners !== null) {
+    if (!Array.isArray(owners)) return 'a metadata.ownerReferences that is not a list';
+    for (const o of owners) {
+      if (!isRecord(o) || typeof o.kind !== 'string' || typeof o.name !== 'string') return 'an ownerReference without a string kind and name';
+      if (o.controller !== undefined && o.controller !== null && typeof o.controller !== 'boolean') return 'an ownerReference with a non-boolean controller';
+    }
+  }
+  return undefined;
 }
 
 /**
