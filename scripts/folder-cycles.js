@@ -16,7 +16,10 @@ function folderGraph(src) {
         for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s+['"](\.[^'"]*)['"]/g)) {
           const target = path.resolve(path.dirname(p), m[1]);
           // `./nftables` names a folder's index.ts: that folder, not its parent.
-          const to = fs.existsSync(target) && fs.statSync(target).isDirectory() ? path.relative(src, target).split(path.sep).join('/') || 'index' : folderOf(src, target);
+          const to =
+            fs.existsSync(target) && fs.statSync(target).isDirectory()
+              ? path.relative(src, target).split(path.sep).join('/') || 'index'
+              : folderOf(src, target);
           if (to === from) continue;
           if (!edges.has(from)) edges.set(from, new Map());
           if (!edges.get(from).has(to)) edges.get(from).set(to, `${path.relative(src, p)} → ${m[1]}`);

@@ -1,5 +1,29 @@
 // ESM-only packages @grafana/* pull in (as @grafana/create-plugin's jest config lists them).
-const esModules = ['marked', 'd3', 'd3-[a-z-]+', 'internmap', 'delaunator', 'robust-predicates', 'ol', 'ol-mapbox-style', 'react-colorful', 'rxjs', 'uuid', 'ini', 'is-network-error', '@grafana/schema', 'react-calendar', 'get-user-locale', 'memoize', 'mimic-function', 'yaml', 'monaco-promql', '@kusto/monaco-kusto', 'nanoid', '@wojtekmaj/date-utils'];
+const esModules = [
+  'marked',
+  'd3',
+  'd3-[a-z-]+',
+  'internmap',
+  'delaunator',
+  'robust-predicates',
+  'ol',
+  'ol-mapbox-style',
+  'react-colorful',
+  'rxjs',
+  'uuid',
+  'ini',
+  'is-network-error',
+  '@grafana/schema',
+  'react-calendar',
+  'get-user-locale',
+  'memoize',
+  'mimic-function',
+  'yaml',
+  'monaco-promql',
+  '@kusto/monaco-kusto',
+  'nanoid',
+  '@wojtekmaj/date-utils',
+];
 
 /** @type {import('jest').Config} */
 module.exports = {

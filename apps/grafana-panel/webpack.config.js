@@ -58,10 +58,7 @@ module.exports = (_env, argv) => ({
           from: 'plugin.json',
           to: '.',
           transform: (content) =>
-            content
-              .toString()
-              .replace('%VERSION%', pkg.version)
-              .replace('%TODAY%', new Date().toISOString().slice(0, 10)),
+            content.toString().replace('%VERSION%', pkg.version).replace('%TODAY%', new Date().toISOString().slice(0, 10)),
         },
         { from: 'img', to: 'img' },
         // screenshot-dark.png: the browser test's artifacts/links-panel-dark.png, copied by `npm run screenshot`

@@ -2,7 +2,12 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './io';
 
 /** `util.parseArgs`, strict, with its errors turned into usage errors naming the command. */
-export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(command: string, args: string[], options: T, allowPositionals = false) {
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  args: string[],
+  options: T,
+  allowPositionals = false,
+) {
   try {
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (err) {

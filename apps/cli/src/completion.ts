@@ -17,7 +17,17 @@ interface CommandFlags {
 }
 
 const OPTION_LINE = /^\s{2,}(?:(-[A-Za-z]), )?(--[a-z][a-z0-9-]*)(?: ([^\s]+))?/;
-const FILE_FLAGS = ['--snapshot', '--kubeconfig', '--node-dumps', '--out', '--iptables-save', '--ip6tables-save', '--ipset', '--addr', '--conntrack'];
+const FILE_FLAGS = [
+  '--snapshot',
+  '--kubeconfig',
+  '--node-dumps',
+  '--out',
+  '--iptables-save',
+  '--ip6tables-save',
+  '--ipset',
+  '--addr',
+  '--conntrack',
+];
 
 export function flagsOf(help: string): CommandFlags {
   const flags = new Set<string>(['--help']);
@@ -49,8 +59,17 @@ const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 function bashScript(table: Record<string, CommandFlags>): string {
   const cases = Object.entries(table)
     .map(([name, f]) => {
-      const valueCases = Object.entries(f.values).map(([flag, v]) => `        ${flag}) COMPREPLY=($(compgen -W ${q(v.join(' '))} -- "$cur")); return ;;`);
-      return [`    ${name})`, '      case "$prev" in', ...valueCases, '      esac', `      COMPREPLY=($(compgen -W ${q(f.flags.join(' '))} -- "$cur"))`, '      ;;'].join('\n');
+      const valueCases = Object.entries(f.values).map(
+        ([flag, v]) => `        ${flag}) COMPREPLY=($(compgen -W ${q(v.join(' '))} -- "$cur")); return ;;`,
+      );
+      return [
+        `    ${name})`,
+        '      case "$prev" in',
+        ...valueCases,
+        '      esac',
+        `      COMPREPLY=($(compgen -W ${q(f.flags.join(' '))} -- "$cur"))`,
+        '      ;;',
+      ].join('\n');
     })
     .join('\n');
   return `# bash completion for loopscope (and kubectl-loopscope): source <(loopscope completion bash)
@@ -77,7 +96,9 @@ complete -o default -F _loopscope loopscope kubectl-loopscope
 
 function zshScript(table: Record<string, CommandFlags>, commands: Record<string, CommandHelp>): string {
   const describe = Object.entries(commands).map(([name, c]) => `    ${q(`${name}:${c.summary.replace(/:/g, '\\:')}`)}`);
-  const valueCases = Object.entries(table).flatMap(([name, f]) => Object.entries(f.values).map(([flag, v]) => `    ${name}:${flag}) compadd -- ${v.join(' ')}; return ;;`));
+  const valueCases = Object.entries(table).flatMap(([name, f]) =>
+    Object.entries(f.values).map(([flag, v]) => `    ${name}:${flag}) compadd -- ${v.join(' ')}; return ;;`),
+  );
   const flagCases = Object.entries(table).map(([name, f]) => `    ${name}) compadd -- ${f.flags.join(' ')} ;;`);
   return `#compdef loopscope kubectl-loopscope
 # zsh completion for loopscope: source <(loopscope completion zsh), or save as _loopscope in $fpath

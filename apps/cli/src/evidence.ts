@@ -11,7 +11,12 @@ export const NODE_DUMPS_HELP = `Evidence:
 const MAX_SHOWN = 20;
 
 /** Analyses the cluster, with node dumps as evidence when given; dump problems go to stderr. */
-export function analyzeWithEvidence(cluster: ClusterModel, overrides: ProfileOverrides, nodeDumpsDir: string | undefined, io: CliIO): ClusterAnalysis {
+export function analyzeWithEvidence(
+  cluster: ClusterModel,
+  overrides: ProfileOverrides,
+  nodeDumpsDir: string | undefined,
+  io: CliIO,
+): ClusterAnalysis {
   const nodeDumps = nodeDumpsDir
     ? readNodeDumps(nodeDumpsDir, {
         nodeAddresses: (name) => cluster.nodes[cluster.nodeByName.get(name) ?? -1]?.addresses ?? [],
@@ -20,6 +25,7 @@ export function analyzeWithEvidence(cluster: ClusterModel, overrides: ProfileOve
     : undefined;
   const analysis = analyzeCluster(cluster, { overrides, nodeDumps });
   for (const p of analysis.evidenceProblems.slice(0, MAX_SHOWN)) io.stderr(`warning: ${p}\n`);
-  if (analysis.evidenceProblems.length > MAX_SHOWN) io.stderr(`warning: … and ${analysis.evidenceProblems.length - MAX_SHOWN} more node-dump problem(s)\n`);
+  if (analysis.evidenceProblems.length > MAX_SHOWN)
+    io.stderr(`warning: … and ${analysis.evidenceProblems.length - MAX_SHOWN} more node-dump problem(s)\n`);
   return analysis;
 }

@@ -28,7 +28,6 @@ const COMMANDS: Record<string, { run: Command; summary: string; help: string }> 
   completion: { run: async (args, io) => completion(args, io), summary: 'print the bash or zsh completion script', help: COMPLETION_HELP },
 };
 
-
 function completion(args: string[], io: CliIO): number {
   if (args[0] === '--help' || args[0] === '-h') {
     io.stdout(COMPLETION_HELP);
@@ -86,7 +85,10 @@ function processIO(): CliIO {
     stderr: (t) => process.stderr.write(escapeControlCharacters(t)),
     readStdin: (label = 'standard input') => readBounded(process.stdin, label),
     // Progress is ours (no names from the input), with its own control sequences.
-    progress: process.env[PROGRESS_ENV] === '1' || process.stderr.isTTY ? terminalProgress((t) => process.stderr.write(t), process.stderr.columns || 100) : QUIET,
+    progress:
+      process.env[PROGRESS_ENV] === '1' || process.stderr.isTTY
+        ? terminalProgress((t) => process.stderr.write(t), process.stderr.columns || 100)
+        : QUIET,
     stdoutIsTTY: process.stdout.isTTY === true,
   };
 }
@@ -111,7 +113,9 @@ async function work(argv: string[]): Promise<void> {
   } catch (err) {
     // A bug, not bad input: one line; the stack only when asked for (LOOPSCOPE_DEBUG=1).
     const detail = process.env.LOOPSCOPE_DEBUG === '1' && err instanceof Error ? `\n${err.stack}` : '';
-    process.stderr.write(`loopscope: internal error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}; please report this with the command you ran${detail}\n`);
+    process.stderr.write(
+      `loopscope: internal error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}; please report this with the command you ran${detail}\n`,
+    );
     process.exitCode = 3;
   }
 }

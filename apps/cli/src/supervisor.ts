@@ -42,7 +42,9 @@ export function supervise(script: string, args: string[]): void {
   // A Ctrl-C reaches the child too (same process group); its exit decides ours.
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => child.kill(s));
   child.on('error', (err) => {
-    process.stderr.write(`loopscope: internal error: cannot start the worker process (${(err as NodeJS.ErrnoException).code ?? err.message})\n`);
+    process.stderr.write(
+      `loopscope: internal error: cannot start the worker process (${(err as NodeJS.ErrnoException).code ?? err.message})\n`,
+    );
     process.exitCode = 3;
   });
   child.on('close', (code, signal) => {
@@ -58,7 +60,9 @@ export function supervise(script: string, args: string[]): void {
       return;
     }
     if (signal || !relaying) {
-      process.stderr.write(`loopscope: internal error: the worker process died (${signal ?? `exit ${code}`}${relaying ? '' : ', a V8 fatal error'}); please report this with the command you ran\n`);
+      process.stderr.write(
+        `loopscope: internal error: the worker process died (${signal ?? `exit ${code}`}${relaying ? '' : ', a V8 fatal error'}); please report this with the command you ran\n`,
+      );
       process.exitCode = 3;
       return;
     }

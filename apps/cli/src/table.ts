@@ -1,7 +1,11 @@
 /** A plain aligned text table for the terminal. */
 export function renderTable(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n') + '\n';
 }
 
@@ -24,7 +28,10 @@ export type FitStep = { drop: string } | { shorten: string; to?: number };
 const GAP = 2;
 
 /** The terminal's width: `COLUMNS` when set, the TTY's width, else 100 (a pipe, a file, CI). */
-export function terminalColumns(stream: { isTTY?: boolean; columns?: number } = process.stdout, env: NodeJS.ProcessEnv = process.env): number {
+export function terminalColumns(
+  stream: { isTTY?: boolean; columns?: number } = process.stdout,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
   const fromEnv = Number(env['COLUMNS']);
   if (Number.isInteger(fromEnv) && fromEnv >= 20) return fromEnv;
   if (stream.isTTY && stream.columns && stream.columns >= 20) return stream.columns;

@@ -21,7 +21,9 @@ function sh(script: string, env: NodeJS.ProcessEnv = {}) {
 }
 
 beforeAll(() => {
-  const r = sh(`"${process.execPath}" "${MAIN}" generate --nodes 1000 --pods 10000 --services 300 --internal-lb 60 --compact --out "${big}"`);
+  const r = sh(
+    `"${process.execPath}" "${MAIN}" generate --nodes 1000 --pods 10000 --services 300 --internal-lb 60 --compact --out "${big}"`,
+  );
   expect(r.code).toBe(0);
   expect(readdirSync(big)).toContain('pods-000.json');
 });
@@ -33,7 +35,9 @@ describe('big work', () => {
     const table = sh(`"${process.execPath}" "${MAIN}" analyze --snapshot "${big}" --all | head -1; echo "status \${PIPESTATUS[0]}" >&2`);
     expect(table.stdout).toMatch(/^Cluster: 1000 nodes, \d+ client pods/);
     expect(table.stderr).toBe('status 0\n');
-    const json = sh(`"${process.execPath}" "${MAIN}" analyze --snapshot "${big}" -o json | head -c 64; echo; echo "status \${PIPESTATUS[0]}" >&2`);
+    const json = sh(
+      `"${process.execPath}" "${MAIN}" analyze --snapshot "${big}" -o json | head -c 64; echo; echo "status \${PIPESTATUS[0]}" >&2`,
+    );
     expect(json.stdout).toMatch(/^\{"apiVersion":"loopscope\/v1"/);
     expect(json.stderr).toBe('status 0\n');
   });
@@ -61,7 +65,9 @@ describe('big work', () => {
     const r = sh(`"${process.execPath}" "${MAIN}" analyze --snapshot "${big}"`, { NODE_OPTIONS: '--max-old-space-size=24' });
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^loopscope: internal error: out of memory \(Node's heap limit of \d+ MiB\); give it more with NODE_OPTIONS=--max-old-space-size=MiB/);
+    expect(r.stderr).toMatch(
+      /^loopscope: internal error: out of memory \(Node's heap limit of \d+ MiB\); give it more with NODE_OPTIONS=--max-old-space-size=MiB/,
+    );
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/FATAL ERROR|Native stack|<--- Last few GCs/);
   });

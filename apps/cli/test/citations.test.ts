@@ -11,7 +11,12 @@ import { join } from 'node:path';
 
 const MAIN = join(__dirname, '..', 'dist', 'main.js');
 const DUMPS = join(require.resolve('@loopscope/demo/demo-cluster.json'), '..', 'node-dumps');
-const HERMETIC: NodeJS.ProcessEnv = { ...process.env, HOME: mkdtempSync(join(tmpdir(), 'loopscope-cite-')), KUBECONFIG: '', COLUMNS: '100' };
+const HERMETIC: NodeJS.ProcessEnv = {
+  ...process.env,
+  HOME: mkdtempSync(join(tmpdir(), 'loopscope-cite-')),
+  KUBECONFIG: '',
+  COLUMNS: '100',
+};
 /** A citation of the model page's facts or sections: "(F3)", "(F2, F3)", "F10)", "§4". */
 export const PAGE_CITATION = /\(F[0-9]+|F[0-9]+\)|§/;
 
@@ -25,8 +30,13 @@ function citations(text: string): string[] {
 }
 
 describe('no model-page citations in what the CLI prints', () => {
-  const evidence: Array<[string, string[]]> = [['without node dumps', []], ['with the node dumps', ['--node-dumps', DUMPS]]];
-  const services = (JSON.parse(cli(['analyze', '--demo', '-o', 'json']).split('\n')[0]!) as { services: Array<{ namespace: string; name: string }> }).services.map((s) => `${s.namespace}/${s.name}`);
+  const evidence: Array<[string, string[]]> = [
+    ['without node dumps', []],
+    ['with the node dumps', ['--node-dumps', DUMPS]],
+  ];
+  const services = (
+    JSON.parse(cli(['analyze', '--demo', '-o', 'json']).split('\n')[0]!) as { services: Array<{ namespace: string; name: string }> }
+  ).services.map((s) => `${s.namespace}/${s.name}`);
 
   it('the check itself finds a citation', () => {
     expect(citations('the packet leaves for the CLB (F2)\nsee §4\nok (F2, F3) here')).toHaveLength(3);
@@ -34,18 +44,30 @@ describe('no model-page citations in what the CLI prints', () => {
   });
 
   it.each(evidence)('analyze in every format, %s', (_, extra) => {
-    for (const format of ['table', 'wide', 'json', 'markdown']) expect(citations(cli(['analyze', '--demo', '--all', '-o', format, ...extra]))).toEqual([]);
+    for (const format of ['table', 'wide', 'json', 'markdown'])
+      expect(citations(cli(['analyze', '--demo', '--all', '-o', format, ...extra]))).toEqual([]);
   });
 
   it.each(evidence)('explain every demo Service in every format, %s', (_, extra) => {
     expect(services.length).toBeGreaterThan(5);
-    for (const svc of services) for (const format of ['text', 'markdown', 'json']) expect(citations(cli(['explain', svc, '--demo', '-o', format, ...extra]))).toEqual([]);
-    for (const target of ['deployment/checkout-api', '10.0.3.15:8080', 'checkout/deployment/checkout-api']) expect(citations(cli(['explain', target, '--demo', ...extra]))).toEqual([]);
+    for (const svc of services)
+      for (const format of ['text', 'markdown', 'json'])
+        expect(citations(cli(['explain', svc, '--demo', '-o', format, ...extra]))).toEqual([]);
+    for (const target of ['deployment/checkout-api', '10.0.3.15:8080', 'checkout/deployment/checkout-api'])
+      expect(citations(cli(['explain', target, '--demo', ...extra]))).toEqual([]);
   });
 
   it('what-if, each change, text and json', () => {
-    const changes = [['--traffic-policy', 'Cluster'], ['--ip-mode', 'Proxy'], ['--prevent-loopback', 'true'], ['--move-clients'], ['--via-cluster-ip']];
-    for (const change of changes) for (const format of ['text', 'json']) expect(citations(cli(['whatif', 'payments/payments-api', ...change, '--demo', '-o', format]))).toEqual([]);
+    const changes = [
+      ['--traffic-policy', 'Cluster'],
+      ['--ip-mode', 'Proxy'],
+      ['--prevent-loopback', 'true'],
+      ['--move-clients'],
+      ['--via-cluster-ip'],
+    ];
+    for (const change of changes)
+      for (const format of ['text', 'json'])
+        expect(citations(cli(['whatif', 'payments/payments-api', ...change, '--demo', '-o', format]))).toEqual([]);
     expect(citations(cli(['whatif', '--kube-proxy-version', 'tke-fixed', '--demo']))).toEqual([]);
   });
 

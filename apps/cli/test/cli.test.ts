@@ -101,13 +101,20 @@ describe('loopscope analyze', () => {
     const demoText = readFileSync(demoSnapshotPath(), 'utf8');
     const fromStdin = cli(['analyze', '--snapshot', '-', '--format', 'json'], demoText);
     expect(fromStdin.code).toBe(0);
-    const strip = (s: string) => JSON.parse(s).services.map((x: { name: string; loopbackProbability: number }) => [x.name, x.loopbackProbability]);
+    const strip = (s: string) =>
+      JSON.parse(s).services.map((x: { name: string; loopbackProbability: number }) => [x.name, x.loopbackProbability]);
     expect(strip(fromStdin.stdout)).toEqual(strip(demo));
     const dir = join(tmp, 'split');
     mkdirSync(dir);
     const items = JSON.parse(demoText).items as Array<{ kind: string }>;
-    writeFileSync(join(dir, 'nodes.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: items.filter((i) => i.kind === 'Node') }));
-    writeFileSync(join(dir, 'rest.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: items.filter((i) => i.kind !== 'Node') }));
+    writeFileSync(
+      join(dir, 'nodes.json'),
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: items.filter((i) => i.kind === 'Node') }),
+    );
+    writeFileSync(
+      join(dir, 'rest.json'),
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: items.filter((i) => i.kind !== 'Node') }),
+    );
     expect(strip(cli(['analyze', '--snapshot', dir, '--format', 'json']).stdout)).toEqual(strip(demo));
   });
 
@@ -272,7 +279,11 @@ describe('loopscope whatif', () => {
     const r = cli(['whatif', '--demo', 'payments/payments-api', '--traffic-policy', 'Cluster', '--format', 'json']);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out.services[0]).toMatchObject({ name: 'payments-api', before: { verdict: 'loopback' }, after: { verdict: 'safe', probability: 0 } });
+    expect(out.services[0]).toMatchObject({
+      name: 'payments-api',
+      before: { verdict: 'loopback' },
+      after: { verdict: 'safe', probability: 0 },
+    });
   });
   it('a Service change without a Service: exit 2 saying how', () => {
     const r = cli(['whatif', '--demo', '--traffic-policy', 'Cluster']);

@@ -23,7 +23,9 @@ function complete(words: string[]): string[] {
 
 describe('loopscope completion', () => {
   it('bash: commands, each command’s flags, and flag values from the help texts', () => {
-    expect(complete(['loopscope', ''])).toEqual(expect.arrayContaining(['analyze', 'explain', 'whatif', 'trace', 'generate', 'completion']));
+    expect(complete(['loopscope', ''])).toEqual(
+      expect.arrayContaining(['analyze', 'explain', 'whatif', 'trace', 'generate', 'completion']),
+    );
     expect(complete(['loopscope', 'ex'])).toEqual(['explain']);
     expect(complete(['loopscope', 'analyze', '--con'])).toEqual(['--context']);
     expect(complete(['loopscope', 'analyze', '-o', ''])).toEqual(['table', 'wide', 'json', 'markdown']);
@@ -35,9 +37,35 @@ describe('loopscope completion', () => {
 
   it('bash: every flag a command parses is offered (no flag left out of its help)', () => {
     for (const [command, flags] of Object.entries({
-      analyze: ['--kubeconfig', '--context', '--namespace', '-n', '--snapshot', '--demo', '--format', '-o', '--compact', '--fail-on-risk', '--max-links', '--all', '--node-dumps', '--provider'],
+      analyze: [
+        '--kubeconfig',
+        '--context',
+        '--namespace',
+        '-n',
+        '--snapshot',
+        '--demo',
+        '--format',
+        '-o',
+        '--compact',
+        '--fail-on-risk',
+        '--max-links',
+        '--all',
+        '--node-dumps',
+        '--provider',
+      ],
       explain: ['--kubeconfig', '--context', '--snapshot', '--demo', '--format', '-o', '--compact', '--node-dumps'],
-      whatif: ['--context', '--snapshot', '--demo', '--traffic-policy', '--ip-mode', '--prevent-loopback', '--move-clients', '--via-cluster-ip', '--kube-proxy-version', '--nodes'],
+      whatif: [
+        '--context',
+        '--snapshot',
+        '--demo',
+        '--traffic-policy',
+        '--ip-mode',
+        '--prevent-loopback',
+        '--move-clients',
+        '--via-cluster-ip',
+        '--kube-proxy-version',
+        '--nodes',
+      ],
       generate: ['--nodes', '--pods', '--services', '--internal-lb', '--out', '--seed', '--pods-per-file'],
     })) {
       expect(complete(['loopscope', command, '-'])).toEqual(expect.arrayContaining(flags));

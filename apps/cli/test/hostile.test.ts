@@ -126,32 +126,93 @@ describe('hostile node dumps (trace)', () => {
   let unknown = '';
   for (let i = 0; i < 100_000; i++) unknown += `${i % 2 ? '-I' : '-A'} PREROUTING -m weird --n${i} x -j ACCEPT\n`;
   const cases: Array<[string, string[], number, number, (r: Run) => void]> = [
-    ['a *constructor table and prototype-named chains', ['--iptables-save', file('ctor.txt', '*constructor\n:X - [0:0]\nCOMMIT\n*nat\n:__proto__ - [0:0]\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j __proto__\n-A toString -j ACCEPT\nCOMMIT\n')], 15_000, 512, (r) => expect(r.code).toBe(0)],
-    ['130,000 unreadable lines', ['--iptables-save', file('unreadable.txt', nat('garbage line here\n'.repeat(130_000)))], 20_000, 768, (r) => expect(r.stdout.split('\n').length).toBeLessThan(1200)],
-    ['150,000 matched rules in text output', ['--iptables-save', file('matched.txt', nat('-A PREROUTING -s 0.0.0.0/0\n'.repeat(150_000)))], 30_000, 1024, (r) => {
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/… 149800 more matched rules/);
-      expect(r.stdout.split('\n').length).toBeLessThan(300);
-    }],
-    ['a 10 MB quoted comment', ['--iptables-save', file('comment.txt', nat(`-A PREROUTING -m comment --comment "${'a\\"'.repeat(3_500_000)}" -j ACCEPT\n`))], 20_000, 1024, (r) => expect(r.code).toBe(0)],
-    ['ipset ranges past 16.7M members', ['--iptables-save', file('set.txt', nat('-A PREROUTING -m set --match-set BIG dst -j DNAT --to-destination 10.9.9.9:80\n')), '--ipset', file('ipset.txt', `create BIG hash:ip family inet\n${Array.from({ length: 300 }, (_, i) => `add BIG 10.${i % 256}.0.0-10.${i % 256}.255.255`).join('\n')}\ncreate B bitmap:ip range 0.0.0.0-255.255.255.255\nadd B 0.0.0.0-255.255.255.255\n`)], 15_000, 512, (r) => {
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/DNAT to 10\.9\.9\.9:80/);
-    }],
-    ['100,000 rules with an unknown match, half by -I', ['--iptables-save', file('unknown.txt', nat(unknown))], 30_000, 1024, (r) => expect(r.stdout).toMatch(/… \d+ more reasons/)],
-    ['a missing dump file', ['--iptables-save', join(tmp, 'nope.txt')], 15_000, 512, (r) => expect(r.stderr).toMatch(/^loopscope: trace: cannot read --iptables-save .*nope.txt: no such file/)],
+    [
+      'a *constructor table and prototype-named chains',
+      [
+        '--iptables-save',
+        file(
+          'ctor.txt',
+          '*constructor\n:X - [0:0]\nCOMMIT\n*nat\n:__proto__ - [0:0]\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j __proto__\n-A toString -j ACCEPT\nCOMMIT\n',
+        ),
+      ],
+      15_000,
+      512,
+      (r) => expect(r.code).toBe(0),
+    ],
+    [
+      '130,000 unreadable lines',
+      ['--iptables-save', file('unreadable.txt', nat('garbage line here\n'.repeat(130_000)))],
+      20_000,
+      768,
+      (r) => expect(r.stdout.split('\n').length).toBeLessThan(1200),
+    ],
+    [
+      '150,000 matched rules in text output',
+      ['--iptables-save', file('matched.txt', nat('-A PREROUTING -s 0.0.0.0/0\n'.repeat(150_000)))],
+      30_000,
+      1024,
+      (r) => {
+        expect(r.code).toBe(0);
+        expect(r.stdout).toMatch(/… 149800 more matched rules/);
+        expect(r.stdout.split('\n').length).toBeLessThan(300);
+      },
+    ],
+    [
+      'a 10 MB quoted comment',
+      ['--iptables-save', file('comment.txt', nat(`-A PREROUTING -m comment --comment "${'a\\"'.repeat(3_500_000)}" -j ACCEPT\n`))],
+      20_000,
+      1024,
+      (r) => expect(r.code).toBe(0),
+    ],
+    [
+      'ipset ranges past 16.7M members',
+      [
+        '--iptables-save',
+        file('set.txt', nat('-A PREROUTING -m set --match-set BIG dst -j DNAT --to-destination 10.9.9.9:80\n')),
+        '--ipset',
+        file(
+          'ipset.txt',
+          `create BIG hash:ip family inet\n${Array.from({ length: 300 }, (_, i) => `add BIG 10.${i % 256}.0.0-10.${i % 256}.255.255`).join('\n')}\ncreate B bitmap:ip range 0.0.0.0-255.255.255.255\nadd B 0.0.0.0-255.255.255.255\n`,
+        ),
+      ],
+      15_000,
+      512,
+      (r) => {
+        expect(r.code).toBe(0);
+        expect(r.stdout).toMatch(/DNAT to 10\.9\.9\.9:80/);
+      },
+    ],
+    [
+      '100,000 rules with an unknown match, half by -I',
+      ['--iptables-save', file('unknown.txt', nat(unknown))],
+      30_000,
+      1024,
+      (r) => expect(r.stdout).toMatch(/… \d+ more reasons/),
+    ],
+    [
+      'a missing dump file',
+      ['--iptables-save', join(tmp, 'nope.txt')],
+      15_000,
+      512,
+      (r) => expect(r.stderr).toMatch(/^loopscope: trace: cannot read --iptables-save .*nope.txt: no such file/),
+    ],
   ];
-  test.each(cases)('%s', async (_name, args, budgetMs, rssMiB, check) => {
-    const r = await cli(['trace', ...args, ...TRACE], { budgetMs });
-    expectContained(r, budgetMs, rssMiB);
-    check(r);
-  }, 120_000);
+  test.each(cases)(
+    '%s',
+    async (_name, args, budgetMs, rssMiB, check) => {
+      const r = await cli(['trace', ...args, ...TRACE], { budgetMs });
+      expectContained(r, budgetMs, rssMiB);
+      check(r);
+    },
+    120_000,
+  );
 });
 
 describe('hostile snapshots and inputs (analyze, explain, --node-dumps)', () => {
   const dangling = join(tmp, 'dumps');
   mkdirSync(join(dangling, '10.0.1.11'), { recursive: true });
-  for (const f of ['iptables-save.txt', 'ipset.txt', 'addr.txt']) copyFileSync(join(DEMO_DUMPS, '10.0.1.11', f), join(dangling, '10.0.1.11', f));
+  for (const f of ['iptables-save.txt', 'ipset.txt', 'addr.txt'])
+    copyFileSync(join(DEMO_DUMPS, '10.0.1.11', f), join(dangling, '10.0.1.11', f));
   symlinkSync(join(tmp, 'nowhere'), join(dangling, 'gone-node'));
   const danglingFile = join(tmp, 'dumps2');
   mkdirSync(join(danglingFile, '10.0.1.11'), { recursive: true });
@@ -161,36 +222,182 @@ describe('hostile snapshots and inputs (analyze, explain, --node-dumps)', () => 
 
   type Case = [string, string[], { stdin?: string | number; env?: NodeJS.ProcessEnv }, number, number, RegExp | number];
   const cases: Case[] = [
-    ['externalTrafficPolicy "constructor"', ['analyze', '--snapshot', file('etp.json', withEach('Service', (o) => (o.spec.externalTrafficPolicy = 'constructor')))], {}, 15_000, 512, /"constructor" is not Local or Cluster/],
-    ['prototype names in type, policies and annotations', ['analyze', '-o', 'json', '--snapshot', file('proto.json', withEach('Service', (o) => {
-      Object.assign(o.spec, { type: 'toString', internalTrafficPolicy: '__proto__' });
-      o.metadata.annotations = { constructor: 'x', 'service.cloud.tencent.com/direct-access': 'hasOwnProperty' };
-    }))], {}, 15_000, 512, 0],
-    ['a 1 MB externalTrafficPolicy (warnings clipped)', ['analyze', '--snapshot', file('bigetp.json', withEach('Service', (o) => (o.spec.externalTrafficPolicy = 'x'.repeat(1 << 20))))], {}, 15_000, 512, /^(?![\s\S]{20000})[\s\S]*more characters\)/],
-    ['numeric owner names', ['analyze', '--snapshot', file('owner.json', withEach('Pod', (o) => (o.metadata.ownerReferences = [{ kind: 'ReplicaSet', name: 12345, controller: true }])))], {}, 15_000, 512, 0],
-    ['explain "constructor" on a prototype-named snapshot', ['explain', 'constructor', '--snapshot', join(tmp, 'etp.json')], {}, 15_000, 512, 2],
-    ['10,000-deep JSON nesting', ['analyze', '--snapshot', file('deep.json', '['.repeat(10_000) + ']'.repeat(10_000))], {}, 15_000, 512, /nests arrays more than 4 deep/],
-    ['10,000-deep labels', ['analyze', '--snapshot', file('deep2.json', `{"kind":"List","items":[${JSON.stringify(demo.items[0])},{"kind":"Pod","metadata":{"name":"p","labels":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}}]}`)], {}, 15_000, 512, /nests more than 100 levels deep/],
-    ['a dangling symlink as a node folder in --node-dumps', ['analyze', '--demo', '--node-dumps', dangling], {}, 15_000, 512, /gone-node cannot be read .*dangling symlink.*skipped/],
-    ['a dangling symlink as a dump file', ['analyze', '--demo', '--node-dumps', danglingFile], {}, 15_000, 512, /iptables-save.txt: no such file \(or a dangling symlink\)/],
-    ['--snapshot /dev/zero (cap 16 MiB)', ['analyze', '--snapshot', '/dev/zero'], { env: { LOOPSCOPE_MAX_INPUT_BYTES: '16M' } }, 15_000, 512, /^loopscope: --snapshot \/dev\/zero: larger than 16 MiB \(set LOOPSCOPE_MAX_INPUT_BYTES to raise\)\n$/],
-    ['stdin over the cap (64 MiB into 16 MiB)', ['analyze', '--snapshot', '-'], { stdin: 64 * MiB, env: { LOOPSCOPE_MAX_INPUT_BYTES: '16M' } }, 20_000, 512, /^loopscope: --snapshot -: larger than 16 MiB/],
-    ['trace stdin over the cap', ['trace', '--iptables-save', '-', ...TRACE], { stdin: 64 * MiB, env: { LOOPSCOPE_MAX_INPUT_BYTES: '16M' } }, 20_000, 512, /--iptables-save -: larger than 16 MiB/],
-    ['a FIFO nobody writes (timeout 1 s)', ['analyze', '--snapshot', fifo], { env: { LOOPSCOPE_READ_TIMEOUT_SECONDS: '1' } }, 15_000, 512, /--snapshot .*fifo: nothing read for 1 s/],
-    ['a bad LOOPSCOPE_MAX_INPUT_BYTES', ['analyze', '--snapshot', join(tmp, 'etp.json')], { env: { LOOPSCOPE_MAX_INPUT_BYTES: 'lots' } }, 15_000, 512, /LOOPSCOPE_MAX_INPUT_BYTES=lots: give a byte count/],
+    [
+      'externalTrafficPolicy "constructor"',
+      [
+        'analyze',
+        '--snapshot',
+        file(
+          'etp.json',
+          withEach('Service', (o) => (o.spec.externalTrafficPolicy = 'constructor')),
+        ),
+      ],
+      {},
+      15_000,
+      512,
+      /"constructor" is not Local or Cluster/,
+    ],
+    [
+      'prototype names in type, policies and annotations',
+      [
+        'analyze',
+        '-o',
+        'json',
+        '--snapshot',
+        file(
+          'proto.json',
+          withEach('Service', (o) => {
+            Object.assign(o.spec, { type: 'toString', internalTrafficPolicy: '__proto__' });
+            o.metadata.annotations = { constructor: 'x', 'service.cloud.tencent.com/direct-access': 'hasOwnProperty' };
+          }),
+        ),
+      ],
+      {},
+      15_000,
+      512,
+      0,
+    ],
+    [
+      'a 1 MB externalTrafficPolicy (warnings clipped)',
+      [
+        'analyze',
+        '--snapshot',
+        file(
+          'bigetp.json',
+          withEach('Service', (o) => (o.spec.externalTrafficPolicy = 'x'.repeat(1 << 20))),
+        ),
+      ],
+      {},
+      15_000,
+      512,
+      /^(?![\s\S]{20000})[\s\S]*more characters\)/,
+    ],
+    [
+      'numeric owner names',
+      [
+        'analyze',
+        '--snapshot',
+        file(
+          'owner.json',
+          withEach('Pod', (o) => (o.metadata.ownerReferences = [{ kind: 'ReplicaSet', name: 12345, controller: true }])),
+        ),
+      ],
+      {},
+      15_000,
+      512,
+      0,
+    ],
+    [
+      'explain "constructor" on a prototype-named snapshot',
+      ['explain', 'constructor', '--snapshot', join(tmp, 'etp.json')],
+      {},
+      15_000,
+      512,
+      2,
+    ],
+    [
+      '10,000-deep JSON nesting',
+      ['analyze', '--snapshot', file('deep.json', '['.repeat(10_000) + ']'.repeat(10_000))],
+      {},
+      15_000,
+      512,
+      /nests arrays more than 4 deep/,
+    ],
+    [
+      '10,000-deep labels',
+      [
+        'analyze',
+        '--snapshot',
+        file(
+          'deep2.json',
+          `{"kind":"List","items":[${JSON.stringify(demo.items[0])},{"kind":"Pod","metadata":{"name":"p","labels":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}}]}`,
+        ),
+      ],
+      {},
+      15_000,
+      512,
+      /nests more than 100 levels deep/,
+    ],
+    [
+      'a dangling symlink as a node folder in --node-dumps',
+      ['analyze', '--demo', '--node-dumps', dangling],
+      {},
+      15_000,
+      512,
+      /gone-node cannot be read .*dangling symlink.*skipped/,
+    ],
+    [
+      'a dangling symlink as a dump file',
+      ['analyze', '--demo', '--node-dumps', danglingFile],
+      {},
+      15_000,
+      512,
+      /iptables-save.txt: no such file \(or a dangling symlink\)/,
+    ],
+    [
+      '--snapshot /dev/zero (cap 16 MiB)',
+      ['analyze', '--snapshot', '/dev/zero'],
+      { env: { LOOPSCOPE_MAX_INPUT_BYTES: '16M' } },
+      15_000,
+      512,
+      /^loopscope: --snapshot \/dev\/zero: larger than 16 MiB \(set LOOPSCOPE_MAX_INPUT_BYTES to raise\)\n$/,
+    ],
+    [
+      'stdin over the cap (64 MiB into 16 MiB)',
+      ['analyze', '--snapshot', '-'],
+      { stdin: 64 * MiB, env: { LOOPSCOPE_MAX_INPUT_BYTES: '16M' } },
+      20_000,
+      512,
+      /^loopscope: --snapshot -: larger than 16 MiB/,
+    ],
+    [
+      'trace stdin over the cap',
+      ['trace', '--iptables-save', '-', ...TRACE],
+      { stdin: 64 * MiB, env: { LOOPSCOPE_MAX_INPUT_BYTES: '16M' } },
+      20_000,
+      512,
+      /--iptables-save -: larger than 16 MiB/,
+    ],
+    [
+      'a FIFO nobody writes (timeout 1 s)',
+      ['analyze', '--snapshot', fifo],
+      { env: { LOOPSCOPE_READ_TIMEOUT_SECONDS: '1' } },
+      15_000,
+      512,
+      /--snapshot .*fifo: nothing read for 1 s/,
+    ],
+    [
+      'a bad LOOPSCOPE_MAX_INPUT_BYTES',
+      ['analyze', '--snapshot', join(tmp, 'etp.json')],
+      { env: { LOOPSCOPE_MAX_INPUT_BYTES: 'lots' } },
+      15_000,
+      512,
+      /LOOPSCOPE_MAX_INPUT_BYTES=lots: give a byte count/,
+    ],
     ...(LONG
       ? ((): Case[] => [
           ['--snapshot /dev/zero at the default cap', ['analyze', '--snapshot', '/dev/zero'], {}, 120_000, 1536, /larger than 512 MiB/],
-          ['2 GiB on stdin at the default cap', ['analyze', '--snapshot', '-'], { stdin: 2048 * MiB }, 180_000, 1536, /--snapshot -: larger than 512 MiB/],
+          [
+            '2 GiB on stdin at the default cap',
+            ['analyze', '--snapshot', '-'],
+            { stdin: 2048 * MiB },
+            180_000,
+            1536,
+            /--snapshot -: larger than 512 MiB/,
+          ],
         ])()
       : []),
   ];
-  test.each(cases)('%s', async (_name, args, opts, budgetMs, rssMiB, expected) => {
-    const r = await cli(args, { ...opts, budgetMs });
-    expectContained(r, budgetMs, rssMiB);
-    if (typeof expected === 'number') expect(r.code).toBe(expected);
-    else expect(r.stderr).toMatch(expected);
-  }, 240_000);
+  test.each(cases)(
+    '%s',
+    async (_name, args, opts, budgetMs, rssMiB, expected) => {
+      const r = await cli(args, { ...opts, budgetMs });
+      expectContained(r, budgetMs, rssMiB);
+      if (typeof expected === 'number') expect(r.code).toBe(expected);
+      else expect(r.stderr).toMatch(expected);
+    },
+    240_000,
+  );
 
   test('a FIFO with an endless writer stops at the cap', async () => {
     const writer = spawn('sh', ['-c', `yes '{"kind":"List","items":[' > ${fifo}`], { stdio: 'ignore' });
@@ -204,7 +411,9 @@ describe('hostile snapshots and inputs (analyze, explain, --node-dumps)', () => 
 /** Seeded random field replacements in the demo snapshot, through analyze and explain. */
 describe(`mutated snapshots (${MUTATION_CASES} cases from seed ${SEED})`, () => {
   const hostile = (n: number): unknown =>
-    [null, 7, true, [], {}, 'constructor', '__proto__', 'x'.repeat(1 << 16), '\u001b[2J\u0007', { toString: 'x' }, '1'.repeat(1 << 16)][n % 11];
+    [null, 7, true, [], {}, 'constructor', '__proto__', 'x'.repeat(1 << 16), '\u001b[2J\u0007', { toString: 'x' }, '1'.repeat(1 << 16)][
+      n % 11
+    ];
   for (let c = 0; c < MUTATION_CASES; c++) {
     const seed = SEED + c;
     test(`case ${c} (LOOPSCOPE_FUZZ_SEED=${seed})`, async () => {
@@ -223,7 +432,10 @@ describe(`mutated snapshots (${MUTATION_CASES} cases from seed ${SEED})`, () => 
         if (keys.length) section[keys[rnd(keys.length)] as string] = hostile(rnd(1000));
       }
       const path = file(`mutated-${seed}.json`, JSON.stringify(doc));
-      for (const args of [['analyze', '-o', 'json', '--snapshot', path], ['explain', 'shop/checkout', '--snapshot', path]]) {
+      for (const args of [
+        ['analyze', '-o', 'json', '--snapshot', path],
+        ['explain', 'shop/checkout', '--snapshot', path],
+      ]) {
         const r = await cli(args, { budgetMs: 20_000 });
         expectContained(r, 20_000, 512);
       }

@@ -31,7 +31,18 @@ function json(path: string) {
   const r = cli(['analyze', '--snapshot', path, '-o', 'json']);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  return JSON.parse(r.stdout) as { summary: Record<string, number>; services: Array<{ namespace: string; name: string; verdict: string; missing: unknown[]; loopbackProbability: number; worstClientProbability: number; atRiskNodes: string[] }> };
+  return JSON.parse(r.stdout) as {
+    summary: Record<string, number>;
+    services: Array<{
+      namespace: string;
+      name: string;
+      verdict: string;
+      missing: unknown[];
+      loopbackProbability: number;
+      worstClientProbability: number;
+      atRiskNodes: string[];
+    }>;
+  };
 }
 
 /** Each EndpointSlice as a v1 Endpoints object (one subset per slice), as an old cluster lists them. */
@@ -51,7 +62,12 @@ function asV1Endpoints(items: Item[]): Item[] {
       byService.set(`${namespace}/${name}`, ep);
       out.push(ep);
     }
-    const endpoints = (o.endpoints ?? []) as Array<{ addresses: string[]; conditions?: { ready?: boolean }; nodeName?: string; targetRef?: unknown }>;
+    const endpoints = (o.endpoints ?? []) as Array<{
+      addresses: string[];
+      conditions?: { ready?: boolean };
+      nodeName?: string;
+      targetRef?: unknown;
+    }>;
     const address = (e: (typeof endpoints)[number]) => ({ ip: e.addresses[0], nodeName: e.nodeName, targetRef: e.targetRef });
     (ep.subsets as unknown[]).push({
       addresses: endpoints.filter((e) => e.conditions?.ready !== false).map(address),
@@ -66,7 +82,10 @@ const LB = ['inventory-api', 'orders-api', 'payments-api', 'reports-api', 'searc
 
 describe('analyze on incomplete dumps', () => {
   it('without Pods: every internal-LB Service is unknown, naming Pods and `kubectl get pods -A -o json`', () => {
-    const path = dump('no-pods', demo.items.filter((o) => o.kind !== 'Pod'));
+    const path = dump(
+      'no-pods',
+      demo.items.filter((o) => o.kind !== 'Pod'),
+    );
     const report = json(path);
     const internal = report.services.filter((s) => s.verdict !== 'not-applicable');
     expect(internal.length).toBeGreaterThan(0);
@@ -80,19 +99,25 @@ describe('analyze on incomplete dumps', () => {
   });
 
   it('without EndpointSlices: unknown, naming EndpointSlices', () => {
-    const path = dump('no-slices', demo.items.filter((o) => o.kind !== 'EndpointSlice'));
+    const path = dump(
+      'no-slices',
+      demo.items.filter((o) => o.kind !== 'EndpointSlice'),
+    );
     const report = json(path);
     const payments = report.services.find((s) => s.name === 'payments-api')!;
     expect(payments.verdict).toBe('unknown');
     expect(payments.missing).toEqual([{ kind: 'EndpointSlice', kubectl: 'kubectl get endpointslices -A -o json' }]);
-    expect(report.services.filter((s) => LB.includes(s.name)).every((s) => s.verdict === 'unknown' || s.verdict === 'not-applicable')).toBe(true);
+    expect(report.services.filter((s) => LB.includes(s.name)).every((s) => s.verdict === 'unknown' || s.verdict === 'not-applicable')).toBe(
+      true,
+    );
     expect(cli(['analyze', '--snapshot', path, '--fail-on-risk']).code).toBe(1);
   });
 
   it('with v1 Endpoints only: the same verdicts and figures as with EndpointSlices', () => {
     const withSlices = json(dump('slices', demo.items));
     const withEndpoints = json(dump('v1-endpoints', asV1Endpoints(demo.items)));
-    const figures = (r: typeof withSlices) => r.services.map((s) => [s.namespace, s.name, s.verdict, s.loopbackProbability, s.worstClientProbability, s.atRiskNodes]);
+    const figures = (r: typeof withSlices) =>
+      r.services.map((s) => [s.namespace, s.name, s.verdict, s.loopbackProbability, s.worstClientProbability, s.atRiskNodes]);
     expect(figures(withEndpoints)).toEqual(figures(withSlices));
     expect(withEndpoints.summary).toEqual(withSlices.summary);
     expect(withSlices.summary.loopback).toBeGreaterThan(0);

@@ -26,7 +26,10 @@ let snapshot: string;
 /** Runs a process without blocking this one: the test server answers from this event loop. */
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, HOME: tmp, KUBECONFIG: '', COLUMNS: '', PATH: `${BIN}${delimiter}${process.env.PATH}`, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      env: { ...process.env, HOME: tmp, KUBECONFIG: '', COLUMNS: '', PATH: `${BIN}${delimiter}${process.env.PATH}`, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -46,12 +49,21 @@ function report(stdout: string): unknown {
 
 beforeAll(async () => {
   api = await startKubeApiServer();
-  const demo = JSON.parse(readFileSync(require.resolve('@loopscope/demo/demo-cluster.json'), 'utf8')) as { items: Array<TestObject & { kind: string }> };
+  const demo = JSON.parse(readFileSync(require.resolve('@loopscope/demo/demo-cluster.json'), 'utf8')) as {
+    items: Array<TestObject & { kind: string }>;
+  };
   const served = demo.items.filter((i) => RESOURCE_OF[i.kind]);
   for (const item of served) api.add(RESOURCE_OF[item.kind]!, item);
   snapshot = join(tmp, 'snapshot.json');
   // What `kubectl get nodes,pods,services,endpointslices -A -o json` prints for the same objects.
-  writeFileSync(snapshot, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: served.map((i) => api.get(RESOURCE_OF[i.kind]!, i.metadata.name, i.metadata.namespace)) }));
+  writeFileSync(
+    snapshot,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: served.map((i) => api.get(RESOURCE_OF[i.kind]!, i.metadata.name, i.metadata.namespace)),
+    }),
+  );
   // Two contexts: the current one points nowhere, so only --context reaches the test server.
   kubeconfig = join(tmp, 'kubeconfig');
   writeFileSync(
@@ -118,7 +130,11 @@ describe('a live cluster through the kubeconfig', () => {
   it('pages through lists larger than one page (limit/continue)', async () => {
     const before = api.requests.length;
     for (let i = 0; i < 620; i++) {
-      api.add('pods', { metadata: { name: `filler-${i}`, namespace: 'filler', ownerReferences: [] }, spec: { nodeName: '10.0.1.11', containers: [{ name: 'c', image: 'x' }] }, status: { phase: 'Running', podIP: `172.16.9.${i % 250}` } });
+      api.add('pods', {
+        metadata: { name: `filler-${i}`, namespace: 'filler', ownerReferences: [] },
+        spec: { nodeName: '10.0.1.11', containers: [{ name: 'c', image: 'x' }] },
+        status: { phase: 'Running', podIP: `172.16.9.${i % 250}` },
+      });
     }
     try {
       const r = await loopscope(['analyze', '--context', 'test', '-o', 'json'], { KUBECONFIG: kubeconfig });
@@ -133,7 +149,9 @@ describe('a live cluster through the kubeconfig', () => {
   });
 
   it('-n NS keeps the Services of one namespace (clients are still every pod)', async () => {
-    const r = JSON.parse((await loopscope(['analyze', '--context', 'test', '-n', 'payments', '-o', 'json'], { KUBECONFIG: kubeconfig })).stdout);
+    const r = JSON.parse(
+      (await loopscope(['analyze', '--context', 'test', '-n', 'payments', '-o', 'json'], { KUBECONFIG: kubeconfig })).stdout,
+    );
     expect(r.services.map((s: { namespace: string }) => s.namespace)).toEqual(['payments']);
     expect(r.services[0].loopbackProbability).toBeCloseTo(0.180556, 5);
   });

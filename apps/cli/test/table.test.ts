@@ -45,7 +45,11 @@ function richReport(): Report {
   orders.missing = [{ kind: 'Pod', kubectl: 'kubectl get pods -A -o json' }];
   const inventory = svc('inventory-api');
   inventory.verdict = 'unreachable';
-  inventory.unreachable = { clientPods: 4, nodes: ['10.0.2.22'], reasons: ['no eligible backend for clients on 10.0.2.22 (externalTrafficPolicy Local)'] };
+  inventory.unreachable = {
+    clientPods: 4,
+    nodes: ['10.0.2.22'],
+    reasons: ['no eligible backend for clients on 10.0.2.22 (externalTrafficPolicy Local)'],
+  };
   const search = svc('search-api');
   search.worstClientProbability = 0.0004;
   search.loopbackProbability = 0.0001;
@@ -74,21 +78,36 @@ describe('analyze table', () => {
 
   it('known callers lead: the CALLERS count and figure, and WHY names the caller and where it was found', () => {
     const out = renderSummaryTable(richReport(), false, false, 160);
-    expect(out).toMatch(/payments\/payments-api\s+loopback\s+up to 50%\s+18\.1%\s+1 \(50%\)\s+13 \(2 nodes\).*checkout-api calls it \(env PAYMENTS_API_URL\)$/m);
+    expect(out).toMatch(
+      /payments\/payments-api\s+loopback\s+up to 50%\s+18\.1%\s+1 \(50%\)\s+13 \(2 nodes\).*checkout-api calls it \(env PAYMENTS_API_URL\)$/m,
+    );
     // Several calling workloads: the likeliest to loop is named, the others counted (pods of one workload once).
     const r = richReport();
     const payments = r.services.find((s) => s.name === 'payments-api')!;
-    const other = (pod: string, workload: string, p: number) => ({ ...payments.callers[0]!, pod, workload: { kind: 'Deployment', name: workload }, probability: p });
-    payments.callers = [other('order-worker-1', 'order-worker', 0), ...payments.callers, other('checkout-api-7d9f8-zzzzz', 'checkout-api', 0)];
+    const other = (pod: string, workload: string, p: number) => ({
+      ...payments.callers[0]!,
+      pod,
+      workload: { kind: 'Deployment', name: workload },
+      probability: p,
+    });
+    payments.callers = [
+      other('order-worker-1', 'order-worker', 0),
+      ...payments.callers,
+      other('checkout-api-7d9f8-zzzzz', 'checkout-api', 0),
+    ];
     payments.callersProbability = 1 / 6;
-    expect(renderSummaryTable(r, false, false, 200)).toMatch(/3 \(16\.7%\).*checkout-api \(env PAYMENTS_API_URL\) and 1 more workload call it$/m);
+    expect(renderSummaryTable(r, false, false, 200)).toMatch(
+      /3 \(16\.7%\).*checkout-api \(env PAYMENTS_API_URL\) and 1 more workload call it$/m,
+    );
   });
 
   it('unknown rows say what is missing and how to supply it; unreachable rows say who fails and why', () => {
     const out = renderSummaryTable(richReport(), false, false, 160);
     expect(out).toMatch(/orders\/orders-api\s+unknown\s+-\s+-.*missing Pod$/m);
     expect(out).toContain('Missing Pod (1 Service unknown): add the output of `kubectl get pods -A -o json`');
-    expect(out).toMatch(/inventory\/inventory-api\s+unreachable\s+100% fail\s+0%\s+-\s+4 \(1 node\).*no eligible backend for clients on 10\.0\.2\.22/);
+    expect(out).toMatch(
+      /inventory\/inventory-api\s+unreachable\s+100% fail\s+0%\s+-\s+4 \(1 node\).*no eligible backend for clients on 10\.0\.2\.22/,
+    );
     expect(out).toContain('Services: 2 loopback, 1 unreachable, 0 safe, 1 unknown, 5 not applicable');
   });
 
@@ -104,7 +123,18 @@ describe('analyze table', () => {
 
   it('drops columns in the stated order: 160 keeps all (the demo), 100 leaves out WORKLOADS, POLICY, LB IP and (with long reasons) EXPOSURE, 80 also AT RISK', () => {
     const header = (w: number, r = richReport()) => tableLines(renderSummaryTable(r, false, false, w))[0]!.split(/\s{2,}/);
-    expect(header(160, demoReport())).toEqual(['SERVICE', 'VERDICT', 'WORST CLIENT', 'EXPOSURE', 'CALLERS', 'AT RISK', 'POLICY', 'LB IP', 'WORKLOADS', 'WHY']);
+    expect(header(160, demoReport())).toEqual([
+      'SERVICE',
+      'VERDICT',
+      'WORST CLIENT',
+      'EXPOSURE',
+      'CALLERS',
+      'AT RISK',
+      'POLICY',
+      'LB IP',
+      'WORKLOADS',
+      'WHY',
+    ]);
     expect(header(100, demoReport())).toEqual(['SERVICE', 'VERDICT', 'WORST CLIENT', 'EXPOSURE', 'CALLERS', 'AT RISK', 'WHY']);
     expect(header(100)).toEqual(['SERVICE', 'VERDICT', 'WORST CLIENT', 'CALLERS', 'AT RISK', 'WHY']);
     expect(header(80)).toEqual(['SERVICE', 'VERDICT', 'WORST CLIENT', 'CALLERS', 'WHY']);

@@ -15,7 +15,16 @@ const SIZE = {
   services: Number(process.env.BENCH_SERVICES ?? 10000),
   internalLbServices: Number(process.env.BENCH_INTERNAL_LB ?? 2000),
 };
-const generated = generator.generateCluster({ seed: 7, provider: 'tke', proxyMode: 'ipvs', publicLbServices: 500, localShare: 0.5, fixedBuildShare: 0.5, directToPodShare: 0.1, ...SIZE });
+const generated = generator.generateCluster({
+  seed: 7,
+  provider: 'tke',
+  proxyMode: 'ipvs',
+  publicLbServices: 500,
+  localShare: 0.5,
+  fixedBuildShare: 0.5,
+  directToPodShare: 0.1,
+  ...SIZE,
+});
 const dir = mkdtempSync(join(tmpdir(), 'loopscope-exporter-bench-'));
 for (const f of generator.toKubeLists(generated, { podsPerFile: 5000 })) writeFileSync(join(dir, f.name), JSON.stringify(f.list));
 try {

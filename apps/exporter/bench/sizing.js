@@ -36,9 +36,20 @@ const dir = mkdtempSync(join(tmpdir(), 'loopscope-sizing-bench-'));
 const files = join(dir, 'lists');
 mkdirSync(files);
 let t = process.hrtime.bigint();
-const generated = generator.generateCluster({ seed: 7, provider: 'tke', proxyMode: 'ipvs', publicLbServices: Number(process.env.BENCH_PUBLIC_LB ?? 500), localShare: 0.5, fixedBuildShare: 0.5, directToPodShare: 0.1, ...SIZE });
+const generated = generator.generateCluster({
+  seed: 7,
+  provider: 'tke',
+  proxyMode: 'ipvs',
+  publicLbServices: Number(process.env.BENCH_PUBLIC_LB ?? 500),
+  localShare: 0.5,
+  fixedBuildShare: 0.5,
+  directToPodShare: 0.1,
+  ...SIZE,
+});
 for (const f of generator.toKubeLists(generated, { podsPerFile: 5000 })) writeFileSync(join(files, f.name), JSON.stringify(f.list));
-console.log(`cluster: ${SIZE.nodes} nodes, ${SIZE.pods} pods, ${SIZE.services} Services generated in ${(ms(t) / 1000).toFixed(1)} s; exporter heap ${heapFlag}, memory limit ${limitMiB} MiB (deployment.yaml)`);
+console.log(
+  `cluster: ${SIZE.nodes} nodes, ${SIZE.pods} pods, ${SIZE.services} Services generated in ${(ms(t) / 1000).toFixed(1)} s; exporter heap ${heapFlag}, memory limit ${limitMiB} MiB (deployment.yaml)`,
+);
 
 /** RSS, peak RSS (MiB) and CPU seconds of a process, from /proc. */
 function usage(pid) {
@@ -78,7 +89,9 @@ server.once('message', async ({ kubeconfig, objects }) => {
       // Retried: on a loaded machine a page can be cut short (the floor has no retry of its own).
       let last = '';
       for (let attempt = 0; attempt < 3; attempt++) {
-        const r = spawnSync(process.execPath, ['--expose-gc', join(__dirname, 'source-measure.js'), 'floor', kubeconfig], { encoding: 'utf8' });
+        const r = spawnSync(process.execPath, ['--expose-gc', join(__dirname, 'source-measure.js'), 'floor', kubeconfig], {
+          encoding: 'utf8',
+        });
         if (r.status === 0) return JSON.parse(r.stdout.trim().split('\n').pop()).ms;
         last = r.stderr;
       }
@@ -89,7 +102,24 @@ server.once('message', async ({ kubeconfig, objects }) => {
 
     writeFileSync(join(dir, 'token'), TOKEN);
     t = process.hrtime.bigint();
-    exporter = spawn(process.execPath, [heapFlag, join(__dirname, '..', 'dist', 'main.js'), '--kubeconfig', kubeconfig, '--port', '0', '--api-port', '0', '--api-token-file', join(dir, 'token'), '--debounce-ms', '60000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    exporter = spawn(
+      process.execPath,
+      [
+        heapFlag,
+        join(__dirname, '..', 'dist', 'main.js'),
+        '--kubeconfig',
+        kubeconfig,
+        '--port',
+        '0',
+        '--api-port',
+        '0',
+        '--api-token-file',
+        join(dir, 'token'),
+        '--debounce-ms',
+        '60000',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     exporter.stdout.on('data', (d) => (out += d));
@@ -110,8 +140,14 @@ server.once('message', async ({ kubeconfig, objects }) => {
     const auth = { authorization: `Bearer ${TOKEN}` };
 
     // The readers, as they come after an analysis: Prometheus (OpenMetrics, gzip), the bot, the dashboard.
-    const scrape1 = await timed(metricsUrl, { accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5', 'accept-encoding': 'gzip' });
-    const scrape2 = await timed(metricsUrl, { accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5', 'accept-encoding': 'gzip' });
+    const scrape1 = await timed(metricsUrl, {
+      accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5',
+      'accept-encoding': 'gzip',
+    });
+    const scrape2 = await timed(metricsUrl, {
+      accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5',
+      'accept-encoding': 'gzip',
+    });
     const plain = await timed(metricsUrl);
     const atRiskCold = await timed(`${apiBase}/api/v1/services/at-risk?limit=5`, auth);
     const warm = [];
@@ -135,13 +171,25 @@ server.once('message', async ({ kubeconfig, objects }) => {
     console.log(`| CPU to ready | ${atReady.cpu.toFixed(1)} s (${perK(atReady.cpu)} s per 1,000 nodes) |`);
     console.log(`| RSS at ready | ${atReady.rss} MiB (${perK(atReady.rss)} MiB per 1,000 nodes) |`);
     console.log(`| RSS after scrapes and API use | ${afterApi.rss} MiB |`);
-    console.log(`| peak RSS (VmHWM) | ${afterApi.peak} MiB of the ${limitMiB} MiB limit (${Math.round((100 * afterApi.peak) / limitMiB)}%) |`);
-    console.log(`| first /metrics after the analysis (OpenMetrics, gzip) | ${scrape1.ms.toFixed(0)} ms, ${mib(scrape1.bytes)} (${mib(unzipped)} unzipped) |`);
+    console.log(
+      `| peak RSS (VmHWM) | ${afterApi.peak} MiB of the ${limitMiB} MiB limit (${Math.round((100 * afterApi.peak) / limitMiB)}%) |`,
+    );
+    console.log(
+      `| first /metrics after the analysis (OpenMetrics, gzip) | ${scrape1.ms.toFixed(0)} ms, ${mib(scrape1.bytes)} (${mib(unzipped)} unzipped) |`,
+    );
     console.log(`| next /metrics (OpenMetrics, gzip) / text, identity | ${scrape2.ms.toFixed(0)} ms / ${plain.ms.toFixed(0)} ms |`);
-    console.log(`| /api/v1/services/at-risk?limit=5 cold / warm (median of 5) | ${atRiskCold.ms.toFixed(0)} ms / ${warm[2].toFixed(1)} ms, ${kib(atRiskCold.bytes)} |`);
-    console.log(`| /api/v1/services?verdict=loopback&fixes=false (no links) | ${servicesList.ms.toFixed(0)} ms, ${mib(servicesList.bytes)} |`);
-    console.log(`| /api/v1/report (gzip) / /api/v1/links?limit=100 | ${report.ms.toFixed(0)} ms, ${mib(report.bytes)} / ${links.ms.toFixed(0)} ms |`);
-    console.log(`SIZING ${JSON.stringify({ nodes: SIZE.nodes, pods: SIZE.pods, floorMs, readyMs: Math.round(readyMs), ratio: Number((readyMs / floorMs).toFixed(2)), cpuToReady: atReady.cpu, rssReady: atReady.rss, rssAfterApi: afterApi.rss, peak: afterApi.peak, limitMiB })}`);
+    console.log(
+      `| /api/v1/services/at-risk?limit=5 cold / warm (median of 5) | ${atRiskCold.ms.toFixed(0)} ms / ${warm[2].toFixed(1)} ms, ${kib(atRiskCold.bytes)} |`,
+    );
+    console.log(
+      `| /api/v1/services?verdict=loopback&fixes=false (no links) | ${servicesList.ms.toFixed(0)} ms, ${mib(servicesList.bytes)} |`,
+    );
+    console.log(
+      `| /api/v1/report (gzip) / /api/v1/links?limit=100 | ${report.ms.toFixed(0)} ms, ${mib(report.bytes)} / ${links.ms.toFixed(0)} ms |`,
+    );
+    console.log(
+      `SIZING ${JSON.stringify({ nodes: SIZE.nodes, pods: SIZE.pods, floorMs, readyMs: Math.round(readyMs), ratio: Number((readyMs / floorMs).toFixed(2)), cpuToReady: atReady.cpu, rssReady: atReady.rss, rssAfterApi: afterApi.rss, peak: afterApi.peak, limitMiB })}`,
+    );
   } catch (e) {
     console.error(e.message);
     process.exitCode = 1;

@@ -22,7 +22,9 @@ async function floor() {
     paths.map(async (path) => {
       let cont = '';
       do {
-        const res = await fetch(`${server}${path}?limit=500${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`, { headers: { Authorization: `Bearer ${token}` } });
+        const res = await fetch(`${server}${path}?limit=500${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`, {
+          headers: { Authorization: `Bearer ${token}` },
+        });
         const page = JSON.parse(await res.text());
         items += page.items.length;
         cont = page.metadata.continue ?? '';

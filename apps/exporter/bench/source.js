@@ -19,7 +19,16 @@ const SIZE = {
 };
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const dir = mkdtempSync(join(tmpdir(), 'loopscope-source-bench-'));
-const generated = generator.generateCluster({ seed: 7, provider: 'tke', proxyMode: 'ipvs', publicLbServices: 500, localShare: 0.5, fixedBuildShare: 0.5, directToPodShare: 0.1, ...SIZE });
+const generated = generator.generateCluster({
+  seed: 7,
+  provider: 'tke',
+  proxyMode: 'ipvs',
+  publicLbServices: 500,
+  localShare: 0.5,
+  fixedBuildShare: 0.5,
+  directToPodShare: 0.1,
+  ...SIZE,
+});
 const files = join(dir, 'lists');
 require('node:fs').mkdirSync(files);
 for (const f of generator.toKubeLists(generated, { podsPerFile: 5000 })) writeFileSync(join(files, f.name), JSON.stringify(f.list));
@@ -35,7 +44,8 @@ server.once('message', ({ kubeconfig, objects }) => {
       return JSON.parse(r.stdout.trim().split('\n').pop());
     };
     const variants = [['source', join(__dirname, '..', 'src', 'sources', 'kubernetes')]];
-    if (process.env.BENCH_BASELINE_SOURCE) variants.push(['baseline', process.env.BENCH_BASELINE_SOURCE, process.env.BENCH_BASELINE_CLIENT ?? '']);
+    if (process.env.BENCH_BASELINE_SOURCE)
+      variants.push(['baseline', process.env.BENCH_BASELINE_SOURCE, process.env.BENCH_BASELINE_CLIENT ?? '']);
     run(['floor', kubeconfig]); // warm-up: the server builds its list snapshots once
     const results = { floor: [] };
     for (let i = 0; i < ROUNDS; i++) {
@@ -48,7 +58,9 @@ server.once('message', ({ kubeconfig, objects }) => {
     console.log(`${objects} objects served by the test server; medians of ${ROUNDS} round(s)\n`);
     console.log('| Path | Time to ready | Ratio to the decode floor (per round) | RSS at ready |');
     console.log('|---|---:|---:|---:|');
-    console.log(`| decode floor (fetch + JSON.parse every page) | ${floorMs} ms | 1.00 | ${median(results.floor.map((r) => r.rssMiB))} MiB |`);
+    console.log(
+      `| decode floor (fetch + JSON.parse every page) | ${floorMs} ms | 1.00 | ${median(results.floor.map((r) => r.rssMiB))} MiB |`,
+    );
     for (const [name] of variants) {
       const t = median(results[name].map((r) => r.ms));
       const rs = ratios(name);

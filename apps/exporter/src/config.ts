@@ -57,7 +57,16 @@ API:       /api/v1/report /api/v1/services /api/v1/services/at-risk /api/v1/link
 
 export interface ExporterConfig {
   source:
-    | { kind: 'kubernetes'; kubeconfig?: string; context?: string; requestTimeoutSeconds: number; maxResponseBytes: number; maxWatchEventBytes: number } | { kind: 'snapshot'; path: string } | { kind: 'demo' };
+    | {
+        kind: 'kubernetes';
+        kubeconfig?: string;
+        context?: string;
+        requestTimeoutSeconds: number;
+        maxResponseBytes: number;
+        maxWatchEventBytes: number;
+      }
+    | { kind: 'snapshot'; path: string }
+    | { kind: 'demo' };
   nodeDumps?: string;
   nodeAgents?: { urls: string[]; service: string; tokenFile: string; intervalSeconds: number; windowSeconds: number };
   listenAddress: string;
@@ -123,11 +132,19 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`--${k} ${v}: expected a whole number from ${min} to ${max}`);
     return n;
   };
-  const inputs = [str('kubeconfig') !== undefined || str('context') !== undefined || values['in-cluster'] === true, str('snapshot') !== undefined].filter(Boolean).length;
+  const inputs = [
+    str('kubeconfig') !== undefined || str('context') !== undefined || values['in-cluster'] === true,
+    str('snapshot') !== undefined,
+  ].filter(Boolean).length;
   if (inputs > 1) throw new ConfigError('give either a cluster (--kubeconfig/--context/--in-cluster) or --snapshot, not both');
   let source: ExporterConfig['source'];
   if (str('snapshot') !== undefined) source = { kind: 'snapshot', path: str('snapshot')! };
-  else if (str('kubeconfig') !== undefined || str('context') !== undefined || values['in-cluster'] === true || env.KUBERNETES_SERVICE_HOST) {
+  else if (
+    str('kubeconfig') !== undefined ||
+    str('context') !== undefined ||
+    values['in-cluster'] === true ||
+    env.KUBERNETES_SERVICE_HOST
+  ) {
     source = {
       kind: 'kubernetes',
       kubeconfig: str('kubeconfig'),
@@ -146,7 +163,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   }
   const port = int('port', 9808, 0, 65535);
   const apiPort = str('api-port') === undefined ? undefined : int('api-port', 0, 0, 65535);
-  if (apiPort !== undefined && apiPort !== 0 && apiPort === port) throw new ConfigError(`--api-port ${apiPort}: the same as --port; give another port, or leave --api-port out to serve both on one`);
+  if (apiPort !== undefined && apiPort !== 0 && apiPort === port)
+    throw new ConfigError(`--api-port ${apiPort}: the same as --port; give another port, or leave --api-port out to serve both on one`);
   const agentUrls = (values['node-agent'] as string[] | undefined) ?? [];
   for (const u of agentUrls) {
     let ok = false;
@@ -158,10 +176,13 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     if (!ok) throw new ConfigError(`--node-agent ${u}: expected an http(s) URL, e.g. http://10.0.1.11:9809`);
   }
   const agentService = str('node-agent-service') ?? 'loopscope/loopscope-node-agent';
-  if (!/^[a-z0-9-]+\/[a-z0-9-]+$/.test(agentService)) throw new ConfigError(`--node-agent-service ${agentService}: expected NAMESPACE/NAME`);
+  if (!/^[a-z0-9-]+\/[a-z0-9-]+$/.test(agentService))
+    throw new ConfigError(`--node-agent-service ${agentService}: expected NAMESPACE/NAME`);
   const nodeAgents =
     // Found by default only in a pod: from outside the cluster the agents' node IPs are rarely reachable.
-    agentUrls.length > 0 || str('node-agent-service') !== undefined || (source.kind === 'kubernetes' && Boolean(env.KUBERNETES_SERVICE_HOST))
+    agentUrls.length > 0 ||
+    str('node-agent-service') !== undefined ||
+    (source.kind === 'kubernetes' && Boolean(env.KUBERNETES_SERVICE_HOST))
       ? {
           urls: agentUrls,
           service: agentService,
@@ -201,6 +222,9 @@ function readApiToken(file: string | undefined, env: NodeJS.ProcessEnv, readToke
     token = env.LOOPSCOPE_API_TOKEN.trim();
     if (!token) throw new ConfigError('LOOPSCOPE_API_TOKEN is set but empty');
   }
-  if (token !== undefined && (token.length < 16 || /\s/.test(token))) throw new ConfigError(`${file !== undefined ? `--api-token-file ${file}` : 'LOOPSCOPE_API_TOKEN'}: the token must be at least 16 characters with no spaces (for example: openssl rand -hex 32)`);
+  if (token !== undefined && (token.length < 16 || /\s/.test(token)))
+    throw new ConfigError(
+      `${file !== undefined ? `--api-token-file ${file}` : 'LOOPSCOPE_API_TOKEN'}: the token must be at least 16 characters with no spaces (for example: openssl rand -hex 32)`,
+    );
   return token;
 }

@@ -1,8 +1,23 @@
-import { buildReport, formatProblem, LiveCluster, type ClusterAnalysis, type KubeObject, type NodeEvidence, type ProfileOverrides, type Report } from '@loopscope/core';
+import {
+  buildReport,
+  formatProblem,
+  LiveCluster,
+  type ClusterAnalysis,
+  type KubeObject,
+  type NodeEvidence,
+  type ProfileOverrides,
+  type Report,
+} from '@loopscope/core';
 import type { HealthResource, ObjectSink, SourceHealth, WatchedResource } from './sources/types';
 import type { Logger } from '@loopscope/core/node';
 
-const KIND_RESOURCE: Record<string, WatchedResource> = { Node: 'nodes', Pod: 'pods', Service: 'services', EndpointSlice: 'endpointslices', ConfigMap: 'configmaps' };
+const KIND_RESOURCE: Record<string, WatchedResource> = {
+  Node: 'nodes',
+  Pod: 'pods',
+  Service: 'services',
+  EndpointSlice: 'endpointslices',
+  ConfigMap: 'configmaps',
+};
 
 /** The kind each watched resource carries (a snapshot passes kinds directly). */
 const RESOURCE_KIND: Record<WatchedResource, string> = {
@@ -49,7 +64,16 @@ export interface EngineHealth {
  */
 export class Engine implements ObjectSink, SourceHealth {
   readonly live: LiveCluster;
-  readonly health: EngineHealth = { watchRestarts: new Map(), watchErrors: new Map(), objectsSkipped: new Map(), eventsSkipped: new Map(), analysisDurations: [], ready: false, inputFailing: false, failingResources: new Set() };
+  readonly health: EngineHealth = {
+    watchRestarts: new Map(),
+    watchErrors: new Map(),
+    objectsSkipped: new Map(),
+    eventsSkipped: new Map(),
+    analysisDurations: [],
+    ready: false,
+    inputFailing: false,
+    failingResources: new Set(),
+  };
   private timer?: NodeJS.Timeout;
   /**
    * Counts analyses: caches of the outputs key on it rather than hold the analysis itself, so an
@@ -77,7 +101,8 @@ export class Engine implements ObjectSink, SourceHealth {
 
   // --- ObjectSink ---
   replace(resource: WatchedResource, objects: KubeObject[]): void {
-    for (const reason of this.live.replace(RESOURCE_KIND[resource] ?? resource, objects)) this.objectSkipped(resource, `malformed object: ${reason}`);
+    for (const reason of this.live.replace(RESOURCE_KIND[resource] ?? resource, objects))
+      this.objectSkipped(resource, `malformed object: ${reason}`);
     this.changed();
   }
 
@@ -188,7 +213,10 @@ export class Engine implements ObjectSink, SourceHealth {
     } catch (err) {
       // Keep serving the last good analysis; the stale-analysis alert will tell.
       // One line, no stack trace (the message names what failed; the log is read by people).
-      this.options.log?.('error', `analysis failed, keeping the last good one: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`.slice(0, 500));
+      this.options.log?.(
+        'error',
+        `analysis failed, keeping the last good one: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`.slice(0, 500),
+      );
     }
   }
 
@@ -211,7 +239,11 @@ export class Engine implements ObjectSink, SourceHealth {
     // one build, not three.
     let report = this.reports.byOptions.get(key) ?? (options.acceptFuller ? this.reports.byOptions.get('true/true') : undefined);
     if (!report) {
-      report = buildReport(analysis, { fixes: options.fixes !== false, links: options.links !== false, now: new Date(this.health.lastSuccessfulAnalysis ?? this.now()) });
+      report = buildReport(analysis, {
+        fixes: options.fixes !== false,
+        links: options.links !== false,
+        now: new Date(this.health.lastSuccessfulAnalysis ?? this.now()),
+      });
       this.reports.byOptions.set(key, report);
     }
     return report;

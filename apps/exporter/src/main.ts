@@ -63,10 +63,24 @@ export async function main(argv: string[]): Promise<number> {
   let agents: NodeAgentEvidence | undefined;
   if (config.nodeAgents) {
     const kube = config.source.kind === 'kubernetes' ? config.source : undefined;
-    agents = new NodeAgentEvidence(engine, { ...config.nodeAgents, log, listEndpoints: kube ? endpointSliceLister(kube.kubeconfig, kube.context) : undefined });
+    agents = new NodeAgentEvidence(engine, {
+      ...config.nodeAgents,
+      log,
+      listEndpoints: kube ? endpointSliceLister(kube.kubeconfig, kube.context) : undefined,
+    });
   }
-  const metrics = createMetrics(engine, { maxLinks: config.maxLinks, resources, families: agents ? (registers) => agents!.registerMetrics(registers) : undefined });
-  const live = agents ? { summary: () => ({ agents: agents!.agentStatus(), observed: agents!.observed() }), notes: (namespace: string, service: string) => agents!.notes(namespace, service), observed: () => agents!.observed() } : undefined;
+  const metrics = createMetrics(engine, {
+    maxLinks: config.maxLinks,
+    resources,
+    families: agents ? (registers) => agents!.registerMetrics(registers) : undefined,
+  });
+  const live = agents
+    ? {
+        summary: () => ({ agents: agents!.agentStatus(), observed: agents!.observed() }),
+        notes: (namespace: string, service: string) => agents!.notes(namespace, service),
+        observed: () => agents!.observed(),
+      }
+    : undefined;
   const apiToken = config.apiToken ? new ApiToken(config.apiToken) : undefined;
   const separate = config.apiPort !== undefined;
   const listen = async (port: number, listener: ListenerOptions, what: string): Promise<string> => {
@@ -76,7 +90,9 @@ export async function main(argv: string[]): Promise<number> {
       server.once('error', reject);
       server.listen(port, config.listenAddress, () => resolve());
     }).catch((err: NodeJS.ErrnoException) => {
-      process.stderr.write(`loopscope-exporter: cannot listen on ${config.listenAddress}:${port} for ${what} (${err.code ?? err.message})\n`);
+      process.stderr.write(
+        `loopscope-exporter: cannot listen on ${config.listenAddress}:${port} for ${what} (${err.code ?? err.message})\n`,
+      );
       process.exit(2);
     });
     const address = server.address();
@@ -85,11 +101,22 @@ export async function main(argv: string[]): Promise<number> {
   };
   const servers: Server[] = [];
   const limits = { maxTargetChars: config.maxTargetChars, live };
-  const base = await listen(config.port, { ops: true, api: !separate, apiToken, ...limits }, separate ? '/metrics' : '/metrics and the API');
+  const base = await listen(
+    config.port,
+    { ops: true, api: !separate, apiToken, ...limits },
+    separate ? '/metrics' : '/metrics and the API',
+  );
   const apiBase = separate ? await listen(config.apiPort!, { ops: false, api: true, apiToken, ...limits }, 'the API') : base;
-  if (!apiToken && !isLoopback(config.listenAddress)) log('warn', `the JSON API (what-if included) is open to anyone who reaches ${apiBase}: give --api-token-file (see the README, "Securing the API")`);
+  if (!apiToken && !isLoopback(config.listenAddress))
+    log(
+      'warn',
+      `the JSON API (what-if included) is open to anyone who reaches ${apiBase}: give --api-token-file (see the README, "Securing the API")`,
+    );
   const source = await createSource(config);
-  log('info', `loopscope-exporter listening on ${base} (${separate ? `API on ${apiBase}` : 'API here too'}${apiToken ? ', bearer token required' : ', no token'}; input: ${source.description})`);
+  log(
+    'info',
+    `loopscope-exporter listening on ${base} (${separate ? `API on ${apiBase}` : 'API here too'}${apiToken ? ', bearer token required' : ', no token'}; input: ${source.description})`,
+  );
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -122,10 +149,15 @@ export async function main(argv: string[]): Promise<number> {
     const lines = [
       `ready: ${cluster.nodes.length} nodes, ${list.summary.clientPods} client pods, ${list.summary.services} Services — ${list.summary.loopback} at risk of internal-LB loopback`,
       // The headline, as every surface writes it: the worst-placed client's figure, then the cluster exposure.
-      ...list.services.map((s) => `  ${s.namespace}/${s.name}: up to ${formatProbability(s.worstClientProbability)} of connections from ${s.clientPodsOnAtRiskNodes} client pod(s) on ${s.atRiskNodes} node(s) time out (cluster exposure ${formatProbability(s.loopbackProbability)})`),
+      ...list.services.map(
+        (s) =>
+          `  ${s.namespace}/${s.name}: up to ${formatProbability(s.worstClientProbability)} of connections from ${s.clientPodsOnAtRiskNodes} client pod(s) on ${s.atRiskNodes} node(s) time out (cluster exposure ${formatProbability(s.loopbackProbability)})`,
+      ),
       `metrics:  ${base}/metrics`,
       `report:   ${apiBase}/api/v1/report`,
-      ...(list.services[0] ? [`explain:  ${apiBase}/api/v1/explain?target=${list.services[0].namespace}/${list.services[0].name}&format=text`] : []),
+      ...(list.services[0]
+        ? [`explain:  ${apiBase}/api/v1/explain?target=${list.services[0].namespace}/${list.services[0].name}&format=text`]
+        : []),
     ];
     process.stdout.write(lines.join('\n') + '\n');
   }

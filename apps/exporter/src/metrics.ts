@@ -29,7 +29,17 @@ export const VERDICTS: readonly Verdict[] = ['loopback', 'unreachable', 'safe', 
 
 /** Labels of an LB ingress, after kube-state-metrics' `kube_service_status_load_balancer_ingress`. */
 const INGRESS_LABELS = ['namespace', 'service', 'ip', 'hostname', 'port', 'protocol'] as const;
-const LINK_LABELS = ['node', 'client_namespace', 'client_kind', 'client_workload', 'namespace', 'service', 'ip', 'hostname', 'port'] as const;
+const LINK_LABELS = [
+  'node',
+  'client_namespace',
+  'client_kind',
+  'client_workload',
+  'namespace',
+  'service',
+  'ip',
+  'hostname',
+  'port',
+] as const;
 
 export function createMetrics(engine: Engine, options: MetricsOptions): ExporterMetrics {
   const text: Registry = new Registry();
@@ -39,7 +49,8 @@ export function createMetrics(engine: Engine, options: MetricsOptions): Exporter
   for (const register of registers) {
     collectDefaultMetrics({ register });
     // Gauges named like counters: Prometheus' linter (promtool check metrics) rejects them.
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) register.removeSingleMetric(name);
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+      register.removeSingleMetric(name);
   }
   buildInfo(registers);
   serviceFamilies(engine, registers);
@@ -64,7 +75,10 @@ export function prefersOpenMetrics(accept: string | undefined): boolean {
   let om = 0;
   let plain = 0;
   for (const part of accept.split(',')) {
-    const [type, ...params] = part.trim().split(';').map((s) => s.trim());
+    const [type, ...params] = part
+      .trim()
+      .split(';')
+      .map((s) => s.trim());
     const qParam = params.find((p) => p.startsWith('q='));
     const q = qParam ? Number(qParam.slice(2)) : 1;
     if (!Number.isFinite(q)) continue;
@@ -93,7 +107,14 @@ function buildInfo(registers: Registry[]): void {
 }
 
 /** A gauge filled from the current analysis, once per analysis (scrapes in between reuse it). */
-function analysisGauge(engine: Engine, registers: Registry[], name: string, help: string, labelNames: readonly string[], fill: (set: (labels: Record<string, string>, value: number) => void) => void): void {
+function analysisGauge(
+  engine: Engine,
+  registers: Registry[],
+  name: string,
+  help: string,
+  labelNames: readonly string[],
+  fill: (set: (labels: Record<string, string>, value: number) => void) => void,
+): void {
   // The analysis's generation, not the analysis: an old one is not kept alive until the next scrape.
   let filledFor = -1;
   new Gauge({
@@ -140,12 +161,23 @@ function serviceFamilies(engine: Engine, registers: Registry[]): void {
       const links = sa.probability > 0 ? serviceLinks(analysis.context, sa) : [];
       rows = sa.ingresses.map((ing) => {
         const atRisk = ing.atRisk.filter((r) => r.clientPods > 0);
-        const mine = links.filter((l) => l.ingress.port === ing.ingress.port && l.ingress.protocol === ing.ingress.protocol && (l.ingress.ip ?? l.ingress.hostname) === (ing.ingress.ip ?? ing.ingress.hostname));
+        const mine = links.filter(
+          (l) =>
+            l.ingress.port === ing.ingress.port &&
+            l.ingress.protocol === ing.ingress.protocol &&
+            (l.ingress.ip ?? l.ingress.hostname) === (ing.ingress.ip ?? ing.ingress.hostname),
+        );
         return {
           // Core's definition, applied to this one ingress (the Service's figure is the largest over them).
           worstClient: () => Math.round(worstClientProbability({ ...sa, ingresses: [ing] }) * 1e6) / 1e6,
           callers: new Set(mine.map((l) => l.workload)).size,
-          labels: { namespace: svc.namespace, service: svc.name, ...ingressAddressLabels(ing.ingress), port: String(ing.ingress.port), protocol: ing.ingress.protocol },
+          labels: {
+            namespace: svc.namespace,
+            service: svc.name,
+            ...ingressAddressLabels(ing.ingress),
+            port: String(ing.ingress.port),
+            protocol: ing.ingress.protocol,
+          },
           // Read at fill time: it follows the pod count.
           ratio: () => ing.probability,
           nodes: atRisk.length,
@@ -168,7 +200,11 @@ function serviceFamilies(engine: Engine, registers: Registry[]): void {
     'Cluster exposure: the mean, over every client pod of the cluster, of the probability (0-1) that a new connection to this LB ingress loops back to the client\'s own node and times out (the AWS NLB troubleshooting page; the Tencent Cloud doc "CLB loopback"; docs/model.md#figures). It ranks Services; what a caller suffers is loopscope_service_worst_client_ratio.',
     (r) => r.ratio(),
   );
-  ingressGauge('loopscope_service_at_risk_nodes', 'Nodes with client pods whose connections to this LB ingress can loop back (p > 0).', (r) => r.nodes);
+  ingressGauge(
+    'loopscope_service_at_risk_nodes',
+    'Nodes with client pods whose connections to this LB ingress can loop back (p > 0).',
+    (r) => r.nodes,
+  );
   ingressGauge('loopscope_service_at_risk_client_pods', 'Client pods on the nodes at risk for this LB ingress.', (r) => r.pods);
   ingressGauge(
     'loopscope_service_worst_client_ratio',
@@ -182,9 +218,18 @@ function serviceFamilies(engine: Engine, registers: Registry[]): void {
   );
   knownCallerFamilies(engine, registers, lbServices);
 
-  analysisGauge(engine, registers, 'loopscope_service_verdict', 'Verdict of this LoadBalancer Service as a state set: 1 for its current verdict (loopback, unreachable, safe, not-applicable, unknown), 0 for the others. unreachable: some in-cluster clients cannot connect through the LB at all; unknown: an input the answer needs is missing (the API\'s /api/v1/report names it).', ['namespace', 'service', 'verdict'], (set) => {
-    for (const sa of lbServices()) for (const verdict of VERDICTS) set({ namespace: sa.service.namespace, service: sa.service.name, verdict }, sa.verdict === verdict ? 1 : 0);
-  });
+  analysisGauge(
+    engine,
+    registers,
+    'loopscope_service_verdict',
+    "Verdict of this LoadBalancer Service as a state set: 1 for its current verdict (loopback, unreachable, safe, not-applicable, unknown), 0 for the others. unreachable: some in-cluster clients cannot connect through the LB at all; unknown: an input the answer needs is missing (the API's /api/v1/report names it).",
+    ['namespace', 'service', 'verdict'],
+    (set) => {
+      for (const sa of lbServices())
+        for (const verdict of VERDICTS)
+          set({ namespace: sa.service.namespace, service: sa.service.name, verdict }, sa.verdict === verdict ? 1 : 0);
+    },
+  );
 
   analysisGauge(
     engine,
@@ -199,7 +244,18 @@ function serviceFamilies(engine: Engine, registers: Registry[]): void {
       const proxyMode = modes.size === 1 ? [...modes][0]! : modes.size === 0 ? 'unknown' : 'mixed';
       for (const sa of lbServices()) {
         const svc = sa.service;
-        set({ namespace: svc.namespace, service: svc.name, traffic_policy: svc.trafficPolicy ?? 'invalid', proxy_mode: proxyMode, lb_scope: sa.scope, backend_kind: sa.backendKind, ...ingressAddressLabels(svc.ingresses[0] ?? {}) }, 1);
+        set(
+          {
+            namespace: svc.namespace,
+            service: svc.name,
+            traffic_policy: svc.trafficPolicy ?? 'invalid',
+            proxy_mode: proxyMode,
+            lb_scope: sa.scope,
+            backend_kind: sa.backendKind,
+            ...ingressAddressLabels(svc.ingresses[0] ?? {}),
+          },
+          1,
+        );
       }
     },
   );
@@ -210,7 +266,11 @@ function serviceFamilies(engine: Engine, registers: Registry[]): void {
 /** Does a known caller call this ingress? A caller that names no port calls every port of the address. */
 function callsIngress(c: Report['services'][number]['callers'][number], ing: Report['services'][number]['ingresses'][number]): boolean {
   const address = ing.ip ?? ing.hostname;
-  return address !== undefined && (c.ingress.ip ?? c.ingress.hostname) === address && (c.ingress.port === undefined || c.ingress.port === ing.port);
+  return (
+    address !== undefined &&
+    (c.ingress.ip ?? c.ingress.hostname) === address &&
+    (c.ingress.port === undefined || c.ingress.port === ing.port)
+  );
 }
 
 const CALLER_SOURCES = ['declared', 'observed'] as const;
@@ -231,7 +291,8 @@ function knownCallerFamilies(engine: Engine, registers: Registry[], lbServices: 
       if (!wanted.has(`${s.namespace}/${s.name}`)) continue;
       for (const ing of s.ingresses) {
         const mine = s.callers.filter((c) => callsIngress(c, ing));
-        const pods = (source: string): number => new Set(mine.filter((c) => c.source === source).map((c) => `${c.namespace}/${c.pod}`)).size;
+        const pods = (source: string): number =>
+          new Set(mine.filter((c) => c.source === source).map((c) => `${c.namespace}/${c.pod}`)).size;
         // Each pod once, at its highest p (as core's callers' figure).
         const byPod = new Map<string, number>();
         for (const c of mine) byPod.set(`${c.namespace}/${c.pod}`, Math.max(byPod.get(`${c.namespace}/${c.pod}`) ?? 0, c.probability));
@@ -251,7 +312,7 @@ function knownCallerFamilies(engine: Engine, registers: Registry[], lbServices: 
     engine,
     registers,
     'loopscope_service_known_callers',
-    'Pods known to call this LB ingress, by source: declared (a container\'s env value, args or command names the ingress IP or hostname, e.g. PAYMENTS_API_URL=http://10.0.3.15:8080) or observed (node evidence has a conntrack entry from the pod to the ingress). 0 when none is known (docs/model.md#callers).',
+    "Pods known to call this LB ingress, by source: declared (a container's env value, args or command names the ingress IP or hostname, e.g. PAYMENTS_API_URL=http://10.0.3.15:8080) or observed (node evidence has a conntrack entry from the pod to the ingress). 0 when none is known (docs/model.md#callers).",
     [...INGRESS_LABELS, 'source'],
     (set) => {
       for (const r of current()) for (const source of CALLER_SOURCES) set({ ...r.labels, source }, r[source]);
@@ -261,7 +322,7 @@ function knownCallerFamilies(engine: Engine, registers: Registry[], lbServices: 
     engine,
     registers,
     'loopscope_service_callers_loopback_ratio',
-    'The callers\' figure: the mean, over the pods known to call this LB ingress (loopscope_service_known_callers), of the probability (0-1) that a new connection of theirs loops back to their own node and times out. Absent without known callers.',
+    "The callers' figure: the mean, over the pods known to call this LB ingress (loopscope_service_known_callers), of the probability (0-1) that a new connection of theirs loops back to their own node and times out. Absent without known callers.",
     INGRESS_LABELS,
     (set) => {
       for (const r of current()) if (r.ratio !== null) set(r.labels, r.ratio);
@@ -287,7 +348,16 @@ function linkFamilies(engine: Engine, registers: Registry[], maxLinks: number): 
       const samples = serviceLinks(analysis.context, sa).map((l): LinkSample => {
         const w = cluster.workloads[l.workload]!;
         return {
-          labels: { node: cluster.nodes[l.node]!.name, client_namespace: w.namespace, client_kind: w.kind, client_workload: w.name, namespace: sa.service.namespace, service: sa.service.name, ...ingressAddressLabels(l.ingress), port: String(l.ingress.port) },
+          labels: {
+            node: cluster.nodes[l.node]!.name,
+            client_namespace: w.namespace,
+            client_kind: w.kind,
+            client_workload: w.name,
+            namespace: sa.service.namespace,
+            service: sa.service.name,
+            ...ingressAddressLabels(l.ingress),
+            port: String(l.ingress.port),
+          },
           value: Math.round(l.probability * 1e6) / 1e6,
         };
       });
@@ -375,7 +445,8 @@ function observedFamilies(engine: Engine, registers: Registry[]): void {
     (set) => {
       const analysis = engine.analysis;
       for (const sa of analysis?.services ?? []) {
-        for (const [node, n] of sa.observed?.byNode ?? []) set({ namespace: sa.service.namespace, service: sa.service.name, node: analysis!.context.cluster.nodes[node]!.name }, n);
+        for (const [node, n] of sa.observed?.byNode ?? [])
+          set({ namespace: sa.service.namespace, service: sa.service.name, node: analysis!.context.cluster.nodes[node]!.name }, n);
       }
     },
   );
@@ -441,8 +512,20 @@ function healthFamilies(engine: Engine, registers: Registry[], resources: readon
       });
     }
   };
-  counter('loopscope_watch_restarts_total', 'Watches restarted (dropped connection, error, 410 Gone), by resource.', () => engine.health.watchRestarts);
-  counter('loopscope_watch_errors_total', 'List or watch failures (API server unreachable, 5xx, forbidden), by resource.', () => engine.health.watchErrors);
+  counter(
+    'loopscope_watch_restarts_total',
+    'Watches restarted (dropped connection, error, 410 Gone), by resource.',
+    () => engine.health.watchRestarts,
+  );
+  counter(
+    'loopscope_watch_errors_total',
+    'List or watch failures (API server unreachable, 5xx, forbidden), by resource.',
+    () => engine.health.watchErrors,
+  );
   counter('loopscope_objects_skipped_total', 'Objects skipped as malformed, by resource.', () => engine.health.objectsSkipped);
-  counter('loopscope_watch_events_skipped_total', 'Watch events skipped as unusable (malformed, over the size cap), by resource.', () => engine.health.eventsSkipped);
+  counter(
+    'loopscope_watch_events_skipped_total',
+    'Watch events skipped as unusable (malformed, over the size cap), by resource.',
+    () => engine.health.eventsSkipped,
+  );
 }

@@ -32,9 +32,19 @@ describe('API on its own port with a bearer token', () => {
   });
 
   it('every API endpoint refuses a request without the token, or with a wrong one, and names what is missing', async () => {
-    const paths = ['/api/v1/report', '/api/v1/services', '/api/v1/services/at-risk', '/api/v1/links', '/api/v1/explain?target=payments-api'];
+    const paths = [
+      '/api/v1/report',
+      '/api/v1/services',
+      '/api/v1/services/at-risk',
+      '/api/v1/links',
+      '/api/v1/explain?target=payments-api',
+    ];
     for (const path of paths) {
-      for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }] as Array<Record<string, string>>) {
+      for (const headers of [
+        {},
+        { authorization: 'Bearer wrong-token-0123456789' },
+        { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` },
+      ] as Array<Record<string, string>>) {
         const r = await fetch(`${exporter.apiUrl}${path}`, { headers });
         expect([path, r.status]).toEqual([path, 401]);
         expect(r.headers.get('www-authenticate')).toBe('Bearer realm="loopscope"');
@@ -42,7 +52,10 @@ describe('API on its own port with a bearer token', () => {
         expect(body.error.message).not.toContain(TOKEN);
       }
     }
-    const whatif = await fetch(`${exporter.apiUrl}/api/v1/whatif`, { method: 'POST', body: JSON.stringify({ changes: [{ kind: 'trafficPolicy', service: 'payments/payments-api', value: 'Cluster' }] }) });
+    const whatif = await fetch(`${exporter.apiUrl}/api/v1/whatif`, {
+      method: 'POST',
+      body: JSON.stringify({ changes: [{ kind: 'trafficPolicy', service: 'payments/payments-api', value: 'Cluster' }] }),
+    });
     expect(whatif.status).toBe(401);
     expect(((await (await fetch(`${exporter.apiUrl}/api/v1/report`)).json()) as any).error.message).toContain('Authorization: Bearer');
   });
@@ -63,7 +76,17 @@ describe('API on its own port with a bearer token', () => {
     const body = JSON.parse(first);
     expect(body.total).toBe(2);
     // Worst first by the worst-client figure: search-api's worst client loops 2/3 of the time, payments-api's 1/2.
-    expect(body.services).toEqual([{ namespace: 'search', name: 'search-api', worstClientProbability: 0.666667, loopbackProbability: expect.any(Number), atRiskNodes: 2, clientPodsOnAtRiskNodes: 10, affectedWorkloads: expect.any(Number) }]);
+    expect(body.services).toEqual([
+      {
+        namespace: 'search',
+        name: 'search-api',
+        worstClientProbability: 0.666667,
+        loopbackProbability: expect.any(Number),
+        atRiskNodes: 2,
+        clientPodsOnAtRiskNodes: 10,
+        affectedWorkloads: expect.any(Number),
+      },
+    ]);
     expect(body.summary).toMatchObject({ loopback: 2, services: 9 });
     const full = (await (await fetch(`${exporter.apiUrl}/api/v1/services?verdict=loopback&fixes=false`, { headers: auth })).json()) as any;
     const search = full.services.find((s: any) => s.name === 'search-api');
@@ -80,9 +103,13 @@ describe('API token configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'loopscope-token-'));
     writeFileSync(join(dir, 'empty'), '\n');
     writeFileSync(join(dir, 'short'), 'abc\n');
-    const run = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [main, '--port', '0', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });
+    const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+      spawnSync(process.execPath, [main, '--port', '0', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });
     const missing = run(['--api-token-file', join(dir, 'nope')]);
-    expect([missing.status, missing.stderr]).toEqual([2, `loopscope-exporter: --api-token-file ${join(dir, 'nope')}: cannot be read (ENOENT)\n`]);
+    expect([missing.status, missing.stderr]).toEqual([
+      2,
+      `loopscope-exporter: --api-token-file ${join(dir, 'nope')}: cannot be read (ENOENT)\n`,
+    ]);
     expect(run(['--api-token-file', join(dir, 'empty')]).stderr).toContain('the first line is empty');
     const short = run(['--api-token-file', join(dir, 'short')]);
     expect(short.status).toBe(2);

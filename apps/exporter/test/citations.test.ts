@@ -45,12 +45,22 @@ describe('exporter text on the demo', () => {
   });
 
   it('what-ifs, and two changes to one Service compose (no 500)', async () => {
-    const post = (changes: unknown[]) => text('/api/v1/whatif', { method: 'POST', body: JSON.stringify({ changes }), headers: { 'content-type': 'application/json' } });
+    const post = (changes: unknown[]) =>
+      text('/api/v1/whatif', { method: 'POST', body: JSON.stringify({ changes }), headers: { 'content-type': 'application/json' } });
     const svc = 'payments/payments-api';
     const bodies = [
-      [{ kind: 'moveClients', service: svc }, { kind: 'moveClients', service: svc, workloads: ['checkout/deployment/checkout-api'] }],
-      [{ kind: 'trafficPolicy', service: svc, value: 'Cluster' }, { kind: 'moveClients', service: svc }],
-      [{ kind: 'kubeProxyVersion', version: 'tke-fixed' }, { kind: 'preventLoopback', service: svc, value: true }],
+      [
+        { kind: 'moveClients', service: svc },
+        { kind: 'moveClients', service: svc, workloads: ['checkout/deployment/checkout-api'] },
+      ],
+      [
+        { kind: 'trafficPolicy', service: svc, value: 'Cluster' },
+        { kind: 'moveClients', service: svc },
+      ],
+      [
+        { kind: 'kubeProxyVersion', version: 'tke-fixed' },
+        { kind: 'preventLoopback', service: svc, value: true },
+      ],
       [{ kind: 'ipMode', service: svc, value: 'Proxy' }],
     ];
     for (const changes of bodies) {

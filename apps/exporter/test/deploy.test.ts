@@ -29,7 +29,10 @@ test("the Deployment's flags parse, with the API on its own port and a token fil
   const tokenArg = container.args.find((a: string) => a.startsWith('--api-token-file='))!.split('=')[1];
   const mount = container.volumeMounts.find((m: any) => tokenArg.startsWith(`${m.mountPath}/`));
   const volume = pod.volumes.find((v: any) => v.name === mount.name);
-  expect(volume.secret).toMatchObject({ secretName: 'loopscope-api-token', items: [{ key: 'token', path: tokenArg.slice(mount.mountPath.length + 1) }] });
+  expect(volume.secret).toMatchObject({
+    secretName: 'loopscope-api-token',
+    items: [{ key: 'token', path: tokenArg.slice(mount.mountPath.length + 1) }],
+  });
   // The probes stay on the metrics port, which never asks for the token.
   for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) expect(container[probe].httpGet.port).toBe('http-metrics');
 });
@@ -52,7 +55,12 @@ test('the NetworkPolicy: Prometheus alone on the metrics port, the bot and Grafa
   const api = rule('http-api');
   expect(policy.spec.ingress).toHaveLength(2);
   expect(metrics.ports).toEqual([{ port: 'http-metrics', protocol: 'TCP' }]);
-  expect(metrics.from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }]);
+  expect(metrics.from).toEqual([
+    {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+    },
+  ]);
   expect(api.ports).toEqual([{ port: 'http-api', protocol: 'TCP' }]);
   // The bot's pods carry the label the policy admits (same namespace: no namespaceSelector).
   const botPod = api.from.find((f: any) => !f.namespaceSelector);

@@ -35,10 +35,12 @@ describe('exporter on the demo cluster', () => {
     expect(exporter.stdout()).toContain(`metrics:  ${exporter.url}/metrics`);
     // Worst client first: search-api's worst client loops 66.7% of the time, payments-api's 50%.
     expect(exporter.stdout()).toContain(`explain:  ${exporter.url}/api/v1/explain?target=search/search-api&format=text`);
-    expect(exporter.stdout()).toContain('  payments/payments-api: up to 50% of connections from 13 client pod(s) on 2 node(s) time out (cluster exposure 18.1%)');
+    expect(exporter.stdout()).toContain(
+      '  payments/payments-api: up to 50% of connections from 13 client pod(s) on 2 node(s) time out (cluster exposure 18.1%)',
+    );
   });
 
-  it('/api/v1/report is the CLI\'s loopscope/v1 report for the same input', async () => {
+  it("/api/v1/report is the CLI's loopscope/v1 report for the same input", async () => {
     const { status, body } = await getJson(`${exporter.url}/api/v1/report`);
     expect(status).toBe(200);
     const cli = cliReport(['--demo', '--node-dumps', DUMPS]);
@@ -46,12 +48,18 @@ describe('exporter on the demo cluster', () => {
     expect(strip(body)).toEqual(strip(cli));
   });
 
-  it('/metrics: every Service\'s ratio equals the CLI figure, and promtool finds nothing wrong', async () => {
+  it("/metrics: every Service's ratio equals the CLI figure, and promtool finds nothing wrong", async () => {
     const text = await (await fetch(`${exporter.url}/metrics`)).text();
     const cli = cliReport(['--demo', '--node-dumps', DUMPS]);
     for (const s of cli.services.filter((x: any) => x.ingresses.length > 0)) {
       for (const i of s.ingresses) {
-        const line = text.split('\n').find((l) => l.startsWith(`loopscope_service_loopback_ratio{namespace="${s.namespace}",service="${s.name}",ip="${i.ip}",hostname="",port="${i.port}"`));
+        const line = text
+          .split('\n')
+          .find((l) =>
+            l.startsWith(
+              `loopscope_service_loopback_ratio{namespace="${s.namespace}",service="${s.name}",ip="${i.ip}",hostname="",port="${i.port}"`,
+            ),
+          );
         expect(line).toBeDefined();
         expect(Number(line!.split(' ').pop())).toBeCloseTo(i.loopbackProbability, 5);
       }
@@ -96,7 +104,8 @@ describe('exporter on the demo cluster', () => {
   });
 
   it('POST /api/v1/whatif answers, and bad bodies get 400 naming the field', async () => {
-    const post = (body: string) => fetch(`${exporter.url}/api/v1/whatif`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    const post = (body: string) =>
+      fetch(`${exporter.url}/api/v1/whatif`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
     const ok = await post(JSON.stringify({ changes: [{ kind: 'trafficPolicy', service: 'payments/payments-api', value: 'Cluster' }] }));
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as any).services[0].after).toEqual({ verdict: 'safe', probability: 0, worstClientProbability: 0 });
@@ -124,12 +133,21 @@ describe('--max-links', () => {
   it('keeps the most likely links and counts the rest', async () => {
     const exporter = await startExporter(['--max-links', '3']);
     try {
-      const text = await eventually(async () => {
-        const t = await (await fetch(`${exporter.url}/metrics`)).text();
-        return t.includes('loopscope_link_loopback_ratio{') ? t : undefined;
-      }, 30_000, 'link series');
-      const values = text.split('\n').filter((l) => l.startsWith('loopscope_link_loopback_ratio{')).map((l) => Number(l.split(' ').pop()));
-      const all = cliReport(['--demo']).links.map((l: any) => l.probability).sort((a: number, b: number) => b - a);
+      const text = await eventually(
+        async () => {
+          const t = await (await fetch(`${exporter.url}/metrics`)).text();
+          return t.includes('loopscope_link_loopback_ratio{') ? t : undefined;
+        },
+        30_000,
+        'link series',
+      );
+      const values = text
+        .split('\n')
+        .filter((l) => l.startsWith('loopscope_link_loopback_ratio{'))
+        .map((l) => Number(l.split(' ').pop()));
+      const all = cliReport(['--demo'])
+        .links.map((l: any) => l.probability)
+        .sort((a: number, b: number) => b - a);
       expect(values).toHaveLength(3);
       expect([...values].sort((a, b) => b - a)).toEqual(all.slice(0, 3));
       expect(text).toContain(`loopscope_links_omitted ${all.length - 3}`);
@@ -148,7 +166,9 @@ describe('exporter on a snapshot file', () => {
     try {
       const ratio = async () => {
         const text = await (await fetch(`${exporter.url}/metrics`)).text();
-        const line = text.split('\n').find((l) => l.startsWith('loopscope_service_loopback_ratio{namespace="payments",service="payments-api"'));
+        const line = text
+          .split('\n')
+          .find((l) => l.startsWith('loopscope_service_loopback_ratio{namespace="payments",service="payments-api"'));
         return line ? Number(line.split(' ').pop()) : undefined;
       };
       const before = await eventually(ratio, 30_000, 'payments ratio');
@@ -160,10 +180,14 @@ describe('exporter on a snapshot file', () => {
       await eventually(async () => ((await ratio()) === 0 ? true : undefined), 30_000, 'the ratio to drop to 0');
       // A broken write: the last good figures stay, the error is counted.
       writeFileSync(file, '{"kind": "List", "items": [');
-      await eventually(async () => {
-        const text = await (await fetch(`${exporter.url}/metrics`)).text();
-        return /loopscope_watch_errors_total\{resource="snapshot"\} [1-9]/.test(text) ? true : undefined;
-      }, 30_000, 'the snapshot error to be counted');
+      await eventually(
+        async () => {
+          const text = await (await fetch(`${exporter.url}/metrics`)).text();
+          return /loopscope_watch_errors_total\{resource="snapshot"\} [1-9]/.test(text) ? true : undefined;
+        },
+        30_000,
+        'the snapshot error to be counted',
+      );
       expect(await ratio()).toBe(0);
       expect((await fetch(`${exporter.url}/readyz`)).status).toBe(200);
       expect(exporter.stderr()).toContain('not valid JSON; keeping the last good snapshot');
@@ -177,11 +201,18 @@ describe('exporter on a snapshot file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'loopscope-exporter-'));
     const file = join(dir, 'cluster.json');
     const demo = JSON.parse(readFileSync(DEMO, 'utf8'));
-    demo.items.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'broken', namespace: 'default' }, spec: {}, status: { phase: 'Running' } });
+    demo.items.push({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'broken', namespace: 'default' },
+      spec: {},
+      status: { phase: 'Running' },
+    });
     writeFileSync(file, JSON.stringify(demo));
     const exporter = await startExporter(['--snapshot', file, '--debounce-ms', '50']);
     try {
-      const skipped = async () => /loopscope_objects_skipped_total\{resource="pods"\} (\d+)/.exec(await (await fetch(`${exporter.url}/metrics`)).text())?.[1];
+      const skipped = async () =>
+        /loopscope_objects_skipped_total\{resource="pods"\} (\d+)/.exec(await (await fetch(`${exporter.url}/metrics`)).text())?.[1];
       expect(await eventually(skipped, 30_000, 'the skipped count')).toBe('1');
       // Reloaded with another change: the same broken pod is not counted again.
       demo.items.find((i: any) => i.kind === 'Service' && i.metadata.name === 'orders-api').spec.externalTrafficPolicy = 'Local';

@@ -20,7 +20,10 @@ const havePromtool = have('promtool', ['--version'], 'prometheus');
 const haveOmParser = have(PYTHON, ['-c', 'import prometheus_client.openmetrics.parser'], 'python3-prometheus-client');
 
 /** The raw response: fetch would gunzip it silently. */
-function get(url: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function get(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -54,7 +57,8 @@ function parseOpenMetrics(text: string): { families: Record<string, string>; err
 }
 
 // What Prometheus 2.x sends (scrape/scrape.go, scrapeAcceptHeader).
-const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
 describe('/metrics exposition', () => {
   let exporter: RunningExporter;
@@ -86,7 +90,12 @@ describe('/metrics exposition', () => {
     if (haveOmParser) {
       const parsed = parseOpenMetrics(text);
       expect(parsed.error).toBeUndefined();
-      expect(parsed.families).toMatchObject({ loopscope_watch_errors: 'counter', loopscope_service_loopback_ratio: 'gauge', loopscope_analysis_duration_seconds: 'histogram', process_cpu_seconds: 'counter' });
+      expect(parsed.families).toMatchObject({
+        loopscope_watch_errors: 'counter',
+        loopscope_service_loopback_ratio: 'gauge',
+        loopscope_analysis_duration_seconds: 'histogram',
+        process_cpu_seconds: 'counter',
+      });
     }
     // A client that prefers the text format gets it.
     const plain = await get(`${exporter.url}/metrics`, { accept: 'text/plain;version=0.0.4,application/openmetrics-text;q=0.5' });
@@ -114,7 +123,8 @@ describe('/metrics exposition', () => {
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
     expect(text).toMatch(/^process_cpu_seconds_total [\d.e-]+/m);
     // No error yet, and still a series, so increase() sees the first one.
-    for (const family of ['loopscope_watch_errors_total', 'loopscope_watch_restarts_total', 'loopscope_objects_skipped_total']) expect(text).toContain(`${family}{resource="snapshot"} 0\n`);
+    for (const family of ['loopscope_watch_errors_total', 'loopscope_watch_restarts_total', 'loopscope_objects_skipped_total'])
+      expect(text).toContain(`${family}{resource="snapshot"} 0\n`);
     // Exactly one verdict is 1 per Service; the properties stay on _info without the verdict.
     const verdicts = text.split('\n').filter((l) => l.startsWith('loopscope_service_verdict{namespace="payments",service="payments-api",'));
     expect(verdicts.sort()).toEqual(
@@ -155,12 +165,14 @@ describe('/metrics exposition', () => {
     if (havePromtool) expect(promtoolCheck(text)).toEqual({ out: '', status: 0 });
   });
 
-  it('HELP texts cite public sources or docs/model.md, never the team page\'s rule numbers', async () => {
+  it("HELP texts cite public sources or docs/model.md, never the team page's rule numbers", async () => {
     const text = await (await fetch(`${exporter.url}/metrics`)).text();
     const help = text.split('\n').filter((l) => l.startsWith('# HELP loopscope_'));
     expect(help.length).toBeGreaterThan(10);
     for (const l of help) expect(l).not.toMatch(/\bF\d+\b|§/);
-    expect(help.find((l) => l.startsWith('# HELP loopscope_service_worst_client_ratio '))).toMatch(/worst-placed client.*docs\/model\.md#figures.*AWS NLB troubleshooting/);
+    expect(help.find((l) => l.startsWith('# HELP loopscope_service_worst_client_ratio '))).toMatch(
+      /worst-placed client.*docs\/model\.md#figures.*AWS NLB troubleshooting/,
+    );
     expect(help.find((l) => l.startsWith('# HELP loopscope_service_known_callers '))).toMatch(/declared.*observed/);
     expect(help.find((l) => l.startsWith('# HELP loopscope_service_verdict '))).toContain('unreachable');
   });

@@ -13,7 +13,13 @@ import { startKubeApiServer, TEST_TOKEN, type KubeApiServer, type TestObject, ty
 
 const CLI = join(__dirname, '..', '..', 'cli', 'dist', 'main.js');
 const DEMO = require.resolve('@loopscope/demo/demo-cluster.json');
-const RESOURCE_OF: Record<string, TestResource> = { Node: 'nodes', Pod: 'pods', Service: 'services', EndpointSlice: 'endpointslices', ConfigMap: 'configmaps' };
+const RESOURCE_OF: Record<string, TestResource> = {
+  Node: 'nodes',
+  Pod: 'pods',
+  Service: 'services',
+  EndpointSlice: 'endpointslices',
+  ConfigMap: 'configmaps',
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'loopscope-informer-'));
 
@@ -34,7 +40,11 @@ async function exporterFigures(exporter: RunningExporter): Promise<Record<string
 
 async function converge(exporter: RunningExporter, api: KubeApiServer, objects: TestObject[], what: string): Promise<void> {
   const expected = cliFigures(api, objects);
-  await eventually(async () => (JSON.stringify(await exporterFigures(exporter)) === JSON.stringify(expected) ? true : undefined), 30_000, `${what}: exporter figures = CLI figures ${JSON.stringify(expected)}`);
+  await eventually(
+    async () => (JSON.stringify(await exporterFigures(exporter)) === JSON.stringify(expected) ? true : undefined),
+    30_000,
+    `${what}: exporter figures = CLI figures ${JSON.stringify(expected)}`,
+  );
 }
 
 jest.setTimeout(60_000);
@@ -104,10 +114,14 @@ describe('exporter ↔ Kubernetes list/watch', () => {
   it('a 500 is counted and recovered from', async () => {
     api.failNext(2, 500);
     api.dropWatches('reset');
-    await eventually(async () => {
-      const text = await (await fetch(`${exporter.url}/metrics`)).text();
-      return /loopscope_watch_(errors|restarts)_total\{resource="[a-z]+"\} [1-9]/.test(text) ? true : undefined;
-    }, 30_000, 'watch errors or restarts to be counted');
+    await eventually(
+      async () => {
+        const text = await (await fetch(`${exporter.url}/metrics`)).text();
+        return /loopscope_watch_(errors|restarts)_total\{resource="[a-z]+"\} [1-9]/.test(text) ? true : undefined;
+      },
+      30_000,
+      'watch errors or restarts to be counted',
+    );
     await converge(exporter, api, objects, 'after a 500');
   });
 

@@ -40,7 +40,9 @@ const pod = (name: string, nodeName = 'node-a', phase = 'Running'): TestObject =
     name,
     namespace: 'shop',
     labels: { app: 'web', 'pod-template-hash': '7d9f' },
-    ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9f', uid: 'rs-uid', controller: true, blockOwnerDeletion: true }],
+    ownerReferences: [
+      { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9f', uid: 'rs-uid', controller: true, blockOwnerDeletion: true },
+    ],
   },
   spec: { nodeName, containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ containerPort: 8080, protocol: 'TCP' }] }] },
   status: { phase, podIP: '10.244.1.7', podIPs: [{ ip: '10.244.1.7' }], startTime: '2025-01-01T00:00:00Z' },
@@ -63,7 +65,11 @@ const service = (name: string, ip = '10.0.0.100'): TestObject => ({
 });
 
 const slice = (name: string, serviceName: string, podName: string): TestObject => ({
-  metadata: { name, namespace: 'shop', labels: { 'kubernetes.io/service-name': serviceName, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
+  metadata: {
+    name,
+    namespace: 'shop',
+    labels: { 'kubernetes.io/service-name': serviceName, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+  },
   addressType: 'IPv4',
   endpoints: [
     {
@@ -140,11 +146,18 @@ async function startSynced(options: Partial<ChildSourceOptions> = {}): Promise<S
   return c;
 }
 
-const isReplace = (resource: string) => (e: SourceEvent): boolean => e.type === 'replace' && e.resource === resource;
-const isObject = (type: 'upsert' | 'remove', resource: string, name: string) => (e: SourceEvent): boolean =>
-  e.type === type && e.resource === resource && e.object.metadata?.name === name;
-const isHealth = (type: HealthEvent['type'], resource: string, pattern: RegExp) => (e: SourceEvent): boolean =>
-  e.type === type && e.resource === resource && pattern.test(e.message);
+const isReplace =
+  (resource: string) =>
+  (e: SourceEvent): boolean =>
+    e.type === 'replace' && e.resource === resource;
+const isObject =
+  (type: 'upsert' | 'remove', resource: string, name: string) =>
+  (e: SourceEvent): boolean =>
+    e.type === type && e.resource === resource && e.object.metadata?.name === name;
+const isHealth =
+  (type: HealthEvent['type'], resource: string, pattern: RegExp) =>
+  (e: SourceEvent): boolean =>
+    e.type === type && e.resource === resource && pattern.test(e.message);
 const names = (objects: KubeObject[]): string[] => objects.map((o) => o.metadata?.name ?? '?').sort();
 const byName = (objects: KubeObject[], name: string): Record<string, any> => {
   const o = objects.find((x) => x.metadata?.name === name);
@@ -232,7 +245,10 @@ describe('KubernetesSource against a Kubernetes API server', () => {
 
     server.update('pods', pod('web-4', 'node-b', 'Running'));
     const modified = await c.waitFor<ObjectEvent>(
-      (e) => isObject('upsert', 'pods', 'web-4')(e) && (e as ObjectEvent).object !== added.object && (e as any).object.status.phase === 'Running',
+      (e) =>
+        isObject('upsert', 'pods', 'web-4')(e) &&
+        (e as ObjectEvent).object !== added.object &&
+        (e as any).object.status.phase === 'Running',
       'MODIFIED web-4',
       5000,
       from,
@@ -265,13 +281,18 @@ describe('KubernetesSource against a Kubernetes API server', () => {
     expect(c.events.filter((e) => e.type === 'watchRestarted' || e.type === 'watchError')).toEqual([]);
   });
 
-  test('a transform (core\'s slimObject) applies to list items and watch events alike', async () => {
+  test("a transform (core's slimObject) applies to list items and watch events alike", async () => {
     seed(server);
     const c = await startSynced({ transform: 'slimObject' });
     const listed = byName((c.events.find(isReplace('pods')) as ReplaceEvent).objects, 'web-1');
     expect(listed).toEqual({
       kind: 'Pod',
-      metadata: { name: 'web-1', namespace: 'shop', labels: { 'pod-template-hash': '7d9f' }, ownerReferences: [{ kind: 'ReplicaSet', name: 'web-7d9f', controller: true }] },
+      metadata: {
+        name: 'web-1',
+        namespace: 'shop',
+        labels: { 'pod-template-hash': '7d9f' },
+        ownerReferences: [{ kind: 'ReplicaSet', name: 'web-7d9f', controller: true }],
+      },
       spec: { nodeName: 'node-a' },
       status: { phase: 'Running', podIP: '10.244.1.7' },
     });
@@ -292,7 +313,9 @@ describe('KubernetesSource against a Kubernetes API server', () => {
     expect(server.dropWatches(how)).toBe(4);
     for (const r of INFORMED) await c.waitFor(isHealth('watchRestarted', r, /./), `watchRestarted ${r}`, 5000, from);
     const restarted = c.events.slice(from).find((e) => e.type === 'watchRestarted') as HealthEvent;
-    expect(restarted.message).toMatch(how === 'reset' ? /connection closed mid-response|connection reset/ : /watch closed by the API server after/);
+    expect(restarted.message).toMatch(
+      how === 'reset' ? /connection closed mid-response|connection reset/ : /watch closed by the API server after/,
+    );
 
     server.add('pods', pod('web-9'));
     server.update('services', service('web', '10.0.0.9'));
@@ -342,7 +365,9 @@ describe('KubernetesSource against a Kubernetes API server', () => {
     seed(server);
     server.failNext(1, 500, 'pods'); // the first list of pods
     const c = await startSynced();
-    expect(c.events).toContainEqual(expect.objectContaining({ type: 'watchError', resource: 'pods', message: 'list failed: HTTP 500 InternalError' }));
+    expect(c.events).toContainEqual(
+      expect.objectContaining({ type: 'watchError', resource: 'pods', message: 'list failed: HTTP 500 InternalError' }),
+    );
     expect(c.events.filter(isReplace('pods'))).toHaveLength(1);
     const from = c.events.length;
 
@@ -354,7 +379,9 @@ describe('KubernetesSource against a Kubernetes API server', () => {
     expect((upsert.object as any).status.loadBalancer.ingress[0].ip).toBe('10.0.0.50');
     const errors = c.events.slice(from).filter(isHealth('watchError', 'services', /500/));
     expect(errors.length).toBeGreaterThanOrEqual(3);
-    expect(c.logs('warn').some((m) => /^services: watch failed: HTTP 500 InternalError; retrying in \d+ms \(failure \d\)$/.test(m))).toBe(true);
+    expect(c.logs('warn').some((m) => /^services: watch failed: HTTP 500 InternalError; retrying in \d+ms \(failure \d\)$/.test(m))).toBe(
+      true,
+    );
     expect(c.logs('info').some((m) => /^services: watch resumed after [34] failure\(s\)$/.test(m))).toBe(true);
   });
 
@@ -364,7 +391,8 @@ describe('KubernetesSource against a Kubernetes API server', () => {
     const from = c.events.length;
 
     await server.stop();
-    for (const r of INFORMED) await c.waitFor(isHealth('watchError', r, /connection refused \(ECONNREFUSED\)/), `ECONNREFUSED for ${r}`, 5000, from);
+    for (const r of INFORMED)
+      await c.waitFor(isHealth('watchError', r, /connection refused \(ECONNREFUSED\)/), `ECONNREFUSED for ${r}`, 5000, from);
     await c.waitFor(isHealth('watchError', 'configmaps', /ECONNREFUSED/), 'ECONNREFUSED for the ConfigMap', 5000, from);
     server.add('pods', pod('while-away')); // the API server's storage moves on meanwhile
     await new Promise((r) => setTimeout(r, 600));
@@ -387,7 +415,12 @@ describe('KubernetesSource against a Kubernetes API server', () => {
     seed(server);
     const c = await startSynced({ watchTimeoutSeconds: 1, watchIdleGraceSeconds: 0.5 });
     const from = c.events.length;
-    const restart = await c.waitFor<HealthEvent>(isHealth('watchRestarted', 'nodes', /delivered nothing/), 'the watchdog restart', 8000, from);
+    const restart = await c.waitFor<HealthEvent>(
+      isHealth('watchRestarted', 'nodes', /delivered nothing/),
+      'the watchdog restart',
+      8000,
+      from,
+    );
     expect(restart.message).toMatch(/^watch delivered nothing for \d+(\.\d)?s \(connection presumed dead\)$/);
     server.add('nodes', node('node-c'));
     await c.waitFor(isObject('upsert', 'nodes', 'node-c'), 'an event after the watchdog restart', 5000, from);
@@ -405,7 +438,10 @@ describe('KubernetesSource against a Kubernetes API server', () => {
     expect(err.message).toBe(
       "list failed: HTTP 403 Forbidden (the exporter's identity needs list and watch on pods: see deploy/kubernetes/clusterrole.yaml)",
     );
-    await c.waitFor((e) => e.type === 'log' && e.level === 'error' && e.message.startsWith('pods: list failed: HTTP 403 Forbidden'), 'the error log line');
+    await c.waitFor(
+      (e) => e.type === 'log' && e.level === 'error' && e.message.startsWith('pods: list failed: HTTP 403 Forbidden'),
+      'the error log line',
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(started).toBe(false);
     server.allow('pods');
@@ -431,7 +467,10 @@ describe('KubernetesSource against a Kubernetes API server', () => {
     expect(c.events.filter(isReplace('configmaps'))).toHaveLength(1);
 
     server.add('configmaps', kubeProxyConfigMap('ipvs'));
-    const appeared = await c.waitFor<ReplaceEvent>((e) => isReplace('configmaps')(e) && (e as ReplaceEvent).objects.length === 1, 'the ConfigMap');
+    const appeared = await c.waitFor<ReplaceEvent>(
+      (e) => isReplace('configmaps')(e) && (e as ReplaceEvent).objects.length === 1,
+      'the ConfigMap',
+    );
     expect((appeared.objects[0] as any).data['config.conf']).toContain('mode: ipvs');
     expect(appeared.objects[0]!.kind).toBe('ConfigMap');
 
@@ -441,7 +480,12 @@ describe('KubernetesSource against a Kubernetes API server', () => {
     expect((changed.objects[0] as any).data['config.conf']).toContain('mode: nftables');
 
     server.failNext(1, 503, 'configmaps');
-    await c.waitFor(isHealth('watchError', 'configmaps', /^get kube-system\/kube-proxy failed: HTTP 503 ServiceUnavailable$/), 'a 503 report', 5000, n);
+    await c.waitFor(
+      isHealth('watchError', 'configmaps', /^get kube-system\/kube-proxy failed: HTTP 503 ServiceUnavailable$/),
+      'a 503 report',
+      5000,
+      n,
+    );
     const m = c.events.length;
     server.remove('configmaps', kubeProxyConfigMap('nftables'));
     const gone = await c.waitFor<ReplaceEvent>(isReplace('configmaps'), 'the ConfigMap gone', 5000, m);
@@ -485,7 +529,12 @@ describe('KubernetesSource against a Kubernetes API server', () => {
     server.hangNext(1, 'configmaps');
     const cm = await c.waitFor<HealthEvent>(isHealth('watchError', 'configmaps', /timeout/), 'the ConfigMap GET timeout', 10_000, from);
     expect(cm.message).toBe('get kube-system/kube-proxy failed: no complete response within 1.0s (request timeout)');
-    await c.waitFor((e) => e.type === 'synced' && e.resource === 'configmaps' && e.at > cm.at, 'the ConfigMap readable again', 10_000, from);
+    await c.waitFor(
+      (e) => e.type === 'synced' && e.resource === 'configmaps' && e.at > cm.at,
+      'the ConfigMap readable again',
+      10_000,
+      from,
+    );
 
     server.hangNext(1, 'nodes', 'watch');
     server.dropWatches('clean', 'nodes');
@@ -551,21 +600,29 @@ describe('KubernetesSource against a Kubernetes API server', () => {
 
 describe('error descriptions and backoff', () => {
   test('errors are reduced to status, reason or network code: no URLs, headers or tokens', () => {
-    const apiException = Object.assign(new Error(`HTTP-Code: 403\nMessage: Unknown\nBody: {...}\nHeaders: {"authorization":"Bearer ${TEST_TOKEN}"}`), {
-      code: 403,
-      body: { kind: 'Status', reason: 'Forbidden', message: `pods is forbidden; token ${TEST_TOKEN}` },
-    });
+    const apiException = Object.assign(
+      new Error(`HTTP-Code: 403\nMessage: Unknown\nBody: {...}\nHeaders: {"authorization":"Bearer ${TEST_TOKEN}"}`),
+      {
+        code: 403,
+        body: { kind: 'Status', reason: 'Forbidden', message: `pods is forbidden; token ${TEST_TOKEN}` },
+      },
+    );
     expect(describeError(apiException)).toBe('HTTP 403 Forbidden');
     const watchError = Object.assign(new Error('Gone'), { statusCode: 410 });
     expect(describeError(watchError)).toBe('HTTP 410 Gone');
-    const fetchError = Object.assign(new Error(`request to https://10.0.0.1/api/v1/pods?token=${TEST_TOKEN} failed, reason: connect ECONNREFUSED`), {
-      name: 'FetchError',
-      type: 'system',
-      code: 'ECONNREFUSED',
-      errno: 'ECONNREFUSED',
-    });
+    const fetchError = Object.assign(
+      new Error(`request to https://10.0.0.1/api/v1/pods?token=${TEST_TOKEN} failed, reason: connect ECONNREFUSED`),
+      {
+        name: 'FetchError',
+        type: 'system',
+        code: 'ECONNREFUSED',
+        errno: 'ECONNREFUSED',
+      },
+    );
     expect(describeError(fetchError)).toBe('connection refused (ECONNREFUSED)');
-    expect(describeError(Object.assign(new Error('x'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }))).toBe('TLS error (UNABLE_TO_VERIFY_LEAF_SIGNATURE)');
+    expect(describeError(Object.assign(new Error('x'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }))).toBe(
+      'TLS error (UNABLE_TO_VERIFY_LEAF_SIGNATURE)',
+    );
     expect(describeError(new Error(`exec plugin said ${TEST_TOKEN}`))).toBe(
       'unexpected Error before any HTTP response (credentials plugin, certificate files?)',
     );

@@ -23,7 +23,18 @@ function evidence(unreplied: number, lastUnrepliedAt: string) {
     dumps: {},
     conntrack: { running: true },
     ingress: { source: '--ingress', points: 1, synced: true },
-    connections: [{ clientIp: '172.16.0.5', ingressIp: '10.0.3.15', ingressPort: 8080, protocol: 'tcp', opened: unreplied + 4, replied: 4, unreplied, lastUnrepliedAt }],
+    connections: [
+      {
+        clientIp: '172.16.0.5',
+        ingressIp: '10.0.3.15',
+        ingressPort: 8080,
+        protocol: 'tcp',
+        opened: unreplied + 4,
+        replied: 4,
+        unreplied,
+        lastUnrepliedAt,
+      },
+    ],
   };
 }
 
@@ -46,7 +57,16 @@ describe('the exporter on node agents', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    exporter = await startExporter(['--node-agent', url, '--node-agent-token-file', join(dir, 'token'), '--node-agent-interval-seconds', '1', '--node-agent-window-seconds', '600']);
+    exporter = await startExporter([
+      '--node-agent',
+      url,
+      '--node-agent-token-file',
+      join(dir, 'token'),
+      '--node-agent-interval-seconds',
+      '1',
+      '--node-agent-window-seconds',
+      '600',
+    ]);
   }, 90_000);
 
   afterAll(async () => {
@@ -61,28 +81,53 @@ describe('the exporter on node agents', () => {
 
   it('shows the observed failures for the right Service and node, with their age; sends the token', async () => {
     const row = await eventually(async () => (await observed()).observed?.[0], 20_000, 'an observed row');
-    expect(row).toMatchObject({ namespace: 'payments', service: 'payments-api', node: '10.0.1.11', unreplied: 3, replied: 4, recentUnreplied: 3, stale: false });
+    expect(row).toMatchObject({
+      namespace: 'payments',
+      service: 'payments-api',
+      node: '10.0.1.11',
+      unreplied: 3,
+      replied: 4,
+      recentUnreplied: 3,
+      stale: false,
+    });
     expect(row.lastUnrepliedAgeSeconds).toBeLessThan(60);
     expect(auth.every((a) => a === `Bearer ${TOKEN}`)).toBe(true);
     const text = await metrics();
-    expect(text).toMatch(/^loopscope_observed_lb_connections_total\{namespace="payments",service="payments-api",node="10.0.1.11",outcome="unreplied"\} 3$/m);
+    expect(text).toMatch(
+      /^loopscope_observed_lb_connections_total\{namespace="payments",service="payments-api",node="10.0.1.11",outcome="unreplied"\} 3$/m,
+    );
     expect(text).toMatch(/^loopscope_node_agent_up\{node="10.0.1.11",url="[^"]+"\} 1$/m);
     const explained = await (await fetch(`${exporter!.url}/api/v1/explain?target=payments/payments-api&format=text`)).text();
-    expect(explained).toContain('observed: seen failing: 3 connection(s) from pods on 10.0.1.11 to its LB timed out unreplied in the last 10 min');
+    expect(explained).toContain(
+      'observed: seen failing: 3 connection(s) from pods on 10.0.1.11 to its LB timed out unreplied in the last 10 min',
+    );
     // The report carries the observation beside the prediction, for that Service only.
     const report = (await getJson(`${exporter!.url}/api/v1/report`)).body;
     const payments = report.services.find((s: any) => s.name === 'payments-api');
     expect(payments.verdict).toBe('loopback');
-    expect(payments.observedLive).toEqual([expect.objectContaining({ node: '10.0.1.11', unreplied: 3, replied: 4, recentUnreplied: 3, stale: false })]);
+    expect(payments.observedLive).toEqual([
+      expect.objectContaining({ node: '10.0.1.11', unreplied: 3, replied: 4, recentUnreplied: 3, stale: false }),
+    ]);
     expect(report.services.find((s: any) => s.name === 'orders-api').observedLive).toEqual([]);
     const listed = (await getJson(`${exporter!.url}/api/v1/services?fixes=false`)).body;
     expect(listed.services.find((s: any) => s.name === 'payments-api').observedLive[0]).toMatchObject({ node: '10.0.1.11', unreplied: 3 });
     // The agent's connections reach the model: the client pod (checkout-api, 172.16.0.5) is an observed caller.
-    const caller = await eventually(async () => {
-      const report = (await getJson(`${exporter!.url}/api/v1/report`)).body as { services: Array<{ name: string; callers: Array<{ source: string; podIP?: string; where: string }> }> };
-      return report.services.find((x) => x.name === 'payments-api')?.callers.find((c) => c.source === 'observed');
-    }, 20_000, 'an observed caller');
-    expect(caller).toMatchObject({ podIP: '172.16.0.5', workload: { kind: 'Deployment', name: 'checkout-api' }, ingress: { ip: '10.0.3.15', port: 8080 }, probability: 0.5 });
+    const caller = await eventually(
+      async () => {
+        const report = (await getJson(`${exporter!.url}/api/v1/report`)).body as {
+          services: Array<{ name: string; callers: Array<{ source: string; podIP?: string; where: string }> }>;
+        };
+        return report.services.find((x) => x.name === 'payments-api')?.callers.find((c) => c.source === 'observed');
+      },
+      20_000,
+      'an observed caller',
+    );
+    expect(caller).toMatchObject({
+      podIP: '172.16.0.5',
+      workload: { kind: 'Deployment', name: 'checkout-api' },
+      ingress: { ip: '10.0.3.15', port: 8080 },
+      probability: 0.5,
+    });
     expect(caller!.where).toBe('node agent conntrack events on node 10.0.1.11 [UNREPLIED]');
   }, 40_000);
 
@@ -90,12 +135,24 @@ describe('the exporter on node agents', () => {
     body = evidence(5, new Date().toISOString());
     await eventually(async () => ((await observed()).observed?.[0]?.unreplied === 5 ? true : undefined), 20_000, '5 unreplied');
     status = 401;
-    await eventually(async () => ((await observed()).agents?.[0]?.error === 'HTTP 401 (the agent refused the exporter’s token)' ? true : undefined), 20_000, 'the refusal reported');
+    await eventually(
+      async () => ((await observed()).agents?.[0]?.error === 'HTTP 401 (the agent refused the exporter’s token)' ? true : undefined),
+      20_000,
+      'the refusal reported',
+    );
     status = 200;
     body = '{"apiVersion": "something-else"}';
-    await eventually(async () => ((await observed()).agents?.[0]?.error === 'not a loopscope-node-evidence/v1 document' ? true : undefined), 20_000, 'garbage refused');
+    await eventually(
+      async () => ((await observed()).agents?.[0]?.error === 'not a loopscope-node-evidence/v1 document' ? true : undefined),
+      20_000,
+      'garbage refused',
+    );
     // Three intervals without good evidence: stale, the node falls back to inference.
-    await eventually(async () => (/^loopscope_node_agent_up\{node="10.0.1.11",url="[^"]+"\} 0$/m.test(await metrics()) ? true : undefined), 20_000, 'agent down');
+    await eventually(
+      async () => (/^loopscope_node_agent_up\{node="10.0.1.11",url="[^"]+"\} 0$/m.test(await metrics()) ? true : undefined),
+      20_000,
+      'agent down',
+    );
     expect((await observed()).observed[0]).toMatchObject({ stale: true, unreplied: 5 });
     // A cached report body does not outlive the observations it carries.
     const report = (await getJson(`${exporter!.url}/api/v1/report`)).body;

@@ -40,11 +40,28 @@ describeProm('Prometheus scraping the exporter', () => {
     const target = new URL(exporter.url).host;
     writeFileSync(
       join(dir, 'prometheus.yml'),
-      ['global:', '  scrape_interval: 1s', '  evaluation_interval: 1s', 'scrape_configs:', '  - job_name: loopscope', '    static_configs:', `      - targets: ['${target}']`, ''].join('\n'),
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        '  evaluation_interval: 1s',
+        'scrape_configs:',
+        '  - job_name: loopscope',
+        '    static_configs:',
+        `      - targets: ['${target}']`,
+        '',
+      ].join('\n'),
     );
     const port = await freePort();
     promUrl = `http://127.0.0.1:${port}`;
-    prometheus = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     prometheus.stderr!.on('data', (d: Buffer) => (promLog += d.toString()));
     prometheus.stdout!.on('data', (d: Buffer) => (promLog += d.toString()));
   }, 60_000);
@@ -62,21 +79,36 @@ describeProm('Prometheus scraping the exporter', () => {
 
   const query = async (promql: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> => {
     const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
-    const body = (await res.json()) as { status: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+    const body = (await res.json()) as {
+      status: string;
+      data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+    };
     if (body.status !== 'success') throw new Error(JSON.stringify(body));
     return body.data.result;
   };
 
-  it('PromQL returns every Service\'s loopback probability as the CLI computes it', async () => {
-    await eventually(async () => ((await query('up{job="loopscope"} == 1')).length === 1 ? true : undefined), 60_000, `Prometheus to scrape the exporter (log: ${promLog.slice(-500)})`);
+  it("PromQL returns every Service's loopback probability as the CLI computes it", async () => {
+    await eventually(
+      async () => ((await query('up{job="loopscope"} == 1')).length === 1 ? true : undefined),
+      60_000,
+      `Prometheus to scrape the exporter (log: ${promLog.slice(-500)})`,
+    );
     const cli = JSON.parse(execFileSync(process.execPath, [CLI, 'analyze', '--demo', '--format', 'json'], { encoding: 'utf8' }));
-    const expected = cli.services.flatMap((s: any) => s.ingresses.map((i: any) => ({ key: `${s.namespace}/${s.name}/${i.ip}:${i.port}`, value: i.loopbackProbability })));
+    const expected = cli.services.flatMap((s: any) =>
+      s.ingresses.map((i: any) => ({ key: `${s.namespace}/${s.name}/${i.ip}:${i.port}`, value: i.loopbackProbability })),
+    );
     expect(expected.length).toBeGreaterThan(3);
-    const series = await eventually(async () => {
-      const r = await query('loopscope_service_loopback_ratio');
-      return r.length >= expected.length ? r : undefined;
-    }, 30_000, 'the ratio series');
-    const got = new Map(series.map((s) => [`${s.metric.namespace}/${s.metric.service}/${s.metric.ip}:${s.metric.port}`, Number(s.value[1])]));
+    const series = await eventually(
+      async () => {
+        const r = await query('loopscope_service_loopback_ratio');
+        return r.length >= expected.length ? r : undefined;
+      },
+      30_000,
+      'the ratio series',
+    );
+    const got = new Map(
+      series.map((s) => [`${s.metric.namespace}/${s.metric.service}/${s.metric.ip}:${s.metric.port}`, Number(s.value[1])]),
+    );
     for (const e of expected) {
       expect(got.has(e.key)).toBe(true);
       expect(got.get(e.key)).toBeCloseTo(e.value, 5);

@@ -65,9 +65,10 @@ const ci = process.env.CI === 'true' || process.env.CI === '1';
 const needsPromtool = promtool ? test : test.skip;
 if (!promtool) {
   const why = 'promtool not found (apt-get install prometheus, or set PROMTOOL=/path/to/promtool)';
-  if (ci) test('promtool is installed (CI)', () => {
-    throw new Error(`${why}: CI must run the alerting-rule tests`);
-  });
+  if (ci)
+    test('promtool is installed (CI)', () => {
+      throw new Error(`${why}: CI must run the alerting-rule tests`);
+    });
   else process.stderr.write(`prometheus-rules.test.ts: skipping the promtool checks: ${why}\n`);
 }
 
@@ -135,8 +136,9 @@ describe('deploy/prometheus/loopscope-rules.yaml', () => {
     for (const r of rules) expect([r.alert, r.expr.includes('loopscope_service_loopback_ratio')]).toEqual([r.alert, false]);
   });
 
-  test('alert texts cite public sources, never the team page\'s rule numbers', () => {
-    for (const r of rules) for (const text of Object.values(r.annotations ?? {})) expect([r.alert, /\bF\d+\b|§/.test(text)]).toEqual([r.alert, false]);
+  test("alert texts cite public sources, never the team page's rule numbers", () => {
+    for (const r of rules)
+      for (const text of Object.values(r.annotations ?? {})) expect([r.alert, /\bF\d+\b|§/.test(text)]).toEqual([r.alert, false]);
   });
 
   test('rules only use metrics the exporter publishes', () => {
@@ -151,12 +153,16 @@ describe('deploy/prometheus/loopscope-rules.yaml', () => {
 });
 
 describe('the dashboard (apps/grafana-panel/provisioning/dashboards/loopback-risk.json)', () => {
-  const dashboard = JSON.parse(readFileSync(join(__dirname, '..', '..', 'grafana-panel', 'provisioning', 'dashboards', 'loopback-risk.json'), 'utf8')) as {
+  const dashboard = JSON.parse(
+    readFileSync(join(__dirname, '..', '..', 'grafana-panel', 'provisioning', 'dashboards', 'loopback-risk.json'), 'utf8'),
+  ) as {
     panels: Array<{ title: string; targets?: Array<{ refId: string; expr: string }> }>;
   };
   // Grafana's variables as Prometheus would see them once Grafana has interpolated the query.
   const interpolated = (expr: string) => expr.replace(/\$__range/g, '1h').replace(/\$(cluster|namespace|service)\b/g, '.*');
-  const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, refId: t.refId, expr: interpolated(t.expr) })));
+  const queries = dashboard.panels.flatMap((p) =>
+    (p.targets ?? []).map((t) => ({ panel: p.title, refId: t.refId, expr: interpolated(t.expr) })),
+  );
 
   needsPromtool('every panel query is valid PromQL (promtool checks them as recording rules)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'loopscope-dashboard-promql-'));
@@ -165,7 +171,10 @@ describe('the dashboard (apps/grafana-panel/provisioning/dashboards/loopback-ris
       const group = { name: 'dashboard', rules: queries.map((q, i) => ({ record: `loopscope:dashboard_query_${i}`, expr: q.expr })) };
       writeFileSync(file, JSON.stringify({ groups: [group] }));
       const r = run(['check', 'rules', file]);
-      if (r.status !== 0) throw new Error(`promtool rejected a dashboard query:\n${r.output}\n${queries.map((q, i) => `${i} ${q.panel} ${q.refId}: ${q.expr}`).join('\n')}`);
+      if (r.status !== 0)
+        throw new Error(
+          `promtool rejected a dashboard query:\n${r.output}\n${queries.map((q, i) => `${i} ${q.panel} ${q.refId}: ${q.expr}`).join('\n')}`,
+        );
       expect(r.output).toContain(`SUCCESS: ${queries.length} rules found`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -173,7 +182,8 @@ describe('the dashboard (apps/grafana-panel/provisioning/dashboards/loopback-ris
   });
 
   test('dashboard queries only use metrics the exporter publishes', () => {
-    for (const q of queries) for (const m of q.expr.match(/\bloopscope_[a-z_]+/g) ?? []) expect([q.panel, m, METRICS.includes(m)]).toEqual([q.panel, m, true]);
+    for (const q of queries)
+      for (const m of q.expr.match(/\bloopscope_[a-z_]+/g) ?? []) expect([q.panel, m, METRICS.includes(m)]).toEqual([q.panel, m, true]);
   });
 });
 
@@ -182,7 +192,11 @@ describe('deploy/mixin: the single source of the rules, the PrometheusRule and t
   const haveJsonnet = spawnSync('jsonnet', ['--version']).status === 0;
   if (!haveJsonnet && ci) throw new Error('jsonnet is missing (Debian package jsonnet): .ci/run installs it');
   const needsJsonnet = haveJsonnet ? test : test.skip;
-  const GENERATED = ['deploy/prometheus/loopscope-rules.yaml', 'deploy/kubernetes/prometheusrule.yaml', 'apps/grafana-panel/provisioning/dashboards/loopback-risk.json'];
+  const GENERATED = [
+    'deploy/prometheus/loopscope-rules.yaml',
+    'deploy/kubernetes/prometheusrule.yaml',
+    'apps/grafana-panel/provisioning/dashboards/loopback-risk.json',
+  ];
 
   needsJsonnet('the committed files are what deploy/mixin/generate.js writes (edit the mixin, not them)', () => {
     const out = mkdtempSync(join(tmpdir(), 'loopscope-mixin-'));
@@ -196,22 +210,38 @@ describe('deploy/mixin: the single source of the rules, the PrometheusRule and t
   });
 
   test('the PrometheusRule carries the same groups as the rule file, next to the ServiceMonitor in the kustomization', () => {
-    const rule = yaml.load(readFileSync(join(REPO, 'deploy', 'kubernetes', 'prometheusrule.yaml'), 'utf8')) as { apiVersion: string; kind: string; metadata: { namespace: string }; spec: unknown };
+    const rule = yaml.load(readFileSync(join(REPO, 'deploy', 'kubernetes', 'prometheusrule.yaml'), 'utf8')) as {
+      apiVersion: string;
+      kind: string;
+      metadata: { namespace: string };
+      spec: unknown;
+    };
     expect([rule.apiVersion, rule.kind, rule.metadata.namespace]).toEqual(['monitoring.coreos.com/v1', 'PrometheusRule', 'loopscope']);
     expect(rule.spec).toEqual(yaml.load(readFileSync(RULES, 'utf8')));
-    const kustomization = yaml.load(readFileSync(join(REPO, 'deploy', 'kubernetes', 'kustomization.yaml'), 'utf8')) as { resources: string[] };
+    const kustomization = yaml.load(readFileSync(join(REPO, 'deploy', 'kubernetes', 'kustomization.yaml'), 'utf8')) as {
+      resources: string[];
+    };
     expect(kustomization.resources).toEqual(expect.arrayContaining(['servicemonitor.yaml', 'prometheusrule.yaml']));
   });
 
   test('every aggregation keeps the cluster label, and every selector is the configured one', () => {
     for (const r of rules) {
-      for (const by of r.expr.match(/\bby \(([^)]*)\)/g) ?? []) expect([r.alert, by]).toEqual([r.alert, expect.stringMatching(/^by \(cluster, /)]);
-      for (const m of r.expr.match(/\b(?:loopscope_[a-z_]+|up)\{[^}]*\}/g) ?? []) expect([r.alert, m]).toEqual([r.alert, expect.stringContaining('job=~".*loopscope.*"')]);
+      for (const by of r.expr.match(/\bby \(([^)]*)\)/g) ?? [])
+        expect([r.alert, by]).toEqual([r.alert, expect.stringMatching(/^by \(cluster, /)]);
+      for (const m of r.expr.match(/\b(?:loopscope_[a-z_]+|up)\{[^}]*\}/g) ?? [])
+        expect([r.alert, m]).toEqual([r.alert, expect.stringContaining('job=~".*loopscope.*"')]);
     }
   });
 
   needsJsonnet('thresholds and selectors are configurable: an override changes every rule', () => {
-    const r = spawnSync('jsonnet', ['-e', `std.manifestJson(((import '${join(REPO, 'deploy', 'mixin', 'mixin.libsonnet')}') + { _config+:: { loopscopeSelector: 'job="lb"', clusterLabel: 'k8s_cluster', worstClientRatioThreshold: 0.2 } }).prometheusAlerts)`], { encoding: 'utf8' });
+    const r = spawnSync(
+      'jsonnet',
+      [
+        '-e',
+        `std.manifestJson(((import '${join(REPO, 'deploy', 'mixin', 'mixin.libsonnet')}') + { _config+:: { loopscopeSelector: 'job="lb"', clusterLabel: 'k8s_cluster', worstClientRatioThreshold: 0.2 } }).prometheusAlerts)`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.stderr).toBe('');
     const groups = (JSON.parse(JSON.parse(r.stdout)) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules);
     const risk = groups.find((g) => g.alert === 'LoopscopeServiceLoopbackRisk')!;

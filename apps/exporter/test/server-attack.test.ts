@@ -54,7 +54,9 @@ beforeAll(async () => {
   for (const f of toKubeLists(generated, { podsPerFile: 5000 })) writeFileSync(join(dir, f.name), JSON.stringify(f.list));
   exporter = await startExporter(['--snapshot', dir]);
   await eventually(async () => ((await fetch(`${exporter.url}/readyz`)).status === 200 ? true : undefined), 120_000, 'readyz');
-  const list = (await (await fetch(`${exporter.url}/api/v1/services?fixes=false`)).json()) as { services: Array<{ namespace: string; name: string }> };
+  const list = (await (await fetch(`${exporter.url}/api/v1/services?fixes=false`)).json()) as {
+    services: Array<{ namespace: string; name: string }>;
+  };
   services = list.services;
   expect(services.length).toBeGreaterThan(PODS / 20);
 });
@@ -84,13 +86,17 @@ interface Attack {
  */
 function send(r: Attack): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${exporter.apiUrl}${r.path}`, { method: r.method ?? 'GET', agent: false, headers: r.body ? { 'content-type': 'application/json' } : {} }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      res.on('error', reject);
-    });
+    const req = request(
+      `${exporter.apiUrl}${r.path}`,
+      { method: r.method ?? 'GET', agent: false, headers: r.body ? { 'content-type': 'application/json' } : {} },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(r.body);
   });
@@ -125,8 +131,16 @@ function report(name: string, r: { slowestMs: number; healthzMs: number }): void
   process.stdout.write(`${name}: answered in ${r.slowestMs.toFixed(0)} ms; /healthz worst ${r.healthzMs.toFixed(0)} ms\n`);
 }
 
-const explain = (target: string, statuses = [400, 404, 409]): Attack => ({ path: `/api/v1/explain?target=${encodeURIComponent(target)}`, statuses });
-const whatif = (body: unknown, statuses = [200]): Attack => ({ method: 'POST', path: '/api/v1/whatif', body: typeof body === 'string' ? body : JSON.stringify(body), statuses });
+const explain = (target: string, statuses = [400, 404, 409]): Attack => ({
+  path: `/api/v1/explain?target=${encodeURIComponent(target)}`,
+  statuses,
+});
+const whatif = (body: unknown, statuses = [200]): Attack => ({
+  method: 'POST',
+  path: '/api/v1/whatif',
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+  statuses,
+});
 
 test('a 4,000-character explain target is refused (400) at once; /healthz never waits 1 s', async () => {
   const r = await attack([explain('x'.repeat(4000), [400]), explain(`${services[0]!.namespace}/${'a'.repeat(3990)}`, [400])]);
@@ -135,7 +149,12 @@ test('a 4,000-character explain target is refused (400) at once; /healthz never 
 
 test('512-character near misses (the longest accepted) get bounded "did you mean", concurrently; /healthz never waits 1 s', async () => {
   const near = services.slice(0, 8).map((s) => explain(`${s.namespace}/${s.name}${'-x'.repeat(300)}`.slice(0, 512)));
-  const r = await attack([...near, explain('checkout-api-7d9f8-'.repeat(30).slice(0, 512)), explain('a'.repeat(512)), explain(`${services[1]!.name.slice(0, -1)}q`)]);
+  const r = await attack([
+    ...near,
+    explain('checkout-api-7d9f8-'.repeat(30).slice(0, 512)),
+    explain('a'.repeat(512)),
+    explain(`${services[1]!.name.slice(0, -1)}q`),
+  ]);
   report('explain, 11 near misses at once', r);
 });
 
@@ -143,11 +162,16 @@ test('a what-if on every node and 1,000 Services at once, and hostile bodies; /h
   const deep = '{"changes":' + '['.repeat(200_000) + ']'.repeat(200_000) + '}';
   const r = await attack([
     whatif({ changes: [{ kind: 'kubeProxyVersion', version: 'v1.30.0' }] }),
-    whatif({ changes: services.slice(0, 1000).map((s) => ({ kind: 'trafficPolicy', service: `${s.namespace}/${s.name}`, value: 'Cluster' })) }),
+    whatif({
+      changes: services.slice(0, 1000).map((s) => ({ kind: 'trafficPolicy', service: `${s.namespace}/${s.name}`, value: 'Cluster' })),
+    }),
     whatif({ changes: Array.from({ length: 1001 }, () => ({ kind: 'callViaClusterIP', service: 'x/y' })) }, [400]),
     whatif(deep, [400]),
     whatif('null', [400]),
-    whatif(JSON.stringify({ changes: [{ kind: 'moveClients', workloads: Array.from({ length: 1000 }, (_, i) => `w${i}`) }] }), [200, 400, 404]),
+    whatif(
+      JSON.stringify({ changes: [{ kind: 'moveClients', workloads: Array.from({ length: 1000 }, (_, i) => `w${i}`) }] }),
+      [200, 400, 404],
+    ),
     whatif(JSON.stringify({ changes: 'x'.repeat(2 << 20) }), [413]),
   ]);
   report('what-if, 7 at once', r);
@@ -166,7 +190,39 @@ test('the report, the Service list and the links built cold, with /metrics, at o
 
 /** Targets that are not names: markup, control characters, encodings, regex and path syntax. */
 function fuzzedTarget(f: SeededFuzz): string {
-  const parts = ['/', '//', '..', '*', '.*', '(a+)+$', '%00', '\u0000', '\u001b[2J', '\u202e', '😀', 'ä', ':', ':80', '10.0.0.1', '::1', '[', ']', '?', '#', '&', '=', ' ', '\t', 'constructor', '__proto__', 'prototype', 'toString', services[f.int(services.length)]!.name, 'kube-system', 'default'];
+  const parts = [
+    '/',
+    '//',
+    '..',
+    '*',
+    '.*',
+    '(a+)+$',
+    '%00',
+    '\u0000',
+    '\u001b[2J',
+    '\u202e',
+    '😀',
+    'ä',
+    ':',
+    ':80',
+    '10.0.0.1',
+    '::1',
+    '[',
+    ']',
+    '?',
+    '#',
+    '&',
+    '=',
+    ' ',
+    '\t',
+    'constructor',
+    '__proto__',
+    'prototype',
+    'toString',
+    services[f.int(services.length)]!.name,
+    'kube-system',
+    'default',
+  ];
   let out = '';
   const length = f.pick([1, 5, 30, 100, 253, 511, 512, 513, 2000]);
   while (out.length < length) out += f.pick(parts);
@@ -176,7 +232,17 @@ function fuzzedTarget(f: SeededFuzz): string {
 
 test(`fuzz: ${BOUND.fuzzed} hostile explain targets and what-if bodies, eight at a time; /healthz never waits 1 s`, async () => {
   const f = new SeededFuzz(LONG_ATTACK ? 424242 : 4242);
-  const kinds = ['trafficPolicy', 'ipMode', 'preventLoopback', 'kubeProxyVersion', 'moveClients', 'callViaClusterIP', '__proto__', 42, null];
+  const kinds = [
+    'trafficPolicy',
+    'ipMode',
+    'preventLoopback',
+    'kubeProxyVersion',
+    'moveClients',
+    'callViaClusterIP',
+    '__proto__',
+    42,
+    null,
+  ];
   const values = ['Local', 'Cluster', 'VIP', 'Proxy', true, 'v1.2', 'v1.30.0', '(((((', 'x'.repeat(300), null, {}, [], 1e308];
   let worst = 0;
   for (let i = 0; i < BOUND.fuzzed; i += 8) {
@@ -185,7 +251,14 @@ test(`fuzz: ${BOUND.fuzzed} hostile explain targets and what-if bodies, eight at
       if (f.next() < 0.6) batch.push(explain(fuzzedTarget(f), [200, 400, 404, 409, 431]));
       else {
         const s = services[f.int(services.length)]!;
-        const change = { kind: f.pick(kinds), service: f.pick([`${s.namespace}/${s.name}`, s.name, fuzzedTarget(f), 42]), value: f.pick(values), version: f.pick(values), nodes: f.pick([undefined, ['a'], 'x']), workloads: f.pick([undefined, [s.name], {}]) };
+        const change = {
+          kind: f.pick(kinds),
+          service: f.pick([`${s.namespace}/${s.name}`, s.name, fuzzedTarget(f), 42]),
+          value: f.pick(values),
+          version: f.pick(values),
+          nodes: f.pick([undefined, ['a'], 'x']),
+          workloads: f.pick([undefined, [s.name], {}]),
+        };
         batch.push(whatif({ changes: Array.from({ length: 1 + f.int(3) }, () => change) }, [200, 400, 404, 409]));
       }
     }

@@ -43,15 +43,27 @@ describe('a tiny figure in the exporter', () => {
 
   it('the exposure is above zero and below 0.05%: its raw value in /metrics, the worst client unchanged', async () => {
     const text = await (await fetch(`${exporter.url}/metrics`)).text();
-    const value = (family: string) => Number(text.split('\n').find((l) => l.startsWith(`${family}{namespace="payments",service="payments-api",`))!.split(' ').pop());
+    const value = (family: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`${family}{namespace="payments",service="payments-api",`))!
+          .split(' ')
+          .pop(),
+      );
     expect(value('loopscope_service_loopback_ratio')).toBeGreaterThan(0);
     expect(value('loopscope_service_loopback_ratio')).toBeLessThan(0.0005);
     expect(value('loopscope_service_worst_client_ratio')).toBe(0.5);
   });
 
   it('the ready line leads with the worst client and prints the exposure as "<0.1%"', () => {
-    const line = exporter.stdout().split('\n').find((l) => l.includes('payments/payments-api:'))!;
-    expect(line).toMatch(/^ {2}payments\/payments-api: up to 50% of connections from \d+ client pod\(s\) on 2 node\(s\) time out \(cluster exposure <0\.1%\)$/);
+    const line = exporter
+      .stdout()
+      .split('\n')
+      .find((l) => l.includes('payments/payments-api:'))!;
+    expect(line).toMatch(
+      /^ {2}payments\/payments-api: up to 50% of connections from \d+ client pod\(s\) on 2 node\(s\) time out \(cluster exposure <0\.1%\)$/,
+    );
     expect(exporter.stdout()).not.toMatch(/(^|[^.\d])0%/m);
   });
 

@@ -8,7 +8,11 @@ import { parseWatchEvent, WatchLines } from '../src/sources/kubernetes/watchEven
 function feed(chunks: Buffer[], max = 64): { lines: string[]; oversized: number } {
   const lines: string[] = [];
   let oversized = 0;
-  const reader = new WatchLines(max, (l) => lines.push(l), () => oversized++);
+  const reader = new WatchLines(
+    max,
+    (l) => lines.push(l),
+    () => oversized++,
+  );
   for (const c of chunks) reader.push(c);
   reader.end();
   return { lines, oversized };
@@ -34,7 +38,11 @@ describe('WatchLines', () => {
 
   test('memory stays at the cap: a 64 MiB line without a newline keeps nothing buffered', () => {
     let oversized = 0;
-    const reader = new WatchLines(1024, () => undefined, () => oversized++);
+    const reader = new WatchLines(
+      1024,
+      () => undefined,
+      () => oversized++,
+    );
     const chunk = Buffer.alloc(1024 * 1024, 0x62);
     for (let i = 0; i < 64; i++) reader.push(chunk);
     expect(oversized).toBe(1);
@@ -49,7 +57,10 @@ describe('parseWatchEvent', () => {
       object: { metadata: { name: 'p', namespace: 'n', resourceVersion: '7' } },
       resourceVersion: '7',
     });
-    expect(parseWatchEvent('{"type":"BOOKMARK","object":{"kind":"Pod","metadata":{"resourceVersion":"9"}}}', 'Pod')).toEqual({ type: 'BOOKMARK', resourceVersion: '9' });
+    expect(parseWatchEvent('{"type":"BOOKMARK","object":{"kind":"Pod","metadata":{"resourceVersion":"9"}}}', 'Pod')).toEqual({
+      type: 'BOOKMARK',
+      resourceVersion: '9',
+    });
     expect(parseWatchEvent('{"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired"}}', 'Pod')).toEqual({
       type: 'ERROR',
       status: { code: 410, reason: 'Expired' },
@@ -63,7 +74,10 @@ describe('parseWatchEvent', () => {
     ['{"type":"BOOKMARK"}', 'BOOKMARK event without metadata.resourceVersion'],
     ['{"type":"ADDED","object":{"metadata":{"name":42}}}', 'ADDED event object without metadata.name'],
     ['{"type":"ADDED","object":{"kind":"Node","metadata":{"name":"x"}}}', 'ADDED event object of another kind than Pod'],
-    ['{"type":"MODIFIED","object":{"metadata":{"name":"x","resourceVersion":5}}}', 'MODIFIED event object with a non-string metadata.resourceVersion'],
+    [
+      '{"type":"MODIFIED","object":{"metadata":{"name":"x","resourceVersion":5}}}',
+      'MODIFIED event object with a non-string metadata.resourceVersion',
+    ],
     ['{"type":"constructor","object":{"metadata":{"name":"x"}}}', 'watch event of an unknown type'],
     ['{"type":"ERROR","object":{"code":"410","reason":"<script>"}}', 'ERROR event without a code or reason'],
     ['[1]', 'watch event is not a JSON object'],

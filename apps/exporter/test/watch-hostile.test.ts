@@ -13,7 +13,13 @@ import { pollHealthz } from './support/healthzPoller';
 import { attackScale, SeededFuzz, STACK_TRACE } from './support/attackScale';
 
 const DEMO = require.resolve('@loopscope/demo/demo-cluster.json');
-const RESOURCE_OF: Record<string, TestResource> = { Node: 'nodes', Pod: 'pods', Service: 'services', EndpointSlice: 'endpointslices', ConfigMap: 'configmaps' };
+const RESOURCE_OF: Record<string, TestResource> = {
+  Node: 'nodes',
+  Pod: 'pods',
+  Service: 'services',
+  EndpointSlice: 'endpointslices',
+  ConfigMap: 'configmaps',
+};
 const OBJECTS: TestObject[] = JSON.parse(readFileSync(DEMO, 'utf8')).items.filter((o: TestObject) => RESOURCE_OF[o.kind as string]);
 
 /**
@@ -176,7 +182,11 @@ describe('malformed watch events', () => {
     delete pod.metadata.uid;
     pod.status.podIP = '172.16.0.98';
     api.add('pods', pod);
-    await eventually(async () => ((await getJson(`${exporter.url}/api/v1/report`)).body.cluster.pods === podsBefore + 1 ? true : undefined), 10_000, 'the pod added after the oversized line');
+    await eventually(
+      async () => ((await getJson(`${exporter.url}/api/v1/report`)).body.cluster.pods === podsBefore + 1 ? true : undefined),
+      10_000,
+      'the pod added after the oversized line',
+    );
     expect(await count(exporter, 'loopscope_watch_restarts_total', 'pods')).toBe(0);
     expect(api.watchCount('pods')).toBe(1);
     expect(exporter.process.exitCode).toBeNull();
@@ -188,7 +198,23 @@ describe('malformed watch events', () => {
 });
 
 /** Hostile values for a field of an otherwise valid object. */
-const HOSTILE_VALUES: unknown[] = [null, 42, -1, 1e308, '', 'x', '__proto__', 'constructor', '\u0000\u001b[2J', [], {}, [[[[[]]]]], true, 'x'.repeat(100_000), { __proto__: { polluted: true } }];
+const HOSTILE_VALUES: unknown[] = [
+  null,
+  42,
+  -1,
+  1e308,
+  '',
+  'x',
+  '__proto__',
+  'constructor',
+  '\u0000\u001b[2J',
+  [],
+  {},
+  [[[[[]]]]],
+  true,
+  'x'.repeat(100_000),
+  { __proto__: { polluted: true } },
+];
 
 /** A valid object with one to three fields removed or replaced by hostile values (seeded). */
 function mutate(f: SeededFuzz, template: TestObject): TestObject {
@@ -246,9 +272,15 @@ describe('fuzzed watch events', () => {
     delete pod.metadata.uid;
     pod.status.podIP = '172.16.0.97';
     api.add('pods', pod);
-    await eventually(async () => ((await getJson(`${exporter.url}/api/v1/report`)).body.cluster?.pods === podsBefore + 1 ? true : undefined), 20_000, 'the pod added after the fuzz');
+    await eventually(
+      async () => ((await getJson(`${exporter.url}/api/v1/report`)).body.cluster?.pods === podsBefore + 1 ? true : undefined),
+      20_000,
+      'the pod added after the fuzz',
+    );
     const health = await probe.stop();
-    process.stdout.write(`watch fuzz: ${COUNT} mutated events; ${await count(exporter, 'loopscope_watch_events_skipped_total', 'pods')} pod events skipped; /healthz worst ${health.worstMs.toFixed(0)} ms\n`);
+    process.stdout.write(
+      `watch fuzz: ${COUNT} mutated events; ${await count(exporter, 'loopscope_watch_events_skipped_total', 'pods')} pod events skipped; /healthz worst ${health.worstMs.toFixed(0)} ms\n`,
+    );
     expect(exporter.process.exitCode).toBeNull();
     expect(health.failures).toEqual([]);
     expect(health.worstMs).toBeLessThan(1000);
@@ -278,13 +310,21 @@ describe('deadlines and size caps on the API path', () => {
     expect(await metric(exporter, 'loopscope_input_age_seconds')).toBe(0);
     const before = await figures(exporter);
     api.dropWatches('reset');
-    const stale = await eventually(async () => {
-      const age = await metric(exporter, 'loopscope_input_age_seconds');
-      return age !== undefined && age > 0 ? age : undefined;
-    }, 10_000, 'input age > 0 after the watches dropped');
+    const stale = await eventually(
+      async () => {
+        const age = await metric(exporter, 'loopscope_input_age_seconds');
+        return age !== undefined && age > 0 ? age : undefined;
+      },
+      10_000,
+      'input age > 0 after the watches dropped',
+    );
     expect(stale).toBeGreaterThan(0);
     await api.waitForWatches(4, undefined, 10_000);
-    await eventually(async () => ((await metric(exporter, 'loopscope_input_age_seconds')) === 0 ? true : undefined), 10_000, 'input age back to 0');
+    await eventually(
+      async () => ((await metric(exporter, 'loopscope_input_age_seconds')) === 0 ? true : undefined),
+      10_000,
+      'input age back to 0',
+    );
     expect(await figures(exporter)).toEqual(before);
   });
 
@@ -295,15 +335,23 @@ describe('deadlines and size caps on the API path', () => {
     bumpAndCompact(api);
     const t0 = Date.now();
     api.dropWatches('clean', 'pods');
-    await eventually(async () => {
-      const age = await metric(exporter, 'loopscope_input_age_seconds');
-      return age !== undefined && age > 0 ? true : undefined;
-    }, 5000, 'input age > 0 once the hanging list timed out');
+    await eventually(
+      async () => {
+        const age = await metric(exporter, 'loopscope_input_age_seconds');
+        return age !== undefined && age > 0 ? true : undefined;
+      },
+      5000,
+      'input age > 0 once the hanging list timed out',
+    );
     expect(Date.now() - t0).toBeLessThan(4000); // 1 s request timeout, plus scrape polling
     expect(exporter.stderr()).toMatch(/pods: list failed: no complete response within 1\.0s \(request timeout\)/);
     expect(await figures(exporter)).toEqual(before); // the last good analysis meanwhile
     // The retry is answered: current again.
-    await eventually(async () => ((await metric(exporter, 'loopscope_input_age_seconds')) === 0 ? true : undefined), 10_000, 'input age back to 0');
+    await eventually(
+      async () => ((await metric(exporter, 'loopscope_input_age_seconds')) === 0 ? true : undefined),
+      10_000,
+      'input age back to 0',
+    );
     expectCleanLog(exporter);
   });
 
@@ -312,7 +360,12 @@ describe('deadlines and size caps on the API path', () => {
     bumpAndCompact(api);
     api.dropWatches('clean', 'services');
     await eventually(
-      async () => (/services: list failed: the response (is 3(\.\d)? MiB, over|grew past) the 1 MiB limit \(max response size\)/.test(exporter.stderr()) ? true : undefined),
+      async () =>
+        /services: list failed: the response (is 3(\.\d)? MiB, over|grew past) the 1 MiB limit \(max response size\)/.test(
+          exporter.stderr(),
+        )
+          ? true
+          : undefined,
       10_000,
       'the size-cap error',
     ).catch((err: Error) => {
@@ -321,7 +374,11 @@ describe('deadlines and size caps on the API path', () => {
     expect((await fetch(`${exporter.url}/healthz`)).status).toBe(200);
     expect(await metric(exporter, 'loopscope_input_age_seconds')).toBeGreaterThan(0);
     api.padLists('services', 0);
-    await eventually(async () => ((await metric(exporter, 'loopscope_input_age_seconds')) === 0 ? true : undefined), 40_000, 'input age back to 0');
+    await eventually(
+      async () => ((await metric(exporter, 'loopscope_input_age_seconds')) === 0 ? true : undefined),
+      40_000,
+      'input age back to 0',
+    );
     expectCleanLog(exporter);
   });
 });

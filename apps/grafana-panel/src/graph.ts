@@ -138,7 +138,8 @@ export function buildGraph(links: LoopLink[], services: ServiceSummary[], option
     const svc = addService(edge.serviceId, first.namespace, first.service);
     svc.looping = svc.looping || edge.looping;
     // Without the exporter's figure, the largest link p is a workload's on one node: a lower bound.
-    if (summaries.get(edge.serviceId)?.worstClient === undefined && edge.looping) svc.worstClient = Math.max(svc.worstClient ?? 0, edge.probability);
+    if (summaries.get(edge.serviceId)?.worstClient === undefined && edge.looping)
+      svc.worstClient = Math.max(svc.worstClient ?? 0, edge.probability);
   }
   if (options.showSafe) {
     for (const s of services) {
@@ -152,9 +153,11 @@ export function buildGraph(links: LoopLink[], services: ServiceSummary[], option
   }
   const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
   // Worst client first: the headline figure orders the Services column and the list.
-  const serviceList = [...serviceNodes.values()].sort((a, b) => Number(b.looping) - Number(a.looping) || (b.worstClient ?? 0) - (a.worstClient ?? 0) || byId(a, b));
+  const serviceList = [...serviceNodes.values()].sort(
+    (a, b) => Number(b.looping) - Number(a.looping) || (b.worstClient ?? 0) - (a.worstClient ?? 0) || byId(a, b),
+  );
   const order = new Map(serviceList.map((s, i) => [s.id, i]));
-  const ingressList = [...ingresses.values()].sort((a, b) => (order.get(a.serviceId)! - order.get(b.serviceId)!) || byId(a, b));
+  const ingressList = [...ingresses.values()].sort((a, b) => order.get(a.serviceId)! - order.get(b.serviceId)! || byId(a, b));
   // Clients next to the first ingress they reach, so edges cross less.
   const ingressOrder = new Map(ingressList.map((ing, i) => [ing.id, i]));
   const clientRank = new Map<string, number>();

@@ -58,7 +58,12 @@ describe('LinksPanel', () => {
   });
 
   it('shows pod-count badges when the frames carry them', () => {
-    renderPanel([tableFrame('loopscope_link_loopback_ratio', demoLinks.map((l) => ({ ...l, labels: { ...l.labels, pods: '2' } })))]);
+    renderPanel([
+      tableFrame(
+        'loopscope_link_loopback_ratio',
+        demoLinks.map((l) => ({ ...l, labels: { ...l.labels, pods: '2' } })),
+      ),
+    ]);
     expect(screen.getAllByTestId('pod-badge').map((b) => b.textContent)).toEqual(['4', '4']);
   });
 
@@ -66,16 +71,35 @@ describe('LinksPanel', () => {
     const { container } = renderPanel(
       [
         tableFrame('loopscope_link_loopback_ratio', demoLinks),
-        tableFrame('loopscope_service_info', [
-          { labels: { namespace: 'orders', service: 'orders-api', ip: '10.0.3.16', port: '8080', verdict: 'safe', traffic_policy: 'Cluster' }, value: 1 },
-        ], 'B'),
+        tableFrame(
+          'loopscope_service_info',
+          [
+            {
+              labels: {
+                namespace: 'orders',
+                service: 'orders-api',
+                ip: '10.0.3.16',
+                port: '8080',
+                verdict: 'safe',
+                traffic_policy: 'Cluster',
+              },
+              value: 1,
+            },
+          ],
+          'B',
+        ),
       ],
       { showSafe: true, orientation: 'vertical', minProbability: 0.6 },
     );
     expect((container.firstChild as HTMLElement).style.flexDirection).toBe('column');
     expect(screen.getByTestId('service:orders/orders-api')).toBeTruthy();
     // under the minimum: drawn, but not as looping
-    expect(screen.getAllByTestId('edge').map((e) => e.getAttribute('data-looping')).sort()).toEqual(['false', 'false', 'true']);
+    expect(
+      screen
+        .getAllByTestId('edge')
+        .map((e) => e.getAttribute('data-looping'))
+        .sort(),
+    ).toEqual(['false', 'false', 'true']);
   });
 
   it('shows details on hover', () => {
@@ -90,7 +114,14 @@ describe('LinksPanel', () => {
     renderPanel([
       tableFrame('loopscope_link_loopback_ratio', demoLinks),
       tableFrame('loopscope_service_loopback_ratio', [{ labels: ing, value: 0.180556 }], 'C'),
-      tableFrame('loopscope_service_worst_client_ratio', [{ labels: ing, value: 0.5 }, { labels: { ...ing, namespace: 'search', service: 'search-api', ip: '10.0.3.18', port: '80' }, value: 0.0004 }], 'E'),
+      tableFrame(
+        'loopscope_service_worst_client_ratio',
+        [
+          { labels: ing, value: 0.5 },
+          { labels: { ...ing, namespace: 'search', service: 'search-api', ip: '10.0.3.18', port: '80' }, value: 0.0004 },
+        ],
+        'E',
+      ),
       tableFrame('loopscope_service_known_callers', [{ labels: { ...ing, source: 'declared' }, value: 2 }], 'F'),
       tableFrame('loopscope_service_callers_loopback_ratio', [{ labels: ing, value: 0.5 }], 'G'),
     ]);
@@ -105,7 +136,9 @@ describe('LinksPanel', () => {
     );
     expect(within(screen.getByTestId('service:search/search-api')).getByTestId('worst-client-badge').textContent).toBe('<0.1%');
     fireEvent.click(screen.getAllByTestId('link-row').find((r) => r.textContent!.includes('payments'))!);
-    expect(screen.getByTestId('service-headline').textContent).toBe('payments/payments-api: up to 50% of connections from its worst-placed client pods; 2 known caller pod(s) at 50%');
+    expect(screen.getByTestId('service-headline').textContent).toBe(
+      'payments/payments-api: up to 50% of connections from its worst-placed client pods; 2 known caller pod(s) at 50%',
+    );
   });
 
   it('every figure the panel prints for 0.0004 reads "<0.1%", never "0%"', () => {
@@ -140,8 +173,14 @@ describe('LinksPanel', () => {
     for (let i = 0; i < 500; i++) {
       many.push({
         labels: {
-          node: `10.0.${i % 20}.${i % 7}`, client_namespace: `ns${i % 25}`, client_kind: 'Deployment', client_workload: `app-${i}`,
-          namespace: `svc-ns${i % 10}`, service: `api-${i % 10}`, ip: `10.9.0.${i % 10}`, port: '443',
+          node: `10.0.${i % 20}.${i % 7}`,
+          client_namespace: `ns${i % 25}`,
+          client_kind: 'Deployment',
+          client_workload: `app-${i}`,
+          namespace: `svc-ns${i % 10}`,
+          service: `api-${i % 10}`,
+          ip: `10.9.0.${i % 10}`,
+          port: '443',
         },
         value: ((i * 37) % 100) / 100 + 0.001,
       });

@@ -14,8 +14,13 @@ import { chromium, Browser } from 'playwright-core';
 const APP = path.resolve(__dirname, '..');
 const REPO = path.resolve(APP, '../..');
 const CHROMIUM_FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
 ];
 
 jest.setTimeout(120_000);
@@ -62,7 +67,9 @@ function tableFrame(samples: Sample[], metric: string, refId: string, when: numb
 
 function startExporter(): Promise<{ proc: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [path.join(REPO, 'apps/exporter/dist/main.js'), '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(process.execPath, [path.join(REPO, 'apps/exporter/dist/main.js'), '--port', '0'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     const timer = setTimeout(() => reject(new Error(`exporter did not start: ${err}`)), 20_000);
     proc.stderr!.on('data', (d: Buffer) => {
@@ -121,7 +128,8 @@ if (!haveChromium) console.warn('skipped the browser test: /usr/bin/chromium not
       logLevel: 'error',
     });
     const js = bundle.outputFiles[0]!.contents;
-    const fallbackBundle = await build({ // development React: full error messages
+    const fallbackBundle = await build({
+      // development React: full error messages
       entryPoints: [path.join(APP, 'test/browser/fallback.tsx')],
       bundle: true,
       write: false,
@@ -139,9 +147,17 @@ if (!haveChromium) console.warn('skipped the browser test: /usr/bin/chromium not
       } else if (req.url === '/fallback.js') {
         res.writeHead(200, { 'content-type': 'text/javascript' }).end(fallbackJs);
       } else if (req.url === '/fallback') {
-        res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><html><head><meta charset="utf-8"></head><body><div id="root"></div><script src="/fallback.js"></script></body></html>');
+        res
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end(
+            '<!doctype html><html><head><meta charset="utf-8"></head><body><div id="root"></div><script src="/fallback.js"></script></body></html>',
+          );
       } else {
-        res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><html><head><meta charset="utf-8"></head><body><div id="root"></div><script src="/harness.js"></script></body></html>');
+        res
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end(
+            '<!doctype html><html><head><meta charset="utf-8"></head><body><div id="root"></div><script src="/harness.js"></script></body></html>',
+          );
       }
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -159,7 +175,14 @@ if (!haveChromium) console.warn('skipped the browser test: /usr/bin/chromium not
   it('aggregates 500 links to the top N (dark, list below)', async () => {
     const names = ['node', 'client_namespace', 'client_kind', 'client_workload', 'namespace', 'service', 'ip', 'port'];
     const rows = Array.from({ length: 500 }, (_, i) => [
-      `10.0.${i % 20}.${i % 7}`, `ns${i % 25}`, 'Deployment', `app-${i}`, `team${i % 10}`, `api-${i % 10}`, `10.9.0.${i % 10}`, '443',
+      `10.0.${i % 20}.${i % 7}`,
+      `ns${i % 25}`,
+      'Deployment',
+      `app-${i}`,
+      `team${i % 10}`,
+      `api-${i % 10}`,
+      `10.9.0.${i % 10}`,
+      '443',
     ]);
     const frame = {
       refId: 'A',
@@ -170,9 +193,12 @@ if (!haveChromium) console.warn('skipped the browser test: /usr/bin/chromium not
       ],
     };
     const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
-    await page.addInitScript((input) => {
-      (window as unknown as { __LOOPSCOPE__: unknown }).__LOOPSCOPE__ = input;
-    }, { theme: 'dark', frames: [frame], options: { maxLinks: 25, orientation: 'vertical' }, width: 980, height: 880 });
+    await page.addInitScript(
+      (input) => {
+        (window as unknown as { __LOOPSCOPE__: unknown }).__LOOPSCOPE__ = input;
+      },
+      { theme: 'dark', frames: [frame], options: { maxLinks: 25, orientation: 'vertical' }, width: 980, height: 880 },
+    );
     await page.goto(base);
     await page.waitForSelector('[data-testid="edge"]', { timeout: 30_000 });
     expect(await page.locator('[data-testid="edge"]').count()).toBe(25);
@@ -186,9 +212,12 @@ if (!haveChromium) console.warn('skipped the browser test: /usr/bin/chromium not
       const page = await browser.newPage({ viewport: { width: 1200, height: 560 } });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      await page.addInitScript((input) => {
-        (window as unknown as { __LOOPSCOPE__: unknown }).__LOOPSCOPE__ = input;
-      }, { theme, frames, options: { exporterUrl, groupClientsBy: 'workload', showSafe: true }, width: 1180, height: 540 });
+      await page.addInitScript(
+        (input) => {
+          (window as unknown as { __LOOPSCOPE__: unknown }).__LOOPSCOPE__ = input;
+        },
+        { theme, frames, options: { exporterUrl, groupClientsBy: 'workload', showSafe: true }, width: 1180, height: 540 },
+      );
       await page.goto(base);
       await page.waitForSelector('[data-testid="edge"]', { timeout: 30_000 });
       expect(errors).toEqual([]);
@@ -211,12 +240,19 @@ if (!haveChromium) console.warn('skipped the browser test: /usr/bin/chromium not
         }
       }
       // The headline per Service: the exporter's worst-client figure (payments-api 50%, search-api 66.7%), worst first.
-      const serviceRows = await page.$$eval('[data-testid="service-row"]', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
-      expect(serviceRows.map((r) => [r[0], r[1]])).toEqual([['search/search-api', 'up to 66.7%'], ['payments/payments-api', 'up to 50%']]);
+      const serviceRows = await page.$$eval('[data-testid="service-row"]', (trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+      );
+      expect(serviceRows.map((r) => [r[0], r[1]])).toEqual([
+        ['search/search-api', 'up to 66.7%'],
+        ['payments/payments-api', 'up to 50%'],
+      ]);
       expect(serviceRows.map((r) => r[3])).toEqual(['13.9%', '18.1%']);
       expect(await page.$$eval('[data-testid="worst-client-badge"]', (gs) => gs.map((g) => g.textContent))).toEqual(['66.7%', '50%']);
       // Services that cannot loop are not drawn as looping
-      expect(edges.filter((e) => e.looping === 'true').every((e) => e.service === 'payments/payments-api' || e.service === 'search/search-api')).toBe(true);
+      expect(
+        edges.filter((e) => e.looping === 'true').every((e) => e.service === 'payments/payments-api' || e.service === 'search/search-api'),
+      ).toBe(true);
 
       // the explain data link
       await page.click('[data-testid="link-row"]');
@@ -230,26 +266,33 @@ if (!haveChromium) console.warn('skipped the browser test: /usr/bin/chromium not
       // Only to the ignored artifacts/ folder: the tracked img/screenshot-dark.png changes on purpose
       // (`npm run screenshot`), so `git status` stays clean after the tests.
       await page.screenshot({ path: path.join(APP, 'artifacts', `links-panel-${theme}.png`) });
-      if (process.env.LOOPSCOPE_SCREENSHOT_DIR) await page.screenshot({ path: path.join(process.env.LOOPSCOPE_SCREENSHOT_DIR, `links-panel-${theme}.png`) });
+      if (process.env.LOOPSCOPE_SCREENSHOT_DIR)
+        await page.screenshot({ path: path.join(process.env.LOOPSCOPE_SCREENSHOT_DIR, `links-panel-${theme}.png`) });
       await page.close();
     });
   }
 
   it("without the plugin: the dashboard's built-in table shows the exporter's links, labelled and worst first", async () => {
     const dashboard = JSON.parse(readFileSync(path.join(APP, 'provisioning', 'dashboards', 'loopback-risk.json'), 'utf8'));
-    const panel = dashboard.panels.find((p: any) => p.type === 'table' && p.targets.some((t: any) => t.expr.includes('loopscope_link_loopback_ratio')));
+    const panel = dashboard.panels.find(
+      (p: any) => p.type === 'table' && p.targets.some((t: any) => t.expr.includes('loopscope_link_loopback_ratio')),
+    );
     const linkFrame = (frames as any[]).find((f) => f.refId === 'A');
     const page = await browser.newPage({ viewport: { width: 1200, height: 520 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.addInitScript((input) => {
-      (window as unknown as { __FALLBACK__: unknown }).__FALLBACK__ = input;
-    }, { theme: 'dark', frame: linkFrame, panel, width: 1180, height: 500 });
+    await page.addInitScript(
+      (input) => {
+        (window as unknown as { __FALLBACK__: unknown }).__FALLBACK__ = input;
+      },
+      { theme: 'dark', frame: linkFrame, panel, width: 1180, height: 500 },
+    );
     await page.goto(`${base}/fallback`);
     await page.waitForFunction(() => (window as unknown as { __ROWS__?: unknown }).__ROWS__ !== undefined, undefined, { timeout: 30_000 });
     expect(errors).toEqual([]);
     const text = (await page.textContent('#root')) ?? '';
-    for (const header of ['Client namespace', 'Client workload', 'Node', 'Service', 'LB IP', 'Loopback probability']) expect(text).toContain(header);
+    for (const header of ['Client namespace', 'Client workload', 'Node', 'Service', 'LB IP', 'Loopback probability'])
+      expect(text).toContain(header);
     const rows = await page.evaluate(() => (window as unknown as { __ROWS__: string[][] }).__ROWS__);
     // One row per link series of the exporter, the likeliest first, as percentages.
     const exported = (linkFrame.fields.find((f: any) => f.name === 'Value #A').values as number[]).slice().sort((a, b) => b - a);

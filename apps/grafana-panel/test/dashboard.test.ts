@@ -39,7 +39,9 @@ test('per-Service queries follow the namespace and service variables; aggregatio
   for (const t of targets.filter((x) => /loopscope_(service|link)_/.test(x.expr))) {
     expect([t.panel, t.expr]).toEqual([t.panel, expect.stringMatching(/namespace=~"\$namespace", service=~"\$service"/)]);
   }
-  for (const t of targets) for (const by of t.expr.match(/\bby \(([^)]*)\)/g) ?? []) expect([t.panel, by]).toEqual([t.panel, expect.stringMatching(/^by \(cluster, /)]);
+  for (const t of targets)
+    for (const by of t.expr.match(/\bby \(([^)]*)\)/g) ?? [])
+      expect([t.panel, by]).toEqual([t.panel, expect.stringMatching(/^by \(cluster, /)]);
 });
 
 test('without the plugin: a built-in table panel shows the links, labelled, worst first, linking to the Service', () => {
@@ -49,8 +51,12 @@ test('without the plugin: a built-in table panel shows the links, labelled, wors
   expect(fallback).toBeDefined();
   expect(fallback.targets[0]).toMatchObject({ format: 'table', instant: true });
   const organize = fallback.transformations.find((t: any) => t.id === 'organize').options;
-  for (const label of ['client_namespace', 'client_workload', 'node', 'namespace', 'service', 'ip', 'port']) expect(organize.renameByName[label]).toBeTruthy();
-  expect(fallback.transformations.find((t: any) => t.id === 'sortBy').options.sort[0]).toEqual({ field: 'Loopback probability', desc: true });
+  for (const label of ['client_namespace', 'client_workload', 'node', 'namespace', 'service', 'ip', 'port'])
+    expect(organize.renameByName[label]).toBeTruthy();
+  expect(fallback.transformations.find((t: any) => t.id === 'sortBy').options.sort[0]).toEqual({
+    field: 'Loopback probability',
+    desc: true,
+  });
   const link = fallback.fieldConfig.overrides.find((o: any) => o.matcher.options === 'Service').properties[0].value[0].url;
   expect(link).toContain(`/d/${dashboard.uid}/`);
   expect(link).toContain('var-service=${__value.raw}');
@@ -58,16 +64,20 @@ test('without the plugin: a built-in table panel shows the links, labelled, wors
   expect(fallback.gridPos).toMatchObject({ w: 24, y: plugin.gridPos.y + plugin.gridPos.h });
 });
 
-test('predicted vs observed: per Service and node, the model\'s figure beside the node agents\' counts over the time range', () => {
+test("predicted vs observed: per Service and node, the model's figure beside the node agents' counts over the time range", () => {
   const panel = panels.find((p) => p.title === 'Predicted vs observed (node agents)');
   expect(panel).toBeDefined();
   const exprs = panel.targets.map((t: any) => t.expr);
   expect(exprs[0]).toContain('loopscope_link_loopback_ratio');
-  expect(exprs.slice(1).every((e: string) => e.includes('increase(loopscope_observed_lb_connections_total') && e.includes('[$__range]'))).toBe(true);
+  expect(
+    exprs.slice(1).every((e: string) => e.includes('increase(loopscope_observed_lb_connections_total') && e.includes('[$__range]')),
+  ).toBe(true);
   expect(exprs[1]).toContain('outcome="unreplied"');
   expect(exprs[2]).toContain('outcome="replied"');
   // One row per Service and node: every query aggregates by the same labels.
   for (const e of exprs) expect(e).toMatch(/by \(cluster, namespace, service, node\)/);
   const names = panel.transformations.find((t: any) => t.id === 'organize').options.renameByName;
-  expect(Object.values(names)).toEqual(expect.arrayContaining(['Predicted', 'Observed unreplied', 'Observed replied', 'Observed failing share']));
+  expect(Object.values(names)).toEqual(
+    expect.arrayContaining(['Predicted', 'Observed unreplied', 'Observed replied', 'Observed failing share']),
+  );
 });

@@ -53,6 +53,13 @@ const SHARED: Record<string, unknown> = {
     );
     const builder = new data.PanelOptionsEditorBuilder();
     plugin.getPanelOptionsSupplier()(builder, { data: [] });
-    expect(builder.getItems().map((i) => i.path)).toEqual(['minProbability', 'groupClientsBy', 'showSafe', 'maxLinks', 'orientation', 'exporterUrl']);
+    expect(builder.getItems().map((i) => i.path)).toEqual([
+      'minProbability',
+      'groupClientsBy',
+      'showSafe',
+      'maxLinks',
+      'orientation',
+      'exporterUrl',
+    ]);
   });
 });

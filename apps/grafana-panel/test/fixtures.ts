@@ -4,10 +4,58 @@ import { DataFrame, FieldType, toDataFrame } from '@grafana/data';
 export type Labels = Record<string, string>;
 
 export const demoLinks: Array<{ labels: Labels; value: number }> = [
-  { labels: { node: '10.0.1.11', client_namespace: 'checkout', client_kind: 'Deployment', client_workload: 'checkout-api', namespace: 'payments', service: 'payments-api', ip: '10.0.3.15', port: '8080' }, value: 0.5 },
-  { labels: { node: '10.0.1.12', client_namespace: 'checkout', client_kind: 'Deployment', client_workload: 'checkout-api', namespace: 'payments', service: 'payments-api', ip: '10.0.3.15', port: '8080' }, value: 0.5 },
-  { labels: { node: '10.0.1.12', client_namespace: 'orders', client_kind: 'Deployment', client_workload: 'orders-api', namespace: 'payments', service: 'payments-api', ip: '10.0.3.15', port: '8080' }, value: 0.5 },
-  { labels: { node: '10.0.2.21', client_namespace: 'orders', client_kind: 'Deployment', client_workload: 'orders-api', namespace: 'search', service: 'search-api', ip: '10.0.3.18', port: '80' }, value: 0.666667 },
+  {
+    labels: {
+      node: '10.0.1.11',
+      client_namespace: 'checkout',
+      client_kind: 'Deployment',
+      client_workload: 'checkout-api',
+      namespace: 'payments',
+      service: 'payments-api',
+      ip: '10.0.3.15',
+      port: '8080',
+    },
+    value: 0.5,
+  },
+  {
+    labels: {
+      node: '10.0.1.12',
+      client_namespace: 'checkout',
+      client_kind: 'Deployment',
+      client_workload: 'checkout-api',
+      namespace: 'payments',
+      service: 'payments-api',
+      ip: '10.0.3.15',
+      port: '8080',
+    },
+    value: 0.5,
+  },
+  {
+    labels: {
+      node: '10.0.1.12',
+      client_namespace: 'orders',
+      client_kind: 'Deployment',
+      client_workload: 'orders-api',
+      namespace: 'payments',
+      service: 'payments-api',
+      ip: '10.0.3.15',
+      port: '8080',
+    },
+    value: 0.5,
+  },
+  {
+    labels: {
+      node: '10.0.2.21',
+      client_namespace: 'orders',
+      client_kind: 'Deployment',
+      client_workload: 'orders-api',
+      namespace: 'search',
+      service: 'search-api',
+      ip: '10.0.3.18',
+      port: '80',
+    },
+    value: 0.666667,
+  },
 ];
 
 const T = 1_764_396_000_000;
@@ -32,7 +80,9 @@ export function timeSeriesFrames(metric: string, rows: Array<{ labels: Labels; v
   return rows.map((r) =>
     toDataFrame({
       refId,
-      name: `${metric}{${Object.entries(r.labels).map(([k, v]) => `${k}="${v}"`).join(', ')}}`,
+      name: `${metric}{${Object.entries(r.labels)
+        .map(([k, v]) => `${k}="${v}"`)
+        .join(', ')}}`,
       meta: { type: 'timeseries-multi', typeVersion: [0, 1] },
       fields: [
         { name: 'Time', type: FieldType.time, config: { interval: 15000 }, values: [T - 15000, T] },

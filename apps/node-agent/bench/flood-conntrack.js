@@ -23,7 +23,8 @@ function* lines() {
     }
     for (let i = 0; i < flows; i++) {
       const n = base + i;
-      if (i % 10 !== 0) yield `[${ts}.${String(i % 1e6).padStart(6, '0')}]\t [UPDATE] tcp      6 60 SYN_RECV src=${pod(i)} dst=${dst(i)} sport=${10000 + (n % 50000)} dport=443 src=${dst(i)} dst=${pod(i)} sport=443 dport=${10000 + (n % 50000)} id=${n}\n`;
+      if (i % 10 !== 0)
+        yield `[${ts}.${String(i % 1e6).padStart(6, '0')}]\t [UPDATE] tcp      6 60 SYN_RECV src=${pod(i)} dst=${dst(i)} sport=${10000 + (n % 50000)} dport=443 src=${dst(i)} dst=${pod(i)} sport=443 dport=${10000 + (n % 50000)} id=${n}\n`;
       yield `[${ts}.${String(i % 1e6).padStart(6, '0')}]\t[DESTROY] tcp      6 src=${pod(i)} dst=${dst(i)} sport=${10000 + (n % 50000)} dport=443 ${i % 10 === 0 ? '[UNREPLIED] ' : ''}src=${dst(i)} dst=${pod(i)} sport=443 dport=${10000 + (n % 50000)} id=${n}\n`;
     }
     id += flows;

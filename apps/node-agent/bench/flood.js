@@ -23,7 +23,14 @@ const MAIN = join(__dirname, '..', 'dist', 'main.js');
 const GEN = join(__dirname, 'flood-conntrack.js');
 
 let toLb = 1;
-const floodEnv = (extra) => ({ FLOOD_FLOWS: String(FLOWS), FLOOD_ROUNDS: String(ROUNDS), FLOOD_PODS: String(PODS), FLOOD_INGRESSES: String(INGRESSES), FLOOD_TO_LB: String(toLb), ...extra });
+const floodEnv = (extra) => ({
+  FLOOD_FLOWS: String(FLOWS),
+  FLOOD_ROUNDS: String(ROUNDS),
+  FLOOD_PODS: String(PODS),
+  FLOOD_INGRESSES: String(INGRESSES),
+  FLOOD_TO_LB: String(toLb),
+  ...extra,
+});
 
 function procStatus(pid) {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -53,10 +60,25 @@ async function floor() {
 async function agentRun(dir, rounds) {
   const bin = join(dir, 'bin');
   const token = join(dir, 'token');
-  const args = [MAIN, '--node-name', 'bench', '--listen-address', '127.0.0.1', '--port', '0', '--token-file', token, '--refresh-seconds', '3600'];
+  const args = [
+    MAIN,
+    '--node-name',
+    'bench',
+    '--listen-address',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--token-file',
+    token,
+    '--refresh-seconds',
+    '3600',
+  ];
   for (let i = 0; i < INGRESSES; i++) args.push('--ingress', `10.0.3.${i}:443`);
   const t0 = process.hrtime.bigint();
-  const child = spawn(process.execPath, args, { env: { PATH: bin, ...floodEnv({ FLOOD_ROUNDS: String(rounds) }) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    env: { PATH: bin, ...floodEnv({ FLOOD_ROUNDS: String(rounds) }) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   child.stderr.on('data', (d) => (log += d));
   const url = await new Promise((resolve, reject) => {
@@ -96,7 +118,17 @@ async function agentRun(dir, rounds) {
   const series = [...text.matchAll(/^loopscope_node_lb_connections_opened_total\{/gm)].length;
   child.kill('SIGTERM');
   await new Promise((r) => child.on('exit', r));
-  return { seconds, cpu, rssMiB: status.rss, peakRssMiB: Math.max(peakRss, status.hwm), maxTracked, unreplied, replied, series, evicted: metric(text, 'loopscope_node_agent_flows_evicted_total') };
+  return {
+    seconds,
+    cpu,
+    rssMiB: status.rss,
+    peakRssMiB: Math.max(peakRss, status.hwm),
+    maxTracked,
+    unreplied,
+    replied,
+    series,
+    evicted: metric(text, 'loopscope_node_agent_flows_evicted_total'),
+  };
 }
 
 (async () => {
@@ -109,12 +141,18 @@ async function agentRun(dir, rounds) {
     const f = await floor();
     const idle = await agentRun(dir, 0);
     const mev = LINES / 1e6;
-    console.log(`flood: ${PODS} pods, ${FLOWS.toLocaleString('en')} flows held open per round × ${ROUNDS} rounds = ${LINES.toLocaleString('en')} events`);
-    console.log(`floor (bare Node line reader): ${f.seconds.toFixed(2)} s, ${(f.cpu / mev).toFixed(2)} CPU s per 1M events; idle agent RSS ${idle.rssMiB.toFixed(0)} MiB`);
+    console.log(
+      `flood: ${PODS} pods, ${FLOWS.toLocaleString('en')} flows held open per round × ${ROUNDS} rounds = ${LINES.toLocaleString('en')} events`,
+    );
+    console.log(
+      `floor (bare Node line reader): ${f.seconds.toFixed(2)} s, ${(f.cpu / mev).toFixed(2)} CPU s per 1M events; idle agent RSS ${idle.rssMiB.toFixed(0)} MiB`,
+    );
     for (const share of [1, 0.1]) {
       toLb = share;
       const a = await agentRun(dir, ROUNDS);
-      console.log(`${share === 1 ? 'all' : `${share * 100}%`} of flows to ${INGRESSES} LB ingress points: ${a.seconds.toFixed(2)} s wall (${(a.seconds / f.seconds).toFixed(2)}× floor), ${(LINES / a.seconds / 1000).toFixed(0)}k events/s, ${(a.cpu / mev).toFixed(2)} CPU s per 1M events (${(a.cpu / f.cpu).toFixed(2)}× floor); peak RSS ${a.peakRssMiB.toFixed(0)} MiB (${(a.peakRssMiB / idle.rssMiB).toFixed(2)}× idle); tracked flows peak ${a.maxTracked} (cap 65,536), evicted ${a.evicted}; ${a.series} series, replied ${a.replied}, unreplied ${a.unreplied} (expected ${Math.round(ROUNDS * FLOWS * share * 0.1)})`);
+      console.log(
+        `${share === 1 ? 'all' : `${share * 100}%`} of flows to ${INGRESSES} LB ingress points: ${a.seconds.toFixed(2)} s wall (${(a.seconds / f.seconds).toFixed(2)}× floor), ${(LINES / a.seconds / 1000).toFixed(0)}k events/s, ${(a.cpu / mev).toFixed(2)} CPU s per 1M events (${(a.cpu / f.cpu).toFixed(2)}× floor); peak RSS ${a.peakRssMiB.toFixed(0)} MiB (${(a.peakRssMiB / idle.rssMiB).toFixed(2)}× idle); tracked flows peak ${a.maxTracked} (cap 65,536), evicted ${a.evicted}; ${a.series} series, replied ${a.replied}, unreplied ${a.unreplied} (expected ${Math.round(ROUNDS * FLOWS * share * 0.1)})`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

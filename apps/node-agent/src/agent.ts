@@ -22,9 +22,30 @@ export interface Evidence {
   startedAt: string;
   iptablesBackend?: { backend: string; reason: string };
   dumps: Record<string, { command: string; status: string; collectedAt?: string; attemptedAt?: string; error?: string; text?: string }>;
-  conntrack: { running: boolean; command: string; restarts: number; overflows: number; lastError?: string; trackedFlows: number; evictedFlows: number; seriesDropped: number };
+  conntrack: {
+    running: boolean;
+    command: string;
+    restarts: number;
+    overflows: number;
+    lastError?: string;
+    trackedFlows: number;
+    evictedFlows: number;
+    seriesDropped: number;
+  };
   ingress: { source: string; points: number; synced: boolean };
-  connections: Array<{ clientIp: string; ingressIp: string; ingressPort: number; protocol: string; service?: string; opened: number; replied: number; unreplied: number; lastOpenedAt?: string; lastRepliedAt?: string; lastUnrepliedAt?: string }>;
+  connections: Array<{
+    clientIp: string;
+    ingressIp: string;
+    ingressPort: number;
+    protocol: string;
+    service?: string;
+    opened: number;
+    replied: number;
+    unreplied: number;
+    lastOpenedAt?: string;
+    lastRepliedAt?: string;
+    lastUnrepliedAt?: string;
+  }>;
 }
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -90,7 +111,14 @@ export class Agent {
   evidence(options: { dumps: boolean } = { dumps: true }): Evidence {
     const dumps: Evidence['dumps'] = {};
     for (const d of this.dumps.dumps.values()) {
-      dumps[d.source] = { command: d.command, status: d.status, collectedAt: iso(d.collectedAt), attemptedAt: iso(d.attemptedAt), error: d.error, text: options.dumps ? d.text : undefined };
+      dumps[d.source] = {
+        command: d.command,
+        status: d.status,
+        collectedAt: iso(d.collectedAt),
+        attemptedAt: iso(d.attemptedAt),
+        error: d.error,
+        text: options.dumps ? d.text : undefined,
+      };
     }
     return {
       apiVersion: 'loopscope-node-evidence/v1',
@@ -110,7 +138,12 @@ export class Agent {
         seriesDropped: this.counters.seriesDropped,
       },
       ingress: { source: this.ingressSource, points: this.ingress.size, synced: this.ingressSynced },
-      connections: this.counters.all().map((c) => ({ ...c, lastOpenedAt: iso(c.lastOpenedAt), lastRepliedAt: iso(c.lastRepliedAt), lastUnrepliedAt: iso(c.lastUnrepliedAt) })),
+      connections: this.counters.all().map((c) => ({
+        ...c,
+        lastOpenedAt: iso(c.lastOpenedAt),
+        lastRepliedAt: iso(c.lastRepliedAt),
+        lastUnrepliedAt: iso(c.lastUnrepliedAt),
+      })),
     };
   }
 }

@@ -101,7 +101,10 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     ingress,
     kubeconfig: str('kubeconfig'),
     refreshSeconds: int('refresh-seconds', 30, 1, 3600),
-    limits: { maxTrackedFlows: int('max-tracked-flows', DEFAULT_LIMITS.maxTrackedFlows, 1, 10_000_000), maxSeries: int('max-series', DEFAULT_LIMITS.maxSeries, 1, 1_000_000) },
+    limits: {
+      maxTrackedFlows: int('max-tracked-flows', DEFAULT_LIMITS.maxTrackedFlows, 1, 10_000_000),
+      maxSeries: int('max-series', DEFAULT_LIMITS.maxSeries, 1, 1_000_000),
+    },
     allowUsers: (values['allow-user'] as string[] | undefined) ?? ['system:serviceaccount:loopscope:loopscope-exporter'],
     staticToken,
   };

@@ -38,7 +38,10 @@ export async function main(argv: string[]): Promise<number> {
       if (!kube.config.getCurrentCluster()) throw new Error('no cluster in the kubeconfig');
     } catch (err) {
       kube = undefined;
-      log('warn', `no Kubernetes API access (${describeKubeError(err)}): ${config.ingress.length === 0 ? 'no ingress points until --ingress is given; ' : ''}${config.staticToken === undefined ? 'the evidence endpoint refuses every request until --token-file is given' : ''}`);
+      log(
+        'warn',
+        `no Kubernetes API access (${describeKubeError(err)}): ${config.ingress.length === 0 ? 'no ingress points until --ingress is given; ' : ''}${config.staticToken === undefined ? 'the evidence endpoint refuses every request until --token-file is given' : ''}`,
+      );
     }
   }
   let auth: Authenticator | undefined;
@@ -48,7 +51,12 @@ export async function main(argv: string[]): Promise<number> {
   let ingressSource: KubernetesIngressSource | undefined;
   if (config.ingress.length > 0) agent.setIngress(config.ingress, '--ingress');
   else if (kube) {
-    ingressSource = new KubernetesIngressSource(kube.client, kube.config, (points) => agent.setIngress(points, 'Kubernetes API (Services)'), log);
+    ingressSource = new KubernetesIngressSource(
+      kube.client,
+      kube.config,
+      (points) => agent.setIngress(points, 'Kubernetes API (Services)'),
+      log,
+    );
     ingressSource.start();
   }
 
@@ -70,7 +78,10 @@ export async function main(argv: string[]): Promise<number> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.listenAddress.includes(':') ? `[${config.listenAddress}]` : config.listenAddress;
-  log('info', `loopscope-node-agent for node ${config.nodeName} listening on http://${host}:${port} (evidence auth: ${auth?.mode ?? 'none'}; ingress: ${agent.ingressSource})`);
+  log(
+    'info',
+    `loopscope-node-agent for node ${config.nodeName} listening on http://${host}:${port} (evidence auth: ${auth?.mode ?? 'none'}; ingress: ${agent.ingressSource})`,
+  );
 
   const stop = (signal: string): void => {
     log('info', `${signal}: stopping`);

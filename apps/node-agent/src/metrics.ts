@@ -10,7 +10,8 @@ export function createMetrics(agent: Agent, authFailures: Map<string, number>): 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'loopscope_node_agent_' });
   // Gauges named like counters: promtool check metrics rejects them.
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(`loopscope_node_agent_${name}`);
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+    registry.removeSingleMetric(`loopscope_node_agent_${name}`);
   const node = agent.options.nodeName;
 
   new Counter({
@@ -34,7 +35,8 @@ export function createMetrics(agent: Agent, authFailures: Map<string, number>): 
     registers: [registry],
     collect() {
       this.reset();
-      for (const c of agent.counters.all()) this.inc({ client_ip: c.clientIp, ingress_ip: c.ingressIp, ingress_port: String(c.ingressPort), protocol: c.protocol }, c.opened);
+      for (const c of agent.counters.all())
+        this.inc({ client_ip: c.clientIp, ingress_ip: c.ingressIp, ingress_port: String(c.ingressPort), protocol: c.protocol }, c.opened);
     },
   });
   new Gauge({
@@ -96,14 +98,40 @@ export function createMetrics(agent: Agent, authFailures: Map<string, number>): 
       },
     });
   };
-  gauge('loopscope_node_agent_conntrack_up', 'Whether the conntrack event stream (conntrack -E) is running.', () => (agent.events.running ? 1 : 0));
-  counter('loopscope_node_agent_conntrack_restarts_total', 'Times the conntrack event stream died and was restarted (with backoff).', () => agent.events.restarts);
-  counter('loopscope_node_agent_conntrack_overflows_total', 'ENOBUFS reports from conntrack -E: the kernel dropped events because the agent fell behind.', () => agent.events.overflows);
+  gauge('loopscope_node_agent_conntrack_up', 'Whether the conntrack event stream (conntrack -E) is running.', () =>
+    agent.events.running ? 1 : 0,
+  );
+  counter(
+    'loopscope_node_agent_conntrack_restarts_total',
+    'Times the conntrack event stream died and was restarted (with backoff).',
+    () => agent.events.restarts,
+  );
+  counter(
+    'loopscope_node_agent_conntrack_overflows_total',
+    'ENOBUFS reports from conntrack -E: the kernel dropped events because the agent fell behind.',
+    () => agent.events.overflows,
+  );
   counter('loopscope_node_agent_conntrack_events_total', 'conntrack event lines read.', () => agent.counters.events);
-  counter('loopscope_node_agent_conntrack_unparsed_total', 'conntrack output lines that were not an event the agent could read.', () => agent.counters.unparsed);
-  gauge('loopscope_node_agent_tracked_flows', 'Flows to LB ingress points waiting for their first reply.', () => agent.counters.trackedFlows);
-  counter('loopscope_node_agent_flows_evicted_total', 'Flows dropped from tracking at the cap (--max-tracked-flows); their DESTROY is still counted.', () => agent.counters.evicted);
-  counter('loopscope_node_agent_series_dropped_total', 'Connections not counted because the cap on (client, ingress) pairs (--max-series) was reached.', () => agent.counters.seriesDropped);
+  counter(
+    'loopscope_node_agent_conntrack_unparsed_total',
+    'conntrack output lines that were not an event the agent could read.',
+    () => agent.counters.unparsed,
+  );
+  gauge(
+    'loopscope_node_agent_tracked_flows',
+    'Flows to LB ingress points waiting for their first reply.',
+    () => agent.counters.trackedFlows,
+  );
+  counter(
+    'loopscope_node_agent_flows_evicted_total',
+    'Flows dropped from tracking at the cap (--max-tracked-flows); their DESTROY is still counted.',
+    () => agent.counters.evicted,
+  );
+  counter(
+    'loopscope_node_agent_series_dropped_total',
+    'Connections not counted because the cap on (client, ingress) pairs (--max-series) was reached.',
+    () => agent.counters.seriesDropped,
+  );
   gauge('loopscope_node_agent_ingress_points', 'LB ingress points (IP, port, protocol) the agent watches for.', () => agent.ingress.size);
   new Counter({
     name: 'loopscope_node_agent_evidence_auth_failures_total',

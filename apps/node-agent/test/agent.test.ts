@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { AGENT_MAIN, sample, startAgent, type RunningAgent } from './support/agentProcess';
 import { FakeApiServer } from './support/fakeApiServer';
 
-
 const EXPORTER = 'system:serviceaccount:loopscope:loopscope-exporter';
 const EXPORTER_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.exporter-token.sig';
 const OTHER_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.other-token.sig';
@@ -22,8 +21,14 @@ const line = (type: string, id: number, src: string, dst: string, dport: number,
 function events(dst: string, dport: number): string {
   const out: string[] = [];
   // Client 10.1.0.5: 3 connections time out, 2 are answered. Other traffic is ignored.
-  for (let id = 1; id <= 3; id++) out.push(line('NEW', id, '10.1.0.5', dst, dport, true), line('DESTROY', id, '10.1.0.5', dst, dport, true));
-  for (let id = 4; id <= 5; id++) out.push(line('NEW', id, '10.1.0.5', dst, dport, true), line('UPDATE', id, '10.1.0.5', dst, dport, false), line('DESTROY', id, '10.1.0.5', dst, dport, false));
+  for (let id = 1; id <= 3; id++)
+    out.push(line('NEW', id, '10.1.0.5', dst, dport, true), line('DESTROY', id, '10.1.0.5', dst, dport, true));
+  for (let id = 4; id <= 5; id++)
+    out.push(
+      line('NEW', id, '10.1.0.5', dst, dport, true),
+      line('UPDATE', id, '10.1.0.5', dst, dport, false),
+      line('DESTROY', id, '10.1.0.5', dst, dport, false),
+    );
   out.push(line('NEW', 6, '10.1.0.5', '10.9.9.9', dport, true), 'conntrack v1.4.7 (conntrack-tools): garbage line', '');
   return out.join('\n');
 }
@@ -62,7 +67,9 @@ describe('the agent process', () => {
     writeFileSync(eventsFile, events('10.0.3.15', 8080));
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, 'a-static-token-of-some-length\n');
-    const agent = await startAgent(['--node-name', 'n1', '--ingress', '10.0.3.15:8080', '--token-file', tokenFile], { env: { PATH: bin, FAKE_CONNTRACK_EVENTS: eventsFile } });
+    const agent = await startAgent(['--node-name', 'n1', '--ingress', '10.0.3.15:8080', '--token-file', tokenFile], {
+      env: { PATH: bin, FAKE_CONNTRACK_EVENTS: eventsFile },
+    });
     agents.push(agent);
     const ready = await pollJson(`${agent.url}/readyz`, (b) => b.ready === true);
     expect(ready.waiting).toEqual([]);
@@ -71,9 +78,19 @@ describe('the agent process', () => {
       expect(ev.dumps[source]).toMatchObject({ status: 'missing' });
       expect(ev.dumps[source].error).toMatch(/not found on PATH/);
     }
-    expect(ev.connections).toEqual([expect.objectContaining({ clientIp: '10.1.0.5', ingressIp: '10.0.3.15', ingressPort: 8080, opened: 5, replied: 2, unreplied: 3 })]);
+    expect(ev.connections).toEqual([
+      expect.objectContaining({ clientIp: '10.1.0.5', ingressIp: '10.0.3.15', ingressPort: 8080, opened: 5, replied: 2, unreplied: 3 }),
+    ]);
     const metrics = (await get(`${agent.url}/metrics`)).body;
-    expect(sample(metrics, 'loopscope_node_lb_connections_total', { client_ip: '10.1.0.5', ingress_ip: '10.0.3.15', ingress_port: '8080', protocol: 'tcp', outcome: 'unreplied' })).toBe(3);
+    expect(
+      sample(metrics, 'loopscope_node_lb_connections_total', {
+        client_ip: '10.1.0.5',
+        ingress_ip: '10.0.3.15',
+        ingress_port: '8080',
+        protocol: 'tcp',
+        outcome: 'unreplied',
+      }),
+    ).toBe(3);
     expect(sample(metrics, 'loopscope_node_lb_connections_total', { outcome: 'replied' })).toBe(2);
     expect(sample(metrics, 'loopscope_node_agent_dump_up', { source: 'iptablesSave' })).toBe(0);
     expect(sample(metrics, 'loopscope_node_agent_conntrack_unparsed_total')).toBe(1);
@@ -91,7 +108,9 @@ describe('the agent process', () => {
     writeFileSync(eventsFile, events('10.0.3.15', 8080));
     const tokenFile = join(dir, 'token2');
     writeFileSync(tokenFile, 'another-static-token-0123');
-    const agent = await startAgent(['--node-name', 'n1', '--ingress', '10.0.3.15:8080', '--token-file', tokenFile], { env: { PATH: bin, FAKE_CONNTRACK_EVENTS: eventsFile, FAKE_CONNTRACK_EXIT: '1' } });
+    const agent = await startAgent(['--node-name', 'n1', '--ingress', '10.0.3.15:8080', '--token-file', tokenFile], {
+      env: { PATH: bin, FAKE_CONNTRACK_EVENTS: eventsFile, FAKE_CONNTRACK_EXIT: '1' },
+    });
     agents.push(agent);
     const deadline = Date.now() + 15_000;
     let restarts = 0;
@@ -102,7 +121,9 @@ describe('the agent process', () => {
     expect(restarts).toBeGreaterThanOrEqual(2);
     expect(agent.log()).toMatch(/conntrack -E exited \(code 1\); restarting in \d/);
     // Each run printed the same events again: counted each time, the process still serving.
-    expect(sample((await get(`${agent.url}/metrics`)).body, 'loopscope_node_lb_connections_total', { outcome: 'unreplied' })).toBeGreaterThanOrEqual(6);
+    expect(
+      sample((await get(`${agent.url}/metrics`)).body, 'loopscope_node_lb_connections_total', { outcome: 'unreplied' }),
+    ).toBeGreaterThanOrEqual(6);
     expect(agent.process.exitCode).toBeNull();
   }, 30_000);
 
@@ -110,15 +131,27 @@ describe('the agent process', () => {
     const eventsFile = join(dir, 'events-api.txt');
     writeFileSync(eventsFile, events('10.0.3.99', 443));
     api.setServices([
-      { metadata: { name: 'payments', namespace: 'prod' }, spec: { type: 'LoadBalancer', ports: [{ port: 443, protocol: 'TCP' }] }, status: { loadBalancer: { ingress: [{ ip: '10.0.3.99' }] } } },
+      {
+        metadata: { name: 'payments', namespace: 'prod' },
+        spec: { type: 'LoadBalancer', ports: [{ port: 443, protocol: 'TCP' }] },
+        status: { loadBalancer: { ingress: [{ ip: '10.0.3.99' }] } },
+      },
       { metadata: { name: 'internal', namespace: 'prod' }, spec: { type: 'ClusterIP', ports: [{ port: 80 }] } },
     ]);
     const kubeconfig = api.kubeconfig(join(dir, 'kubeconfig'));
-    const agent = await startAgent(['--node-name', 'n2', '--kubeconfig', kubeconfig], { env: { PATH: bin, FAKE_CONNTRACK_EVENTS: eventsFile } });
+    const agent = await startAgent(['--node-name', 'n2', '--kubeconfig', kubeconfig], {
+      env: { PATH: bin, FAKE_CONNTRACK_EVENTS: eventsFile },
+    });
     agents.push(agent);
     const ev = await pollJson(`${agent.url}/api/v1/evidence`, (b) => b.connections?.length === 1, EXPORTER_TOKEN);
     expect(ev.ingress).toEqual({ source: 'Kubernetes API (Services)', points: 1, synced: true });
-    expect(ev.connections[0]).toMatchObject({ service: 'prod/payments', ingressIp: '10.0.3.99', ingressPort: 443, unreplied: 3, replied: 2 });
+    expect(ev.connections[0]).toMatchObject({
+      service: 'prod/payments',
+      ingressIp: '10.0.3.99',
+      ingressPort: 443,
+      unreplied: 3,
+      replied: 2,
+    });
     expect((await get(`${agent.url}/api/v1/evidence`, OTHER_TOKEN)).status).toBe(403);
     const forged = await get(`${agent.url}/api/v1/evidence`, 'eyJhbGciOiJub25lIn0.forged.');
     expect(forged.status).toBe(401);
@@ -129,8 +162,16 @@ describe('the agent process', () => {
     expect(api.reviews.filter((u) => u === EXPORTER)).toHaveLength(1);
     // A new Service arrives through the watch.
     api.setServices([
-      { metadata: { name: 'payments', namespace: 'prod' }, spec: { type: 'LoadBalancer', ports: [{ port: 443, protocol: 'TCP' }] }, status: { loadBalancer: { ingress: [{ ip: '10.0.3.99' }] } } },
-      { metadata: { name: 'search', namespace: 'prod' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }, { port: 53, protocol: 'UDP' }] }, status: { loadBalancer: { ingress: [{ ip: '10.0.3.98' }] } } },
+      {
+        metadata: { name: 'payments', namespace: 'prod' },
+        spec: { type: 'LoadBalancer', ports: [{ port: 443, protocol: 'TCP' }] },
+        status: { loadBalancer: { ingress: [{ ip: '10.0.3.99' }] } },
+      },
+      {
+        metadata: { name: 'search', namespace: 'prod' },
+        spec: { type: 'LoadBalancer', ports: [{ port: 80 }, { port: 53, protocol: 'UDP' }] },
+        status: { loadBalancer: { ingress: [{ ip: '10.0.3.98' }] } },
+      },
     ]);
     await pollJson(`${agent.url}/api/v1/evidence`, (b) => b.ingress.points === 3, EXPORTER_TOKEN);
     // Nothing secret in the log.
@@ -147,7 +188,11 @@ describe('the agent process', () => {
     ] as const) {
       let err: { status?: number; stderr?: string } = {};
       try {
-        execFileSync(process.execPath, [AGENT_MAIN, ...args], { env: { PATH: bin, NODE_NAME: args.length === 2 ? 'n' : '' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        execFileSync(process.execPath, [AGENT_MAIN, ...args], {
+          env: { PATH: bin, NODE_NAME: args.length === 2 ? 'n' : '' },
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
       } catch (e) {
         err = e as typeof err;
       }

@@ -3,13 +3,18 @@ import { parseConntrackEvent } from '../src/conntrack/event';
 import { IngressSet, parseIngressFlag } from '../src/ingress/ingressSet';
 
 // Lines as conntrack-tools 1.4.7 prints them with `-E -o timestamp,id` (captured on this kernel).
-const NEW = '[1796179842.877498]\t    [NEW] tcp      6 120 SYN_SENT src=10.0.1.5 dst=10.0.3.15 sport=40818 dport=8080 [UNREPLIED] src=10.0.3.15 dst=10.0.1.5 sport=8080 dport=40818 id=371';
-const REPLY = '[1796179842.900000]\t [UPDATE] tcp      6 60 SYN_RECV src=10.0.1.5 dst=10.0.3.15 sport=40818 dport=8080 src=10.0.3.15 dst=10.0.1.5 sport=8080 dport=40818 id=371';
-const ESTABLISHED = '[1796179842.900100]\t [UPDATE] tcp      6 432000 ESTABLISHED src=10.0.1.5 dst=10.0.3.15 sport=40818 dport=8080 src=10.0.3.15 dst=10.0.1.5 sport=8080 dport=40818 [ASSURED] id=371';
-const DESTROY_REPLIED = '[1796179843.000000]\t[DESTROY] tcp      6 src=10.0.1.5 dst=10.0.3.15 sport=40818 dport=8080 src=10.0.3.15 dst=10.0.1.5 sport=8080 dport=40818 [ASSURED] id=371';
+const NEW =
+  '[1796179842.877498]\t    [NEW] tcp      6 120 SYN_SENT src=10.0.1.5 dst=10.0.3.15 sport=40818 dport=8080 [UNREPLIED] src=10.0.3.15 dst=10.0.1.5 sport=8080 dport=40818 id=371';
+const REPLY =
+  '[1796179842.900000]\t [UPDATE] tcp      6 60 SYN_RECV src=10.0.1.5 dst=10.0.3.15 sport=40818 dport=8080 src=10.0.3.15 dst=10.0.1.5 sport=8080 dport=40818 id=371';
+const ESTABLISHED =
+  '[1796179842.900100]\t [UPDATE] tcp      6 432000 ESTABLISHED src=10.0.1.5 dst=10.0.3.15 sport=40818 dport=8080 src=10.0.3.15 dst=10.0.1.5 sport=8080 dport=40818 [ASSURED] id=371';
+const DESTROY_REPLIED =
+  '[1796179843.000000]\t[DESTROY] tcp      6 src=10.0.1.5 dst=10.0.3.15 sport=40818 dport=8080 src=10.0.3.15 dst=10.0.1.5 sport=8080 dport=40818 [ASSURED] id=371';
 const destroyUnreplied = (id: string, src = '10.0.1.5') =>
   `[1796179962.877521]\t[DESTROY] tcp      6 120 CLOSE src=${src} dst=10.0.3.15 sport=40819 dport=8080 [UNREPLIED] src=10.0.3.15 dst=${src} sport=8080 dport=40819 id=${id}`;
-const newUnreplied = (id: string, src = '10.0.1.5') => destroyUnreplied(id, src).replace('[DESTROY]', '    [NEW]').replace('120 CLOSE', '120 SYN_SENT');
+const newUnreplied = (id: string, src = '10.0.1.5') =>
+  destroyUnreplied(id, src).replace('[DESTROY]', '    [NEW]').replace('120 CLOSE', '120 SYN_SENT');
 
 function counters(limits = { maxTrackedFlows: 100, maxSeries: 100 }) {
   const ingress = new IngressSet();
@@ -19,14 +24,30 @@ function counters(limits = { maxTrackedFlows: 100, maxSeries: 100 }) {
 
 describe('conntrack event lines', () => {
   it('reads the original tuple, the flag of the original direction and the id', () => {
-    expect(parseConntrackEvent(NEW)).toEqual({ type: 'NEW', timestamp: 1796179842.877498, protocol: 'tcp', src: '10.0.1.5', dst: '10.0.3.15', dport: 8080, id: '371', unreplied: true });
+    expect(parseConntrackEvent(NEW)).toEqual({
+      type: 'NEW',
+      timestamp: 1796179842.877498,
+      protocol: 'tcp',
+      src: '10.0.1.5',
+      dst: '10.0.3.15',
+      dport: 8080,
+      id: '371',
+      unreplied: true,
+    });
     expect(parseConntrackEvent(REPLY)?.unreplied).toBe(false);
     // [UNREPLIED] after the reply tuple's src= is not the original direction's flag.
     expect(parseConntrackEvent(REPLY.replace(' id=', ' [UNREPLIED] id='))?.unreplied).toBe(false);
   });
 
   it('rejects what is not an event', () => {
-    for (const line of ['', 'conntrack v1.4.7 (conntrack-tools): 8 flow events have been shown.', '[NEW] tcp src=1.2.3.4', 'garbage dst=1.2.3.4', NEW.replace('dport=8080', 'dport=99999'), 'x'.repeat(5000)]) {
+    for (const line of [
+      '',
+      'conntrack v1.4.7 (conntrack-tools): 8 flow events have been shown.',
+      '[NEW] tcp src=1.2.3.4',
+      'garbage dst=1.2.3.4',
+      NEW.replace('dport=8080', 'dport=99999'),
+      'x'.repeat(5000),
+    ]) {
       expect(parseConntrackEvent(line)).toBeUndefined();
     }
   });
@@ -36,7 +57,17 @@ describe('connection counters', () => {
   it('counts a connection replied once, however many updates follow', () => {
     const c = counters();
     for (const l of [NEW, REPLY, ESTABLISHED, DESTROY_REPLIED]) c.line(l);
-    expect(c.all()).toEqual([expect.objectContaining({ clientIp: '10.0.1.5', ingressIp: '10.0.3.15', ingressPort: 8080, protocol: 'tcp', opened: 1, replied: 1, unreplied: 0 })]);
+    expect(c.all()).toEqual([
+      expect.objectContaining({
+        clientIp: '10.0.1.5',
+        ingressIp: '10.0.3.15',
+        ingressPort: 8080,
+        protocol: 'tcp',
+        opened: 1,
+        replied: 1,
+        unreplied: 0,
+      }),
+    ]);
     expect(c.trackedFlows).toBe(0);
   });
 
@@ -65,8 +96,12 @@ describe('connection counters', () => {
 
   it('matches IPv6 ingress points whatever their spelling', () => {
     const c = counters();
-    c.line('[1.5]\t    [NEW] tcp      6 120 SYN_SENT src=fd00:10:244:1::5 dst=fd00:10:0:0::5 sport=1 dport=443 [UNREPLIED] src=fd00:10::5 dst=fd00:10:244:1::5 sport=443 dport=1 id=7');
-    expect(c.all()).toEqual([expect.objectContaining({ clientIp: 'fd00:10:244:1::5', ingressIp: 'fd00:10::5', service: 'prod/api', opened: 1 })]);
+    c.line(
+      '[1.5]\t    [NEW] tcp      6 120 SYN_SENT src=fd00:10:244:1::5 dst=fd00:10:0:0::5 sport=1 dport=443 [UNREPLIED] src=fd00:10::5 dst=fd00:10:244:1::5 sport=443 dport=1 id=7',
+    );
+    expect(c.all()).toEqual([
+      expect.objectContaining({ clientIp: 'fd00:10:244:1::5', ingressIp: 'fd00:10::5', service: 'prod/api', opened: 1 }),
+    ]);
   });
 
   it('stays bounded: the oldest pending flows are evicted, new pairs beyond the cap are dropped and counted', () => {
@@ -86,6 +121,7 @@ describe('--ingress', () => {
   it('takes IPv4, bracketed IPv6 and a protocol, and names a bad value', () => {
     expect(parseIngressFlag('10.0.3.15:53/udp')).toEqual({ ip: '10.0.3.15', port: 53, protocol: 'udp' });
     expect(parseIngressFlag('[FD00:10:0::5]:443')).toEqual({ ip: 'fd00:10::5', port: 443, protocol: 'tcp' });
-    for (const bad of ['10.0.3.15', '10.0.3.300:80', '10.0.3.15:0', 'host:80', '10.0.3.15:80/icmp']) expect(() => parseIngressFlag(bad)).toThrow(`--ingress ${bad}: expected IP:PORT`);
+    for (const bad of ['10.0.3.15', '10.0.3.300:80', '10.0.3.15:0', 'host:80', '10.0.3.15:80/icmp'])
+      expect(() => parseIngressFlag(bad)).toThrow(`--ingress ${bad}: expected IP:PORT`);
   });
 });

@@ -39,12 +39,66 @@ const EXPORTER_MAIN = join(__dirname, '..', '..', 'exporter', 'dist', 'main.js')
 
 /** The cluster around the test's node: node-a (TKE, IPVS), prod/payments behind an internal LB at 198.19.0.5:80 with its endpoint on node-a, a client pod there. */
 function clusterSnapshot(): unknown {
-  const node = { kind: 'Node', apiVersion: 'v1', metadata: { name: 'node-a', labels: {} }, spec: { providerID: 'qcloud:///800002/ins-nodea' }, status: { addresses: [{ type: 'InternalIP', address: NODE_IP }], conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { kubeProxyVersion: 'v1.20.6-tke.3', kubeletVersion: 'v1.20.6-tke.3' } } };
-  const kubeProxy = { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'kube-proxy-a', namespace: 'kube-system', labels: { 'k8s-app': 'kube-proxy' } }, spec: { nodeName: 'node-a', hostNetwork: true, containers: [{ name: 'kube-proxy', image: 'ccr.ccs.tencentyun.com/library/kube-proxy:v1.20.6-tke.3', args: ['--proxy-mode=ipvs'] }] }, status: { phase: 'Running', podIP: NODE_IP } };
-  const client = { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'checkout-1', namespace: 'shop' }, spec: { nodeName: 'node-a', containers: [{ name: 'app', image: 'checkout' }] }, status: { phase: 'Running', podIP: POD_IP, podIPs: [{ ip: POD_IP }] } };
-  const backend = { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'payments-1', namespace: 'prod', labels: { app: 'payments' } }, spec: { nodeName: 'node-a', containers: [{ name: 'app', image: 'payments' }] }, status: { phase: 'Running', podIP: '198.18.1.9', podIPs: [{ ip: '198.18.1.9' }] } };
-  const service = { kind: 'Service', apiVersion: 'v1', metadata: { name: 'payments', namespace: 'prod', annotations: { 'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 'subnet-1' } }, spec: { type: 'LoadBalancer', selector: { app: 'payments' }, externalTrafficPolicy: 'Local', ports: [{ port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080 }] }, status: { loadBalancer: { ingress: [{ ip: LB_IP }] } } };
-  const slice = { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', metadata: { name: 'payments-x', namespace: 'prod', labels: { 'kubernetes.io/service-name': 'payments' } }, addressType: 'IPv4', ports: [{ port: 8080, protocol: 'TCP' }], endpoints: [{ addresses: ['198.18.1.9'], nodeName: 'node-a', conditions: { ready: true } }] };
+  const node = {
+    kind: 'Node',
+    apiVersion: 'v1',
+    metadata: { name: 'node-a', labels: {} },
+    spec: { providerID: 'qcloud:///800002/ins-nodea' },
+    status: {
+      addresses: [{ type: 'InternalIP', address: NODE_IP }],
+      conditions: [{ type: 'Ready', status: 'True' }],
+      nodeInfo: { kubeProxyVersion: 'v1.20.6-tke.3', kubeletVersion: 'v1.20.6-tke.3' },
+    },
+  };
+  const kubeProxy = {
+    kind: 'Pod',
+    apiVersion: 'v1',
+    metadata: { name: 'kube-proxy-a', namespace: 'kube-system', labels: { 'k8s-app': 'kube-proxy' } },
+    spec: {
+      nodeName: 'node-a',
+      hostNetwork: true,
+      containers: [{ name: 'kube-proxy', image: 'ccr.ccs.tencentyun.com/library/kube-proxy:v1.20.6-tke.3', args: ['--proxy-mode=ipvs'] }],
+    },
+    status: { phase: 'Running', podIP: NODE_IP },
+  };
+  const client = {
+    kind: 'Pod',
+    apiVersion: 'v1',
+    metadata: { name: 'checkout-1', namespace: 'shop' },
+    spec: { nodeName: 'node-a', containers: [{ name: 'app', image: 'checkout' }] },
+    status: { phase: 'Running', podIP: POD_IP, podIPs: [{ ip: POD_IP }] },
+  };
+  const backend = {
+    kind: 'Pod',
+    apiVersion: 'v1',
+    metadata: { name: 'payments-1', namespace: 'prod', labels: { app: 'payments' } },
+    spec: { nodeName: 'node-a', containers: [{ name: 'app', image: 'payments' }] },
+    status: { phase: 'Running', podIP: '198.18.1.9', podIPs: [{ ip: '198.18.1.9' }] },
+  };
+  const service = {
+    kind: 'Service',
+    apiVersion: 'v1',
+    metadata: {
+      name: 'payments',
+      namespace: 'prod',
+      annotations: { 'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 'subnet-1' },
+    },
+    spec: {
+      type: 'LoadBalancer',
+      selector: { app: 'payments' },
+      externalTrafficPolicy: 'Local',
+      ports: [{ port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080 }],
+    },
+    status: { loadBalancer: { ingress: [{ ip: LB_IP }] } },
+  };
+  const slice = {
+    kind: 'EndpointSlice',
+    apiVersion: 'discovery.k8s.io/v1',
+    metadata: { name: 'payments-x', namespace: 'prod', labels: { 'kubernetes.io/service-name': 'payments' } },
+    addressType: 'IPv4',
+    ports: [{ port: 8080, protocol: 'TCP' }],
+    endpoints: [{ addresses: ['198.18.1.9'], nodeName: 'node-a', conditions: { ready: true } }],
+  };
   return { kind: 'List', apiVersion: 'v1', items: [node, kubeProxy, client, backend, service, slice] };
 }
 
@@ -108,13 +162,25 @@ function buildTopology(nsx: Namespaces, tag: string, policy: 'Local' | 'Cluster'
   ipn(t.node, 'addr', 'add', `${NODE_IP}/16`, 'dev', 'eth0');
   ipn(t.lb, 'addr', 'add', `${LB_IP}/16`, 'dev', 'eth0');
   ipn(t.lb, 'addr', 'add', `${NODE2_IP}/16`, 'dev', 'eth0');
-  for (const [ns, dev] of [[t.pod, 'eth0'], [t.node, 'pod0'], [t.node, 'eth0'], [t.lb, 'eth0']] as const) ipn(ns, 'link', 'set', dev, 'up');
+  for (const [ns, dev] of [
+    [t.pod, 'eth0'],
+    [t.node, 'pod0'],
+    [t.node, 'eth0'],
+    [t.lb, 'eth0'],
+  ] as const)
+    ipn(ns, 'link', 'set', dev, 'up');
   ipn(t.pod, 'route', 'add', 'default', 'via', '198.18.1.1');
   ipn(t.lb, 'route', 'add', '198.18.0.0/16', 'via', NODE_IP);
   // The node forwards; the LB's DNATed packet comes back on eth0 with the pod's source (no strict
   // reverse-path filter, as on cloud nodes); an unreplied flow expires after 6 s instead of 120 s (longer than the client waits, as in real life).
-  nsx.exec(t.node, 'sh', ['-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward; for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 > $f; done']);
-  nsx.exec(t.lb, 'sh', ['-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward; for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 > $f; done']);
+  nsx.exec(t.node, 'sh', [
+    '-c',
+    'echo 1 > /proc/sys/net/ipv4/ip_forward; for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 > $f; done',
+  ]);
+  nsx.exec(t.lb, 'sh', [
+    '-c',
+    'echo 1 > /proc/sys/net/ipv4/ip_forward; for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 > $f; done',
+  ]);
   nsx.exec(t.node, 'ipset', ['restore'], ipvsSets(policy));
   nsx.exec(t.node, 'iptables-restore', [], IPVS_NAT);
   nsx.exec(t.node, 'sysctl', ['-q', '-w', 'net.netfilter.nf_conntrack_tcp_timeout_syn_sent=6']);
@@ -162,14 +228,23 @@ describe('the node agent on a real kernel (network namespaces)', () => {
   }
 
   async function agentIn(t: Topology): Promise<RunningAgent> {
-    const agent = await startAgent(['--node-name', 'node-a', '--ingress', `${LB_IP}:80`, '--token-file', tokenFile, '--refresh-seconds', '1'], { ns: t.node, nsx });
+    const agent = await startAgent(
+      ['--node-name', 'node-a', '--ingress', `${LB_IP}:80`, '--token-file', tokenFile, '--refresh-seconds', '1'],
+      { ns: t.node, nsx },
+    );
     agents.push(agent);
     await until('agent ready', () => nsx.fetch(t.node, `${agent.url}/readyz`).status === 200 || undefined, 20_000);
     return agent;
   }
 
   const connections = (t: Topology, agent: RunningAgent, outcome: string): number | undefined =>
-    sample(nsx.fetch(t.node, `${agent.url}/metrics`).body, 'loopscope_node_lb_connections_total', { client_ip: POD_IP, ingress_ip: LB_IP, ingress_port: '80', protocol: 'tcp', outcome });
+    sample(nsx.fetch(t.node, `${agent.url}/metrics`).body, 'loopscope_node_lb_connections_total', {
+      client_ip: POD_IP,
+      ingress_ip: LB_IP,
+      ingress_port: '80',
+      protocol: 'tcp',
+      outcome,
+    });
 
   kernelIt(
     'Local (no SNAT): the LB sends the connection back to the node, it times out, and the agent counts it unreplied',
@@ -194,13 +269,26 @@ describe('the node agent on a real kernel (network namespaces)', () => {
       expect(ev.dumps.addr.text).toContain(NODE_IP);
       expect(ev.dumps.nftRuleset.text).toContain('KUBE-POSTROUTING');
       expect(Date.now() - Date.parse(ev.dumps.iptablesSave.collectedAt)).toBeLessThan(10_000);
-      expect(ev.connections).toEqual([expect.objectContaining({ clientIp: POD_IP, ingressIp: LB_IP, ingressPort: 80, protocol: 'tcp', opened: 1, replied: 0, unreplied: 1 })]);
+      expect(ev.connections).toEqual([
+        expect.objectContaining({
+          clientIp: POD_IP,
+          ingressIp: LB_IP,
+          ingressPort: 80,
+          protocol: 'tcp',
+          opened: 1,
+          replied: 0,
+          unreplied: 1,
+        }),
+      ]);
       expect(Date.now() - Date.parse(ev.connections[0].lastUnrepliedAt)).toBeLessThan(60_000);
 
       // Forged and missing credentials are refused; the token never reaches the log.
       expect(nsx.fetch(t.node, `${agent.url}/api/v1/evidence`).status).toBe(401);
       expect(nsx.fetch(t.node, `${agent.url}/api/v1/evidence`, { authorization: `Bearer ${TOKEN}x` }).status).toBe(401);
-      expect(nsx.fetch(t.node, `${agent.url}/api/v1/evidence`, { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }).status).toBe(401);
+      expect(
+        nsx.fetch(t.node, `${agent.url}/api/v1/evidence`, { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` })
+          .status,
+      ).toBe(401);
       const metrics = nsx.fetch(t.node, `${agent.url}/metrics`).body;
       expect(sample(metrics, 'loopscope_node_agent_evidence_auth_failures_total', { reason: 'invalid' })).toBe(1);
       expect(sample(metrics, 'loopscope_node_agent_evidence_auth_failures_total', { reason: 'missing' })).toBe(2);
@@ -211,38 +299,96 @@ describe('the node agent on a real kernel (network namespaces)', () => {
       // node, takes the node's datapath from the agent's dumps, and the failure ages out.
       const snapshot = join(dir, 'cluster.json');
       writeFileSync(snapshot, JSON.stringify(clusterSnapshot()));
-      const exporter = nsx.spawn(t.node, process.execPath, [EXPORTER_MAIN, '--snapshot', snapshot, '--listen-address', '127.0.0.1', '--port', '0', '--node-agent', agent.url, '--node-agent-token-file', tokenFile, '--node-agent-interval-seconds', '1', '--node-agent-window-seconds', '30']);
+      const exporter = nsx.spawn(t.node, process.execPath, [
+        EXPORTER_MAIN,
+        '--snapshot',
+        snapshot,
+        '--listen-address',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--node-agent',
+        agent.url,
+        '--node-agent-token-file',
+        tokenFile,
+        '--node-agent-interval-seconds',
+        '1',
+        '--node-agent-window-seconds',
+        '30',
+      ]);
       let exporterLog = '';
       exporter.stderr!.on('data', (d: Buffer) => (exporterLog += d.toString()));
       exporter.stdout!.resume();
       const base = await until('the exporter listening', () => /listening on (http:\/\/\S+)/.exec(exporterLog)?.[1], 30_000, 200);
       const observed = () => JSON.parse(nsx.fetch(t.node, `${base}/api/v1/observed`).body);
-      const seen = await until('the observed failure', () => observed().observed.find((r: { recentUnreplied: number }) => r.recentUnreplied > 0), 20_000);
-      expect(seen).toMatchObject({ namespace: 'prod', service: 'payments', node: 'node-a', unreplied: 1, replied: 0, recentUnreplied: 1, stale: false });
+      const seen = await until(
+        'the observed failure',
+        () => observed().observed.find((r: { recentUnreplied: number }) => r.recentUnreplied > 0),
+        20_000,
+      );
+      expect(seen).toMatchObject({
+        namespace: 'prod',
+        service: 'payments',
+        node: 'node-a',
+        unreplied: 1,
+        replied: 0,
+        recentUnreplied: 1,
+        stale: false,
+      });
       expect(observed().agents).toEqual([expect.objectContaining({ url: agent.url, node: 'node-a', up: true })]);
       // The explanation says it was seen, on which node, how recently.
       const explainText = nsx.fetch(t.node, `${base}/api/v1/explain?target=prod/payments&format=text`).body;
-      expect(explainText).toMatch(/observed: seen failing: 1 connection\(s\) from pods on node-a to its LB timed out unreplied in the last 30 s \(the last \d+ s ago\); 0 replied/);
+      expect(explainText).toMatch(
+        /observed: seen failing: 1 connection\(s\) from pods on node-a to its LB timed out unreplied in the last 30 s \(the last \d+ s ago\); 0 replied/,
+      );
       const metricsText = nsx.fetch(t.node, `${base}/metrics`).body;
-      expect(sample(metricsText, 'loopscope_observed_lb_connections_total', { namespace: 'prod', service: 'payments', node: 'node-a', outcome: 'unreplied' })).toBe(1);
-      expect(sample(metricsText, 'loopscope_observed_recent_unreplied_connections', { namespace: 'prod', service: 'payments', node: 'node-a' })).toBe(1);
+      expect(
+        sample(metricsText, 'loopscope_observed_lb_connections_total', {
+          namespace: 'prod',
+          service: 'payments',
+          node: 'node-a',
+          outcome: 'unreplied',
+        }),
+      ).toBe(1);
+      expect(
+        sample(metricsText, 'loopscope_observed_recent_unreplied_connections', { namespace: 'prod', service: 'payments', node: 'node-a' }),
+      ).toBe(1);
       expect(sample(metricsText, 'loopscope_node_agent_up', { node: 'node-a' })).toBe(1);
       // Steps 1–2 for node-a now come from its own rules, read by the agent.
-      const report = await until('the model on the agent’s dumps', () => {
-        const r = nsx.fetch(t.node, `${base}/api/v1/report`).body;
-        return r.includes('no SNAT on the way out') ? r : undefined;
-      }, 20_000);
+      const report = await until(
+        'the model on the agent’s dumps',
+        () => {
+          const r = nsx.fetch(t.node, `${base}/api/v1/report`).body;
+          return r.includes('no SNAT on the way out') ? r : undefined;
+        },
+        20_000,
+      );
       expect(report).toContain('node-a: iptablesSave (node agent');
       // No new failure: it ages out of the window, the counter stays.
       await until('the failure aged out', () => (observed().observed[0]?.recentUnreplied === 0 ? true : undefined), 60_000);
-      expect(nsx.fetch(t.node, `${base}/api/v1/explain?target=prod/payments&format=text`).body).toMatch(/observed: node-a: no connection to its LB timed out in the last 30 s; 1 did since the agent started/);
+      expect(nsx.fetch(t.node, `${base}/api/v1/explain?target=prod/payments&format=text`).body).toMatch(
+        /observed: node-a: no connection to its LB timed out in the last 30 s; 1 did since the agent started/,
+      );
       const quiet = nsx.fetch(t.node, `${base}/metrics`).body;
-      expect(sample(quiet, 'loopscope_observed_recent_unreplied_connections', { namespace: 'prod', service: 'payments', node: 'node-a' })).toBeUndefined();
-      expect(sample(quiet, 'loopscope_observed_lb_connections_total', { namespace: 'prod', service: 'payments', node: 'node-a', outcome: 'unreplied' })).toBe(1);
+      expect(
+        sample(quiet, 'loopscope_observed_recent_unreplied_connections', { namespace: 'prod', service: 'payments', node: 'node-a' }),
+      ).toBeUndefined();
+      expect(
+        sample(quiet, 'loopscope_observed_lb_connections_total', {
+          namespace: 'prod',
+          service: 'payments',
+          node: 'node-a',
+          outcome: 'unreplied',
+        }),
+      ).toBe(1);
       expect(exporterLog).not.toContain(TOKEN);
       // The agent goes away: the exporter reports it unreachable, then stale.
       await agent.stop();
-      await until('the agent reported down', () => (sample(nsx.fetch(t.node, `${base}/metrics`).body, 'loopscope_node_agent_up', { node: 'node-a' }) === 0 ? true : undefined), 20_000);
+      await until(
+        'the agent reported down',
+        () => (sample(nsx.fetch(t.node, `${base}/metrics`).body, 'loopscope_node_agent_up', { node: 'node-a' }) === 0 ? true : undefined),
+        20_000,
+      );
       expect(exporterLog).toMatch(/node agent http:\/\/127\.0\.0\.1:\d+ \(node-a\): ECONNREFUSED/);
       exporter.kill('SIGTERM');
     },
@@ -262,14 +408,23 @@ describe('the node agent on a real kernel (network namespaces)', () => {
       expect(connections(t, agent, 'unreplied')).toBe(0);
 
       // A dying `conntrack -E` is restarted and counting goes on.
-      const children = run('sh', ['-c', `cat /proc/${agent.process.pid}/task/*/children`]).trim().split(/\s+/).filter(Boolean);
+      const children = run('sh', ['-c', `cat /proc/${agent.process.pid}/task/*/children`])
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean);
       const conntrackPid = children.find((pid) => run('cat', [`/proc/${pid}/comm`]).trim() === 'conntrack');
       expect(conntrackPid).toBeDefined();
       process.kill(Number(conntrackPid), 'SIGKILL');
-      await until('conntrack -E restarted', () => {
-        const m = nsx.fetch(t.node, `${agent.url}/metrics`).body;
-        return sample(m, 'loopscope_node_agent_conntrack_restarts_total') === 1 && sample(m, 'loopscope_node_agent_conntrack_up') === 1 ? true : undefined;
-      }, 20_000);
+      await until(
+        'conntrack -E restarted',
+        () => {
+          const m = nsx.fetch(t.node, `${agent.url}/metrics`).body;
+          return sample(m, 'loopscope_node_agent_conntrack_restarts_total') === 1 && sample(m, 'loopscope_node_agent_conntrack_up') === 1
+            ? true
+            : undefined;
+        },
+        20_000,
+      );
       await new Promise((r) => setTimeout(r, 500));
       expect(connectFromPod(nsx, t.pod, 40125)).toBe(`answer hello from ${NODE2_IP}`);
       await until('a second replied connection', () => (connections(t, agent, 'replied') === 2 ? true : undefined), 20_000);

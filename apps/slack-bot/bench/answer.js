@@ -36,10 +36,17 @@ function slackStandIn(onPost) {
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      const body = (req.headers['content-type'] ?? '').includes('json') ? JSON.parse(raw || '{}') : Object.fromEntries(new URLSearchParams(raw));
+      const body = (req.headers['content-type'] ?? '').includes('json')
+        ? JSON.parse(raw || '{}')
+        : Object.fromEntries(new URLSearchParams(raw));
       res.writeHead(200, { 'content-type': 'application/json' });
-      if (req.url.startsWith('/api/auth.test')) return res.end(JSON.stringify({ ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1' }));
-      onPost({ thread: body.thread_ts ?? req.url, text: body.text ?? '', blocks: typeof body.blocks === 'string' ? JSON.parse(body.blocks) : body.blocks });
+      if (req.url.startsWith('/api/auth.test'))
+        return res.end(JSON.stringify({ ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1' }));
+      onPost({
+        thread: body.thread_ts ?? req.url,
+        text: body.text ?? '',
+        blocks: typeof body.blocks === 'string' ? JSON.parse(body.blocks) : body.blocks,
+      });
       res.end(JSON.stringify({ ok: true, ts: '1.1' }));
     });
   });
@@ -47,7 +54,9 @@ function slackStandIn(onPost) {
 }
 
 function startExporter(dir) {
-  const child = spawn(process.execPath, ['--max-old-space-size=8192', EXPORTER, '--port', '0', '--snapshot', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--max-old-space-size=8192', EXPORTER, '--port', '0', '--snapshot', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
@@ -65,7 +74,10 @@ function startExporter(dir) {
       reject(new Error(`exporter exited with ${code}:\n${err}`));
     });
     // A crash later (out of memory, say) must show, not only as a dropped connection.
-    child.on('exit', (code, signal) => code !== 0 && signal !== 'SIGTERM' && console.error(`exporter exited (${code ?? signal}):\n${err.slice(-2000)}`));
+    child.on(
+      'exit',
+      (code, signal) => code !== 0 && signal !== 'SIGTERM' && console.error(`exporter exited (${code ?? signal}):\n${err.slice(-2000)}`),
+    );
   });
 }
 
@@ -78,11 +90,21 @@ function cleanUp() {
 
 async function main() {
   let t = process.hrtime.bigint();
-  const generated = generator.generateCluster({ seed: 7, provider: 'tke', proxyMode: 'ipvs', localShare: 0.5, fixedBuildShare: 0.5, directToPodShare: 0.1, ...SIZE });
+  const generated = generator.generateCluster({
+    seed: 7,
+    provider: 'tke',
+    proxyMode: 'ipvs',
+    localShare: 0.5,
+    fixedBuildShare: 0.5,
+    directToPodShare: 0.1,
+    ...SIZE,
+  });
   const dir = mkdtempSync(join(tmpdir(), 'loopscope-slack-bench-'));
   cleanup.dir = dir;
   for (const f of generator.toKubeLists(generated, { podsPerFile: 10000 })) writeFileSync(join(dir, f.name), JSON.stringify(f.list));
-  console.log(`cluster: ${SIZE.nodes} nodes, ${SIZE.pods} pods, ${SIZE.services} Services (${SIZE.internalLbServices} internal LB) generated and written in ${(ms(t) / 1000).toFixed(1)} s`);
+  console.log(
+    `cluster: ${SIZE.nodes} nodes, ${SIZE.pods} pods, ${SIZE.services} Services (${SIZE.internalLbServices} internal LB) generated and written in ${(ms(t) / 1000).toFixed(1)} s`,
+  );
 
   t = process.hrtime.bigint();
   const exporter = await startExporter(dir);
@@ -127,7 +149,11 @@ async function main() {
     const start = process.hrtime.bigint();
     const stamp = Math.floor(Date.now() / 1000);
     const signature = `v0=${createHmac('sha256', SECRET).update(`v0:${stamp}:${body}`).digest('hex')}`;
-    const res = await fetch(botUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(stamp), 'x-slack-signature': signature }, body });
+    const res = await fetch(botUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(stamp), 'x-slack-signature': signature },
+      body,
+    });
     if (res.status !== 200) throw new Error(`bot answered HTTP ${res.status}`);
     const post = await posted;
     const elapsed = ms(start);
@@ -168,22 +194,34 @@ async function main() {
   direct.sort((a, b) => a - b);
 
   // Targets: the worst Services, and the client workload with the likeliest loop towards one.
-  const worst = (await (await fetch(`${exporter.url}/api/v1/services?verdict=loopback`)).json()).services.sort((a, b) => b.loopbackProbability - a.loopbackProbability);
+  const worst = (await (await fetch(`${exporter.url}/api/v1/services?verdict=loopback`)).json()).services.sort(
+    (a, b) => b.loopbackProbability - a.loopbackProbability,
+  );
   const services = worst.slice(0, 50).map((s) => `${s.namespace}/${s.name}`);
   const top = worst[0];
   // Callers: a Deployment (the usual "checkout calls payments"), and a DaemonSet on every node, the
   // worst case: explaining it means every looping Service of the cluster (the exporter's work).
-  const callers = (await (await fetch(`${exporter.url}/api/v1/explain?target=${services[0]}`)).json()).explanation.services[0].where.workloads.map((w) => w.workload);
+  const callers = (
+    await (await fetch(`${exporter.url}/api/v1/explain?target=${services[0]}`)).json()
+  ).explanation.services[0].where.workloads.map((w) => w.workload);
   const deployment = callers.find((w) => w.includes('/deployment/')) ?? callers[0];
   const daemonSet = callers.find((w) => w.includes('/daemonset/'));
   const questions = [
     { name: 'why is NS/NAME timing out', text: (i) => `why is ${services[i % services.length]} timing out` },
-    { name: 'why is NAME timing out (bare name; a choice when several namespaces have one)', text: (i) => `why is ${services[i % services.length].split('/')[1]} timing out` },
+    {
+      name: 'why is NAME timing out (bare name; a choice when several namespaces have one)',
+      text: (i) => `why is ${services[i % services.length].split('/')[1]} timing out`,
+    },
     { name: 'is NS/NAME at risk', text: (i) => `is ${services[i % services.length]} at risk` },
     { name: 'why does DEPLOYMENT time out calling SERVICE', text: () => `why does ${deployment} time out calling ${services[0]}` },
     { name: 'why is LB-IP:PORT timing out', text: () => `why is ${top.ingresses[0].ip}:${top.ingresses[0].port} timing out` },
   ];
-  const worstCase = daemonSet ? { name: `why does DAEMONSET time out calling SERVICE (${daemonSet}, on every node)`, text: () => `why does ${daemonSet} time out calling ${services[0]}` } : undefined;
+  const worstCase = daemonSet
+    ? {
+        name: `why does DAEMONSET time out calling SERVICE (${daemonSet}, on every node)`,
+        text: () => `why does ${daemonSet} time out calling ${services[0]}`,
+      }
+    : undefined;
 
   const rows = [];
   const all = [];
@@ -198,7 +236,14 @@ async function main() {
     }
     times.sort((a, b) => a - b);
     all.push(...times);
-    rows.push({ name: question.name, median: q(times, 0.5), p95: q(times, 0.95), max: times[times.length - 1], first: sample.text.split('\n')[0], blocks: sample.blocks.length });
+    rows.push({
+      name: question.name,
+      median: q(times, 0.5),
+      p95: q(times, 0.95),
+      max: times[times.length - 1],
+      first: sample.text.split('\n')[0],
+      blocks: sample.blocks.length,
+    });
   }
   all.sort((a, b) => a - b);
   if (worstCase) {
@@ -211,20 +256,40 @@ async function main() {
       sample = post;
     }
     times.sort((a, b) => a - b);
-    rows.push({ name: worstCase.name, median: q(times, 0.5), p95: q(times, 0.95), max: times[times.length - 1], first: sample.text.split('\n')[0], blocks: sample.blocks.length, outside: true });
+    rows.push({
+      name: worstCase.name,
+      median: q(times, 0.5),
+      p95: q(times, 0.95),
+      max: times[times.length - 1],
+      first: sample.text.split('\n')[0],
+      blocks: sample.blocks.length,
+      outside: true,
+    });
   }
 
-  for (const r of rows) console.log(`${r.name}: median ${r.median.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms, max ${r.max.toFixed(0)} ms (${r.blocks} blocks) — "${r.first.slice(0, 110)}"`);
-  console.log(`which services are at risk: ${coldListMs.toFixed(0)} ms on the first ask after an analysis (${(coldBytes / 1024).toFixed(1)} KiB fetched), then median ${q(warmList, 0.5).toFixed(0)} ms (${(warmBytes / 1024).toFixed(1)} KiB), of which the exporter's /api/v1/services/at-risk alone takes ${q(direct, 0.5).toFixed(0)} ms (${coldList.post.blocks.length} blocks) — "${coldList.post.text.split('\n')[0]}"`);
-  console.log(`AT_RISK cold ${coldListMs.toFixed(0)} ms, warm ${q(warmList, 0.5).toFixed(0)} ms (target < 200 ms), ${coldBytes} bytes fetched cold, ${Math.round(warmBytes)} warm`);
+  for (const r of rows)
+    console.log(
+      `${r.name}: median ${r.median.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms, max ${r.max.toFixed(0)} ms (${r.blocks} blocks) — "${r.first.slice(0, 110)}"`,
+    );
+  console.log(
+    `which services are at risk: ${coldListMs.toFixed(0)} ms on the first ask after an analysis (${(coldBytes / 1024).toFixed(1)} KiB fetched), then median ${q(warmList, 0.5).toFixed(0)} ms (${(warmBytes / 1024).toFixed(1)} KiB), of which the exporter's /api/v1/services/at-risk alone takes ${q(direct, 0.5).toFixed(0)} ms (${coldList.post.blocks.length} blocks) — "${coldList.post.text.split('\n')[0]}"`,
+  );
+  console.log(
+    `AT_RISK cold ${coldListMs.toFixed(0)} ms, warm ${q(warmList, 0.5).toFixed(0)} ms (target < 200 ms), ${coldBytes} bytes fetched cold, ${Math.round(warmBytes)} warm`,
+  );
   console.log('');
   console.log(`| Question (${SIZE.nodes} nodes, ${SIZE.pods} pods) | median | p95 | max |`);
   console.log('|---|---:|---:|---:|');
-  for (const r of rows) console.log(`| ${r.name}${r.outside ? ' ¹' : ''} | ${r.median.toFixed(0)} ms | ${r.p95.toFixed(0)} ms | ${r.max.toFixed(0)} ms |`);
-  console.log(`| which services are at risk (first ask after an analysis / then) | ${coldListMs.toFixed(0)} ms / ${q(warmList, 0.5).toFixed(0)} ms (exporter alone: ${q(direct, 0.5).toFixed(0)} ms; ${(coldBytes / 1024).toFixed(1)} KiB fetched) | | |`);
+  for (const r of rows)
+    console.log(`| ${r.name}${r.outside ? ' ¹' : ''} | ${r.median.toFixed(0)} ms | ${r.p95.toFixed(0)} ms | ${r.max.toFixed(0)} ms |`);
+  console.log(
+    `| which services are at risk (first ask after an analysis / then) | ${coldListMs.toFixed(0)} ms / ${q(warmList, 0.5).toFixed(0)} ms (exporter alone: ${q(direct, 0.5).toFixed(0)} ms; ${(coldBytes / 1024).toFixed(1)} KiB fetched) | | |`,
+  );
   console.log('');
   const p95 = q(all, 0.95);
-  console.log(`ANSWER_TIME signed request → posted reply: median ${q(all, 0.5).toFixed(0)} ms, p95 ${p95.toFixed(0)} ms over ${all.length} answers (target < 1 s)`);
+  console.log(
+    `ANSWER_TIME signed request → posted reply: median ${q(all, 0.5).toFixed(0)} ms, p95 ${p95.toFixed(0)} ms over ${all.length} answers (target < 1 s)`,
+  );
   if (worstCase) console.log('¹ not in ANSWER_TIME: the exporter explains the caller against every looping Service of the cluster.');
 
   await bot.stop();

@@ -57,7 +57,13 @@ export interface AtRiskAnswer extends Common {
    * Per cluster: the worst few Services with their figures, how many there are in all, and the
    * dashboard filtered to them for the rest.
    */
-  clusters: Array<{ cluster: string; summary: Report['summary']; total: number; services: Array<AtRiskService & { dashboardUrl?: string }>; dashboardUrl?: string }>;
+  clusters: Array<{
+    cluster: string;
+    summary: Report['summary'];
+    total: number;
+    services: Array<AtRiskService & { dashboardUrl?: string }>;
+    dashboardUrl?: string;
+  }>;
 }
 
 export interface WhatIfAnswer extends Common {

@@ -8,7 +8,6 @@ import { describeChange, type Question, type WhatIfSpec } from './question';
 /** Services shown by name in "which services are at risk"; the dashboard lists the rest. */
 export const AT_RISK_SHOWN = 5;
 
-
 /**
  * Answers a parsed question from the clusters: resolves targets across them, asks the exporters,
  * and turns what they say (or that they did not answer) into an `Answer`.
@@ -26,7 +25,12 @@ export class Answerer {
   async answer(q: Question): Promise<Answer> {
     const common = { unavailable: [] as Unavailable[], showCluster: this.showCluster };
     if ('cluster' in q && q.cluster && !this.clusters.some((c) => c.name === q.cluster)) {
-      return { kind: 'notice', tone: 'warning', text: `I don't know a cluster called "${q.cluster}". I can ask: ${this.clusters.map((c) => c.name).join(', ')}.`, ...common };
+      return {
+        kind: 'notice',
+        tone: 'warning',
+        text: `I don't know a cluster called "${q.cluster}". I can ask: ${this.clusters.map((c) => c.name).join(', ')}.`,
+        ...common,
+      };
     }
     switch (q.kind) {
       case 'help':
@@ -50,7 +54,14 @@ export class Answerer {
     return this.explanationAnswer(r.cluster, r.target, r.explanation, q.detail, r.unavailable, r.assumed);
   }
 
-  private explanationAnswer(cluster: string, target: string, explanation: Explanation, detail: 'full' | 'brief', unavailable: Unavailable[], assumed?: string): ExplanationAnswer {
+  private explanationAnswer(
+    cluster: string,
+    target: string,
+    explanation: Explanation,
+    detail: 'full' | 'brief',
+    unavailable: Unavailable[],
+    assumed?: string,
+  ): ExplanationAnswer {
     const first = explanation.services[0];
     const isService = explanation.target.kind === 'service' || explanation.target.kind === 'ingress';
     return {
@@ -76,22 +87,34 @@ export class Answerer {
       resolveTarget(this.clusters, q.service, { cluster: q.cluster, prefer: 'service' }),
       resolveTarget(this.clusters, q.client, { cluster: q.cluster, prefer: 'client' }),
     ]);
-    if (service.kind !== 'found') return this.unresolved(service, (ref) => withCluster({ ...q, service: ref.target }, ref.cluster), 'the Service');
+    if (service.kind !== 'found')
+      return this.unresolved(service, (ref) => withCluster({ ...q, service: ref.target }, ref.cluster), 'the Service');
     const sameCluster = client.kind === 'found' ? client.cluster === service.cluster : true;
     if (client.kind !== 'found' || !sameCluster) {
       // Look the caller up again in the Service's cluster only: that is where the connection goes.
       const again = await resolveTarget(this.clusters, q.client, { cluster: service.cluster, prefer: 'client' });
-      if (again.kind !== 'found') return this.unresolved(again, (ref) => withCluster({ ...q, client: ref.target }, ref.cluster), 'the caller');
+      if (again.kind !== 'found')
+        return this.unresolved(again, (ref) => withCluster({ ...q, client: ref.target }, ref.cluster), 'the caller');
       return this.pairAnswer(q, service, again);
     }
     return this.pairAnswer(q, service, client);
   }
 
-  private pairAnswer(q: Extract<Question, { kind: 'pair' }>, service: Extract<Resolution, { kind: 'found' }>, client: Extract<Resolution, { kind: 'found' }>): Answer {
+  private pairAnswer(
+    q: Extract<Question, { kind: 'pair' }>,
+    service: Extract<Resolution, { kind: 'found' }>,
+    client: Extract<Resolution, { kind: 'found' }>,
+  ): Answer {
     const unavailable = mergeUnavailable(service.unavailable, client.unavailable);
     const svc = service.explanation.services[0];
     if (!svc || (service.explanation.target.kind !== 'service' && service.explanation.target.kind !== 'ingress')) {
-      return { kind: 'notice', tone: 'warning', text: `"${q.service}" is a ${service.explanation.target.kind} (${service.explanation.target.label}), not a Service: ask "why does ${q.client} time out calling SERVICE".`, unavailable, showCluster: this.showCluster };
+      return {
+        kind: 'notice',
+        tone: 'warning',
+        text: `"${q.service}" is a ${service.explanation.target.kind} (${service.explanation.target.label}), not a Service: ask "why does ${q.client} time out calling SERVICE".`,
+        unavailable,
+        showCluster: this.showCluster,
+      };
     }
     const svcRef = `${svc.namespace}/${svc.name}`;
     const clientLabel = client.explanation.target.label;
@@ -107,7 +130,13 @@ export class Answerer {
     const assumed = [service.assumed, client.assumed].filter(Boolean).join('; ') || undefined;
     const exposure = client.explanation.services.find((s) => s.namespace === svc.namespace && s.name === svc.name);
     if (exposure) {
-      const explanation: Explanation = { target: client.explanation.target, verdict: exposure.verdict, probability: exposure.probability, headline: exposure.headline, services: [exposure] };
+      const explanation: Explanation = {
+        target: client.explanation.target,
+        verdict: exposure.verdict,
+        probability: exposure.probability,
+        headline: exposure.headline,
+        services: [exposure],
+      };
       return this.explanationAnswer(service.cluster, client.target, explanation, 'full', unavailable, assumed);
     }
     const why =
@@ -121,7 +150,10 @@ export class Answerer {
       headline: `Internal-LB loopback is not why ${clientLabel} times out calling ${svcRef}: ${why.replace(/\.$/, '')}.`,
       services: [],
     };
-    return { ...this.explanationAnswer(service.cluster, client.target, explanation, 'brief', unavailable, assumed), checkInstead: [...CHECK_INSTEAD] };
+    return {
+      ...this.explanationAnswer(service.cluster, client.target, explanation, 'brief', unavailable, assumed),
+      checkInstead: [...CHECK_INSTEAD],
+    };
   }
 
   private async atRisk(q: Extract<Question, { kind: 'atRisk' }>): Promise<Answer> {
@@ -145,7 +177,10 @@ export class Answerer {
         cluster: r.cluster.name,
         summary: r.list!.summary,
         total: r.list!.total,
-        services: r.list!.services.map((s) => ({ ...s, dashboardUrl: dashboardLink(this.options.dashboardUrl, { cluster: r.cluster.name, namespace: s.namespace, service: s.name }) })),
+        services: r.list!.services.map((s) => ({
+          ...s,
+          dashboardUrl: dashboardLink(this.options.dashboardUrl, { cluster: r.cluster.name, namespace: s.namespace, service: s.name }),
+        })),
         dashboardUrl: dashboardLink(this.options.dashboardUrl, { cluster: r.cluster.name, namespace: q.namespace }),
       })),
       unavailable,
@@ -158,7 +193,13 @@ export class Answerer {
       // A node-wide change (kube-proxy): one cluster at a time.
       const scope = q.cluster ? this.clusters.filter((c) => c.name === q.cluster) : this.clusters;
       if (scope.length > 1) {
-        return { kind: 'choice', prompt: `Which cluster should I try "${describeChange(q.change)}" on?`, options: scope.map((c) => ({ label: c.name, question: { ...q, cluster: c.name } })), unavailable: [], showCluster: true };
+        return {
+          kind: 'choice',
+          prompt: `Which cluster should I try "${describeChange(q.change)}" on?`,
+          options: scope.map((c) => ({ label: c.name, question: { ...q, cluster: c.name } })),
+          unavailable: [],
+          showCluster: true,
+        };
       }
       return this.runWhatIf(scope[0]!, toChanges(q.change), describeChange(q.change), [], undefined);
     }
@@ -176,17 +217,34 @@ export class Answerer {
     }
     const ref = `${svc.namespace}/${svc.name}`;
     const cluster = this.clusters.find((c) => c.name === r.cluster)!;
-    return this.runWhatIf(cluster, toChanges(q.change, ref), describeChange(q.change, ref), r.unavailable, r.assumed, { namespace: svc.namespace, service: svc.name });
+    return this.runWhatIf(cluster, toChanges(q.change, ref), describeChange(q.change, ref), r.unavailable, r.assumed, {
+      namespace: svc.namespace,
+      service: svc.name,
+    });
   }
 
-  private async runWhatIf(cluster: ClusterApi, changes: WhatIfChange[], change: string, unavailable: Unavailable[], assumed: string | undefined, where: { namespace?: string; service?: string } = {}): Promise<Answer> {
+  private async runWhatIf(
+    cluster: ClusterApi,
+    changes: WhatIfChange[],
+    change: string,
+    unavailable: Unavailable[],
+    assumed: string | undefined,
+    where: { namespace?: string; service?: string } = {},
+  ): Promise<Answer> {
     let outcome;
     try {
       outcome = await cluster.whatIf(changes);
     } catch (err) {
       return allUnavailable([...unavailable, toUnavailable(cluster, err)], this.showCluster);
     }
-    if (!outcome.ok) return { kind: 'notice', tone: 'warning', text: `Cluster ${cluster.name} could not try that: ${outcome.message}`, unavailable, showCluster: this.showCluster };
+    if (!outcome.ok)
+      return {
+        kind: 'notice',
+        tone: 'warning',
+        text: `Cluster ${cluster.name} could not try that: ${outcome.message}`,
+        unavailable,
+        showCluster: this.showCluster,
+      };
     return {
       kind: 'whatIf',
       cluster: cluster.name,
@@ -208,7 +266,13 @@ export class Answerer {
       case 'unavailable':
         return allUnavailable(r.unavailable, this.showCluster);
       case 'choice':
-        return { kind: 'choice', prompt: role ? `For ${role}: ${r.prompt}` : r.prompt, options: r.options.map(option), unavailable: r.unavailable, showCluster: this.showCluster };
+        return {
+          kind: 'choice',
+          prompt: role ? `For ${role}: ${r.prompt}` : r.prompt,
+          options: r.options.map(option),
+          unavailable: r.unavailable,
+          showCluster: this.showCluster,
+        };
       case 'unknown':
         return {
           kind: 'unknownTarget',
@@ -233,14 +297,21 @@ function toChanges(change: WhatIfSpec, service?: string): WhatIfChange[] {
 }
 
 function toUnavailable(cluster: ClusterApi, err: unknown): Unavailable {
-  return { cluster: cluster.name, location: cluster.location, reason: err instanceof ClusterUnavailable ? err.reason : `failed: ${(err as Error).message}` };
+  return {
+    cluster: cluster.name,
+    location: cluster.location,
+    reason: err instanceof ClusterUnavailable ? err.reason : `failed: ${(err as Error).message}`,
+  };
 }
 
 function allUnavailable(unavailable: Unavailable[], showCluster: boolean): Answer {
   return {
     kind: 'notice',
     tone: 'error',
-    text: unavailable.length === 1 ? `Cluster ${unavailable[0]!.cluster} did not answer, so I cannot tell right now.` : `None of the clusters answered (${unavailable.map((u) => u.cluster).join(', ')}), so I cannot tell right now.`,
+    text:
+      unavailable.length === 1
+        ? `Cluster ${unavailable[0]!.cluster} did not answer, so I cannot tell right now.`
+        : `None of the clusters answered (${unavailable.map((u) => u.cluster).join(', ')}), so I cannot tell right now.`,
     unavailable,
     showCluster,
   };
@@ -249,4 +320,3 @@ function allUnavailable(unavailable: Unavailable[], showCluster: boolean): Answe
 function mergeUnavailable(a: Unavailable[], b: Unavailable[]): Unavailable[] {
   return [...a, ...b.filter((u) => !a.some((x) => x.cluster === u.cluster))];
 }
-

@@ -100,7 +100,10 @@ export function parseClusters(text: string, variable = 'LOOPSCOPE_EXPORTERS'): C
     // A bare URL is the single cluster "default".
     const name = eq > 0 ? raw.slice(0, eq).trim() : 'default';
     const url = (eq > 0 ? raw.slice(eq + 1) : raw).trim().replace(/\/+$/, '');
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new ConfigError(`${variable}: cluster name "${name}" must be letters, digits, '-', '_' or '.' (as in prod=http://exporter:9808)`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
+      throw new ConfigError(
+        `${variable}: cluster name "${name}" must be letters, digits, '-', '_' or '.' (as in prod=http://exporter:9808)`,
+      );
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -117,7 +120,8 @@ export function parseClusters(text: string, variable = 'LOOPSCOPE_EXPORTERS'): C
 
 export function parseRateLimit(text: string): RateLimitConfig {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*s?\s*$/.exec(text);
-  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new ConfigError(`LOOPSCOPE_RATE_LIMIT: "${text}" is not "QUESTIONS/SECONDS" (for example 6/60)`);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1)
+    throw new ConfigError(`LOOPSCOPE_RATE_LIMIT: "${text}" is not "QUESTIONS/SECONDS" (for example 6/60)`);
   return { questions: Number(m[1]), perSeconds: Number(m[2]) };
 }
 
@@ -141,18 +145,27 @@ export function readConfig(env: Env = process.env): BotConfig {
   const signingSecret = env.SLACK_SIGNING_SECRET?.trim() || undefined;
   const appToken = env.SLACK_APP_TOKEN?.trim() || undefined;
   const modeText = env.LOOPSCOPE_SLACK_MODE?.trim().toLowerCase();
-  if (modeText && modeText !== 'http' && modeText !== 'socket') throw new ConfigError(`LOOPSCOPE_SLACK_MODE: "${modeText}" is neither http nor socket`);
+  if (modeText && modeText !== 'http' && modeText !== 'socket')
+    throw new ConfigError(`LOOPSCOPE_SLACK_MODE: "${modeText}" is neither http nor socket`);
   const mode: SlackMode = (modeText as SlackMode | undefined) ?? (appToken ? 'socket' : 'http');
-  if (!botToken) throw new ConfigError('SLACK_BOT_TOKEN is not set: give the bot token (xoxb-…) from the app\'s "OAuth & Permissions" page');
-  if (mode === 'http' && !signingSecret) throw new ConfigError('SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it ("Basic Information" → "Signing Secret")');
-  if (mode === 'socket' && !appToken) throw new ConfigError('SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-…) with connections:write');
+  if (!botToken)
+    throw new ConfigError('SLACK_BOT_TOKEN is not set: give the bot token (xoxb-…) from the app\'s "OAuth & Permissions" page');
+  if (mode === 'http' && !signingSecret)
+    throw new ConfigError(
+      'SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it ("Basic Information" → "Signing Secret")',
+    );
+  if (mode === 'socket' && !appToken)
+    throw new ConfigError('SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-…) with connections:write');
   const allowed = env.LOOPSCOPE_ALLOWED_CHANNELS?.split(/[,\s]+/).filter(Boolean);
   const dm = (env.LOOPSCOPE_DIRECT_MESSAGES ?? 'on').trim().toLowerCase();
-  if (!['on', 'off', 'true', 'false', '1', '0'].includes(dm)) throw new ConfigError(`LOOPSCOPE_DIRECT_MESSAGES: "${dm}" is neither on nor off`);
+  if (!['on', 'off', 'true', 'false', '1', '0'].includes(dm))
+    throw new ConfigError(`LOOPSCOPE_DIRECT_MESSAGES: "${dm}" is neither on nor off`);
   const logLevel = (env.LOG_LEVEL ?? 'info').trim().toLowerCase();
-  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new ConfigError(`LOG_LEVEL: "${logLevel}" is not one of debug, info, warn, error`);
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel))
+    throw new ConfigError(`LOG_LEVEL: "${logLevel}" is not one of debug, info, warn, error`);
   const dashboardUrl = env.LOOPSCOPE_DASHBOARD_URL?.trim() || undefined;
-  if (dashboardUrl && !/^https?:\/\//.test(dashboardUrl)) throw new ConfigError('LOOPSCOPE_DASHBOARD_URL must start with http:// or https://');
+  if (dashboardUrl && !/^https?:\/\//.test(dashboardUrl))
+    throw new ConfigError('LOOPSCOPE_DASHBOARD_URL must start with http:// or https://');
   return {
     mode,
     botToken,
@@ -172,7 +185,12 @@ export function readConfig(env: Env = process.env): BotConfig {
       concurrentAnswers: atLeastOne(env, 'LOOPSCOPE_CONCURRENT_ANSWERS', DEFAULT_LIMITS.concurrentAnswers, 1000),
       queuedAnswers: positiveInt(env, 'LOOPSCOPE_QUEUED_ANSWERS', DEFAULT_LIMITS.queuedAnswers, 100_000),
       maxRequestBytes: atLeastOne(env, 'LOOPSCOPE_MAX_REQUEST_BYTES', DEFAULT_LIMITS.maxRequestBytes, 100 * 1024 * 1024),
-      maxExporterResponseBytes: atLeastOne(env, 'LOOPSCOPE_MAX_EXPORTER_RESPONSE_BYTES', DEFAULT_LIMITS.maxExporterResponseBytes, 1024 * 1024 * 1024),
+      maxExporterResponseBytes: atLeastOne(
+        env,
+        'LOOPSCOPE_MAX_EXPORTER_RESPONSE_BYTES',
+        DEFAULT_LIMITS.maxExporterResponseBytes,
+        1024 * 1024 * 1024,
+      ),
     },
     slackApiUrl: env.SLACK_API_URL?.trim() || undefined,
     logLevel: logLevel as BotConfig['logLevel'],

@@ -36,7 +36,11 @@ const processIo: Io = { stdout: (s) => process.stdout.write(s), stderr: (s) => p
 /** Console mode: one question in, the answer text out. Exit 0 answered, 1 no cluster answered, 2 bad usage. */
 export async function ask(argv: string[], given: Io = processIo): Promise<number> {
   // Answers quote names from clusters and the question itself: no raw control characters reach the terminal.
-  const io: Io = { ...given, stdout: (s) => given.stdout(escapeControlCharacters(s)), stderr: (s) => given.stderr(escapeControlCharacters(s)) };
+  const io: Io = {
+    ...given,
+    stdout: (s) => given.stdout(escapeControlCharacters(s)),
+    stderr: (s) => given.stderr(escapeControlCharacters(s)),
+  };
   const exporters: string[] = [];
   const words: string[] = [];
   let demo = false;
@@ -63,25 +67,46 @@ export async function ask(argv: string[], given: Io = processIo): Promise<number
 
   let clusters: ClusterApi[];
   try {
-    clusters = await chooseClusters({ demo, exporters, env: io.env, timeoutMs, say: io.stderr, local: io.defaultExporter ?? DEFAULT_EXPORTER });
+    clusters = await chooseClusters({
+      demo,
+      exporters,
+      env: io.env,
+      timeoutMs,
+      say: io.stderr,
+      local: io.defaultExporter ?? DEFAULT_EXPORTER,
+    });
   } catch (err) {
     if (err instanceof ConfigError) return usage(io, err.message);
     throw err;
   }
-  const question = parseQuestion(words.join(' '), clusters.map((c) => c.name));
+  const question = parseQuestion(
+    words.join(' '),
+    clusters.map((c) => c.name),
+  );
   const answer = await new Answerer(clusters, { dashboardUrl: io.env.LOOPSCOPE_DASHBOARD_URL }).answer(question);
   io.stdout(blocks ? `${JSON.stringify(renderBlocks(answer), null, 2)}\n` : renderPlainText(answer));
   return answer.kind === 'notice' && answer.tone === 'error' && answer.unavailable.length ? 1 : 0;
 }
 
-async function chooseClusters(o: { demo: boolean; exporters: string[]; env: Io['env']; timeoutMs: number; say: (s: string) => void; local: string }): Promise<ClusterApi[]> {
+async function chooseClusters(o: {
+  demo: boolean;
+  exporters: string[];
+  env: Io['env'];
+  timeoutMs: number;
+  say: (s: string) => void;
+  local: string;
+}): Promise<ClusterApi[]> {
   if (o.demo) return [new DemoCluster()];
   const configured = o.exporters.length ? o.exporters.join(',') : o.env.LOOPSCOPE_EXPORTERS?.trim();
-  if (configured) return parseClusters(configured, o.exporters.length ? '--exporter' : 'LOOPSCOPE_EXPORTERS').map((c) => new ExporterClient(c.name, c.url, o.timeoutMs, undefined, process.env.LOOPSCOPE_EXPORTER_TOKEN?.trim() || undefined));
+  if (configured)
+    return parseClusters(configured, o.exporters.length ? '--exporter' : 'LOOPSCOPE_EXPORTERS').map(
+      (c) => new ExporterClient(c.name, c.url, o.timeoutMs, undefined, process.env.LOOPSCOPE_EXPORTER_TOKEN?.trim() || undefined),
+    );
   // Nothing configured: the local exporter if one runs, else the demo cluster, so it can be tried at once.
   try {
     const res = await fetch(`${o.local}/healthz`, { signal: AbortSignal.timeout(1000) });
-    if (res.ok) return [new ExporterClient('default', o.local, o.timeoutMs, undefined, process.env.LOOPSCOPE_EXPORTER_TOKEN?.trim() || undefined)];
+    if (res.ok)
+      return [new ExporterClient('default', o.local, o.timeoutMs, undefined, process.env.LOOPSCOPE_EXPORTER_TOKEN?.trim() || undefined)];
   } catch {
     // fall through to the demo
   }

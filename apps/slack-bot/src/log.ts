@@ -32,7 +32,9 @@ export class RedactingLogger implements Logger {
 
   private log(level: LogLevel, msg: unknown[]): void {
     if (ORDER[level] < ORDER[this.level]) return;
-    const text = msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : inspect(m, { depth: 3, breakLength: Infinity }))).join(' ');
+    const text = msg
+      .map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : inspect(m, { depth: 3, breakLength: Infinity })))
+      .join(' ');
     this.write(`${new Date().toISOString()} ${level.padEnd(5)} ${escapeControls(this.redact(text))}\n`);
   }
 
@@ -68,5 +70,7 @@ export class RedactingLogger implements Logger {
  */
 export function escapeControls(text: string): string {
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+    c === '\n' ? '\\n' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

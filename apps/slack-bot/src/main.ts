@@ -27,7 +27,9 @@ async function serve(): Promise<number> {
   const logger = new RedactingLogger([config.botToken, config.signingSecret, config.appToken], config.logLevel as LogLevel);
   const bot = new SlackBot({
     ...config,
-    clusters: config.clusters.map((c) => new ExporterClient(c.name, c.url, config.exporterTimeoutMs, config.limits.maxExporterResponseBytes, config.exporterToken)),
+    clusters: config.clusters.map(
+      (c) => new ExporterClient(c.name, c.url, config.exporterTimeoutMs, config.limits.maxExporterResponseBytes, config.exporterToken),
+    ),
     logger,
     clientOptions: config.slackApiUrl ? { slackApiUrl: config.slackApiUrl } : undefined,
   });

@@ -1,7 +1,17 @@
 import { formatP, formatProbability, type ServiceExplanation } from '@loopscope/core';
 import type { Answer, ExplanationAnswer } from './answer';
 import { formatQuestion } from './question';
-import { atRiskEntry, byWorstClient, CAPABILITIES, plural, serviceLine, TARGET_FORMS, unavailableNote, verdictLine, verdictWord } from './wording';
+import {
+  atRiskEntry,
+  byWorstClient,
+  CAPABILITIES,
+  plural,
+  serviceLine,
+  TARGET_FORMS,
+  unavailableNote,
+  verdictLine,
+  verdictWord,
+} from './wording';
 
 /**
  * An answer as plain text: what the console prints, and (shortened) the `text` fallback that
@@ -19,7 +29,9 @@ export function renderPlainText(answer: Answer): string {
       for (const o of answer.options) out.push(`  - ${o.label}: ask "${formatQuestion(o.question)}"`);
       break;
     case 'unknownTarget':
-      out.push(`I could not find "${answer.target}"${answer.clustersAsked.length > 1 ? ` in ${answer.clustersAsked.join(', ')}` : ''}: ${answer.message}.`);
+      out.push(
+        `I could not find "${answer.target}"${answer.clustersAsked.length > 1 ? ` in ${answer.clustersAsked.join(', ')}` : ''}: ${answer.message}.`,
+      );
       if (answer.suggestions.length) {
         out.push('Did you mean:');
         for (const s of answer.suggestions) out.push(`  - ${s.label}: ask "${formatQuestion(s.question)}"`);
@@ -29,9 +41,14 @@ export function renderPlainText(answer: Answer): string {
     case 'atRisk':
       for (const c of answer.clusters) {
         const where = answer.namespace ? ` in namespace ${answer.namespace}` : '';
-        out.push(`${clusterTag(c.cluster)}${c.total ? `${plural(c.total, 'Service')} at risk of internal-LB loopback${where}` : `No Service${where} is at risk of internal-LB loopback`} (of ${plural(c.summary.services, 'Service')}; ${c.summary.clientPodsAtRisk} of ${c.summary.clientPods} client pods on at-risk nodes${c.summary.unreachable ? `; ${c.summary.unreachable} unreachable` : ''}${c.summary.unknown ? `; ${c.summary.unknown} unknown` : ''}).`);
+        out.push(
+          `${clusterTag(c.cluster)}${c.total ? `${plural(c.total, 'Service')} at risk of internal-LB loopback${where}` : `No Service${where} is at risk of internal-LB loopback`} (of ${plural(c.summary.services, 'Service')}; ${c.summary.clientPodsAtRisk} of ${c.summary.clientPods} client pods on at-risk nodes${c.summary.unreachable ? `; ${c.summary.unreachable} unreachable` : ''}${c.summary.unknown ? `; ${c.summary.unknown} unknown` : ''}).`,
+        );
         byWorstClient(c.services).forEach((s, i) => out.push(`  ${i + 1}. ${s.namespace}/${s.name}: ${atRiskEntry(s)}`));
-        if (c.total > c.services.length) out.push(`  … and ${plural(c.total - c.services.length, 'more Service')} at risk${c.dashboardUrl ? ' (all of them on the dashboard)' : ''}`);
+        if (c.total > c.services.length)
+          out.push(
+            `  … and ${plural(c.total - c.services.length, 'more Service')} at risk${c.dashboardUrl ? ' (all of them on the dashboard)' : ''}`,
+          );
         if (c.dashboardUrl) out.push(`Dashboard: ${c.dashboardUrl}`);
       }
       break;
@@ -39,11 +56,15 @@ export function renderPlainText(answer: Answer): string {
       out.push(`${clusterTag(answer.cluster)}What if ${answer.change}:`);
       if (answer.assumed) out.push(`(${answer.assumed})`);
       if (!answer.services.length) out.push('  no Service changes its verdict or figure.');
-      for (const s of answer.services) out.push(`  - ${s.namespace}/${s.name}: ${verdictWord(s.before.verdict)} ${formatProbability(s.before.probability)} → ${verdictWord(s.after.verdict)} ${formatProbability(s.after.probability)}`);
+      for (const s of answer.services)
+        out.push(
+          `  - ${s.namespace}/${s.name}: ${verdictWord(s.before.verdict)} ${formatProbability(s.before.probability)} → ${verdictWord(s.after.verdict)} ${formatProbability(s.after.probability)}`,
+        );
       if (answer.dashboardUrl) out.push(`Dashboard: ${answer.dashboardUrl}`);
       break;
     case 'help':
-      if (answer.notUnderstood !== undefined) out.push(`I did not understand "${answer.notUnderstood}".${answer.hint ? ` ${answer.hint}` : ''} Here is what I can answer:`);
+      if (answer.notUnderstood !== undefined)
+        out.push(`I did not understand "${answer.notUnderstood}".${answer.hint ? ` ${answer.hint}` : ''} Here is what I can answer:`);
       else out.push('I explain why pods time out calling a Service through its internal load balancer (LB loopback). Ask me:');
       for (const c of CAPABILITIES) out.push(`  - "${c.ask}": ${c.what}`);
       out.push(TARGET_FORMS);
@@ -55,7 +76,12 @@ export function renderPlainText(answer: Answer): string {
   }
   // Right under the first line: the fallback text is cut from the end, and this must survive.
   if (answer.unavailable.length) out.splice(1, 0, `Note: ${unavailableNote(answer.unavailable, answer.kind !== 'notice')}`);
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return (
+    out
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n'
+  );
 }
 
 function explanation(out: string[], a: ExplanationAnswer, tag: string): void {
@@ -64,7 +90,8 @@ function explanation(out: string[], a: ExplanationAnswer, tag: string): void {
   out.push(e.headline);
   if (a.assumed) out.push(`(${a.assumed})`);
   // A Service of its own heading only when it adds something (several Services, or a caller's view).
-  const perService = e.services.length > 1 || ((e.target.kind === 'workload' || e.target.kind === 'pod') && e.services[0]?.headline !== e.headline);
+  const perService =
+    e.services.length > 1 || ((e.target.kind === 'workload' || e.target.kind === 'pod') && e.services[0]?.headline !== e.headline);
   e.services.forEach((s, i) => {
     out.push('');
     if (perService) out.push(`== ${serviceLine(s)}`, s.headline);
@@ -83,7 +110,9 @@ function explanation(out: string[], a: ExplanationAnswer, tag: string): void {
 function service(out: string[], s: ServiceExplanation, detail: 'full' | 'brief'): void {
   if (detail === 'full' && s.path.length) {
     out.push(`Packet path${s.clientNode ? ` (client on ${s.clientNode})` : ''}:`);
-    s.path.forEach((hop, i) => out.push(`  ${i + 1}. ${hop.at}: ${hop.what}${hop.fails ? '  <-- fails here' : ''}${hop.basis === 'observed' ? ' [observed]' : ''}`));
+    s.path.forEach((hop, i) =>
+      out.push(`  ${i + 1}. ${hop.at}: ${hop.what}${hop.fails ? '  <-- fails here' : ''}${hop.basis === 'observed' ? ' [observed]' : ''}`),
+    );
   }
   const failing = s.path.find((h) => h.fails);
   if (detail === 'brief' && failing) out.push(`Where it fails: ${failing.at}: ${failing.what}`);
@@ -92,12 +121,20 @@ function service(out: string[], s: ServiceExplanation, detail: 'full' | 'brief')
     for (const n of s.where.nodes) out.push(`  - node ${n.node}: p = ${formatP(n.probability)}, ${plural(n.clientPods, 'client pod')}`);
     if (s.where.nodeCount > s.where.nodes.length) out.push(`  - … and ${plural(s.where.nodeCount - s.where.nodes.length, 'more node')}`);
     out.push(`Affected workloads (${s.where.workloadCount}):`);
-    for (const w of s.where.workloads) out.push(`  - ${w.workload}: ${plural(w.pods, 'pod')} on ${w.nodes.join(', ')} (p up to ${formatP(w.maxProbability)})`);
-    if (s.where.workloadCount > s.where.workloads.length) out.push(`  - … and ${plural(s.where.workloadCount - s.where.workloads.length, 'more workload')}`);
+    for (const w of s.where.workloads)
+      out.push(`  - ${w.workload}: ${plural(w.pods, 'pod')} on ${w.nodes.join(', ')} (p up to ${formatP(w.maxProbability)})`);
+    if (s.where.workloadCount > s.where.workloads.length)
+      out.push(`  - … and ${plural(s.where.workloadCount - s.where.workloads.length, 'more workload')}`);
   }
   if (s.fixes.length) {
     out.push('Fixes (predicted figure after each):');
-    s.fixes.forEach((f, i) => out.push(detail === 'full' ? `  ${i + 1}. ${f.title} → ${formatProbability(f.predictedProbability)}${f.effective ? '' : ' (no effect here)'}. ${f.description} Trade-off: ${f.tradeoff}` : `  ${i + 1}. ${f.title} → ${formatProbability(f.predictedProbability)}${f.effective ? '' : ' (no effect here)'}`));
+    s.fixes.forEach((f, i) =>
+      out.push(
+        detail === 'full'
+          ? `  ${i + 1}. ${f.title} → ${formatProbability(f.predictedProbability)}${f.effective ? '' : ' (no effect here)'}. ${f.description} Trade-off: ${f.tradeoff}`
+          : `  ${i + 1}. ${f.title} → ${formatProbability(f.predictedProbability)}${f.effective ? '' : ' (no effect here)'}`,
+      ),
+    );
   }
   if (s.findings.length) {
     out.push('Findings:');

@@ -85,7 +85,8 @@ function parseChange(text: string): WhatIfSpec | undefined {
     return { kind: 'kubeProxyVersion', version: v ? v[1]! : 'tke-fixed' };
   }
   if (/cluster[ -]?ip|dns|service name|svc name|in-cluster name|\.svc\b/.test(t)) return { kind: 'callViaClusterIP' };
-  if (/prevent[- ]?loopback|the annotation|annotated/.test(t)) return { kind: 'preventLoopback', value: !/\b(no|without|removed?|false|off|dropped?)\b/.test(t) };
+  if (/prevent[- ]?loopback|the annotation|annotated/.test(t))
+    return { kind: 'preventLoopback', value: !/\b(no|without|removed?|false|off|dropped?)\b/.test(t) };
   if (/anti-?affinity|clients?\b.*\b(moved?|off|elsewhere|away)|spread|other nodes/.test(t)) return { kind: 'moveClients' };
   if (/\bcluster\b/.test(t)) return { kind: 'trafficPolicy', value: 'Cluster' };
   if (/\blocal\b/.test(t)) return { kind: 'trafficPolicy', value: 'Local' };
@@ -96,7 +97,9 @@ function parseChange(text: string): WhatIfSpec | undefined {
 
 function parseWhatIf(body: string): Question | undefined {
   const b = body.trim();
-  let m = /^(?:we\s+)?(?:upgraded|updated|moved|changed|switched|rolled out)\s+(?:the\s+)?kube-?proxy\b(.*)$/i.exec(b) ?? /^kube-?proxy\s+(?:was|were|is|ran|runs|had|got|went to|moved to|upgraded to|updated to)\b(.*)$/i.exec(b);
+  let m =
+    /^(?:we\s+)?(?:upgraded|updated|moved|changed|switched|rolled out)\s+(?:the\s+)?kube-?proxy\b(.*)$/i.exec(b) ??
+    /^kube-?proxy\s+(?:was|were|is|ran|runs|had|got|went to|moved to|upgraded to|updated to)\b(.*)$/i.exec(b);
   if (m) {
     const v = /(v?\d+\.\d+[\w.+-]*|tke-fixed)/i.exec(m[1] ?? '');
     return { kind: 'whatIf', change: { kind: 'kubeProxyVersion', version: v ? v[1]!.toLowerCase() : 'tke-fixed' } };
@@ -106,22 +109,33 @@ function parseWhatIf(body: string): Question | undefined {
     const target = cleanTarget(m[1]!);
     if (target) return { kind: 'whatIf', target, change: { kind: 'callViaClusterIP' } };
   }
-  m = /^(?:we\s+)?(?:moved|move|spread)\s+(?:the\s+)?clients\s+(?:of|off|away from|for)\s+(.+)$/i.exec(b) ?? /^(.+?)(?:'s)?\s+clients\s+(?:moved|were moved|were spread|moved away)\b.*$/i.exec(b);
+  m =
+    /^(?:we\s+)?(?:moved|move|spread)\s+(?:the\s+)?clients\s+(?:of|off|away from|for)\s+(.+)$/i.exec(b) ??
+    /^(.+?)(?:'s)?\s+clients\s+(?:moved|were moved|were spread|moved away)\b.*$/i.exec(b);
   if (m) {
     const target = cleanTarget(m[1]!);
     if (target) return { kind: 'whatIf', target, change: { kind: 'moveClients' } };
   }
-  m = /^(?:we\s+)?(?:set|change|changed|switch|switched|moved|move|put|turned)\s+(.+?)\s+(?:to|on|into)\s+(.+)$/i.exec(b) ??
-    /^(.+?)\s+(?:used|uses|use|had|has|have|got|gets|were|was|is|ran|runs|went|switched to|moved to|changed to|set to|is set to|were set to|with|called|calls|kept|keeps|didn't use|did not use)\s+(.+)$/i.exec(b);
+  m =
+    /^(?:we\s+)?(?:set|change|changed|switch|switched|moved|move|put|turned)\s+(.+?)\s+(?:to|on|into)\s+(.+)$/i.exec(b) ??
+    /^(.+?)\s+(?:used|uses|use|had|has|have|got|gets|were|was|is|ran|runs|went|switched to|moved to|changed to|set to|is set to|were set to|with|called|calls|kept|keeps|didn't use|did not use)\s+(.+)$/i.exec(
+      b,
+    );
   if (m) {
     const change = parseChange(m[2]!);
     const target = cleanTarget(m[1]!);
-    if (change && target) return { kind: 'whatIf', target, change: /didn't use|did not use/i.test(b) && change.kind === 'preventLoopback' ? { ...change, value: false } : change };
+    if (change && target)
+      return {
+        kind: 'whatIf',
+        target,
+        change: /didn't use|did not use/i.test(b) && change.kind === 'preventLoopback' ? { ...change, value: false } : change,
+      };
   }
   return undefined;
 }
 
-const RISK_WORDS = /\b(at risk|risky|risks?|loop(?:ing|s)?(?: back)?|loopback|timing out|time ?outs?|affected|failing|broken|in danger|exposed|unsafe|bad)\b/i;
+const RISK_WORDS =
+  /\b(at risk|risky|risks?|loop(?:ing|s)?(?: back)?|loopback|timing out|time ?outs?|affected|failing|broken|in danger|exposed|unsafe|bad)\b/i;
 const FILLER = /^(?:hey|hi|hello|ok|okay|so|please|pls|can you tell me|tell me|do you know|could you tell me|loopscope)[,:]?\s+/i;
 
 /** Longer than any question this grammar reads; longer text is not parsed (see LOOPSCOPE_MAX_QUESTION_CHARS). */
@@ -133,12 +147,17 @@ export const MAX_QUESTION_CHARS = 1000;
  */
 export function parseQuestion(raw: string, clusters: readonly string[] = [], maxChars = MAX_QUESTION_CHARS): Question {
   if (raw.length > maxChars) {
-    return { kind: 'notUnderstood', text: `${raw.slice(0, 60)}…`, hint: `That question is ${raw.length} characters long; I read questions of up to ${maxChars}. Ask it in a sentence, for example "why is payments timing out".` };
+    return {
+      kind: 'notUnderstood',
+      text: `${raw.slice(0, 60)}…`,
+      hint: `That question is ${raw.length} characters long; I read questions of up to ${maxChars}. Ask it in a sentence, for example "why is payments timing out".`,
+    };
   }
   let text = trimTrailing(slackToPlain(raw), '?!.').trim();
   for (let i = 0; i < 3; i++) text = text.replace(FILLER, '');
   text = text.replace(/\s+please$/i, '').trim();
-  if (!text || /^(help|usage|commands|\?|what can you do|how does this work|how do i use (?:you|this))$/i.test(text)) return { kind: 'help' };
+  if (!text || /^(help|usage|commands|\?|what can you do|how does this work|how do i use (?:you|this))$/i.test(text))
+    return { kind: 'help' };
 
   let cluster: string | undefined;
   const clusterNamed = (name: string): string | undefined => clusters.find((c) => c.toLowerCase() === name.toLowerCase());
@@ -174,8 +193,12 @@ export function parseQuestion(raw: string, clusters: readonly string[] = [], max
   }
 
   m =
-    /^why\s+(?:does|do|is|are|did|would|will|can't|cannot|can not|might)\s+(.+?)\s+(?:keep\s+)?(?:time|times|timing|timed)[ -]?outs?\s+(?:when\s+|while\s+)?(?:calling|it calls|they call|talking to|connecting to|reaching|hitting|sending to|against|to|on|from)\s+(.+)$/i.exec(text) ??
-    /^why\s+(?:does|do|is|are|did|can't|cannot|can not)\s+(.+?)\s+(?:fail(?:ing|s)?\s+(?:to\s+)?(?:call|calling|reach|reaching|connect to|connecting to)|not reach|reach|call)\s+(.+)$/i.exec(text);
+    /^why\s+(?:does|do|is|are|did|would|will|can't|cannot|can not|might)\s+(.+?)\s+(?:keep\s+)?(?:time|times|timing|timed)[ -]?outs?\s+(?:when\s+|while\s+)?(?:calling|it calls|they call|talking to|connecting to|reaching|hitting|sending to|against|to|on|from)\s+(.+)$/i.exec(
+      text,
+    ) ??
+    /^why\s+(?:does|do|is|are|did|can't|cannot|can not)\s+(.+?)\s+(?:fail(?:ing|s)?\s+(?:to\s+)?(?:call|calling|reach|reaching|connect to|connecting to)|not reach|reach|call)\s+(.+)$/i.exec(
+      text,
+    );
   if (m) {
     const client = cleanTarget(m[1]!);
     const service = cleanTarget(m[2]!);
@@ -183,7 +206,9 @@ export function parseQuestion(raw: string, clusters: readonly string[] = [], max
   }
 
   m =
-    /^why\s+(?:is|are|does|do|did|would|might|will|the)?\s*(.+?)\s+(?:keep\s+|keeps\s+)?(?:timing out|time[ -]?out|times out|timed out|timeouts?|failing|fail|fails|slow|flaky|hanging|hangs?|dropping connections|losing connections|unreachable|erroring|broken|down)(?:\s+.*)?$/i.exec(text) ??
+    /^why\s+(?:is|are|does|do|did|would|might|will|the)?\s*(.+?)\s+(?:keep\s+|keeps\s+)?(?:timing out|time[ -]?out|times out|timed out|timeouts?|failing|fail|fails|slow|flaky|hanging|hangs?|dropping connections|losing connections|unreachable|erroring|broken|down)(?:\s+.*)?$/i.exec(
+      text,
+    ) ??
     /^(?:explain|diagnose|debug|investigate|why)\s+(.+)$/i.exec(text) ??
     /^what(?:'s| is)\s+wrong\s+with\s+(.+)$/i.exec(text) ??
     /^(.+?)\s+(?:is\s+|keeps\s+|are\s+)?(?:timing out|times out|timed out|time[ -]?out)$/i.exec(text);
@@ -192,8 +217,9 @@ export function parseQuestion(raw: string, clusters: readonly string[] = [], max
     if (target) return withCluster({ kind: 'explain', target, detail: 'full' });
   }
   m =
-    /^(?:is|are|does|do|will|would)\s+(.+?)\s+(?:at risk|safe|ok|okay|fine|affected|looping(?: back)?|loop(?:ing)? ?back|vulnerable|exposed|in danger|risky|going to time out|time out|timing out|healthy)$/i.exec(text) ??
-    /^(?:how risky is|risk of|risk for|check|status of|status)\s+(.+)$/i.exec(text);
+    /^(?:is|are|does|do|will|would)\s+(.+?)\s+(?:at risk|safe|ok|okay|fine|affected|looping(?: back)?|loop(?:ing)? ?back|vulnerable|exposed|in danger|risky|going to time out|time out|timing out|healthy)$/i.exec(
+      text,
+    ) ?? /^(?:how risky is|risk of|risk for|check|status of|status)\s+(.+)$/i.exec(text);
   if (m) {
     const target = cleanTarget(m[1]!);
     if (target) return withCluster({ kind: 'explain', target, detail: 'brief' });
@@ -263,7 +289,14 @@ export function questionFromJson(value: string): Question | undefined {
       return str('client') && str('service') ? (o as Question) : undefined;
     case 'whatIf': {
       const c = parseChangeJson(o.change);
-      return c && optStr('target') ? { kind: 'whatIf', change: c, ...(o.target ? { target: o.target as string } : {}), ...(o.cluster ? { cluster: o.cluster as string } : {}) } : undefined;
+      return c && optStr('target')
+        ? {
+            kind: 'whatIf',
+            change: c,
+            ...(o.target ? { target: o.target as string } : {}),
+            ...(o.cluster ? { cluster: o.cluster as string } : {}),
+          }
+        : undefined;
     }
     case 'atRisk':
       return optStr('namespace') ? (o as Question) : undefined;

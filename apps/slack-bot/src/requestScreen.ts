@@ -17,7 +17,10 @@ export function screenEventRequests(receiver: HTTPReceiver, path: string, maxByt
       (raw) => {
         if (raw === 'too-large') return refuse(res, 413, () => warn(`a request to ${path} was over ${maxBytes} bytes; refused with 413`));
         const body = parseAsBoltWill(raw, req.headers['content-type']);
-        if (!body) return refuse(res, 400, () => warn(`a request to ${path} did not hold a JSON object (or nested it over ${MAX_DEPTH} levels deep); refused with 400`));
+        if (!body)
+          return refuse(res, 400, () =>
+            warn(`a request to ${path} did not hold a JSON object (or nested it over ${MAX_DEPTH} levels deep); refused with 400`),
+          );
         const why = unroutable(body);
         if (why) return refuse(res, 400, () => warn(`a request to ${path} was refused with 400: ${why}`));
         (req as IncomingMessage & { rawBody?: Buffer }).rawBody = raw;

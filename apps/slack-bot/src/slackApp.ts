@@ -1,5 +1,15 @@
 import type { Server, ServerResponse } from 'node:http';
-import { App, ErrorCode, HTTPReceiver, LogLevel, SocketModeReceiver, type AuthorizeResult, type BlockAction, type ButtonAction, type Receiver } from '@slack/bolt';
+import {
+  App,
+  ErrorCode,
+  HTTPReceiver,
+  LogLevel,
+  SocketModeReceiver,
+  type AuthorizeResult,
+  type BlockAction,
+  type ButtonAction,
+  type Receiver,
+} from '@slack/bolt';
 import type { Answer } from './answer';
 import { Answerer } from './answerer';
 import { CHOOSE_ACTION, DASHBOARD_ACTION, renderBlocks, type SlackMessage } from './blockKit';
@@ -72,11 +82,16 @@ export class SlackBot {
     this.answerer = new Answerer(options.clusters, { dashboardUrl: options.dashboardUrl });
     this.rateLimit = new UserRateLimit(options.rateLimit, options.now);
     const customRoutes = [
-      { path: '/healthz', method: ['GET'], handler: (_req: unknown, res: ServerResponse) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n') },
+      {
+        path: '/healthz',
+        method: ['GET'],
+        handler: (_req: unknown, res: ServerResponse) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n'),
+      },
       {
         path: '/readyz',
         method: ['GET'],
-        handler: (_req: unknown, res: ServerResponse) => void res.writeHead(this.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(this.ready ? 'ready\n' : 'starting\n'),
+        handler: (_req: unknown, res: ServerResponse) =>
+          void res.writeHead(this.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(this.ready ? 'ready\n' : 'starting\n'),
       },
     ];
     let receiver: Receiver;
@@ -101,13 +116,25 @@ export class SlackBot {
       receiver = http;
     } else {
       if (!options.appToken) throw new Error('Socket Mode needs the app token');
-      receiver = new SocketModeReceiver({ appToken: options.appToken, customRoutes, installerOptions: { port: options.port, clientOptions: options.clientOptions }, logger: this.log, logLevel: this.log.getLevel() });
+      receiver = new SocketModeReceiver({
+        appToken: options.appToken,
+        customRoutes,
+        installerOptions: { port: options.port, clientOptions: options.clientOptions },
+        logger: this.log,
+        logLevel: this.log.getLevel(),
+      });
     }
     // Bolt's own eager auth.test would reject unobserved on a bad token (a crash, not a message),
     // and with that check off it calls auth.test again for every request before the listener can
     // acknowledge it: under a burst, Slack's rate limit on auth.test delays every ack. start()
     // checks the token once and says which variable is wrong; `authorize` reuses that identity.
-    this.app = new App({ authorize: () => this.identify(), receiver, logger: this.log, logLevel: this.log.getLevel() as LogLevel, clientOptions: options.clientOptions });
+    this.app = new App({
+      authorize: () => this.identify(),
+      receiver,
+      logger: this.log,
+      logLevel: this.log.getLevel() as LogLevel,
+      clientOptions: options.clientOptions,
+    });
     this.wire();
   }
 
@@ -139,7 +166,9 @@ export class SlackBot {
   private identify(): Promise<AuthorizeResult> {
     if (!this.identity) {
       const token = this.options.botToken;
-      const pending = this.app.client.auth.test({ token }).then((r) => ({ botToken: token, botId: r.bot_id, botUserId: r.user_id, teamId: r.team_id }));
+      const pending = this.app.client.auth
+        .test({ token })
+        .then((r) => ({ botToken: token, botId: r.bot_id, botUserId: r.user_id, teamId: r.team_id }));
       this.identity = pending;
       pending.catch(() => {
         if (this.identity === pending) this.identity = undefined;
@@ -168,7 +197,10 @@ export class SlackBot {
         const id = (body as { event_id?: unknown }).event_id;
         if (typeof id === 'string' && !this.seen.firstTime(id)) {
           // (The logger escapes control characters; the header values are only shortened here.)
-          const retry = context.retryNum !== undefined ? ` ${String(context.retryNum).slice(0, 20)}, ${String(context.retryReason ?? 'no reason given').slice(0, 64)}` : '';
+          const retry =
+            context.retryNum !== undefined
+              ? ` ${String(context.retryNum).slice(0, 20)}, ${String(context.retryReason ?? 'no reason given').slice(0, 64)}`
+              : '';
           this.log.info(`event ${id.slice(0, 64)}: already answered (redelivery${retry}); skipped`);
           return;
         }
@@ -202,8 +234,9 @@ export class SlackBot {
       const thread = text(event.thread_ts) ?? text(event.ts);
       const channel = text(event.channel);
       if (!channel || !thread) return void this.log.warn('an app_mention without a channel or ts; not answered');
-      await this.handle({ source: 'mention', user: text(event.user) ?? 'unknown', channel, isDm: false, text: text(event.text) ?? '' }, (message) =>
-        client.chat.postMessage({ channel, thread_ts: thread, ...message, unfurl_links: false, unfurl_media: false }),
+      await this.handle(
+        { source: 'mention', user: text(event.user) ?? 'unknown', channel, isDm: false, text: text(event.text) ?? '' },
+        (message) => client.chat.postMessage({ channel, thread_ts: thread, ...message, unfurl_links: false, unfurl_media: false }),
       );
     });
 
@@ -233,16 +266,30 @@ export class SlackBot {
       const message = body.message;
       const reply: Reply =
         message && channel && !body.container?.is_ephemeral
-          ? (m) => client.chat.postMessage({ channel, thread_ts: (message.thread_ts as string | undefined) ?? message.ts, ...m, unfurl_links: false, unfurl_media: false })
-          : (m, visibility) => respond({ ...m, response_type: visibility === 'public' ? 'in_channel' : 'ephemeral', replace_original: false });
+          ? (m) =>
+              client.chat.postMessage({
+                channel,
+                thread_ts: (message.thread_ts as string | undefined) ?? message.ts,
+                ...m,
+                unfurl_links: false,
+                unfurl_media: false,
+              })
+          : (m, visibility) =>
+              respond({ ...m, response_type: visibility === 'public' ? 'in_channel' : 'ephemeral', replace_original: false });
       const isDm = channel.startsWith('D');
-      await this.handle({ source: 'button', user: text(body.user?.id) ?? 'unknown', channel, isDm, text: '' }, reply, question ?? { kind: 'notUnderstood', text: 'that button' });
+      await this.handle(
+        { source: 'button', user: text(body.user?.id) ?? 'unknown', channel, isDm, text: '' },
+        reply,
+        question ?? { kind: 'notUnderstood', text: 'that button' },
+      );
     });
 
     this.app.error(async (err) => {
       // Bolt wraps the failures of several listeners in one error; name each (messages only).
       const originals = (err as { originals?: unknown }).originals;
-      const detail = Array.isArray(originals) ? `: ${originals.map((e) => (e instanceof Error ? e.message : String(e)).slice(0, 200)).join('; ')}` : '';
+      const detail = Array.isArray(originals)
+        ? `: ${originals.map((e) => (e instanceof Error ? e.message : String(e)).slice(0, 200)).join('; ')}`
+        : '';
       this.log.error(`unhandled error in a listener: ${err.message}${detail}`);
     });
   }
@@ -258,7 +305,11 @@ export class SlackBot {
    * question is answered in its slot on a later turn of the event loop (after the acknowledgement),
    * replied to, and logged in one line.
    */
-  private admit(req: Incoming, reply: Reply, given?: Question): { kind: 'queued' } | { kind: 'silent' } | { kind: 'reply'; message: SlackMessage } {
+  private admit(
+    req: Incoming,
+    reply: Reply,
+    given?: Question,
+  ): { kind: 'queued' } | { kind: 'silent' } | { kind: 'reply'; message: SlackMessage } {
     const started = Date.now();
     this.lastArrival = started;
     const where = `${req.source} from ${req.user} in ${req.channel}`;
@@ -282,10 +333,15 @@ export class SlackBot {
         answer = await this.answerer.answer(question);
       } catch (err) {
         this.log.error(`${where}: ${question.kind} failed: ${(err as Error).stack ?? err}`);
-        answer = notice('error', 'Something went wrong on my side while answering; it is in my log. Try again, or ask with `loopscope explain` from a terminal.');
+        answer = notice(
+          'error',
+          'Something went wrong on my side while answering; it is in my log. Try again, or ask with `loopscope explain` from a terminal.',
+        );
       }
       await this.send(reply, renderBlocks(answer), visibilityOf(answer), where);
-      const unavailable = answer.unavailable.length ? `; unavailable: ${answer.unavailable.map((u) => `${u.cluster} (${u.reason})`).join(', ')}` : '';
+      const unavailable = answer.unavailable.length
+        ? `; unavailable: ${answer.unavailable.map((u) => `${u.cluster} (${u.reason})`).join(', ')}`
+        : '';
       this.log.info(`${where}: ${describe(question)} → ${answer.kind} in ${Date.now() - started} ms${unavailable}`);
     });
     if (accepted) return { kind: 'queued' };
@@ -318,9 +374,13 @@ export class SlackBot {
   private refusal(req: Incoming): { why: string; text: string } | undefined {
     const allowed = this.options.allowedChannels;
     const elsewhere = allowed ? `Ask me in ${[...allowed].map((c) => `<#${c}>`).join(', ')}` : 'Ask me in a channel I am in';
-    if (req.isDm && !this.options.directMessages) return { why: 'direct messages are off', text: `Direct messages are turned off for this bot. ${elsewhere}.` };
+    if (req.isDm && !this.options.directMessages)
+      return { why: 'direct messages are off', text: `Direct messages are turned off for this bot. ${elsewhere}.` };
     if (!req.isDm && allowed && req.channel && !allowed.has(req.channel)) {
-      return { why: 'channel not in the allow-list', text: `I only answer in some channels here. ${elsewhere}${this.options.directMessages ? ' or in a direct message' : ''}.` };
+      return {
+        why: 'channel not in the allow-list',
+        text: `I only answer in some channels here. ${elsewhere}${this.options.directMessages ? ' or in a direct message' : ''}.`,
+      };
     }
     return undefined;
   }
@@ -336,7 +396,9 @@ export class SlackBot {
 }
 
 /** The "busy" acknowledgement, rendered once: under a burst it is most of what the bot sends. */
-const BUSY_MESSAGE = renderBlocks(notice('info', 'I am answering a lot of questions right now and yours would wait too long. Please ask again in a minute.'));
+const BUSY_MESSAGE = renderBlocks(
+  notice('info', 'I am answering a lot of questions right now and yours would wait too long. Please ask again in a minute.'),
+);
 
 /** How long no question must arrive before answers go on (see quietMoment). */
 const QUIET_MS = 25;

@@ -1,4 +1,11 @@
-import { formatProbability, type Explanation, type ReportMissingInput, type ReportUnreachable, type ServiceExplanation, type Verdict } from '@loopscope/core';
+import {
+  formatProbability,
+  type Explanation,
+  type ReportMissingInput,
+  type ReportUnreachable,
+  type ServiceExplanation,
+  type Verdict,
+} from '@loopscope/core';
 import type { Unavailable } from './clusters/resolution';
 
 /**
@@ -61,11 +68,18 @@ export function callersPhrase(s: ServiceExplanation): string | undefined {
     if (!byName.has(name)) byName.set(name, c.where);
   }
   const [first, ...rest] = [...byName];
-  return rest.length === 0 ? `${first![0]} calls it (${first![1]})` : `${first![0]} (${first![1]}) and ${plural(rest.length, 'more workload')} call it`;
+  return rest.length === 0
+    ? `${first![0]} calls it (${first![1]})`
+    : `${first![0]} (${first![1]}) and ${plural(rest.length, 'more workload')} call it`;
 }
 
 /** The verdict and the headline figure in one line: the worst-placed client's figure, and its known callers. */
-export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s, pct: (p: number) => string = formatProbability, text: (s: string) => string = (s) => s): string {
+export function verdictLine(
+  e: Explanation,
+  b: (s: string) => string = (s) => s,
+  pct: (p: number) => string = formatProbability,
+  text: (s: string) => string = (s) => s,
+): string {
   const label = b(e.target.label);
   const many = e.services.length > 1;
   const s = e.services[0];
@@ -100,7 +114,11 @@ export function verdictLine(e: Explanation, b: (s: string) => string = (s) => s,
 }
 
 /** An at-risk list entry: the worst-client figure first, then where, then the cluster exposure. */
-export function atRiskEntry(s: AtRiskEntryFigures, b: (s: string) => string = (s) => s, pct: (p: number) => string = formatProbability): string {
+export function atRiskEntry(
+  s: AtRiskEntryFigures,
+  b: (s: string) => string = (s) => s,
+  pct: (p: number) => string = formatProbability,
+): string {
   const worst = s.worstClientProbability ?? s.loopbackProbability;
   return `${b(`up to ${pct(worst)}`)} · ${plural(s.clientPodsOnAtRiskNodes, 'client pod')} on ${plural(s.atRiskNodes, 'node')} · ${plural(s.affectedWorkloads, 'workload')} · exposure ${pct(s.loopbackProbability)}`;
 }
@@ -115,10 +133,18 @@ export interface AtRiskEntryFigures {
 
 /** Worst first: by the worst-client figure (the exposure for exporters without it), then the exposure. */
 export function byWorstClient<T extends AtRiskEntryFigures>(list: T[]): T[] {
-  return [...list].sort((a, b) => (b.worstClientProbability ?? b.loopbackProbability) - (a.worstClientProbability ?? a.loopbackProbability) || b.loopbackProbability - a.loopbackProbability);
+  return [...list].sort(
+    (a, b) =>
+      (b.worstClientProbability ?? b.loopbackProbability) - (a.worstClientProbability ?? a.loopbackProbability) ||
+      b.loopbackProbability - a.loopbackProbability,
+  );
 }
 
-export function serviceLine(s: ServiceExplanation, b: (s: string) => string = (s) => s, pct: (p: number) => string = formatProbability): string {
+export function serviceLine(
+  s: ServiceExplanation,
+  b: (s: string) => string = (s) => s,
+  pct: (p: number) => string = formatProbability,
+): string {
   return `${b(`${s.namespace}/${s.name}`)}: ${b(verdictWord(s.verdict))}${s.verdict === 'loopback' || s.probability > 0 ? `, ${b(pct(s.probability))}` : ''}${s.ingress ? ` via ${s.ingress}` : ''}`;
 }
 
@@ -135,7 +161,10 @@ export const CAPABILITIES: Array<{ ask: string; what: string }> = [
   { ask: 'why is payments timing out', what: 'the verdict and figure, the packet path hop by hop, where, and the fixes' },
   { ask: 'why does checkout time out calling payments', what: "one caller's own figure towards one Service" },
   { ask: 'is prod/payments at risk', what: 'the short answer: verdict, where, fixes' },
-  { ask: 'what if payments used Cluster', what: 'the figure before and after a change (Cluster/Local, VIP/Proxy, prevent-loopback, via ClusterIP, moved clients, kube-proxy tke-fixed)' },
+  {
+    ask: 'what if payments used Cluster',
+    what: 'the figure before and after a change (Cluster/Local, VIP/Proxy, prevent-loopback, via ClusterIP, moved clients, kube-proxy tke-fixed)',
+  },
   { ask: 'which services are at risk', what: 'the worst Services that loop, with their figures, and a link to all of them' },
   { ask: 'help', what: 'this list' },
 ];

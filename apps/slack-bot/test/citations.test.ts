@@ -10,13 +10,25 @@ const citations = (text: string): string[] => text.split('\n').filter((l) => PAG
 
 async function answer(question: string, blocks: boolean): Promise<string> {
   let out = '';
-  const code = await ask(['--demo', ...(blocks ? ['--blocks'] : []), question], { stdout: (s) => (out += s), stderr: (s) => (out += s), env: {} });
+  const code = await ask(['--demo', ...(blocks ? ['--blocks'] : []), question], {
+    stdout: (s) => (out += s),
+    stderr: (s) => (out += s),
+    env: {},
+  });
   expect(code).toBe(0);
   return out;
 }
 
 const QUESTIONS = [
-  ...['payments/payments-api', 'orders/orders-api', 'inventory/inventory-api', 'search/search-api', 'web/storefront', 'reports/reports-api', 'catalog/catalog'].map((s) => `why is ${s} timing out`),
+  ...[
+    'payments/payments-api',
+    'orders/orders-api',
+    'inventory/inventory-api',
+    'search/search-api',
+    'web/storefront',
+    'reports/reports-api',
+    'catalog/catalog',
+  ].map((s) => `why is ${s} timing out`),
   'is payments at risk',
   'why does checkout time out calling payments',
   'which services are at risk',

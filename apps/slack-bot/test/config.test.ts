@@ -5,7 +5,14 @@ const BASE = { SLACK_BOT_TOKEN: 'xoxb-1-2-secretbottoken', SLACK_SIGNING_SECRET:
 
 test('defaults: HTTP mode, the local exporter, DMs on, 6 questions a minute', () => {
   const c = readConfig(BASE);
-  expect(c).toMatchObject({ mode: 'http', clusters: [{ name: 'default', url: 'http://127.0.0.1:9808' }], directMessages: true, port: 3000, exporterTimeoutMs: 4000, rateLimit: { questions: 6, perSeconds: 60 } });
+  expect(c).toMatchObject({
+    mode: 'http',
+    clusters: [{ name: 'default', url: 'http://127.0.0.1:9808' }],
+    directMessages: true,
+    port: 3000,
+    exporterTimeoutMs: 4000,
+    rateLimit: { questions: 6, perSeconds: 60 },
+  });
   expect(c.allowedChannels).toBeUndefined();
 });
 
@@ -49,8 +56,15 @@ test('errors name the variable and the fix, never a secret value', () => {
 test('the logger replaces the secrets it was given, and anything shaped like a Slack token', () => {
   const lines: string[] = [];
   const log = new RedactingLogger([BASE.SLACK_BOT_TOKEN, BASE.SLACK_SIGNING_SECRET], undefined, (l) => lines.push(l));
-  log.warn('header was', { authorization: `Bearer ${BASE.SLACK_BOT_TOKEN}` }, `secret ${BASE.SLACK_SIGNING_SECRET}`, 'pasted xoxp-9999-8888-abcdefgh');
+  log.warn(
+    'header was',
+    { authorization: `Bearer ${BASE.SLACK_BOT_TOKEN}` },
+    `secret ${BASE.SLACK_SIGNING_SECRET}`,
+    'pasted xoxp-9999-8888-abcdefgh',
+  );
   log.debug('not shown at info');
   expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/ warn {2}header was \{ authorization: 'Bearer \[redacted\]' \} secret \[redacted\] pasted \[redacted-token\]\n$/);
+  expect(lines[0]).toMatch(
+    / warn {2}header was \{ authorization: 'Bearer \[redacted\]' \} secret \[redacted\] pasted \[redacted-token\]\n$/,
+  );
 });

@@ -10,7 +10,9 @@ const docs = loadAll(readFileSync(join(__dirname, '..', '..', '..', 'deploy', 'k
 test('the app manifest asks for exactly the scopes and events the bot uses, and the /loopscope command', () => {
   expect(manifest.oauth_config.scopes.bot.sort()).toEqual(['app_mentions:read', 'chat:write', 'commands', 'im:history']);
   expect(manifest.settings.event_subscriptions.bot_events.sort()).toEqual(['app_mention', 'message.im']);
-  expect(manifest.features.slash_commands).toEqual([expect.objectContaining({ command: '/loopscope', url: expect.stringMatching(/\/slack\/events$/) })]);
+  expect(manifest.features.slash_commands).toEqual([
+    expect.objectContaining({ command: '/loopscope', url: expect.stringMatching(/\/slack\/events$/) }),
+  ]);
   expect(manifest.settings.interactivity).toEqual({ is_enabled: true, request_url: expect.stringMatching(/\/slack\/events$/) });
   expect(manifest.settings.event_subscriptions.request_url).toMatch(/\/slack\/events$/);
 });
@@ -24,7 +26,12 @@ test('the Deployment: secrets from a Secret, non-root and read-only, probes on w
   expect(env.SLACK_SIGNING_SECRET.valueFrom.secretKeyRef).toEqual({ name: 'loopscope-slack-bot', key: 'signing-secret' });
   expect(env.SLACK_APP_TOKEN.valueFrom.secretKeyRef.optional).toBe(true);
   expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
-  expect(container.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+  expect(container.securityContext).toMatchObject({
+    runAsNonRoot: true,
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+  });
   expect(pod.automountServiceAccountToken).toBe(false);
   expect(container.livenessProbe.httpGet.path).toBe('/healthz');
   expect(container.readinessProbe.httpGet.path).toBe('/readyz');

@@ -84,14 +84,28 @@ const agent = new Agent({ keepAlive: true, maxSockets: 256 });
  * A signed POST to /slack/events (a Buffer body is signed as the bot decodes it; an empty content
  * type sends none); resolves with the status and how long the acknowledgement took.
  */
-function post(url: string, body: string | Buffer, contentType: string, headers: Record<string, string> = {}): Promise<{ status: number; ms: number; text: string }> {
+function post(
+  url: string,
+  body: string | Buffer,
+  contentType: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; ms: number; text: string }> {
   const ts = Math.floor(Date.now() / 1000);
   const started = performance.now();
   const signature = sign(SIGNING_SECRET, ts, typeof body === 'string' ? body : body.toString('utf8'));
   return new Promise((resolve, reject) => {
     const req = request(
       `${url}/slack/events`,
-      { method: 'POST', agent, headers: { ...(contentType ? { 'content-type': contentType } : {}), 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature, ...headers } },
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          ...(contentType ? { 'content-type': contentType } : {}),
+          'x-slack-request-timestamp': String(ts),
+          'x-slack-signature': signature,
+          ...headers,
+        },
+      },
       (res) => {
         let text = '';
         res.on('data', (d: Buffer) => (text += d.toString()));
@@ -118,7 +132,11 @@ beforeAll(async () => {
   await slack.start();
   [exporter, hugeExporter] = await Promise.all([startExporter([]), gigabyteExporter()]);
   // The heap limit the Deployment gives it: the memory figures are the pod's.
-  bot = await startBotProcess(slack, { LOOPSCOPE_EXPORTERS: `prod=${exporter.url},huge=${hugeExporter.url}`, LOOPSCOPE_RATE_LIMIT: '100/60', NODE_OPTIONS: manifestNodeOptions() });
+  bot = await startBotProcess(slack, {
+    LOOPSCOPE_EXPORTERS: `prod=${exporter.url},huge=${hugeExporter.url}`,
+    LOOPSCOPE_RATE_LIMIT: '100/60',
+    NODE_OPTIONS: manifestNodeOptions(),
+  });
 });
 
 afterAll(async () => {
@@ -145,9 +163,18 @@ afterAll(async () => {
 });
 
 /** Runs test/support/burstClient.js: `count` slash commands from distinct users over `spreadMs`. */
-function burst(count: number, spreadMs: number, text: string, id: string): Promise<{ sentMs: number; results: Array<{ status: number; ms: number; busy: boolean }> }> {
+function burst(
+  count: number,
+  spreadMs: number,
+  text: string,
+  id: string,
+): Promise<{ sentMs: number; results: Array<{ status: number; ms: number; busy: boolean }> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(__dirname, 'support', 'burstClient.js'), bot.url, SIGNING_SECRET, slack.responseUrl(id), String(count), String(spreadMs), text], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [join(__dirname, 'support', 'burstClient.js'), bot.url, SIGNING_SECRET, slack.responseUrl(id), String(count), String(spreadMs), text],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`burst client exited ${code}`))));
@@ -176,7 +203,11 @@ test('burst: 1,000 distinct users within a second — every slash command acknow
     // answered through their response URLs.
     const busy = results.filter((a) => a.busy).length;
     expect(busy).toBeGreaterThan(0);
-    await slack.waitFor((p) => p.path.startsWith(`/respond/burst${round}-`) && !p.text.startsWith('Here is what I can answer'), 90_000, 1000 - busy);
+    await slack.waitFor(
+      (p) => p.path.startsWith(`/respond/burst${round}-`) && !p.text.startsWith('Here is what I can answer'),
+      90_000,
+      1000 - busy,
+    );
     expect(bot.child.exitCode).toBeNull();
   }
 });
@@ -202,58 +233,200 @@ test.each([
   ['a form with a charset', slashCommandBody('help', 'http://127.0.0.1:9/x'), `${FORM}; charset=utf-8`],
   ['multipart', '--b\r\ncontent-disposition: form-data; name="payload"\r\n\r\n{}\r\n--b--', 'multipart/form-data; boundary=b'],
   ['a slash command without user or channel', 'command=%2Floopscope&text=help', FORM],
-  ['a slash command whose fields are arrays', 'command=%2Floopscope&command=%2Floopscope&user_id=U1&user_id=U2&channel_id=C1&channel_id=C2&text=a&text=b', FORM],
+  [
+    'a slash command whose fields are arrays',
+    'command=%2Floopscope&command=%2Floopscope&user_id=U1&user_id=U2&channel_id=C1&channel_id=C2&text=a&text=b',
+    FORM,
+  ],
   ['an event of null', '{"type":"event_callback","event":null,"event_id":"EvNULL"}', JSON_TYPE],
   ['an event without fields', '{"type":"event_callback","event":{"type":"app_mention"},"event_id":"EvEMPTY"}', JSON_TYPE],
-  ['a mention whose text is an object', '{"type":"event_callback","event":{"type":"app_mention","user":"U1","channel":"C1","ts":"1.1","text":{"a":1}},"event_id":"EvOBJTEXT"}', JSON_TYPE],
-  ['a mention whose user and channel are numbers', '{"type":"event_callback","event":{"type":"app_mention","user":1,"channel":2,"ts":3,"text":"help"},"event_id":"EvNUMS"}', JSON_TYPE],
+  [
+    'a mention whose text is an object',
+    '{"type":"event_callback","event":{"type":"app_mention","user":"U1","channel":"C1","ts":"1.1","text":{"a":1}},"event_id":"EvOBJTEXT"}',
+    JSON_TYPE,
+  ],
+  [
+    'a mention whose user and channel are numbers',
+    '{"type":"event_callback","event":{"type":"app_mention","user":1,"channel":2,"ts":3,"text":"help"},"event_id":"EvNUMS"}',
+    JSON_TYPE,
+  ],
   ['an event_id that is an object', '{"type":"event_callback","event":{"type":"app_mention"},"event_id":{"a":1}}', JSON_TYPE],
-  ['a block action without a user', 'payload=' + encodeURIComponent('{"type":"block_actions","actions":[{"action_id":"loopscope_choose_1","type":"button"}]}'), FORM],
-  ['a block action whose value is not a question', 'payload=' + encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: 'U1' }, actions: [{ action_id: 'loopscope_choose_1', type: 'button', value: '{"kind":"__proto__"}' }], response_url: 'http://127.0.0.1:9/x' })), FORM],
-  ['__proto__ keys', '{"__proto__":{"type":"event_callback"},"constructor":{"prototype":{"x":1}},"type":"event_callback","event":{"__proto__":{"type":"app_mention"}}}', JSON_TYPE],
-  ['huge JSON (900 KB of text in a mention)', JSON.stringify({ type: 'event_callback', event_id: 'EvHUGE', event: { type: 'app_mention', user: 'UHUGEJSON', channel: 'C0CHAN1', ts: '1700000001.000001', text: `<@UBOT> why is ${'x'.repeat(900_000)} timing out` } }), JSON_TYPE],
-  ['huge JSON (a 100,000-element array)', JSON.stringify({ type: 'event_callback', event_id: 'EvARRAY', event: { type: 'app_mention', user: 'UARRAY', channel: 'C0CHAN1', ts: '1700000002.000001', text: '<@UBOT> help', blocks: Array.from({ length: 100_000 }, (_, i) => i) } }), JSON_TYPE],
-  [`${DEPTH.toLocaleString('en')}-deep nesting`, '{"type":"event_callback","event_id":"EvDEEP","event":' + '{"a":'.repeat(DEPTH) + '1' + '}'.repeat(DEPTH) + '}', JSON_TYPE],
+  [
+    'a block action without a user',
+    'payload=' + encodeURIComponent('{"type":"block_actions","actions":[{"action_id":"loopscope_choose_1","type":"button"}]}'),
+    FORM,
+  ],
+  [
+    'a block action whose value is not a question',
+    'payload=' +
+      encodeURIComponent(
+        JSON.stringify({
+          type: 'block_actions',
+          user: { id: 'U1' },
+          actions: [{ action_id: 'loopscope_choose_1', type: 'button', value: '{"kind":"__proto__"}' }],
+          response_url: 'http://127.0.0.1:9/x',
+        }),
+      ),
+    FORM,
+  ],
+  [
+    '__proto__ keys',
+    '{"__proto__":{"type":"event_callback"},"constructor":{"prototype":{"x":1}},"type":"event_callback","event":{"__proto__":{"type":"app_mention"}}}',
+    JSON_TYPE,
+  ],
+  [
+    'huge JSON (900 KB of text in a mention)',
+    JSON.stringify({
+      type: 'event_callback',
+      event_id: 'EvHUGE',
+      event: {
+        type: 'app_mention',
+        user: 'UHUGEJSON',
+        channel: 'C0CHAN1',
+        ts: '1700000001.000001',
+        text: `<@UBOT> why is ${'x'.repeat(900_000)} timing out`,
+      },
+    }),
+    JSON_TYPE,
+  ],
+  [
+    'huge JSON (a 100,000-element array)',
+    JSON.stringify({
+      type: 'event_callback',
+      event_id: 'EvARRAY',
+      event: {
+        type: 'app_mention',
+        user: 'UARRAY',
+        channel: 'C0CHAN1',
+        ts: '1700000002.000001',
+        text: '<@UBOT> help',
+        blocks: Array.from({ length: 100_000 }, (_, i) => i),
+      },
+    }),
+    JSON_TYPE,
+  ],
+  [
+    `${DEPTH.toLocaleString('en')}-deep nesting`,
+    '{"type":"event_callback","event_id":"EvDEEP","event":' + '{"a":'.repeat(DEPTH) + '1' + '}'.repeat(DEPTH) + '}',
+    JSON_TYPE,
+  ],
   [`${DEPTH.toLocaleString('en')}-deep arrays in a form payload`, 'payload=' + '%5B'.repeat(DEPTH) + '%5D'.repeat(DEPTH), FORM],
-] as Array<[string, string | Buffer, string]>)('a signed body of %s: refused or ignored, never a crash; /healthz answers within 1 s meanwhile', async (_name, body, type) => {
-  const probe = pollHealthz(`${bot.url}/healthz`, 10);
-  const res = await post(bot.url, body, type);
-  const health = await probe.stop();
-  // Answered at once, not left to Bolt's three-second timeout.
-  expect(res.ms).toBeLessThan(BOUND.ackMs - 500);
-  // 500 is Bolt's answer when a listener failed on a malformed payload: an answer, not a crash.
-  expect([200, 400, 401, 404, 413, 500]).toContain(res.status);
-  expect(res.text).not.toMatch(STACK_TRACE);
-  expect(health.failures).toEqual([]);
-  expect(health.worstMs).toBeLessThan(BOUND.healthzMs);
-  expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
-  expect(bot.child.exitCode).toBeNull();
-  peaks.push(`${_name} ${res.status} ${(bot.peakRss() / 1048576).toFixed(0)}`);
-});
+] as Array<[string, string | Buffer, string]>)(
+  'a signed body of %s: refused or ignored, never a crash; /healthz answers within 1 s meanwhile',
+  async (_name, body, type) => {
+    const probe = pollHealthz(`${bot.url}/healthz`, 10);
+    const res = await post(bot.url, body, type);
+    const health = await probe.stop();
+    // Answered at once, not left to Bolt's three-second timeout.
+    expect(res.ms).toBeLessThan(BOUND.ackMs - 500);
+    // 500 is Bolt's answer when a listener failed on a malformed payload: an answer, not a crash.
+    expect([200, 400, 401, 404, 413, 500]).toContain(res.status);
+    expect(res.text).not.toMatch(STACK_TRACE);
+    expect(health.failures).toEqual([]);
+    expect(health.worstMs).toBeLessThan(BOUND.healthzMs);
+    expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+    expect(bot.child.exitCode).toBeNull();
+    peaks.push(`${_name} ${res.status} ${(bot.peakRss() / 1048576).toFixed(0)}`);
+  },
+);
 const peaks: string[] = [];
 afterAll(() => process.stdout.write(`status and peak RSS (MiB) after each body: ${peaks.join('; ')}\n`));
 
 /** A random JSON value, up to `depth` levels, with the kinds of leaves that confuse parsers. */
 function randomValue(f: SeededFuzz, depth: number): unknown {
-  const leaves = [null, true, 0, -1, 1e308, 'x', '', '__proto__', 'constructor', '\u0000\u001b[2J', 'U1', 'C1', '/loopscope', 'app_mention', 'message', '1.1', 'x'.repeat(f.int(5000))];
+  const leaves = [
+    null,
+    true,
+    0,
+    -1,
+    1e308,
+    'x',
+    '',
+    '__proto__',
+    'constructor',
+    '\u0000\u001b[2J',
+    'U1',
+    'C1',
+    '/loopscope',
+    'app_mention',
+    'message',
+    '1.1',
+    'x'.repeat(f.int(5000)),
+  ];
   if (depth <= 0 || f.next() < 0.4) return f.pick(leaves);
   if (f.next() < 0.3) return Array.from({ length: f.int(5) }, () => randomValue(f, depth - 1));
-  const keys = ['type', 'event', 'event_id', 'user', 'channel', 'text', 'ts', 'thread_ts', 'channel_type', 'subtype', 'bot_id', 'actions', 'action_id', 'value', 'payload', 'command', 'response_url', 'container', 'message', 'team_id', 'authorizations', 'challenge', '__proto__'];
+  const keys = [
+    'type',
+    'event',
+    'event_id',
+    'user',
+    'channel',
+    'text',
+    'ts',
+    'thread_ts',
+    'channel_type',
+    'subtype',
+    'bot_id',
+    'actions',
+    'action_id',
+    'value',
+    'payload',
+    'command',
+    'response_url',
+    'container',
+    'message',
+    'team_id',
+    'authorizations',
+    'challenge',
+    '__proto__',
+  ];
   return Object.fromEntries(Array.from({ length: f.int(6) }, () => [f.pick(keys), randomValue(f, depth - 1)]));
 }
 
 /** A random signed request: an envelope Slack might send, mangled; JSON or a form; odd content types. */
 function randomRequest(f: SeededFuzz, i: number): { body: string; type: string; headers: Record<string, string> } {
-  const types = ['event_callback', 'block_actions', 'url_verification', 'view_submission', 'shortcut', 'app_rate_limited', 'interactive_message', 42, null];
-  const envelope: Record<string, unknown> = { type: f.pick(types), event_id: f.next() < 0.8 ? `EvFUZZ${i}` : randomValue(f, 1), event: randomValue(f, 4) };
-  if (f.next() < 0.5) envelope.event = { type: f.pick(['app_mention', 'message']), user: `UFUZZ${f.int(50)}`, channel: f.pick(['C0CHAN1', 'D0DM0001', 'C1']), ts: `${1700000000 + i}.000001`, text: f.pick(['<@UBOT> help', '<@UBOT> why is payments timing out in prod', randomValue(f, 2)]), ...(randomValue(f, 2) as object) };
+  const types = [
+    'event_callback',
+    'block_actions',
+    'url_verification',
+    'view_submission',
+    'shortcut',
+    'app_rate_limited',
+    'interactive_message',
+    42,
+    null,
+  ];
+  const envelope: Record<string, unknown> = {
+    type: f.pick(types),
+    event_id: f.next() < 0.8 ? `EvFUZZ${i}` : randomValue(f, 1),
+    event: randomValue(f, 4),
+  };
+  if (f.next() < 0.5)
+    envelope.event = {
+      type: f.pick(['app_mention', 'message']),
+      user: `UFUZZ${f.int(50)}`,
+      channel: f.pick(['C0CHAN1', 'D0DM0001', 'C1']),
+      ts: `${1700000000 + i}.000001`,
+      text: f.pick(['<@UBOT> help', '<@UBOT> why is payments timing out in prod', randomValue(f, 2)]),
+      ...(randomValue(f, 2) as object),
+    };
   const json = JSON.stringify(envelope) ?? 'null';
-  const headers: Record<string, string> = f.next() < 0.2 ? { 'x-slack-retry-num': f.pick(['1', '2', '-1', 'x', '99999999999999999999']), 'x-slack-retry-reason': f.pick(['http_timeout', '%1B[2J', 'x'.repeat(200)]) } : {};
+  const headers: Record<string, string> =
+    f.next() < 0.2
+      ? {
+          'x-slack-retry-num': f.pick(['1', '2', '-1', 'x', '99999999999999999999']),
+          'x-slack-retry-reason': f.pick(['http_timeout', '%1B[2J', 'x'.repeat(200)]),
+        }
+      : {};
   switch (f.int(5)) {
     case 0:
       return { body: `payload=${encodeURIComponent(json)}`, type: FORM, headers };
     case 1:
-      return { body: new URLSearchParams(Object.entries(randomValue(f, 1) ?? {}).map(([k, v]): [string, string] => [k, String(v)])).toString(), type: FORM, headers };
+      return {
+        body: new URLSearchParams(Object.entries(randomValue(f, 1) ?? {}).map(([k, v]): [string, string] => [k, String(v)])).toString(),
+        type: FORM,
+        headers,
+      };
     case 2:
       return { body: json.slice(0, f.int(json.length + 1)), type: JSON_TYPE, headers };
     default:
@@ -274,7 +447,9 @@ test(`fuzz: ${BOUND.fuzzedBodies} random signed bodies — every one answered (s
     }
   }
   const health = await probe.stop();
-  process.stdout.write(`fuzz: ${BOUND.fuzzedBodies} bodies in ${(performance.now() - started).toFixed(0)} ms, statuses ${JSON.stringify(Object.fromEntries(statuses))}; /healthz worst ${health.worstMs.toFixed(0)} ms\n`);
+  process.stdout.write(
+    `fuzz: ${BOUND.fuzzedBodies} bodies in ${(performance.now() - started).toFixed(0)} ms, statuses ${JSON.stringify(Object.fromEntries(statuses))}; /healthz worst ${health.worstMs.toFixed(0)} ms\n`,
+  );
   expect([...statuses.keys()].filter((s) => ![200, 400, 401, 404, 413, 500].includes(s))).toEqual([]);
   expect(health.failures).toEqual([]);
   expect(health.worstMs).toBeLessThan(BOUND.healthzMs);
@@ -319,7 +494,11 @@ test('control characters reaching the log (a question, a header, an error) are e
 
 test('a 1 GiB exporter answer: not read past 8 MiB, the cluster reported unavailable, /healthz within 1 s, peak RSS under 224 MiB (the pod limit is 256 Mi)', async () => {
   const probe = pollHealthz(`${bot.url}/healthz`, 10);
-  const res = await post(bot.url, slashCommandBody('why is payments timing out in huge', slack.responseUrl('huge-1'), { user: 'UHUGE' }), FORM);
+  const res = await post(
+    bot.url,
+    slashCommandBody('why is payments timing out in huge', slack.responseUrl('huge-1'), { user: 'UHUGE' }),
+    FORM,
+  );
   expect(res.status).toBe(200);
   const [reply] = await slack.waitFor((p) => p.path === '/respond/huge-1', 60_000);
   const health = await probe.stop();
@@ -361,7 +540,11 @@ describe('questions (Slack text is outside data)', () => {
   test('console mode: control characters in the question never reach the terminal raw', async () => {
     let out = '';
     let err = '';
-    const code = await ask(['--demo', 'why is \u001b[2J\u001b]0;pwned\u0007payments\u009b timing out'], { stdout: (s) => (out += s), stderr: (s) => (err += s), env: {} });
+    const code = await ask(['--demo', 'why is \u001b[2J\u001b]0;pwned\u0007payments\u009b timing out'], {
+      stdout: (s) => (out += s),
+      stderr: (s) => (err += s),
+      env: {},
+    });
     expect([0, 1, 2]).toContain(code);
     // eslint-disable-next-line no-control-regex -- no control character may reach the terminal
     expect(out + err).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);

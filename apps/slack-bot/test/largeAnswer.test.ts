@@ -20,7 +20,20 @@ let bot: RunningBot;
 let widest: { label: string; services: string[] };
 
 beforeAll(async () => {
-  const generated = generateCluster({ seed: 3, provider: 'tke', proxyMode: 'ipvs', nodes: 40, pods: 1200, services: 300, internalLbServices: 150, publicLbServices: 5, localShare: 0.7, fixedBuildShare: 0, preventLoopbackShare: 0, directToPodShare: 0.2 });
+  const generated = generateCluster({
+    seed: 3,
+    provider: 'tke',
+    proxyMode: 'ipvs',
+    nodes: 40,
+    pods: 1200,
+    services: 300,
+    internalLbServices: 150,
+    publicLbServices: 5,
+    localShare: 0.7,
+    fixedBuildShare: 0,
+    preventLoopbackShare: 0,
+    directToPodShare: 0.2,
+  });
   const list = toKubeList(generated);
   dir = mkdtempSync(join(tmpdir(), 'loopscope-slack-large-'));
   writeFileSync(join(dir, 'cluster.json'), JSON.stringify(list));
@@ -31,7 +44,8 @@ beforeAll(async () => {
   for (const w of cluster.workloads) {
     if (w.kind === 'Pod') continue;
     const r = explain(analysis, workloadLabel(w));
-    if (r.ok && r.explanation.services.length > widest.services.length) widest = { label: workloadLabel(w), services: r.explanation.services.map((s) => `${s.namespace}/${s.name}`) };
+    if (r.ok && r.explanation.services.length > widest.services.length)
+      widest = { label: workloadLabel(w), services: r.explanation.services.map((s) => `${s.namespace}/${s.name}`) };
   }
   slack = new SlackStandIn();
   await slack.start();
@@ -56,12 +70,18 @@ test('a workload exposed to dozens of Services: cut between Services, within 50 
   expect(blocks.length).toBeLessThanOrEqual(50);
 
   const sections = blocks.filter((b) => b.type === 'section').map((b) => b.text.text as string);
-  expect(sections[0]).toMatch(new RegExp(`^:red_circle: \\*${widest.label}\\*: \\*loopback\\*, up to \\*[\\d.]+%\\* of its new connections time out \\(towards ${widest.services.length} Services\\)`));
+  expect(sections[0]).toMatch(
+    new RegExp(
+      `^:red_circle: \\*${widest.label}\\*: \\*loopback\\*, up to \\*[\\d.]+%\\* of its new connections time out \\(towards ${widest.services.length} Services\\)`,
+    ),
+  );
   // The worst Service in full (its packet path); the Services shown plus those named as cut add up.
   expect(sections.filter((s) => s.startsWith('*Packet path*'))).toHaveLength(1);
   const shown = sections.map((s) => /^:\w+: \*([\w.-]+\/[\w.-]+)\*: \*(?:loopback|safe)\*/.exec(s)?.[1]).filter(Boolean);
   const cut = blocks.find((b) => b.type === 'context' && b.elements[0].text.startsWith(':scissors:'))!.elements[0].text as string;
-  expect(cut).toMatch(/^:scissors: Cut to fit one Slack message: not shown: [\w./-]+ \([\d.]+%\), .* and \d+ more\. The whole answer: <https:\/\/grafana\.example\.com\/d\/loopscope\?var-cluster=big&var-namespace=\w+\|the dashboard> or `loopscope explain /);
+  expect(cut).toMatch(
+    /^:scissors: Cut to fit one Slack message: not shown: [\w./-]+ \([\d.]+%\), .* and \d+ more\. The whole answer: <https:\/\/grafana\.example\.com\/d\/loopscope\?var-cluster=big&var-namespace=\w+\|the dashboard> or `loopscope explain /,
+  );
   const notShown = Number(/and (\d+) more\./.exec(cut)![1]) + 6;
   expect(shown.length + notShown).toBe(widest.services.length);
   expect(shown).toEqual(widest.services.slice(0, shown.length));
@@ -82,13 +102,18 @@ test('"which services are at risk" on the large cluster: the worst five with fig
   const count = Number(/\*(\d+) Services at risk\*/.exec(sections[0]!)![1]);
   expect(count).toBeGreaterThan(50);
   // The five shown are the exporter's worst five, each linked to the dashboard filtered to it.
-  const full = (await (await fetch(`${exporter.url}/api/v1/services?verdict=loopback&fixes=false`)).json()) as { services: Array<{ namespace: string; name: string; worstClientProbability: number }> };
+  const full = (await (await fetch(`${exporter.url}/api/v1/services?verdict=loopback&fixes=false`)).json()) as {
+    services: Array<{ namespace: string; name: string; worstClientProbability: number }>;
+  };
   expect(full.services).toHaveLength(count);
   // Worst first by the worst-client figure (what the worst-placed client suffers).
   const worst = Math.max(...full.services.map((s) => s.worstClientProbability));
   const lines = sections[1]!.split('\n');
   expect(lines).toHaveLength(5);
-  const first = /^1\. \*<https:\/\/grafana\.example\.com\/d\/loopscope\?var-cluster=big&var-namespace=([\w-]+)&var-service=([\w-]+)\|([\w-]+)\/([\w-]+)>\* \*up to ([\d.]+)%\* · \d+ client pods? on \d+ nodes? · \d+ workloads? · exposure [<\d.]+%$/.exec(lines[0]!);
+  const first =
+    /^1\. \*<https:\/\/grafana\.example\.com\/d\/loopscope\?var-cluster=big&var-namespace=([\w-]+)&var-service=([\w-]+)\|([\w-]+)\/([\w-]+)>\* \*up to ([\d.]+)%\* · \d+ client pods? on \d+ nodes? · \d+ workloads? · exposure [<\d.]+%$/.exec(
+      lines[0]!,
+    );
   expect(first).not.toBeNull();
   expect([first![1], first![2]]).toEqual([first![3], first![4]]);
   expect(Number(first![5])).toBeCloseTo(worst * 100, 1);

@@ -16,19 +16,28 @@ describe('parseQuestion', () => {
     ['payments', { kind: 'explain', target: 'payments', detail: 'full' }],
     ['staging: payments/payments-api', { kind: 'explain', target: 'payments/payments-api', detail: 'full', cluster: 'staging' }],
     ['why does checkout time out calling payments', { kind: 'pair', client: 'checkout', service: 'payments' }],
-    ['why do checkout pods time out when calling payments-api in staging?', { kind: 'pair', client: 'checkout', service: 'payments-api', cluster: 'staging' }],
+    [
+      'why do checkout pods time out when calling payments-api in staging?',
+      { kind: 'pair', client: 'checkout', service: 'payments-api', cluster: 'staging' },
+    ],
     ["why can't checkout reach payments", { kind: 'pair', client: 'checkout', service: 'payments' }],
     ['is prod/payments at risk', { kind: 'explain', target: 'prod/payments', detail: 'brief' }],
     ['is payments safe?', { kind: 'explain', target: 'payments', detail: 'brief' }],
     ['is payments at risk on staging', { kind: 'explain', target: 'payments', detail: 'brief', cluster: 'staging' }],
     ['what if payments used Cluster', { kind: 'whatIf', target: 'payments', change: { kind: 'trafficPolicy', value: 'Cluster' } }],
-    ['what if we set payments to externalTrafficPolicy: Local', { kind: 'whatIf', target: 'payments', change: { kind: 'trafficPolicy', value: 'Local' } }],
+    [
+      'what if we set payments to externalTrafficPolicy: Local',
+      { kind: 'whatIf', target: 'payments', change: { kind: 'trafficPolicy', value: 'Local' } },
+    ],
     ['what if payments used ipMode Proxy', { kind: 'whatIf', target: 'payments', change: { kind: 'ipMode', value: 'Proxy' } }],
     ['what if payments had prevent-loopback', { kind: 'whatIf', target: 'payments', change: { kind: 'preventLoopback', value: true } }],
     ['what if we called payments via its ClusterIP', { kind: 'whatIf', target: 'payments', change: { kind: 'callViaClusterIP' } }],
     ['what if we moved the clients of payments', { kind: 'whatIf', target: 'payments', change: { kind: 'moveClients' } }],
     ['what if kube-proxy were v1.20.6-tke.12', { kind: 'whatIf', change: { kind: 'kubeProxyVersion', version: 'v1.20.6-tke.12' } }],
-    ['what if we upgraded kube-proxy in prod', { kind: 'whatIf', change: { kind: 'kubeProxyVersion', version: 'tke-fixed' }, cluster: 'prod' }],
+    [
+      'what if we upgraded kube-proxy in prod',
+      { kind: 'whatIf', change: { kind: 'kubeProxyVersion', version: 'tke-fixed' }, cluster: 'prod' },
+    ],
     ['which services are at risk', { kind: 'atRisk' }],
     ['what services are looping in staging?', { kind: 'atRisk', cluster: 'staging' }],
     ['list services at risk in namespace payments', { kind: 'atRisk', namespace: 'payments' }],
@@ -49,7 +58,11 @@ describe('parseQuestion', () => {
 
   test('"in X" is a cluster only when X is one; otherwise it stays part of the question', () => {
     expect(parseQuestion('why is payments timing out in dev', CLUSTERS)).toEqual({ kind: 'explain', target: 'payments', detail: 'full' });
-    expect(parseQuestion('why is payments-api in namespace payments timing out', CLUSTERS)).toEqual({ kind: 'explain', target: 'payments/payments-api', detail: 'full' });
+    expect(parseQuestion('why is payments-api in namespace payments timing out', CLUSTERS)).toEqual({
+      kind: 'explain',
+      target: 'payments/payments-api',
+      detail: 'full',
+    });
   });
 });
 

@@ -4,7 +4,16 @@
  */
 import { startExporter, type RunningExporter } from '@loopscope/testkit';
 import { BOT_TOKEN, SIGNING_SECRET, startBot, closedPortUrl, silentServer, type RunningBot } from './support/runningBot';
-import { blockKitProblems, buttonClickBody, directMessageBody, mentionBody, postToBot, slashCommandBody, SlackStandIn, type Posted } from './support/slackStandIn';
+import {
+  blockKitProblems,
+  buttonClickBody,
+  directMessageBody,
+  mentionBody,
+  postToBot,
+  slashCommandBody,
+  SlackStandIn,
+  type Posted,
+} from './support/slackStandIn';
 
 jest.setTimeout(60_000);
 
@@ -21,7 +30,9 @@ function sectionTexts(p: Posted): string[] {
 }
 
 function allText(p: Posted): string {
-  return p.blocks.map((b) => (b.type === 'section' ? b.text.text : b.type === 'context' ? b.elements.map((e: any) => e.text).join(' ') : '')).join('\n');
+  return p.blocks
+    .map((b) => (b.type === 'section' ? b.text.text : b.type === 'context' ? b.elements.map((e: any) => e.text).join(' ') : ''))
+    .join('\n');
 }
 
 async function exporterJson(base: string, path: string, init?: RequestInit): Promise<any> {
@@ -63,7 +74,11 @@ test('a bot token Slack rejects stops the start with a message naming the variab
 
 describe('request signatures', () => {
   test('url_verification, correctly signed, gets the challenge back', async () => {
-    const body = JSON.stringify({ token: 'x', challenge: 'c-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', type: 'url_verification' });
+    const body = JSON.stringify({
+      token: 'x',
+      challenge: 'c-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P',
+      type: 'url_verification',
+    });
     const res = await postToBot(bot.url, body, { secret: SIGNING_SECRET });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text)).toEqual({ challenge: 'c-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' });
@@ -74,7 +89,11 @@ describe('request signatures', () => {
     const command = slashCommandBody('why is payments timing out', responseUrl);
     const form = 'application/x-www-form-urlencoded';
     const forged = await postToBot(bot.url, command, { secret: 'not-the-secret', contentType: form });
-    const stale = await postToBot(bot.url, command, { secret: SIGNING_SECRET, timestamp: Math.floor(Date.now() / 1000) - 10 * 60, contentType: form });
+    const stale = await postToBot(bot.url, command, {
+      secret: SIGNING_SECRET,
+      timestamp: Math.floor(Date.now() / 1000) - 10 * 60,
+      contentType: form,
+    });
     const missing = await postToBot(bot.url, command, { signature: null, contentType: form });
     const mention = await postToBot(bot.url, mentionBody('why is payments timing out'), { signature: 'v0=' + 'ab'.repeat(32) });
     const challenge = await postToBot(bot.url, JSON.stringify({ challenge: 'x', type: 'url_verification' }), { secret: 'wrong' });
@@ -93,7 +112,10 @@ describe('request signatures', () => {
 describe('answers from the demo cluster through the exporter', () => {
   test('slash command: acknowledged at once, answered through the response URL with blocks and a text fallback', async () => {
     const started = Date.now();
-    const ack = await postToBot(bot.url, slashCommandBody('why is payments timing out', slack.responseUrl('cmd-1')), { secret: SIGNING_SECRET, contentType: 'application/x-www-form-urlencoded' });
+    const ack = await postToBot(bot.url, slashCommandBody('why is payments timing out', slack.responseUrl('cmd-1')), {
+      secret: SIGNING_SECRET,
+      contentType: 'application/x-www-form-urlencoded',
+    });
     expect(ack.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(2000);
     const [reply] = await slack.waitFor((p) => p.path === '/respond/cmd-1');
@@ -104,9 +126,13 @@ describe('answers from the demo cluster through the exporter', () => {
     const { explanation } = await exporterJson(prod.url, '/api/v1/explain?target=payments/payments-api');
     const svc = explanation.services[0];
     const sections = sectionTexts(reply!);
-    expect(sections[0]!.split('\n')[0]).toMatch(/^:red_circle: \*payments\/payments-api\*: \*up to 50%\* of connections from 13 client pods on 2 nodes time out(; checkout-api .*call(s)? it( \(env PAYMENTS_API_URL\))?)?$/);
+    expect(sections[0]!.split('\n')[0]).toMatch(
+      /^:red_circle: \*payments\/payments-api\*: \*up to 50%\* of connections from 13 client pods on 2 nodes time out(; checkout-api .*call(s)? it( \(env PAYMENTS_API_URL\))?)?$/,
+    );
     expect(sections[0]!.split('\n').slice(1).join('\n')).toBe(explanation.headline);
-    expect(reply!.text.split('\n')[0]).toMatch(/^payments\/payments-api: up to 50% of connections from 13 client pods on 2 nodes time out(; checkout-api .*call(s)? it( \(env PAYMENTS_API_URL\))?)?$/); // the known callers follow when the input names them
+    expect(reply!.text.split('\n')[0]).toMatch(
+      /^payments\/payments-api: up to 50% of connections from 13 client pods on 2 nodes time out(; checkout-api .*call(s)? it( \(env PAYMENTS_API_URL\))?)?$/,
+    ); // the known callers follow when the input names them
     expect(allText(reply!)).toContain('taking "payments" to mean payments/payments-api');
 
     const path = sections.find((s) => s.startsWith('*Packet path*'))!;
@@ -120,7 +146,9 @@ describe('answers from the demo cluster through the exporter', () => {
     expect(where).toContain(`… and ${svc.where.workloadCount - svc.where.workloads.length} more workloads`);
 
     const fixes = sections.filter((s) => /^\d+\. \*.+\* → \*/.test(s));
-    expect(fixes.map((f) => f.split('\n')[0])).toEqual(svc.fixes.map((f: any, i: number) => `${i + 1}. *${f.title}* → *${Math.round(f.predictedProbability * 1000) / 10}%*`));
+    expect(fixes.map((f) => f.split('\n')[0])).toEqual(
+      svc.fixes.map((f: any, i: number) => `${i + 1}. *${f.title}* → *${Math.round(f.predictedProbability * 1000) / 10}%*`),
+    );
     expect(fixes[0]).toContain('_Trade-off: ');
 
     const evidence = sections.find((s) => s.startsWith('*Observed*'))!;
@@ -128,7 +156,9 @@ describe('answers from the demo cluster through the exporter', () => {
     expect(evidence).toContain('*Inferred* from the Kubernetes objects');
 
     const button = reply!.blocks.find((b) => b.type === 'actions')!.elements[0];
-    expect(button.url).toBe('https://grafana.example.com/d/loopscope-loopback-risk/loopback-risk?orgId=1&var-cluster=prod&var-namespace=payments&var-service=payments-api');
+    expect(button.url).toBe(
+      'https://grafana.example.com/d/loopscope-loopback-risk/loopback-risk?orgId=1&var-cluster=prod&var-namespace=payments&var-service=payments-api',
+    );
     expect(allText(reply!)).toContain('`loopscope explain payments/payments-api`');
   });
 
@@ -139,7 +169,9 @@ describe('answers from the demo cluster through the exporter', () => {
     expect(reply!.channel).toBe('C0CHAN1');
     const { explanation } = await exporterJson(prod.url, '/api/v1/explain?target=checkout/deployment/checkout-api');
     const exposure = explanation.services.find((s: any) => s.name === 'payments-api');
-    expect(sectionTexts(reply!)[0]).toBe(`:red_circle: *checkout/deployment/checkout-api*: *loopback*, *16.7%* of its new connections time out calling payments/payments-api\n${exposure.headline}`);
+    expect(sectionTexts(reply!)[0]).toBe(
+      `:red_circle: *checkout/deployment/checkout-api*: *loopback*, *16.7%* of its new connections time out calling payments/payments-api\n${exposure.headline}`,
+    );
     expect(exposure.probability).toBeCloseTo(1 / 6, 5);
     expect(reply!.text).toContain('taking "checkout" to mean checkout/deployment/checkout-api');
     expect(blockKitProblems(reply!.blocks)).toEqual([]);
@@ -194,12 +226,23 @@ describe('answers from the demo cluster through the exporter', () => {
   });
 
   test('an unknown target gets "did you mean" with buttons; a slash command gets it privately', async () => {
-    await postToBot(bot.url, slashCommandBody('why is api timing out', slack.responseUrl('cmd-unknown')), { secret: SIGNING_SECRET, contentType: 'application/x-www-form-urlencoded' });
+    await postToBot(bot.url, slashCommandBody('why is api timing out', slack.responseUrl('cmd-unknown')), {
+      secret: SIGNING_SECRET,
+      contentType: 'application/x-www-form-urlencoded',
+    });
     const [reply] = await slack.waitFor((p) => p.path === '/respond/cmd-unknown');
     expect(reply!.response_type).toBe('ephemeral');
-    expect(sectionTexts(reply!)[0]).toBe(':mag: I could not find *api*: nothing called "api" in the snapshot (looked for a Service, a workload, a pod and an LB IP).');
+    expect(sectionTexts(reply!)[0]).toBe(
+      ':mag: I could not find *api*: nothing called "api" in the snapshot (looked for a Service, a workload, a pod and an LB IP).',
+    );
     const buttons = reply!.blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements);
-    expect(buttons.map((b: any) => b.text.text)).toEqual(['orders/orders-api', 'search/search-api', 'reports/reports-api', 'payments/payments-api', 'inventory/inventory-api']);
+    expect(buttons.map((b: any) => b.text.text)).toEqual([
+      'orders/orders-api',
+      'search/search-api',
+      'reports/reports-api',
+      'payments/payments-api',
+      'inventory/inventory-api',
+    ]);
     expect(JSON.parse(buttons[3].value)).toEqual({ kind: 'explain', target: 'payments/payments-api', detail: 'full' });
     expect(reply!.text).toContain('- payments/payments-api: ask "why is payments/payments-api timing out"');
 
@@ -211,7 +254,12 @@ describe('answers from the demo cluster through the exporter', () => {
 
 describe('several clusters', () => {
   test('a target in two clusters gets a short choice; a click answers from the chosen cluster in the thread', async () => {
-    const multi = await startBot(slack, { clusters: [{ name: 'prod', url: prod.url }, { name: 'staging', url: staging.url }] });
+    const multi = await startBot(slack, {
+      clusters: [
+        { name: 'prod', url: prod.url },
+        { name: 'staging', url: staging.url },
+      ],
+    });
     bots.push(multi);
     await postToBot(multi.url, mentionBody('why is payments-api timing out', { ts: '1700000800.000100' }), { secret: SIGNING_SECRET });
     const [choice] = await slack.waitFor((p) => p.thread_ts === '1700000800.000100');
@@ -220,15 +268,25 @@ describe('several clusters', () => {
     expect(buttons.map((b: any) => b.text.text)).toEqual(['prod: payments/payments-api', 'staging: payments/payments-api']);
     expect(choice!.text).toContain('staging: payments/payments-api: ask "why is payments/payments-api timing out in staging"');
 
-    const click = buttonClickBody(buttons[1], { messageTs: '1700000000.999999', threadTs: '1700000800.000100', responseUrl: slack.responseUrl('click-1') });
-    expect((await postToBot(multi.url, click, { secret: SIGNING_SECRET, contentType: 'application/x-www-form-urlencoded' })).status).toBe(200);
+    const click = buttonClickBody(buttons[1], {
+      messageTs: '1700000000.999999',
+      threadTs: '1700000800.000100',
+      responseUrl: slack.responseUrl('click-1'),
+    });
+    expect((await postToBot(multi.url, click, { secret: SIGNING_SECRET, contentType: 'application/x-www-form-urlencoded' })).status).toBe(
+      200,
+    );
     const answers = await slack.waitFor((p) => p.thread_ts === '1700000800.000100', 15_000, 2);
     const answer = answers[1]!;
-    expect(sectionTexts(answer)[0]).toMatch(/^:red_circle: \*payments\/payments-api\*: \*up to 50%\* of connections from 13 client pods on 2 nodes/);
+    expect(sectionTexts(answer)[0]).toMatch(
+      /^:red_circle: \*payments\/payments-api\*: \*up to 50%\* of connections from 13 client pods on 2 nodes/,
+    );
     expect(allText(answer)).toContain('Cluster *staging*');
 
     // Naming the cluster answers at once.
-    await postToBot(multi.url, mentionBody('why is payments-api timing out in prod', { ts: '1700000800.000200' }), { secret: SIGNING_SECRET });
+    await postToBot(multi.url, mentionBody('why is payments-api timing out in prod', { ts: '1700000800.000200' }), {
+      secret: SIGNING_SECRET,
+    });
     const [direct] = await slack.waitFor((p) => p.thread_ts === '1700000800.000200');
     expect(allText(direct!)).toContain('Cluster *prod*');
   });
@@ -249,8 +307,11 @@ describe('several clusters', () => {
       await postToBot(down.url, mentionBody('why is payments timing out', { ts: '1700000900.000100' }), { secret: SIGNING_SECRET });
       const [reply] = await slack.waitFor((p) => p.thread_ts === '1700000900.000100');
       expect(reply!.at - started).toBeLessThan(3000);
-      expect(sectionTexts(reply!)[0]).toMatch(/^:red_circle: \*payments\/payments-api\*: \*up to 50%\* of connections from 13 client pods on 2 nodes/);
-      const warning = reply!.blocks.find((b) => b.type === 'context' && b.elements[0].text.startsWith(':warning:'))!.elements[0].text as string;
+      expect(sectionTexts(reply!)[0]).toMatch(
+        /^:red_circle: \*payments\/payments-api\*: \*up to 50%\* of connections from 13 client pods on 2 nodes/,
+      );
+      const warning = reply!.blocks.find((b) => b.type === 'context' && b.elements[0].text.startsWith(':warning:'))!.elements[0]
+        .text as string;
       expect(warning).toContain('Cluster *staging* did not answer (connection refused (is the exporter running?);');
       expect(warning).toContain('Cluster *eu* did not answer (no answer within 0.5 s;');
       expect(warning).toContain('This answer comes from the other clusters.');
@@ -274,23 +335,42 @@ describe('limits on who asks and how often', () => {
   test('a user asking too fast gets one friendly reply, then nothing until the window passes; others are answered', async () => {
     const limited = await startBot(slack, { clusters: [{ name: 'prod', url: prod.url }], rateLimit: { questions: 2, perSeconds: 60 } });
     bots.push(limited);
-    for (let i = 1; i <= 4; i++) await postToBot(limited.url, directMessageBody('is payments at risk', { user: 'U0FAST', ts: `1700001100.00000${i}` }), { secret: SIGNING_SECRET });
-    await postToBot(limited.url, directMessageBody('is payments at risk', { user: 'U0CALM', ts: '1700001100.000009' }), { secret: SIGNING_SECRET });
+    for (let i = 1; i <= 4; i++)
+      await postToBot(limited.url, directMessageBody('is payments at risk', { user: 'U0FAST', ts: `1700001100.00000${i}` }), {
+        secret: SIGNING_SECRET,
+      });
+    await postToBot(limited.url, directMessageBody('is payments at risk', { user: 'U0CALM', ts: '1700001100.000009' }), {
+      secret: SIGNING_SECRET,
+    });
     await slack.waitFor((p) => p.thread_ts === '1700001100.000009');
-    const replies = await slack.waitFor((p) => (p.thread_ts ?? '').startsWith('1700001100.00000') && p.thread_ts !== '1700001100.000009', 15_000, 3);
+    const replies = await slack.waitFor(
+      (p) => (p.thread_ts ?? '').startsWith('1700001100.00000') && p.thread_ts !== '1700001100.000009',
+      15_000,
+      3,
+    );
     await new Promise((r) => setTimeout(r, 500));
     const fast = slack.posted.filter((p) => (p.thread_ts ?? '').startsWith('1700001100.00000') && p.thread_ts !== '1700001100.000009');
     expect(fast).toHaveLength(3);
     const told = replies.find((p) => p.text.startsWith('You are asking faster'))!;
-    expect(told.text).toMatch(/^You are asking faster than I can look things up \(2 questions every minute per person\)\. Try again in \d+ s/);
+    expect(told.text).toMatch(
+      /^You are asking faster than I can look things up \(2 questions every minute per person\)\. Try again in \d+ s/,
+    );
     expect(fast.filter((p) => p.text.startsWith('payments/payments-api'))).toHaveLength(2);
   });
 
   test('the channel allow-list and turning DMs off', async () => {
-    const strict = await startBot(slack, { clusters: [{ name: 'prod', url: prod.url }], allowedChannels: ['C0ALLOWED'], directMessages: false });
+    const strict = await startBot(slack, {
+      clusters: [{ name: 'prod', url: prod.url }],
+      allowedChannels: ['C0ALLOWED'],
+      directMessages: false,
+    });
     bots.push(strict);
-    await postToBot(strict.url, mentionBody('why is payments timing out', { channel: 'C0OTHER', ts: '1700001200.000100' }), { secret: SIGNING_SECRET });
-    await postToBot(strict.url, mentionBody('why is payments timing out', { channel: 'C0ALLOWED', ts: '1700001200.000200' }), { secret: SIGNING_SECRET });
+    await postToBot(strict.url, mentionBody('why is payments timing out', { channel: 'C0OTHER', ts: '1700001200.000100' }), {
+      secret: SIGNING_SECRET,
+    });
+    await postToBot(strict.url, mentionBody('why is payments timing out', { channel: 'C0ALLOWED', ts: '1700001200.000200' }), {
+      secret: SIGNING_SECRET,
+    });
     await postToBot(strict.url, directMessageBody('why is payments timing out', { ts: '1700001200.000300' }), { secret: SIGNING_SECRET });
     const [other] = await slack.waitFor((p) => p.thread_ts === '1700001200.000100');
     const [allowed] = await slack.waitFor((p) => p.thread_ts === '1700001200.000200');

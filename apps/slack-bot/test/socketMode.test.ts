@@ -49,18 +49,39 @@ afterAll(async () => {
 });
 
 test('an app_mention over the socket is acknowledged and answered in its thread', async () => {
-  const body = JSON.parse(eventBody({ type: 'app_mention', user: 'U0USER1', text: '<@UBOT> why is payments timing out', ts: '1700003000.000100', channel: 'C0CHAN1' }));
+  const body = JSON.parse(
+    eventBody({
+      type: 'app_mention',
+      user: 'U0USER1',
+      text: '<@UBOT> why is payments timing out',
+      ts: '1700003000.000100',
+      channel: 'C0CHAN1',
+    }),
+  );
   await slack.envelope('events_api', body, 'env-1');
   const [reply] = await slack.waitFor((p) => p.thread_ts === '1700003000.000100');
-  expect(reply!.text.split('\n')[0]).toMatch(/^payments\/payments-api: up to 50% of connections from 13 client pods on 2 nodes time out(; checkout-api .*call(s)? it( \(env PAYMENTS_API_URL\))?)?$/); // the known callers follow when the input names them
+  expect(reply!.text.split('\n')[0]).toMatch(
+    /^payments\/payments-api: up to 50% of connections from 13 client pods on 2 nodes time out(; checkout-api .*call(s)? it( \(env PAYMENTS_API_URL\))?)?$/,
+  ); // the known callers follow when the input names them
 });
 
 test('a slash command over the socket is acknowledged at once and answered through its response URL', async () => {
-  const payload = { command: '/loopscope', text: 'which services are at risk', user_id: 'U0USER1', channel_id: 'C0CHAN1', channel_name: 'incidents', team_id: 'T0001', response_url: slack.responseUrl('socket-cmd'), trigger_id: 't' };
+  const payload = {
+    command: '/loopscope',
+    text: 'which services are at risk',
+    user_id: 'U0USER1',
+    channel_id: 'C0CHAN1',
+    channel_name: 'incidents',
+    team_id: 'T0001',
+    response_url: slack.responseUrl('socket-cmd'),
+    trigger_id: 't',
+  };
   await slack.envelope('slash_commands', payload, 'env-2');
   const [reply] = await slack.waitFor((p) => p.path === '/respond/socket-cmd');
   expect(reply!.response_type).toBe('in_channel');
-  expect(reply!.text.split('\n')[0]).toBe('2 Services at risk of internal-LB loopback (of 9 Services; 23 of 36 client pods on at-risk nodes).');
+  expect(reply!.text.split('\n')[0]).toBe(
+    '2 Services at risk of internal-LB loopback (of 9 Services; 23 of 36 client pods on at-risk nodes).',
+  );
 });
 
 test('the probes are served in Socket Mode too, and no token reaches the log', async () => {

@@ -68,11 +68,19 @@ const ratio = fullMs / parseMs;
 const perPod = retained / pods;
 const p99 = quantile(samples, 0.99);
 const s = report.summary;
-console.log(`summary: ${s.loopback} loopback, ${s.safe} safe, ${s.unknown} unknown, ${s['not-applicable']} not applicable; ${report.links.length} links\n`);
+console.log(
+  `summary: ${s.loopback} loopback, ${s.safe} safe, ${s.unknown} unknown, ${s['not-applicable']} not applicable; ${report.links.length} links\n`,
+);
 console.log('| Figure | Value | Target | Met |');
 console.log('|---|---:|---|---|');
 console.log(`| JSON.parse of the snapshot | ${parseMs.toFixed(0)} ms | yardstick | |`);
-console.log(`| Full analysis (normalize ${normalizeMs.toFixed(0)} ms + analyse ${analyzeMs.toFixed(0)} ms) | ${fullMs.toFixed(0)} ms = ${(ratio * 100).toFixed(1)}% of JSON.parse | ≤ 25% | ${ratio <= 0.25 ? 'yes' : 'NO'} |`);
-console.log(`| Retained model (cluster + analysis) | ${(retained / 1048576).toFixed(1)} MiB = ${perPod.toFixed(0)} B/pod | ≤ 1 KiB/pod | ${perPod <= 1024 ? 'yes' : 'NO'} |`);
-console.log(`| Explain one Service, with fixes (median / p99 over ${samples.length} different Services) | ${quantile(samples, 0.5).toFixed(2)} / ${p99.toFixed(2)} ms | < 5 ms | ${p99 < 5 ? 'yes' : 'NO'} |`);
+console.log(
+  `| Full analysis (normalize ${normalizeMs.toFixed(0)} ms + analyse ${analyzeMs.toFixed(0)} ms) | ${fullMs.toFixed(0)} ms = ${(ratio * 100).toFixed(1)}% of JSON.parse | ≤ 25% | ${ratio <= 0.25 ? 'yes' : 'NO'} |`,
+);
+console.log(
+  `| Retained model (cluster + analysis) | ${(retained / 1048576).toFixed(1)} MiB = ${perPod.toFixed(0)} B/pod | ≤ 1 KiB/pod | ${perPod <= 1024 ? 'yes' : 'NO'} |`,
+);
+console.log(
+  `| Explain one Service, with fixes (median / p99 over ${samples.length} different Services) | ${quantile(samples, 0.5).toFixed(2)} / ${p99.toFixed(2)} ms | < 5 ms | ${p99 < 5 ? 'yes' : 'NO'} |`,
+);
 console.log(`| Report with ${report.links.length} links (no fixes) | ${reportMs.toFixed(0)} ms | — | |`);

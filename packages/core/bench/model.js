@@ -20,7 +20,16 @@ const SIZE = {
 };
 
 const t0 = Date.now();
-const generated = generator.generateCluster({ seed: 7, provider: 'tke', proxyMode: 'ipvs', publicLbServices: 500, localShare: 0.5, fixedBuildShare: 0.5, directToPodShare: 0.1, ...SIZE });
+const generated = generator.generateCluster({
+  seed: 7,
+  provider: 'tke',
+  proxyMode: 'ipvs',
+  publicLbServices: 500,
+  localShare: 0.5,
+  fixedBuildShare: 0.5,
+  directToPodShare: 0.1,
+  ...SIZE,
+});
 const dir = mkdtempSync(join(tmpdir(), 'loopscope-bench-'));
 let bytes = 0;
 const files = generator.toKubeLists(generated, { podsPerFile: 10000 });
@@ -29,10 +38,23 @@ for (const f of files) {
   bytes += text.length;
   writeFileSync(join(dir, f.name), text);
 }
-console.log(`generated ${SIZE.nodes} nodes, ${SIZE.pods} pods, ${SIZE.services} Services (${SIZE.internalLbServices} internal LB) in ${Date.now() - t0} ms: ${(bytes / 1048576).toFixed(0)} MiB of kubectl JSON in ${files.length} files`);
+console.log(
+  `generated ${SIZE.nodes} nodes, ${SIZE.pods} pods, ${SIZE.services} Services (${SIZE.internalLbServices} internal LB) in ${Date.now() - t0} ms: ${(bytes / 1048576).toFixed(0)} MiB of kubectl JSON in ${files.length} files`,
+);
 
 try {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []), join(__dirname, 'model-measure.js'), dir, String(SIZE.pods)], { stdio: 'inherit' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      '--max-old-space-size=8192',
+      ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []),
+      join(__dirname, 'model-measure.js'),
+      dir,
+      String(SIZE.pods),
+    ],
+    { stdio: 'inherit' },
+  );
   process.exitCode = r.status ?? 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -44,26 +44,48 @@ function generate() {
   const rules = [];
   const add = (r) => rules.push(`[0:0] ${r}`);
   const chain = (n) => chains.push(`:${n} - [0:0]`);
-  for (const c of ['KUBE-SERVICES', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING', 'KUBE-NODEPORTS', 'KUBE-IPVS-SERVICES', 'KUBE-LOAD-BALANCER', 'KUBE-FIREWALL-LB', 'IP-MASQ-AGENT']) chain(c);
+  for (const c of [
+    'KUBE-SERVICES',
+    'KUBE-MARK-MASQ',
+    'KUBE-POSTROUTING',
+    'KUBE-NODEPORTS',
+    'KUBE-IPVS-SERVICES',
+    'KUBE-LOAD-BALANCER',
+    'KUBE-FIREWALL-LB',
+    'IP-MASQ-AGENT',
+  ])
+    chain(c);
   add('-A PREROUTING -m comment --comment "kubernetes ipvs portals" -j KUBE-IPVS-SERVICES');
   add('-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
   add('-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
   add('-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING');
-  add('-A POSTROUTING -m comment --comment "ip-masq-agent: ensure nat POSTROUTING directs all non-LOCAL destination traffic to our custom IP-MASQ-AGENT chain" -m addrtype ! --dst-type LOCAL -j IP-MASQ-AGENT');
+  add(
+    '-A POSTROUTING -m comment --comment "ip-masq-agent: ensure nat POSTROUTING directs all non-LOCAL destination traffic to our custom IP-MASQ-AGENT chain" -m addrtype ! --dst-type LOCAL -j IP-MASQ-AGENT',
+  );
   add('-A IP-MASQ-AGENT -d 172.16.0.0/12 -m comment --comment "ip-masq-agent: local traffic is not subject to MASQUERADE" -j RETURN');
   add('-A IP-MASQ-AGENT -d 10.0.0.0/8 -m comment --comment "ip-masq-agent: local traffic is not subject to MASQUERADE" -j RETURN');
-  add('-A IP-MASQ-AGENT -m comment --comment "ip-masq-agent: outbound traffic is subject to MASQUERADE (must be last in chain)" -j MASQUERADE');
+  add(
+    '-A IP-MASQ-AGENT -m comment --comment "ip-masq-agent: outbound traffic is subject to MASQUERADE (must be last in chain)" -j MASQUERADE',
+  );
   add('-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000');
-  add('-A KUBE-POSTROUTING -m comment --comment "Kubernetes endpoints dst ip:port, source ip for solving hairpin purpose" -m set --match-set KUBE-LOOP-BACK dst,dst,src -j MASQUERADE');
+  add(
+    '-A KUBE-POSTROUTING -m comment --comment "Kubernetes endpoints dst ip:port, source ip for solving hairpin purpose" -m set --match-set KUBE-LOOP-BACK dst,dst,src -j MASQUERADE',
+  );
   add('-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN');
   add('-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0');
   add('-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully');
   // IPVS-like chains: a few rules, large sets.
   add('-A KUBE-IPVS-SERVICES -s 127.0.0.0/8 -j RETURN');
-  add('-A KUBE-IPVS-SERVICES -m comment --comment "Kubernetes service lb portal" -m set --match-set KUBE-LOAD-BALANCER dst,dst -j KUBE-LOAD-BALANCER');
-  add('-A KUBE-IPVS-SERVICES ! -s 172.16.0.0/12 -m comment --comment "Kubernetes service cluster ip + port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ');
+  add(
+    '-A KUBE-IPVS-SERVICES -m comment --comment "Kubernetes service lb portal" -m set --match-set KUBE-LOAD-BALANCER dst,dst -j KUBE-LOAD-BALANCER',
+  );
+  add(
+    '-A KUBE-IPVS-SERVICES ! -s 172.16.0.0/12 -m comment --comment "Kubernetes service cluster ip + port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ',
+  );
   add('-A KUBE-LOAD-BALANCER -m set --match-set KUBE-LOAD-BALANCER-FW dst,dst -j KUBE-FIREWALL-LB');
-  add('-A KUBE-LOAD-BALANCER -m comment --comment "Kubernetes service load balancer ip + port with externalTrafficPolicy=local" -m set --match-set KUBE-LOAD-BALANCER-LOCAL dst,dst -j RETURN');
+  add(
+    '-A KUBE-LOAD-BALANCER -m comment --comment "Kubernetes service load balancer ip + port with externalTrafficPolicy=local" -m set --match-set KUBE-LOAD-BALANCER-LOCAL dst,dst -j RETURN',
+  );
   add('-A KUBE-LOAD-BALANCER -j KUBE-MARK-MASQ');
   add('-A KUBE-FIREWALL-LB -m set --match-set KUBE-LOAD-BALANCER-SOURCE-CIDR dst,dst,src -j RETURN');
   add('-A KUBE-FIREWALL-LB -j KUBE-MARK-MASQ');
@@ -83,16 +105,28 @@ function generate() {
     const eps = 1 + Math.floor(rnd() * 4);
     const local = s % 4 === 0;
     services.push({ lb, port, cluster });
-    svcRules.push(`-A KUBE-SERVICES -d ${cluster}/32 -p tcp -m comment --comment "${name} cluster IP" -m tcp --dport ${port} -j KUBE-SVC-${h}`);
-    svcRules.push(`-A KUBE-SERVICES -d ${lb}/32 -p tcp -m comment --comment "${name} loadbalancer IP" -m tcp --dport ${port} -j KUBE-EXT-${h}`);
+    svcRules.push(
+      `-A KUBE-SERVICES -d ${cluster}/32 -p tcp -m comment --comment "${name} cluster IP" -m tcp --dport ${port} -j KUBE-SVC-${h}`,
+    );
+    svcRules.push(
+      `-A KUBE-SERVICES -d ${lb}/32 -p tcp -m comment --comment "${name} loadbalancer IP" -m tcp --dport ${port} -j KUBE-EXT-${h}`,
+    );
     chain(`KUBE-SVC-${h}`);
     chain(`KUBE-EXT-${h}`);
     if (local) chain(`KUBE-SVL-${h}`);
-    svcRules.push(`-A KUBE-SVC-${h} ! -s 172.16.0.0/12 -d ${cluster}/32 -p tcp -m comment --comment "${name} cluster IP" -m tcp --dport ${port} -j KUBE-MARK-MASQ`);
+    svcRules.push(
+      `-A KUBE-SVC-${h} ! -s 172.16.0.0/12 -d ${cluster}/32 -p tcp -m comment --comment "${name} cluster IP" -m tcp --dport ${port} -j KUBE-MARK-MASQ`,
+    );
     if (local) {
-      svcRules.push(`-A KUBE-EXT-${h} -s 172.16.0.0/12 -m comment --comment "pod traffic for ${name} external destinations" -j KUBE-SVC-${h}`);
-      svcRules.push(`-A KUBE-EXT-${h} -m comment --comment "masquerade LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
-      svcRules.push(`-A KUBE-EXT-${h} -m comment --comment "route LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j KUBE-SVC-${h}`);
+      svcRules.push(
+        `-A KUBE-EXT-${h} -s 172.16.0.0/12 -m comment --comment "pod traffic for ${name} external destinations" -j KUBE-SVC-${h}`,
+      );
+      svcRules.push(
+        `-A KUBE-EXT-${h} -m comment --comment "masquerade LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`,
+      );
+      svcRules.push(
+        `-A KUBE-EXT-${h} -m comment --comment "route LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j KUBE-SVC-${h}`,
+      );
       svcRules.push(`-A KUBE-EXT-${h} -j KUBE-SVL-${h}`);
     } else {
       svcRules.push(`-A KUBE-EXT-${h} -m comment --comment "masquerade traffic for ${name} external destinations" -j KUBE-MARK-MASQ`);
@@ -109,12 +143,15 @@ function generate() {
       svcRules.push(`-A KUBE-SEP-${sep} -s ${epIp}/32 -m comment --comment "${name}" -j KUBE-MARK-MASQ`);
       svcRules.push(`-A KUBE-SEP-${sep} -p tcp -m comment --comment "${name}" -m tcp -j DNAT --to-destination ${epIp}:8080`);
     }
-    if (s % 5 === 0) nodeports.push(`-A KUBE-NODEPORTS -p tcp -m comment --comment "${name}" -m tcp --dport ${30000 + (s % 2767)} -j KUBE-EXT-${h}`);
+    if (s % 5 === 0)
+      nodeports.push(`-A KUBE-NODEPORTS -p tcp -m comment --comment "${name}" -m tcp --dport ${30000 + (s % 2767)} -j KUBE-EXT-${h}`);
     s++;
   }
   for (const r of svcRules) add(r);
   for (const r of nodeports) add(r);
-  add('-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS');
+  add(
+    '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
+  );
   const iptables = `# Generated by iptables-save v1.8.9 (nf_tables) on bench\n*nat\n${chains.join('\n')}\n${rules.join('\n')}\nCOMMIT\n`;
 
   // ipsets: MEMBERS members spread over the IPVS sets, the largest holding 60%.
@@ -123,9 +160,11 @@ function generate() {
   const ciN = Math.floor(MEMBERS * 0.25);
   const loN = Math.floor(MEMBERS * 0.1);
   const cidrN = MEMBERS - lbN - ciN - loN;
-  const create = (name, type) => sets.push(`create ${name} ${type} family inet hashsize 65536 maxelem 262144 comment bucketsize 12 initval 0x1234abcd`);
+  const create = (name, type) =>
+    sets.push(`create ${name} ${type} family inet hashsize 65536 maxelem 262144 comment bucketsize 12 initval 0x1234abcd`);
   create('KUBE-LOAD-BALANCER', 'hash:ip,port');
-  for (let i = 0; i < lbN; i++) sets.push(`add KUBE-LOAD-BALANCER ${ip(10, 0x200000 + i)},tcp:${80 + (i % 3)} comment "Kubernetes service lb portal"`);
+  for (let i = 0; i < lbN; i++)
+    sets.push(`add KUBE-LOAD-BALANCER ${ip(10, 0x200000 + i)},tcp:${80 + (i % 3)} comment "Kubernetes service lb portal"`);
   create('KUBE-LOAD-BALANCER-LOCAL', 'hash:ip,port');
   for (let i = 0; i < lbN; i += 4) sets.push(`add KUBE-LOAD-BALANCER-LOCAL ${ip(10, 0x200000 + i)},tcp:${80 + (i % 3)}`);
   create('KUBE-LOAD-BALANCER-FW', 'hash:ip,port');
@@ -135,10 +174,20 @@ function generate() {
   create('KUBE-LOOP-BACK', 'hash:ip,port,ip');
   for (let i = 0; i < loN; i++) sets.push(`add KUBE-LOOP-BACK ${ip(172, 0x100000 + i)},tcp:8080,${ip(172, 0x100000 + i)}`);
   create('KUBE-LOAD-BALANCER-SOURCE-CIDR', 'hash:ip,port,net');
-  for (let i = 0; i < cidrN; i++) sets.push(`add KUBE-LOAD-BALANCER-SOURCE-CIDR ${ip(10, 0x200000 + (i * 50) % lbN)},tcp:${80 + (((i * 50) % lbN) % 3)},192.168.${i & 255}.0/${24 - (i % 8)}`);
+  for (let i = 0; i < cidrN; i++)
+    sets.push(
+      `add KUBE-LOAD-BALANCER-SOURCE-CIDR ${ip(10, 0x200000 + ((i * 50) % lbN))},tcp:${80 + (((i * 50) % lbN) % 3)},192.168.${i & 255}.0/${24 - (i % 8)}`,
+    );
   const ipset = sets.join('\n') + '\n';
   const addr = '1: lo    inet 127.0.0.1/8 scope host lo\n2: eth0    inet 10.250.0.12/16 brd 10.250.255.255 scope global eth0\n';
-  return { iptables, ipset, addr, services, ruleCount: rules.length, memberCount: lbN + Math.ceil(lbN / 4) + Math.ceil(lbN / 50) + ciN + loN + cidrN };
+  return {
+    iptables,
+    ipset,
+    addr,
+    services,
+    ruleCount: rules.length,
+    memberCount: lbN + Math.ceil(lbN / 4) + Math.ceil(lbN / 50) + ciN + loN + cidrN,
+  };
 }
 
 function stats(samples) {

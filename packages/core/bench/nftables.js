@@ -44,7 +44,8 @@ function generate() {
   const chains = [];
   const rules = [];
   const chain = (name, base) => chains.push({ chain: { ...T, name, handle: handle++, ...(base ?? {}) } });
-  const rule = (chainName, expr, comment) => rules.push({ rule: { ...T, chain: chainName, handle: handle++, ...(comment ? { comment } : {}), expr } });
+  const rule = (chainName, expr, comment) =>
+    rules.push({ rule: { ...T, chain: chainName, handle: handle++, ...(comment ? { comment } : {}), expr } });
   const daddr = { payload: { protocol: 'ip', field: 'daddr' } };
   const saddr = { payload: { protocol: 'ip', field: 'saddr' } };
   const key3 = { concat: [daddr, { meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] };
@@ -60,7 +61,17 @@ function generate() {
   chain('nat-prerouting', base('nat', 'prerouting', -100));
   chain('nat-output', base('nat', 'output', -100));
   chain('nat-postrouting', base('nat', 'postrouting', 100));
-  for (const c of ['firewall-check', 'mark-for-masquerade', 'masquerading', 'services', 'service-endpoints-check', 'nodeport-endpoints-check', 'cluster-ips-check', 'reject-chain']) chain(c);
+  for (const c of [
+    'firewall-check',
+    'mark-for-masquerade',
+    'masquerading',
+    'services',
+    'service-endpoints-check',
+    'nodeport-endpoints-check',
+    'cluster-ips-check',
+    'reject-chain',
+  ])
+    chain(c);
   rule('filter-prerouting-pre-dnat', [ctNew, jump('firewall-check')]);
   rule('filter-forward', [ctNew, jump('service-endpoints-check')]);
   rule('filter-forward', [ctNew, jump('cluster-ips-check')]);
@@ -77,11 +88,33 @@ function generate() {
   rule('nat-output', [jump('services')]);
   rule('nat-postrouting', [jump('masquerading')]);
   rule('services', [{ vmap: { key: key3, data: '@service-ips' } }]);
-  rule('services', [{ match: { op: '==', left: daddr, right: '@nodeport-ips' } }, { vmap: { key: { concat: [{ meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] }, data: '@service-nodeports' } }]);
+  rule('services', [
+    { match: { op: '==', left: daddr, right: '@nodeport-ips' } },
+    {
+      vmap: {
+        key: { concat: [{ meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] },
+        data: '@service-nodeports',
+      },
+    },
+  ]);
   rule('service-endpoints-check', [{ vmap: { key: key3, data: '@no-endpoint-services' } }]);
-  rule('nodeport-endpoints-check', [{ match: { op: '==', left: daddr, right: '@nodeport-ips' } }, { vmap: { key: { concat: [{ meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] }, data: '@no-endpoint-nodeports' } }]);
-  rule('cluster-ips-check', [{ match: { op: '==', left: daddr, right: '@cluster-ips' } }, { reject: { type: 'icmp', expr: 'port-unreachable' } }]);
-  rule('cluster-ips-check', [{ match: { op: '==', left: daddr, right: { set: [{ prefix: { addr: '172.30.0.0', len: 16 } }] } } }, { drop: null }]);
+  rule('nodeport-endpoints-check', [
+    { match: { op: '==', left: daddr, right: '@nodeport-ips' } },
+    {
+      vmap: {
+        key: { concat: [{ meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] },
+        data: '@no-endpoint-nodeports',
+      },
+    },
+  ]);
+  rule('cluster-ips-check', [
+    { match: { op: '==', left: daddr, right: '@cluster-ips' } },
+    { reject: { type: 'icmp', expr: 'port-unreachable' } },
+  ]);
+  rule('cluster-ips-check', [
+    { match: { op: '==', left: daddr, right: { set: [{ prefix: { addr: '172.30.0.0', len: 16 } }] } } },
+    { drop: null },
+  ]);
   rule('reject-chain', [{ reject: { type: 'icmp', expr: 'port-unreachable' } }]);
 
   const clusterIps = [];
@@ -96,7 +129,11 @@ function generate() {
     const eps = rnd() < 0.8 ? 1 : 2;
     const svc = `service-${id}`;
     chain(svc);
-    rule(svc, [{ match: { op: '==', left: daddr, right: cip } }, { match: { op: '!=', left: saddr, right: { prefix: { addr: '10.0.0.0', len: 8 } } } }, jump('mark-for-masquerade')]);
+    rule(svc, [
+      { match: { op: '==', left: daddr, right: cip } },
+      { match: { op: '!=', left: saddr, right: { prefix: { addr: '10.0.0.0', len: 8 } } } },
+      jump('mark-for-masquerade'),
+    ]);
     const ways = [];
     for (let e = 0; e < eps; e++) {
       const epIp = ip(10, 0x800000 + s * 2 + e);
@@ -112,15 +149,29 @@ function generate() {
     if (lb) {
       const ext = `external-${id}`;
       chain(ext);
-      rule(ext, [{ match: { op: '==', left: saddr, right: { prefix: { addr: '10.0.0.0', len: 8 } } } }, goto(svc)], 'short-circuit pod traffic');
-      rule(ext, [{ match: { op: '==', left: { fib: { result: 'type', flags: ['saddr'] } }, right: 'local' } }, jump('mark-for-masquerade')], 'masquerade local traffic');
-      rule(ext, [{ match: { op: '==', left: { fib: { result: 'type', flags: ['saddr'] } }, right: 'local' } }, goto(svc)], 'short-circuit local traffic');
+      rule(
+        ext,
+        [{ match: { op: '==', left: saddr, right: { prefix: { addr: '10.0.0.0', len: 8 } } } }, goto(svc)],
+        'short-circuit pod traffic',
+      );
+      rule(
+        ext,
+        [{ match: { op: '==', left: { fib: { result: 'type', flags: ['saddr'] } }, right: 'local' } }, jump('mark-for-masquerade')],
+        'masquerade local traffic',
+      );
+      rule(
+        ext,
+        [{ match: { op: '==', left: { fib: { result: 'type', flags: ['saddr'] } }, right: 'local' } }, goto(svc)],
+        'short-circuit local traffic',
+      );
       serviceIps.push([{ concat: [lb, 'tcp', port] }, goto(ext)]);
       nodeports.push([{ concat: ['tcp', 30000 + (s % 2767)] }, goto(ext)]);
     }
     services.push({ cip, lb, port });
   }
-  const set = (name, type, elem, map) => ({ [map ? 'map' : 'set']: { ...T, name, type, handle: handle++, ...(map ? { map: 'verdict' } : {}), ...(elem.length ? { elem } : {}) } });
+  const set = (name, type, elem, map) => ({
+    [map ? 'map' : 'set']: { ...T, name, type, handle: handle++, ...(map ? { map: 'verdict' } : {}), ...(elem.length ? { elem } : {}) },
+  });
   const sets = [
     set('cluster-ips', 'ipv4_addr', clusterIps),
     set('nodeport-ips', 'ipv4_addr', ['10.250.0.12']),
@@ -131,7 +182,12 @@ function generate() {
     set('service-nodeports', ['inet_proto', 'inet_service'], nodeports, true),
   ];
   const doc = { nftables: [...out, ...sets, ...chains, ...rules] };
-  return { json: JSON.stringify(doc), services, ruleCount: rules.length, elementCount: clusterIps.length + serviceIps.length + nodeports.length };
+  return {
+    json: JSON.stringify(doc),
+    services,
+    ruleCount: rules.length,
+    elementCount: clusterIps.length + serviceIps.length + nodeports.length,
+  };
 }
 
 function median(xs) {
@@ -146,7 +202,10 @@ const ms = (x) => `${x.toFixed(x < 1 ? 3 : 1)} ms`;
 
 function main() {
   const g = generate();
-  const addr = { text: '1: lo    inet 127.0.0.1/8 scope host lo\n2: eth0    inet 10.250.0.12/16 scope global eth0\n', file: 'bench/addr.txt' };
+  const addr = {
+    text: '1: lo    inet 127.0.0.1/8 scope host lo\n2: eth0    inet 10.250.0.12/16 scope global eth0\n',
+    file: 'bench/addr.txt',
+  };
   const floor = [];
   const loads = [];
   let node;
@@ -180,10 +239,16 @@ function main() {
   }
   const load = median(loads);
   const rows = [
-    ['ruleset', `${SERVICES} Services: ${g.ruleCount} rules, ${g.elementCount} set and map elements, ${(g.json.length / 1048576).toFixed(1)} MiB of nft -j JSON`],
+    [
+      'ruleset',
+      `${SERVICES} Services: ${g.ruleCount} rules, ${g.elementCount} set and map elements, ${(g.json.length / 1048576).toFixed(1)} MiB of nft -j JSON`,
+    ],
     ['floor: JSON.parse of the same document, median of 5', ms(median(floor))],
     ['loadNodeDumps (parse + index), median of 5', `${ms(load)} = ${(load / median(floor)).toFixed(1)}× the floor`],
-    [`trace, ${TRACES} packets (LB IPs, ClusterIPs with --filter, no Service): median / p99`, `${ms(median(samples))} / ${ms(p99(samples))}`],
+    [
+      `trace, ${TRACES} packets (LB IPs, ClusterIPs with --filter, no Service): median / p99`,
+      `${ms(median(samples))} / ${ms(p99(samples))}`,
+    ],
     ['targets', 'parse + index < 1 s; one trace < 1 ms'],
   ];
   console.log(`\nnftables benchmark (node ${process.version}, ${require('node:os').cpus().length} CPUs)\n`);

@@ -43,19 +43,48 @@ export { worstClientProbability } from './analysis/worstClient';
 export { LiveCluster, type RecomputeMode, type RecomputeResult } from './live/liveCluster';
 
 // The datapath profile: detection, overrides and the flags that set them.
-export { detectProfile, IPVS_BINDS, PROXY_MODES, type DatapathProfile, type Detected, type IpvsBind, type NodeDatapath, type PodNetwork, type ProfileOverrides, type ProxyMode } from './profile/profile';
+export {
+  detectProfile,
+  IPVS_BINDS,
+  PROXY_MODES,
+  type DatapathProfile,
+  type Detected,
+  type IpvsBind,
+  type NodeDatapath,
+  type PodNetwork,
+  type ProfileOverrides,
+  type ProxyMode,
+} from './profile/profile';
 export { imageTag, parseKubeVersion, tkeBuildStatus, type KubeVersion, type TkeBuildStatus } from './profile/versions';
 export { PROFILE_FLAG_OPTIONS, PROFILE_FLAGS_HELP, profileOverridesFromFlags } from './profile/flags';
 
 // Outputs: the report contract, explanations, what-if and fixes.
 export { atRiskList, type AtRiskList, type AtRiskService } from './report/atRisk';
-export { buildReport, type Report, type ReportCluster, type ReportIngress, type ReportCaller, type ReportLink, type ReportMissingInput, type ReportOptions, type ReportService, type ReportUnreachable } from './report/report';
+export {
+  buildReport,
+  type Report,
+  type ReportCluster,
+  type ReportIngress,
+  type ReportCaller,
+  type ReportLink,
+  type ReportMissingInput,
+  type ReportOptions,
+  type ReportService,
+  type ReportUnreachable,
+} from './report/report';
 export { CHECK_INSTEAD, explain, type ExplainResult, type Explanation, type Hop, type ServiceExplanation } from './explain/explain';
 export { MAX_TARGET_CHARS, targetTooLong, type ExplainTarget, type ResolveOptions, type TargetResolution } from './explain/target';
 export { renderExplanationMarkdown, renderExplanationText } from './explain/render';
 export { isCloseMatch, WORKLOAD_KIND_ALIASES } from './explain/names';
 export { whatIf, type WhatIfChange, type WhatIfFigure, type WhatIfResult, type WhatIfServiceResult } from './whatif/whatif';
-export { parseWhatIfChange, parseWhatIfChanges, parseWhatIfChangeSpec, WHATIF_KINDS, WHATIF_VALUES, type WhatIfChangeSpec } from './whatif/changes';
+export {
+  parseWhatIfChange,
+  parseWhatIfChanges,
+  parseWhatIfChangeSpec,
+  WHATIF_KINDS,
+  WHATIF_VALUES,
+  type WhatIfChangeSpec,
+} from './whatif/changes';
 export { fixesFor, type Fix, type FixId } from './whatif/fixes';
 
 // Words for people, and errors.
@@ -108,4 +137,3 @@ export {
   type TracePacket,
   type TraceResult,
 } from './netfilter';
-

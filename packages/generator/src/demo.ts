@@ -10,7 +10,14 @@ import { kubeList } from './lists';
 import { ClusterFacts, ObjectFactory, PodState, PodTemplateRuntime, WorkloadPlan } from './objects';
 import { ANNOTATIONS, PROFILES, TKE_FIXED_BUILD } from './providers';
 import { SeededRandom } from './random';
-import type { GeneratedEnvVar, GeneratedKubeList, GeneratedKubeObject, GeneratedPod, GeneratedService, GeneratedServicePort } from './types';
+import type {
+  GeneratedEnvVar,
+  GeneratedKubeList,
+  GeneratedKubeObject,
+  GeneratedPod,
+  GeneratedService,
+  GeneratedServicePort,
+} from './types';
 import { COREFILE, RESOURCE_PROFILES, dnsServicePlan, appPlan, dnsPlan, kubeProxyPlan, systemDaemonSetPlan } from './workloads';
 
 const MINUTE = 60_000;
@@ -45,9 +52,25 @@ interface DemoNode {
 export function buildDemoCluster(): GeneratedKubeList {
   const rng = new SeededRandom(20240311);
   const profile = PROFILES.tke;
-  const facts: ClusterFacts = { profile, minor: 20, now: NOW, clusterName: 'cls-demo', clusterCidr: CLUSTER_CIDR, nodeCount: DEMO_NODES.length };
+  const facts: ClusterFacts = {
+    profile,
+    minor: 20,
+    now: NOW,
+    clusterName: 'cls-demo',
+    clusterCidr: CLUSTER_CIDR,
+    nodeCount: DEMO_NODES.length,
+  };
   const f = new ObjectFactory(rng, facts);
-  const out = { nodes: [] as GeneratedKubeObject[], pods: [] as GeneratedPod[], services: [] as GeneratedKubeObject[], slices: [] as GeneratedKubeObject[], rs: [] as GeneratedKubeObject[], jobs: [] as GeneratedKubeObject[], ds: [] as GeneratedKubeObject[], cm: [] as GeneratedKubeObject[] };
+  const out = {
+    nodes: [] as GeneratedKubeObject[],
+    pods: [] as GeneratedPod[],
+    services: [] as GeneratedKubeObject[],
+    slices: [] as GeneratedKubeObject[],
+    rs: [] as GeneratedKubeObject[],
+    jobs: [] as GeneratedKubeObject[],
+    ds: [] as GeneratedKubeObject[],
+    cm: [] as GeneratedKubeObject[],
+  };
 
   // ---------------------------------------------------------------- nodes
   const nodes: DemoNode[] = DEMO_NODES.map((n, i) => {
@@ -71,7 +94,14 @@ export function buildDemoCluster(): GeneratedKubeList {
   });
   const node = (ref: NodeRef): DemoNode => nodes[ref - 1]!;
 
-  const podAt = (rt: PodTemplateRuntime, ref: NodeRef | undefined, state: PodState, created: number, name?: string, restarts = 0): GeneratedPod => {
+  const podAt = (
+    rt: PodTemplateRuntime,
+    ref: NodeRef | undefined,
+    state: PodState,
+    created: number,
+    name?: string,
+    restarts = 0,
+  ): GeneratedPod => {
     const n = ref === undefined ? undefined : node(ref);
     const hostNetwork = rt.plan.hostNetwork === true;
     const pod = f.pod(rt, {
@@ -103,7 +133,12 @@ export function buildDemoCluster(): GeneratedKubeList {
   out.rs.push(f.replicaSet(dns, 2, 2, rng.uuid()));
   out.cm.push(f.configMap('kube-system', 'coredns', { Corefile: COREFILE }, sys, { 'addonmanager.kubernetes.io/mode': 'EnsureExists' }));
   out.cm.push(
-    f.configMap('kube-system', 'ip-masq-agent-config', { config: JSON.stringify({ NonMasqueradeCIDRs: [CLUSTER_CIDR, VPC_CIDR], MasqLinkLocal: true, ResyncInterval: '1m0s' }) }, sys),
+    f.configMap(
+      'kube-system',
+      'ip-masq-agent-config',
+      { config: JSON.stringify({ NonMasqueradeCIDRs: [CLUSTER_CIDR, VPC_CIDR], MasqLinkLocal: true, ResyncInterval: '1m0s' }) },
+      sys,
+    ),
   );
 
   // ---------------------------------------------------------------- applications
@@ -165,7 +200,12 @@ export function buildDemoCluster(): GeneratedKubeList {
     ports: GeneratedServicePort[],
     created: number,
     backing: GeneratedPod[],
-    opts: { annotations?: Record<string, string>; etp?: 'Local' | 'Cluster'; hc?: number; ingress?: { ingress: Array<{ ip: string }> } } = {},
+    opts: {
+      annotations?: Record<string, string>;
+      etp?: 'Local' | 'Cluster';
+      hc?: number;
+      ingress?: { ingress: Array<{ ip: string }> };
+    } = {},
   ): GeneratedService => {
     const svc = f.service({
       namespace: ns,
@@ -182,7 +222,13 @@ export function buildDemoCluster(): GeneratedKubeList {
       created,
     });
     out.services.push(svc);
-    out.slices.push(...f.endpointSlices(svc, backing.map((pod) => ({ pod, zone: nodes.find((n) => n.name === pod.spec.nodeName)?.zone })), created));
+    out.slices.push(
+      ...f.endpointSlices(
+        svc,
+        backing.map((pod) => ({ pod, zone: nodes.find((n) => n.name === pod.spec.nodeName)?.zone })),
+        created,
+      ),
+    );
     return svc;
   };
   const http = (port: number, nodePort?: number): GeneratedServicePort => {
@@ -193,7 +239,10 @@ export function buildDemoCluster(): GeneratedKubeList {
 
   // payments/payments-api: the seed's case. Internal CLB, Local, endpoints on nodes 1 and 2 only.
   const paymentsCreated = days(132);
-  const payments = deployment('payments', 'payments-api', '2.14.3', paymentsCreated, [1, 1, 2], { sidecar: true, serviceAccountName: 'payments-api' });
+  const payments = deployment('payments', 'payments-api', '2.14.3', paymentsCreated, [1, 1, 2], {
+    sidecar: true,
+    serviceAccountName: 'payments-api',
+  });
   service('payments', 'payments-api', '192.168.14.203', 'LoadBalancer', [http(8080, 31380)], paymentsCreated, payments, {
     annotations: internal('subnet-6xk2l3vq', 'lb-9mq4c1ze'),
     etp: 'Local',
@@ -330,7 +379,14 @@ export function buildDemoCluster(): GeneratedKubeList {
   out.ds.push(f.daemonSet(fb, 6, 6));
 
   // CronJob pods: one running (payments/settlement-sync, every 15 min), one completed (reports/nightly-report).
-  const cronJob = (ns: string, cron: string, scheduled: number, ref: NodeRef, state: 'ready' | 'succeeded', extraEnv: GeneratedEnvVar[]): void => {
+  const cronJob = (
+    ns: string,
+    cron: string,
+    scheduled: number,
+    ref: NodeRef,
+    state: 'ready' | 'succeeded',
+    extraEnv: GeneratedEnvVar[],
+  ): void => {
     const jobName = `${cron}-${Math.floor(scheduled / MINUTE)}`;
     const plan: WorkloadPlan = appPlan({
       namespace: ns,
@@ -351,16 +407,30 @@ export function buildDemoCluster(): GeneratedKubeList {
     const rt = f.template(plan);
     const pod = podAt(rt, ref, state, scheduled + 1000);
     const finished = pod.status.containerStatuses?.[0]?.state.terminated?.finishedAt;
-    out.jobs.push(f.job(rt, state === 'ready' ? 'running' : 'succeeded', scheduled + 1000, finished ? Date.parse(finished) + 1000 : undefined));
+    out.jobs.push(
+      f.job(rt, state === 'ready' ? 'running' : 'succeeded', scheduled + 1000, finished ? Date.parse(finished) + 1000 : undefined),
+    );
   };
   cronJob('payments', 'settlement-sync', Math.floor((NOW - 3 * MINUTE) / (15 * MINUTE)) * 15 * MINUTE, 1, 'ready', [
     { name: 'PAYMENTS_API_URL', value: 'http://10.0.3.15:8080' },
   ]);
-  cronJob('reports', 'nightly-report', Date.UTC(2025, 2, 17, 18, 0, 0), 4, 'succeeded', [{ name: 'CATALOG_URL', value: 'http://catalog.catalog.svc.cluster.local' }]);
+  cronJob('reports', 'nightly-report', Date.UTC(2025, 2, 17, 18, 0, 0), 4, 'succeeded', [
+    { name: 'CATALOG_URL', value: 'http://catalog.catalog.svc.cluster.local' },
+  ]);
 
   // default/debug-shell: a bare pod someone left running.
   const debug = f.template(
-    appPlan({ namespace: 'default', name: 'debug-shell', kind: 'Pod', image: 'nicolaka/netshoot:v0.13', ports: [], env: [], resources: undefined, created: NOW - 5 * 60 * MINUTE, command: ['sleep', 'infinity'] }),
+    appPlan({
+      namespace: 'default',
+      name: 'debug-shell',
+      kind: 'Pod',
+      image: 'nicolaka/netshoot:v0.13',
+      ports: [],
+      env: [],
+      resources: undefined,
+      created: NOW - 5 * 60 * MINUTE,
+      command: ['sleep', 'infinity'],
+    }),
   );
   podAt(debug, 1, 'ready', NOW - 5 * 60 * MINUTE, 'debug-shell');
 
@@ -378,7 +448,13 @@ export function buildDemoCluster(): GeneratedKubeList {
   out.slices.push(f.apiserverSlice(kubernetes, ['169.254.128.7'], 60002, CLUSTER_CREATED));
   const kubeDns = f.service(dnsServicePlan(intToIp(ipToInt(SERVICE_BASE) + 10), sys));
   out.services.push(kubeDns);
-  out.slices.push(...f.endpointSlices(kubeDns, dnsPods.map((pod) => ({ pod, zone: nodes.find((n) => n.name === pod.spec.nodeName)?.zone })), sys));
+  out.slices.push(
+    ...f.endpointSlices(
+      kubeDns,
+      dnsPods.map((pod) => ({ pod, zone: nodes.find((n) => n.name === pod.spec.nodeName)?.zone })),
+      sys,
+    ),
+  );
 
   const byNsName = (a: GeneratedKubeObject, b: GeneratedKubeObject): number =>
     cmp(a.metadata.namespace ?? '', b.metadata.namespace ?? '') || cmp(a.metadata.name, b.metadata.name);

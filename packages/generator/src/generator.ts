@@ -21,7 +21,18 @@ import {
   GeneratorProvider,
   ResolvedGenerateClusterOptions,
 } from './types';
-import { COREFILE, RESOURCE_PROFILES, dnsServicePlan, appEnv, appPlan, ciliumAgentPlan, ciliumOperatorPlan, dnsPlan, kubeProxyPlan, systemDaemonSetPlan } from './workloads';
+import {
+  COREFILE,
+  RESOURCE_PROFILES,
+  dnsServicePlan,
+  appEnv,
+  appPlan,
+  ciliumAgentPlan,
+  ciliumOperatorPlan,
+  dnsPlan,
+  kubeProxyPlan,
+  systemDaemonSetPlan,
+} from './workloads';
 
 /** "Now" of every generated snapshot. Fixed, so that output does not depend on the clock. */
 export const GENERATOR_NOW = Date.UTC(2025, 2, 18, 9, 30, 0);
@@ -51,21 +62,121 @@ export const DEFAULT_GENERATE_OPTIONS = {
 } as const;
 
 const NAMESPACE_WORDS = [
-  'payments', 'orders', 'inventory', 'search', 'web', 'catalog', 'reports', 'checkout', 'accounts', 'billing',
-  'identity', 'notifications', 'shipping', 'pricing', 'recommendations', 'analytics', 'media', 'messaging',
-  'fulfillment', 'loyalty', 'risk', 'ledger', 'fraud', 'promotions', 'reviews', 'support', 'content',
-  'marketing', 'partners', 'warehouse', 'returns', 'tax', 'subscriptions', 'geo', 'maps', 'booking',
-  'chat', 'feeds', 'ads', 'data-platform',
+  'payments',
+  'orders',
+  'inventory',
+  'search',
+  'web',
+  'catalog',
+  'reports',
+  'checkout',
+  'accounts',
+  'billing',
+  'identity',
+  'notifications',
+  'shipping',
+  'pricing',
+  'recommendations',
+  'analytics',
+  'media',
+  'messaging',
+  'fulfillment',
+  'loyalty',
+  'risk',
+  'ledger',
+  'fraud',
+  'promotions',
+  'reviews',
+  'support',
+  'content',
+  'marketing',
+  'partners',
+  'warehouse',
+  'returns',
+  'tax',
+  'subscriptions',
+  'geo',
+  'maps',
+  'booking',
+  'chat',
+  'feeds',
+  'ads',
+  'data-platform',
 ];
 
 const NAME_WORDS = [
-  'account', 'address', 'audit', 'auth', 'balance', 'basket', 'batch', 'cart', 'coupon', 'currency',
-  'customer', 'delivery', 'device', 'discount', 'email', 'event', 'export', 'feature', 'feed', 'file',
-  'gift', 'image', 'import', 'invoice', 'item', 'label', 'ledger', 'listing', 'locale', 'location',
-  'login', 'member', 'merchant', 'metric', 'offer', 'order', 'page', 'payment', 'payout', 'policy',
-  'price', 'product', 'profile', 'quota', 'quote', 'rating', 'receipt', 'refund', 'report', 'review',
-  'route', 'rule', 'schedule', 'score', 'search', 'session', 'settlement', 'shipment', 'sku', 'slot',
-  'stock', 'store', 'tag', 'tenant', 'ticket', 'token', 'track', 'transfer', 'user', 'vendor', 'voucher', 'wallet',
+  'account',
+  'address',
+  'audit',
+  'auth',
+  'balance',
+  'basket',
+  'batch',
+  'cart',
+  'coupon',
+  'currency',
+  'customer',
+  'delivery',
+  'device',
+  'discount',
+  'email',
+  'event',
+  'export',
+  'feature',
+  'feed',
+  'file',
+  'gift',
+  'image',
+  'import',
+  'invoice',
+  'item',
+  'label',
+  'ledger',
+  'listing',
+  'locale',
+  'location',
+  'login',
+  'member',
+  'merchant',
+  'metric',
+  'offer',
+  'order',
+  'page',
+  'payment',
+  'payout',
+  'policy',
+  'price',
+  'product',
+  'profile',
+  'quota',
+  'quote',
+  'rating',
+  'receipt',
+  'refund',
+  'report',
+  'review',
+  'route',
+  'rule',
+  'schedule',
+  'score',
+  'search',
+  'session',
+  'settlement',
+  'shipment',
+  'sku',
+  'slot',
+  'stock',
+  'store',
+  'tag',
+  'tenant',
+  'ticket',
+  'token',
+  'track',
+  'transfer',
+  'user',
+  'vendor',
+  'voucher',
+  'wallet',
 ];
 const LB_SUFFIXES = ['api', 'gateway', 'edge', 'grpc', 'public-api'];
 const SVC_SUFFIXES = ['svc', 'backend', 'grpc', 'cache', 'service', 'store', 'query', 'api'];
@@ -92,7 +203,11 @@ export function resolveGenerateOptions(options: GenerateClusterOptions = {}): Re
   const pods = count('pods', options.pods, d.pods);
   const services = count('services', options.services, d.services, 2);
   const internalLbServices = count('internalLbServices', options.internalLbServices, Math.min(d.internalLbServices, services - 2));
-  const publicLbServices = count('publicLbServices', options.publicLbServices, Math.min(d.publicLbServices, Math.max(0, services - 2 - internalLbServices)));
+  const publicLbServices = count(
+    'publicLbServices',
+    options.publicLbServices,
+    Math.min(d.publicLbServices, Math.max(0, services - 2 - internalLbServices)),
+  );
   if (internalLbServices + publicLbServices > services - 2) {
     throw new RangeError(
       `services (${services}) must be at least internalLbServices + publicLbServices + 2 = ${internalLbServices + publicLbServices + 2} (default/kubernetes and the cluster DNS Service are always generated)`,
@@ -100,7 +215,8 @@ export function resolveGenerateOptions(options: GenerateClusterOptions = {}): Re
   }
   let provider: GeneratorProvider;
   if (options.provider !== undefined) {
-    if (!GENERATOR_PROVIDERS.includes(options.provider)) throw new RangeError(`provider must be one of ${GENERATOR_PROVIDERS.join(', ')} (got ${String(options.provider)})`);
+    if (!GENERATOR_PROVIDERS.includes(options.provider))
+      throw new RangeError(`provider must be one of ${GENERATOR_PROVIDERS.join(', ')} (got ${String(options.provider)})`);
     provider = options.provider;
   } else if (options.providers !== undefined) {
     const entries = GENERATOR_PROVIDERS.map((p) => [p, options.providers?.[p] ?? 0] as const);
@@ -111,7 +227,8 @@ export function resolveGenerateOptions(options: GenerateClusterOptions = {}): Re
     provider = 'tke';
   }
   const proxyMode = options.proxyMode ?? PROFILES[provider].defaultProxyMode;
-  if (!GENERATOR_PROXY_MODES.includes(proxyMode)) throw new RangeError(`proxyMode must be one of ${GENERATOR_PROXY_MODES.join(', ')} (got ${String(proxyMode)})`);
+  if (!GENERATOR_PROXY_MODES.includes(proxyMode))
+    throw new RangeError(`proxyMode must be one of ${GENERATOR_PROXY_MODES.join(', ')} (got ${String(proxyMode)})`);
   const epsRaw = options.endpointsPerService ?? d.endpointsPerService;
   const eps = Array.isArray(epsRaw) ? { min: epsRaw[0] as number, max: epsRaw[1] as number } : (epsRaw as { min: number; max: number });
   if (!Number.isInteger(eps.min) || !Number.isInteger(eps.max) || eps.min < 0 || eps.max < eps.min) {
@@ -129,11 +246,14 @@ export function resolveGenerateOptions(options: GenerateClusterOptions = {}): Re
   } else {
     const n = count('namespaces', options.namespaces as number | undefined, Math.min(300, Math.max(3, Math.ceil(appServices / 40))), 1);
     namespaces = Array.from({ length: n }, (_, i) =>
-      i < NAMESPACE_WORDS.length ? NAMESPACE_WORDS[i]! : `${NAMESPACE_WORDS[i % NAMESPACE_WORDS.length]}-${Math.floor(i / NAMESPACE_WORDS.length) + 1}`,
+      i < NAMESPACE_WORDS.length
+        ? NAMESPACE_WORDS[i]!
+        : `${NAMESPACE_WORDS[i % NAMESPACE_WORDS.length]}-${Math.floor(i / NAMESPACE_WORDS.length) + 1}`,
     );
   }
   const version = options.kubeProxyVersion;
-  if (version !== undefined && !/^v\d+\.\d+\.\d+/.test(version)) throw new RangeError(`kubeProxyVersion must look like v1.20.6-tke.12 (got ${version})`);
+  if (version !== undefined && !/^v\d+\.\d+\.\d+/.test(version))
+    throw new RangeError(`kubeProxyVersion must look like v1.20.6-tke.12 (got ${version})`);
   const clusterName = options.clusterName ?? d.clusterName;
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(clusterName)) throw new RangeError(`clusterName must be a DNS label (got ${clusterName})`);
   return {
@@ -242,7 +362,8 @@ export function generateCluster(options: GenerateClusterOptions = {}): Generated
   const perNodeCap = podBlockSize - 3;
   const maxPods = Math.max(profile.maxPods, Math.min(perNodeCap, profile.maxPods * Math.ceil(needPerNode / profile.maxPods)));
   const podRangeSize = Math.max(profile.provider === 'gcp' ? 262144 : 65536, nextPowerOfTwo(o.nodes * podBlockSize));
-  if (podRangeSize > 1 << 24) throw new RangeError(`nodes × pods per node (${o.nodes} × ${podBlockSize}) needs more pod addresses than a /8`);
+  if (podRangeSize > 1 << 24)
+    throw new RangeError(`nodes × pods per node (${o.nodes} × ${podBlockSize}) needs more pod addresses than a /8`);
   const podRange = new AddressBlock(alignUp(ipToInt(profile.addresses.podBase), podRangeSize), podRangeSize);
   const clusterCidr = podRange.cidr;
   const serviceSize = Math.max(profile.addresses.serviceSize, nextPowerOfTwo(2 * o.services + 64));
@@ -297,7 +418,16 @@ export function generateCluster(options: GenerateClusterOptions = {}): Generated
 
   const facts: ClusterFacts = { profile, minor, now, clusterName: o.clusterName, clusterCidr, nodeCount: o.nodes };
   const f = new ObjectFactory(rng, facts);
-  const items: GeneratedClusterItems = { nodes: [], pods: [], services: [], endpointSlices: [], replicaSets: [], jobs: [], daemonSets: [], configMaps: [] };
+  const items: GeneratedClusterItems = {
+    nodes: [],
+    pods: [],
+    services: [],
+    endpointSlices: [],
+    replicaSets: [],
+    jobs: [],
+    daemonSets: [],
+    configMaps: [],
+  };
 
   // ------------------------------------------------------------ nodes
   const tkeMix = o.provider === 'tke' && o.kubeProxyVersion === undefined;
@@ -331,7 +461,19 @@ export function generateCluster(options: GenerateClusterOptions = {}): Generated
     f.registerNodeUid(node.metadata.name, node.metadata.uid);
     items.nodes.push(node);
     block.skip(2); // network address and the bridge/gateway
-    slots.push({ index: i, name: identity.name, ip, zone, ready, created, version, uid: node.metadata.uid, block, count: 0, cap: Math.min(perNodeCap, maxPods) });
+    slots.push({
+      index: i,
+      name: identity.name,
+      ip,
+      zone,
+      ready,
+      created,
+      version,
+      uid: node.metadata.uid,
+      block,
+      count: 0,
+      cap: Math.min(perNodeCap, maxPods),
+    });
   }
 
   const place = (slot: NodeSlot, hostNetwork: boolean): { node: { name: string; ip: string }; podIP?: string } => {
@@ -379,11 +521,19 @@ export function generateCluster(options: GenerateClusterOptions = {}): Generated
       items.daemonSets.push(f.daemonSet(newest, slots.length, ready, undefined, versions.length > 1 ? { type: 'OnDelete' } : undefined));
     }
   }
-  const nodeAgents = cilium ? [ciliumAgentPlan(systemCreated, rng.uuid())] : profile.cniDaemonSets.map((ds) => systemDaemonSetPlan(ds, systemCreated, rng.uuid()));
+  const nodeAgents = cilium
+    ? [ciliumAgentPlan(systemCreated, rng.uuid())]
+    : profile.cniDaemonSets.map((ds) => systemDaemonSetPlan(ds, systemCreated, rng.uuid()));
   for (const plan of nodeAgents) {
     const rt = f.template(plan);
     for (const slot of slots) {
-      systemPods.push(f.pod(rt, { ...place(slot, plan.hostNetwork === true), state: slot.ready ? 'ready' : 'running', created: podCreated(slot, systemCreated) }));
+      systemPods.push(
+        f.pod(rt, {
+          ...place(slot, plan.hostNetwork === true),
+          state: slot.ready ? 'ready' : 'running',
+          created: podCreated(slot, systemCreated),
+        }),
+      );
     }
     items.daemonSets.push(f.daemonSet(rt, slots.length, slots.filter((s) => s.ready).length));
   }
@@ -402,7 +552,10 @@ export function generateCluster(options: GenerateClusterOptions = {}): Generated
     const a = randomSlot();
     let b = randomSlot();
     for (let t = 0; t < 8 && b === a && slots.length > 1; t++) b = randomSlot();
-    for (const slot of [a, b]) systemPods.push(f.pod(rt, { ...place(slot, true), state: slot.ready ? 'ready' : 'running', created: podCreated(slot, systemCreated) }));
+    for (const slot of [a, b])
+      systemPods.push(
+        f.pod(rt, { ...place(slot, true), state: slot.ready ? 'ready' : 'running', created: podCreated(slot, systemCreated) }),
+      );
     items.replicaSets.push(f.replicaSet(rt, 2, 2, rng.uuid()));
   }
   items.configMaps.push(...systemConfigMaps(f, profile, o, clusterCidr, vpcCidr, cilium, systemCreated));
@@ -414,7 +567,9 @@ export function generateCluster(options: GenerateClusterOptions = {}): Generated
   // ------------------------------------------------------------ Service drafts
   const order = rng.shuffle(Array.from({ length: appServiceCount }, (_, i) => i));
   const kindOf = new Map<number, ServiceKind>();
-  order.forEach((svc, k) => kindOf.set(svc, k < o.internalLbServices ? 'internal' : k < o.internalLbServices + o.publicLbServices ? 'public' : 'cluster'));
+  order.forEach((svc, k) =>
+    kindOf.set(svc, k < o.internalLbServices ? 'internal' : k < o.internalLbServices + o.publicLbServices ? 'public' : 'cluster'),
+  );
   const lbIndices = [...Array(appServiceCount).keys()].filter((i) => kindOf.get(i) !== 'cluster');
   const internalIndices = lbIndices.filter((i) => kindOf.get(i) === 'internal');
   const pick = (pool: number[], share: number): Set<number> => {
@@ -498,7 +653,8 @@ export function generateCluster(options: GenerateClusterOptions = {}): Generated
       a['prometheus.io/port'] = '9102';
       a['prometheus.io/scrape'] = 'true';
     }
-    if (rng.chance(0.2)) a['kubectl.kubernetes.io/restartedAt'] = new Date(now - rng.int(1, 90) * DAY).toISOString().slice(0, 19) + '+08:00';
+    if (rng.chance(0.2))
+      a['kubectl.kubernetes.io/restartedAt'] = new Date(now - rng.int(1, 90) * DAY).toISOString().slice(0, 19) + '+08:00';
     return Object.keys(a).length > 0 ? a : undefined;
   };
 
@@ -515,7 +671,13 @@ export function generateCluster(options: GenerateClusterOptions = {}): Generated
     for (let i = 0; i < replicas; i++) {
       const first = stateOf(undefined, i);
       if (first === 'pending') {
-        pods.push(f.pod(rt, { name: plan.kind === 'StatefulSet' ? `${plan.name}-${i}` : undefined, state: 'pending', created: podCreated(undefined, plan.created) }));
+        pods.push(
+          f.pod(rt, {
+            name: plan.kind === 'StatefulSet' ? `${plan.name}-${i}` : undefined,
+            state: 'pending',
+            created: podCreated(undefined, plan.created),
+          }),
+        );
         continue;
       }
       let slot = randomSlot();
@@ -577,7 +739,11 @@ export function generateCluster(options: GenerateClusterOptions = {}): Generated
   const statefulPods = take(Math.round(left * 0.08));
   const deploymentPods = take(left);
 
-  const clientInput = (kind: 'Deployment' | 'StatefulSet' | 'Job' | 'Pod' | 'DaemonSet', suffixes: readonly string[], namespace = rng.pick(o.namespaces)) => {
+  const clientInput = (
+    kind: 'Deployment' | 'StatefulSet' | 'Job' | 'Pod' | 'DaemonSet',
+    suffixes: readonly string[],
+    namespace = rng.pick(o.namespaces),
+  ) => {
     const name = names.take(namespace, `${rng.pick(NAME_WORDS)}-${rng.pick(suffixes)}`);
     return {
       namespace,
@@ -595,20 +761,32 @@ export function generateCluster(options: GenerateClusterOptions = {}): Generated
     };
   };
 
-  for (let n = deploymentPods; n > 0; ) {
+  for (let n = deploymentPods; n > 0;) {
     const replicas = Math.min(n, rng.pick(REPLICA_CHOICES));
     appPods.push(...buildWorkload(appPlan(clientInput('Deployment', CLIENT_SUFFIXES)), replicas, () => 'ready'));
     n -= replicas;
   }
-  for (let n = statefulPods; n > 0; ) {
+  for (let n = statefulPods; n > 0;) {
     const replicas = Math.min(n, rng.int(1, 5));
-    appPods.push(...buildWorkload(appPlan({ ...clientInput('StatefulSet', ['db', 'cache', 'queue', 'zookeeper', 'store']), dataVolume: true }), replicas, () => 'ready'));
+    appPods.push(
+      ...buildWorkload(
+        appPlan({ ...clientInput('StatefulSet', ['db', 'cache', 'queue', 'zookeeper', 'store']), dataVolume: true }),
+        replicas,
+        () => 'ready',
+      ),
+    );
     n -= replicas;
   }
-  for (let n = pending; n > 0; ) {
+  for (let n = pending; n > 0;) {
     const replicas = Math.min(n, rng.int(1, 3));
     const input = clientInput('Deployment', ['trainer', 'batch', 'renderer']);
-    appPods.push(...buildWorkload(appPlan({ ...input, resources: { limits: { cpu: '64', memory: '256Gi' }, requests: { cpu: '64', memory: '256Gi' } } }), replicas, () => 'pending'));
+    appPods.push(
+      ...buildWorkload(
+        appPlan({ ...input, resources: { limits: { cpu: '64', memory: '256Gi' }, requests: { cpu: '64', memory: '256Gi' } } }),
+        replicas,
+        () => 'pending',
+      ),
+    );
     n -= replicas;
   }
   if (hostNet > 0) {
@@ -627,7 +805,12 @@ export function generateCluster(options: GenerateClusterOptions = {}): Generated
     appPods.push(...buildWorkload(appPlan(input), hostNet, () => 'ready', 'distinct-nodes'));
   }
   if (logAgent > 0) {
-    const input = { ...clientInput('DaemonSet', ['agent'], 'logging'), name: names.take('logging', 'fluent-bit'), image: 'cr.fluentbit.io/fluent/fluent-bit:2.2.2', ports: [{ name: 'http', containerPort: 2020 }] };
+    const input = {
+      ...clientInput('DaemonSet', ['agent'], 'logging'),
+      name: names.take('logging', 'fluent-bit'),
+      image: 'cr.fluentbit.io/fluent/fluent-bit:2.2.2',
+      ports: [{ name: 'http', containerPort: 2020 }],
+    };
     const plan = appPlan({ ...input, sidecar: false, resources: RESOURCE_PROFILES[0] });
     plan.tolerations = [{ operator: 'Exists' }];
     const rt = f.template(plan);
@@ -639,10 +822,19 @@ export function generateCluster(options: GenerateClusterOptions = {}): Generated
   for (let n = bare; n > 0; n--) {
     const input = clientInput('Pod', ['debug', 'shell', 'test']);
     const slot = randomSlot();
-    const rt = f.template(appPlan({ ...input, image: 'nicolaka/netshoot:v0.13', ports: [], resources: undefined, sidecar: false, restartPolicy: 'Always' }));
-    appPods.push(f.pod(rt, { ...place(slot, false), name: input.name, state: slot.ready ? 'ready' : 'running', created: podCreated(slot, now - rng.int(1, 72) * 60 * MINUTE) }));
+    const rt = f.template(
+      appPlan({ ...input, image: 'nicolaka/netshoot:v0.13', ports: [], resources: undefined, sidecar: false, restartPolicy: 'Always' }),
+    );
+    appPods.push(
+      f.pod(rt, {
+        ...place(slot, false),
+        name: input.name,
+        state: slot.ready ? 'ready' : 'running',
+        created: podCreated(slot, now - rng.int(1, 72) * 60 * MINUTE),
+      }),
+    );
   }
-  for (let n = cronPods; n > 0; ) {
+  for (let n = cronPods; n > 0;) {
     const namespace = rng.pick(o.namespaces);
     const cronName = names.take(namespace, `${rng.pick(NAME_WORDS)}-${rng.pick(CRON_SUFFIXES)}`);
     const cronUid = rng.uuid();
@@ -680,7 +872,8 @@ export function generateCluster(options: GenerateClusterOptions = {}): Generated
 
   // ------------------------------------------------------------ Services and EndpointSlices
   const zoneOf = new Map(slots.map((s) => [s.name, s.zone] as const));
-  const targets = (pods: GeneratedPod[]) => pods.map((pod) => ({ pod, zone: pod.spec.nodeName ? zoneOf.get(pod.spec.nodeName) : undefined }));
+  const targets = (pods: GeneratedPod[]) =>
+    pods.map((pod) => ({ pod, zone: pod.spec.nodeName ? zoneOf.get(pod.spec.nodeName) : undefined }));
   const kubernetes = f.service({
     namespace: 'default',
     name: 'kubernetes',
@@ -872,11 +1065,20 @@ function systemConfigMaps(
   if (profile.dns.name === 'coredns') {
     out.push(f.configMap('kube-system', 'coredns', { Corefile: COREFILE }, created, { 'addonmanager.kubernetes.io/mode': 'EnsureExists' }));
   } else {
-    out.push(f.configMap('kube-system', 'kube-dns', { stubDomains: '{"acme.internal": ["10.128.0.2"]}' }, created, { 'addonmanager.kubernetes.io/mode': 'EnsureExists' }));
+    out.push(
+      f.configMap('kube-system', 'kube-dns', { stubDomains: '{"acme.internal": ["10.128.0.2"]}' }, created, {
+        'addonmanager.kubernetes.io/mode': 'EnsureExists',
+      }),
+    );
   }
   if (profile.provider === 'tke' && !cilium) {
     out.push(
-      f.configMap('kube-system', 'ip-masq-agent-config', { config: JSON.stringify({ NonMasqueradeCIDRs: [clusterCidr, vpcCidr], MasqLinkLocal: true, ResyncInterval: '1m0s' }) }, created),
+      f.configMap(
+        'kube-system',
+        'ip-masq-agent-config',
+        { config: JSON.stringify({ NonMasqueradeCIDRs: [clusterCidr, vpcCidr], MasqLinkLocal: true, ResyncInterval: '1m0s' }) },
+        created,
+      ),
     );
   }
   if (cilium) {

@@ -12,7 +12,16 @@ export function kubeList(items: GeneratedKubeObject[]): GeneratedKubeList {
 /** Every object of the cluster as one List (nodes, pods, Services, EndpointSlices, ReplicaSets, Jobs, DaemonSets, ConfigMaps). */
 export function toKubeList(cluster: GeneratedCluster): GeneratedKubeList {
   const i = cluster.items;
-  return kubeList([...i.nodes, ...i.pods, ...i.services, ...i.endpointSlices, ...i.replicaSets, ...i.jobs, ...i.daemonSets, ...i.configMaps]);
+  return kubeList([
+    ...i.nodes,
+    ...i.pods,
+    ...i.services,
+    ...i.endpointSlices,
+    ...i.replicaSets,
+    ...i.jobs,
+    ...i.daemonSets,
+    ...i.configMaps,
+  ]);
 }
 
 export type GeneratedListFile = {
@@ -51,7 +60,11 @@ export function toKubeLists(cluster: GeneratedCluster, options: ToKubeListsOptio
     });
   }
   files.push({ name: 'services.json', command: 'kubectl get services -A -o json', list: kubeList(i.services) });
-  files.push({ name: 'endpointslices.json', command: 'kubectl get endpointslices.discovery.k8s.io -A -o json', list: kubeList(i.endpointSlices) });
+  files.push({
+    name: 'endpointslices.json',
+    command: 'kubectl get endpointslices.discovery.k8s.io -A -o json',
+    list: kubeList(i.endpointSlices),
+  });
   const inKubeSystem = (o: GeneratedKubeObject): boolean => o.metadata.namespace === 'kube-system';
   files.push({
     name: 'kube-system.json',

@@ -298,7 +298,14 @@ export class ObjectFactory {
       type,
     });
     const ready: GeneratedCondition = plan.ready
-      ? { lastHeartbeatTime: heartbeat, lastTransitionTime: since, message: 'kubelet is posting ready status', reason: 'KubeletReady', status: 'True', type: 'Ready' }
+      ? {
+          lastHeartbeatTime: heartbeat,
+          lastTransitionTime: since,
+          message: 'kubelet is posting ready status',
+          reason: 'KubeletReady',
+          status: 'True',
+          type: 'Ready',
+        }
       : {
           lastHeartbeatTime: timestamp(this.facts.now - this.rng.int(20, 180) * MINUTE),
           lastTransitionTime: timestamp(this.facts.now - this.rng.int(15, 170) * MINUTE),
@@ -398,7 +405,8 @@ export class ObjectFactory {
 
   /** Prepares a workload: its owner, labels and the pod spec its pods share. */
   template(plan: WorkloadPlan): PodTemplateRuntime {
-    const hash = plan.kind === 'Deployment' || plan.kind === 'StatefulSet' || plan.kind === 'DaemonSet' ? templateHash(this.rng) : undefined;
+    const hash =
+      plan.kind === 'Deployment' || plan.kind === 'StatefulSet' || plan.kind === 'DaemonSet' ? templateHash(this.rng) : undefined;
     const labels: Record<string, string> = { ...plan.selector, ...(plan.labels ?? {}) };
     let ownerKind = plan.kind as string;
     let ownerName = plan.name;
@@ -509,7 +517,13 @@ export class ObjectFactory {
     return out;
   }
 
-  private podSpec(plan: WorkloadPlan, containers: GeneratedContainer[], volumes: GeneratedVolume[] | undefined, nodeName?: string, affinity?: Record<string, unknown>): GeneratedPodSpec {
+  private podSpec(
+    plan: WorkloadPlan,
+    containers: GeneratedContainer[],
+    volumes: GeneratedVolume[] | undefined,
+    nodeName?: string,
+    affinity?: Record<string, unknown>,
+  ): GeneratedPodSpec {
     const s: GeneratedPodSpec = {} as GeneratedPodSpec;
     if (affinity) s.affinity = affinity;
     if (plan.automountServiceAccountToken === false) s.automountServiceAccountToken = false;
@@ -520,7 +534,12 @@ export class ObjectFactory {
     if (nodeName !== undefined) s.nodeName = nodeName;
     if (plan.nodeSelector) s.nodeSelector = plan.nodeSelector;
     s.preemptionPolicy = 'PreemptLowerPriority';
-    s.priority = plan.priorityClassName === 'system-node-critical' ? 2000001000 : plan.priorityClassName === 'system-cluster-critical' ? 2000000000 : 0;
+    s.priority =
+      plan.priorityClassName === 'system-node-critical'
+        ? 2000001000
+        : plan.priorityClassName === 'system-cluster-critical'
+          ? 2000000000
+          : 0;
     if (plan.priorityClassName) s.priorityClassName = plan.priorityClassName;
     s.restartPolicy = plan.restartPolicy ?? (plan.kind === 'Job' ? 'OnFailure' : 'Always');
     s.schedulerName = 'default-scheduler';
@@ -528,13 +547,24 @@ export class ObjectFactory {
     s.serviceAccount = plan.serviceAccountName ?? 'default';
     s.serviceAccountName = plan.serviceAccountName ?? 'default';
     s.terminationGracePeriodSeconds = plan.terminationGracePeriodSeconds ?? 30;
-    s.tolerations = plan.kind === 'DaemonSet' ? daemonSetTolerations(plan.tolerations, plan.hostNetwork === true) : [...(plan.tolerations ?? []), ...DEFAULT_TOLERATIONS];
+    s.tolerations =
+      plan.kind === 'DaemonSet'
+        ? daemonSetTolerations(plan.tolerations, plan.hostNetwork === true)
+        : [...(plan.tolerations ?? []), ...DEFAULT_TOLERATIONS];
     if (volumes && volumes.length > 0) s.volumes = volumes;
     return s;
   }
 
   /** The pod spec after the ServiceAccount admission plugin added the token volume and mounts. */
-  private withToken(plan: WorkloadPlan, containers: GeneratedContainer[], volumeName: string, source: Record<string, unknown>, kind: 'secret' | 'projected', nodeName?: string, affinity?: Record<string, unknown>): GeneratedPodSpec {
+  private withToken(
+    plan: WorkloadPlan,
+    containers: GeneratedContainer[],
+    volumeName: string,
+    source: Record<string, unknown>,
+    kind: 'secret' | 'projected',
+    nodeName?: string,
+    affinity?: Record<string, unknown>,
+  ): GeneratedPodSpec {
     const mount: GeneratedVolumeMount = { mountPath: TOKEN_MOUNT_PATH, name: volumeName, readOnly: true };
     const withMounts = containers.map((c) => ({ ...c, volumeMounts: [...(c.volumeMounts ?? []), mount] }));
     const volume: GeneratedVolume = kind === 'secret' ? { name: volumeName, secret: source } : { name: volumeName, projected: source };
@@ -564,7 +594,15 @@ export class ObjectFactory {
       spec = this.placeSpec(rt.sharedPodSpec, node?.name, affinity);
     } else {
       const tokenName = `kube-api-access-${this.rng.chars(5, KUBE_NAME_ALPHABET)}`;
-      spec = this.withToken(plan, rt.templateSpec.containers, tokenName, { defaultMode: 420, sources: PROJECTED_TOKEN_SOURCES }, 'projected', node?.name, affinity);
+      spec = this.withToken(
+        plan,
+        rt.templateSpec.containers,
+        tokenName,
+        { defaultMode: 420, sources: PROJECTED_TOKEN_SOURCES },
+        'projected',
+        node?.name,
+        affinity,
+      );
     }
     const annotations: Record<string, string> = rt.annotations ? { ...rt.annotations } : {};
     if (plan.kind === 'Static') {
@@ -633,7 +671,13 @@ export class ObjectFactory {
     }
   }
 
-  private podStatus(rt: PodTemplateRuntime, placement: PodPlacement, node: { name: string; ip: string } | undefined, podName: string, podUid: string): GeneratedPod['status'] {
+  private podStatus(
+    rt: PodTemplateRuntime,
+    placement: PodPlacement,
+    node: { name: string; ip: string } | undefined,
+    podName: string,
+    podUid: string,
+  ): GeneratedPod['status'] {
     const plan = rt.plan;
     const t0 = placement.created;
     const cond = (type: string, status: 'True' | 'False', at: number, reason?: string, message?: string): GeneratedCondition => {
@@ -647,7 +691,15 @@ export class ObjectFactory {
     if (placement.state === 'pending' || !node) {
       const n = this.facts.nodeCount;
       return {
-        conditions: [cond('PodScheduled', 'False', t0, 'Unschedulable', `0/${n} nodes are available: ${n} Insufficient cpu. preemption: 0/${n} nodes are available: ${n} No preemption victims found for incoming pod.`)],
+        conditions: [
+          cond(
+            'PodScheduled',
+            'False',
+            t0,
+            'Unschedulable',
+            `0/${n} nodes are available: ${n} Insufficient cpu. preemption: 0/${n} nodes are available: ${n} No preemption victims found for incoming pod.`,
+          ),
+        ],
         phase: 'Pending',
         qosClass: rt.qosClass,
       };
@@ -675,7 +727,9 @@ export class ObjectFactory {
           ready: false,
           restartCount: 0,
           started: false,
-          state: { terminated: { containerID, exitCode: 0, finishedAt: timestamp(finished), reason: 'Completed', startedAt: timestamp(started) } },
+          state: {
+            terminated: { containerID, exitCode: 0, finishedAt: timestamp(finished), reason: 'Completed', startedAt: timestamp(started) },
+          },
         });
       } else if (placement.state === 'crashloop' && i === 0) {
         const lastStart = this.facts.now - this.rng.int(2, 5) * MINUTE;
@@ -683,12 +737,25 @@ export class ObjectFactory {
           containerID,
           image,
           imageID,
-          lastState: { terminated: { containerID, exitCode: 1, finishedAt: timestamp(lastStart + this.rng.int(5, 40) * SECOND), reason: 'Error', startedAt: timestamp(lastStart) } },
+          lastState: {
+            terminated: {
+              containerID,
+              exitCode: 1,
+              finishedAt: timestamp(lastStart + this.rng.int(5, 40) * SECOND),
+              reason: 'Error',
+              startedAt: timestamp(lastStart),
+            },
+          },
           name,
           ready: false,
           restartCount: Math.max(restarts, 12),
           started: false,
-          state: { waiting: { message: `back-off 5m0s restarting failed container=${c.name} pod=${podName}_${plan.namespace}(${podUid})`, reason: 'CrashLoopBackOff' } },
+          state: {
+            waiting: {
+              message: `back-off 5m0s restarting failed container=${c.name} pod=${podName}_${plan.namespace}(${podUid})`,
+              reason: 'CrashLoopBackOff',
+            },
+          },
         });
       } else {
         statuses.push({
@@ -724,7 +791,12 @@ export class ObjectFactory {
         cond('PodScheduled', 'True', t0),
       ];
     } else {
-      conditions = [cond('Initialized', 'True', t0), cond('Ready', 'True', readyAt), cond('ContainersReady', 'True', readyAt), cond('PodScheduled', 'True', t0)];
+      conditions = [
+        cond('Initialized', 'True', t0),
+        cond('Ready', 'True', readyAt),
+        cond('ContainersReady', 'True', readyAt),
+        cond('PodScheduled', 'True', t0),
+      ];
     }
     const status: GeneratedPod['status'] = { conditions, containerStatuses: statuses } as GeneratedPod['status'];
     status.hostIP = node.ip;
@@ -757,7 +829,9 @@ export class ObjectFactory {
           'deployment.kubernetes.io/max-replicas': String(replicas + Math.max(1, Math.ceil(replicas / 4))),
           'deployment.kubernetes.io/revision': String(revision),
         },
-        ownerReferences: [{ apiVersion: 'apps/v1', blockOwnerDeletion: true, controller: true, kind: 'Deployment', name: plan.name, uid: deploymentUid }],
+        ownerReferences: [
+          { apiVersion: 'apps/v1', blockOwnerDeletion: true, controller: true, kind: 'Deployment', name: plan.name, uid: deploymentUid },
+        ],
       }),
       spec: {
         replicas,
@@ -788,7 +862,9 @@ export class ObjectFactory {
           'deployment.kubernetes.io/max-replicas': '1',
           'deployment.kubernetes.io/revision': '1',
         },
-        ownerReferences: [{ apiVersion: 'apps/v1', blockOwnerDeletion: true, controller: true, kind: 'Deployment', name: plan.name, uid: deploymentUid }],
+        ownerReferences: [
+          { apiVersion: 'apps/v1', blockOwnerDeletion: true, controller: true, kind: 'Deployment', name: plan.name, uid: deploymentUid },
+        ],
       }),
       spec: {
         replicas: 0,
@@ -810,7 +886,16 @@ export class ObjectFactory {
     const plan = rt.plan;
     const parent = plan.parent;
     const ownerReferences = parent
-      ? [{ apiVersion: parent.apiVersion, blockOwnerDeletion: true, controller: true, kind: parent.kind, name: parent.name, uid: parent.uid ?? this.rng.uuid() }]
+      ? [
+          {
+            apiVersion: parent.apiVersion,
+            blockOwnerDeletion: true,
+            controller: true,
+            kind: parent.kind,
+            name: parent.name,
+            uid: parent.uid ?? this.rng.uuid(),
+          },
+        ]
       : undefined;
     const status: GeneratedJob['status'] =
       state === 'succeeded'
@@ -850,7 +935,13 @@ export class ObjectFactory {
     };
   }
 
-  daemonSet(rt: PodTemplateRuntime, scheduled: number, ready: number, extraAnnotations?: Record<string, string>, updateStrategy?: GeneratedDaemonSet['spec']['updateStrategy']): GeneratedDaemonSet {
+  daemonSet(
+    rt: PodTemplateRuntime,
+    scheduled: number,
+    ready: number,
+    extraAnnotations?: Record<string, string>,
+    updateStrategy?: GeneratedDaemonSet['spec']['updateStrategy'],
+  ): GeneratedDaemonSet {
     const plan = rt.plan;
     const annotations: Record<string, string> = { 'deprecated.daemonset.template.generation': '1', ...(extraAnnotations ?? {}) };
     const status: GeneratedDaemonSet['status'] = {
@@ -888,7 +979,13 @@ export class ObjectFactory {
     };
   }
 
-  configMap(namespace: string, name: string, data: Record<string, string>, created: number, labels?: Record<string, string>): GeneratedConfigMap {
+  configMap(
+    namespace: string,
+    name: string,
+    data: Record<string, string>,
+    created: number,
+    labels?: Record<string, string>,
+  ): GeneratedConfigMap {
     return { apiVersion: 'v1', data, kind: 'ConfigMap', metadata: this.meta({ name, namespace, created, labels }) } as GeneratedConfigMap;
   }
 
@@ -961,7 +1058,14 @@ export class ObjectFactory {
     const chunks: GeneratedEndpoint[][] = [];
     for (let i = 0; i < endpoints.length; i += 100) chunks.push(endpoints.slice(i, i + 100));
     if (chunks.length === 0) chunks.push([]);
-    const owner: GeneratedOwnerReference = { apiVersion: 'v1', blockOwnerDeletion: true, controller: true, kind: 'Service', name: svcName, uid: service.metadata.uid };
+    const owner: GeneratedOwnerReference = {
+      apiVersion: 'v1',
+      blockOwnerDeletion: true,
+      controller: true,
+      kind: 'Service',
+      name: svcName,
+      uid: service.metadata.uid,
+    };
     const prefix = svcName.length > 58 ? svcName.slice(0, 58) : `${svcName}-`;
     return chunks.map((chunk) => ({
       addressType: 'IPv4',
@@ -975,7 +1079,9 @@ export class ObjectFactory {
         generation: 1 + (this.rng.uint32() % 6),
         generateName: prefix,
         labels: sortedLabels,
-        annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': timestamp(Math.max(created, this.facts.now - this.rng.int(1, 600) * MINUTE)) },
+        annotations: {
+          'endpoints.kubernetes.io/last-change-trigger-time': timestamp(Math.max(created, this.facts.now - this.rng.int(1, 600) * MINUTE)),
+        },
         ownerReferences: [owner],
       }),
       ports,
@@ -1032,11 +1138,14 @@ function nodeAnnotations(facts: ClusterFacts, plan: NodePlan): Record<string, st
   };
   if (facts.minor < 24) a['kubeadm.alpha.kubernetes.io/cri-socket'] = '/run/containerd/containerd.sock';
   if (facts.profile.provider === 'gcp') {
-    a['container.googleapis.com/instance_id'] = String(1_000_000_000_000_000 + Math.floor(Date.parse(timestamp(plan.created)) % 1_000_000_007));
+    a['container.googleapis.com/instance_id'] = String(
+      1_000_000_000_000_000 + Math.floor(Date.parse(timestamp(plan.created)) % 1_000_000_007),
+    );
     a['node.gke.io/last-applied-node-labels'] = 'cloud.google.com/gke-boot-disk=pd-balanced,cloud.google.com/gke-nodepool=default-pool';
   }
   if (facts.profile.provider === 'aws') a['alpha.kubernetes.io/provided-node-ip'] = plan.ip;
-  if (facts.profile.provider === 'azure') a['csi.volume.kubernetes.io/nodeid'] = `{"disk.csi.azure.com":"${plan.name}","file.csi.azure.com":"${plan.name}"}`;
+  if (facts.profile.provider === 'azure')
+    a['csi.volume.kubernetes.io/nodeid'] = `{"disk.csi.azure.com":"${plan.name}","file.csi.azure.com":"${plan.name}"}`;
   return sortRecord(a);
 }
 

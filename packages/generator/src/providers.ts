@@ -262,7 +262,8 @@ const aws: ProviderProfile = {
         : `k8s-${alnum(ctx.namespace).slice(0, 8)}-${alnum(ctx.name).slice(0, 8)}-${rng.hex(10)}.elb.${this.region}.amazonaws.com`;
     return ctx.includeIp ? { hostname, ip: ctx.ip } : { hostname };
   },
-  kubeProxyImage: (version) => `602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/kube-proxy:${version.replace(/-eks-.*$/, '')}-minimal-eksbuild.2`,
+  kubeProxyImage: (version) =>
+    `602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/kube-proxy:${version.replace(/-eks-.*$/, '')}-minimal-eksbuild.2`,
   kubeProxyArgs: (mode, clusterCidr) => [
     '--v=2',
     '--kubeconfig=/var/lib/kube-proxy/kubeconfig',
@@ -281,7 +282,13 @@ const aws: ProviderProfile = {
     },
   ],
   dns: { name: 'coredns', image: '602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/coredns:v1.11.1-eksbuild.9' },
-  apiserver: (rng) => ({ ips: [`10.0.${rng.int(0, 3) * 16 + rng.int(1, 14)}.${rng.int(10, 250)}`, `10.0.${rng.int(4, 7) * 16 + rng.int(1, 14)}.${rng.int(10, 250)}`], port: 443 }),
+  apiserver: (rng) => ({
+    ips: [
+      `10.0.${rng.int(0, 3) * 16 + rng.int(1, 14)}.${rng.int(10, 250)}`,
+      `10.0.${rng.int(4, 7) * 16 + rng.int(1, 14)}.${rng.int(10, 250)}`,
+    ],
+    port: 443,
+  }),
 };
 
 const azure: ProviderProfile = {
@@ -362,7 +369,16 @@ const azure: ProviderProfile = {
       name: 'azure-cns',
       app: 'azure-cns',
       image: 'mcr.microsoft.com/containernetworking/azure-cns:v1.5.32',
-      args: ['-c', 'tcp://$(CNSIpAddress):$(CNSPort)', '-t', '$(CNSLogTarget)', '-o', '$(CNSLogDir)', '-storefilepath', '/var/lib/azure-network/azure-cns.json'],
+      args: [
+        '-c',
+        'tcp://$(CNSIpAddress):$(CNSPort)',
+        '-t',
+        '$(CNSLogTarget)',
+        '-o',
+        '$(CNSLogDir)',
+        '-storefilepath',
+        '/var/lib/azure-network/azure-cns.json',
+      ],
       hostNetwork: true,
     },
   ],

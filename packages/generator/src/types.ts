@@ -220,7 +220,13 @@ export type GeneratedPodTemplate = {
 export type GeneratedReplicaSet = GeneratedKubeObject & {
   kind: 'ReplicaSet';
   spec: { replicas: number; selector: { matchLabels: Record<string, string> }; template: GeneratedPodTemplate };
-  status: { availableReplicas?: number; fullyLabeledReplicas?: number; observedGeneration: number; readyReplicas?: number; replicas: number };
+  status: {
+    availableReplicas?: number;
+    fullyLabeledReplicas?: number;
+    observedGeneration: number;
+    readyReplicas?: number;
+    replicas: number;
+  };
 };
 
 export type GeneratedJob = GeneratedKubeObject & {
@@ -325,7 +331,9 @@ export type GenerateClusterOptions = {
   clusterName?: string;
 };
 
-export type ResolvedGenerateClusterOptions = Required<Omit<GenerateClusterOptions, 'provider' | 'providers' | 'proxyMode' | 'kubeProxyVersion' | 'endpointsPerService' | 'namespaces'>> & {
+export type ResolvedGenerateClusterOptions = Required<
+  Omit<GenerateClusterOptions, 'provider' | 'providers' | 'proxyMode' | 'kubeProxyVersion' | 'endpointsPerService' | 'namespaces'>
+> & {
   provider: GeneratorProvider;
   proxyMode: GeneratorProxyMode;
   kubeProxyVersion: string | undefined;

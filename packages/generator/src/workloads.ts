@@ -82,7 +82,11 @@ export function systemDaemonSetPlan(ds: SystemDaemonSet, created: number, ownerU
         ],
       },
     ],
-    volumes: [HOST_PATH('cni-conf', '/etc/cni/net.d'), HOST_PATH('cni-bin', '/opt/cni/bin'), HOST_PATH('xtables-lock', '/run/xtables.lock', 'FileOrCreate')],
+    volumes: [
+      HOST_PATH('cni-conf', '/etc/cni/net.d'),
+      HOST_PATH('cni-bin', '/opt/cni/bin'),
+      HOST_PATH('xtables-lock', '/run/xtables.lock', 'FileOrCreate'),
+    ],
     hostNetwork: ds.hostNetwork,
     serviceAccountName: ds.name,
     priorityClassName: 'system-node-critical',
@@ -105,13 +109,28 @@ export function ciliumAgentPlan(created: number, ownerUid: string): WorkloadPlan
         image: CILIUM_IMAGE,
         command: ['cilium-agent'],
         args: ['--config-dir=/tmp/cilium/config-map'],
-        env: [
-          fieldRef('K8S_NODE_NAME', 'spec.nodeName'),
-          fieldRef('CILIUM_K8S_NAMESPACE', 'metadata.namespace'),
-        ],
+        env: [fieldRef('K8S_NODE_NAME', 'spec.nodeName'), fieldRef('CILIUM_K8S_NAMESPACE', 'metadata.namespace')],
         httpProbe: { path: '/healthz', port: 9879 },
         resources: { requests: { cpu: '100m', memory: '512Mi' } },
-        securityContext: { capabilities: { add: ['CHOWN', 'KILL', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'SYS_MODULE', 'SYS_ADMIN', 'SYS_RESOURCE', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'], drop: ['ALL'] }},
+        securityContext: {
+          capabilities: {
+            add: [
+              'CHOWN',
+              'KILL',
+              'NET_ADMIN',
+              'NET_RAW',
+              'IPC_LOCK',
+              'SYS_MODULE',
+              'SYS_ADMIN',
+              'SYS_RESOURCE',
+              'DAC_OVERRIDE',
+              'FOWNER',
+              'SETGID',
+              'SETUID',
+            ],
+            drop: ['ALL'],
+          },
+        },
         volumeMounts: [
           { mountPath: '/host/proc/sys/net', name: 'host-proc-sys-net' },
           { mountPath: '/sys/fs/bpf', name: 'bpf-maps' },
@@ -180,7 +199,10 @@ export function dnsPlan(profile: ProviderProfile, created: number): WorkloadPlan
       {
         name: profile.dns.name === 'coredns' ? 'coredns' : 'kubedns',
         image: profile.dns.image,
-        args: profile.dns.name === 'coredns' ? ['-conf', '/etc/coredns/Corefile'] : ['--domain=cluster.local.', '--dns-port=10053', '--config-dir=/kube-dns-config', '--v=2'],
+        args:
+          profile.dns.name === 'coredns'
+            ? ['-conf', '/etc/coredns/Corefile']
+            : ['--domain=cluster.local.', '--dns-port=10053', '--config-dir=/kube-dns-config', '--v=2'],
         ports: [
           { containerPort: 53, name: 'dns', protocol: 'UDP' },
           { containerPort: 53, name: 'dns-tcp', protocol: 'TCP' },
@@ -188,11 +210,17 @@ export function dnsPlan(profile: ProviderProfile, created: number): WorkloadPlan
         ],
         httpProbe: { path: '/health', port: 8080 },
         resources: { limits: { memory: '170Mi' }, requests: { cpu: '100m', memory: '70Mi' } },
-        securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ['NET_BIND_SERVICE'], drop: ['all'] }, readOnlyRootFilesystem: true },
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          capabilities: { add: ['NET_BIND_SERVICE'], drop: ['all'] },
+          readOnlyRootFilesystem: true,
+        },
         volumeMounts: [{ mountPath: '/etc/coredns', name: 'config-volume', readOnly: true }],
       },
     ],
-    volumes: [{ configMap: { defaultMode: 420, items: [{ key: 'Corefile', path: 'Corefile' }], name: profile.dns.name }, name: 'config-volume' }],
+    volumes: [
+      { configMap: { defaultMode: 420, items: [{ key: 'Corefile', path: 'Corefile' }], name: profile.dns.name }, name: 'config-volume' },
+    ],
     serviceAccountName: profile.dns.name,
     priorityClassName: 'system-cluster-critical',
     tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }],
@@ -292,7 +320,9 @@ const SIDECAR: ContainerPlan = deepFreeze({
 export function appPlan(input: AppPlanInput): WorkloadPlan {
   const http = input.ports.find((p) => p.name === 'http' || p.name === 'https');
   const withConfig = input.configVolume !== false;
-  const mounts: Array<{ mountPath: string; name: string; readOnly: boolean }> = withConfig ? [{ mountPath: '/etc/app', name: 'config', readOnly: true }] : [];
+  const mounts: Array<{ mountPath: string; name: string; readOnly: boolean }> = withConfig
+    ? [{ mountPath: '/etc/app', name: 'config', readOnly: true }]
+    : [];
   if (input.sidecar) mounts.push({ mountPath: '/var/log/app', name: 'app-logs', readOnly: false });
   if (input.dataVolume) mounts.push({ mountPath: '/var/lib/data', name: 'data', readOnly: false });
   const main: ContainerPlan = {

@@ -99,12 +99,15 @@ export function checkConsistency(c: ClusterObjects, now: string): string[] {
       const other = podIPs.get(ip);
       if (other) problems.push(`Pod ${id}: pod IP ${ip} also used by ${other}`);
       podIPs.set(ip, id);
-      if (node.spec.podCIDR && !inCidr(ip, node.spec.podCIDR)) problems.push(`Pod ${id}: pod IP ${ip} outside its node's podCIDR ${node.spec.podCIDR}`);
+      if (node.spec.podCIDR && !inCidr(ip, node.spec.podCIDR))
+        problems.push(`Pod ${id}: pod IP ${ip} outside its node's podCIDR ${node.spec.podCIDR}`);
     }
     const readyCond = isReady(p);
     const allContainersReady = (p.status.containerStatuses ?? []).every((s) => s.ready);
-    if (p.status.phase === 'Running' && readyCond !== allContainersReady) problems.push(`Pod ${id}: Ready condition disagrees with containerStatuses`);
-    if ((p.status.containerStatuses ?? []).length !== p.spec.containers.length) problems.push(`Pod ${id}: containerStatuses do not match containers`);
+    if (p.status.phase === 'Running' && readyCond !== allContainersReady)
+      problems.push(`Pod ${id}: Ready condition disagrees with containerStatuses`);
+    if ((p.status.containerStatuses ?? []).length !== p.spec.containers.length)
+      problems.push(`Pod ${id}: containerStatuses do not match containers`);
   }
 
   // Owner chains.
@@ -116,7 +119,15 @@ export function checkConsistency(c: ClusterObjects, now: string): string[] {
     if (!owner) continue;
     const ref = `${p.metadata.namespace}/${owner.name}`;
     const target =
-      owner.kind === 'ReplicaSet' ? rsByName.get(ref) : owner.kind === 'Job' ? jobsByName.get(ref) : owner.kind === 'DaemonSet' ? dsByName.get(ref) : owner.kind === 'Node' ? nodes.get(owner.name) : undefined;
+      owner.kind === 'ReplicaSet'
+        ? rsByName.get(ref)
+        : owner.kind === 'Job'
+          ? jobsByName.get(ref)
+          : owner.kind === 'DaemonSet'
+            ? dsByName.get(ref)
+            : owner.kind === 'Node'
+              ? nodes.get(owner.name)
+              : undefined;
     if (owner.kind === 'StatefulSet') continue; // StatefulSet objects are not part of the snapshot
     if (!target) problems.push(`Pod ${key(p)}: owner ${owner.kind} ${owner.name} not found`);
     else if (target.metadata.uid !== owner.uid) problems.push(`Pod ${key(p)}: owner ${owner.kind} ${owner.name} uid mismatch`);
@@ -128,7 +139,8 @@ export function checkConsistency(c: ClusterObjects, now: string): string[] {
         if (p.metadata.labels?.[k] !== v) problems.push(`Pod ${key(p)}: does not match its ReplicaSet's selector ${k}=${v}`);
       }
     }
-    if (owner.kind === 'Job' && target && target.metadata.ownerReferences?.[0]?.kind !== 'CronJob') problems.push(`Job ${ref}: no CronJob owner`);
+    if (owner.kind === 'Job' && target && target.metadata.ownerReferences?.[0]?.kind !== 'CronJob')
+      problems.push(`Job ${ref}: no CronJob owner`);
     if (owner.kind === 'DaemonSet' && p.spec.nodeName === undefined) problems.push(`Pod ${key(p)}: DaemonSet pod without a node`);
   }
 
@@ -149,13 +161,19 @@ export function checkConsistency(c: ClusterObjects, now: string): string[] {
         problems.push(`EndpointSlice ${key(s)}: endpoint ${e.addresses[0]} targets a pod that does not exist (${e.targetRef.name})`);
         continue;
       }
-      if (pod.metadata.name !== e.targetRef.name || pod.metadata.namespace !== e.targetRef.namespace) problems.push(`EndpointSlice ${key(s)}: targetRef name mismatch`);
-      if (pod.status.podIP !== e.addresses[0]) problems.push(`EndpointSlice ${key(s)}: address ${e.addresses[0]} is not pod ${pod.metadata.name}'s IP ${pod.status.podIP}`);
-      if (pod.spec.nodeName !== e.nodeName) problems.push(`EndpointSlice ${key(s)}: nodeName ${e.nodeName} is not pod ${pod.metadata.name}'s node ${pod.spec.nodeName}`);
-      if (pod.status.phase !== 'Running') problems.push(`EndpointSlice ${key(s)}: endpoint pod ${pod.metadata.name} is ${pod.status.phase}`);
-      if (isReady(pod) !== e.conditions.ready) problems.push(`EndpointSlice ${key(s)}: ready=${e.conditions.ready} but pod ${pod.metadata.name} Ready=${isReady(pod)}`);
+      if (pod.metadata.name !== e.targetRef.name || pod.metadata.namespace !== e.targetRef.namespace)
+        problems.push(`EndpointSlice ${key(s)}: targetRef name mismatch`);
+      if (pod.status.podIP !== e.addresses[0])
+        problems.push(`EndpointSlice ${key(s)}: address ${e.addresses[0]} is not pod ${pod.metadata.name}'s IP ${pod.status.podIP}`);
+      if (pod.spec.nodeName !== e.nodeName)
+        problems.push(`EndpointSlice ${key(s)}: nodeName ${e.nodeName} is not pod ${pod.metadata.name}'s node ${pod.spec.nodeName}`);
+      if (pod.status.phase !== 'Running')
+        problems.push(`EndpointSlice ${key(s)}: endpoint pod ${pod.metadata.name} is ${pod.status.phase}`);
+      if (isReady(pod) !== e.conditions.ready)
+        problems.push(`EndpointSlice ${key(s)}: ready=${e.conditions.ready} but pod ${pod.metadata.name} Ready=${isReady(pod)}`);
       const node = e.nodeName ? nodes.get(e.nodeName) : undefined;
-      if (node && e.zone !== undefined && node.metadata.labels?.['topology.kubernetes.io/zone'] !== e.zone) problems.push(`EndpointSlice ${key(s)}: zone disagrees with node`);
+      if (node && e.zone !== undefined && node.metadata.labels?.['topology.kubernetes.io/zone'] !== e.zone)
+        problems.push(`EndpointSlice ${key(s)}: zone disagrees with node`);
     }
   }
   for (const svc of c.services) {
@@ -165,19 +183,26 @@ export function checkConsistency(c: ClusterObjects, now: string): string[] {
     const selector = svc.spec.selector;
     if (!selector) continue;
     const selected = c.pods.filter(
-      (p) => p.metadata.namespace === svc.metadata.namespace && p.status.phase === 'Running' && p.status.podIP && Object.entries(selector).every(([kk, v]) => p.metadata.labels?.[kk] === v),
+      (p) =>
+        p.metadata.namespace === svc.metadata.namespace &&
+        p.status.phase === 'Running' &&
+        p.status.podIP &&
+        Object.entries(selector).every(([kk, v]) => p.metadata.labels?.[kk] === v),
     );
     const inSlices = new Set(slices.flatMap((s) => s.endpoints.map((e) => e.targetRef?.uid)));
-    for (const p of selected) if (!inSlices.has(p.metadata.uid)) problems.push(`Service ${k}: selected pod ${p.metadata.name} missing from its EndpointSlices`);
+    for (const p of selected)
+      if (!inSlices.has(p.metadata.uid)) problems.push(`Service ${k}: selected pod ${p.metadata.name} missing from its EndpointSlices`);
     if (inSlices.size !== selected.length) problems.push(`Service ${k}: ${inSlices.size} endpoints for ${selected.length} selected pods`);
     for (const s of slices) {
       for (const sp of s.ports) {
-        if (!svc.spec.ports.some((p) => p.name === sp.name && (p.targetPort === sp.port || p.port === sp.port))) problems.push(`EndpointSlice ${key(s)}: port ${sp.name}/${sp.port} not in the Service`);
+        if (!svc.spec.ports.some((p) => p.name === sp.name && (p.targetPort === sp.port || p.port === sp.port)))
+          problems.push(`EndpointSlice ${key(s)}: port ${sp.name}/${sp.port} not in the Service`);
       }
     }
     if (svc.spec.type === 'LoadBalancer') {
       for (const p of svc.spec.ports) if (p.nodePort === undefined) problems.push(`Service ${k}: LoadBalancer port without nodePort`);
-      if (svc.spec.externalTrafficPolicy === 'Local' && svc.spec.healthCheckNodePort === undefined) problems.push(`Service ${k}: Local without healthCheckNodePort`);
+      if (svc.spec.externalTrafficPolicy === 'Local' && svc.spec.healthCheckNodePort === undefined)
+        problems.push(`Service ${k}: Local without healthCheckNodePort`);
     }
   }
   const nodePorts = new Map<number, string>();

@@ -12,7 +12,8 @@ describe('demo/demo-cluster.json', () => {
   const text = readFileSync(DEMO_PATH, 'utf8');
   const list = JSON.parse(text) as GeneratedKubeList;
   const c = splitList(list.items);
-  const svc = (ns: string, name: string): GeneratedService => c.services.find((s) => s.metadata.namespace === ns && s.metadata.name === name)!;
+  const svc = (ns: string, name: string): GeneratedService =>
+    c.services.find((s) => s.metadata.namespace === ns && s.metadata.name === name)!;
   const endpointNodes = (ns: string, name: string): string[] =>
     c.endpointSlices
       .filter((s) => s.metadata.namespace === ns && s.metadata.labels?.['kubernetes.io/service-name'] === name)
@@ -55,7 +56,14 @@ describe('demo/demo-cluster.json', () => {
       expect(p.spec.hostNetwork).toBe(true);
       expect(p.spec.containers[0]!.image).toBe('ccr.ccs.tencentyun.com/library/kube-proxy:v1.20.6-tke.12');
       expect(p.spec.containers[0]!.args).toEqual(
-        expect.arrayContaining(['--proxy-mode=ipvs', '--ipvs-scheduler=rr', '--hostname-override=$(NODE_NAME)', '--kubeconfig=/var/lib/kube-proxy/config', '--v=2', '--metrics-bind-address=0.0.0.0']),
+        expect.arrayContaining([
+          '--proxy-mode=ipvs',
+          '--ipvs-scheduler=rr',
+          '--hostname-override=$(NODE_NAME)',
+          '--kubeconfig=/var/lib/kube-proxy/config',
+          '--v=2',
+          '--metrics-bind-address=0.0.0.0',
+        ]),
       );
     }
     expect(c.daemonSets.map((d) => `${d.metadata.namespace}/${d.metadata.name}`)).toEqual([

@@ -24,7 +24,9 @@ const isInternal = (svc: GeneratedService): boolean => {
 };
 const isDirect = (svc: GeneratedService): boolean => {
   const a = svc.metadata.annotations ?? {};
-  return a['service.cloud.tencent.com/direct-access'] === 'true' || a['service.beta.kubernetes.io/aws-load-balancer-nlb-target-type'] === 'ip';
+  return (
+    a['service.cloud.tencent.com/direct-access'] === 'true' || a['service.beta.kubernetes.io/aws-load-balancer-nlb-target-type'] === 'ip'
+  );
 };
 const lbServices = (c: GeneratedCluster) => c.items.services.filter((s) => s.spec.type === 'LoadBalancer');
 const podJsonSizes = (c: GeneratedCluster) => c.items.pods.map((p) => JSON.stringify(p).length);
@@ -46,10 +48,16 @@ describe('generateCluster: determinism', () => {
 
   it('draws the provider from weights with the seed', () => {
     const seen = new Set<GeneratorProvider>();
-    for (let seed = 1; seed <= 40; seed++) seen.add(generateCluster({ nodes: 3, pods: 30, services: 4, internalLbServices: 1, providers: { aws: 1, gcp: 1 }, seed }).options.provider);
+    for (let seed = 1; seed <= 40; seed++)
+      seen.add(
+        generateCluster({ nodes: 3, pods: 30, services: 4, internalLbServices: 1, providers: { aws: 1, gcp: 1 }, seed }).options.provider,
+      );
     expect([...seen].sort()).toEqual(['aws', 'gcp']);
-    const once = generateCluster({ nodes: 3, pods: 30, services: 4, internalLbServices: 1, providers: { aws: 1, gcp: 1 }, seed: 3 }).options.provider;
-    expect(generateCluster({ nodes: 3, pods: 30, services: 4, internalLbServices: 1, providers: { aws: 1, gcp: 1 }, seed: 3 }).options.provider).toBe(once);
+    const once = generateCluster({ nodes: 3, pods: 30, services: 4, internalLbServices: 1, providers: { aws: 1, gcp: 1 }, seed: 3 }).options
+      .provider;
+    expect(
+      generateCluster({ nodes: 3, pods: 30, services: 4, internalLbServices: 1, providers: { aws: 1, gcp: 1 }, seed: 3 }).options.provider,
+    ).toBe(once);
   });
 });
 
@@ -67,15 +75,29 @@ describe('generateCluster: counts', () => {
   });
 
   it('applies the shares exactly (rounded) to the LB Services and nodes', () => {
-    const c = generateCluster({ ...MEDIUM, seed: 5, localShare: 0.5, directToPodShare: 0.2, preventLoopbackShare: 0.1, fixedBuildShare: 0.25, ipModeProxyShare: 0.25 });
+    const c = generateCluster({
+      ...MEDIUM,
+      seed: 5,
+      localShare: 0.5,
+      directToPodShare: 0.2,
+      preventLoopbackShare: 0.1,
+      fixedBuildShare: 0.25,
+      ipModeProxyShare: 0.25,
+    });
     const lbs = lbServices(c);
     const internal = lbs.filter(isInternal);
     expect(lbs.filter((s) => s.spec.externalTrafficPolicy === 'Local')).toHaveLength(Math.round(0.5 * lbs.length));
     expect(internal.filter(isDirect)).toHaveLength(Math.round(0.2 * internal.length));
-    expect(internal.filter((s) => s.metadata.annotations?.['service.cloud.tencent.com/prevent-loopback'] === 'true')).toHaveLength(Math.round(0.1 * internal.length));
+    expect(internal.filter((s) => s.metadata.annotations?.['service.cloud.tencent.com/prevent-loopback'] === 'true')).toHaveLength(
+      Math.round(0.1 * internal.length),
+    );
     expect(lbs.filter((s) => s.status.loadBalancer.ingress?.[0]?.ipMode === 'Proxy')).toHaveLength(Math.round(0.25 * lbs.length));
-    expect(c.items.nodes.filter((n) => n.status.nodeInfo.kubeProxyVersion === 'v1.20.6-tke.12')).toHaveLength(Math.round(0.25 * MEDIUM.nodes));
-    expect(c.items.nodes.filter((n) => n.status.nodeInfo.kubeProxyVersion === 'v1.20.6-tke.3')).toHaveLength(MEDIUM.nodes - Math.round(0.25 * MEDIUM.nodes));
+    expect(c.items.nodes.filter((n) => n.status.nodeInfo.kubeProxyVersion === 'v1.20.6-tke.12')).toHaveLength(
+      Math.round(0.25 * MEDIUM.nodes),
+    );
+    expect(c.items.nodes.filter((n) => n.status.nodeInfo.kubeProxyVersion === 'v1.20.6-tke.3')).toHaveLength(
+      MEDIUM.nodes - Math.round(0.25 * MEDIUM.nodes),
+    );
   });
 
   it('keeps endpoints per Service within the range', () => {
@@ -83,7 +105,9 @@ describe('generateCluster: counts', () => {
     for (const svc of c.items.services) {
       if (svc.metadata.namespace === 'default' || svc.metadata.namespace === 'kube-system') continue;
       const n = c.items.endpointSlices
-        .filter((s) => s.metadata.namespace === svc.metadata.namespace && s.metadata.labels?.['kubernetes.io/service-name'] === svc.metadata.name)
+        .filter(
+          (s) => s.metadata.namespace === svc.metadata.namespace && s.metadata.labels?.['kubernetes.io/service-name'] === svc.metadata.name,
+        )
         .reduce((sum, s) => sum + s.endpoints.length, 0);
       expect(n).toBeGreaterThanOrEqual(3);
       expect(n).toBeLessThanOrEqual(4);
@@ -103,7 +127,9 @@ describe('generateCluster: counts', () => {
 
   it('rejects impossible options with a RangeError naming the option', () => {
     expect(() => generateCluster({ nodes: 0 })).toThrow(/nodes/);
-    expect(() => generateCluster({ nodes: 10, pods: 5 })).toThrow('pods (5) is below the 32 system pods of 10 nodes (kube-proxy, tke-bridge-agent, ip-masq-agent on every node, 2 DNS replicas)');
+    expect(() => generateCluster({ nodes: 10, pods: 5 })).toThrow(
+      'pods (5) is below the 32 system pods of 10 nodes (kube-proxy, tke-bridge-agent, ip-masq-agent on every node, 2 DNS replicas)',
+    );
     expect(() => generateCluster({ services: 5, internalLbServices: 4, publicLbServices: 1 })).toThrow(/services \(5\)/);
     expect(() => generateCluster({ nodes: 2, pods: 30, services: 30 })).toThrow(/endpointsPerService/);
     expect(() => generateCluster({ localShare: 1.5 })).toThrow(/localShare/);
@@ -131,7 +157,8 @@ describe.each(GENERATOR_PROVIDERS)('generateCluster: provider %s', (provider) =>
     const idFormat: Record<GeneratorProvider, RegExp> = {
       tke: /^qcloud:\/\/\/8000\d\d\/ins-[a-z0-9]{8}$/,
       aws: /^aws:\/\/\/us-west-2[abc]\/i-0[0-9a-f]{16}$/,
-      azure: /^azure:\/\/\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/virtualMachineScaleSets\/[^/]+\/virtualMachines\/\d+$/,
+      azure:
+        /^azure:\/\/\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/virtualMachineScaleSets\/[^/]+\/virtualMachines\/\d+$/,
       gcp: /^gce:\/\/[a-z0-9-]+\/us-central1-[abc]\/gke-[a-z0-9-]+$/,
     };
     for (const n of cluster.items.nodes) {
@@ -229,7 +256,14 @@ describe('generateCluster: proxy modes', () => {
 });
 
 describe('generateCluster: pods, nodes and endpoints', () => {
-  const c = generateCluster({ ...MEDIUM, seed: 13, notReadyPodShare: 0.2, notReadyNodeShare: 0.1, excludedNodeShare: 0.1, pendingIngressShare: 0.2 });
+  const c = generateCluster({
+    ...MEDIUM,
+    seed: 13,
+    notReadyPodShare: 0.2,
+    notReadyNodeShare: 0.1,
+    excludedNodeShare: 0.1,
+    pendingIngressShare: 0.2,
+  });
 
   it('stays consistent with not-ready pods and nodes', () => {
     expect(checkConsistency(c.items, NOW)).toEqual([]);
@@ -267,7 +301,9 @@ describe('generateCluster: pods, nodes and endpoints', () => {
 
   it('marks NotReady and excluded nodes', () => {
     expect(c.items.nodes.filter((n) => n.status.conditions.find((x) => x.type === 'Ready')?.status === 'Unknown')).toHaveLength(4);
-    expect(c.items.nodes.filter((n) => n.metadata.labels?.['node.kubernetes.io/exclude-from-external-load-balancers'] === 'true')).toHaveLength(4);
+    expect(
+      c.items.nodes.filter((n) => n.metadata.labels?.['node.kubernetes.io/exclude-from-external-load-balancers'] === 'true'),
+    ).toHaveLength(4);
   });
 
   it('leaves some LB Services without ingress when asked', () => {
@@ -290,7 +326,16 @@ describe('toKubeLists', () => {
 
   it('splits pods over files and keeps everything else whole', () => {
     const files = toKubeLists(c, { podsPerFile: 500 });
-    expect(files.map((f) => f.name)).toEqual(['nodes.json', 'pods-000.json', 'pods-001.json', 'pods-002.json', 'services.json', 'endpointslices.json', 'kube-system.json', 'workloads.json']);
+    expect(files.map((f) => f.name)).toEqual([
+      'nodes.json',
+      'pods-000.json',
+      'pods-001.json',
+      'pods-002.json',
+      'services.json',
+      'endpointslices.json',
+      'kube-system.json',
+      'workloads.json',
+    ]);
     const pods = files.filter((f) => f.name.startsWith('pods-')).flatMap((f) => f.list.items);
     expect(pods).toHaveLength(MEDIUM.pods);
     expect(files[0]!.list.items).toHaveLength(MEDIUM.nodes);
@@ -315,7 +360,14 @@ describe('toKubeLists', () => {
     const list = c.toList();
     const i = c.items;
     expect(list.items).toHaveLength(
-      i.nodes.length + i.pods.length + i.services.length + i.endpointSlices.length + i.replicaSets.length + i.jobs.length + i.daemonSets.length + i.configMaps.length,
+      i.nodes.length +
+        i.pods.length +
+        i.services.length +
+        i.endpointSlices.length +
+        i.replicaSets.length +
+        i.jobs.length +
+        i.daemonSets.length +
+        i.configMaps.length,
     );
   });
 });

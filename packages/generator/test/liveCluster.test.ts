@@ -7,7 +7,14 @@ import { generateCluster } from '../src';
 
 type Obj = KubeObject & Record<string, any>;
 
-function figures(services: Array<{ service: { namespace: string; name: string }; verdict: string; probability: number; ingresses: Array<{ atRisk: Array<{ node: number; clientPods: number }> }> }>) {
+function figures(
+  services: Array<{
+    service: { namespace: string; name: string };
+    verdict: string;
+    probability: number;
+    ingresses: Array<{ atRisk: Array<{ node: number; clientPods: number }> }>;
+  }>,
+) {
   return services.map((s) => ({
     svc: `${s.service.namespace}/${s.service.name}`,
     verdict: s.verdict,
@@ -29,7 +36,18 @@ function seeded(seed: number) {
 }
 
 describe('LiveCluster', () => {
-  const generated = generateCluster({ seed: 11, provider: 'tke', nodes: 12, pods: 300, services: 30, internalLbServices: 12, publicLbServices: 2, localShare: 0.6, directToPodShare: 0.3, fixedBuildShare: 0.5 });
+  const generated = generateCluster({
+    seed: 11,
+    provider: 'tke',
+    nodes: 12,
+    pods: 300,
+    services: 30,
+    internalLbServices: 12,
+    publicLbServices: 2,
+    localShare: 0.6,
+    directToPodShare: 0.3,
+    fixedBuildShare: 0.5,
+  });
   const items = () => JSON.parse(JSON.stringify(generated.toList().items)) as Obj[];
 
   function load(objects: Obj[]): LiveCluster {
@@ -84,7 +102,9 @@ describe('LiveCluster', () => {
         live.upsert(slice);
       } else {
         // a status-only update: nothing the model reads changes
-        pod.status.conditions = [{ type: 'Ready', status: 'True', lastTransitionTime: `2026-11-29T00:00:${String(step % 60).padStart(2, '0')}Z` }];
+        pod.status.conditions = [
+          { type: 'Ready', status: 'True', lastTransitionTime: `2026-11-29T00:00:${String(step % 60).padStart(2, '0')}Z` },
+        ];
         expect(live.upsert(pod)).toBe(false);
       }
       const result = live.recompute();

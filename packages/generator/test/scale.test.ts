@@ -10,7 +10,14 @@ const run = process.env.LOOPSCOPE_SCALE === '1' ? describe : describe.skip;
 run('generateCluster at 5,000 nodes / 150,000 pods', () => {
   it('generates and serializes within the budget', () => {
     const t0 = Date.now();
-    const cluster = generateCluster({ nodes: 5000, pods: 150_000, services: 10_000, internalLbServices: 2000, publicLbServices: 500, seed: 1 });
+    const cluster = generateCluster({
+      nodes: 5000,
+      pods: 150_000,
+      services: 10_000,
+      internalLbServices: 2000,
+      publicLbServices: 500,
+      seed: 1,
+    });
     const generateMs = Date.now() - t0;
     const heapMb = Math.round(process.memoryUsage().heapUsed / 1e6);
     expect(cluster.items.pods).toHaveLength(150_000);

@@ -17,7 +17,18 @@ describe('slimObject keeps exactly what the model reads', () => {
   });
 
   it.each(['tke', 'aws', 'azure', 'gcp'] as const)('a generated %s cluster gives the same report slim as full', (provider) => {
-    const items = generateCluster({ seed: 3, provider, nodes: 20, pods: 400, services: 40, internalLbServices: 15, publicLbServices: 3, directToPodShare: 0.3, ipModeProxyShare: 0.2, awsIngressIp: true }).toList().items as KubeObject[];
+    const items = generateCluster({
+      seed: 3,
+      provider,
+      nodes: 20,
+      pods: 400,
+      services: 40,
+      internalLbServices: 15,
+      publicLbServices: 3,
+      directToPodShare: 0.3,
+      ipModeProxyShare: 0.2,
+      awsIngressIp: true,
+    }).toList().items as KubeObject[];
     const slim = items.map(slimObject).filter((o): o is KubeObject => o !== undefined);
     expect(figures(slim)).toEqual(figures(items));
   });

@@ -48,7 +48,7 @@ read; 3 an internal error (out of memory included).
 export const analyze: Command = async (args, io) => {
   const { values } = parseCommandArgs('analyze', args, {
     ...SOURCE_OPTIONS,
-      compact: { type: 'boolean' },
+    compact: { type: 'boolean' },
     'node-dumps': { type: 'string' },
     format: { type: 'string', short: 'o' },
     'fail-on-risk': { type: 'boolean' },
@@ -144,13 +144,17 @@ function plural(n: number, word: string): string {
  */
 function leadCaller(s: ReportService): string | undefined {
   const byName = new Map<string, string>();
-  for (const c of [...s.callers].sort((a, b) => b.probability - a.probability || (a.source === b.source ? 0 : a.source === 'declared' ? -1 : 1))) {
+  for (const c of [...s.callers].sort(
+    (a, b) => b.probability - a.probability || (a.source === b.source ? 0 : a.source === 'declared' ? -1 : 1),
+  )) {
     const name = c.workload?.name ?? c.pod;
     if (!byName.has(name)) byName.set(name, c.where);
   }
   const [first, ...rest] = [...byName];
   if (!first) return undefined;
-  return rest.length === 0 ? `${first[0]} calls it (${first[1]})` : `${first[0]} (${first[1]}) and ${plural(rest.length, 'more workload')} call it`;
+  return rest.length === 0
+    ? `${first[0]} calls it (${first[1]})`
+    : `${first[0]} (${first[1]}) and ${plural(rest.length, 'more workload')} call it`;
 }
 
 /** What is missing or why: the caller that leads, the missing input, the outright failure, or the deciding reason code. */
@@ -161,11 +165,20 @@ function why(s: ReportService): string {
     const caller = leadCaller(s);
     if (caller) return caller;
   }
-  const r = s.reasons.find((x) => x.code === 'LOOPBACK') ?? s.reasons.find((x) => /^(CAPTURED|SOURCE_NODE|PUBLIC|NO_|GCP|AWS|UNKNOWN|INVALID|NOT_LOAD)/.test(x.code)) ?? s.reasons[0];
+  const r =
+    s.reasons.find((x) => x.code === 'LOOPBACK') ??
+    s.reasons.find((x) => /^(CAPTURED|SOURCE_NODE|PUBLIC|NO_|GCP|AWS|UNKNOWN|INVALID|NOT_LOAD)/.test(x.code)) ??
+    s.reasons[0];
   return r ? r.code : '';
 }
 
-const SHORT_VERDICT: Record<Verdict, string> = { loopback: 'loopback', unreachable: 'unreachable', unknown: 'unknown', safe: 'safe', 'not-applicable': 'n/a' };
+const SHORT_VERDICT: Record<Verdict, string> = {
+  loopback: 'loopback',
+  unreachable: 'unreachable',
+  unknown: 'unknown',
+  safe: 'safe',
+  'not-applicable': 'n/a',
+};
 
 /**
  * How the table meets the terminal's width (see TABLE_WIDTH_HELP), step by step until it fits. The
@@ -191,10 +204,19 @@ export const TABLE_FIT_ORDER: FitStep[] = [
 export function renderSummaryTable(report: Report, all: boolean, wide: boolean, width = terminalColumns()): string {
   const c = report.cluster;
   const s = report.summary;
-  const head = `Cluster: ${c.nodes} nodes, ${c.clientPods} client pods; provider ${c.provider.value}; proxy ${Object.entries(c.proxyModes).map(([m, n]) => `${m}×${n}`).join(', ') || 'unknown'}${c.evidenceNodes ? `; node dumps for ${c.evidenceNodes} node(s)` : ''}\n` +
+  const head =
+    `Cluster: ${c.nodes} nodes, ${c.clientPods} client pods; provider ${c.provider.value}; proxy ${
+      Object.entries(c.proxyModes)
+        .map(([m, n]) => `${m}×${n}`)
+        .join(', ') || 'unknown'
+    }${c.evidenceNodes ? `; node dumps for ${c.evidenceNodes} node(s)` : ''}\n` +
     `Services: ${s.loopback} loopback, ${s.unreachable} unreachable, ${s.safe} safe, ${s.unknown} unknown, ${s['not-applicable']} not applicable\n\n`;
   const services = sortedServices(report, all);
-  const col = (header: string, cell: (x: ReportService) => string, more: Partial<FitColumn> = {}): FitColumn => ({ header, cells: services.map(cell), ...more });
+  const col = (header: string, cell: (x: ReportService) => string, more: Partial<FitColumn> = {}): FitColumn => ({
+    header,
+    cells: services.map(cell),
+    ...more,
+  });
   const columns: FitColumn[] = [
     col('SERVICE', (x) => `${x.namespace}/${x.name}`),
     col('VERDICT', (x) => x.verdict, { shortCells: services.map((x) => SHORT_VERDICT[x.verdict]) }),
@@ -212,7 +234,10 @@ export function renderSummaryTable(report: Report, all: boolean, wide: boolean, 
   // `-o wide` is for reading everything (as kubectl's): it is never cut to the terminal.
   const table = services.length
     ? wide
-      ? renderTable(columns.map((x) => x.header), services.map((_, r) => columns.map((x) => x.cells[r]!)))
+      ? renderTable(
+          columns.map((x) => x.header),
+          services.map((_, r) => columns.map((x) => x.cells[r]!)),
+        )
       : renderFittedTable(columns, width, TABLE_FIT_ORDER)
     : 'No LoadBalancer Services (use --all to list the others).\n';
   const hidden = report.services.length - services.length;
@@ -237,15 +262,31 @@ function missingInputs(services: Report['services']): string {
     }
   }
   if (!byKind.size) return '';
-  return '\n' + [...byKind].map(([kind, e]) => `Missing ${kind} (${plural(e.services, 'Service')} unknown): add the output of \`${e.kubectl}\`\n`).join('');
+  return (
+    '\n' +
+    [...byKind]
+      .map(([kind, e]) => `Missing ${kind} (${plural(e.services, 'Service')} unknown): add the output of \`${e.kubectl}\`\n`)
+      .join('')
+  );
 }
 
 /** `-o wide`, as kubectl: more columns at the right, the same rows. */
 function wideColumns(services: Report['services']): FitColumn[] {
   return [
-    { header: 'INGRESS', cells: services.map((x) => x.ingresses.map((i) => `${i.ip ?? i.hostname ?? '?'}:${i.port}/${i.protocol}${i.ipMode === 'Proxy' ? ' (Proxy)' : ''}`).join(',') || '-') },
+    {
+      header: 'INGRESS',
+      cells: services.map(
+        (x) =>
+          x.ingresses
+            .map((i) => `${i.ip ?? i.hostname ?? '?'}:${i.port}/${i.protocol}${i.ipMode === 'Proxy' ? ' (Proxy)' : ''}`)
+            .join(',') || '-',
+      ),
+    },
     { header: 'BACKEND', cells: services.map((x) => x.backendKind ?? '-') },
-    { header: 'AT-RISK NODE NAMES', cells: services.map((x) => (x.verdict === 'unreachable' && x.unreachable ? x.unreachable.nodes : x.atRiskNodes).join(',') || '-') },
+    {
+      header: 'AT-RISK NODE NAMES',
+      cells: services.map((x) => (x.verdict === 'unreachable' && x.unreachable ? x.unreachable.nodes : x.atRiskNodes).join(',') || '-'),
+    },
     { header: 'KNOWN CALLERS', cells: services.map((x) => x.callers.map(callerText).join('; ') || '-') },
   ];
 }
@@ -293,7 +334,8 @@ export function renderMarkdown(report: Report): string {
   const unknown = report.services.filter((v) => v.verdict === 'unknown' && v.missing.length);
   if (unknown.length) {
     out.push('', '## Missing input', '');
-    for (const m of new Map(unknown.flatMap((v) => v.missing).map((m) => [m.kind, m])).values()) out.push(`- **${m.kind}**: \`${m.kubectl}\``);
+    for (const m of new Map(unknown.flatMap((v) => v.missing).map((m) => [m.kind, m])).values())
+      out.push(`- **${m.kind}**: \`${m.kubectl}\``);
   }
   return out.join('\n') + '\n';
 }

@@ -34,14 +34,24 @@ export const explain: Command = async (args, io) => {
   const { values, positionals } = parseCommandArgs(
     'explain',
     args,
-    { ...SOURCE_OPTIONS, compact: { type: 'boolean' }, 'node-dumps': { type: 'string' }, format: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' }, ...PROFILE_OPTIONS },
+    {
+      ...SOURCE_OPTIONS,
+      compact: { type: 'boolean' },
+      'node-dumps': { type: 'string' },
+      format: { type: 'string', short: 'o' },
+      help: { type: 'boolean', short: 'h' },
+      ...PROFILE_OPTIONS,
+    },
     true,
   );
   if (values.help) {
     io.stdout(EXPLAIN_HELP);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError(`explain: give exactly one TARGET (a Service, workload, pod or LB IP); got ${positionals.length} (see \`loopscope explain --help\`)`);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      `explain: give exactly one TARGET (a Service, workload, pod or LB IP); got ${positionals.length} (see \`loopscope explain --help\`)`,
+    );
   const tooLong = targetTooLong(positionals[0]!.length);
   if (tooLong) throw new UsageError(`explain: ${tooLong}`);
   const format = formatFlag('explain', values.format, ['text', 'markdown', 'json'], 'text');

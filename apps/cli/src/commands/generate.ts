@@ -1,6 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_GENERATE_OPTIONS as D, GENERATOR_PROVIDERS, GENERATOR_PROXY_MODES, generateCluster, toKubeLists, type GenerateClusterOptions, type GeneratedCluster } from '@loopscope/generator';
+import {
+  DEFAULT_GENERATE_OPTIONS as D,
+  GENERATOR_PROVIDERS,
+  GENERATOR_PROXY_MODES,
+  generateCluster,
+  toKubeLists,
+  type GenerateClusterOptions,
+  type GeneratedCluster,
+} from '@loopscope/generator';
 import { parseCommandArgs } from '../args';
 import { UsageError, type Command } from '../io';
 
@@ -86,12 +94,14 @@ function integer(flag: string, value: string, min: number): number {
 
 function share(flag: string, value: string): number {
   const v = Number(value);
-  if (value.trim() === '' || !Number.isFinite(v) || v < 0 || v > 1) throw new UsageError(`generate: --${flag} ${value}: expected a fraction between 0 and 1 (e.g. 0.25)`);
+  if (value.trim() === '' || !Number.isFinite(v) || v < 0 || v > 1)
+    throw new UsageError(`generate: --${flag} ${value}: expected a fraction between 0 and 1 (e.g. 0.25)`);
   return v;
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`generate: --${flag} ${value}: expected one of ${allowed.join(', ')}`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UsageError(`generate: --${flag} ${value}: expected one of ${allowed.join(', ')}`);
   return value as T;
 }
 
@@ -109,12 +119,14 @@ export function generateOptions(values: Record<string, string | boolean | undefi
   if (typeof values.provider === 'string') o.provider = oneOf('provider', values.provider, GENERATOR_PROVIDERS);
   if (typeof values['proxy-mode'] === 'string') o.proxyMode = oneOf('proxy-mode', values['proxy-mode'], GENERATOR_PROXY_MODES);
   if (typeof values.seed === 'string') {
-    if (!/^-?\d+$/.test(values.seed.trim()) || !Number.isSafeInteger(Number(values.seed))) throw new UsageError(`generate: --seed ${values.seed}: expected a whole number`);
+    if (!/^-?\d+$/.test(values.seed.trim()) || !Number.isSafeInteger(Number(values.seed)))
+      throw new UsageError(`generate: --seed ${values.seed}: expected a whole number`);
     o.seed = Number(values.seed);
   }
   if (typeof values.endpoints === 'string') {
     const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(values.endpoints);
-    if (!m || (m[2] !== undefined && Number(m[2]) < Number(m[1]))) throw new UsageError(`generate: --endpoints ${values.endpoints}: expected MIN-MAX (e.g. 2-6) or one number`);
+    if (!m || (m[2] !== undefined && Number(m[2]) < Number(m[1])))
+      throw new UsageError(`generate: --endpoints ${values.endpoints}: expected MIN-MAX (e.g. 2-6) or one number`);
     o.endpointsPerService = [Number(m[1]), Number(m[2] ?? m[1])];
   }
   if (typeof values['kube-proxy-version'] === 'string') {
@@ -123,7 +135,8 @@ export function generateOptions(values: Record<string, string | boolean | undefi
     o.kubeProxyVersion = v;
   }
   const missing = ['nodes', 'pods', 'services', 'internal-lb', 'out'].filter((f) => values[f] === undefined);
-  if (missing.length > 0) throw new UsageError(`generate: missing ${missing.map((f) => `--${f}`).join(', ')} (see \`loopscope generate --help\`)`);
+  if (missing.length > 0)
+    throw new UsageError(`generate: missing ${missing.map((f) => `--${f}`).join(', ')} (see \`loopscope generate --help\`)`);
   return o as GenerateClusterOptions;
 }
 
@@ -173,7 +186,9 @@ export const generate: Command = async (args, io) => {
   const out = values.out!;
   const podsPerFile = values['pods-per-file'] === undefined ? undefined : integer('pods-per-file', values['pods-per-file'], 1);
   if (out === '-' && (options.pods ?? 0) > MAX_STDOUT_PODS) {
-    throw new UsageError(`generate: --out - prints one List; ${options.pods!.toLocaleString('en-US')} pods is more than ${MAX_STDOUT_PODS.toLocaleString('en-US')}: write files with --out DIR`);
+    throw new UsageError(
+      `generate: --out - prints one List; ${options.pods!.toLocaleString('en-US')} pods is more than ${MAX_STDOUT_PODS.toLocaleString('en-US')}: write files with --out DIR`,
+    );
   }
   let cluster: GeneratedCluster;
   try {
@@ -207,7 +222,8 @@ export const generate: Command = async (args, io) => {
     }
   }
   io.stdout(
-    `wrote ${files.length} files (${(bytes / 1e6).toFixed(1)} MB) to ${out}: ${summary(cluster)}\n` + `analyse it with: loopscope analyze --snapshot ${out}\n`,
+    `wrote ${files.length} files (${(bytes / 1e6).toFixed(1)} MB) to ${out}: ${summary(cluster)}\n` +
+      `analyse it with: loopscope analyze --snapshot ${out}\n`,
   );
   return 0;
 };

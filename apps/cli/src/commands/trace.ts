@@ -123,17 +123,22 @@ export const trace: Command = async (args, io) => {
   }
   if (positionals.length > 0) throw new UsageError(`trace: unexpected argument "${positionals[0]}" (see \`loopscope trace --help\`)`);
   const format = formatFlag('trace', values.format, ['text', 'json'], 'text');
-  if (!values['iptables-save'] && !values['ip6tables-save'] && !values.nft) throw new UsageError('trace: --iptables-save FILE or --nft FILE is required (iptables-save or nft list ruleset output from the node)');
+  if (!values['iptables-save'] && !values['ip6tables-save'] && !values.nft)
+    throw new UsageError('trace: --iptables-save FILE or --nft FILE is required (iptables-save or nft list ruleset output from the node)');
   if (!values.src) throw new UsageError('trace: --src IP is required (the pod IP, or a node IP with --hook output)');
   if (!values.dst) throw new UsageError('trace: --dst IP:PORT is required (e.g. the LB ingress 10.0.0.5:80)');
   const src = parseIp(values.src);
   if (!src) throw new UsageError(`trace: --src ${values.src}: not an IP address`);
   const dst = parseEndpoint(values.dst);
   if (!dst) throw new UsageError(`trace: --dst ${values.dst}: expected IP:PORT, e.g. 10.0.0.5:80 or [fd00::5]:80`);
-  if (dst.port === null) throw new UsageError(`trace: --dst ${values.dst}: give the port too, e.g. ${values.dst.includes(':') ? `[${values.dst}]` : values.dst}:80`);
+  if (dst.port === null)
+    throw new UsageError(
+      `trace: --dst ${values.dst}: give the port too, e.g. ${values.dst.includes(':') ? `[${values.dst}]` : values.dst}:80`,
+    );
   if (src.family !== dst.ip.family) throw new UsageError('trace: --src and --dst are of different address families');
   const hook = (values.hook ?? 'prerouting').toLowerCase();
-  if (hook !== 'prerouting' && hook !== 'output') throw new UsageError(`trace: --hook ${values.hook}: expected prerouting (pods) or output (host processes)`);
+  if (hook !== 'prerouting' && hook !== 'output')
+    throw new UsageError(`trace: --hook ${values.hook}: expected prerouting (pods) or output (host processes)`);
   const proto = (values.proto ?? 'tcp').toLowerCase();
   if (!['tcp', 'udp', 'sctp'].includes(proto)) throw new UsageError(`trace: --proto ${values.proto}: expected tcp, udp or sctp`);
   const sport = parseNumber('sport', values.sport, 65535);
@@ -156,14 +161,22 @@ export const trace: Command = async (args, io) => {
   const dump = family === 6 ? node.iptables.ipv6 : node.iptables.ipv4;
   const nftTables = node.nft?.tables.filter((t) => t.family === 'inet' || t.family === (family === 6 ? 'ip6' : 'ip')) ?? [];
   if (values.nft && !dump && nftTables.length === 0) {
-    const fatal = node.problems.filter((p) => p.severity === 'error').slice(0, 3).map(formatDumpProblem);
-    throw new UsageError(`trace: --nft ${values.nft}: no ${family === 6 ? 'ip6 or inet' : 'ip or inet'} table for this IPv${family} packet${fatal.length ? ` (${fatal.join('; ')})` : ''}`);
+    const fatal = node.problems
+      .filter((p) => p.severity === 'error')
+      .slice(0, 3)
+      .map(formatDumpProblem);
+    throw new UsageError(
+      `trace: --nft ${values.nft}: no ${family === 6 ? 'ip6 or inet' : 'ip or inet'} table for this IPv${family} packet${fatal.length ? ` (${fatal.join('; ')})` : ''}`,
+    );
   }
   if (!dump && !values.nft) {
     const given = values['iptables-save'] ?? values['ip6tables-save'];
     const other = family === 6 ? node.iptables.ipv4 : node.iptables.ipv6;
     const fatal = node.problems.filter((p) => p.severity === 'error' && p.line === 0).map(formatDumpProblem);
-    if (other) throw new UsageError(`trace: the packet is IPv${family} but ${other.file} holds ${family === 6 ? 'IPv4 (iptables-save)' : 'IPv6 (ip6tables-save)'} rules; give the ${family === 6 ? 'ip6tables-save output with --ip6tables-save' : 'iptables-save output with --iptables-save'}`);
+    if (other)
+      throw new UsageError(
+        `trace: the packet is IPv${family} but ${other.file} holds ${family === 6 ? 'IPv4 (iptables-save)' : 'IPv6 (ip6tables-save)'} rules; give the ${family === 6 ? 'ip6tables-save output with --ip6tables-save' : 'iptables-save output with --iptables-save'}`,
+      );
     throw new UsageError(`trace: ${given}: no iptables-save table found${fatal.length ? ` (${fatal.join('; ')})` : ''}`);
   }
 

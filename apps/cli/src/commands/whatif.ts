@@ -67,14 +67,23 @@ export const whatif: Command = async (args, io) => {
   const changes: WhatIfChange[] = [];
   // Each flag becomes a change checked by the core (as the exporter's body and the Slack bot's are).
   const add = (flag: string, change: Record<string, unknown>, needsService = true): void => {
-    if (needsService && !service) throw new UsageError(`whatif: --${flag} changes a Service: name it first, e.g. \`loopscope whatif payments/payments-api --${flag} …\``);
+    if (needsService && !service)
+      throw new UsageError(
+        `whatif: --${flag} changes a Service: name it first, e.g. \`loopscope whatif payments/payments-api --${flag} …\``,
+      );
     changes.push(parseWhatIfChange({ ...change, service }, (field) => (field === 'nodes' ? '--nodes' : `--${flag}`)));
   };
   const bool = (v: string): unknown => (v === 'true' ? true : v === 'false' ? false : v);
   if (values['traffic-policy'] !== undefined) add('traffic-policy', { kind: 'trafficPolicy', value: values['traffic-policy'] });
   if (values['ip-mode'] !== undefined) add('ip-mode', { kind: 'ipMode', value: values['ip-mode'] });
-  if (values['prevent-loopback'] !== undefined) add('prevent-loopback', { kind: 'preventLoopback', value: bool(values['prevent-loopback']) });
-  if (values['kube-proxy-version'] !== undefined) add('kube-proxy-version', { kind: 'kubeProxyVersion', version: values['kube-proxy-version'], nodes: values.nodes?.split(',').filter(Boolean) }, false);
+  if (values['prevent-loopback'] !== undefined)
+    add('prevent-loopback', { kind: 'preventLoopback', value: bool(values['prevent-loopback']) });
+  if (values['kube-proxy-version'] !== undefined)
+    add(
+      'kube-proxy-version',
+      { kind: 'kubeProxyVersion', version: values['kube-proxy-version'], nodes: values.nodes?.split(',').filter(Boolean) },
+      false,
+    );
   else if (values.nodes !== undefined) throw new UsageError('whatif: --nodes goes with --kube-proxy-version');
   if (values['move-clients'] !== undefined) {
     const workloads = values['move-clients'].split(',').filter(Boolean);
@@ -102,7 +111,11 @@ export const whatif: Command = async (args, io) => {
   io.stdout(
     renderTable(
       ['SERVICE', 'BEFORE', 'AFTER'],
-      result.services.map((s) => [`${s.namespace}/${s.name}`, `${s.before.verdict} ${formatProbability(s.before.probability)}`, `${s.after.verdict} ${formatProbability(s.after.probability)}`]),
+      result.services.map((s) => [
+        `${s.namespace}/${s.name}`,
+        `${s.before.verdict} ${formatProbability(s.before.probability)}`,
+        `${s.after.verdict} ${formatProbability(s.after.probability)}`,
+      ]),
     ),
   );
   return 0;

@@ -48,7 +48,9 @@ const MAX_PROBLEMS_SHOWN = 20;
 const MAX_WARNING_CHARS = 500;
 
 function clip(line: string): string {
-  return line.length <= MAX_WARNING_CHARS ? line : `${line.slice(0, MAX_WARNING_CHARS)}… (${line.length - MAX_WARNING_CHARS} more characters)`;
+  return line.length <= MAX_WARNING_CHARS
+    ? line
+    : `${line.slice(0, MAX_WARNING_CHARS)}… (${line.length - MAX_WARNING_CHARS} more characters)`;
 }
 
 /** Reads the cluster the flags name; input problems go to stderr; fails when nothing usable was read. */
@@ -58,14 +60,19 @@ export async function clusterFromFlags(flags: SourceFlags, io: CliIO, progress: 
   if ((flags.demo || snapshots.length) && (flags.kubeconfig || flags.context)) {
     throw new UsageError(`--kubeconfig/--context read a live cluster; they do not go with ${flags.demo ? '--demo' : '--snapshot'}`);
   }
-  const read = flags.demo ? readDemo() : snapshots.length ? await readSnapshotFiles(snapshots, io, progress) : await readKubeCluster(flags, io, progress);
+  const read = flags.demo
+    ? readDemo()
+    : snapshots.length
+      ? await readSnapshotFiles(snapshots, io, progress)
+      : await readKubeCluster(flags, io, progress);
   const objects = flags.namespace ? read.objects.filter((o) => inNamespace(o, flags.namespace!)) : read.objects;
   progress.update(`building the cluster model from ${objects.length} objects`);
   const cluster = buildCluster(objects, read.problems);
   progress.done();
   const shown = cluster.problems.slice(0, MAX_PROBLEMS_SHOWN);
   for (const p of shown) io.stderr(`warning: ${clip(formatProblem(p))}\n`);
-  if (cluster.problems.length > shown.length) io.stderr(`warning: … and ${cluster.problems.length - shown.length} more input problem(s) (see "problems" in --format json)\n`);
+  if (cluster.problems.length > shown.length)
+    io.stderr(`warning: … and ${cluster.problems.length - shown.length} more input problem(s) (see "problems" in --format json)\n`);
   if (cluster.nodes.length === 0 && cluster.services.length === 0 && cluster.pods.length === 0) {
     throw new UsageError(`no Nodes, Pods or Services could be read from ${read.names.join(', ')}`);
   }

@@ -25,7 +25,12 @@ const LISTS: readonly ListSpec[] = [
   { path: '/api/v1/pods', kind: 'Pod', apiVersion: 'v1' },
   { path: '/api/v1/services', kind: 'Service', apiVersion: 'v1' },
   { path: '/apis/discovery.k8s.io/v1/endpointslices', kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1' },
-  { path: '/apis/apps/v1/namespaces/kube-system/daemonsets', kind: 'DaemonSet', apiVersion: 'apps/v1', optional: 'the kube-proxy mode is read from its pods only' },
+  {
+    path: '/apis/apps/v1/namespaces/kube-system/daemonsets',
+    kind: 'DaemonSet',
+    apiVersion: 'apps/v1',
+    optional: 'the kube-proxy mode is read from its pods only',
+  },
   { path: '/apis/apps/v1/replicasets', kind: 'ReplicaSet', apiVersion: 'apps/v1', optional: 'Deployments are named from their pods' },
   { path: '/apis/batch/v1/jobs', kind: 'Job', apiVersion: 'batch/v1', optional: 'CronJobs are named from their pods' },
 ];
@@ -48,7 +53,11 @@ class HttpStatus extends Error {
   }
 }
 
-export async function readKubeCluster(target: KubeTarget, io: CliIO, progress: Progress): Promise<{ objects: SourcedObject[]; problems: InputProblem[]; names: string[] }> {
+export async function readKubeCluster(
+  target: KubeTarget,
+  io: CliIO,
+  progress: Progress,
+): Promise<{ objects: SourcedObject[]; problems: InputProblem[]; names: string[] }> {
   const config = await loadKubeConfig(target);
   const objects: SourcedObject[] = [];
   const problems: InputProblem[] = [];
@@ -84,7 +93,8 @@ export async function readKubeCluster(target: KubeTarget, io: CliIO, progress: P
       const cm = (await getJson(config, agent, KUBE_PROXY_CONFIGMAP)) as object;
       objects.push(slimmed({ object: { kind: 'ConfigMap', apiVersion: 'v1', ...cm }, source, index: 0 }));
     } catch (err) {
-      if (!(err instanceof HttpStatus && (err.status === 403 || err.status === 404))) throw failure(config, 'reading ConfigMap kube-system/kube-proxy', err);
+      if (!(err instanceof HttpStatus && (err.status === 403 || err.status === 404)))
+        throw failure(config, 'reading ConfigMap kube-system/kube-proxy', err);
     }
   } finally {
     agent.http.destroy();
@@ -96,7 +106,12 @@ export async function readKubeCluster(target: KubeTarget, io: CliIO, progress: P
 /** One line naming what was tried, why it failed, and what to do instead. */
 function failure(config: LoadedKubeConfig, doing: string, err: unknown): UsageError {
   const why = describe(err);
-  const hint = err instanceof HttpStatus && err.status === 401 ? 'the credentials were rejected; ' : err instanceof HttpStatus && err.status === 403 ? 'read access to nodes, pods, services and endpointslices is needed; ' : '';
+  const hint =
+    err instanceof HttpStatus && err.status === 401
+      ? 'the credentials were rejected; '
+      : err instanceof HttpStatus && err.status === 403
+        ? 'read access to nodes, pods, services and endpointslices is needed; '
+        : '';
   return new UsageError(`cannot read the cluster of ${config.where} (${config.server}): ${doing}: ${why}; ${hint}${NO_CLUSTER_FLAGS}`);
 }
 

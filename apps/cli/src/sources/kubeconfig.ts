@@ -39,9 +39,12 @@ function kubeconfigFiles(target: KubeTarget): { files: string[]; label: string }
 export async function loadKubeConfig(target: KubeTarget): Promise<LoadedKubeConfig> {
   const found = kubeconfigFiles(target);
   if (!found) {
-    throw new UsageError(`no cluster to read: no kubeconfig (no --kubeconfig, KUBECONFIG unset, no ${join(process.env.HOME || homedir(), '.kube', 'config')}); ${NO_CLUSTER_FLAGS}`);
+    throw new UsageError(
+      `no cluster to read: no kubeconfig (no --kubeconfig, KUBECONFIG unset, no ${join(process.env.HOME || homedir(), '.kube', 'config')}); ${NO_CLUSTER_FLAGS}`,
+    );
   }
-  if (target.kubeconfig && !existsSync(target.kubeconfig)) throw new UsageError(`--kubeconfig ${target.kubeconfig}: no such file; ${NO_CLUSTER_FLAGS}`);
+  if (target.kubeconfig && !existsSync(target.kubeconfig))
+    throw new UsageError(`--kubeconfig ${target.kubeconfig}: no such file; ${NO_CLUSTER_FLAGS}`);
   // client-node loads lazily: snapshot and demo runs never pay for it.
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
@@ -55,7 +58,9 @@ export async function loadKubeConfig(target: KubeTarget): Promise<LoadedKubeConf
   if (target.context) {
     if (!kc.getContextObject(target.context)) {
       const known = kc.getContexts().map((c) => c.name);
-      throw new UsageError(`kubeconfig ${found.label} has no context "${target.context}" (contexts: ${known.length ? known.join(', ') : 'none'})`);
+      throw new UsageError(
+        `kubeconfig ${found.label} has no context "${target.context}" (contexts: ${known.length ? known.join(', ') : 'none'})`,
+      );
     }
     kc.setCurrentContext(target.context);
   }

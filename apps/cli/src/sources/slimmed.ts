@@ -20,5 +20,9 @@ export function slimmed(o: SourcedObject): SourcedObject {
 
 function stub(obj: KubeObject): KubeObject {
   const m = obj.metadata;
-  return { kind: obj.kind, apiVersion: obj.apiVersion, metadata: m && typeof m === 'object' ? { name: m.name, namespace: m.namespace } : m };
+  return {
+    kind: obj.kind,
+    apiVersion: obj.apiVersion,
+    metadata: m && typeof m === 'object' ? { name: m.name, namespace: m.namespace } : m,
+  };
 }

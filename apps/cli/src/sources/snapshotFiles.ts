@@ -10,7 +10,11 @@ import { slimmed } from './slimmed';
  * peak memory stays near the largest file. Unreadable paths are usage errors; bad content is
  * reported per object and the rest is analysed.
  */
-export async function readSnapshotFiles(paths: string[], io: CliIO, progress: Progress): Promise<{ objects: SourcedObject[]; problems: InputProblem[]; names: string[] }> {
+export async function readSnapshotFiles(
+  paths: string[],
+  io: CliIO,
+  progress: Progress,
+): Promise<{ objects: SourcedObject[]; problems: InputProblem[]; names: string[] }> {
   // The listing (file, or every *.json of a directory) is core's, as the exporter's; its errors
   // (INPUT_UNREADABLE, naming the path) end the CLI with exit 2.
   const files = paths.flatMap((p) => (p === '-' ? [p] : snapshotFiles(p)));

@@ -42,7 +42,17 @@ interface AgentEvidence {
   node: string;
   startedAt: string;
   dumps: Record<string, { status: string; collectedAt?: string; text?: string } | undefined>;
-  connections: Array<{ clientIp: string; ingressIp: string; ingressPort: number; protocol: string; service?: string; opened: number; replied: number; unreplied: number; lastUnrepliedAt?: string }>;
+  connections: Array<{
+    clientIp: string;
+    ingressIp: string;
+    ingressPort: number;
+    protocol: string;
+    service?: string;
+    opened: number;
+    replied: number;
+    unreplied: number;
+    lastUnrepliedAt?: string;
+  }>;
 }
 
 interface AgentState {
@@ -117,7 +127,11 @@ export class NodeAgentEvidence {
         } catch (err) {
           const message = (err as Error).message;
           // Logged when it changes, not on every poll.
-          if (message !== this.discoveryError) this.options.log('warn', `node agents: cannot list the EndpointSlices of ${this.options.service} (${message}); keeping the known agents`);
+          if (message !== this.discoveryError)
+            this.options.log(
+              'warn',
+              `node agents: cannot list the EndpointSlices of ${this.options.service} (${message}); keeping the known agents`,
+            );
           this.discoveryError = message;
           targets = [...this.agents.values()].map((a) => ({ url: a.url, nodeName: a.node }));
         }
@@ -131,7 +145,11 @@ export class NodeAgentEvidence {
           this.tokenError = undefined;
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code ?? 'error';
-          if (code !== this.tokenError) this.options.log('warn', `node agents: cannot read the token file ${this.options.tokenFile} (${code}); agents will refuse the requests`);
+          if (code !== this.tokenError)
+            this.options.log(
+              'warn',
+              `node agents: cannot read the token file ${this.options.tokenFile} (${code}); agents will refuse the requests`,
+            );
           this.tokenError = code;
         }
       }
@@ -153,14 +171,18 @@ export class NodeAgentEvidence {
     a.lastAttempt = this.now();
     const before = a.error;
     try {
-      const res = await fetch(`${url.replace(/\/$/, '')}/api/v1/evidence`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(`${url.replace(/\/$/, '')}/api/v1/evidence`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+        signal: AbortSignal.timeout(10_000),
+      });
       if (res.status !== 200) {
         await res.body?.cancel();
         throw new Error(`HTTP ${res.status}${res.status === 401 || res.status === 403 ? ' (the agent refused the exporter’s token)' : ''}`);
       }
       const text = await readCapped(res, MAX_BODY);
       const ev = JSON.parse(text) as AgentEvidence;
-      if (ev.apiVersion !== 'loopscope-node-evidence/v1' || typeof ev.node !== 'string' || !Array.isArray(ev.connections)) throw new Error('not a loopscope-node-evidence/v1 document');
+      if (ev.apiVersion !== 'loopscope-node-evidence/v1' || typeof ev.node !== 'string' || !Array.isArray(ev.connections))
+        throw new Error('not a loopscope-node-evidence/v1 document');
       if (nodeName && ev.node !== nodeName) throw new Error(`the agent says it runs on ${ev.node}, its EndpointSlice says ${nodeName}`);
       if (a.startedAt !== ev.startedAt) a.history.clear(); // the agent restarted: its counters did too
       a.startedAt = ev.startedAt;
@@ -171,8 +193,12 @@ export class NodeAgentEvidence {
       if (before) this.options.log('info', `node agent ${url} (${ev.node}) reachable again`);
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      a.error = e.name === 'TimeoutError' ? 'timed out after 10 s' : e.cause?.code ?? e.message.slice(0, 200);
-      if (a.error !== before) this.options.log('warn', `node agent ${url}${a.node ? ` (${a.node})` : ''}: ${a.error}${this.stale(a) ? '; its node falls back to inference' : ''}`);
+      a.error = e.name === 'TimeoutError' ? 'timed out after 10 s' : (e.cause?.code ?? e.message.slice(0, 200));
+      if (a.error !== before)
+        this.options.log(
+          'warn',
+          `node agent ${url}${a.node ? ` (${a.node})` : ''}: ${a.error}${this.stale(a) ? '; its node falls back to inference' : ''}`,
+        );
     }
   }
 
@@ -192,7 +218,12 @@ export class NodeAgentEvidence {
       // failure rebuilds the model, the counters growing do not.
       const connections = fresh && Array.isArray(a.evidence!.connections) ? a.evidence!.connections : [];
       const pairs = connections.map((c) => `${c.clientIp}|${c.ingressIp}|${c.ingressPort}|${c.protocol}|${c.unreplied > 0}`).sort();
-      const digest = Object.keys(input).length || pairs.length ? createHash('sha256').update(JSON.stringify([Object.entries(input).map(([k, v]) => [k, v.text]), pairs])).digest('hex') : undefined;
+      const digest =
+        Object.keys(input).length || pairs.length
+          ? createHash('sha256')
+              .update(JSON.stringify([Object.entries(input).map(([k, v]) => [k, v.text]), pairs]))
+              .digest('hex')
+          : undefined;
       if (digest !== a.dumpsDigest) changed = true;
       a.dumpsDigest = digest;
       if (digest && a.node) dumps.set(a.node, loadNodeDumps({ ...input, connections, connectionsSource: 'node agent conntrack events' }));
@@ -205,7 +236,10 @@ export class NodeAgentEvidence {
   observed(): ObservedRow[] {
     const byIngress = new Map<string, { namespace: string; name: string }>();
     for (const svc of this.engine.analysis?.context.cluster.services ?? []) {
-      for (const i of svc.ingresses) if (i.ip) for (const p of svc.ports) byIngress.set(`${i.ip}|${p.port}|${p.protocol.toLowerCase()}`, { namespace: svc.namespace, name: svc.name });
+      for (const i of svc.ingresses)
+        if (i.ip)
+          for (const p of svc.ports)
+            byIngress.set(`${i.ip}|${p.port}|${p.protocol.toLowerCase()}`, { namespace: svc.namespace, name: svc.name });
     }
     const now = this.now();
     const rows = new Map<string, ObservedRow & { last?: number }>();
@@ -213,11 +247,26 @@ export class NodeAgentEvidence {
       if (!a.evidence || !a.node) continue;
       const stale = this.stale(a);
       for (const c of a.evidence.connections) {
-        const svc = byIngress.get(`${c.ingressIp}|${c.ingressPort}|${c.protocol}`) ?? (c.service ? { namespace: c.service.split('/')[0]!, name: c.service.split('/')[1]! } : undefined);
+        const svc =
+          byIngress.get(`${c.ingressIp}|${c.ingressPort}|${c.protocol}`) ??
+          (c.service ? { namespace: c.service.split('/')[0]!, name: c.service.split('/')[1]! } : undefined);
         if (!svc) continue;
         const key = `${svc.namespace}/${svc.name}|${a.node}`;
         let r = rows.get(key);
-        if (!r) rows.set(key, (r = { namespace: svc.namespace, service: svc.name, node: a.node, opened: 0, replied: 0, unreplied: 0, recentUnreplied: 0, stale }));
+        if (!r)
+          rows.set(
+            key,
+            (r = {
+              namespace: svc.namespace,
+              service: svc.name,
+              node: a.node,
+              opened: 0,
+              replied: 0,
+              unreplied: 0,
+              recentUnreplied: 0,
+              stale,
+            }),
+          );
         r.opened += c.opened;
         r.replied += c.replied;
         r.unreplied += c.unreplied;
@@ -253,7 +302,10 @@ export class NodeAgentEvidence {
     const window = formatAge(this.options.windowSeconds);
     return this.observed()
       .filter((r) => r.namespace === namespace && r.service === service && (r.unreplied > 0 || r.replied > 0))
-      .sort((a, b) => b.recentUnreplied - a.recentUnreplied || (a.lastUnrepliedAgeSeconds ?? Infinity) - (b.lastUnrepliedAgeSeconds ?? Infinity))
+      .sort(
+        (a, b) =>
+          b.recentUnreplied - a.recentUnreplied || (a.lastUnrepliedAgeSeconds ?? Infinity) - (b.lastUnrepliedAgeSeconds ?? Infinity),
+      )
       .map((r) => {
         const last = r.lastUnrepliedAgeSeconds !== undefined ? ` (the last ${formatAge(r.lastUnrepliedAgeSeconds)} ago)` : '';
         const what =
@@ -265,7 +317,13 @@ export class NodeAgentEvidence {
   }
 
   agentStatus(): Array<{ url: string; node?: string; up: boolean; lastSuccessAt?: string; error?: string }> {
-    return [...this.agents.values()].map((a) => ({ url: a.url, node: a.node, up: !this.stale(a), lastSuccessAt: a.lastSuccess ? new Date(a.lastSuccess).toISOString() : undefined, error: a.error }));
+    return [...this.agents.values()].map((a) => ({
+      url: a.url,
+      node: a.node,
+      up: !this.stale(a),
+      lastSuccessAt: a.lastSuccess ? new Date(a.lastSuccess).toISOString() : undefined,
+      error: a.error,
+    }));
   }
 
   /** The observed-connection families, on the exporter's registries (text and OpenMetrics). */
@@ -293,7 +351,8 @@ export class NodeAgentEvidence {
       registers,
       collect() {
         this.reset();
-        for (const r of observed()) if (r.recentUnreplied > 0) this.set({ namespace: r.namespace, service: r.service, node: r.node }, r.recentUnreplied);
+        for (const r of observed())
+          if (r.recentUnreplied > 0) this.set({ namespace: r.namespace, service: r.service, node: r.node }, r.recentUnreplied);
       },
     });
     new Gauge({
@@ -303,7 +362,9 @@ export class NodeAgentEvidence {
       registers,
       collect() {
         this.reset();
-        for (const r of observed()) if (r.lastUnrepliedAgeSeconds !== undefined) this.set({ namespace: r.namespace, service: r.service, node: r.node }, r.lastUnrepliedAgeSeconds);
+        for (const r of observed())
+          if (r.lastUnrepliedAgeSeconds !== undefined)
+            this.set({ namespace: r.namespace, service: r.service, node: r.node }, r.lastUnrepliedAgeSeconds);
       },
     });
     new Gauge({

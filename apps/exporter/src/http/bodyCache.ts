@@ -20,7 +20,12 @@ export class BodyCache {
    * meanwhile is answered between them. A body built for an analysis replaced meanwhile is
    * returned but not kept.
    */
-  async getInTurns(generation: number | (() => number), key: string, build: () => unknown, yieldTurn: () => Promise<void>): Promise<string> {
+  async getInTurns(
+    generation: number | (() => number),
+    key: string,
+    build: () => unknown,
+    yieldTurn: () => Promise<void>,
+  ): Promise<string> {
     const at = typeof generation === 'function' ? generation() : generation;
     const kept = this.peek(at, key);
     if (kept !== undefined) return kept;

@@ -27,6 +27,9 @@ export function observationsByService(rows: ObservedRow[]): { byService: Map<str
 }
 
 /** Adds `observedLive` (the agents' rows, or [] when they saw nothing) to each Service object. */
-export function withLiveObservations<S extends { namespace: string; name: string }>(services: S[], byService: Map<string, LiveObservation[]>): Array<S & { observedLive: LiveObservation[] }> {
+export function withLiveObservations<S extends { namespace: string; name: string }>(
+  services: S[],
+  byService: Map<string, LiveObservation[]>,
+): Array<S & { observedLive: LiveObservation[] }> {
   return services.map((s) => ({ ...s, observedLive: byService.get(`${s.namespace}/${s.name}`) ?? [] }));
 }

@@ -1,6 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { gzip } from 'node:zlib';
-import { atRiskList, explain, LoopscopeError, MAX_TARGET_CHARS, parseWhatIfChanges, renderExplanationMarkdown, renderExplanationText, targetTooLong, whatIf } from '@loopscope/core';
+import {
+  atRiskList,
+  explain,
+  LoopscopeError,
+  MAX_TARGET_CHARS,
+  parseWhatIfChanges,
+  renderExplanationMarkdown,
+  renderExplanationText,
+  targetTooLong,
+  whatIf,
+} from '@loopscope/core';
 import type { Logger } from '@loopscope/core/node';
 import type { ExporterMetrics } from '../metrics';
 import type { Engine } from '../engine';
@@ -43,29 +53,62 @@ export interface LiveEvidence {
 }
 
 const OPS_PATHS = ['/healthz', '/readyz', '/metrics'];
-const API_PATHS = ['/api/v1/report', '/api/v1/services', '/api/v1/services/at-risk', '/api/v1/links', '/api/v1/explain', '/api/v1/whatif', '/api/v1/observed'];
+const API_PATHS = [
+  '/api/v1/report',
+  '/api/v1/services',
+  '/api/v1/services/at-risk',
+  '/api/v1/links',
+  '/api/v1/explain',
+  '/api/v1/whatif',
+  '/api/v1/observed',
+];
 
 /**
  * `/metrics`, `/healthz`, `/readyz` (for Prometheus and the kubelet) and the JSON API the Slack
  * bot and the Grafana panel read — on one port, or each on its own so that a NetworkPolicy can
  * tell them apart. Errors are JSON `{"error": {"status", "message", …}}` with a proper status code.
  */
-export function createHttpServer(engine: Engine, metrics: ExporterMetrics, log: Logger, listener: ListenerOptions = { ops: true, api: true }): Server {
+export function createHttpServer(
+  engine: Engine,
+  metrics: ExporterMetrics,
+  log: Logger,
+  listener: ListenerOptions = { ops: true, api: true },
+): Server {
   const bodies = new BodyCache();
   const heavy = new HeavyTurns();
   return createServer((req, res) => {
     handle(engine, metrics, bodies, heavy, listener, req, res).catch((err: unknown) => {
-      if (err instanceof LoopscopeError) err = new HttpError(HTTP_STATUS[err.code], err.message, err.suggestions.length ? { suggestions: err.suggestions } : {});
+      if (err instanceof LoopscopeError)
+        err = new HttpError(HTTP_STATUS[err.code], err.message, err.suggestions.length ? { suggestions: err.suggestions } : {});
       const status = err instanceof HttpError ? err.status : 500;
       if (status === 500) log('error', `${req.method} ${req.url?.split('?')[0]}: ${(err as Error).stack ?? err}`);
       if (status === 401) res.setHeader('www-authenticate', 'Bearer realm="loopscope"');
       if (res.headersSent) return void res.destroy();
-      sendJson(req, res, status, JSON.stringify({ error: { status, message: status === 500 ? 'internal error (see the exporter log)' : (err as Error).message, ...(err instanceof HttpError ? err.extra : {}) } }));
+      sendJson(
+        req,
+        res,
+        status,
+        JSON.stringify({
+          error: {
+            status,
+            message: status === 500 ? 'internal error (see the exporter log)' : (err as Error).message,
+            ...(err instanceof HttpError ? err.extra : {}),
+          },
+        }),
+      );
     });
   });
 }
 
-async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCache, heavy: HeavyTurns, listener: ListenerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  engine: Engine,
+  metrics: ExporterMetrics,
+  bodies: BodyCache,
+  heavy: HeavyTurns,
+  listener: ListenerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const served = [...(listener.ops ? OPS_PATHS : []), ...(listener.api ? API_PATHS : [])];
   if (!served.includes(url.pathname)) {
@@ -87,14 +130,25 @@ async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCach
     case 'GET /healthz':
       return sendJson(req, res, 200, JSON.stringify({ status: 'ok' }));
     case 'GET /readyz':
-      return engine.health.ready ? sendJson(req, res, 200, JSON.stringify({ status: 'ready' })) : sendJson(req, res, 503, JSON.stringify({ status: 'not ready', message: 'the first full sync has not been analysed yet' }));
+      return engine.health.ready
+        ? sendJson(req, res, 200, JSON.stringify({ status: 'ready' }))
+        : sendJson(req, res, 503, JSON.stringify({ status: 'not ready', message: 'the first full sync has not been analysed yet' }));
     case 'GET /metrics': {
       const { contentType, body } = await heavy.run(() => metrics.render(req.headers.accept));
       return send(req, res, 200, contentType, body);
     }
     case 'GET /api/v1/observed':
       // What the node agents saw: per Service and node, with ages; and each agent's state.
-      return sendJson(req, res, 200, JSON.stringify(listener.live ? listener.live.summary() : { agents: [], observed: [], message: 'no node agents configured (--node-agent, or run in a pod)' }));
+      return sendJson(
+        req,
+        res,
+        200,
+        JSON.stringify(
+          listener.live
+            ? listener.live.summary()
+            : { agents: [], observed: [], message: 'no node agents configured (--node-agent, or run in a pod)' },
+        ),
+      );
     case 'GET /api/v1/report': {
       // With node agents, each Service carries what they observed (observedLive) beside the prediction.
       const live = listener.live ? observationsByService(listener.live.observed()) : undefined;
@@ -114,23 +168,37 @@ async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCach
         // The list shows no links, so a report with them (already built for /api/v1/report) will do.
         const report = requireReport(engine, { fixes, links: false, acceptFuller: fixes });
         const services = report.services.filter((s) => (!verdict || s.verdict === verdict) && (!namespace || s.namespace === namespace));
-        return { apiVersion: report.apiVersion, generatedAt: report.generatedAt, summary: report.summary, services: live ? withLiveObservations(services, live.byService) : services };
+        return {
+          apiVersion: report.apiVersion,
+          generatedAt: report.generatedAt,
+          summary: report.summary,
+          services: live ? withLiveObservations(services, live.byService) : services,
+        };
       });
     }
     case 'GET /api/v1/services/at-risk': {
       const namespace = url.searchParams.get('namespace') ?? undefined;
       const limit = intParam(url, 'limit');
-      return cached(`at-risk?${namespace}&${limit}`, () => atRiskList(requireAnalysis(engine), { generatedAt: generatedAt(engine), namespace, limit }));
+      return cached(`at-risk?${namespace}&${limit}`, () =>
+        atRiskList(requireAnalysis(engine), { generatedAt: generatedAt(engine), namespace, limit }),
+      );
     }
     case 'GET /api/v1/links': {
       const service = url.searchParams.get('service');
       const limit = intParam(url, 'limit');
       return cached(`links?${service}&${limit}`, () => {
         const report = requireReport(engine, { fixes: false, links: true, acceptFuller: true });
-        let links = report.links.filter((l) => !service || `${l.service.namespace}/${l.service.name}` === service || l.service.name === service);
+        let links = report.links.filter(
+          (l) => !service || `${l.service.namespace}/${l.service.name}` === service || l.service.name === service,
+        );
         links = [...links].sort((a, b) => b.probability - a.probability);
         const omitted = limit !== undefined ? Math.max(0, links.length - limit) : 0;
-        return { apiVersion: report.apiVersion, generatedAt: report.generatedAt, links: limit !== undefined ? links.slice(0, limit) : links, linksOmitted: omitted };
+        return {
+          apiVersion: report.apiVersion,
+          generatedAt: report.generatedAt,
+          links: limit !== undefined ? links.slice(0, limit) : links,
+          linksOmitted: omitted,
+        };
       });
     }
     case 'GET /api/v1/explain': {
@@ -139,8 +207,13 @@ async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCach
       if (!target) throw new HttpError(400, 'give ?target= (a Service, namespace/name, a workload, a pod or an LB IP[:port])');
       const tooLong = targetTooLong(target.length, listener.maxTargetChars ?? MAX_TARGET_CHARS);
       if (tooLong) throw new HttpError(400, `?target=: ${tooLong} (--max-target-chars)`);
-      const result = await heavy.run(() => explain(requireAnalysis(engine), target, { maxTargetChars: listener.maxTargetChars ?? MAX_TARGET_CHARS }));
-      if (!result.ok) throw new HttpError(HTTP_STATUS[result.problem === 'ambiguous' ? 'AMBIGUOUS' : 'NOT_FOUND'], result.message, { suggestions: result.suggestions });
+      const result = await heavy.run(() =>
+        explain(requireAnalysis(engine), target, { maxTargetChars: listener.maxTargetChars ?? MAX_TARGET_CHARS }),
+      );
+      if (!result.ok)
+        throw new HttpError(HTTP_STATUS[result.problem === 'ambiguous' ? 'AMBIGUOUS' : 'NOT_FOUND'], result.message, {
+          suggestions: result.suggestions,
+        });
       // What the node agents saw comes first in the evidence: observed beats inferred.
       if (listener.live) for (const s of result.explanation.services) s.observed.unshift(...listener.live.notes(s.namespace, s.name));
       const format = url.searchParams.get('format') ?? 'json';
@@ -149,14 +222,26 @@ async function handle(engine: Engine, metrics: ExporterMetrics, bodies: BodyCach
         res.end(format === 'markdown' ? renderExplanationMarkdown(result.explanation) : renderExplanationText(result.explanation));
         return;
       }
-      return sendJson(req, res, 200, JSON.stringify({ apiVersion: 'loopscope/v1', explanation: result.explanation, markdown: renderExplanationMarkdown(result.explanation), text: renderExplanationText(result.explanation) }));
+      return sendJson(
+        req,
+        res,
+        200,
+        JSON.stringify({
+          apiVersion: 'loopscope/v1',
+          explanation: result.explanation,
+          markdown: renderExplanationMarkdown(result.explanation),
+          text: renderExplanationText(result.explanation),
+        }),
+      );
     }
     case 'POST /api/v1/whatif': {
       requireAnalysis(engine);
       const body = await readJson(req);
       const changes = parseWhatIfChanges(body);
       // A LoopscopeError (bad change 400, unknown Service 404, ambiguous 409) is mapped by HTTP_STATUS.
-      const json = await heavy.run(() => JSON.stringify({ apiVersion: 'loopscope/v1', kind: 'WhatIf', ...whatIf(requireAnalysis(engine), changes) }));
+      const json = await heavy.run(() =>
+        JSON.stringify({ apiVersion: 'loopscope/v1', kind: 'WhatIf', ...whatIf(requireAnalysis(engine), changes) }),
+      );
       return sendJson(req, res, 200, json);
     }
   }
@@ -235,7 +320,11 @@ function send(req: IncomingMessage, res: ServerResponse, status: number, content
 export function acceptsGzip(header: string | undefined): boolean {
   if (!header) return false;
   return header.split(',').some((part) => {
-    const [coding, ...params] = part.trim().toLowerCase().split(';').map((x) => x.trim());
+    const [coding, ...params] = part
+      .trim()
+      .toLowerCase()
+      .split(';')
+      .map((x) => x.trim());
     if (coding !== 'gzip' && coding !== 'x-gzip') return false;
     const q = params.find((p) => p.startsWith('q='));
     return !q || Number(q.slice(2)) > 0;

@@ -63,7 +63,10 @@ export class SnapshotSource implements ClusterSource {
         parsed = JSON.parse(text);
       } catch (err) {
         // A file caught half-written, or broken: keep everything that was good.
-        health.watchError('snapshot', `${f}: ${err instanceof SyntaxError ? 'not valid JSON' : (err as NodeJS.ErrnoException).code ?? 'unreadable'}; keeping the last good snapshot`);
+        health.watchError(
+          'snapshot',
+          `${f}: ${err instanceof SyntaxError ? 'not valid JSON' : ((err as NodeJS.ErrnoException).code ?? 'unreadable')}; keeping the last good snapshot`,
+        );
         if (first) throw new Error(`${f}: not a readable kubectl JSON snapshot`);
         return;
       }
@@ -83,6 +86,10 @@ export class SnapshotSource implements ClusterSource {
     for (const [kind, list] of byKind) sink.replace(kind as never, list);
     this.lastKinds = new Set(byKind.keys());
     health.synced('snapshot');
-    if (!first) this.options.log?.('info', `snapshot ${this.path} changed: reloaded ${[...byKind.values()].reduce((a, l) => a + l.length, 0)} objects`);
+    if (!first)
+      this.options.log?.(
+        'info',
+        `snapshot ${this.path} changed: reloaded ${[...byKind.values()].reduce((a, l) => a + l.length, 0)} objects`,
+      );
   }
 }

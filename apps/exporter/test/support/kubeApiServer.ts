@@ -220,7 +220,9 @@ export class KubeApiServer {
     const deadline = Date.now() + ms;
     while (this.watchCount(resource) < count) {
       if (Date.now() > deadline) {
-        throw new Error(`kubeApiServer: ${this.watchCount(resource)} watch(es)${resource ? ` of ${resource}` : ''} open after ${ms} ms, expected ${count}`);
+        throw new Error(
+          `kubeApiServer: ${this.watchCount(resource)} watch(es)${resource ? ` of ${resource}` : ''} open after ${ms} ms, expected ${count}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -396,7 +398,7 @@ export class KubeApiServer {
 
   private key(resource: TestResource, obj: { metadata: { name: string; namespace?: string } }): string {
     if (!obj?.metadata?.name) throw new Error(`kubeApiServer: ${resource} object has no metadata.name`);
-    return `${RESOURCES[resource].namespaced ? obj.metadata.namespace ?? 'default' : ''}/${obj.metadata.name}`;
+    return `${RESOURCES[resource].namespaced ? (obj.metadata.namespace ?? 'default') : ''}/${obj.metadata.name}`;
   }
 
   private commit(
@@ -470,7 +472,10 @@ export class KubeApiServer {
     }
     if (this.forbidden.has(resource)) {
       const what = cm ? `configmaps "${cm[2]}" is forbidden` : `${resource} is forbidden`;
-      return fail(403, `${what}: User "system:serviceaccount:loopscope:loopscope-exporter" cannot ${cm ? 'get' : watch ? 'watch' : 'list'} resource "${resource}"`);
+      return fail(
+        403,
+        `${what}: User "system:serviceaccount:loopscope:loopscope-exporter" cannot ${cm ? 'get' : watch ? 'watch' : 'list'} resource "${resource}"`,
+      );
     }
 
     if (cm) {
@@ -530,13 +535,13 @@ export class KubeApiServer {
   /** The stored objects of a resource in list order, as the real server sends them: no kind, no apiVersion. */
   private listItems(resource: TestResource): TestObject[] {
     return [...this.store.get(resource)!.values()]
-        .map((s) => s.object)
-        .sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`))
-        .map((o) => {
-          // As the real server sends list items: no kind, no apiVersion.
-          const { kind: _kind, apiVersion: _apiVersion, ...rest } = clone(o);
-          return rest as TestObject;
-        });
+      .map((s) => s.object)
+      .sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`))
+      .map((o) => {
+        // As the real server sends list items: no kind, no apiVersion.
+        const { kind: _kind, apiVersion: _apiVersion, ...rest } = clone(o);
+        return rest as TestObject;
+      });
   }
 
   private listPage(

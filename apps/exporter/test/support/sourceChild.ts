@@ -29,11 +29,7 @@ export type SourceEvent =
   | { type: 'synced'; resource: WatchedResource; at: number }
   | { type: 'log'; level: string; message: string; at: number };
 
-type ToParent =
-  | SourceEvent
-  | { type: 'started'; description: string }
-  | { type: 'startFailed'; message: string }
-  | { type: 'stopped' };
+type ToParent = SourceEvent | { type: 'started'; description: string } | { type: 'startFailed'; message: string } | { type: 'stopped' };
 
 const BOOT = `
 const swc = require('@swc/core');
@@ -173,15 +169,13 @@ export class SourceChild {
 
   /** Every logged line, health message and child output, for "never logs X" assertions. */
   allText(): string {
-    return [
-      this.output,
-      this.description,
-      ...this.events.map((e) => ('message' in e ? e.message : '')),
-    ].join('\n');
+    return [this.output, this.description, ...this.events.map((e) => ('message' in e ? e.message : ''))].join('\n');
   }
 
   logs(level?: string): string[] {
-    return this.events.filter((e): e is Extract<SourceEvent, { type: 'log' }> => e.type === 'log' && (!level || e.level === level)).map((e) => e.message);
+    return this.events
+      .filter((e): e is Extract<SourceEvent, { type: 'log' }> => e.type === 'log' && (!level || e.level === level))
+      .map((e) => e.message);
   }
 
   summary(): string {
@@ -210,7 +204,9 @@ export function spawnSource(options: ChildSourceOptions): SourceChild {
 async function runChild(): Promise<void> {
   // Loaded here (not at the top) so that importing this file in the parent does not load the source.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { KubernetesSource } = require(join(__dirname, '..', '..', 'src', 'sources', 'kubernetes')) as typeof import('../../src/sources/kubernetes');
+  const { KubernetesSource } = require(
+    join(__dirname, '..', '..', 'src', 'sources', 'kubernetes'),
+  ) as typeof import('../../src/sources/kubernetes');
   const { transform, ...options } = JSON.parse(process.env.LOOPSCOPE_SOURCE_CHILD ?? '{}') as ChildSourceOptions;
   const send = (m: ToParent): void => {
     if (process.connected) process.send!(m);

@@ -24,7 +24,15 @@ function getStyles(theme: GrafanaTheme2) {
   return {
     root: css({ display: 'flex', gap: theme.spacing(1), overflow: 'hidden', fontSize: theme.typography.bodySmall.fontSize }),
     graph: css({ flex: '2 1 0', overflow: 'auto', minWidth: 0, minHeight: 0 }),
-    side: css({ flex: '1 1 0', overflow: 'auto', minWidth: 0, minHeight: 0, display: 'flex', flexDirection: 'column', gap: theme.spacing(1) }),
+    side: css({
+      flex: '1 1 0',
+      overflow: 'auto',
+      minWidth: 0,
+      minHeight: 0,
+      display: 'flex',
+      flexDirection: 'column',
+      gap: theme.spacing(1),
+    }),
     message: css({
       padding: theme.spacing(2),
       color: theme.colors.text.secondary,
@@ -110,7 +118,10 @@ function serviceTitle(s: ServiceNode): string {
   const worst = worstClientText(s);
   if (worst) parts.push(`${worst} of connections from its worst-placed client pods time out`);
   if (s.ratio !== undefined) parts.push(`cluster exposure ${formatProbability(s.ratio)}`);
-  if (s.knownCallers) parts.push(`${s.knownCallers} known caller pod(s)${s.callersRatio !== undefined ? `, ${formatProbability(s.callersRatio)} of their connections loop` : ''}`);
+  if (s.knownCallers)
+    parts.push(
+      `${s.knownCallers} known caller pod(s)${s.callersRatio !== undefined ? `, ${formatProbability(s.callersRatio)} of their connections loop` : ''}`,
+    );
   return parts.join('; ');
 }
 
@@ -129,10 +140,18 @@ export const LinksPanel: React.FC<Props> = ({ data, options, width, height }) =>
   const graph = useMemo(() => buildGraph(parsed.links, parsed.services, options), [parsed, options]);
 
   if (parsed.empty) {
-    return <div className={styles.message} role="status">No data. Query loopscope_link_loopback_ratio from the loopscope exporter's Prometheus.</div>;
+    return (
+      <div className={styles.message} role="status">
+        No data. Query loopscope_link_loopback_ratio from the loopscope exporter's Prometheus.
+      </div>
+    );
   }
   if (parsed.problem) {
-    return <div className={styles.message} role="alert">{parsed.problem}</div>;
+    return (
+      <div className={styles.message} role="alert">
+        {parsed.problem}
+      </div>
+    );
   }
 
   const horizontal = options.orientation !== 'vertical';
@@ -167,7 +186,17 @@ export const LinksPanel: React.FC<Props> = ({ data, options, width, height }) =>
   const arrow = (key: SortKey) => (sort.key === key ? (sort.desc ? ' ↓' : ' ↑') : '');
   const selectedEdge: GraphEdge | undefined = graph.edges.find((e) => e.id === (selected ?? hovered));
 
-  const node = (x: number, y: number, label: string, fill: string, stroke: string, key: string, title: string, badge?: string, badgeId = 'pod-badge') => (
+  const node = (
+    x: number,
+    y: number,
+    label: string,
+    fill: string,
+    stroke: string,
+    key: string,
+    title: string,
+    badge?: string,
+    badgeId = 'pod-badge',
+  ) => (
     <g key={key} data-testid={key}>
       <title>{title}</title>
       <rect x={x} y={y - NODE_H / 2} width={l.colW} height={NODE_H} rx={4} fill={fill} stroke={stroke} />
@@ -176,8 +205,21 @@ export const LinksPanel: React.FC<Props> = ({ data, options, width, height }) =>
       </text>
       {badge && (
         <g data-testid={badgeId}>
-          <rect x={x + l.colW - 8 * badge.length - 6} y={y - 8} width={8 * badge.length + 2} height={16} rx={8} fill={theme.colors.secondary.main} />
-          <text x={x + l.colW - 5 - 4 * badge.length - 4} y={y + 4} textAnchor="middle" fontSize={10} fill={theme.colors.secondary.contrastText}>
+          <rect
+            x={x + l.colW - 8 * badge.length - 6}
+            y={y - 8}
+            width={8 * badge.length + 2}
+            height={16}
+            rx={8}
+            fill={theme.colors.secondary.main}
+          />
+          <text
+            x={x + l.colW - 5 - 4 * badge.length - 4}
+            y={y + 4}
+            textAnchor="middle"
+            fontSize={10}
+            fill={theme.colors.secondary.contrastText}
+          >
             {badge}
           </text>
         </g>
@@ -186,14 +228,22 @@ export const LinksPanel: React.FC<Props> = ({ data, options, width, height }) =>
   );
 
   return (
-    <div className={styles.root} style={{ width, height, flexDirection: horizontal ? 'row' : 'column' }} data-testid="loopscope-links-panel">
+    <div
+      className={styles.root}
+      style={{ width, height, flexDirection: horizontal ? 'row' : 'column' }}
+      data-testid="loopscope-links-panel"
+    >
       <div className={styles.graph}>
         <svg width={l.width} height={l.height} role="img" aria-label="Loopback links: clients to Services through their LB ingress">
           <text x={l.x[0]} y={14} fontSize={11} fill={theme.colors.text.secondary}>
             {options.groupClientsBy === 'node' ? 'Client nodes' : 'Client workloads'}
           </text>
-          <text x={l.x[1]} y={14} fontSize={11} fill={theme.colors.text.secondary}>LB ingress</text>
-          <text x={l.x[2]} y={14} fontSize={11} fill={theme.colors.text.secondary}>Service</text>
+          <text x={l.x[1]} y={14} fontSize={11} fill={theme.colors.text.secondary}>
+            LB ingress
+          </text>
+          <text x={l.x[2]} y={14} fontSize={11} fill={theme.colors.text.secondary}>
+            Service
+          </text>
           {graph.ingresses.map((ing) => {
             const svc = servicesById.get(ing.serviceId)!;
             return (
@@ -247,20 +297,47 @@ export const LinksPanel: React.FC<Props> = ({ data, options, width, height }) =>
             );
           })}
           {graph.clients.map((c) =>
-            node(l.x[0], l.y.get(c.id)!, c.label, theme.colors.background.secondary, theme.colors.border.medium, `client:${c.id}`,
-              `${c.label} (${c.sublabel})${c.pods !== undefined ? `, ${c.pods} pods` : ''}`, c.pods !== undefined ? String(c.pods) : undefined),
+            node(
+              l.x[0],
+              l.y.get(c.id)!,
+              c.label,
+              theme.colors.background.secondary,
+              theme.colors.border.medium,
+              `client:${c.id}`,
+              `${c.label} (${c.sublabel})${c.pods !== undefined ? `, ${c.pods} pods` : ''}`,
+              c.pods !== undefined ? String(c.pods) : undefined,
+            ),
           )}
           {graph.ingresses.map((i) =>
-            node(l.x[1], l.y.get(i.id)!, i.label, theme.colors.background.secondary, theme.colors.border.medium, `ingress:${i.id}`, `LB ingress ${i.label} of ${i.serviceId}`),
+            node(
+              l.x[1],
+              l.y.get(i.id)!,
+              i.label,
+              theme.colors.background.secondary,
+              theme.colors.border.medium,
+              `ingress:${i.id}`,
+              `LB ingress ${i.label} of ${i.serviceId}`,
+            ),
           )}
           {graph.services.map((s) =>
-            node(l.x[2], l.y.get(s.id)!, s.id, theme.colors.background.secondary, s.looping ? loopColor : theme.colors.border.medium, `service:${s.id}`,
-              serviceTitle(s), s.looping && s.worstClient ? formatProbability(s.worstClient) : undefined, 'worst-client-badge'),
+            node(
+              l.x[2],
+              l.y.get(s.id)!,
+              s.id,
+              theme.colors.background.secondary,
+              s.looping ? loopColor : theme.colors.border.medium,
+              `service:${s.id}`,
+              serviceTitle(s),
+              s.looping && s.worstClient ? formatProbability(s.worstClient) : undefined,
+              'worst-client-badge',
+            ),
           )}
         </svg>
       </div>
       <div className={styles.side}>
-        {graph.edges.length === 0 && <div className={styles.note}>No looping links at or above {formatProbability(options.minProbability)}.</div>}
+        {graph.edges.length === 0 && (
+          <div className={styles.note}>No looping links at or above {formatProbability(options.minProbability)}.</div>
+        )}
         {graph.omitted > 0 && (
           <div className={styles.note} data-testid="omitted">
             Showing the top {graph.edges.length} of {graph.totalEdges} links by probability: +{graph.omitted} more.
@@ -272,30 +349,54 @@ export const LinksPanel: React.FC<Props> = ({ data, options, width, height }) =>
               <tr>
                 <th>Service</th>
                 <th title="What the worst-placed client pod suffers: the headline">Worst client</th>
-                <th title="Pods known to call it (named in their env, args or command, or seen in conntrack), and their figure">Known callers</th>
+                <th title="Pods known to call it (named in their env, args or command, or seen in conntrack), and their figure">
+                  Known callers
+                </th>
                 <th title="Mean over every client pod of the cluster: ranks Services">Exposure</th>
               </tr>
             </thead>
             <tbody>
-              {graph.services.filter((s) => s.looping).map((s) => (
-                <tr key={s.id} data-testid="service-row">
-                  <td>{s.id}</td>
-                  <td className={styles.headline}>{worstClientText(s) ?? '-'}</td>
-                  <td className={styles.figure}>{callersText(s)}</td>
-                  <td className={styles.figure}>{s.ratio !== undefined ? formatProbability(s.ratio) : '-'}</td>
-                </tr>
-              ))}
+              {graph.services
+                .filter((s) => s.looping)
+                .map((s) => (
+                  <tr key={s.id} data-testid="service-row">
+                    <td>{s.id}</td>
+                    <td className={styles.headline}>{worstClientText(s) ?? '-'}</td>
+                    <td className={styles.figure}>{callersText(s)}</td>
+                    <td className={styles.figure}>{s.ratio !== undefined ? formatProbability(s.ratio) : '-'}</td>
+                  </tr>
+                ))}
             </tbody>
           </table>
         )}
-        {selectedEdge && <EdgeDetails edge={selectedEdge} service={servicesById.get(selectedEdge.serviceId)!} exporterUrl={options.exporterUrl} clientLabel={clientsById.get(selectedEdge.clientId)!.label} styles={styles} />}
+        {selectedEdge && (
+          <EdgeDetails
+            edge={selectedEdge}
+            service={servicesById.get(selectedEdge.serviceId)!}
+            exporterUrl={options.exporterUrl}
+            clientLabel={clientsById.get(selectedEdge.clientId)!.label}
+            styles={styles}
+          />
+        )}
         {graph.edges.length > 0 && (
           <table className={styles.table}>
             <thead>
               <tr>
-                <th><button className={styles.sortButton} onClick={() => sortBy('client')}>Client{arrow('client')}</button></th>
-                <th><button className={styles.sortButton} onClick={() => sortBy('service')}>Service{arrow('service')}</button></th>
-                <th><button className={styles.sortButton} onClick={() => sortBy('probability')}>Loops{arrow('probability')}</button></th>
+                <th>
+                  <button className={styles.sortButton} onClick={() => sortBy('client')}>
+                    Client{arrow('client')}
+                  </button>
+                </th>
+                <th>
+                  <button className={styles.sortButton} onClick={() => sortBy('service')}>
+                    Service{arrow('service')}
+                  </button>
+                </th>
+                <th>
+                  <button className={styles.sortButton} onClick={() => sortBy('probability')}>
+                    Loops{arrow('probability')}
+                  </button>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -321,7 +422,19 @@ export const LinksPanel: React.FC<Props> = ({ data, options, width, height }) =>
   );
 };
 
-function EdgeDetails({ edge, service, exporterUrl, clientLabel, styles }: { edge: GraphEdge; service: ServiceNode; exporterUrl: string; clientLabel: string; styles: ReturnType<typeof getStyles> }) {
+function EdgeDetails({
+  edge,
+  service,
+  exporterUrl,
+  clientLabel,
+  styles,
+}: {
+  edge: GraphEdge;
+  service: ServiceNode;
+  exporterUrl: string;
+  clientLabel: string;
+  styles: ReturnType<typeof getStyles>;
+}) {
   const first = edge.links[0]!;
   const href = explainUrl(exporterUrl, first.namespace, first.service);
   const nodes = [...new Set(edge.links.map((x) => x.node))];
@@ -338,7 +451,9 @@ function EdgeDetails({ edge, service, exporterUrl, clientLabel, styles }: { edge
       {worstClientText(service) && (
         <div data-testid="service-headline">
           {service.id}: {worstClientText(service)} of connections from its worst-placed client pods
-          {service.knownCallers ? `; ${service.knownCallers} known caller pod(s)${service.callersRatio !== undefined ? ` at ${formatProbability(service.callersRatio)}` : ''}` : ''}
+          {service.knownCallers
+            ? `; ${service.knownCallers} known caller pod(s)${service.callersRatio !== undefined ? ` at ${formatProbability(service.callersRatio)}` : ''}`
+            : ''}
         </div>
       )}
       {href && (

@@ -6,12 +6,24 @@
 import React from 'react';
 import { createRoot } from 'react-dom/client';
 import { firstValueFrom, of } from 'rxjs';
-import { createTheme, DataFrame, FieldType, getDisplayProcessor, getFieldDisplayName, standardTransformers, ThemeContext, toDataFrame } from '@grafana/data';
+import {
+  createTheme,
+  DataFrame,
+  FieldType,
+  getDisplayProcessor,
+  getFieldDisplayName,
+  standardTransformers,
+  ThemeContext,
+  toDataFrame,
+} from '@grafana/data';
 
 interface Input {
   theme: 'light' | 'dark';
   frame: unknown;
-  panel: { transformations: Array<{ id: string; options: unknown }>; fieldConfig: { overrides: Array<{ matcher: { options: string }; properties: Array<{ id: string; value: unknown }> }> } };
+  panel: {
+    transformations: Array<{ id: string; options: unknown }>;
+    fieldConfig: { overrides: Array<{ matcher: { options: string }; properties: Array<{ id: string; value: unknown }> }> };
+  };
   width: number;
   height: number;
 }
@@ -47,12 +59,15 @@ async function main(): Promise<void> {
   // (organize renames through it, as Grafana's byName matcher sees it).
   for (const field of frame.fields) {
     for (const o of input.panel.fieldConfig.overrides.filter((x) => x.matcher.options === getFieldDisplayName(field, frame))) {
-      for (const p of o.properties) if (p.id === 'unit' || p.id === 'min' || p.id === 'max') (field.config as Record<string, unknown>)[p.id] = p.value;
+      for (const p of o.properties)
+        if (p.id === 'unit' || p.id === 'min' || p.id === 'max') (field.config as Record<string, unknown>)[p.id] = p.value;
     }
     field.display = getDisplayProcessor({ field, theme });
   }
   window.__ROWS__ = Array.from({ length: frame.length }, (_, row) =>
-    frame.fields.map((f) => (f.type === FieldType.number ? f.display!(f.values[row]).text + (f.display!(f.values[row]).suffix ?? '') : String(f.values[row]))),
+    frame.fields.map((f) =>
+      f.type === FieldType.number ? f.display!(f.values[row]).text + (f.display!(f.values[row]).suffix ?? '') : String(f.values[row]),
+    ),
   );
   const container = document.getElementById('root')!;
   container.style.padding = '8px';
@@ -61,11 +76,23 @@ async function main(): Promise<void> {
     <ThemeContext.Provider value={theme}>
       <table style={{ borderCollapse: 'collapse', width: input.width, fontSize: theme.typography.bodySmall.fontSize }}>
         <thead>
-          <tr>{frame.fields.map((f) => <th key={f.name} style={{ ...cell, color: theme.colors.text.secondary }}>{getFieldDisplayName(f, frame)}</th>)}</tr>
+          <tr>
+            {frame.fields.map((f) => (
+              <th key={f.name} style={{ ...cell, color: theme.colors.text.secondary }}>
+                {getFieldDisplayName(f, frame)}
+              </th>
+            ))}
+          </tr>
         </thead>
         <tbody>
           {window.__ROWS__.map((r, i) => (
-            <tr key={i}>{r.map((v, j) => <td key={j} style={cell}>{v}</td>)}</tr>
+            <tr key={i}>
+              {r.map((v, j) => (
+                <td key={j} style={cell}>
+                  {v}
+                </td>
+              ))}
+            </tr>
           ))}
         </tbody>
       </table>

@@ -32,7 +32,9 @@ export class StaticTokenAuthenticator implements Authenticator {
 
   async authenticate(token: string): Promise<AuthResult> {
     // Compare digests: constant time, and the lengths always match.
-    return timingSafeEqual(tokenDigest(token), this.digest) ? { ok: true, user: 'static-token' } : { ok: false, status: 401, reason: 'token does not match' };
+    return timingSafeEqual(tokenDigest(token), this.digest)
+      ? { ok: true, user: 'static-token' }
+      : { ok: false, status: 401, reason: 'token does not match' };
   }
 }
 

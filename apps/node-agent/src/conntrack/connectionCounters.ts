@@ -142,7 +142,16 @@ export class ConnectionCounters {
       this.seriesDropped++;
       return undefined;
     }
-    c = { clientIp: client, ingressIp: point.ip, ingressPort: point.port, protocol: point.protocol, service: point.service, opened: 0, replied: 0, unreplied: 0 };
+    c = {
+      clientIp: client,
+      ingressIp: point.ip,
+      ingressPort: point.port,
+      protocol: point.protocol,
+      service: point.service,
+      opened: 0,
+      replied: 0,
+      unreplied: 0,
+    };
     clients.set(client, c);
     this.size++;
     return c;

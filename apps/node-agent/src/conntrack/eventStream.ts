@@ -77,7 +77,8 @@ export class ConntrackEventStream {
     child.stderr!.on('data', (chunk: string) => {
       for (const line of chunk.split('\n')) {
         if (/ENOBUFS/.test(line)) this.overflows++;
-        else if (line.trim() && !/flow events have been shown|^NOTICE:/.test(line.trim()) && errText.length < 1000) errText += `${line.trim()} `;
+        else if (line.trim() && !/flow events have been shown|^NOTICE:/.test(line.trim()) && errText.length < 1000)
+          errText += `${line.trim()} `;
       }
     });
     child.once('spawn', () => {
@@ -85,7 +86,8 @@ export class ConntrackEventStream {
     });
     child.once('error', (err: NodeJS.ErrnoException) => {
       // ENOENT: conntrack-tools not installed. The exit/close handler does not run in that case.
-      if (this.child === child) this.died(err.code === 'ENOENT' ? `${cmd} not found on PATH (install conntrack-tools)` : `${cmd}: ${err.message}`, startedAt);
+      if (this.child === child)
+        this.died(err.code === 'ENOENT' ? `${cmd} not found on PATH (install conntrack-tools)` : `${cmd}: ${err.message}`, startedAt);
     });
     child.once('close', (code, signal) => {
       if (this.child !== child) return;

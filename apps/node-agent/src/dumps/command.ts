@@ -18,12 +18,24 @@ export function runCommand(cmd: string, args: string[], timeoutMs = 15_000): Pro
       const durationMs = Date.now() - started;
       if (!err) return resolve({ ok: true, stdout, durationMs });
       const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number };
-      const firstLine = (stderr || e.message).split('\n').find((l) => l.trim())?.trim().slice(0, 300) ?? '';
+      const firstLine =
+        (stderr || e.message)
+          .split('\n')
+          .find((l) => l.trim())
+          ?.trim()
+          .slice(0, 300) ?? '';
       if (e.code === 'ENOENT') return resolve({ ok: false, status: 'missing', error: `${cmd} not found on PATH`, durationMs });
-      if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return resolve({ ok: false, status: 'too-large', error: `${cmd} printed more than ${MAX_OUTPUT / 1024 / 1024} MiB`, durationMs });
-      if (e.killed) return resolve({ ok: false, status: 'timeout', error: `${cmd} did not finish within ${timeoutMs / 1000} s`, durationMs });
+      if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER')
+        return resolve({ ok: false, status: 'too-large', error: `${cmd} printed more than ${MAX_OUTPUT / 1024 / 1024} MiB`, durationMs });
+      if (e.killed)
+        return resolve({ ok: false, status: 'timeout', error: `${cmd} did not finish within ${timeoutMs / 1000} s`, durationMs });
       const denied = /permission denied|operation not permitted|you must be root/i.test(stderr);
-      resolve({ ok: false, status: denied ? 'denied' : 'failed', error: `${cmd} ${args.join(' ')} exited ${e.code}: ${firstLine}`, durationMs });
+      resolve({
+        ok: false,
+        status: denied ? 'denied' : 'failed',
+        error: `${cmd} ${args.join(' ')} exited ${e.code}: ${firstLine}`,
+        durationMs,
+      });
     });
   });
 }

@@ -65,10 +65,27 @@ export class DatapathDumps {
       const now = Date.now();
       const command = [cmd, ...args].join(' ');
       if (r.ok) {
-        this.dumps.set(source, { source, command, status: 'ok', text: r.stdout, collectedAt: now, attemptedAt: now, durationMs: r.durationMs });
+        this.dumps.set(source, {
+          source,
+          command,
+          status: 'ok',
+          text: r.stdout,
+          collectedAt: now,
+          attemptedAt: now,
+          durationMs: r.durationMs,
+        });
       } else {
         // Keep the last good text with its own time: stale but labelled beats nothing.
-        this.dumps.set(source, { source, command, status: r.status, text: before?.text, collectedAt: before?.collectedAt, attemptedAt: now, durationMs: r.durationMs, error: r.error });
+        this.dumps.set(source, {
+          source,
+          command,
+          status: r.status,
+          text: before?.text,
+          collectedAt: before?.collectedAt,
+          attemptedAt: now,
+          durationMs: r.durationMs,
+          error: r.error,
+        });
         if (before?.status !== r.status) this.log('warn', `dump ${source}: ${r.error}`);
       }
     }

@@ -24,16 +24,25 @@ function ruleCount(text: string): number {
  * empty tables. Decided again on every refresh: a restarted kube-proxy may have switched.
  */
 export async function chooseIptablesBackend(): Promise<BackendChoice> {
-  const [nftHint, legacyHint] = await Promise.all([runCommand('iptables-nft-save', ['-t', 'mangle']), runCommand('iptables-legacy-save', ['-t', 'mangle'])]);
-  if (nftHint.ok && HINT_CHAINS.test(nftHint.stdout)) return { backend: 'nft', reason: 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-nft-save -t mangle' };
-  if (legacyHint.ok && HINT_CHAINS.test(legacyHint.stdout)) return { backend: 'legacy', reason: 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-legacy-save -t mangle' };
+  const [nftHint, legacyHint] = await Promise.all([
+    runCommand('iptables-nft-save', ['-t', 'mangle']),
+    runCommand('iptables-legacy-save', ['-t', 'mangle']),
+  ]);
+  if (nftHint.ok && HINT_CHAINS.test(nftHint.stdout))
+    return { backend: 'nft', reason: 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-nft-save -t mangle' };
+  if (legacyHint.ok && HINT_CHAINS.test(legacyHint.stdout))
+    return { backend: 'legacy', reason: 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-legacy-save -t mangle' };
   const count = async (cmds: string[]): Promise<number | undefined> => {
     let n: number | undefined;
     for (const r of await Promise.all(cmds.map((c) => runCommand(c, [])))) if (r.ok) n = (n ?? 0) + ruleCount(r.stdout);
     return n;
   };
-  const [nft, legacy] = await Promise.all([count(['iptables-nft-save', 'ip6tables-nft-save']), count(['iptables-legacy-save', 'ip6tables-legacy-save'])]);
-  if (nft === undefined && legacy === undefined) return { backend: 'nft', reason: 'neither iptables-nft-save nor iptables-legacy-save ran; using plain iptables-save' };
+  const [nft, legacy] = await Promise.all([
+    count(['iptables-nft-save', 'ip6tables-nft-save']),
+    count(['iptables-legacy-save', 'ip6tables-legacy-save']),
+  ]);
+  if (nft === undefined && legacy === undefined)
+    return { backend: 'nft', reason: 'neither iptables-nft-save nor iptables-legacy-save ran; using plain iptables-save' };
   if ((legacy ?? 0) > (nft ?? 0)) return { backend: 'legacy', reason: `${legacy} legacy rules vs ${nft ?? 'no'} nft rules` };
   return { backend: 'nft', reason: `${nft ?? 'no'} nft rules vs ${legacy ?? 'no'} legacy rules` };
 }

@@ -8,7 +8,13 @@ import { bearerToken, type Authenticator } from '../auth/credential';
  * and counters: the node's rules are sensitive, so a credential is required). Only GET; nothing is
  * written on the node through any route.
  */
-export function createServer(agent: Agent, registry: Registry, auth: Authenticator | undefined, authFailures: Map<string, number>, log: Log): http.Server {
+export function createServer(
+  agent: Agent,
+  registry: Registry,
+  auth: Authenticator | undefined,
+  authFailures: Map<string, number>,
+  log: Log,
+): http.Server {
   const refuse = (res: http.ServerResponse, status: number, reason: string, label: string, remote: string): void => {
     authFailures.set(label, (authFailures.get(label) ?? 0) + 1);
     // The remote address and the reason; never the token.
@@ -36,12 +42,26 @@ export function createServer(agent: Agent, registry: Registry, auth: Authenticat
       }
       case '/api/v1/evidence': {
         const remote = req.socket.remoteAddress ?? 'unknown';
-        if (!auth) return refuse(res, 503, 'no authentication configured (run with API access for TokenReview, or --token-file)', 'unconfigured', remote);
+        if (!auth)
+          return refuse(
+            res,
+            503,
+            'no authentication configured (run with API access for TokenReview, or --token-file)',
+            'unconfigured',
+            remote,
+          );
         const token = bearerToken(req.headers.authorization);
         if (!token) return refuse(res, 401, 'missing bearer token', 'missing', remote);
         auth.authenticate(token).then(
           (r) => {
-            if (!r.ok) return refuse(res, r.status, r.reason, r.status === 403 ? 'forbidden' : r.status === 503 ? 'unverifiable' : 'invalid', remote);
+            if (!r.ok)
+              return refuse(
+                res,
+                r.status,
+                r.reason,
+                r.status === 403 ? 'forbidden' : r.status === 503 ? 'unverifiable' : 'invalid',
+                remote,
+              );
             send(res, 200, agent.evidence({ dumps: url.searchParams.get('dumps') !== 'false' }));
           },
           () => refuse(res, 503, 'cannot verify the token now', 'unverifiable', remote),

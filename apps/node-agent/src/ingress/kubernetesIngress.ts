@@ -69,7 +69,10 @@ export class KubernetesIngressSource {
       if (this.stopped || this.informer !== informer) return;
       this.errors++;
       const delay = this.nextDelay();
-      this.log('warn', `watch on services failed (${describeKubeError(err)}); retrying in ${delay / 1000} s, keeping the known ingress points`);
+      this.log(
+        'warn',
+        `watch on services failed (${describeKubeError(err)}); retrying in ${delay / 1000} s, keeping the known ingress points`,
+      );
       this.timer = setTimeout(() => {
         if (!this.stopped) informer.start().catch(() => undefined);
       }, delay);

@@ -23,5 +23,8 @@ export function describeKubeError(err: unknown): string {
   if (status) return `HTTP ${status}`;
   const code = e.cause?.code ?? (typeof e.code === 'string' ? e.code : undefined);
   if (code) return code;
-  return (e.message ?? String(err)).split('\n')[0]!.replace(/Bearer\s+\S+/gi, 'Bearer <redacted>').slice(0, 200);
+  return (e.message ?? String(err))
+    .split('\n')[0]!
+    .replace(/Bearer\s+\S+/gi, 'Bearer <redacted>')
+    .slice(0, 200);
 }

@@ -13,9 +13,15 @@ export interface RunningAgent {
 }
 
 /** Starts the agent (inside `ns` when given) on a free port and waits until it listens. */
-export async function startAgent(args: string[], options: { ns?: string; nsx?: Namespaces; env?: NodeJS.ProcessEnv } = {}): Promise<RunningAgent> {
+export async function startAgent(
+  args: string[],
+  options: { ns?: string; nsx?: Namespaces; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunningAgent> {
   const argv = [AGENT_MAIN, '--listen-address', '127.0.0.1', '--port', '0', ...args];
-  const child = options.ns && options.nsx ? options.nsx.spawn(options.ns, process.execPath, argv, options.env) : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+  const child =
+    options.ns && options.nsx
+      ? options.nsx.spawn(options.ns, process.execPath, argv, options.env)
+      : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
   let log = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => (log += d));

@@ -14,7 +14,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 
-type Service = { metadata: { name: string; namespace: string; uid?: string; resourceVersion?: string }; spec: Record<string, unknown>; status?: Record<string, unknown> };
+type Service = {
+  metadata: { name: string; namespace: string; uid?: string; resourceVersion?: string };
+  spec: Record<string, unknown>;
+  status?: Record<string, unknown>;
+};
 
 export class FakeApiServer {
   readonly tokens = new Map<string, string>();
@@ -45,9 +49,18 @@ export class FakeApiServer {
     for (const [k, s] of next) {
       const obj = { ...s, metadata: { uid: k, ...s.metadata, resourceVersion: String(++this.rv) } };
       next.set(k, obj);
-      events.push(JSON.stringify({ type: this.services.has(k) ? 'MODIFIED' : 'ADDED', object: { kind: 'Service', apiVersion: 'v1', ...obj } }));
+      events.push(
+        JSON.stringify({ type: this.services.has(k) ? 'MODIFIED' : 'ADDED', object: { kind: 'Service', apiVersion: 'v1', ...obj } }),
+      );
     }
-    for (const [k, s] of this.services) if (!next.has(k)) events.push(JSON.stringify({ type: 'DELETED', object: { kind: 'Service', apiVersion: 'v1', ...s, metadata: { ...s.metadata, resourceVersion: String(++this.rv) } } }));
+    for (const [k, s] of this.services)
+      if (!next.has(k))
+        events.push(
+          JSON.stringify({
+            type: 'DELETED',
+            object: { kind: 'Service', apiVersion: 'v1', ...s, metadata: { ...s.metadata, resourceVersion: String(++this.rv) } },
+          }),
+        );
     this.services = next;
     for (const w of this.watches) for (const e of events) w.write(e + '\n');
   }
@@ -55,7 +68,26 @@ export class FakeApiServer {
   kubeconfig(path: string): string {
     writeFileSync(
       path,
-      ['apiVersion: v1', 'kind: Config', 'clusters:', '- name: t', '  cluster:', `    server: ${this.url}`, '    insecure-skip-tls-verify: true', 'contexts:', '- name: t', '  context:', '    cluster: t', '    user: t', 'current-context: t', 'users:', '- name: t', '  user:', `    token: ${this.agentToken}`, ''].join('\n'),
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        '- name: t',
+        '  cluster:',
+        `    server: ${this.url}`,
+        '    insecure-skip-tls-verify: true',
+        'contexts:',
+        '- name: t',
+        '  context:',
+        '    cluster: t',
+        '    user: t',
+        'current-context: t',
+        'users:',
+        '- name: t',
+        '  user:',
+        `    token: ${this.agentToken}`,
+        '',
+      ].join('\n'),
       { mode: 0o600 },
     );
     return path;
@@ -67,7 +99,8 @@ export class FakeApiServer {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (req.headers.authorization !== `Bearer ${this.agentToken}`) return json(401, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Unauthorized', code: 401 });
+    if (req.headers.authorization !== `Bearer ${this.agentToken}`)
+      return json(401, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Unauthorized', code: 401 });
     if (req.method === 'GET' && url.pathname === '/api/v1/services') {
       if (url.searchParams.get('watch') === 'true') {
         res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
@@ -76,7 +109,12 @@ export class FakeApiServer {
         res.on('close', () => this.watches.delete(res));
         return;
       }
-      return json(200, { kind: 'ServiceList', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items: [...this.services.values()] });
+      return json(200, {
+        kind: 'ServiceList',
+        apiVersion: 'v1',
+        metadata: { resourceVersion: String(this.rv) },
+        items: [...this.services.values()],
+      });
     }
     if (req.method === 'POST' && url.pathname === '/apis/authentication.k8s.io/v1/tokenreviews') {
       let body = '';
@@ -88,11 +126,24 @@ export class FakeApiServer {
         } catch {
           return json(400, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'BadRequest', code: 400 });
         }
-        if (review.kind !== 'TokenReview' || typeof review.spec?.token !== 'string') return json(422, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Invalid', code: 422 });
+        if (review.kind !== 'TokenReview' || typeof review.spec?.token !== 'string')
+          return json(422, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Invalid', code: 422 });
         const user = this.tokens.get(review.spec.token);
         this.reviews.push(user ?? '(unknown)');
-        const status = user ? { authenticated: true, user: { username: user, uid: 'u-1', groups: ['system:serviceaccounts', 'system:authenticated'] }, audiences: ['https://kubernetes.default.svc'] } : { authenticated: false, error: '[invalid bearer token, square/go-jose: error in cryptographic primitive]' };
-        json(201, { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, spec: { token: review.spec.token }, status });
+        const status = user
+          ? {
+              authenticated: true,
+              user: { username: user, uid: 'u-1', groups: ['system:serviceaccounts', 'system:authenticated'] },
+              audiences: ['https://kubernetes.default.svc'],
+            }
+          : { authenticated: false, error: '[invalid bearer token, square/go-jose: error in cryptographic primitive]' };
+        json(201, {
+          kind: 'TokenReview',
+          apiVersion: 'authentication.k8s.io/v1',
+          metadata: { creationTimestamp: null },
+          spec: { token: review.spec.token },
+          status,
+        });
       });
       return;
     }

@@ -95,7 +95,12 @@ export async function listen(nsx: Namespaces, ns: string, host: string, port: nu
   return child;
 }
 
-export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpExecArray> {
+export function waitForOutput(
+  child: ChildProcess,
+  pattern: RegExp,
+  timeoutMs: number,
+  stream: 'stdout' | 'stderr' = 'stdout',
+): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     let text = '';
     const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; got: ${text}`)), timeoutMs);

@@ -2,8 +2,7 @@ import type { Explanation, Report, WhatIfChange, WhatIfResult } from '@loopscope
 
 /** What one cluster says about a target: an explanation, or why there is none. */
 export type ExplainLookup =
-  | { status: 'found'; explanation: Explanation }
-  | { status: 'unknown' | 'ambiguous'; message: string; suggestions: string[] };
+  { status: 'found'; explanation: Explanation } | { status: 'unknown' | 'ambiguous'; message: string; suggestions: string[] };
 
 /** A Service at risk as the exporter's compact list gives it: figures, not lists. */
 export interface AtRiskService {

@@ -1,5 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { analyzeCluster, buildReport, explain, loadCluster, LoopscopeError, whatIf, type ClusterAnalysis, type WhatIfChange } from '@loopscope/core';
+import {
+  analyzeCluster,
+  buildReport,
+  explain,
+  loadCluster,
+  LoopscopeError,
+  whatIf,
+  type ClusterAnalysis,
+  type WhatIfChange,
+} from '@loopscope/core';
 import { demoSnapshotPath } from '@loopscope/demo';
 import type { AtRiskList, AtRiskQuery, ClusterApi, ExplainLookup, WhatIfOutcome } from './clusterApi';
 
@@ -32,7 +41,15 @@ export class DemoCluster implements ClusterApi {
     const services = report.services
       .filter((s) => s.verdict === 'loopback' && (!query.namespace || s.namespace === query.namespace))
       .sort((a, b) => b.worstClientProbability - a.worstClientProbability || b.loopbackProbability - a.loopbackProbability)
-      .map((s) => ({ namespace: s.namespace, name: s.name, worstClientProbability: s.worstClientProbability, loopbackProbability: s.loopbackProbability, atRiskNodes: s.atRiskNodes.length, clientPodsOnAtRiskNodes: s.clientPodsOnAtRiskNodes, affectedWorkloads: s.affectedWorkloads.length }));
+      .map((s) => ({
+        namespace: s.namespace,
+        name: s.name,
+        worstClientProbability: s.worstClientProbability,
+        loopbackProbability: s.loopbackProbability,
+        atRiskNodes: s.atRiskNodes.length,
+        clientPodsOnAtRiskNodes: s.clientPodsOnAtRiskNodes,
+        affectedWorkloads: s.affectedWorkloads.length,
+      }));
     return { summary: report.summary, total: services.length, services: services.slice(0, query.limit) };
   }
 

@@ -1,5 +1,12 @@
 import type { WhatIfChange } from '@loopscope/core';
-import { ClusterUnavailable, type AtRiskList, type AtRiskQuery, type ClusterApi, type ExplainLookup, type WhatIfOutcome } from './clusterApi';
+import {
+  ClusterUnavailable,
+  type AtRiskList,
+  type AtRiskQuery,
+  type ClusterApi,
+  type ExplainLookup,
+  type WhatIfOutcome,
+} from './clusterApi';
 
 interface ErrorBody {
   error?: { status?: number; message?: string; suggestions?: string[] };
@@ -28,12 +35,17 @@ export class ExporterClient implements ClusterApi {
     const { status, body } = await this.call('GET', `/api/v1/explain?target=${encodeURIComponent(target)}`);
     if (status === 200) {
       const explanation = (body as { explanation?: unknown }).explanation;
-      if (!explanation || typeof explanation !== 'object') throw this.unavailable('answered /api/v1/explain without an explanation (is it a loopscope exporter?)');
+      if (!explanation || typeof explanation !== 'object')
+        throw this.unavailable('answered /api/v1/explain without an explanation (is it a loopscope exporter?)');
       return { status: 'found', explanation: explanation as Extract<ExplainLookup, { status: 'found' }>['explanation'] };
     }
     if (status === 404 || status === 409) {
       const e = (body as ErrorBody).error ?? {};
-      return { status: status === 409 ? 'ambiguous' : 'unknown', message: e.message ?? `nothing called "${target}"`, suggestions: e.suggestions ?? [] };
+      return {
+        status: status === 409 ? 'ambiguous' : 'unknown',
+        message: e.message ?? `nothing called "${target}"`,
+        suggestions: e.suggestions ?? [],
+      };
     }
     throw this.failed(status, body);
   }
@@ -45,18 +57,25 @@ export class ExporterClient implements ClusterApi {
     const { status, body } = await this.call('GET', `/api/v1/services/at-risk?${params}`);
     if (status !== 200) throw this.failed(status, body);
     const list = body as AtRiskList;
-    if (!Array.isArray(list.services) || !list.summary || typeof list.total !== 'number') throw this.unavailable('answered /api/v1/services/at-risk without a list (is it a loopscope exporter of version 0.2 or later?)');
+    if (!Array.isArray(list.services) || !list.summary || typeof list.total !== 'number')
+      throw this.unavailable('answered /api/v1/services/at-risk without a list (is it a loopscope exporter of version 0.2 or later?)');
     return { summary: list.summary, total: list.total, services: list.services.slice(0, query.limit) };
   }
 
   async whatIf(changes: WhatIfChange[]): Promise<WhatIfOutcome> {
     const { status, body } = await this.call('POST', '/api/v1/whatif', { changes });
     if (status === 200) return { ok: true, result: body as Extract<WhatIfOutcome, { ok: true }>['result'] };
-    if (status === 400 || status === 404 || status === 409) return { ok: false, message: (body as ErrorBody).error?.message ?? `the exporter refused the change (${status})` };
+    if (status === 400 || status === 404 || status === 409)
+      return { ok: false, message: (body as ErrorBody).error?.message ?? `the exporter refused the change (${status})` };
     throw this.failed(status, body);
   }
 
-  private async call(method: 'GET' | 'POST', path: string, json?: unknown, timeoutMs = this.timeoutMs): Promise<{ status: number; body: unknown }> {
+  private async call(
+    method: 'GET' | 'POST',
+    path: string,
+    json?: unknown,
+    timeoutMs = this.timeoutMs,
+  ): Promise<{ status: number; body: unknown }> {
     const deadline = AbortSignal.timeout(timeoutMs);
     const send = (): Promise<Response> =>
       fetch(this.baseUrl + path, {
@@ -83,7 +102,10 @@ export class ExporterClient implements ClusterApi {
     let text: string;
     try {
       const read = await readCapped(res, this.maxResponseBytes);
-      if (read === undefined) throw this.unavailable(`answered ${path.split('?')[0]} with more than ${this.maxResponseBytes} bytes (LOOPSCOPE_MAX_EXPORTER_RESPONSE_BYTES); not read`);
+      if (read === undefined)
+        throw this.unavailable(
+          `answered ${path.split('?')[0]} with more than ${this.maxResponseBytes} bytes (LOOPSCOPE_MAX_EXPORTER_RESPONSE_BYTES); not read`,
+        );
       text = read;
     } catch (err) {
       if (err instanceof ClusterUnavailable) throw err;
@@ -92,14 +114,19 @@ export class ExporterClient implements ClusterApi {
     try {
       return { status: res.status, body: JSON.parse(text) };
     } catch {
-      throw this.unavailable(`answered ${path.split('?')[0]} with HTTP ${res.status} and no JSON (is ${this.baseUrl} a loopscope exporter?)`);
+      throw this.unavailable(
+        `answered ${path.split('?')[0]} with HTTP ${res.status} and no JSON (is ${this.baseUrl} a loopscope exporter?)`,
+      );
     }
   }
 
   private failed(status: number, body: unknown): ClusterUnavailable {
     const message = (body as ErrorBody)?.error?.message;
     if (status === 503) return this.unavailable(`not ready yet (${message ?? 'the first sync has not been analysed'})`);
-    if (status === 401) return this.unavailable(`refused the bot's credentials (${this.token ? 'LOOPSCOPE_EXPORTER_TOKEN is not the token the exporter was given' : 'the exporter needs a token: set LOOPSCOPE_EXPORTER_TOKEN'})`);
+    if (status === 401)
+      return this.unavailable(
+        `refused the bot's credentials (${this.token ? 'LOOPSCOPE_EXPORTER_TOKEN is not the token the exporter was given' : 'the exporter needs a token: set LOOPSCOPE_EXPORTER_TOKEN'})`,
+      );
     return this.unavailable(`HTTP ${status}${message ? `: ${message}` : ''}`);
   }
 

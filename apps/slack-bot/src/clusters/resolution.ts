@@ -39,7 +39,11 @@ type Answered = { asked: Asked; lookup: ExplainLookup } | { asked: Asked; unavai
  * ("payments" → payments/payments-api, "paymnts-api" → payments/payments-api), that one is used
  * and the answer says so.
  */
-export async function resolveTarget(clusters: readonly ClusterApi[], text: string, options: { cluster?: string; prefer: Prefer }): Promise<Resolution> {
+export async function resolveTarget(
+  clusters: readonly ClusterApi[],
+  text: string,
+  options: { cluster?: string; prefer: Prefer },
+): Promise<Resolution> {
   const questions: Asked[] = [];
   const scope = options.cluster ? clusters.filter((c) => c.name === options.cluster) : clusters;
   for (const cluster of scope) questions.push({ cluster, target: text });
@@ -60,15 +64,26 @@ export async function resolveTarget(clusters: readonly ClusterApi[], text: strin
   // Nothing exact: one close candidate (across clusters) is taken, several are offered.
   // Each suggestion is judged against what its cluster was asked ("payments" for "prod/payments" in cluster prod).
   const asked = new Map<string, string>();
-  for (const a of lookups) if (a.lookup.status !== 'found') for (const target of a.lookup.suggestions) if (isCloseMatch(a.asked.target, target)) asked.set(`${a.asked.cluster.name}\u0000${target}`, a.asked.target);
-  const suggestions = dedupeRefs(lookups.flatMap((a) => (a.lookup.status === 'found' ? [] : a.lookup.suggestions.map((target) => ({ cluster: a.asked.cluster.name, target })))));
+  for (const a of lookups)
+    if (a.lookup.status !== 'found')
+      for (const target of a.lookup.suggestions)
+        if (isCloseMatch(a.asked.target, target)) asked.set(`${a.asked.cluster.name}\u0000${target}`, a.asked.target);
+  const suggestions = dedupeRefs(
+    lookups.flatMap((a) =>
+      a.lookup.status === 'found' ? [] : a.lookup.suggestions.map((target) => ({ cluster: a.asked.cluster.name, target })),
+    ),
+  );
   const strong = suggestions.filter((s) => asked.has(`${s.cluster}\u0000${s.target}`));
   const preferred = strong.filter((s) => refKind(s.target) === options.prefer);
   const pick = distinctTargets(preferred).length === 1 ? preferred : distinctTargets(strong).length === 1 ? strong : [];
   if (pick.length > 0) {
     const again = await askAll(pick.map((p) => ({ cluster: clusters.find((c) => c.name === p.cluster)!, target: p.target })));
     unavailable.push(...uniqueUnavailable(again).filter((u) => !unavailable.some((x) => x.cluster === u.cluster)));
-    const settled = settle(again.filter((a): a is Extract<Answered, { lookup: ExplainLookup }> => 'lookup' in a), text, unavailable);
+    const settled = settle(
+      again.filter((a): a is Extract<Answered, { lookup: ExplainLookup }> => 'lookup' in a),
+      text,
+      unavailable,
+    );
     if (settled?.kind === 'found') return { ...settled, assumed: `taking "${text}" to mean ${settled.target}` };
     if (settled) return settled;
   }
@@ -96,13 +111,25 @@ function settle(lookups: Array<{ asked: Asked; lookup: ExplainLookup }>, text: s
   if (all.length === 1) return { kind: 'found', ...all[0]!, unavailable };
   if (all.length > 1) {
     const clusterCount = new Set(all.map((f) => f.cluster)).size;
-    const prompt = clusterCount > 1 && distinctTargets(all).length === 1 ? `"${text}" is in ${clusterCount} clusters. Which one?` : `"${text}" matches ${all.length} objects. Which one?`;
+    const prompt =
+      clusterCount > 1 && distinctTargets(all).length === 1
+        ? `"${text}" is in ${clusterCount} clusters. Which one?`
+        : `"${text}" matches ${all.length} objects. Which one?`;
     return { kind: 'choice', prompt, options: all.map((f) => ({ cluster: f.cluster, target: f.target })), unavailable };
   }
   const ambiguous = lookups.filter((a) => a.lookup.status === 'ambiguous');
   if (ambiguous.length > 0) {
-    const options = dedupeRefs(ambiguous.flatMap((a) => (a.lookup.status === 'ambiguous' ? a.lookup.suggestions.map((target) => ({ cluster: a.asked.cluster.name, target })) : [])));
-    return { kind: 'choice', prompt: `"${text}" matches ${options.length} objects${new Set(options.map((o) => o.cluster)).size > 1 ? ' across clusters' : ''}. Which one?`, options, unavailable };
+    const options = dedupeRefs(
+      ambiguous.flatMap((a) =>
+        a.lookup.status === 'ambiguous' ? a.lookup.suggestions.map((target) => ({ cluster: a.asked.cluster.name, target })) : [],
+      ),
+    );
+    return {
+      kind: 'choice',
+      prompt: `"${text}" matches ${options.length} objects${new Set(options.map((o) => o.cluster)).size > 1 ? ' across clusters' : ''}. Which one?`,
+      options,
+      unavailable,
+    };
   }
   return undefined;
 }

@@ -18,7 +18,15 @@ export interface BotProcess {
 /** The built bot as its own process (`serve`, HTTP mode), as it runs in a pod: load and memory are its own. */
 export async function startBotProcess(slack: SlackStandIn, env: Record<string, string>): Promise<BotProcess> {
   const child = spawn(process.execPath, [MAIN, 'serve'], {
-    env: { PATH: process.env.PATH ?? '', SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: `${slack.url}/api/`, PORT: '0', LOOPSCOPE_LISTEN_ADDRESS: '127.0.0.1', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: `${slack.url}/api/`,
+      PORT: '0',
+      LOOPSCOPE_LISTEN_ADDRESS: '127.0.0.1',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

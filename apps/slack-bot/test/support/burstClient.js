@@ -15,8 +15,18 @@ const url = new URL(`${botUrl}/slack/events`);
 const ts = String(Math.floor(Date.now() / 1000));
 const signed = Array.from({ length: count }, (_, i) => {
   const body = new URLSearchParams({
-    token: 'legacy-verification-token', team_id: 'T0001', team_domain: 'example', channel_id: 'C0CHAN1', channel_name: 'incidents',
-    user_id: `UBURST${i}`, user_name: `user${i}`, command: '/loopscope', text, api_app_id: 'A0001', response_url: `${responseBase}${i}`, trigger_id: `${i}.1.a`,
+    token: 'legacy-verification-token',
+    team_id: 'T0001',
+    team_domain: 'example',
+    channel_id: 'C0CHAN1',
+    channel_name: 'incidents',
+    user_id: `UBURST${i}`,
+    user_name: `user${i}`,
+    command: '/loopscope',
+    text,
+    api_app_id: 'A0001',
+    response_url: `${responseBase}${i}`,
+    trigger_id: `${i}.1.a`,
   }).toString();
   return { body, signature: `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}` };
 });
@@ -24,11 +34,26 @@ const signed = Array.from({ length: count }, (_, i) => {
 function post({ body, signature }) {
   const started = performance.now();
   return new Promise((resolve) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), 'x-slack-request-timestamp': ts, 'x-slack-signature': signature } }, (res) => {
-      let t = '';
-      res.on('data', (d) => (t += d));
-      res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - started, busy: t.includes('answering a lot of questions') }));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': Buffer.byteLength(body),
+          'x-slack-request-timestamp': ts,
+          'x-slack-signature': signature,
+        },
+      },
+      (res) => {
+        let t = '';
+        res.on('data', (d) => (t += d));
+        res.on('end', () =>
+          resolve({ status: res.statusCode, ms: performance.now() - started, busy: t.includes('answering a lot of questions') }),
+        );
+      },
+    );
     req.on('error', (e) => resolve({ status: 0, ms: performance.now() - started, error: e.code }));
     req.end(body);
   });

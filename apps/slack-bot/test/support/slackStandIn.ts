@@ -72,7 +72,10 @@ export class SlackStandIn {
       const found = this.posted.filter(match);
       if (found.length >= count) return found;
       const left = end - Date.now();
-      if (left <= 0) throw new Error(`no matching message from the bot within ${timeoutMs} ms; saw ${this.posted.length}: ${this.posted.map((p) => `${p.via} ${p.text.split('\n')[0]}`).join(' | ')}`);
+      if (left <= 0)
+        throw new Error(
+          `no matching message from the bot within ${timeoutMs} ms; saw ${this.posted.length}: ${this.posted.map((p) => `${p.via} ${p.text.split('\n')[0]}`).join(' | ')}`,
+        );
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(left, 200));
         this.waiters.push(() => {
@@ -96,11 +99,28 @@ export class SlackStandIn {
       return { ok: true, url: `${this.url.replace('http:', 'ws:')}/link/?ticket=t1` };
     }
     if (path.startsWith('/api/auth.test') && this.rejectToken) return { ok: false, error: 'invalid_auth' };
-    if (path.startsWith('/api/auth.test')) return { ok: true, url: 'https://example.slack.com/', team: 'Example', user: 'loopscope', team_id: 'T0001', user_id: 'UBOT', bot_id: 'BBOT' };
+    if (path.startsWith('/api/auth.test'))
+      return {
+        ok: true,
+        url: 'https://example.slack.com/',
+        team: 'Example',
+        user: 'loopscope',
+        team_id: 'T0001',
+        user_id: 'UBOT',
+        bot_id: 'BBOT',
+      };
     const blocks = typeof body.blocks === 'string' ? JSON.parse(body.blocks) : (body.blocks ?? []);
     if (path.startsWith('/api/chat.postMessage')) {
       const ts = `1700000000.${String(++this.seq).padStart(6, '0')}`;
-      this.record({ via: 'chat.postMessage', path, channel: body.channel, thread_ts: body.thread_ts, text: body.text ?? '', blocks, at: Date.now() });
+      this.record({
+        via: 'chat.postMessage',
+        path,
+        channel: body.channel,
+        thread_ts: body.thread_ts,
+        text: body.text ?? '',
+        blocks,
+        at: Date.now(),
+      });
       return { ok: true, channel: body.channel, ts, message: { ts } };
     }
     if (path.startsWith('/respond/')) {
@@ -120,7 +140,9 @@ export class SlackStandIn {
           const msg = JSON.parse(data.toString()) as { envelope_id?: string; payload?: unknown };
           if (msg.envelope_id) this.acks.get(msg.envelope_id)?.(msg.payload);
         });
-        ws.send(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'stand-in' }, connection_info: { app_id: 'A0001' } }));
+        ws.send(
+          JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'stand-in' }, connection_info: { app_id: 'A0001' } }),
+        );
         resolve();
       });
     });
@@ -186,11 +208,25 @@ export function eventBody(event: Record<string, unknown>): string {
 }
 
 export function mentionBody(text: string, o: { user?: string; channel?: string; ts?: string; thread_ts?: string } = {}): string {
-  return eventBody({ type: 'app_mention', user: o.user ?? 'U0USER1', text: `<@UBOT> ${text}`, ts: o.ts ?? nextTs(), channel: o.channel ?? 'C0CHAN1', ...(o.thread_ts ? { thread_ts: o.thread_ts } : {}) });
+  return eventBody({
+    type: 'app_mention',
+    user: o.user ?? 'U0USER1',
+    text: `<@UBOT> ${text}`,
+    ts: o.ts ?? nextTs(),
+    channel: o.channel ?? 'C0CHAN1',
+    ...(o.thread_ts ? { thread_ts: o.thread_ts } : {}),
+  });
 }
 
 export function directMessageBody(text: string, o: { user?: string; channel?: string; ts?: string } = {}): string {
-  return eventBody({ type: 'message', channel_type: 'im', user: o.user ?? 'U0USER1', text, ts: o.ts ?? nextTs(), channel: o.channel ?? 'D0DM0001' });
+  return eventBody({
+    type: 'message',
+    channel_type: 'im',
+    user: o.user ?? 'U0USER1',
+    text,
+    ts: o.ts ?? nextTs(),
+    channel: o.channel ?? 'D0DM0001',
+  });
 }
 
 export function slashCommandBody(text: string, responseUrl: string, o: { user?: string; channel?: string } = {}): string {
@@ -211,7 +247,10 @@ export function slashCommandBody(text: string, responseUrl: string, o: { user?: 
 }
 
 /** A click on one of the bot's buttons, as Slack posts it (form-encoded `payload`). */
-export function buttonClickBody(button: { action_id: string; value?: string }, o: { channel?: string; messageTs: string; threadTs?: string; responseUrl: string; user?: string }): string {
+export function buttonClickBody(
+  button: { action_id: string; value?: string },
+  o: { channel?: string; messageTs: string; threadTs?: string; responseUrl: string; user?: string },
+): string {
   const channel = o.channel ?? 'C0CHAN1';
   const payload = {
     type: 'block_actions',
@@ -224,7 +263,16 @@ export function buttonClickBody(button: { action_id: string; value?: string }, o
     channel: { id: channel, name: 'incidents' },
     message: { type: 'message', user: 'UBOT', ts: o.messageTs, ...(o.threadTs ? { thread_ts: o.threadTs } : {}), text: 'choice' },
     response_url: o.responseUrl,
-    actions: [{ type: 'button', action_id: button.action_id, block_id: 'b1', text: { type: 'plain_text', text: 'x' }, value: button.value, action_ts: `${Date.now() / 1000}` }],
+    actions: [
+      {
+        type: 'button',
+        action_id: button.action_id,
+        block_id: 'b1',
+        text: { type: 'plain_text', text: 'x' },
+        value: button.value,
+        action_ts: `${Date.now() / 1000}`,
+      },
+    ],
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }

@@ -75,12 +75,22 @@ export function nodeBackends(cluster: ClusterModel, svc: ClusterService, policy:
   }
   const reason =
     policy === 'Local'
-      ? inferred('BACKENDS_LOCAL_NODES', `externalTrafficPolicy Local: the LB's healthy backends are the ${nodes.length} node(s) with a ready endpoint, not excluded from LBs (${APPROXIMATION})`, 'EndpointSlices (ready endpoints and their nodeName)', {
-          evidence: { backendNodes: nodes.length },
-        })
-      : inferred('BACKENDS_CLUSTER_NODES', `externalTrafficPolicy Cluster: every Ready node not excluded from LBs is a backend (${nodes.length} nodes; cordoned nodes stay backends, kubernetes#90823; ${APPROXIMATION})`, 'Node Ready conditions and the exclude-from-external-load-balancers label', {
-          evidence: { backendNodes: nodes.length },
-        });
+      ? inferred(
+          'BACKENDS_LOCAL_NODES',
+          `externalTrafficPolicy Local: the LB's healthy backends are the ${nodes.length} node(s) with a ready endpoint, not excluded from LBs (${APPROXIMATION})`,
+          'EndpointSlices (ready endpoints and their nodeName)',
+          {
+            evidence: { backendNodes: nodes.length },
+          },
+        )
+      : inferred(
+          'BACKENDS_CLUSTER_NODES',
+          `externalTrafficPolicy Cluster: every Ready node not excluded from LBs is a backend (${nodes.length} nodes; cordoned nodes stay backends, kubernetes#90823; ${APPROXIMATION})`,
+          'Node Ready conditions and the exclude-from-external-load-balancers label',
+          {
+            evidence: { backendNodes: nodes.length },
+          },
+        );
   return { kind: 'node', nodes, isBackend, reason, unplaced: policy === 'Local' ? countUnplaced(svc.endpoints) : 0 };
 }
 
@@ -93,7 +103,12 @@ function servesPort(ep: ServiceEndpoint, portName: string | undefined): boolean 
   return ep.ports === undefined || ep.ports.includes(portName ?? '');
 }
 
-export function podBackends(cluster: ClusterModel, svc: ClusterService, annotation: string, ingress?: IngressPoint): Backends & { kind: 'pod' } {
+export function podBackends(
+  cluster: ClusterModel,
+  svc: ClusterService,
+  annotation: string,
+  ingress?: IngressPoint,
+): Backends & { kind: 'pod' } {
   let candidates = svc.endpoints.filter((e) => e.ready && (ingress === undefined || servesPort(e, ingress.portName)));
   if (ingress?.ip !== undefined) {
     const family = familyOfAddress(ingress.ip);
@@ -121,10 +136,17 @@ export function podBackends(cluster: ClusterModel, svc: ClusterService, annotati
     perNode.set(e.node, (perNode.get(e.node) ?? 0) + 1);
     if (cluster.nodes[e.node]!.addresses.includes(e.ip)) nodeIpPerNode.set(e.node, (nodeIpPerNode.get(e.node) ?? 0) + 1);
   }
-  const where = ingress ? ` serving port ${ingress.portName ?? ingress.port}${ingress.ip ? ` (IPv${familyOfAddress(ingress.ip)})` : ''}` : '';
-  const reason = inferred('BACKENDS_PODS', `direct-to-pod backends: the LB sends to the ${endpoints.length} ready endpoint pod(s)${where} themselves`, `annotation ${annotation}`, {
-    evidence: { backendPods: endpoints.length },
-  });
+  const where = ingress
+    ? ` serving port ${ingress.portName ?? ingress.port}${ingress.ip ? ` (IPv${familyOfAddress(ingress.ip)})` : ''}`
+    : '';
+  const reason = inferred(
+    'BACKENDS_PODS',
+    `direct-to-pod backends: the LB sends to the ${endpoints.length} ready endpoint pod(s)${where} themselves`,
+    `annotation ${annotation}`,
+    {
+      evidence: { backendPods: endpoints.length },
+    },
+  );
   return { kind: 'pod', endpoints, perNode, nodeIpPerNode, unplaced, reason };
 }
 

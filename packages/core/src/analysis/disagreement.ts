@@ -7,7 +7,9 @@ import type { Reason } from './reasons';
  * pointing at the profile's sources.
  */
 export function withDisagreement(observed: DatapathDecision, inferred: DatapathDecision, nodeName: string): DatapathDecision {
-  const differs = inferred.outcome !== observed.outcome || (observed.outcome === 'leaves' && inferred.outcome === 'leaves' && inferred.source !== observed.source);
+  const differs =
+    inferred.outcome !== observed.outcome ||
+    (observed.outcome === 'leaves' && inferred.outcome === 'leaves' && inferred.source !== observed.source);
   if (!differs) return observed;
   const say = (d: DatapathDecision): string => (d.outcome === 'leaves' ? `leaves with the ${d.source} IP` : d.outcome);
   const finding: Reason = {

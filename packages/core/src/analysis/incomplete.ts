@@ -17,6 +17,7 @@ export function missingInputs(cluster: ClusterModel, svc: ClusterService): Missi
   const missing: MissingInput[] = [];
   if (!has('Pod')) missing.push({ kind: 'Pod', kubectl: 'kubectl get pods -A -o json' });
   if (!has('Node')) missing.push({ kind: 'Node', kubectl: 'kubectl get nodes -o json' });
-  if (svc.hasSelector && !has('EndpointSlice') && !has('Endpoints')) missing.push({ kind: 'EndpointSlice', kubectl: 'kubectl get endpointslices -A -o json' });
+  if (svc.hasSelector && !has('EndpointSlice') && !has('Endpoints'))
+    missing.push({ kind: 'EndpointSlice', kubectl: 'kubectl get endpointslices -A -o json' });
   return missing;
 }

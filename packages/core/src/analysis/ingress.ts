@@ -25,7 +25,15 @@ export function ingressPoints(svc: ClusterService): IngressPoint[] {
   const points: IngressPoint[] = [];
   for (const ing of svc.ingresses) {
     for (const port of svc.ports) {
-      points.push({ ip: ing.ip, hostname: ing.hostname, ipMode: ing.ipMode, port: port.port, protocol: port.protocol, nodePort: port.nodePort, ...(port.name !== undefined ? { portName: port.name } : {}) });
+      points.push({
+        ip: ing.ip,
+        hostname: ing.hostname,
+        ipMode: ing.ipMode,
+        port: port.port,
+        protocol: port.protocol,
+        nodePort: port.nodePort,
+        ...(port.name !== undefined ? { portName: port.name } : {}),
+      });
     }
   }
   return points;

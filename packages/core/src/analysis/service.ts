@@ -100,7 +100,13 @@ export interface NodeClass {
 }
 
 /** Steps 1–2 for one class: the evidence when it covers the node (checked against the inference), else the inference. */
-function decideClass(ctx: AnalysisContext, c: NodeClass, svc: ClusterService, ingress: IngressPoint, policy: TrafficPolicy): DatapathDecision {
+function decideClass(
+  ctx: AnalysisContext,
+  c: NodeClass,
+  svc: ClusterService,
+  ingress: IngressPoint,
+  policy: TrafficPolicy,
+): DatapathDecision {
   const node = c.evidenceNode ?? c.nodes[0]!;
   const inferred = decideDatapath(svc, ingress, ctx.profile.nodes[node]!, ctx.profile, policy);
   const observed = c.evidenceNode !== undefined ? ctx.evidence?.decide(c.evidenceNode, svc, ingress, policy) : undefined;
@@ -130,7 +136,15 @@ export function createContext(cluster: ClusterModel, profile: DatapathProfile, e
 
 export function analyzeService(ctx: AnalysisContext, svc: ClusterService): ServiceAnalysis {
   const { profile } = ctx;
-  const result: ServiceAnalysis = { service: svc, verdict: 'not-applicable', probability: 0, scope: 'none', backendKind: 'node', ingresses: [], reasons: [] };
+  const result: ServiceAnalysis = {
+    service: svc,
+    verdict: 'not-applicable',
+    probability: 0,
+    scope: 'none',
+    backendKind: 'node',
+    ingresses: [],
+    reasons: [],
+  };
   const { reasons } = result;
   if (svc.type !== 'LoadBalancer') {
     reasons.push(inferred('NOT_LOADBALANCER', `type ${svc.type}: no cloud LB in front of it, so no LB hop to loop through`, 'spec.type'));
@@ -139,7 +153,13 @@ export function analyzeService(ctx: AnalysisContext, svc: ClusterService): Servi
   const internal = internalLbAnnotation(svc.annotations, svc.loadBalancerClass);
   result.scope = internal ? 'internal' : 'public';
   if (!internal && !profile.publicLbInScope.value) {
-    reasons.push(inferred('PUBLIC_LB', 'a public LB (no internal-LB annotation): out of scope, public LBs did not show the problem (docs/model.md#scope); set --public-lb-in-scope to analyse it', profile.publicLbInScope.source));
+    reasons.push(
+      inferred(
+        'PUBLIC_LB',
+        'a public LB (no internal-LB annotation): out of scope, public LBs did not show the problem (docs/model.md#scope); set --public-lb-in-scope to analyse it',
+        profile.publicLbInScope.source,
+      ),
+    );
     return result;
   }
   const direct = directToPodAnnotation(svc.annotations);
@@ -150,7 +170,15 @@ export function analyzeService(ctx: AnalysisContext, svc: ClusterService): Servi
     return result;
   }
   if (svc.ingresses.length === 0 || svc.ports.length === 0) {
-    reasons.push(inferred('NO_INGRESS_IP', svc.ingresses.length === 0 ? 'the LB has no ingress IP yet (status.loadBalancer is empty): nothing to call' : 'the Service has no ports', 'status.loadBalancer.ingress'));
+    reasons.push(
+      inferred(
+        'NO_INGRESS_IP',
+        svc.ingresses.length === 0
+          ? 'the LB has no ingress IP yet (status.loadBalancer is empty): nothing to call'
+          : 'the Service has no ports',
+        'status.loadBalancer.ingress',
+      ),
+    );
     return result;
   }
   const missing = missingInputs(ctx.cluster, svc);
@@ -158,38 +186,70 @@ export function analyzeService(ctx: AnalysisContext, svc: ClusterService): Servi
     result.verdict = 'unknown';
     result.missing = missing;
     for (const m of missing) {
-      reasons.push(inferred('INPUT_MISSING', `the input has no ${m.kind} objects, so this Service's figure cannot be computed (add \`${m.kubectl}\`); never reported safe on incomplete input`, m.kind, { severity: 'warning', evidence: { kind: m.kind, kubectl: m.kubectl } }));
+      reasons.push(
+        inferred(
+          'INPUT_MISSING',
+          `the input has no ${m.kind} objects, so this Service's figure cannot be computed (add \`${m.kubectl}\`); never reported safe on incomplete input`,
+          m.kind,
+          { severity: 'warning', evidence: { kind: m.kind, kubectl: m.kubectl } },
+        ),
+      );
     }
     return result;
   }
   const provider = profile.provider.value;
   if (provider === 'unknown') {
     result.verdict = 'unknown';
-    reasons.push(inferred('UNKNOWN_PROVIDER', 'the cloud provider is unknown, so the LB\'s behaviour is unknown', profile.provider.source, { severity: 'warning' }));
+    reasons.push(
+      inferred('UNKNOWN_PROVIDER', "the cloud provider is unknown, so the LB's behaviour is unknown", profile.provider.source, {
+        severity: 'warning',
+      }),
+    );
     return result;
   }
   result.verdict = 'safe';
   if (provider === 'gcp') {
-    reasons.push(inferred('GCP_LOCAL_ROUTE', 'GCP internal passthrough LB: backend VMs get a local route for the LB IP, so the node answers it itself (Google Cloud internal passthrough LB docs)', profile.provider.source));
+    reasons.push(
+      inferred(
+        'GCP_LOCAL_ROUTE',
+        'GCP internal passthrough LB: backend VMs get a local route for the LB IP, so the node answers it itself (Google Cloud internal passthrough LB docs)',
+        profile.provider.source,
+      ),
+    );
     return result;
   }
   if (provider === 'aws') {
     const lb = awsLoadBalancerKind(svc.annotations, svc.loadBalancerClass);
     if (lb.kind === 'classic-elb') {
       reasons.push(
-        inferred('AWS_CLASSIC_ELB', 'an in-tree Classic ELB: a TCP proxy, so the backend sees the ELB\'s address and replies through it; no loopback (Kubernetes cloud-provider-aws, Service annotations)', lb.source),
+        inferred(
+          'AWS_CLASSIC_ELB',
+          "an in-tree Classic ELB: a TCP proxy, so the backend sees the ELB's address and replies through it; no loopback (Kubernetes cloud-provider-aws, Service annotations)",
+          lb.source,
+        ),
       );
       return result;
     }
     if (lb.kind === 'other-class') {
       result.verdict = 'unknown';
-      reasons.push(inferred('UNKNOWN_LB_CLASS', `${lb.source}: a load balancer implementation loopscope does not model (neither the AWS cloud provider nor the AWS Load Balancer Controller serves it, KEP-1959)`, lb.source, { severity: 'warning' }));
+      reasons.push(
+        inferred(
+          'UNKNOWN_LB_CLASS',
+          `${lb.source}: a load balancer implementation loopscope does not model (neither the AWS cloud provider nor the AWS Load Balancer Controller serves it, KEP-1959)`,
+          lb.source,
+          { severity: 'warning' },
+        ),
+      );
       return result;
     }
     const preserve = awsPreserveClientIp(svc.annotations);
     if (direct ? preserve !== true : preserve === false) {
       reasons.push(
-        inferred('AWS_CLIENT_IP_NOT_PRESERVED', `the NLB does not preserve the client IP for these ${direct ? 'IP' : 'instance'} targets, so the reply returns through the NLB (AWS NLB troubleshooting, "loopback-timeout")`, direct ? `${direct.key} without preserve_client_ip.enabled=true` : 'target-group-attributes preserve_client_ip.enabled=false'),
+        inferred(
+          'AWS_CLIENT_IP_NOT_PRESERVED',
+          `the NLB does not preserve the client IP for these ${direct ? 'IP' : 'instance'} targets, so the reply returns through the NLB (AWS NLB troubleshooting, "loopback-timeout")`,
+          direct ? `${direct.key} without preserve_client_ip.enabled=true` : 'target-group-attributes preserve_client_ip.enabled=false',
+        ),
       );
       return result;
     }
@@ -203,19 +263,36 @@ export function analyzeService(ctx: AnalysisContext, svc: ClusterService): Servi
   reasons.push(backends.reason);
   if (perPoint.every((b) => backendCount(b) === 0)) {
     reasons.push(
-      inferred('NO_READY_ENDPOINTS', backends.kind === 'pod' || policy === 'Local' ? 'no ready endpoint on any node: the LB has no healthy backend, every connection fails outright (not loopback)' : 'no Ready node is an LB backend: every connection fails outright (not loopback)', svc.endpointSource === 'Endpoints' ? 'Endpoints' : 'EndpointSlices', { severity: 'error' }),
+      inferred(
+        'NO_READY_ENDPOINTS',
+        backends.kind === 'pod' || policy === 'Local'
+          ? 'no ready endpoint on any node: the LB has no healthy backend, every connection fails outright (not loopback)'
+          : 'no Ready node is an LB backend: every connection fails outright (not loopback)',
+        svc.endpointSource === 'Endpoints' ? 'Endpoints' : 'EndpointSlices',
+        { severity: 'error' },
+      ),
     );
   }
   const unplaced = Math.max(...perPoint.map((b) => b.unplaced));
   if (unplaced > 0) {
     reasons.push(
-      inferred('UNPLACED_ENDPOINTS', `${unplaced} ready endpoint(s) have no known node (no nodeName, or a node missing from the input): they count as eligible backends that never loop, so the figure is a lower bound`, `${svc.endpointSource === 'Endpoints' ? 'Endpoints' : 'EndpointSlice'} nodeName`, { severity: 'warning', evidence: { unplacedEndpoints: unplaced } }),
+      inferred(
+        'UNPLACED_ENDPOINTS',
+        `${unplaced} ready endpoint(s) have no known node (no nodeName, or a node missing from the input): they count as eligible backends that never loop, so the figure is a lower bound`,
+        `${svc.endpointSource === 'Endpoints' ? 'Endpoints' : 'EndpointSlice'} nodeName`,
+        { severity: 'warning', evidence: { unplacedEndpoints: unplaced } },
+      ),
     );
   }
   if (ctx.missingNodes.length > 0) {
     const pods = ctx.missingNodes.reduce((a, n) => a + ctx.cluster.nodes[n]!.clientPods, 0);
     reasons.push(
-      inferred('INPUT_INCOMPLETE', `${pods} client pod(s) run on ${ctx.missingNodes.length} node(s) missing from the input: they count as clients, and those nodes are taken to hold no backend, so the input is incomplete (add \`kubectl get nodes -o json\`)`, 'Pod spec.nodeName', { severity: 'warning', nodes: nodeNames(ctx.cluster, ctx.missingNodes) }),
+      inferred(
+        'INPUT_INCOMPLETE',
+        `${pods} client pod(s) run on ${ctx.missingNodes.length} node(s) missing from the input: they count as clients, and those nodes are taken to hold no backend, so the input is incomplete (add \`kubectl get nodes -o json\`)`,
+        'Pod spec.nodeName',
+        { severity: 'warning', nodes: nodeNames(ctx.cluster, ctx.missingNodes) },
+      ),
     );
   }
   points.forEach((ingress, i) => result.ingresses.push(analyzeIngress(ctx, svc, policy, perPoint[i]!, ingress)));
@@ -224,11 +301,28 @@ export function analyzeService(ctx: AnalysisContext, svc: ClusterService): Servi
   return result;
 }
 
-function analyzeIngress(ctx: AnalysisContext, svc: ClusterService, policy: TrafficPolicy, backends: Backends, ingress: IngressPoint): IngressAnalysis {
+function analyzeIngress(
+  ctx: AnalysisContext,
+  svc: ClusterService,
+  policy: TrafficPolicy,
+  backends: Backends,
+  ingress: IngressPoint,
+): IngressAnalysis {
   const { cluster, profile } = ctx;
   const skips = profile.lbSkipsSourceBackend.value;
   const shared = profile.podNetwork.value === 'shared';
-  const out: IngressAnalysis = { ingress, probability: 0, loopSum: 0, atRisk: [], podP: new Map(), noEligibleNodes: [], unknownNodes: [], groups: [], backends, failingPods: new Map() };
+  const out: IngressAnalysis = {
+    ingress,
+    probability: 0,
+    loopSum: 0,
+    atRisk: [],
+    podP: new Map(),
+    noEligibleNodes: [],
+    unknownNodes: [],
+    groups: [],
+    backends,
+    failingPods: new Map(),
+  };
   if (backendCount(backends) === 0) {
     // q = 1 for every client, captured or not (kube-proxy rejects, the LB has no healthy target).
     out.allFail = 'no-ready-endpoint';
@@ -246,7 +340,12 @@ function analyzeIngress(ctx: AnalysisContext, svc: ClusterService, policy: Traff
   // such a node can be left with no eligible backend: the arithmetic runs over those alone.
   // TKE with node SNAT everywhere (a Cluster Service): the CLB skips every client's own node, so
   // with more than one backend nothing can loop or be left without a backend — skip the loop.
-  if (backends.kind === 'node' && backends.nodes.length > 1 && svc.sourceRanges.length === 0 && out.groups.every((g) => g.decision.outcome === 'captured' || (g.decision.outcome === 'leaves' && g.decision.source === 'node' && skips))) {
+  if (
+    backends.kind === 'node' &&
+    backends.nodes.length > 1 &&
+    svc.sourceRanges.length === 0 &&
+    out.groups.every((g) => g.decision.outcome === 'captured' || (g.decision.outcome === 'leaves' && g.decision.source === 'node' && skips))
+  ) {
     return withDerivedProbability(out, cluster);
   }
   const candidates = backends.kind === 'node' ? backends.nodes : [...backends.perNode.keys()];
@@ -283,7 +382,12 @@ function analyzeIngress(ctx: AnalysisContext, svc: ClusterService, policy: Traff
  * source is the pod IP, or the node IP under SNAT). Its p becomes 0 and its q 1; returns the change
  * to the sum of p.
  */
-function applySourceRanges(ctx: AnalysisContext, svc: ClusterService, out: IngressAnalysis, decisionOf: (node: number) => DatapathDecision): number {
+function applySourceRanges(
+  ctx: AnalysisContext,
+  svc: ClusterService,
+  out: IngressAnalysis,
+  decisionOf: (node: number) => DatapathDecision,
+): number {
   const { cluster } = ctx;
   const ranges = svc.sourceRanges;
   const inRanges = (ip: string | undefined): boolean | undefined => {
@@ -399,7 +503,10 @@ export function attachObserved(ctx: AnalysisContext, services: ServiceAnalysis[]
       message: `${connections} connection(s) from local pods to its LB were seen unanswered ([UNREPLIED] in conntrack) on ${sa.observed.byNode.length} node(s): failures observed, not predicted`,
       source: 'conntrack -L in the node dumps',
       basis: 'observed',
-      nodes: nodeNames(ctx.cluster, sa.observed.byNode.map(([n]) => n)),
+      nodes: nodeNames(
+        ctx.cluster,
+        sa.observed.byNode.map(([n]) => n),
+      ),
       evidence: { connections },
       severity: 'error',
     });
@@ -434,7 +541,13 @@ function summarize(ctx: AnalysisContext, result: ServiceAnalysis): void {
 }
 
 /** Reasons that state the outcome; `refreshOutcome` replaces them when only client counts moved. */
-const OUTCOME_CODES: ReadonlySet<string> = new Set(['LOOPBACK', 'NO_ELIGIBLE_BACKEND', 'NO_CLIENT_PODS', 'UNREACHABLE', 'OUTSIDE_SOURCE_RANGES']);
+const OUTCOME_CODES: ReadonlySet<string> = new Set([
+  'LOOPBACK',
+  'NO_ELIGIBLE_BACKEND',
+  'NO_CLIENT_PODS',
+  'UNREACHABLE',
+  'OUTSIDE_SOURCE_RANGES',
+]);
 
 /**
  * The verdict and outcome reasons from the (derived) figure. The figure follows the number of client
@@ -455,7 +568,14 @@ export function refreshOutcome(ctx: AnalysisContext, result: ServiceAnalysis): v
         'LOOPBACK',
         `the LB sends a share of new connections to ${ingressLabel(worst.ingress)} back to the client's own node (the Service's figure); the reply skips the LB and the client times out (worst node ${cluster.nodes[top.node]!.name}: p = ${formatP(top.p)} for its pods)`,
         'docs/model.md#decision over all client pods',
-        { evidence: { atRiskNodes: worst.atRisk.filter((r) => r.clientPods > 0).length }, nodes: nodeNames(cluster, worst.atRisk.map((r) => r.node)), severity: 'error' },
+        {
+          evidence: { atRiskNodes: worst.atRisk.filter((r) => r.clientPods > 0).length },
+          nodes: nodeNames(
+            cluster,
+            worst.atRisk.map((r) => r.node),
+          ),
+          severity: 'error',
+        },
       ),
     );
   }
@@ -466,35 +586,55 @@ export function refreshOutcome(ctx: AnalysisContext, result: ServiceAnalysis): v
   if (unreachable) {
     const causes = unreachable.causes.map((c) => UNREACHABLE_CAUSE_TEXT[c]).join('; ');
     result.reasons.push(
-      inferred('UNREACHABLE', `${unreachable.clientPods} client pod(s) on ${unreachable.nodes.length} node(s) cannot connect through the LB at all (they fail outright, not loopback): ${causes}`, 'the decision procedure over all client pods (docs/model.md)', {
-        nodes: nodeNames(cluster, unreachable.nodes),
-        evidence: { clientPods: unreachable.clientPods },
-        severity: 'error',
-      }),
+      inferred(
+        'UNREACHABLE',
+        `${unreachable.clientPods} client pod(s) on ${unreachable.nodes.length} node(s) cannot connect through the LB at all (they fail outright, not loopback): ${causes}`,
+        'the decision procedure over all client pods (docs/model.md)',
+        {
+          nodes: nodeNames(cluster, unreachable.nodes),
+          evidence: { clientPods: unreachable.clientPods },
+          severity: 'error',
+        },
+      ),
     );
   }
   const outside = result.ingresses.find((i) => [...i.failingPods.values()].includes('outside-source-ranges'));
   if (outside) {
     result.reasons.push(
-      inferred('OUTSIDE_SOURCE_RANGES', `client pods whose source is outside spec.loadBalancerSourceRanges [${result.service.sourceRangesText.join(', ')}] are dropped before any LB choice (kube-proxy's firewall where it captures the LB IP, the LB's ACL elsewhere; kube-proxy source, KUBE-PROXY-FIREWALL)`, 'spec.loadBalancerSourceRanges', {
-        severity: 'error',
-      }),
+      inferred(
+        'OUTSIDE_SOURCE_RANGES',
+        `client pods whose source is outside spec.loadBalancerSourceRanges [${result.service.sourceRangesText.join(', ')}] are dropped before any LB choice (kube-proxy's firewall where it captures the LB IP, the LB's ACL elsewhere; kube-proxy source, KUBE-PROXY-FIREWALL)`,
+        'spec.loadBalancerSourceRanges',
+        {
+          severity: 'error',
+        },
+      ),
     );
   }
   const noEligible = result.ingresses.find((i) => i.noEligibleNodes.length > 0);
   if (noEligible) {
     result.reasons.push(
-      inferred('NO_ELIGIBLE_BACKEND', `for clients on ${noEligible.noEligibleNodes.length} node(s) the LB has no eligible backend (it skips the only one, the client's own node): those connections fail outright — not loopback`, 'docs/model.md#decision, steps 3–4', {
-        nodes: nodeNames(cluster, noEligible.noEligibleNodes),
-        severity: 'error',
-      }),
+      inferred(
+        'NO_ELIGIBLE_BACKEND',
+        `for clients on ${noEligible.noEligibleNodes.length} node(s) the LB has no eligible backend (it skips the only one, the client's own node): those connections fail outright — not loopback`,
+        'docs/model.md#decision, steps 3–4',
+        {
+          nodes: nodeNames(cluster, noEligible.noEligibleNodes),
+          severity: 'error',
+        },
+      ),
     );
   }
   if (cluster.clientPodCount === 0) {
-    result.reasons.push(inferred('NO_CLIENT_PODS', 'the snapshot has no client pods (Running, not hostNetwork, on a known node), so every figure is 0', 'Pods'));
+    result.reasons.push(
+      inferred(
+        'NO_CLIENT_PODS',
+        'the snapshot has no client pods (Running, not hostNetwork, on a known node), so every figure is 0',
+        'Pods',
+      ),
+    );
   }
 }
-
 
 export function round(p: number): number {
   return Math.round(p * 1e6) / 1e6;

@@ -4,8 +4,10 @@ import type { AnalysisContext, ServiceAnalysis } from './service';
 export type UnreachableCause = 'no-eligible-backend' | 'outside-source-ranges' | 'no-ready-endpoint';
 
 export const UNREACHABLE_CAUSE_TEXT: Record<UnreachableCause, string> = {
-  'no-eligible-backend': "no eligible backend: the LB skips the only backend(s), whose IP is the source it sees (Tencent Cloud doc \"CLB loopback\")",
-  'outside-source-ranges': "the client's source (pod IP, or node IP after SNAT) is outside spec.loadBalancerSourceRanges: kube-proxy's firewall chain or the cloud LB's ACL drops it (kube-proxy source, KUBE-PROXY-FIREWALL)",
+  'no-eligible-backend':
+    'no eligible backend: the LB skips the only backend(s), whose IP is the source it sees (Tencent Cloud doc "CLB loopback")',
+  'outside-source-ranges':
+    "the client's source (pod IP, or node IP after SNAT) is outside spec.loadBalancerSourceRanges: kube-proxy's firewall chain or the cloud LB's ACL drops it (kube-proxy source, KUBE-PROXY-FIREWALL)",
   'no-ready-endpoint': 'no ready endpoint behind the internal LB: it has no healthy backend for this port',
 };
 

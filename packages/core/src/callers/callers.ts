@@ -89,13 +89,25 @@ export function knownCallers(analysis: ClusterAnalysis, sa: ServiceAnalysis): Kn
       if (d.port !== undefined && !svc.ports.some((p) => p.port === d.port)) continue;
       const pod = cluster.pods[d.pod]!;
       if (pod.role !== 'client') continue;
-      push({ pod: d.pod, ingress: d.port !== undefined ? { ...addr, port: d.port } : addr, source: 'declared', where: d.where, probability: callerP(sa, d.pod, pod.node, address, d.port) });
+      push({
+        pod: d.pod,
+        ingress: d.port !== undefined ? { ...addr, port: d.port } : addr,
+        source: 'declared',
+        where: d.where,
+        probability: callerP(sa, d.pod, pod.node, address, d.port),
+      });
     }
   }
   for (const o of index.observed.get(svc.index) ?? []) {
     const pod = cluster.pods[o.pod];
     if (!pod || pod.role !== 'client') continue;
-    push({ pod: o.pod, ingress: { ip: o.ip, port: o.port }, source: 'observed', where: o.where, probability: callerP(sa, o.pod, pod.node, o.ip, o.port) });
+    push({
+      pod: o.pod,
+      ingress: { ip: o.ip, port: o.port },
+      source: 'observed',
+      where: o.where,
+      probability: callerP(sa, o.pod, pod.node, o.ip, o.port),
+    });
   }
   return out.sort((a, b) => b.probability - a.probability || (a.source === b.source ? 0 : a.source === 'declared' ? -1 : 1));
 }

@@ -2,7 +2,17 @@ import { declaredAddresses } from '../kube/containerAddresses';
 import type { KubeObject, PodSpecLike } from '../kube/objects';
 import type { InputProblem } from '../kube/problems';
 import type { SourcedObject } from '../kube/snapshot';
-import { CILIUM_AGENT_LABELS, CILIUM_NAME, DATAPATH_NAMESPACES, EXCLUDE_FROM_LB_LABEL, IP_MASQ_AGENT_NAME, KUBE_PROXY_LABELS, KUBE_PROXY_NAME, LABEL, SERVICE_ANNOTATION_KEYS } from '../kube/vocabulary';
+import {
+  CILIUM_AGENT_LABELS,
+  CILIUM_NAME,
+  DATAPATH_NAMESPACES,
+  EXCLUDE_FROM_LB_LABEL,
+  IP_MASQ_AGENT_NAME,
+  KUBE_PROXY_LABELS,
+  KUBE_PROXY_NAME,
+  LABEL,
+  SERVICE_ANNOTATION_KEYS,
+} from '../kube/vocabulary';
 import { parseCidr, type Cidr } from '../netfilter/ruleset/cidr';
 import { readIpMasqAgent } from './ipMasqAgent';
 import type {
@@ -34,7 +44,11 @@ export interface BuildOptions {
 }
 
 /** The cluster and the workload registry behind it (the live model resolves new pods with it). */
-export function buildClusterState(objects: SourcedObject[], inheritedProblems: InputProblem[] = [], options: BuildOptions = {}): { cluster: ClusterModel; registry: WorkloadRegistry } {
+export function buildClusterState(
+  objects: SourcedObject[],
+  inheritedProblems: InputProblem[] = [],
+  options: BuildOptions = {},
+): { cluster: ClusterModel; registry: WorkloadRegistry } {
   const problems: InputProblem[] = [...inheritedProblems];
   const byKind = groupByKind(objects, problems);
   const inputKinds = new Set([...byKind.keys(), ...(options.presentKinds ?? [])]);
@@ -62,7 +76,15 @@ export function buildClusterState(objects: SourcedObject[], inheritedProblems: I
 
   const clientPodCount = countClients(nodes, pods, registry.workloads.length);
 
-  const services = buildServices(byKind.get('Service') ?? [], byKind.get('EndpointSlice') ?? [], byKind.get('Endpoints') ?? [], nodes, nodeByName, pods, problems);
+  const services = buildServices(
+    byKind.get('Service') ?? [],
+    byKind.get('EndpointSlice') ?? [],
+    byKind.get('Endpoints') ?? [],
+    nodes,
+    nodeByName,
+    pods,
+    problems,
+  );
 
   const cluster: ClusterModel = {
     nodes,
@@ -83,7 +105,13 @@ export function buildClusterState(objects: SourcedObject[], inheritedProblems: I
 }
 
 /** One Service rebuilt from its object and its EndpointSlices, at its place in the cluster. */
-export function rebuildService(cluster: ClusterModel, index: number, service: SourcedObject, slices: SourcedObject[], endpoints: SourcedObject[] = []): ClusterService {
+export function rebuildService(
+  cluster: ClusterModel,
+  index: number,
+  service: SourcedObject,
+  slices: SourcedObject[],
+  endpoints: SourcedObject[] = [],
+): ClusterService {
   // Problems were said at the full rebuild: a Service changing must not add them again.
   const [svc] = buildServices([service], slices, endpoints, cluster.nodes, cluster.nodeByName, cluster.pods, []);
   svc!.index = index;
@@ -156,8 +184,14 @@ function warnUnrelatedFiles(nodeObjects: SourcedObject[], pods: SourcedObject[],
     groups.set(r, [...(groups.get(r) ?? []), src]);
   }
   if (groups.size < 2) return;
-  const described = [...groups.values()].slice(0, 4).map((g) => g.slice(0, 3).join(' + ')).join('; ');
-  problems.push({ source: 'snapshot', message: `warning: the input files fall into ${groups.size} groups whose pods never run on each other's nodes (${described}): they look like they come from different clusters` });
+  const described = [...groups.values()]
+    .slice(0, 4)
+    .map((g) => g.slice(0, 3).join(' + '))
+    .join('; ');
+  problems.push({
+    source: 'snapshot',
+    message: `warning: the input files fall into ${groups.size} groups whose pods never run on each other's nodes (${described}): they look like they come from different clusters`,
+  });
 }
 
 /**
@@ -178,7 +212,16 @@ function addMissingNodes(pods: SourcedObject[], nodes: ClusterNode[], nodeByName
   if (missing.size === 0) return;
   for (const name of missing.keys()) {
     nodeByName.set(name, nodes.length);
-    nodes.push({ index: nodes.length, name, addresses: [], ready: false, excludedFromLb: false, missing: true, clientPods: 0, clientWorkloads: [] });
+    nodes.push({
+      index: nodes.length,
+      name,
+      addresses: [],
+      ready: false,
+      excludedFromLb: false,
+      missing: true,
+      clientPods: 0,
+      clientWorkloads: [],
+    });
   }
   const pods_ = [...missing.values()].reduce((a, b) => a + b, 0);
   const names = [...missing.keys()].slice(0, 5).join(', ') + (missing.size > 5 ? `, … ${missing.size - 5} more` : '');
@@ -223,7 +266,18 @@ function countClients(nodes: ClusterNode[], pods: ClusterPod[], workloads: numbe
   return count;
 }
 
-const READ_KINDS = new Set(['Node', 'Pod', 'Service', 'EndpointSlice', 'Endpoints', 'ConfigMap', 'DaemonSet', 'ReplicaSet', 'Job', 'Namespace']);
+const READ_KINDS = new Set([
+  'Node',
+  'Pod',
+  'Service',
+  'EndpointSlice',
+  'Endpoints',
+  'ConfigMap',
+  'DaemonSet',
+  'ReplicaSet',
+  'Job',
+  'Namespace',
+]);
 
 function problemFor(o: SourcedObject, message: string, field?: string): InputProblem {
   const meta = o.object.metadata;
@@ -258,7 +312,8 @@ function groupByKind(objects: SourcedObject[], problems: InputProblem[]): Map<st
       problems.push(problemFor(o, 'has no metadata.name; skipped', 'metadata.name'));
       continue;
     }
-    if (kind === 'Namespace' && meta.name === 'kube-system' && typeof meta.uid === 'string' && !kubeSystemUids.has(meta.uid)) kubeSystemUids.set(meta.uid, o.source);
+    if (kind === 'Namespace' && meta.name === 'kube-system' && typeof meta.uid === 'string' && !kubeSystemUids.has(meta.uid))
+      kubeSystemUids.set(meta.uid, o.source);
     let group = byKind.get(kind);
     if (!group) byKind.set(kind, (group = { list: [], seen: new NamespacedMap() }));
     const namespace = typeof meta.namespace === 'string' ? meta.namespace : '';
@@ -276,7 +331,11 @@ function groupByKind(objects: SourcedObject[], problems: InputProblem[]): Map<st
   }
   if (kubeSystemUids.size > 1) {
     const seen = [...kubeSystemUids].map(([uid, source]) => `${uid} in ${source}`).join(', ');
-    problems.push({ source: 'snapshot', kind: 'Namespace', message: `warning: the kube-system Namespace has ${kubeSystemUids.size} different uids (${seen}): the inputs look like they come from different clusters` });
+    problems.push({
+      source: 'snapshot',
+      kind: 'Namespace',
+      message: `warning: the kube-system Namespace has ${kubeSystemUids.size} different uids (${seen}): the inputs look like they come from different clusters`,
+    });
   }
   return new Map([...byKind].map(([kind, g]) => [kind, g.list]));
 }
@@ -403,7 +462,12 @@ export function isDatapathPod(obj: KubeObject): boolean {
 }
 
 /** One Pod object → the model's pod: its node, role (§4 client or not) and top-owner workload. */
-export function normalizePod(o: SourcedObject, nodeByName: Map<string, number>, registry: WorkloadRegistry, problems: InputProblem[]): ClusterPod {
+export function normalizePod(
+  o: SourcedObject,
+  nodeByName: Map<string, number>,
+  registry: WorkloadRegistry,
+  problems: InputProblem[],
+): ClusterPod {
   const obj = o.object;
   const meta = obj.metadata!;
   const namespace = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : 'default';
@@ -417,7 +481,13 @@ export function normalizePod(o: SourcedObject, nodeByName: Map<string, number>, 
     const idx = nodeByName.get(nodeName);
     if (idx === undefined) {
       if (phase === 'Running') {
-        problems.push(problemFor(o, `names node "${nodeName}", which is not in the snapshot; not counted as a client (add the Node objects)`, 'spec.nodeName'));
+        problems.push(
+          problemFor(
+            o,
+            `names node "${nodeName}", which is not in the snapshot; not counted as a client (add the Node objects)`,
+            'spec.nodeName',
+          ),
+        );
       }
     } else node = idx;
   } else if (phase === 'Running') {
@@ -468,7 +538,8 @@ function readKubeSystem(
     if (name !== KUBE_PROXY_NAME) continue;
     const data = stringRecord(o.object.data);
     // `kubeconfig.conf` beside it is a kubeconfig, not the proxy's configuration.
-    const config = data['config.conf'] ?? Object.entries(data).find(([k, v]) => k !== 'kubeconfig.conf' && typeof v === 'string' && hasModeLine(v))?.[1];
+    const config =
+      data['config.conf'] ?? Object.entries(data).find(([k, v]) => k !== 'kubeconfig.conf' && typeof v === 'string' && hasModeLine(v))?.[1];
     if (typeof config !== 'string') {
       problems.push(problemFor(o, 'has no config.conf; the proxy mode is not read from it', 'data'));
       continue;
@@ -549,7 +620,11 @@ function buildServices(
         problems.push(problemFor(o, 'has neither ip nor hostname; that ingress is skipped', `status.loadBalancer.ingress[${i}]`));
         return;
       }
-      ingresses.push({ ip: typeof ip === 'string' ? ip : undefined, hostname: typeof hostname === 'string' ? hostname : undefined, ipMode });
+      ingresses.push({
+        ip: typeof ip === 'string' ? ip : undefined,
+        hostname: typeof hostname === 'string' ? hostname : undefined,
+        ipMode,
+      });
     });
     const clusterIP = typeof spec.clusterIP === 'string' && spec.clusterIP && spec.clusterIP !== 'None' ? spec.clusterIP : undefined;
     const sourceRanges: Cidr[] = [];
@@ -625,7 +700,13 @@ function portNames(raw: unknown): string[] | undefined {
 }
 
 /** Joins EndpointSlices to their Service by the `kubernetes.io/service-name` label. */
-function attachEndpoints(slices: SourcedObject[], byKey: Map<string, ClusterService>, placeEndpoint: EndpointPlacer, problems: InputProblem[], haveServices: boolean): void {
+function attachEndpoints(
+  slices: SourcedObject[],
+  byKey: Map<string, ClusterService>,
+  placeEndpoint: EndpointPlacer,
+  problems: InputProblem[],
+  haveServices: boolean,
+): void {
   const orphans = new Set<string>();
   for (const o of slices) {
     const obj = o.object as KubeObject & { endpoints?: unknown };
@@ -662,7 +743,12 @@ function attachEndpoints(slices: SourcedObject[], byKey: Map<string, ClusterServ
       // discovery.k8s.io/v1beta1 (Kubernetes ≤ 1.20) placed endpoints by topology instead of nodeName.
       const nodeName = stringField(ep, 'nodeName') ?? stringField(ep, 'topology', LABEL.hostname);
       const node = placeEndpoint(nodeName, pod);
-      const endpoint: ServiceEndpoint = { ip: addresses[0], node, ready, family: addressType === 'IPv6' ? 6 : addressType === 'IPv4' ? 4 : familyOf(addresses[0]) };
+      const endpoint: ServiceEndpoint = {
+        ip: addresses[0],
+        node,
+        ready,
+        family: addressType === 'IPv6' ? 6 : addressType === 'IPv4' ? 4 : familyOf(addresses[0]),
+      };
       if (pod) endpoint.pod = pod;
       if (ports) endpoint.ports = ports;
       svc.endpoints.push(endpoint);
@@ -670,7 +756,11 @@ function attachEndpoints(slices: SourcedObject[], byKey: Map<string, ClusterServ
   }
   if (orphans.size > 0 && haveServices) {
     const names = [...orphans].slice(0, 5).join(', ') + (orphans.size > 5 ? `, … ${orphans.size - 5} more` : '');
-    problems.push({ source: 'snapshot', kind: 'EndpointSlice', message: `warning: EndpointSlices name ${orphans.size} Service(s) not in the input (${names}): the inputs may be partial or come from different clusters` });
+    problems.push({
+      source: 'snapshot',
+      kind: 'EndpointSlice',
+      message: `warning: EndpointSlices name ${orphans.size} Service(s) not in the input (${names}): the inputs may be partial or come from different clusters`,
+    });
   }
 }
 
@@ -678,7 +768,12 @@ function attachEndpoints(slices: SourcedObject[], byKey: Map<string, ClusterServ
  * v1 `Endpoints` (old clusters, `kubectl get endpoints` dumps), read for a Service that has no
  * EndpointSlice: each subset's addresses (ready) and notReadyAddresses, with the subset's ports.
  */
-function attachV1Endpoints(list: SourcedObject[], byKey: Map<string, ClusterService>, placeEndpoint: EndpointPlacer, problems: InputProblem[]): void {
+function attachV1Endpoints(
+  list: SourcedObject[],
+  byKey: Map<string, ClusterService>,
+  placeEndpoint: EndpointPlacer,
+  problems: InputProblem[],
+): void {
   for (const o of list) {
     const meta = o.object.metadata!;
     const namespace = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : 'default';
@@ -687,7 +782,10 @@ function attachV1Endpoints(list: SourcedObject[], byKey: Map<string, ClusterServ
     svc.endpointSource = 'Endpoints';
     arrayField(o.object, 'subsets').forEach((subset, s) => {
       const ports = portNames(field(subset, 'ports'));
-      for (const [key, ready] of [['addresses', true], ['notReadyAddresses', false]] as const) {
+      for (const [key, ready] of [
+        ['addresses', true],
+        ['notReadyAddresses', false],
+      ] as const) {
         arrayField(subset, key).forEach((a, i) => {
           const ip = field<unknown>(a, 'ip');
           if (typeof ip !== 'string' || ip === '') {

@@ -26,7 +26,11 @@ const LINK_LOCAL = parseCidr('169.254.0.0/16')!;
 
 export function readIpMasqAgent(data: Record<string, unknown>, where: string): { config?: IpMasqAgentConfig; problem?: string } {
   const key = typeof data.config === 'string' ? 'config' : Object.keys(data).find((k) => typeof data[k] === 'string');
-  if (key === undefined) return { problem: 'has no config key; the agent defaults are assumed', config: defaults(`${where} (no config key: the agent's default non-masquerade CIDRs)`) };
+  if (key === undefined)
+    return {
+      problem: 'has no config key; the agent defaults are assumed',
+      config: defaults(`${where} (no config key: the agent's default non-masquerade CIDRs)`),
+    };
   const r = readConfigYaml(data[key] as string);
   if (!r.ok) return { problem: `data.${key} ${r.message}; ignored` };
   const value = isRecord(r.value) ? r.value : {};
@@ -50,7 +54,12 @@ export function readIpMasqAgent(data: Record<string, unknown>, where: string): {
 }
 
 function defaults(source: string): IpMasqAgentConfig {
-  return { nonMasqueradeCIDRs: IP_MASQ_AGENT_DEFAULT_CIDRS.map((c) => parseCidr(c)!), cidrText: [...IP_MASQ_AGENT_DEFAULT_CIDRS], masqLinkLocal: false, source };
+  return {
+    nonMasqueradeCIDRs: IP_MASQ_AGENT_DEFAULT_CIDRS.map((c) => parseCidr(c)!),
+    cidrText: [...IP_MASQ_AGENT_DEFAULT_CIDRS],
+    masqLinkLocal: false,
+    source,
+  };
 }
 
 /** Whether the agent masquerades pod traffic to `ip` (so the destination sees the node IP). */

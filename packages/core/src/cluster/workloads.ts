@@ -78,7 +78,9 @@ export class WorkloadRegistry {
 export function controllerOf(refs: OwnerRef[] | undefined): OwnerRef | undefined {
   if (!Array.isArray(refs) || refs.length === 0) return undefined;
   // Only references with a string kind and name: a numeric owner name must not reach string methods.
-  const typed = refs.filter((r): r is OwnerRef => r !== null && typeof r === 'object' && typeof r.kind === 'string' && typeof r.name === 'string');
+  const typed = refs.filter(
+    (r): r is OwnerRef => r !== null && typeof r === 'object' && typeof r.kind === 'string' && typeof r.name === 'string',
+  );
   for (const r of typed) if (r.controller) return r;
   return typed[0];
 }

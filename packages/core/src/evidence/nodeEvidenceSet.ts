@@ -29,7 +29,9 @@ export class NodeEvidenceSet implements DatapathEvidence {
       const index = cluster.nodeByName.get(name);
       for (const p of evidence.problems) this.problems.push(formatDumpProblem(p));
       if (index === undefined) {
-        this.problems.push(`node dumps for "${name}": no such node in the snapshot; its dumps were not used (the folder name must be the Node name)`);
+        this.problems.push(
+          `node dumps for "${name}": no such node in the snapshot; its dumps were not used (the folder name must be the Node name)`,
+        );
         continue;
       }
       this.byNode.set(index, { name, evidence });
@@ -43,7 +45,10 @@ export class NodeEvidenceSet implements DatapathEvidence {
   /** Steps 1–2 need the nat rules (iptables-save or the nftables ruleset) or, at least, the addresses on kube-ipvs0. */
   covers(node: number): boolean {
     const e = this.byNode.get(node)?.evidence;
-    return !!e && (e.iptables.ipv4 !== null || e.iptables.ipv6 !== null || (e.nft !== null && e.nft.tables.length > 0) || e.isBound('0.0.0.0') !== null);
+    return (
+      !!e &&
+      (e.iptables.ipv4 !== null || e.iptables.ipv6 !== null || (e.nft !== null && e.nft.tables.length > 0) || e.isBound('0.0.0.0') !== null)
+    );
   }
 
   decide(node: number, _service: ClusterService, ingress: IngressPoint, _policy: TrafficPolicy): DatapathDecision | undefined {
@@ -52,7 +57,13 @@ export class NodeEvidenceSet implements DatapathEvidence {
     const src = this.samplePodIp(node, ingress.ip);
     let trace: TraceResult;
     try {
-      trace = traceLbPacket(entry.evidence, { src, dst: ingress.ip, dport: ingress.port, proto: ingress.protocol.toLowerCase() === 'udp' ? 'udp' : 'tcp', hook: 'PREROUTING' });
+      trace = traceLbPacket(entry.evidence, {
+        src,
+        dst: ingress.ip,
+        dport: ingress.port,
+        proto: ingress.protocol.toLowerCase() === 'udp' ? 'udp' : 'tcp',
+        hook: 'PREROUTING',
+      });
     } catch {
       return undefined; // A malformed address: fall back to inference rather than guess.
     }
@@ -61,20 +72,50 @@ export class NodeEvidenceSet implements DatapathEvidence {
     const reasons: Reason[] = [];
     let decision: DatapathDecision;
     if (trace.captured) {
-      const how = trace.how === 'bound-address' ? `${ingress.ip} is bound on ${trace.boundInterface ?? 'a node interface'}, so the node serves it itself` : `the node's nat rules DNAT it to ${trace.dnat ?? 'an endpoint'} on the node`;
-      reasons.push({ code: 'CAPTURED_EVIDENCE', message: how, source: trace.rules.length ? cite(trace.rules.slice(-3)) : where, basis: 'observed', evidence: { trace: trace.how, captureProbability: trace.captureProbability } });
+      const how =
+        trace.how === 'bound-address'
+          ? `${ingress.ip} is bound on ${trace.boundInterface ?? 'a node interface'}, so the node serves it itself`
+          : `the node's nat rules DNAT it to ${trace.dnat ?? 'an endpoint'} on the node`;
+      reasons.push({
+        code: 'CAPTURED_EVIDENCE',
+        message: how,
+        source: trace.rules.length ? cite(trace.rules.slice(-3)) : where,
+        basis: 'observed',
+        evidence: { trace: trace.how, captureProbability: trace.captureProbability },
+      });
       decision = { outcome: 'captured', reasons };
     } else {
-      reasons.push({ code: 'NOT_CAPTURED_EVIDENCE', message: `no nat rule DNATs ${ingressLabel(ingress)} and it is not bound on the node, so the packet leaves for the LB`, source: `${where}: ${trace.rules.length} nat rule(s) matched${trace.rules.length ? ` — ${cite(trace.rules.slice(0, 3))}` : ''}`, basis: 'observed' });
+      reasons.push({
+        code: 'NOT_CAPTURED_EVIDENCE',
+        message: `no nat rule DNATs ${ingressLabel(ingress)} and it is not bound on the node, so the packet leaves for the LB`,
+        source: `${where}: ${trace.rules.length} nat rule(s) matched${trace.rules.length ? ` — ${cite(trace.rules.slice(0, 3))}` : ''}`,
+        basis: 'observed',
+      });
       if (trace.snat) {
-        reasons.push({ code: 'SOURCE_EVIDENCE', message: `${trace.snatTarget ?? 'MASQUERADE'} on the way out: the LB sees the node IP`, source: trace.snatRule ? cite([trace.snatRule]) : where, basis: 'observed' });
+        reasons.push({
+          code: 'SOURCE_EVIDENCE',
+          message: `${trace.snatTarget ?? 'MASQUERADE'} on the way out: the LB sees the node IP`,
+          source: trace.snatRule ? cite([trace.snatRule]) : where,
+          basis: 'observed',
+        });
       } else {
-        reasons.push({ code: 'SOURCE_EVIDENCE', message: 'no SNAT on the way out: the LB sees the pod IP', source: `${where}: no MASQUERADE/SNAT rule matched at postrouting`, basis: 'observed' });
+        reasons.push({
+          code: 'SOURCE_EVIDENCE',
+          message: 'no SNAT on the way out: the LB sees the pod IP',
+          source: `${where}: no MASQUERADE/SNAT rule matched at postrouting`,
+          basis: 'observed',
+        });
       }
       decision = { outcome: 'leaves', source: trace.snat ? 'node' : 'pod', reasons };
     }
     if (trace.uncertain) {
-      reasons.push({ code: 'EVIDENCE_UNCERTAIN', message: `the trace on ${entry.name} is uncertain: ${trace.reasons.join('; ')}`, source: where, basis: 'observed', severity: 'warning' });
+      reasons.push({
+        code: 'EVIDENCE_UNCERTAIN',
+        message: `the trace on ${entry.name} is uncertain: ${trace.reasons.join('; ')}`,
+        source: where,
+        basis: 'observed',
+        severity: 'warning',
+      });
     }
     return decision;
   }
@@ -104,7 +145,14 @@ export class NodeEvidenceSet implements DatapathEvidence {
           hit.unreplied ||= c.unreplied;
           continue;
         }
-        out.set(key, { service, pod, ip, port: c.original.dport, unreplied: c.unreplied, where: `conntrack -L on node ${name}, line ${c.line}${c.unreplied ? ' [UNREPLIED]' : ''}` });
+        out.set(key, {
+          service,
+          pod,
+          ip,
+          port: c.original.dport,
+          unreplied: c.unreplied,
+          where: `conntrack -L on node ${name}, line ${c.line}${c.unreplied ? ' [UNREPLIED]' : ''}`,
+        });
       }
       // A node agent's event counters: the same, one entry per (client, ingress) already. No counts
       // in `where`: the model is not rebuilt when they grow (only for a new pair or a first failure).
@@ -116,7 +164,14 @@ export class NodeEvidenceSet implements DatapathEvidence {
         if (pod === undefined || this.cluster.pods[pod]!.node !== node) continue;
         const key = `${service}|${pod}|${c.ingressIp}|${c.ingressPort}`;
         if (out.has(key)) continue; // the dump's entry names its line
-        out.set(key, { service, pod, ip: c.ingressIp, port: c.ingressPort, unreplied: c.unreplied > 0, where: `${evidence.connectionsSource} on node ${name}${c.unreplied > 0 ? ' [UNREPLIED]' : ''}` });
+        out.set(key, {
+          service,
+          pod,
+          ip: c.ingressIp,
+          port: c.ingressPort,
+          unreplied: c.unreplied > 0,
+          where: `${evidence.connectionsSource} on node ${name}${c.unreplied > 0 ? ' [UNREPLIED]' : ''}`,
+        });
       }
     }
     return [...out.values()];

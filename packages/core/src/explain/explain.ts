@@ -82,17 +82,16 @@ export interface Explanation {
 }
 
 export type ExplainResult =
-  | { ok: true; explanation: Explanation }
-  | { ok: false; problem: 'unknown' | 'ambiguous'; message: string; suggestions: string[] };
+  { ok: true; explanation: Explanation } | { ok: false; problem: 'unknown' | 'ambiguous'; message: string; suggestions: string[] };
 
 const TOP = 5;
 /** What to check when the loopback is not the cause (the bot's "why does A time out calling B" too). */
 export const CHECK_INSTEAD: readonly string[] = [
-  'the Service\'s ready endpoints and the LB\'s health-check status',
+  "the Service's ready endpoints and the LB's health-check status",
   'NetworkPolicies between the client and the backend',
   'DNS resolution time in the client',
   'conntrack table usage on the client node (nf_conntrack_count vs nf_conntrack_max)',
-  'the backend\'s own latency and logs',
+  "the backend's own latency and logs",
 ];
 
 export function explain(analysis: ClusterAnalysis, targetText: string, options: ResolveOptions = {}): ExplainResult {
@@ -110,8 +109,16 @@ export function explainTarget(analysis: ClusterAnalysis, target: ExplainTarget):
       const port = target.kind === 'ingress' ? target.port : undefined;
       const address = target.kind === 'ingress' ? target.address : undefined;
       const se = explainService(analysis, sa, { address, port });
-      const label = address ? `${address}${port ? `:${port}` : ''} (LB of ${sa.service.namespace}/${sa.service.name})` : `${sa.service.namespace}/${sa.service.name}`;
-      return { target: { kind: target.kind, label }, verdict: se.verdict, probability: se.probability, headline: se.headline, services: [se] };
+      const label = address
+        ? `${address}${port ? `:${port}` : ''} (LB of ${sa.service.namespace}/${sa.service.name})`
+        : `${sa.service.namespace}/${sa.service.name}`;
+      return {
+        target: { kind: target.kind, label },
+        verdict: se.verdict,
+        probability: se.probability,
+        headline: se.headline,
+        services: [se],
+      };
     }
     case 'workload':
     case 'pod': {
@@ -119,7 +126,10 @@ export function explainTarget(analysis: ClusterAnalysis, target: ExplainTarget):
       const w = target.kind === 'workload' ? target.workload : cluster.pods[target.pod]!.workload;
       if (target.kind === 'pod') pods.push(target.pod);
       else cluster.pods.forEach((p, i) => p.workload === w && pods.push(i));
-      const label = target.kind === 'pod' ? `${cluster.pods[target.pod]!.namespace}/pod/${cluster.pods[target.pod]!.name}` : workloadLabel(cluster.workloads[w]!);
+      const label =
+        target.kind === 'pod'
+          ? `${cluster.pods[target.pod]!.namespace}/pod/${cluster.pods[target.pod]!.name}`
+          : workloadLabel(cluster.workloads[w]!);
       return explainClient(analysis, target.kind, label, pods);
     }
   }
@@ -150,7 +160,12 @@ function explainClient(analysis: ClusterAnalysis, kind: 'workload' | 'pod', labe
       if (p > 0 && worst && (!best || p > best.p)) best = { ing, p, pod: worst.pod };
     }
     if (!best) continue;
-    const se = explainService(analysis, sa, { address: best.ing.ingress.ip ?? best.ing.ingress.hostname, port: best.ing.ingress.port, clientNode: best.pod.node, clientPod: best.pod });
+    const se = explainService(analysis, sa, {
+      address: best.ing.ingress.ip ?? best.ing.ingress.hostname,
+      port: best.ing.ingress.port,
+      clientNode: best.pod.node,
+      clientPod: best.pod,
+    });
     se.probability = best.p;
     se.headline = `${label} → ${sa.service.namespace}/${sa.service.name} via ${ingressLabel(best.ing.ingress)}: ${formatProbability(best.p)} of its new connections loop back and time out (${clients.filter((c) => best!.ing.atRisk.some((r) => r.node === c.node)).length} of its ${clients.length} pod(s) sit on at-risk nodes).`;
     services.push(se);
@@ -182,22 +197,41 @@ function explainService(analysis: ClusterAnalysis, sa: ServiceAnalysis, focus: F
   const { cluster } = analysis.context;
   const svc = sa.service;
   const ingresses = sa.ingresses.filter(
-    (i) => (focus.address === undefined || i.ingress.ip === focus.address || i.ingress.hostname === focus.address) && (focus.port === undefined || i.ingress.port === focus.port),
+    (i) =>
+      (focus.address === undefined || i.ingress.ip === focus.address || i.ingress.hostname === focus.address) &&
+      (focus.port === undefined || i.ingress.port === focus.port),
   );
-  const ing = (ingresses.length ? ingresses : sa.ingresses).reduce<IngressAnalysis | undefined>((a, b) => (!a || b.probability > a.probability ? b : a), undefined);
+  const ing = (ingresses.length ? ingresses : sa.ingresses).reduce<IngressAnalysis | undefined>(
+    (a, b) => (!a || b.probability > a.probability ? b : a),
+    undefined,
+  );
   const probability = ing ? ing.probability : sa.probability;
   const links = sa.probability > 0 ? serviceLinks(analysis.context, sa).filter((l) => !ing || l.ingress === ing.ingress) : [];
   const workloads = affectedWorkloads(analysis.context, links);
   const atRisk = ing ? ing.atRisk.filter((r) => r.clientPods > 0) : [];
   const clientNode = focus.clientNode ?? atRisk[0]?.node ?? pickTypicalNode(analysis, ing);
-  const findings = sa.reasons.filter((r) => r.severity === 'error' && r.code !== 'LOOPBACK' || r.severity === 'warning' || r.code === 'EVIDENCE_DISAGREES' || r.code === 'OBSERVED_UNREPLIED');
+  const findings = sa.reasons.filter(
+    (r) =>
+      (r.severity === 'error' && r.code !== 'LOOPBACK') ||
+      r.severity === 'warning' ||
+      r.code === 'EVIDENCE_DISAGREES' ||
+      r.code === 'OBSERVED_UNREPLIED',
+  );
   const observed = sa.reasons.filter((r) => r.basis === 'observed').map((r) => `${r.message} (${r.source})`);
-  const inferredFacts = sa.reasons.filter((r) => r.basis === 'inferred' && r.code !== 'LOOPBACK').map((r) => `${r.message} — from ${r.source}`);
+  const inferredFacts = sa.reasons
+    .filter((r) => r.basis === 'inferred' && r.code !== 'LOOPBACK')
+    .map((r) => `${r.message} — from ${r.source}`);
   const verdict = ing && ingresses.length ? (probability > 0 ? 'loopback' : sa.verdict === 'loopback' ? 'safe' : sa.verdict) : sa.verdict;
   const known = knownCallers(analysis, sa);
   const callers = callersByPod(cluster, known);
   const worst = ing ? ingressWorst(ing) : worstClientProbability(sa);
-  const figures: HeadlineFigures = { exposure: probability, worst, clientPods: atRisk.reduce((a, r) => a + r.clientPods, 0), nodes: atRisk.length, callers };
+  const figures: HeadlineFigures = {
+    exposure: probability,
+    worst,
+    clientPods: atRisk.reduce((a, r) => a + r.clientPods, 0),
+    nodes: atRisk.length,
+    callers,
+  };
   return {
     namespace: svc.namespace,
     name: svc.name,
@@ -214,7 +248,12 @@ function explainService(analysis: ClusterAnalysis, sa: ServiceAnalysis, focus: F
     where: {
       nodes: atRisk.slice(0, TOP).map((r) => ({ node: cluster.nodes[r.node]!.name, probability: r.p, clientPods: r.clientPods })),
       nodeCount: atRisk.length,
-      workloads: workloads.slice(0, TOP).map((w) => ({ workload: workloadLabel(w.workload), pods: w.pods, nodes: w.nodes.slice(0, TOP), maxProbability: w.maxProbability })),
+      workloads: workloads.slice(0, TOP).map((w) => ({
+        workload: workloadLabel(w.workload),
+        pods: w.pods,
+        nodes: w.nodes.slice(0, TOP),
+        maxProbability: w.maxProbability,
+      })),
       workloadCount: workloads.length,
       clientPods: atRisk.reduce((a, r) => a + r.clientPods, 0),
     },
@@ -293,11 +332,19 @@ function loopbackHeadline(analysis: ClusterAnalysis, ref: string, f: HeadlineFig
   if (lead && lead.probability > 0) {
     return `${ref}: ${callerPhrase(lead)}: ${formatProbability(lead.probability)} of its connections loop back to its own node and time out${f.callers.length > 1 ? ` (${f.callers.length} known callers)` : ''}. Up to ${formatProbability(f.worst)} of new connections ${spread} loop (internal-LB loopback on ${provider}); ${exposure}.`;
   }
-  const callersNote = lead ? ` Its ${f.callers.length} known caller(s), e.g. ${callerPhrase(lead)}, run where none of their connections loop.` : '';
+  const callersNote = lead
+    ? ` Its ${f.callers.length} known caller(s), e.g. ${callerPhrase(lead)}, run where none of their connections loop.`
+    : '';
   return `${ref}: up to ${formatProbability(f.worst)} of new connections ${spread} to ${target} loop back to the client's own node and time out (internal-LB loopback on ${provider}); ${exposure}.${callersNote}`;
 }
 
-function headlineFor(analysis: ClusterAnalysis, sa: ServiceAnalysis, verdict: Verdict, figures: HeadlineFigures, ing: IngressAnalysis | undefined): string {
+function headlineFor(
+  analysis: ClusterAnalysis,
+  sa: ServiceAnalysis,
+  verdict: Verdict,
+  figures: HeadlineFigures,
+  ing: IngressAnalysis | undefined,
+): string {
   const ref = `${sa.service.namespace}/${sa.service.name}`;
   const why = sa.reasons[0]?.message ?? '';
   switch (verdict) {
@@ -312,7 +359,12 @@ function headlineFor(analysis: ClusterAnalysis, sa: ServiceAnalysis, verdict: Ve
     case 'not-applicable':
       return `${ref} cannot loop back through an internal LB: ${why}.`;
     case 'unknown':
-      return `${ref}: loopback risk unknown — ${sa.reasons.filter((r) => r.code.startsWith('UNKNOWN') || r.code === 'INVALID_FIELD').map((r) => `${r.message} (${r.source})`).join('; ') || why}.`;
+      return `${ref}: loopback risk unknown — ${
+        sa.reasons
+          .filter((r) => r.code.startsWith('UNKNOWN') || r.code === 'INVALID_FIELD')
+          .map((r) => `${r.message} (${r.source})`)
+          .join('; ') || why
+      }.`;
   }
 }
 
@@ -333,21 +385,43 @@ function packetPath(analysis: ClusterAnalysis, sa: ServiceAnalysis, ing: Ingress
   const target = ingressLabel(ing.ingress);
   const hops: Hop[] = [];
   const basisOf = (r: Reason | undefined): Hop['basis'] => r?.basis ?? 'inferred';
-  hops.push({ at: `client pod on ${n.name}`, what: `${sample ? `${sample.namespace}/${sample.name} (${podIP})` : 'a pod'} opens a connection to ${target}`, basis: 'inferred' });
+  hops.push({
+    at: `client pod on ${n.name}`,
+    what: `${sample ? `${sample.namespace}/${sample.name} (${podIP})` : 'a pod'} opens a connection to ${target}`,
+    basis: 'inferred',
+  });
   const capture = decision.reasons[0];
   const source = decision.reasons[1];
   if (decision.outcome === 'captured') {
-    hops.push({ at: `node ${n.name}`, what: `captured on the node: ${capture?.message}`, basis: basisOf(capture), source: capture?.source });
-    hops.push({ at: 'backend', what: 'served by an endpoint through the node\'s own proxy; the reply returns the same way, so there is no LB hop to loop through', basis: 'inferred' });
+    hops.push({
+      at: `node ${n.name}`,
+      what: `captured on the node: ${capture?.message}`,
+      basis: basisOf(capture),
+      source: capture?.source,
+    });
+    hops.push({
+      at: 'backend',
+      what: "served by an endpoint through the node's own proxy; the reply returns the same way, so there is no LB hop to loop through",
+      basis: 'inferred',
+    });
     return hops;
   }
   if (decision.outcome === 'unknown') {
-    hops.push({ at: `node ${n.name}`, what: `cannot decide: ${decision.reasons.map((r) => `${r.message} (${r.source})`).join('; ')}`, basis: 'inferred' });
+    hops.push({
+      at: `node ${n.name}`,
+      what: `cannot decide: ${decision.reasons.map((r) => `${r.message} (${r.source})`).join('; ')}`,
+      basis: 'inferred',
+    });
     return hops;
   }
   hops.push({ at: `node ${n.name} egress`, what: `not captured: ${capture?.message}`, basis: basisOf(capture), source: capture?.source });
   const seen = decision.source === 'node' ? `the node IP ${n.internalIP ?? ''}`.trim() : `the pod IP ${podIP}`;
-  hops.push({ at: `node ${n.name} POSTROUTING`, what: `${source?.message}; the packet leaves with source ${seen}`, basis: basisOf(source), source: source?.source });
+  hops.push({
+    at: `node ${n.name} POSTROUTING`,
+    what: `${source?.message}; the packet leaves with source ${seen}`,
+    basis: basisOf(source),
+    source: source?.source,
+  });
   const backends = sa.backends!;
   const skips = profile.lbSkipsSourceBackend.value;
   const choice = chooseBackend(backends, node, decision.source!, skips, profile.podNetwork.value === 'shared');
@@ -368,11 +442,22 @@ function packetPath(analysis: ClusterAnalysis, sa: ServiceAnalysis, ing: Ingress
     return hops;
   }
   if (choice.looping === 0) {
-    hops.push({ at: 'backend on another node', what: 'the reply goes back through the LB, which rewrites it to come from the LB IP: the connection works', basis: 'inferred' });
+    hops.push({
+      at: 'backend on another node',
+      what: 'the reply goes back through the LB, which rewrites it to come from the LB IP: the connection works',
+      basis: 'inferred',
+    });
     return hops;
   }
-  const backendAt = backends.kind === 'node' ? `${n.name}:${ing.ingress.nodePort ?? 'nodePort'} (NodePort on the client's own node)` : `an endpoint pod on ${n.name}`;
-  hops.push({ at: backendAt, what: `the LB forwards the packet back to ${n.name}, still from ${seen}; the node delivers it to an endpoint pod`, basis: 'inferred' });
+  const backendAt =
+    backends.kind === 'node'
+      ? `${n.name}:${ing.ingress.nodePort ?? 'nodePort'} (NodePort on the client's own node)`
+      : `an endpoint pod on ${n.name}`;
+  hops.push({
+    at: backendAt,
+    what: `the LB forwards the packet back to ${n.name}, still from ${seen}; the node delivers it to an endpoint pod`,
+    basis: 'inferred',
+  });
   hops.push({
     at: `reply inside ${n.name}`,
     what: `the endpoint replies to ${seen} directly inside the node, never through the LB: the client expected ${target} but gets a reply from ${backends.kind === 'node' ? `${n.internalIP ?? 'the node IP'}:${ing.ingress.nodePort ?? 'nodePort'}` : 'the endpoint pod IP'}, drops it, and the connection times out`,
@@ -400,4 +485,3 @@ function sampleClientPod(cluster: ClusterModel, node: number): ClusterPod | unde
   // The live model may have replaced that pod since: only trust a client still on the node.
   return pod && pod.node === node && pod.role === 'client' ? pod : undefined;
 }
-

@@ -5,20 +5,32 @@ import { callerPhrase, type Explanation, type ServiceExplanation } from './expla
 export function renderExplanationMarkdown(e: Explanation): string {
   const out: string[] = [`**${e.headline}**`, ''];
   for (const s of e.services) {
-    if (e.services.length > 1 || e.target.kind === 'workload' || e.target.kind === 'pod') out.push(`### ${s.namespace}/${s.name}`, '', s.headline, '');
+    if (e.services.length > 1 || e.target.kind === 'workload' || e.target.kind === 'pod')
+      out.push(`### ${s.namespace}/${s.name}`, '', s.headline, '');
     section(out, s, 'md');
   }
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return (
+    out
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n'
+  );
 }
 
 /** Plain text for a terminal. */
 export function renderExplanationText(e: Explanation): string {
   const out: string[] = [e.headline, ''];
   for (const s of e.services) {
-    if (e.services.length > 1 || e.target.kind === 'workload' || e.target.kind === 'pod') out.push(`== ${s.namespace}/${s.name}`, s.headline, '');
+    if (e.services.length > 1 || e.target.kind === 'workload' || e.target.kind === 'pod')
+      out.push(`== ${s.namespace}/${s.name}`, s.headline, '');
     section(out, s, 'text');
   }
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return (
+    out
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n'
+  );
 }
 
 function section(out: string[], s: ServiceExplanation, style: 'md' | 'text'): void {
@@ -27,14 +39,21 @@ function section(out: string[], s: ServiceExplanation, style: 'md' | 'text'): vo
   };
   const item = (text: string, n?: number): string => (n !== undefined ? `${n}. ${text}` : style === 'md' ? `- ${text}` : `  - ${text}`);
   if (s.callerCount > 0) {
-    h(`Known callers (${s.callerCount}${s.callersProbability !== null ? `; on average ${formatProbability(s.callersProbability)} of their connections loop` : ''})`);
-    for (const c of s.callers) out.push(item(`${callerPhrase(c)}: ${formatProbability(c.probability)} of its connections loop${c.observed ? ' [observed]' : ''}`));
+    h(
+      `Known callers (${s.callerCount}${s.callersProbability !== null ? `; on average ${formatProbability(s.callersProbability)} of their connections loop` : ''})`,
+    );
+    for (const c of s.callers)
+      out.push(item(`${callerPhrase(c)}: ${formatProbability(c.probability)} of its connections loop${c.observed ? ' [observed]' : ''}`));
     if (s.callerCount > s.callers.length) out.push(item(`… ${s.callerCount - s.callers.length} more caller(s)`));
     out.push('');
   }
   if (s.path.length) {
     h(`Packet path${s.clientNode ? ` (client on ${s.clientNode})` : ''}`);
-    s.path.forEach((hop, i) => out.push(`${style === 'text' ? '  ' : ''}${item(`${style === 'md' ? `**${hop.at}**` : hop.at}: ${hop.what}${hop.fails ? (style === 'md' ? ' ❌' : '  <-- fails here') : ''}${hop.basis === 'observed' ? ' [observed]' : ''}`, i + 1)}`));
+    s.path.forEach((hop, i) =>
+      out.push(
+        `${style === 'text' ? '  ' : ''}${item(`${style === 'md' ? `**${hop.at}**` : hop.at}: ${hop.what}${hop.fails ? (style === 'md' ? ' ❌' : '  <-- fails here') : ''}${hop.basis === 'observed' ? ' [observed]' : ''}`, i + 1)}`,
+      ),
+    );
     out.push('');
   }
   if (s.where.nodeCount > 0) {
@@ -42,14 +61,18 @@ function section(out: string[], s: ServiceExplanation, style: 'md' | 'text'): vo
     out.push(item(`${s.where.nodeCount} at-risk node(s), ${s.where.clientPods} client pod(s) on them`));
     for (const n of s.where.nodes) out.push(item(`node ${n.node}: p = ${formatP(n.probability)}, ${n.clientPods} client pod(s)`));
     if (s.where.nodeCount > s.where.nodes.length) out.push(item(`… ${s.where.nodeCount - s.where.nodes.length} more node(s)`));
-    for (const w of s.where.workloads) out.push(item(`${w.workload}: ${w.pods} pod(s) on ${w.nodes.join(', ')} (p up to ${formatP(w.maxProbability)})`));
-    if (s.where.workloadCount > s.where.workloads.length) out.push(item(`… ${s.where.workloadCount - s.where.workloads.length} more workload(s)`));
+    for (const w of s.where.workloads)
+      out.push(item(`${w.workload}: ${w.pods} pod(s) on ${w.nodes.join(', ')} (p up to ${formatP(w.maxProbability)})`));
+    if (s.where.workloadCount > s.where.workloads.length)
+      out.push(item(`… ${s.where.workloadCount - s.where.workloads.length} more workload(s)`));
     out.push('');
   }
   if (s.fixes.length) {
     h('Fixes (predicted figure after each)');
     s.fixes.forEach((f, i) =>
-      out.push(`${style === 'text' ? '  ' : ''}${i + 1}. ${style === 'md' ? `**${f.title}**` : f.title} → worst client ${formatProbability(f.predictedWorstClientProbability)}, exposure ${formatProbability(f.predictedProbability)}${f.effective ? '' : ' (no effect here)'}. ${f.description} Trade-off: ${f.tradeoff}`),
+      out.push(
+        `${style === 'text' ? '  ' : ''}${i + 1}. ${style === 'md' ? `**${f.title}**` : f.title} → worst client ${formatProbability(f.predictedWorstClientProbability)}, exposure ${formatProbability(f.predictedProbability)}${f.effective ? '' : ' (no effect here)'}. ${f.description} Trade-off: ${f.tradeoff}`,
+      ),
     );
     out.push('');
   }

@@ -12,8 +12,7 @@ export type ExplainTarget =
   | { kind: 'pod'; pod: number };
 
 export type TargetResolution =
-  | { ok: true; target: ExplainTarget }
-  | { ok: false; problem: 'unknown' | 'ambiguous'; message: string; suggestions: string[] };
+  { ok: true; target: ExplainTarget } | { ok: false; problem: 'unknown' | 'ambiguous'; message: string; suggestions: string[] };
 
 const WORKLOAD_KINDS = WORKLOAD_KIND_ALIASES;
 
@@ -36,7 +35,9 @@ export interface ResolveOptions {
 
 /** The one-line refusal for a target over the cap (the exporter and the CLI say the same). */
 export function targetTooLong(length: number, max = MAX_TARGET_CHARS): string | undefined {
-  return length > max ? `the target is ${length} characters long; no Service, workload, pod or LB address is longer than ${max}` : undefined;
+  return length > max
+    ? `the target is ${length} characters long; no Service, workload, pod or LB address is longer than ${max}`
+    : undefined;
 }
 
 export function resolveTarget(cluster: ClusterModel, raw: string, options: ResolveOptions = {}): TargetResolution {
@@ -51,7 +52,16 @@ export function resolveTarget(cluster: ClusterModel, raw: string, options: Resol
     if (svc) return { ok: true, target: { kind: 'ingress', service: svc.index, address: address.ip, port: address.port } };
     const byClusterIP = cluster.services.find((s) => s.clusterIP === address.ip);
     if (byClusterIP) return { ok: true, target: { kind: 'service', service: byClusterIP.index } };
-    return { ok: false, problem: 'unknown', message: `no Service has the LB ingress ${address.ip}`, suggestions: closest(address.ip, cluster.services.flatMap((s) => s.ingresses.map((i) => i.ip ?? i.hostname ?? '')), { budgetMs }) };
+    return {
+      ok: false,
+      problem: 'unknown',
+      message: `no Service has the LB ingress ${address.ip}`,
+      suggestions: closest(
+        address.ip,
+        cluster.services.flatMap((s) => s.ingresses.map((i) => i.ip ?? i.hostname ?? '')),
+        { budgetMs },
+      ),
+    };
   }
 
   const parts = text.split('/');
@@ -59,7 +69,8 @@ export function resolveTarget(cluster: ClusterModel, raw: string, options: Resol
   let kind: string | undefined;
   let name: string;
   if (parts.length === 3) [namespace, kind, name] = parts as [string, string, string];
-  else if (parts.length === 2 && (WORKLOAD_KINDS[parts[0]!.toLowerCase()] || /^(pod|po|service)$/i.test(parts[0]!))) [kind, name] = parts as [string, string];
+  else if (parts.length === 2 && (WORKLOAD_KINDS[parts[0]!.toLowerCase()] || /^(pod|po|service)$/i.test(parts[0]!)))
+    [kind, name] = parts as [string, string];
   else if (parts.length === 2) [namespace, name] = parts as [string, string];
   else name = parts[0]!;
   const kindLower = kind?.toLowerCase();
@@ -68,7 +79,11 @@ export function resolveTarget(cluster: ClusterModel, raw: string, options: Resol
   if (!kind || kindLower === 'service') {
     const services = servicesNamed(cluster, name).filter(inNs);
     if (services.length === 1) return { ok: true, target: { kind: 'service', service: services[0]!.index } };
-    if (services.length > 1) return ambiguous(name, services.map((s) => `${s.namespace}/${s.name}`));
+    if (services.length > 1)
+      return ambiguous(
+        name,
+        services.map((s) => `${s.namespace}/${s.name}`),
+      );
   }
   if (!kind || WORKLOAD_KINDS[kindLower!]) {
     const wanted = kind ? WORKLOAD_KINDS[kindLower!] : undefined;
@@ -80,14 +95,23 @@ export function resolveTarget(cluster: ClusterModel, raw: string, options: Resol
     const pods: number[] = [];
     cluster.pods.forEach((p, i) => p.name === name && inNs(p) && pods.push(i));
     if (pods.length === 1) return { ok: true, target: { kind: 'pod', pod: pods[0]! } };
-    if (pods.length > 1) return ambiguous(name, pods.map((i) => `${cluster.pods[i]!.namespace}/pod/${name}`));
+    if (pods.length > 1)
+      return ambiguous(
+        name,
+        pods.map((i) => `${cluster.pods[i]!.namespace}/pod/${name}`),
+      );
   }
   const candidates = [
     ...cluster.services.map((s) => `${s.namespace}/${s.name}`),
     ...cluster.workloads.filter((w) => w.kind !== 'Pod').map(workloadLabel),
   ];
   let suggestions = closest(namespace ? `${namespace}/${name}` : name, candidates, { budgetMs });
-  if (suggestions.length === 0 && cluster.pods.length <= 50_000) suggestions = closest(name, cluster.pods.map((p) => `${p.namespace}/pod/${p.name}`), { limit: 3, budgetMs });
+  if (suggestions.length === 0 && cluster.pods.length <= 50_000)
+    suggestions = closest(
+      name,
+      cluster.pods.map((p) => `${p.namespace}/pod/${p.name}`),
+      { limit: 3, budgetMs },
+    );
   return {
     ok: false,
     problem: 'unknown',
@@ -97,7 +121,12 @@ export function resolveTarget(cluster: ClusterModel, raw: string, options: Resol
 }
 
 function ambiguous(name: string, candidates: string[]): TargetResolution {
-  return { ok: false, problem: 'ambiguous', message: `"${name}" matches ${candidates.length} objects; name one as shown`, suggestions: [...candidates].sort().slice(0, 10) };
+  return {
+    ok: false,
+    problem: 'ambiguous',
+    message: `"${name}" matches ${candidates.length} objects; name one as shown`,
+    suggestions: [...candidates].sort().slice(0, 10),
+  };
 }
 
 function parseAddress(text: string): { ip: string; port?: number } | undefined {

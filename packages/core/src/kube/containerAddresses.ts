@@ -107,7 +107,8 @@ export function declaredAddresses(containers: unknown): readonly DeclaredAddress
     const c = raw as ContainerLike;
     if (Array.isArray(c.env)) {
       for (const e of c.env) {
-        if (e && typeof e === 'object' && typeof (e as { name?: unknown }).name === 'string') add((e as { value?: unknown }).value, 'env', (e as { name: string }).name);
+        if (e && typeof e === 'object' && typeof (e as { name?: unknown }).name === 'string')
+          add((e as { value?: unknown }).value, 'env', (e as { name: string }).name);
       }
     }
     if (Array.isArray(c.command)) for (const a of c.command) add(a, 'command', c.name);
@@ -134,7 +135,11 @@ export function slimContainersForCallers(containers: unknown): Array<Record<stri
   for (const raw of containers) {
     if (!raw || typeof raw !== 'object') continue;
     const c = raw as ContainerLike;
-    const env = Array.isArray(c.env) ? c.env.filter((e) => e && typeof e === 'object' && typeof e.name === 'string' && namesAddress(e.value)).map((e) => ({ name: e.name, value: e.value })) : [];
+    const env = Array.isArray(c.env)
+      ? c.env
+          .filter((e) => e && typeof e === 'object' && typeof e.name === 'string' && namesAddress(e.value))
+          .map((e) => ({ name: e.name, value: e.value }))
+      : [];
     const command = Array.isArray(c.command) ? c.command.filter(namesAddress) : [];
     const args = Array.isArray(c.args) ? c.args.filter(namesAddress) : [];
     if (env.length + command.length + args.length === 0) continue;

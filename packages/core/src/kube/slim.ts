@@ -20,7 +20,9 @@ export function slimObject(obj: KubeObject): KubeObject | undefined {
         spec: { providerID: o.spec?.providerID },
         status: {
           addresses: (o.status?.addresses ?? []).filter((a: { type?: string }) => a?.type === 'InternalIP'),
-          conditions: (o.status?.conditions ?? []).filter((c: { type?: string }) => c?.type === 'Ready').map((c: { type: string; status: string }) => ({ type: c.type, status: c.status })),
+          conditions: (o.status?.conditions ?? [])
+            .filter((c: { type?: string }) => c?.type === 'Ready')
+            .map((c: { type: string; status: string }) => ({ type: c.type, status: c.status })),
           nodeInfo: { kubeProxyVersion: o.status?.nodeInfo?.kubeProxyVersion, kubeletVersion: o.status?.nodeInfo?.kubeletVersion },
         },
       };
@@ -38,7 +40,13 @@ export function slimObject(obj: KubeObject): KubeObject | undefined {
           // Only kube-system's containers matter (kube-proxy args and image, the cilium image); of
           // the others, only the env values and args that name an address (known callers).
           containers: system
-            ? (o.spec?.containers ?? []).map((c: Record<string, unknown>) => ({ name: c.name, image: c.image, command: c.command, args: c.args, env: slimContainersForCallers([{ env: c.env }])?.[0]?.env }))
+            ? (o.spec?.containers ?? []).map((c: Record<string, unknown>) => ({
+                name: c.name,
+                image: c.image,
+                command: c.command,
+                args: c.args,
+                env: slimContainersForCallers([{ env: c.env }])?.[0]?.env,
+              }))
             : slimContainersForCallers(o.spec?.containers),
         },
         status: { phase: o.status?.phase, podIP: o.status?.podIP },
@@ -56,7 +64,12 @@ export function slimObject(obj: KubeObject): KubeObject | undefined {
           loadBalancerSourceRanges: o.spec?.loadBalancerSourceRanges,
           // Only whether it has one matters (incomplete input): keep a marker, not the labels.
           selector: o.spec?.selector && Object.keys(o.spec.selector).length > 0 ? { set: 'yes' } : undefined,
-          ports: o.spec?.ports?.map((p: Record<string, unknown>) => ({ name: p.name, port: p.port, protocol: p.protocol, nodePort: p.nodePort })),
+          ports: o.spec?.ports?.map((p: Record<string, unknown>) => ({
+            name: p.name,
+            port: p.port,
+            protocol: p.protocol,
+            nodePort: p.nodePort,
+          })),
         },
         status: { loadBalancer: o.status?.loadBalancer },
       };
@@ -87,18 +100,40 @@ export function slimObject(obj: KubeObject): KubeObject | undefined {
       return m.name === 'kube-proxy' || m.name === IP_MASQ_AGENT_NAME ? { kind, metadata: meta(), data: o.data } : undefined;
     case 'DaemonSet':
       return m.name === 'kube-proxy' || m.name === 'cilium'
-        ? { kind, metadata: meta(), spec: { template: { spec: { containers: o.spec?.template?.spec?.containers?.map((c: Record<string, unknown>) => ({ name: c.name, image: c.image, command: c.command, args: c.args })) } } } }
+        ? {
+            kind,
+            metadata: meta(),
+            spec: {
+              template: {
+                spec: {
+                  containers: o.spec?.template?.spec?.containers?.map((c: Record<string, unknown>) => ({
+                    name: c.name,
+                    image: c.image,
+                    command: c.command,
+                    args: c.args,
+                  })),
+                },
+              },
+            },
+          }
         : undefined;
     case 'ReplicaSet':
     case 'Job':
-      return { kind, metadata: meta({ ownerReferences: m.ownerReferences?.map((r) => ({ kind: r.kind, name: r.name, controller: r.controller })) }) };
+      return {
+        kind,
+        metadata: meta({ ownerReferences: m.ownerReferences?.map((r) => ({ kind: r.kind, name: r.name, controller: r.controller })) }),
+      };
     default:
       return undefined;
   }
 }
 
 function slimAddress(a: Record<string, any>): Record<string, unknown> {
-  return { ip: a?.ip, nodeName: a?.nodeName, targetRef: a?.targetRef ? { kind: a.targetRef.kind, name: a.targetRef.name, namespace: a.targetRef.namespace } : undefined };
+  return {
+    ip: a?.ip,
+    nodeName: a?.nodeName,
+    targetRef: a?.targetRef ? { kind: a.targetRef.kind, name: a.targetRef.name, namespace: a.targetRef.namespace } : undefined,
+  };
 }
 
 function pick(record: Record<string, string> | undefined, keys: string[]): Record<string, string> | undefined {

@@ -44,14 +44,22 @@ export function flattenSnapshot(parsed: unknown, source: string, problems: Input
     const { value, index, depth } = stack.pop() as { value: unknown; index: number; depth: number };
     if (Array.isArray(value)) {
       if (depth >= MAX_ARRAY_NESTING) {
-        problems.push({ source, item: index, message: `item ${index} nests arrays more than ${MAX_ARRAY_NESTING} deep, which no kubectl output does; skipped` });
+        problems.push({
+          source,
+          item: index,
+          message: `item ${index} nests arrays more than ${MAX_ARRAY_NESTING} deep, which no kubectl output does; skipped`,
+        });
         continue;
       }
       for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], index: i, depth: depth + 1 });
       continue;
     }
     if (value === null || typeof value !== 'object') {
-      problems.push({ source, item: index, message: `item ${index} is ${value === null ? 'null' : typeof value}, not a Kubernetes object; skipped` });
+      problems.push({
+        source,
+        item: index,
+        message: `item ${index} is ${value === null ? 'null' : typeof value}, not a Kubernetes object; skipped`,
+      });
       continue;
     }
     const obj = value as KubeObject;
@@ -66,7 +74,10 @@ export function flattenSnapshot(parsed: unknown, source: string, problems: Input
           continue;
         }
         if (!shallowEnough(item, source, i, problems)) continue;
-        const object = itemKind !== undefined && (item as KubeObject).kind === undefined ? { ...(item as KubeObject), kind: itemKind } : (item as KubeObject);
+        const object =
+          itemKind !== undefined && (item as KubeObject).kind === undefined
+            ? { ...(item as KubeObject), kind: itemKind }
+            : (item as KubeObject);
         out.push({ object, source, index: i });
       }
       continue;
@@ -91,7 +102,11 @@ function shallowEnough(obj: object, source: string, index: number, problems: Inp
   while (stack.length > 0) {
     const { value, depth } = stack.pop() as { value: object; depth: number };
     if (depth > MAX_OBJECT_DEPTH) {
-      problems.push({ source, item: index, message: `item ${index} nests more than ${MAX_OBJECT_DEPTH} levels deep, which no Kubernetes object does; skipped` });
+      problems.push({
+        source,
+        item: index,
+        message: `item ${index} nests more than ${MAX_OBJECT_DEPTH} levels deep, which no Kubernetes object does; skipped`,
+      });
       return false;
     }
     const children = Array.isArray(value) ? value : Object.values(value);

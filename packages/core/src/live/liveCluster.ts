@@ -130,13 +130,15 @@ export class LiveCluster {
       case 'Pod': {
         // A pod on a node the model does not hold yet gets a placeholder node: a full rebuild.
         const nodeName = (after?.spec as { nodeName?: unknown } | undefined)?.nodeName;
-        const unknownNode = typeof nodeName === 'string' && nodeName !== '' && this.state !== undefined && !this.state.cluster.nodeByName.has(nodeName);
+        const unknownNode =
+          typeof nodeName === 'string' && nodeName !== '' && this.state !== undefined && !this.state.cluster.nodeByName.has(nodeName);
         if ((before && isDatapathPod(before)) || (after && isDatapathPod(after)) || unknownNode) this.full = true;
         else this.dirtyPods.add(key);
         return;
       }
       case 'Service':
-        if (!before || !after) this.full = true; // indices shift
+        if (!before || !after)
+          this.full = true; // indices shift
         else this.dirtyServices.add(key);
         return;
       case 'Endpoints':
@@ -156,7 +158,12 @@ export class LiveCluster {
   /** Brings the analysis up to date with every change since the last call. */
   recompute(): RecomputeResult {
     const start = process.hrtime.bigint();
-    const done = (mode: RecomputeMode, servicesAnalysed: number, podChanges: number): RecomputeResult => ({ mode, servicesAnalysed, podChanges, durationMs: Number(process.hrtime.bigint() - start) / 1e6 });
+    const done = (mode: RecomputeMode, servicesAnalysed: number, podChanges: number): RecomputeResult => ({
+      mode,
+      servicesAnalysed,
+      podChanges,
+      durationMs: Number(process.hrtime.bigint() - start) / 1e6,
+    });
     if (this.full || !this.state) {
       this.rebuild();
       return done('full', this.state!.cluster.services.length, 0);
@@ -183,7 +190,13 @@ export class LiveCluster {
         const svc = cluster.services[index]!;
         const key = `${svc.namespace}/${svc.name}`;
         const v1 = this.sourced('Endpoints', key);
-        cluster.services[index] = rebuildService(cluster, index, this.sourced('Service', key)!, this.slicesOf(svc.namespace, svc.name), v1 ? [v1] : []);
+        cluster.services[index] = rebuildService(
+          cluster,
+          index,
+          this.sourced('Service', key)!,
+          this.slicesOf(svc.namespace, svc.name),
+          v1 ? [v1] : [],
+        );
       }
     }
     if (reanalyse.size > 0) s.servicesByEndpointIp = undefined;
@@ -257,7 +270,9 @@ export class LiveCluster {
     const slot = s.podSlot.get(key);
     const before = slot !== undefined ? cluster.pods[slot] : undefined;
     const object = this.store.get('Pod')?.get(key);
-    const after = object ? normalizePod({ object, source: 'watch:Pod', index: 0 }, cluster.nodeByName, s.registry, cluster.problems) : undefined;
+    const after = object
+      ? normalizePod({ object, source: 'watch:Pod', index: 0 }, cluster.nodeByName, s.registry, cluster.problems)
+      : undefined;
     if (before?.role === 'client') this.count(before, -1, touchedNodes);
     if (after?.role === 'client') this.count(after, +1, touchedNodes);
     for (const p of [before, after]) if (p?.ip) touchedIps.add(p.ip);
@@ -265,7 +280,8 @@ export class LiveCluster {
       const index = slot ?? s.freeSlots.pop() ?? cluster.pods.length;
       cluster.pods[index] = after;
       s.podSlot.set(key, index);
-      if (after.role === 'client' && after.ip && (cluster.podByEndpointIp.has(after.ip) || this.isEndpointIp(after.ip))) cluster.podByEndpointIp.set(after.ip, index);
+      if (after.role === 'client' && after.ip && (cluster.podByEndpointIp.has(after.ip) || this.isEndpointIp(after.ip)))
+        cluster.podByEndpointIp.set(after.ip, index);
     } else if (slot !== undefined) {
       // A tombstone keeps every other index stable; its slot is reused by the next new pod.
       cluster.pods[slot] = { namespace: '', name: '', node: -1, role: 'notRunning', phase: 'Deleted', workload: before!.workload };

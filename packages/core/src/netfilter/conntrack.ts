@@ -94,7 +94,12 @@ export function parseConntrack(text: string, fileName: string): ParsedDump<Connt
     else out.push(r);
   }
   if (declared !== null && declared !== out.length && problems.length === 0) {
-    problems.push({ file: fileName, line: 0, message: `conntrack reported ${declared} entries but ${out.length} were read`, severity: 'warning' });
+    problems.push({
+      file: fileName,
+      line: 0,
+      message: `conntrack reported ${declared} entries but ${out.length} were read`,
+      severity: 'warning',
+    });
   }
   return { value: out, problems };
 }
@@ -140,7 +145,11 @@ function parseEntry(line: string, lineNo: number): ConntrackEntry | string {
     if (key === 'mark') mark = Number(value);
     else if (key === 'zone') zone = Number(value);
     else if (key === 'use') use = Number(value);
-    else if (which >= 0 && which <= 1 && ['src', 'dst', 'sport', 'dport', 'type', 'code', 'id', 'packets', 'bytes', 'srckey', 'dstkey'].includes(key)) {
+    else if (
+      which >= 0 &&
+      which <= 1 &&
+      ['src', 'dst', 'sport', 'dport', 'type', 'code', 'id', 'packets', 'bytes', 'srckey', 'dstkey'].includes(key)
+    ) {
       const t = tuples[which] as ReturnType<typeof newTuple>;
       if (key === 'src') t.src = value;
       else if (key === 'dst') t.dst = value;

@@ -6,7 +6,6 @@
 import { formatProbability } from '../format/probability';
 import type { MatchedRule, TraceOutcome, TraceResult } from './trace';
 
-
 export function ruleLabel(r: MatchedRule): string {
   // nftables rules carry their table's family (`ip kube-proxy`) and, when the dump shows it, their handle.
   const table = r.family ? `${r.family} ${r.table}` : r.table;
@@ -54,7 +53,9 @@ export function traceVerdict(r: TraceResult): string {
     groups.set(key, (groups.get(key) ?? 0) + o.probability);
   }
   if (groups.size === 1) return `${[...groups.keys()][0]} (${r.outcomes.length} branches)${suffix}`;
-  return `${r.outcomes.length} possible outcomes: ` + [...groups.entries()].map(([k, p]) => `${formatProbability(p)} ${k}`).join('; ') + suffix;
+  return (
+    `${r.outcomes.length} possible outcomes: ` + [...groups.entries()].map(([k, p]) => `${formatProbability(p)} ${k}`).join('; ') + suffix
+  );
 }
 
 /** Lines of matched rules and reasons the text report shows at most; --format json lists all. */
@@ -64,7 +65,9 @@ export const MAX_TEXT_LINES = 200;
 export const MAX_TEXT_LINE_CHARS = 1000;
 
 function clipLine(line: string): string {
-  return line.length <= MAX_TEXT_LINE_CHARS ? line : `${line.slice(0, MAX_TEXT_LINE_CHARS)}… (${line.length - MAX_TEXT_LINE_CHARS} more characters; --format json has all)`;
+  return line.length <= MAX_TEXT_LINE_CHARS
+    ? line
+    : `${line.slice(0, MAX_TEXT_LINE_CHARS)}… (${line.length - MAX_TEXT_LINE_CHARS} more characters; --format json has all)`;
 }
 
 /** Appends at most MAX_TEXT_LINES lines, each clipped, then one line saying how many more there are. */
@@ -82,7 +85,9 @@ function ruleLines(out: string[], rules: MatchedRule[], indent: string): void {
 export function formatTraceText(r: TraceResult): string {
   const p = r.packet;
   const out: string[] = [traceVerdict(r)];
-  out.push(`packet: ${p.proto} ${p.src}${p.sport !== null ? ':' + p.sport : ''} -> ${p.dst}:${p.dport}, entering nat at ${p.hook} (${p.hook === 'PREROUTING' ? 'from a pod' : 'from a host process'})`);
+  out.push(
+    `packet: ${p.proto} ${p.src}${p.sport !== null ? ':' + p.sport : ''} -> ${p.dst}:${p.dport}, entering nat at ${p.hook} (${p.hook === 'PREROUTING' ? 'from a pod' : 'from a host process'})`,
+  );
   if (r.uncertain) {
     out.push('', 'uncertain:');
     appendBounded(out, r.reasons, (reason) => `  - ${reason}`, 'reasons');
@@ -90,7 +95,9 @@ export function formatTraceText(r: TraceResult): string {
   if (r.outcomes.length > 1) {
     out.push('', 'outcomes:');
     r.outcomes.forEach((o, i) => {
-      out.push(`  ${String.fromCharCode(65 + (i % 26))}${i >= 26 ? Math.floor(i / 26) : ''}. ${formatProbability(o.probability)}  ${describeOutcome(o, p)}`);
+      out.push(
+        `  ${String.fromCharCode(65 + (i % 26))}${i >= 26 ? Math.floor(i / 26) : ''}. ${formatProbability(o.probability)}  ${describeOutcome(o, p)}`,
+      );
       if (o.branches.length > 0) out.push(`      via ${o.branches.join(', ')}`);
     });
   }

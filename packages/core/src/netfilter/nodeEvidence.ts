@@ -92,7 +92,12 @@ export class NodeEvidence implements TraceSubject {
       const family = dump.family ?? expected;
       const slot = family === 6 ? 'ipv6' : 'ipv4';
       if (iptables[slot]) {
-        problems.push({ file: dump.file, line: 0, message: `a second IPv${family} dump was given (${iptables[slot]?.file} is kept)`, severity: 'error' });
+        problems.push({
+          file: dump.file,
+          line: 0,
+          message: `a second IPv${family} dump was given (${iptables[slot]?.file} is kept)`,
+          severity: 'error',
+        });
         return;
       }
       iptables[slot] = dump;
@@ -105,11 +110,17 @@ export class NodeEvidence implements TraceSubject {
       const parsed = parseIptablesSave(dt.text, dt.file);
       appendProblems(problems, parsed.problems);
       if (parsed.value.tables.size === 0) {
-        if (dt.text.trim() !== '') problems.push({ file: dt.file, line: 0, message: 'no table found (is this iptables-save output?)', severity: 'error' });
+        if (dt.text.trim() !== '')
+          problems.push({ file: dt.file, line: 0, message: 'no table found (is this iptables-save output?)', severity: 'error' });
         continue;
       }
       if (!parsed.value.tables.has('nat')) {
-        problems.push({ file: dt.file, line: 0, message: 'the dump has no nat table (was it taken with `-t filter`?); traces of this family are uncertain', severity: 'warning' });
+        problems.push({
+          file: dt.file,
+          line: 0,
+          message: 'the dump has no nat table (was it taken with `-t filter`?); traces of this family are uncertain',
+          severity: 'warning',
+        });
       }
       place(parsed.value, fam);
     }
@@ -144,14 +155,23 @@ export class NodeEvidence implements TraceSubject {
       appendProblems(problems, parsed.problems);
       this.conntrack = parsed.value;
     } else this.conntrack = [];
-    this.connectionsSource = typeof input.connectionsSource === 'string' ? input.connectionsSource.slice(0, 200) : 'node agent conntrack events';
+    this.connectionsSource =
+      typeof input.connectionsSource === 'string' ? input.connectionsSource.slice(0, 200) : 'node agent conntrack events';
     this.connections = [];
     for (const c of (Array.isArray(input.connections) ? input.connections : []).slice(0, MAX_CONNECTIONS)) {
       const ip = typeof c?.clientIp === 'string' ? parseIp(c.clientIp) : null;
       const dst = typeof c?.ingressIp === 'string' ? parseIp(c.ingressIp) : null;
-      if (!ip || !dst || !Number.isInteger(c.ingressPort) || c.ingressPort <= 0 || c.ingressPort > 65535 || typeof c.protocol !== 'string') continue;
+      if (!ip || !dst || !Number.isInteger(c.ingressPort) || c.ingressPort <= 0 || c.ingressPort > 65535 || typeof c.protocol !== 'string')
+        continue;
       const count = (n: unknown): number => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0);
-      this.connections.push({ clientIp: formatIp(ip), ingressIp: formatIp(dst), ingressPort: c.ingressPort, protocol: c.protocol.toLowerCase(), replied: count(c.replied), unreplied: count(c.unreplied) });
+      this.connections.push({
+        clientIp: formatIp(ip),
+        ingressIp: formatIp(dst),
+        ingressPort: c.ingressPort,
+        protocol: c.protocol.toLowerCase(),
+        replied: count(c.replied),
+        unreplied: count(c.unreplied),
+      });
     }
 
     const ctx: MatchContext = {
@@ -162,7 +182,13 @@ export class NodeEvidence implements TraceSubject {
     this.nft = null;
     const nftInput = input.nftJson ?? input.nftText;
     if (nftInput) {
-      if (input.nftJson && input.nftText) problems.push({ file: input.nftText.file, line: 0, message: `${input.nftJson.file} is used; the text form is not read as well`, severity: 'warning' });
+      if (input.nftJson && input.nftText)
+        problems.push({
+          file: input.nftText.file,
+          line: 0,
+          message: `${input.nftJson.file} is used; the text form is not read as well`,
+          severity: 'warning',
+        });
       const parsed = parseNft(nftInput.text, nftInput.file);
       appendProblems(problems, parsed.problems);
       this.nft = parsed.value;
@@ -172,7 +198,11 @@ export class NodeEvidence implements TraceSubject {
     }
     const nft = this.nft;
     const build = (family: IpFamily, dump: IptablesDump | null): Ruleset | null =>
-      combineRulesets([dump ? iptablesRuleset(dump, family, ctx) : null, nft ? nftRuleset(nft, family, ctx) : null].filter((r): r is Ruleset => r !== null));
+      combineRulesets(
+        [dump ? iptablesRuleset(dump, family, ctx) : null, nft ? nftRuleset(nft, family, ctx) : null].filter(
+          (r): r is Ruleset => r !== null,
+        ),
+      );
     this.compiled = { ipv4: build(4, iptables.ipv4), ipv6: build(6, iptables.ipv6) };
     this.problems = problems;
   }

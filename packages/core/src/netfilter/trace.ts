@@ -115,13 +115,17 @@ function parsePacket(input: TracePacket): { pkt: PacketState; hook: TraceHook; p
   const dst = parseIp(String(input.dst ?? ''));
   if (!dst) throw new TraceInputError(`destination "${input.dst}" is not an IP address`);
   if (src.family !== dst.family) throw new TraceInputError('source and destination are of different address families');
-  if (!Number.isInteger(input.dport) || input.dport < 0 || input.dport > 65535) throw new TraceInputError(`destination port "${input.dport}" is not a port number`);
-  if (input.sport !== undefined && (!Number.isInteger(input.sport) || input.sport < 0 || input.sport > 65535)) throw new TraceInputError(`source port "${input.sport}" is not a port number`);
+  if (!Number.isInteger(input.dport) || input.dport < 0 || input.dport > 65535)
+    throw new TraceInputError(`destination port "${input.dport}" is not a port number`);
+  if (input.sport !== undefined && (!Number.isInteger(input.sport) || input.sport < 0 || input.sport > 65535))
+    throw new TraceInputError(`source port "${input.sport}" is not a port number`);
   const protoRaw = input.proto ?? 'tcp';
   const protocol = parseProtocol(String(protoRaw));
-  if (protocol === null || protocol === 'all') throw new TraceInputError(`protocol "${protoRaw}" is not known (tcp, udp, sctp or a number)`);
+  if (protocol === null || protocol === 'all')
+    throw new TraceInputError(`protocol "${protoRaw}" is not known (tcp, udp, sctp or a number)`);
   const hookRaw = String(input.hook ?? 'PREROUTING').toUpperCase();
-  if (hookRaw !== 'PREROUTING' && hookRaw !== 'OUTPUT') throw new TraceInputError(`hook "${input.hook}" must be PREROUTING (pods) or OUTPUT (host processes)`);
+  if (hookRaw !== 'PREROUTING' && hookRaw !== 'OUTPUT')
+    throw new TraceInputError(`hook "${input.hook}" must be PREROUTING (pods) or OUTPUT (host processes)`);
   const mark = input.mark ?? 0;
   if (!Number.isInteger(mark) || mark < 0 || mark > 0xffffffff) throw new TraceInputError(`mark "${input.mark}" is not a 32-bit number`);
   const hook = hookRaw as TraceHook;
@@ -167,7 +171,10 @@ export function traceLbPacket(node: TraceSubject, input: TracePacket): TraceResu
     const local = book.isLocal(ip);
     if (local === null) {
       const original = !t.dnat;
-      addReason(t, `the node addresses are unknown (no addr.txt): assumed ${formatIp(ip)} is not bound on the node${original ? ' (in particular not on kube-ipvs0)' : ''}`);
+      addReason(
+        t,
+        `the node addresses are unknown (no addr.txt): assumed ${formatIp(ip)} is not bound on the node${original ? ' (in particular not on kube-ipvs0)' : ''}`,
+      );
       return false;
     }
     return local;
@@ -250,12 +257,17 @@ export function traceLbPacket(node: TraceSubject, input: TracePacket): TraceResu
     }
   }
   if (outcomes.some((o) => o.how === 'bound-address' && o.boundInterface === 'kube-ipvs0')) {
-    notes.push(`${formatIp(origDst)} is bound on kube-ipvs0: the kernel delivers the packet locally and IPVS serves it; it never reaches the load balancer`);
+    notes.push(
+      `${formatIp(origDst)} is bound on kube-ipvs0: the kernel delivers the packet locally and IPVS serves it; it never reaches the load balancer`,
+    );
   }
   if (!withFilter && rs?.hasType('filter')) {
     // kube-proxy leaves a no-target rule saying the filter table drops what KUBE-FW did not accept.
     const hint = outcomes.flatMap((o) => o.rules).find((r) => /will be dropped by KUBE-PROXY-FIREWALL/.test(r.text));
-    if (hint) notes.push(`${hint.table} ${hint.chain} rule ${hint.ruleNumber} says this traffic is dropped in the filter table (loadBalancerSourceRanges): trace with filter to confirm`);
+    if (hint)
+      notes.push(
+        `${hint.table} ${hint.chain} rule ${hint.ruleNumber} says this traffic is dropped in the filter table (loadBalancerSourceRanges): trace with filter to confirm`,
+      );
     notes.push('the filter table was not traced (trace with filter to see drops there); it cannot change addresses');
   }
   const sum = (f: (o: TraceOutcome) => boolean) => round(outcomes.filter(f).reduce((a, o) => a + o.probability, 0));

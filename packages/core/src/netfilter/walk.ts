@@ -169,7 +169,10 @@ class BaseChainWalk {
         return this.finish(t);
       }
       if (++t.steps > MAX_STEPS) {
-        addReason(t, `the trace took more than ${MAX_STEPS} steps in ${this.base.table} ${this.base.name} (a loop in the dump?); stopped there and assumed ACCEPT`);
+        addReason(
+          t,
+          `the trace took more than ${MAX_STEPS} steps in ${this.base.table} ${this.base.name} (a loop in the dump?); stopped there and assumed ACCEPT`,
+        );
         return this.finish(t);
       }
       const at = frame.cand ? frame.cand[frame.pos] : frame.pos;
@@ -313,7 +316,10 @@ class BaseChainWalk {
   private jump(t: Thread, rule: Rule, a: Extract<Action, { kind: 'jump' | 'goto' }>): boolean {
     const target = a.chain;
     if (!target) {
-      addReason(t, `${rule.where}: jumps to ${a.chainName}, which the ${this.base.table} table does not define; assumed it returns without effect`);
+      addReason(
+        t,
+        `${rule.where}: jumps to ${a.chainName}, which the ${this.base.table} table does not define; assumed it returns without effect`,
+      );
       return false;
     }
     // iptables-restore and nft refuse loops, so a loop means a corrupt dump. Jumps are caught

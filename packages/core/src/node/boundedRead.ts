@@ -32,13 +32,15 @@ export function inputLimits(env: Readonly<Record<string, string | undefined>> = 
   if (rawMax !== undefined && rawMax !== '') {
     const m = /^(\d{1,15})([kKmMgG]?)i?[bB]?$/.exec(rawMax.trim());
     const unit = m ? UNITS[(m[2] as string).toLowerCase()] : undefined;
-    if (!m || unit === undefined || Number(m[1]) === 0) throw new LoopscopeError('INPUT_INVALID', `${MAX_INPUT_BYTES_ENV}=${rawMax.slice(0, 40)}: give a byte count such as 536870912 or 2G`);
+    if (!m || unit === undefined || Number(m[1]) === 0)
+      throw new LoopscopeError('INPUT_INVALID', `${MAX_INPUT_BYTES_ENV}=${rawMax.slice(0, 40)}: give a byte count such as 536870912 or 2G`);
     maxBytes = Number(m[1]) * unit;
   }
   let idleTimeoutMs = DEFAULT_READ_TIMEOUT_SECONDS * 1000;
   const rawTimeout = env[READ_TIMEOUT_ENV];
   if (rawTimeout !== undefined && rawTimeout !== '') {
-    if (!/^\d{1,9}(\.\d{1,3})?$/.test(rawTimeout.trim())) throw new LoopscopeError('INPUT_INVALID', `${READ_TIMEOUT_ENV}=${rawTimeout.slice(0, 40)}: give a number of seconds (0: no timeout)`);
+    if (!/^\d{1,9}(\.\d{1,3})?$/.test(rawTimeout.trim()))
+      throw new LoopscopeError('INPUT_INVALID', `${READ_TIMEOUT_ENV}=${rawTimeout.slice(0, 40)}: give a number of seconds (0: no timeout)`);
     idleTimeoutMs = Number(rawTimeout) * 1000;
   }
   return { maxBytes, idleTimeoutMs };
@@ -58,7 +60,14 @@ function tooLarge(label: string, limits: InputLimits): LoopscopeError {
 
 function unreadable(label: string, err: unknown): LoopscopeError {
   const code = (err as NodeJS.ErrnoException).code;
-  const words = code === 'ENOENT' ? 'no such file (or a dangling symlink)' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(err)})`;
+  const words =
+    code === 'ENOENT'
+      ? 'no such file (or a dangling symlink)'
+      : code === 'EACCES'
+        ? 'permission denied'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : `cannot be read (${code ?? String(err)})`;
   return new LoopscopeError('INPUT_UNREADABLE', `${label}: ${words}`);
 }
 
@@ -67,7 +76,8 @@ function decode(chunks: Buffer[], total: number, label: string, limits: InputLim
   try {
     return Buffer.concat(chunks, total).toString('utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_STRING_TOO_LONG' || err instanceof RangeError) throw tooLarge(label, { ...limits, maxBytes: Math.min(limits.maxBytes, total - 1) });
+    if ((err as NodeJS.ErrnoException).code === 'ERR_STRING_TOO_LONG' || err instanceof RangeError)
+      throw tooLarge(label, { ...limits, maxBytes: Math.min(limits.maxBytes, total - 1) });
     throw err;
   }
 }
@@ -82,7 +92,8 @@ export function readBoundedFileSync(path: string, label: string, limits: InputLi
   try {
     const st = statSync(path);
     if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    if (st.isFIFO() || st.isSocket()) throw new LoopscopeError('INPUT_UNREADABLE', `${label}: a FIFO or socket, which is read only as --snapshot or stdin; give a file`);
+    if (st.isFIFO() || st.isSocket())
+      throw new LoopscopeError('INPUT_UNREADABLE', `${label}: a FIFO or socket, which is read only as --snapshot or stdin; give a file`);
     if (st.isFile() && st.size > limits.maxBytes) throw tooLarge(label, limits);
     fd = openSync(path, 'r');
   } catch (err) {
@@ -163,7 +174,12 @@ export function readBounded(source: string | Readable, label: string, limits: In
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => {
         if (!opened && typeof source === 'string') releaseFifo(source);
-        finish(new LoopscopeError('INPUT_UNREADABLE', `${label}: nothing read for ${limits.idleTimeoutMs / 1000} s (a FIFO or pipe with no writer?); set ${READ_TIMEOUT_ENV} to wait longer, 0 for ever`));
+        finish(
+          new LoopscopeError(
+            'INPUT_UNREADABLE',
+            `${label}: nothing read for ${limits.idleTimeoutMs / 1000} s (a FIFO or pipe with no writer?); set ${READ_TIMEOUT_ENV} to wait longer, 0 for ever`,
+          ),
+        );
       }, limits.idleTimeoutMs);
     };
     const onData = (chunk: Buffer | string) => {

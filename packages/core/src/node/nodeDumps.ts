@@ -38,7 +38,9 @@ export function readNodeDumps(dir: string, options: ReadNodeDumpsOptions = {}): 
       isDir = statSync(nodeDir).isDirectory();
     } catch (err) {
       // A dangling symlink (or an entry removed meanwhile) is not a node folder: said and skipped.
-      options.warn?.(`--node-dumps: ${nodeDir} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}${isSymlink(nodeDir) ? ', a dangling symlink' : ''}); skipped`);
+      options.warn?.(
+        `--node-dumps: ${nodeDir} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}${isSymlink(nodeDir) ? ', a dangling symlink' : ''}); skipped`,
+      );
       continue;
     }
     if (!isDir) continue;

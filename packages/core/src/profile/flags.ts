@@ -25,10 +25,10 @@ export const PROFILE_FLAGS_HELP = `Profile overrides (each replaces what loopsco
   --pod-network shared|exclusive-eni    exclusive-ENI pods answer through the VPC (default: shared)
   --public-lb-in-scope                  analyse public LBs too (default: out of scope, see docs/model.md#scope)`;
 
-
 function oneOf<T extends string>(flag: string, value: unknown, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) throw new LoopscopeError('INPUT_INVALID', `--${flag} ${String(value)}: expected one of ${allowed.join(', ')}`);
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value))
+    throw new LoopscopeError('INPUT_INVALID', `--${flag} ${String(value)}: expected one of ${allowed.join(', ')}`);
   return value as T;
 }
 

@@ -68,15 +68,16 @@ export function providerName(p: Provider): string {
 }
 
 export function detectProfile(cluster: ClusterModel, overrides: ProfileOverrides = {}): DatapathProfile {
-  const provider = overrides.provider
-    ? { value: overrides.provider, source: 'set by --provider' }
-    : detectProvider(cluster);
+  const provider = overrides.provider ? { value: overrides.provider, source: 'set by --provider' } : detectProvider(cluster);
   const podIpRoutable: Detected<boolean | undefined> =
     overrides.podIpRoutable !== undefined
       ? { value: overrides.podIpRoutable, source: 'set by --pod-ip-routable' }
       : provider.value === 'unknown'
         ? { value: undefined, source: 'not detected: the provider is unknown (set --pod-ip-routable)' }
-        : { value: true, source: `default for ${providerName(provider.value)}: pod IPs are routable in the VPC (${ROUTABLE_CNI[provider.value]})` };
+        : {
+            value: true,
+            source: `default for ${providerName(provider.value)}: pod IPs are routable in the VPC (${ROUTABLE_CNI[provider.value]})`,
+          };
   const podNetwork: Detected<PodNetwork> = overrides.podNetwork
     ? { value: overrides.podNetwork, source: 'set by --pod-network' }
     : { value: 'shared', source: 'default: pods share the node network (veth routing); set --pod-network exclusive-eni otherwise' };
@@ -122,9 +123,13 @@ function detectProvider(cluster: ClusterModel): Detected<Provider> {
   }
   for (const svc of cluster.services) {
     const a = internalLbAnnotation(svc.annotations, svc.loadBalancerClass);
-    if (a) return { value: a.provider, source: `annotation ${a.key} on Service ${svc.namespace}/${svc.name} (no node has a spec.providerID)` };
+    if (a)
+      return { value: a.provider, source: `annotation ${a.key} on Service ${svc.namespace}/${svc.name} (no node has a spec.providerID)` };
   }
-  return { value: 'unknown', source: 'not detected: no node has a known spec.providerID and no Service has a cloud internal-LB annotation (set --provider)' };
+  return {
+    value: 'unknown',
+    source: 'not detected: no node has a known spec.providerID and no Service has a cloud internal-LB annotation (set --provider)',
+  };
 }
 
 interface ModeReading {
@@ -171,7 +176,15 @@ function detectNodeDatapaths(cluster: ClusterModel, provider: Provider, override
   };
   // Cluster-wide fallback for nodes without their own kube-proxy pod in the snapshot.
   let fallback: Detected<ProxyMode> | undefined =
-    fromConfigMap(kubeProxy.daemonSet ? (modeFromArgs(kubeProxy.daemonSet.args, 'DaemonSet kube-system/kube-proxy') ?? { mode: 'iptables', needsConfig: false, source: 'DaemonSet kube-system/kube-proxy has no --proxy-mode (default iptables)' }) : undefined) ??
+    fromConfigMap(
+      kubeProxy.daemonSet
+        ? (modeFromArgs(kubeProxy.daemonSet.args, 'DaemonSet kube-system/kube-proxy') ?? {
+            mode: 'iptables',
+            needsConfig: false,
+            source: 'DaemonSet kube-system/kube-proxy has no --proxy-mode (default iptables)',
+          })
+        : undefined,
+    ) ??
     (kubeProxy.configMapMode !== undefined
       ? { value: normalizeMode(kubeProxy.configMapMode), source: `ConfigMap kube-system/kube-proxy mode: "${kubeProxy.configMapMode}"` }
       : undefined);
@@ -188,13 +201,27 @@ function detectNodeDatapaths(cluster: ClusterModel, provider: Provider, override
     const kp = podByNode.get(node.index);
     if (overrides.proxyMode) proxyMode = { value: overrides.proxyMode, source: 'set by --proxy-mode' };
     else if (kp) {
-      proxyMode =
-        fromConfigMap(modeFromArgs(kp.args, `kube-proxy pod ${kp.name}`) ?? { mode: 'iptables', needsConfig: false, source: `kube-proxy pod ${kp.name} has no --proxy-mode and no --config (default iptables)` }) ??
-        { value: 'unknown', source: `kube-proxy pod ${kp.name} reads --config, but the kube-proxy ConfigMap is not in the snapshot (add \`kubectl get configmap -n kube-system kube-proxy -o json\` or set --proxy-mode)` };
+      proxyMode = fromConfigMap(
+        modeFromArgs(kp.args, `kube-proxy pod ${kp.name}`) ?? {
+          mode: 'iptables',
+          needsConfig: false,
+          source: `kube-proxy pod ${kp.name} has no --proxy-mode and no --config (default iptables)`,
+        },
+      ) ?? {
+        value: 'unknown',
+        source: `kube-proxy pod ${kp.name} reads --config, but the kube-proxy ConfigMap is not in the snapshot (add \`kubectl get configmap -n kube-system kube-proxy -o json\` or set --proxy-mode)`,
+      };
     } else if (kprCluster) {
-      proxyMode = { value: 'cilium-kpr', source: `cilium agent pods run (${cilium.agentNodes.size} nodes) and no kube-proxy does: Cilium kube-proxy replacement` };
+      proxyMode = {
+        value: 'cilium-kpr',
+        source: `cilium agent pods run (${cilium.agentNodes.size} nodes) and no kube-proxy does: Cilium kube-proxy replacement`,
+      };
     } else if (fallback) proxyMode = fallback;
-    else proxyMode = { value: 'unknown', source: 'no kube-proxy pod, DaemonSet or ConfigMap and no cilium agent in the snapshot (add kube-system pods or set --proxy-mode)' };
+    else
+      proxyMode = {
+        value: 'unknown',
+        source: 'no kube-proxy pod, DaemonSet or ConfigMap and no cilium agent in the snapshot (add kube-system pods or set --proxy-mode)',
+      };
 
     let ipvsBind: Detected<IpvsBind> | undefined;
     let tkeBuildUnknown = false;
@@ -205,7 +232,10 @@ function detectNodeDatapaths(cluster: ClusterModel, provider: Provider, override
     const nodeVersion = parseKubeVersion(node.kubeProxyVersion);
     const kubeletVersion = parseKubeVersion(node.kubeletVersion);
     let version = proxyImageVersion?.tke !== undefined || !nodeVersion ? proxyImageVersion : nodeVersion;
-    let versionSource = version === proxyImageVersion && kp ? `image of kube-proxy pod ${kp.name}: ${kp.image}` : `node ${node.name} status.nodeInfo.kubeProxyVersion ${node.kubeProxyVersion}`;
+    let versionSource =
+      version === proxyImageVersion && kp
+        ? `image of kube-proxy pod ${kp.name}: ${kp.image}`
+        : `node ${node.name} status.nodeInfo.kubeProxyVersion ${node.kubeProxyVersion}`;
     if (!version && daemonSetVersion) {
       version = daemonSetVersion;
       versionSource = `image of DaemonSet kube-system/kube-proxy: ${kubeProxy.daemonSet!.image}`;
@@ -218,8 +248,14 @@ function detectNodeDatapaths(cluster: ClusterModel, provider: Provider, override
       else if (provider === 'tke' && version && tkeBuildStatus(version) !== 'not-tke') {
         ipvsBind =
           tkeBuildStatus(version) === 'fixed'
-            ? { value: 'annotated', source: `${versionSource}: a TKE build that binds the LB IP for Services annotated prevent-loopback (Tencent Cloud doc "CLB loopback")` }
-            : { value: 'none', source: `${versionSource}: a TKE build older than the fix, which does not bind LB IPs on kube-ipvs0 (Tencent Cloud doc "CLB loopback")` };
+            ? {
+                value: 'annotated',
+                source: `${versionSource}: a TKE build that binds the LB IP for Services annotated prevent-loopback (Tencent Cloud doc "CLB loopback")`,
+              }
+            : {
+                value: 'none',
+                source: `${versionSource}: a TKE build older than the fix, which does not bind LB IPs on kube-ipvs0 (Tencent Cloud doc "CLB loopback")`,
+              };
       } else if (provider === 'tke' && !version) {
         ipvsBind = {
           value: 'none',
@@ -227,7 +263,10 @@ function detectNodeDatapaths(cluster: ClusterModel, provider: Provider, override
         };
         tkeBuildUnknown = true;
       } else {
-        ipvsBind = { value: 'all', source: `${version ? versionSource : 'kube-proxy'}: upstream IPVS binds every LB ingress IP on kube-ipvs0 (kube-proxy pkg/proxy/ipvs/proxier.go)` };
+        ipvsBind = {
+          value: 'all',
+          source: `${version ? versionSource : 'kube-proxy'}: upstream IPVS binds every LB ingress IP on kube-ipvs0 (kube-proxy pkg/proxy/ipvs/proxier.go)`,
+        };
       }
     }
 

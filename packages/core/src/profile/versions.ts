@@ -62,6 +62,9 @@ export function tkeBuildStatus(v: KubeVersion): TkeBuildStatus {
   return v.tke >= line.tke ? 'fixed' : 'unfixed';
 }
 
-export function compareVersion(a: { major: number; minor: number; patch: number }, b: { major: number; minor: number; patch: number }): number {
+export function compareVersion(
+  a: { major: number; minor: number; patch: number },
+  b: { major: number; minor: number; patch: number },
+): number {
   return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
 }

@@ -34,7 +34,16 @@ export interface AtRiskList {
  */
 export function atRiskList(analysis: ClusterAnalysis, options: { generatedAt: string; namespace?: string; limit?: number }): AtRiskList {
   const { cluster } = analysis.context;
-  const summary: Report['summary'] = { services: 0, clientPods: cluster.clientPodCount, clientPodsAtRisk: 0, loopback: 0, unreachable: 0, safe: 0, 'not-applicable': 0, unknown: 0 };
+  const summary: Report['summary'] = {
+    services: 0,
+    clientPods: cluster.clientPodCount,
+    clientPodsAtRisk: 0,
+    loopback: 0,
+    unreachable: 0,
+    safe: 0,
+    'not-applicable': 0,
+    unknown: 0,
+  };
   const nodesAtRisk = new Set<number>();
   const services: AtRiskService[] = [];
   for (const sa of analysis.services) {
@@ -56,7 +65,13 @@ export function atRiskList(analysis: ClusterAnalysis, options: { generatedAt: st
     });
   }
   for (const n of nodesAtRisk) summary.clientPodsAtRisk += cluster.nodes[n]!.clientPods;
-  services.sort((a, b) => b.worstClientProbability - a.worstClientProbability || b.loopbackProbability - a.loopbackProbability || b.clientPodsOnAtRiskNodes - a.clientPodsOnAtRiskNodes || `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+  services.sort(
+    (a, b) =>
+      b.worstClientProbability - a.worstClientProbability ||
+      b.loopbackProbability - a.loopbackProbability ||
+      b.clientPodsOnAtRiskNodes - a.clientPodsOnAtRiskNodes ||
+      `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`),
+  );
   return {
     apiVersion: 'loopscope/v1',
     generatedAt: options.generatedAt,

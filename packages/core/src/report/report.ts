@@ -135,7 +135,16 @@ export interface ReportOptions {
 
 export function buildReport(analysis: ClusterAnalysis, options: ReportOptions = {}): Report {
   const { cluster, profile } = analysis.context;
-  const summary: Report['summary'] = { services: 0, clientPods: cluster.clientPodCount, clientPodsAtRisk: 0, loopback: 0, unreachable: 0, safe: 0, 'not-applicable': 0, unknown: 0 };
+  const summary: Report['summary'] = {
+    services: 0,
+    clientPods: cluster.clientPodCount,
+    clientPodsAtRisk: 0,
+    loopback: 0,
+    unreachable: 0,
+    safe: 0,
+    'not-applicable': 0,
+    unknown: 0,
+  };
   const nodesAtRisk = new Set<number>();
   const services: ReportService[] = [];
   let links: ReportLink[] = [];
@@ -236,7 +245,13 @@ function reportService(analysis: ClusterAnalysis, sa: ServiceAnalysis, links: Li
           }),
         }
       : null,
-    fixes: withFixes ? fixesFor(analysis, sa).map((f) => ({ ...f, predictedProbability: round(f.predictedProbability), predictedWorstClientProbability: round(f.predictedWorstClientProbability) })) : [],
+    fixes: withFixes
+      ? fixesFor(analysis, sa).map((f) => ({
+          ...f,
+          predictedProbability: round(f.predictedProbability),
+          predictedWorstClientProbability: round(f.predictedWorstClientProbability),
+        }))
+      : [],
   };
 }
 
@@ -244,7 +259,11 @@ function reportUnreachable(analysis: ClusterAnalysis, sa: ServiceAnalysis): Repo
   const u = unreachableClients(analysis.context, sa);
   if (!u) return null;
   const { cluster } = analysis.context;
-  return { clientPods: u.clientPods, nodes: u.nodes.map((n) => cluster.nodes[n]!.name), reasons: u.causes.map((c) => UNREACHABLE_CAUSE_TEXT[c]) };
+  return {
+    clientPods: u.clientPods,
+    nodes: u.nodes.map((n) => cluster.nodes[n]!.name),
+    reasons: u.causes.map((c) => UNREACHABLE_CAUSE_TEXT[c]),
+  };
 }
 
 function reportLink(analysis: ClusterAnalysis, sa: ServiceAnalysis, l: Link): ReportLink {
@@ -253,7 +272,11 @@ function reportLink(analysis: ClusterAnalysis, sa: ServiceAnalysis, l: Link): Re
   return {
     client: { node: cluster.nodes[l.node]!.name, namespace: w.namespace, workload: w.name, kind: w.kind, pods: l.pods },
     service: { namespace: sa.service.namespace, name: sa.service.name },
-    ingress: { ...(l.ingress.ip ? { ip: l.ingress.ip } : { hostname: ingressAddress(l.ingress) }), port: l.ingress.port, protocol: l.ingress.protocol },
+    ingress: {
+      ...(l.ingress.ip ? { ip: l.ingress.ip } : { hostname: ingressAddress(l.ingress) }),
+      port: l.ingress.port,
+      protocol: l.ingress.protocol,
+    },
     backend: l.backend,
     probability: round(l.probability),
   };

@@ -14,7 +14,14 @@ export const WHATIF_VALUES = {
   ipMode: ['VIP', 'Proxy'] as const satisfies readonly IpMode[],
 };
 
-export const WHATIF_KINDS = ['trafficPolicy', 'ipMode', 'preventLoopback', 'kubeProxyVersion', 'moveClients', 'callViaClusterIP'] as const satisfies readonly WhatIfChange['kind'][];
+export const WHATIF_KINDS = [
+  'trafficPolicy',
+  'ipMode',
+  'preventLoopback',
+  'kubeProxyVersion',
+  'moveClients',
+  'callViaClusterIP',
+] as const satisfies readonly WhatIfChange['kind'][];
 
 /** A change without the Service it applies to (the Slack bot resolves the target afterwards). */
 export type WhatIfChangeSpec = WhatIfChange extends infer C ? (C extends WhatIfChange ? Omit<C, 'service'> : never) : never;
@@ -37,7 +44,8 @@ export function parseWhatIfChange(value: unknown, name: FieldName = (f) => f): W
 
 /** Checks a change without its Service (`service`, if present, is ignored). */
 export function parseWhatIfChangeSpec(value: unknown, name: FieldName = (f) => f): WhatIfChangeSpec {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`${name('') || 'change'}: expected an object with a "kind"`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid(`${name('') || 'change'}: expected an object with a "kind"`);
   const o = value as Record<string, unknown>;
   switch (o.kind) {
     case 'trafficPolicy':
@@ -48,7 +56,8 @@ export function parseWhatIfChangeSpec(value: unknown, name: FieldName = (f) => f
       if (typeof o.value !== 'boolean') throw invalid(`${name('value')}: expected true or false`);
       return { kind: 'preventLoopback', value: o.value };
     case 'kubeProxyVersion': {
-      if (typeof o.version !== 'string' || !VERSION.test(o.version)) throw invalid(`${name('version')}: expected a kube-proxy version such as v1.20.6-tke.12, or tke-fixed`);
+      if (typeof o.version !== 'string' || !VERSION.test(o.version))
+        throw invalid(`${name('version')}: expected a kube-proxy version such as v1.20.6-tke.12, or tke-fixed`);
       const nodes = nameList(o.nodes, name('nodes'), 'node names');
       return nodes ? { kind: 'kubeProxyVersion', version: o.version, nodes } : { kind: 'kubeProxyVersion', version: o.version };
     }
@@ -73,7 +82,8 @@ export function parseWhatIfChanges(body: unknown): WhatIfChange[] {
 
 function oneOf<T extends string>(v: unknown, allowed: readonly T[], field: string): T {
   if (typeof v !== 'string' || v === '') throw invalid(`${field}: expected one of ${allowed.join(', ')}`);
-  if (!(allowed as readonly string[]).includes(v)) throw invalid(`${field}: ${JSON.stringify(v.slice(0, 80))} is not one of ${allowed.join(', ')}`);
+  if (!(allowed as readonly string[]).includes(v))
+    throw invalid(`${field}: ${JSON.stringify(v.slice(0, 80))} is not one of ${allowed.join(', ')}`);
   return v as T;
 }
 

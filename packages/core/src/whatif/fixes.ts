@@ -29,14 +29,16 @@ function ipvsBinds(profile: DatapathProfile): Map<string, number> {
   let binds = bindsCache.get(profile);
   if (!binds) {
     binds = new Map();
-    for (const n of profile.nodes) if (n.proxyMode.value === 'ipvs' && n.ipvsBind) binds.set(n.ipvsBind.value, (binds.get(n.ipvsBind.value) ?? 0) + 1);
+    for (const n of profile.nodes)
+      if (n.proxyMode.value === 'ipvs' && n.ipvsBind) binds.set(n.ipvsBind.value, (binds.get(n.ipvsBind.value) ?? 0) + 1);
     bindsCache.set(profile, binds);
   }
   return binds;
 }
 
 const TKE_DOC = 'Tencent Cloud doc "CLB loopback", 457/42976';
-const HEALTH_CHECKS = 'CLB health checks must come from outside the VIP (100.64.0.0/10, the default the Tencent Cloud doc gives); a node that owns the VIP drops health checks sourced from it.';
+const HEALTH_CHECKS =
+  'CLB health checks must come from outside the VIP (100.64.0.0/10, the default the Tencent Cloud doc gives); a node that owns the VIP drops health checks sourced from it.';
 
 /** The fixes that apply to a looping Service, in the order of docs/model.md#fixes (loopback-model.md §6). */
 export function fixesFor(analysis: ClusterAnalysis, sa: ServiceAnalysis): Fix[] {
@@ -46,13 +48,24 @@ export function fixesFor(analysis: ClusterAnalysis, sa: ServiceAnalysis): Fix[] 
   const provider = analysis.context.profile.provider.value;
   const fixes: Fix[] = [];
   const add = (id: FixId, title: string, description: string, tradeoff: string, changes: WhatIfChange[]): void => {
-    const result = whatIf(analysis, changes, { onlyService: svc.index }).services.find((s) => s.namespace === svc.namespace && s.name === svc.name);
+    const result = whatIf(analysis, changes, { onlyService: svc.index }).services.find(
+      (s) => s.namespace === svc.namespace && s.name === svc.name,
+    );
     const predicted = result ? result.after.probability : sa.probability;
     const worst = result?.after.worstClientProbability ?? worstClientProbability(sa);
     // Offered only where it would change something (docs/model.md#fixes): anti-affinity, and
     // Cluster policy (no help where the LB has no skip rule, e.g. AWS, Azure).
     if ((id === 'move-clients' || id === 'traffic-policy-cluster') && predicted >= sa.probability) return;
-    fixes.push({ id, title, description, tradeoff, changes, predictedProbability: predicted, predictedWorstClientProbability: worst, effective: predicted < sa.probability });
+    fixes.push({
+      id,
+      title,
+      description,
+      tradeoff,
+      changes,
+      predictedProbability: predicted,
+      predictedWorstClientProbability: worst,
+      effective: predicted < sa.probability,
+    });
   };
   if (svc.clusterIP) {
     add(
@@ -78,10 +91,15 @@ export function fixesFor(analysis: ClusterAnalysis, sa: ServiceAnalysis): Fix[] 
   } else if (provider === 'tke' && unfixed > 0) {
     add(
       'tke-prevent-loopback',
-      annotated ? `TKE: upgrade kube-proxy on ${unfixed} node(s) to a build with the bind` : `TKE: upgrade kube-proxy on ${unfixed} node(s) to a build with the bind, and annotate the Service`,
+      annotated
+        ? `TKE: upgrade kube-proxy on ${unfixed} node(s) to a build with the bind`
+        : `TKE: upgrade kube-proxy on ${unfixed} node(s) to a build with the bind, and annotate the Service`,
       `Upgrade kube-proxy where it runs a build older than the fix to the first fixed build of its line (v1.20.6-tke.12, v1.18.4-tke.20, v1.16.3-tke.25, v1.14.3-tke.24, v1.12.4-tke.30; newer lines already bind, and no node is moved to an older build)${annotated ? '' : ', and annotate the Service service.cloud.tencent.com/prevent-loopback: "true"'} (${TKE_DOC}).`,
       `${HEALTH_CHECKS} Nodes still on an old build keep looping.`,
-      [{ kind: 'kubeProxyVersion', version: 'tke-fixed' }, ...(annotated ? [] : [{ kind: 'preventLoopback' as const, service: ref, value: true }])],
+      [
+        { kind: 'kubeProxyVersion', version: 'tke-fixed' },
+        ...(annotated ? [] : [{ kind: 'preventLoopback' as const, service: ref, value: true }]),
+      ],
     );
   }
   if (svc.trafficPolicy === 'Local') {
@@ -105,7 +123,7 @@ export function fixesFor(analysis: ClusterAnalysis, sa: ServiceAnalysis): Fix[] 
   add(
     'move-clients',
     'Keep client pods off the nodes that hold its endpoints',
-    'Pod anti-affinity between the affected client workloads and the Service\'s endpoints: the clients move to nodes without an endpoint; the Service\'s own pods stay where they are.',
+    "Pod anti-affinity between the affected client workloads and the Service's endpoints: the clients move to nodes without an endpoint; the Service's own pods stay where they are.",
     'Fragile: any rescheduling can bring the risk back, and it constrains placement.',
     [{ kind: 'moveClients', service: ref }],
   );

@@ -34,7 +34,12 @@ export function findService(cluster: ClusterModel, ref: string): ServiceLookup {
   if (matches.length === 1) return { ok: true, service: matches[0]! };
   if (matches.length > 1) {
     const names = matches.map((s) => `${s.namespace}/${s.name}`);
-    return { ok: false, code: 'AMBIGUOUS', message: `Service "${ref}" is ambiguous: ${names.join(', ')}; name it as namespace/name`, suggestions: names };
+    return {
+      ok: false,
+      code: 'AMBIGUOUS',
+      message: `Service "${ref}" is ambiguous: ${names.join(', ')}; name it as namespace/name`,
+      suggestions: names,
+    };
   }
   return { ok: false, code: 'NOT_FOUND', message: `no Service "${ref}" in the snapshot`, suggestions: [] };
 }

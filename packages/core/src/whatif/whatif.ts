@@ -103,7 +103,11 @@ export function whatIf(analysis: ClusterAnalysis, changes: WhatIfChange[], optio
       }
       case 'callViaClusterIP': {
         const svc = editable(change.service);
-        if (!svc.clusterIP) throw new LoopscopeError('CHANGE_INVALID', `${svc.namespace}/${svc.name} has no ClusterIP (headless): clients cannot call it that way`);
+        if (!svc.clusterIP)
+          throw new LoopscopeError(
+            'CHANGE_INVALID',
+            `${svc.namespace}/${svc.name} has no ClusterIP (headless): clients cannot call it that way`,
+          );
         viaClusterIP.add(svc.index);
         break;
       }
@@ -114,13 +118,15 @@ export function whatIf(analysis: ClusterAnalysis, changes: WhatIfChange[], optio
   let context = upgrades.length > 0 ? upgradedNodes(analysis, upgrades) : analysis.context;
   // Node dumps show today's rules; a change to the datapath makes them stale, so the prediction
   // after it rests on the profile alone.
-  const datapathChanged = upgrades.length > 0 || changes.some((c) => c.kind === 'trafficPolicy' || c.kind === 'ipMode' || c.kind === 'preventLoopback');
+  const datapathChanged =
+    upgrades.length > 0 || changes.some((c) => c.kind === 'trafficPolicy' || c.kind === 'ipMode' || c.kind === 'preventLoopback');
   if (datapathChanged && context.evidence) context = createContext(context.cluster, context.profile);
   const serviceAt = (index: number): ClusterService => services.get(index) ?? context.cluster.services[index]!;
 
   const isLb = (i: number): boolean => cluster.services[i]!.type === 'LoadBalancer';
   let affected: number[];
-  if (options.onlyService !== undefined) affected = named.has(options.onlyService) || (upgrades.length > 0 && isLb(options.onlyService)) ? [options.onlyService] : [];
+  if (options.onlyService !== undefined)
+    affected = named.has(options.onlyService) || (upgrades.length > 0 && isLb(options.onlyService)) ? [options.onlyService] : [];
   else affected = upgrades.length > 0 ? cluster.services.filter((s) => isLb(s.index)).map((s) => s.index) : [...named];
   const results: WhatIfServiceResult[] = [];
   for (const index of affected) {
@@ -158,7 +164,9 @@ function upgradedNodes(analysis: ClusterAnalysis, upgrades: Array<{ version: str
     nodes: cluster.nodes.map((n) => (nodeVersions.has(n.index) ? { ...n, kubeProxyVersion: nodeVersions.get(n.index) } : n)),
     kubeProxy: {
       ...cluster.kubeProxy,
-      pods: cluster.kubeProxy.pods.map((p) => (nodeVersions.has(p.node) ? { ...p, image: withTag(p.image, nodeVersions.get(p.node)!) } : p)),
+      pods: cluster.kubeProxy.pods.map((p) =>
+        nodeVersions.has(p.node) ? { ...p, image: withTag(p.image, nodeVersions.get(p.node)!) } : p,
+      ),
     },
   };
   const context = createContext(changed, detectProfile(changed, analysis.overrides));
@@ -237,7 +245,12 @@ export function freeNodes(context: AnalysisContext, sa: ServiceAnalysis): number
   return free;
 }
 
-function kubeProxyVersions(cluster: ClusterModel, version: string, nodes: string[] | undefined, prev: Map<number, string> | undefined): Map<number, string> {
+function kubeProxyVersions(
+  cluster: ClusterModel,
+  version: string,
+  nodes: string[] | undefined,
+  prev: Map<number, string> | undefined,
+): Map<number, string> {
   const out = new Map(prev);
   const indices = nodes
     ? nodes.map((name) => {
@@ -251,7 +264,8 @@ function kubeProxyVersions(cluster: ClusterModel, version: string, nodes: string
       const fixed = fixedBuildFor(currentKubeProxyVersion(cluster, i));
       if (fixed) out.set(i, fixed);
     } else {
-      if (!parseKubeVersion(version)) throw new LoopscopeError('CHANGE_INVALID', `kube-proxy version "${version}" is not of the form v1.20.6-tke.12`);
+      if (!parseKubeVersion(version))
+        throw new LoopscopeError('CHANGE_INVALID', `kube-proxy version "${version}" is not of the form v1.20.6-tke.12`);
       out.set(i, version);
     }
   }
@@ -261,7 +275,11 @@ function kubeProxyVersions(cluster: ClusterModel, version: string, nodes: string
 /** The node's kube-proxy build as the profile reads it: its kube-proxy pod's image, else the node status, else the DaemonSet's image. */
 function currentKubeProxyVersion(cluster: ClusterModel, node: number): KubeVersion | undefined {
   const pod = cluster.kubeProxy.pods.find((p) => p.node === node);
-  return parseKubeVersion(imageTag(pod?.image)) ?? parseKubeVersion(cluster.nodes[node]!.kubeProxyVersion) ?? parseKubeVersion(imageTag(cluster.kubeProxy.daemonSet?.image));
+  return (
+    parseKubeVersion(imageTag(pod?.image)) ??
+    parseKubeVersion(cluster.nodes[node]!.kubeProxyVersion) ??
+    parseKubeVersion(imageTag(cluster.kubeProxy.daemonSet?.image))
+  );
 }
 
 /**
@@ -280,7 +298,10 @@ export function fixedBuildFor(current: KubeVersion | undefined): string | undefi
   if (current.major > 1 || current.minor > newest.minor) return undefined; // newer lines bind (F13); never downgrade
   const same = TKE_FIXED_BUILDS.find((b) => b.minor === current.minor);
   if (same) return label(same);
-  const above = TKE_FIXED_BUILDS.filter((b) => b.minor > current.minor).reduce<(typeof TKE_FIXED_BUILDS)[number] | undefined>((a, b) => (!a || b.minor < a.minor ? b : a), undefined);
+  const above = TKE_FIXED_BUILDS.filter((b) => b.minor > current.minor).reduce<(typeof TKE_FIXED_BUILDS)[number] | undefined>(
+    (a, b) => (!a || b.minor < a.minor ? b : a),
+    undefined,
+  );
   return label(above ?? newest);
 }
 

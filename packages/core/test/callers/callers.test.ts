@@ -10,7 +10,19 @@ const NODE = '10.0.1.11';
 const demoText = () => readFileSync(join(DEMO, 'demo-cluster.json'), 'utf8');
 const cluster = () => loadCluster([{ name: 'demo-cluster.json', text: demoText() }]);
 const file = (name: string) => ({ text: readFileSync(join(DEMO, 'node-dumps', NODE, name), 'utf8'), file: `${NODE}/${name}` });
-const dumps = () => new Map([[NODE, loadNodeDumps({ iptablesSave: file('iptables-save.txt'), ipset: file('ipset.txt'), addr: file('addr.txt'), conntrack: file('conntrack.txt'), nodeAddresses: [NODE] })]]);
+const dumps = () =>
+  new Map([
+    [
+      NODE,
+      loadNodeDumps({
+        iptablesSave: file('iptables-save.txt'),
+        ipset: file('ipset.txt'),
+        addr: file('addr.txt'),
+        conntrack: file('conntrack.txt'),
+        nodeAddresses: [NODE],
+      }),
+    ],
+  ]);
 
 describe('addresses named in a container', () => {
   it('finds IPs with and without ports, bracketed IPv6, and LB hostnames', () => {
@@ -18,7 +30,9 @@ describe('addresses named in a container', () => {
     expect(addressesIn('--upstream=10.0.3.17')).toEqual([{ host: '10.0.3.17' }]);
     expect(addressesIn('https://[fd00::15]:443')).toEqual([{ host: 'fd00::15', port: 443 }]);
     expect(addressesIn('fd00::15')).toEqual([{ host: 'fd00::15' }]);
-    expect(addressesIn('internal-pay-1234.us-east-1.elb.amazonaws.com:80')).toEqual([{ host: 'internal-pay-1234.us-east-1.elb.amazonaws.com', port: 80 }]);
+    expect(addressesIn('internal-pay-1234.us-east-1.elb.amazonaws.com:80')).toEqual([
+      { host: 'internal-pay-1234.us-east-1.elb.amazonaws.com', port: 80 },
+    ]);
   });
 
   it('leaves out cluster-local names, versions, file names and out-of-range octets', () => {
@@ -31,7 +45,16 @@ describe('addresses named in a container', () => {
   });
 
   it('says where each address was found, and shares one list between equal templates', () => {
-    const containers = [{ name: 'app', env: [{ name: 'PAYMENTS_API_URL', value: 'http://10.0.3.15:8080' }, { name: 'LOG_LEVEL', value: 'info' }], args: ['--inventory', '10.0.3.17'] }];
+    const containers = [
+      {
+        name: 'app',
+        env: [
+          { name: 'PAYMENTS_API_URL', value: 'http://10.0.3.15:8080' },
+          { name: 'LOG_LEVEL', value: 'info' },
+        ],
+        args: ['--inventory', '10.0.3.17'],
+      },
+    ];
     const a = declaredAddresses(containers);
     expect(a).toEqual([
       { host: '10.0.3.15', port: 8080, where: 'env PAYMENTS_API_URL' },
@@ -42,7 +65,19 @@ describe('addresses named in a container', () => {
   });
 
   it('the slim containers keep only the values that name an address, and give the same addresses', () => {
-    const containers = [{ name: 'app', image: 'x:1', env: [{ name: 'A', value: 'http://10.0.3.15:8080' }, { name: 'B', value: 'x'.repeat(500) }, { name: 'C', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }], args: ['--port', '8080'] }, { name: 'sidecar', args: ['--metrics'] }];
+    const containers = [
+      {
+        name: 'app',
+        image: 'x:1',
+        env: [
+          { name: 'A', value: 'http://10.0.3.15:8080' },
+          { name: 'B', value: 'x'.repeat(500) },
+          { name: 'C', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
+        ],
+        args: ['--port', '8080'],
+      },
+      { name: 'sidecar', args: ['--metrics'] },
+    ];
     const slim = slimContainersForCallers(containers);
     expect(slim).toEqual([{ name: 'app', env: [{ name: 'A', value: 'http://10.0.3.15:8080' }] }]);
     expect(declaredAddresses(slim)).toEqual(declaredAddresses(containers));
@@ -60,7 +95,14 @@ describe('known callers in the report', () => {
   it('declared: checkout-api on 10.0.1.11 calls 10.0.3.15:8080 (env PAYMENTS_API_URL) and half its connections loop', () => {
     const payments = buildReport(analyzeCluster(cluster())).services.find((s) => s.name === 'payments-api')!;
     const checkout = payments.callers.find((c) => c.node === NODE && c.workload?.name === 'checkout-api')!;
-    expect(checkout).toMatchObject({ namespace: 'checkout', source: 'declared', where: 'env PAYMENTS_API_URL', ingress: { ip: '10.0.3.15', port: 8080 }, probability: 0.5, workload: { kind: 'Deployment', name: 'checkout-api' } });
+    expect(checkout).toMatchObject({
+      namespace: 'checkout',
+      source: 'declared',
+      where: 'env PAYMENTS_API_URL',
+      ingress: { ip: '10.0.3.15', port: 8080 },
+      probability: 0.5,
+      workload: { kind: 'Deployment', name: 'checkout-api' },
+    });
     // ledger names the Service by its cluster DNS name: not a caller through the LB.
     expect(payments.callers.map((c) => c.workload?.name)).not.toContain('ledger');
     // Callers: 2 at p = ½ (on 10.0.1.11), 4 at 0 → mean 1/6.
@@ -93,12 +135,15 @@ describe('known callers in the report', () => {
     for (const o of items) byKind.set(o.kind!, [...(byKind.get(o.kind!) ?? []), o]);
     for (const [kind, list] of byKind) live.replace(kind, list);
     live.recompute();
-    const callers = (r: ReturnType<typeof buildReport>) => r.services.map((s) => ({ name: s.name, callers: s.callers, p: s.callersProbability }));
+    const callers = (r: ReturnType<typeof buildReport>) =>
+      r.services.map((s) => ({ name: s.name, callers: s.callers, p: s.callersProbability }));
     const full = callers(buildReport(analyzeCluster(cluster()), { now: new Date(0) }));
     expect(callers(buildReport(live.analysis!, { now: new Date(0) }))).toEqual(full);
     expect(full.some((s) => s.callers.length > 0)).toBe(true);
     // A pod update that drops the env drops the caller, incrementally.
-    const pod = items.find((o) => o.kind === 'Pod' && o.metadata?.name?.startsWith('settlement-sync'))! as KubeObject & { spec: { containers: Array<{ env?: unknown[] }> } };
+    const pod = items.find((o) => o.kind === 'Pod' && o.metadata?.name?.startsWith('settlement-sync'))! as KubeObject & {
+      spec: { containers: Array<{ env?: unknown[] }> };
+    };
     const edited = JSON.parse(JSON.stringify(pod)) as typeof pod;
     for (const c of edited.spec.containers) c.env = [];
     expect(live.upsert(edited)).toBe(true);
@@ -108,7 +153,9 @@ describe('known callers in the report', () => {
   });
 
   it('a slim pod keeps well under 1 KiB for its callers', () => {
-    const pod = (JSON.parse(demoText()) as { items: KubeObject[] }).items.find((o) => o.kind === 'Pod' && o.metadata?.name?.startsWith('checkout-api'))!;
+    const pod = (JSON.parse(demoText()) as { items: KubeObject[] }).items.find(
+      (o) => o.kind === 'Pod' && o.metadata?.name?.startsWith('checkout-api'),
+    )!;
     const slim = slimObject(pod)!;
     expect(JSON.stringify((slim as { spec: { containers?: unknown } }).spec.containers)).toContain('PAYMENTS_API_URL');
     expect(JSON.stringify(slim).length).toBeLessThan(1024);
@@ -122,11 +169,13 @@ describe('matching declared addresses to ingresses', () => {
   const withEnv = (objects: ReturnType<typeof b.workedExample>, value: string) => {
     for (const o of objects) {
       const spec = o.spec as { nodeName?: string; containers?: Array<Record<string, unknown>> } | undefined;
-      if (o.kind === 'Pod' && o.metadata!.namespace === 'shop') spec!.containers = [{ name: 'app', image: 'app:1', env: [{ name: 'UPSTREAM', value }] }];
+      if (o.kind === 'Pod' && o.metadata!.namespace === 'shop')
+        spec!.containers = [{ name: 'app', image: 'app:1', env: [{ name: 'UPSTREAM', value }] }];
     }
     return objects;
   };
-  const callersOf = (objects: ReturnType<typeof b.workedExample>) => buildReport(analyzeCluster(loadCluster([{ name: 'x.json', text: JSON.stringify(b.list(objects)) }]))).services[0]!;
+  const callersOf = (objects: ReturnType<typeof b.workedExample>) =>
+    buildReport(analyzeCluster(loadCluster([{ name: 'x.json', text: JSON.stringify(b.list(objects)) }]))).services[0]!;
 
   it('a port the Service does not serve is not a call to it; no port means any of its ports', () => {
     expect(callersOf(withEnv(b.workedExample('Local'), 'http://10.0.0.100:9999')).callers).toEqual([]);
@@ -149,15 +198,28 @@ describe('matching declared addresses to ingresses', () => {
 
 describe('observed callers from a node agent', () => {
   it('its connection counters make the client pod an observed caller; bad entries are dropped', () => {
-    const evidence = new Map([[NODE, loadNodeDumps({
-      connections: [
-        { clientIp: '172.16.0.5', ingressIp: '10.0.3.15', ingressPort: 8080, protocol: 'TCP', replied: 2, unreplied: 0 },
-        { clientIp: 'not-an-ip', ingressIp: '10.0.3.15', ingressPort: 8080, protocol: 'tcp', replied: 1, unreplied: 1 },
-        { clientIp: '172.16.0.5', ingressIp: '10.0.3.15', ingressPort: 70000, protocol: 'tcp', replied: 1, unreplied: 1 },
-      ] as never,
-    })]]);
+    const evidence = new Map([
+      [
+        NODE,
+        loadNodeDumps({
+          connections: [
+            { clientIp: '172.16.0.5', ingressIp: '10.0.3.15', ingressPort: 8080, protocol: 'TCP', replied: 2, unreplied: 0 },
+            { clientIp: 'not-an-ip', ingressIp: '10.0.3.15', ingressPort: 8080, protocol: 'tcp', replied: 1, unreplied: 1 },
+            { clientIp: '172.16.0.5', ingressIp: '10.0.3.15', ingressPort: 70000, protocol: 'tcp', replied: 1, unreplied: 1 },
+          ] as never,
+        }),
+      ],
+    ]);
     const payments = buildReport(analyzeCluster(cluster(), { nodeDumps: evidence })).services.find((s) => s.name === 'payments-api')!;
     const observed = payments.callers.filter((c) => c.source === 'observed');
-    expect(observed).toEqual([expect.objectContaining({ podIP: '172.16.0.5', node: NODE, where: 'node agent conntrack events on node 10.0.1.11', probability: 0.5, ingress: { ip: '10.0.3.15', port: 8080 } })]);
+    expect(observed).toEqual([
+      expect.objectContaining({
+        podIP: '172.16.0.5',
+        node: NODE,
+        where: 'node agent conntrack events on node 10.0.1.11',
+        probability: 0.5,
+        ingress: { ip: '10.0.3.15', port: 8080 },
+      }),
+    ]);
   });
 });

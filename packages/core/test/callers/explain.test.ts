@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { analyzeCluster, clusterFromObjects, explain, loadCluster, renderExplanationText } from '../../src';
 import { list, workedExample } from '../model/builders';
 
-const demo = () => analyzeCluster(loadCluster([{ name: 'demo-cluster.json', text: readFileSync(join(__dirname, '..', '..', '..', 'demo', 'demo-cluster.json'), 'utf8') }]));
+const demo = () =>
+  analyzeCluster(
+    loadCluster([
+      { name: 'demo-cluster.json', text: readFileSync(join(__dirname, '..', '..', '..', 'demo', 'demo-cluster.json'), 'utf8') },
+    ]),
+  );
 
 describe('explain with known callers', () => {
   it('the demo: checkout-api on 10.0.1.11 calls 10.0.3.15:8080 (env PAYMENTS_API_URL): 50% loop — first', () => {
@@ -41,11 +46,14 @@ describe('explain with known callers', () => {
     // A client on n3 (no endpoint there) names the LB address in its args.
     for (const o of objects) {
       const spec = o.spec as { nodeName?: string; containers?: Array<Record<string, unknown>> } | undefined;
-      if (o.kind === 'Pod' && o.metadata!.namespace === 'shop' && spec?.nodeName === 'n3') spec.containers = [{ name: 'app', image: 'app:1', args: ['--upstream=http://10.0.0.100:8080'] }];
+      if (o.kind === 'Pod' && o.metadata!.namespace === 'shop' && spec?.nodeName === 'n3')
+        spec.containers = [{ name: 'app', image: 'app:1', args: ['--upstream=http://10.0.0.100:8080'] }];
     }
     const r = explain(analyzeCluster(clusterFromObjects(list(objects))), 'pay/payments');
     if (!r.ok) throw new Error(r.message);
-    expect(r.explanation.headline).toContain('Its 2 known caller(s), e.g. checkout on n3 calls 10.0.0.100:8080 (args of container app), run where none of their connections loop.');
+    expect(r.explanation.headline).toContain(
+      'Its 2 known caller(s), e.g. checkout on n3 calls 10.0.0.100:8080 (args of container app), run where none of their connections loop.',
+    );
     expect(r.explanation.headline.startsWith('pay/payments: up to 50% of new connections')).toBe(true);
   });
 });

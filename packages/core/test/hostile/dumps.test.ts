@@ -14,13 +14,17 @@ const packet = { src: '10.0.0.1', dst: '10.9.9.9', dport: 80 };
 const nat = (body: string) => `*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n${body}COMMIT\n`;
 
 function traceOf(iptables: string, ipset?: string) {
-  const node = loadNodeDumps({ iptablesSave: { text: iptables, file: 'iptables-save.txt' }, ...(ipset !== undefined ? { ipset: { text: ipset, file: 'ipset.txt' } } : {}) });
+  const node = loadNodeDumps({
+    iptablesSave: { text: iptables, file: 'iptables-save.txt' },
+    ...(ipset !== undefined ? { ipset: { text: ipset, file: 'ipset.txt' } } : {}),
+  });
   return { node, result: traceLbPacket(node, packet) };
 }
 
 describe('prototype-named tables, chains and sets', () => {
   test('*constructor, :__proto__ and -A toString are ordinary names', () => {
-    const text = '*constructor\n:FOO - [0:0]\n-A FOO -j ACCEPT\nCOMMIT\n*nat\n:__proto__ - [0:0]\n:constructor ACCEPT [0:0]\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j constructor\n-A constructor -j __proto__\n-A toString -j ACCEPT\nCOMMIT\n';
+    const text =
+      '*constructor\n:FOO - [0:0]\n-A FOO -j ACCEPT\nCOMMIT\n*nat\n:__proto__ - [0:0]\n:constructor ACCEPT [0:0]\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j constructor\n-A constructor -j __proto__\n-A toString -j ACCEPT\nCOMMIT\n';
     const parsed = parseIptablesSave(text, 'd');
     expect([...parsed.value.tables.keys()]).toEqual(['constructor', 'nat']);
     expect(parsed.value.tables.get('nat')!.chains.get('constructor')!.builtin).toBe(false);
@@ -29,10 +33,16 @@ describe('prototype-named tables, chains and sets', () => {
   });
 
   test('a set named constructor and a set type hash:constructor', () => {
-    const sets = parseIpset('create constructor hash:ip family inet\nadd constructor 10.9.9.9\ncreate X hash:constructor\ncreate H hash:ip family inet __proto__ 1\n', 'ipset.txt');
+    const sets = parseIpset(
+      'create constructor hash:ip family inet\nadd constructor 10.9.9.9\ncreate X hash:constructor\ncreate H hash:ip family inet __proto__ 1\n',
+      'ipset.txt',
+    );
     expect(sets.value.sets.get('constructor')!.hasDestination({ family: 4, value: 0x0a090909 })).toBe(true);
     expect(sets.value.sets.get('X')!.unsupported).toMatch(/not evaluated/);
-    const { result } = traceOf(nat('-A PREROUTING -m set --match-set toString dst -j DNAT --to-destination 1.2.3.4:80\n'), 'create H hash:ip\n');
+    const { result } = traceOf(
+      nat('-A PREROUTING -m set --match-set toString dst -j DNAT --to-destination 1.2.3.4:80\n'),
+      'create H hash:ip\n',
+    );
     expect(result.uncertain).toBe(true);
   });
 });
@@ -127,18 +137,33 @@ describe('ipset ranges are tested, never enumerated', () => {
     expect(sets.get('H')!.hasDestination(ip(10, 5, 1, 77))).toBe(true);
     expect(sets.get('H')!.hasDestination(ip(12, 0, 0, 1))).toBe(false);
     expect(sets.get('N')!.hasDestination(ip(100, 0, 0, 1))).toBe(true);
-    expect(sets.get('V6')!.hasDestination({ family: 6, value: 0xfd00n << 112n | 5n })).toBe(true);
+    expect(sets.get('V6')!.hasDestination({ family: 6, value: (0xfd00n << 112n) | 5n })).toBe(true);
   });
 
   // 4M keys take ~12 s to build: in the long form only (npm run fuzz).
-  (process.env.LOOPSCOPE_FUZZ_LONG === '1' ? test : test.skip)(`a set past ${MAX_SET_KEYS} keys is incomplete: a miss is unknown, not absent`, () => {
-    // Ports are enumerated (hash:ip,port); 70 members of 65,535 ports pass the key cap.
-    const many = ['create P hash:ip,port family inet', ...Array.from({ length: 70 }, (_, i) => `add P 10.0.0.${i},tcp:1-65535`)].join('\n');
-    const parsed = parseIpset(many, 'ipset.txt');
-    const set = parsed.value.sets.get('P')!;
-    expect(parsed.problems.some((p) => /more than \d+ entries/.test(p.message))).toBe(true);
-    const probe = { src: ip(1, 1, 1, 1), dst: ip(10, 0, 0, 69), protocol: 6, sport: 1, dport: 80, mark: 0, inInterface: null, outInterface: null };
-    expect(set.test(['dst', 'dst'], probe)).toEqual({ unknown: expect.stringMatching(/more than/) });
-    expect(set.test(['dst', 'dst'], { ...probe, dst: ip(10, 0, 0, 1) })).toBe('match');
-  }, 60_000);
+  (process.env.LOOPSCOPE_FUZZ_LONG === '1' ? test : test.skip)(
+    `a set past ${MAX_SET_KEYS} keys is incomplete: a miss is unknown, not absent`,
+    () => {
+      // Ports are enumerated (hash:ip,port); 70 members of 65,535 ports pass the key cap.
+      const many = ['create P hash:ip,port family inet', ...Array.from({ length: 70 }, (_, i) => `add P 10.0.0.${i},tcp:1-65535`)].join(
+        '\n',
+      );
+      const parsed = parseIpset(many, 'ipset.txt');
+      const set = parsed.value.sets.get('P')!;
+      expect(parsed.problems.some((p) => /more than \d+ entries/.test(p.message))).toBe(true);
+      const probe = {
+        src: ip(1, 1, 1, 1),
+        dst: ip(10, 0, 0, 69),
+        protocol: 6,
+        sport: 1,
+        dport: 80,
+        mark: 0,
+        inInterface: null,
+        outInterface: null,
+      };
+      expect(set.test(['dst', 'dst'], probe)).toEqual({ unknown: expect.stringMatching(/more than/) });
+      expect(set.test(['dst', 'dst'], { ...probe, dst: ip(10, 0, 0, 1) })).toBe('match');
+    },
+    60_000,
+  );
 });

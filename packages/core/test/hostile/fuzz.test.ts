@@ -35,10 +35,16 @@ function expectOnlyLoopscopeErrors(label: string, seed: number, f: () => void): 
   try {
     f();
   } catch (err) {
-    if (!isLoopscopeError(err)) throw new Error(`${label} threw ${(err as Error)?.stack ?? String(err)} (replay: LOOPSCOPE_FUZZ_SEED=${seed} LOOPSCOPE_FUZZ_CASES=1)`);
+    if (!isLoopscopeError(err))
+      throw new Error(
+        `${label} threw ${(err as Error)?.stack ?? String(err)} (replay: LOOPSCOPE_FUZZ_SEED=${seed} LOOPSCOPE_FUZZ_CASES=1)`,
+      );
   }
   const ms = performance.now() - start;
-  if (ms > CASE_BUDGET_MS) throw new Error(`${label} took ${Math.round(ms)} ms (budget ${CASE_BUDGET_MS}; replay: LOOPSCOPE_FUZZ_SEED=${seed} LOOPSCOPE_FUZZ_CASES=1)`);
+  if (ms > CASE_BUDGET_MS)
+    throw new Error(
+      `${label} took ${Math.round(ms)} ms (budget ${CASE_BUDGET_MS}; replay: LOOPSCOPE_FUZZ_SEED=${seed} LOOPSCOPE_FUZZ_CASES=1)`,
+    );
 }
 
 describe(`mutation fuzz (${CASES} cases from seed ${SEED})`, () => {
@@ -93,10 +99,34 @@ describe('snapshot type confusion', () => {
 
   test.each([
     ['externalTrafficPolicy "constructor"', withEach('Service', (o) => (o.spec.externalTrafficPolicy = 'constructor'))],
-    ['externalTrafficPolicy "__proto__", type "toString"', withEach('Service', (o) => Object.assign(o.spec, { externalTrafficPolicy: '__proto__', type: 'toString', internalTrafficPolicy: 'constructor' }))],
-    ['annotations named and valued like the prototype', withEach('Service', (o) => (o.metadata.annotations = { constructor: 'constructor', 'service.cloud.tencent.com/direct-access': 'hasOwnProperty' }))],
-    ['numeric owner names and kinds', withEach('Pod', (o) => (o.metadata.ownerReferences = [{ kind: 'ReplicaSet', name: 12345, controller: true }, { kind: 7, name: 'x' }]))],
-    ['owner kind "constructor"', withEach('Pod', (o) => (o.metadata.ownerReferences = [{ kind: 'constructor', name: 'constructor', controller: true }]))],
+    [
+      'externalTrafficPolicy "__proto__", type "toString"',
+      withEach('Service', (o) =>
+        Object.assign(o.spec, { externalTrafficPolicy: '__proto__', type: 'toString', internalTrafficPolicy: 'constructor' }),
+      ),
+    ],
+    [
+      'annotations named and valued like the prototype',
+      withEach(
+        'Service',
+        (o) => (o.metadata.annotations = { constructor: 'constructor', 'service.cloud.tencent.com/direct-access': 'hasOwnProperty' }),
+      ),
+    ],
+    [
+      'numeric owner names and kinds',
+      withEach(
+        'Pod',
+        (o) =>
+          (o.metadata.ownerReferences = [
+            { kind: 'ReplicaSet', name: 12345, controller: true },
+            { kind: 7, name: 'x' },
+          ]),
+      ),
+    ],
+    [
+      'owner kind "constructor"',
+      withEach('Pod', (o) => (o.metadata.ownerReferences = [{ kind: 'constructor', name: 'constructor', controller: true }])),
+    ],
   ])('%s: analysed, the Services kept', (_name, doc) => {
     const { cluster } = analyse(doc);
     expect(cluster.services.length).toBe(items.filter((o) => o.kind === 'Service').length);
@@ -111,7 +141,10 @@ describe('snapshot type confusion', () => {
     const problems: InputProblem[] = [];
     expect(parseSnapshotText({ name: 'a.json', text: '['.repeat(10_000) + ']'.repeat(10_000) }, problems)).toEqual([]);
     const labels = '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000);
-    const objs = parseSnapshotText({ name: 'b.json', text: `{"kind":"List","items":[{"kind":"Pod","metadata":{"name":"p","labels":${labels}}}]}` }, problems);
+    const objs = parseSnapshotText(
+      { name: 'b.json', text: `{"kind":"List","items":[{"kind":"Pod","metadata":{"name":"p","labels":${labels}}}]}` },
+      problems,
+    );
     expect(objs).toEqual([]);
     expect(problems.map((p) => p.message).join('\n')).toMatch(/nests arrays more than 4 deep[\s\S]*nests more than 100 levels deep/);
   });

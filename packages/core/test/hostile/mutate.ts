@@ -89,10 +89,12 @@ export function mutateJson<T>(doc: T, rng: Rng, count: number, bigString: number
     const p = rng.pick(all);
     let parent: unknown = copy;
     // An earlier replacement may have removed this path: then it is skipped.
-    for (const step of p.slice(0, -1)) parent = parent !== null && typeof parent === 'object' ? (parent as Record<string | number, unknown>)[step] : undefined;
+    for (const step of p.slice(0, -1))
+      parent = parent !== null && typeof parent === 'object' ? (parent as Record<string | number, unknown>)[step] : undefined;
     if (parent === null || typeof parent !== 'object') continue;
     const last = p[p.length - 1] as string | number;
-    if (rng.int(5) === 0 && !Array.isArray(parent)) (parent as Record<string, unknown>)[rng.pick(PROTOTYPE_NAMES.filter((n) => n !== '__proto__'))] = hostileValue(rng, bigString);
+    if (rng.int(5) === 0 && !Array.isArray(parent))
+      (parent as Record<string, unknown>)[rng.pick(PROTOTYPE_NAMES.filter((n) => n !== '__proto__'))] = hostileValue(rng, bigString);
     else (parent as Record<string | number, unknown>)[last] = hostileValue(rng, bigString);
   }
   return copy;

@@ -43,7 +43,10 @@ describe('kube-proxy and image versions (node status, image tags)', () => {
     expect(parseKubeVersion('v1.20.6-tke.12')).toMatchObject({ major: 1, minor: 20, patch: 6, tke: 12 });
     expect(parseKubeVersion('v1.28.3-eks-1-28-25')).toMatchObject({ major: 1, minor: 28, patch: 3 });
     expect(parseKubeVersion('v1.28.3-eks-1-28-25')!.tke).toBeUndefined();
-    expect(parseKubeVersion(imageTag('ccr.ccs.tencentyun.com/library/kube-proxy:v1.18.4-tke.20@sha256:abc'))).toMatchObject({ minor: 18, tke: 20 });
+    expect(parseKubeVersion(imageTag('ccr.ccs.tencentyun.com/library/kube-proxy:v1.18.4-tke.20@sha256:abc'))).toMatchObject({
+      minor: 18,
+      tke: 20,
+    });
     // A number glued to a longer digit run is not a version component.
     expect(parseKubeVersion('1234567890.1.1')).toBeUndefined();
   });
@@ -75,7 +78,12 @@ describe('the kube-proxy ConfigMap mode', () => {
   });
 
   test('a 1 MB adversarial ConfigMap in a snapshot is analysed within the budget', () => {
-    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-proxy', namespace: 'kube-system' }, data: { 'config.conf': `mode:${spaces}\tx!` } };
+    const cm = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'kube-proxy', namespace: 'kube-system' },
+      data: { 'config.conf': `mode:${spaces}\tx!` },
+    };
     const { ms } = timed(() => analyzeCluster(clusterFromObjects([...workedExample(), cm])));
     expect(ms).toBeLessThan(BUDGET_MS * 2);
   });
@@ -91,8 +99,14 @@ describe('Service annotations, owner names and kube-proxy args', () => {
   test('a 1 MB Job owner name and 1 MB kube-proxy args are analysed within the budget', () => {
     const job = pod('shop', 'cron-x', 'n1', { owner: { kind: 'Job', name: `${'a-1'.repeat(MB / 3)}-` } });
     const kp = kubeProxyPod('n2', [`--proxy-mode=${'a'.repeat(MB)}`, `--v${'-'.repeat(MB)}`]);
-    const svc = lbService('pay', 'aws', { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-target-group-attributes': `preserve_client_ip.enabled${spaces}=` } });
-    const { ms } = timed(() => analyzeCluster(clusterFromObjects([node('n1', '10.0.0.1'), node('n2', '10.0.0.2'), job, kp, svc, ...deploymentPods('pay', 'aws', ['n1'])])));
+    const svc = lbService('pay', 'aws', {
+      annotations: { 'service.beta.kubernetes.io/aws-load-balancer-target-group-attributes': `preserve_client_ip.enabled${spaces}=` },
+    });
+    const { ms } = timed(() =>
+      analyzeCluster(
+        clusterFromObjects([node('n1', '10.0.0.1'), node('n2', '10.0.0.2'), job, kp, svc, ...deploymentPods('pay', 'aws', ['n1'])]),
+      ),
+    );
     expect(ms).toBeLessThan(BUDGET_MS * 2);
   });
 });
@@ -117,17 +131,22 @@ describe('explain targets (HTTP queries, Slack questions, CLI arguments)', () =>
 
   test('AWS NLB hostnames are still recognised as LB addresses', () => {
     const r = explain(analysis, 'k8s-pay-payments-0123456789.elb.us-west-2.amazonaws.com');
-    expect(r).toMatchObject({ ok: false, message: expect.stringContaining('no Service has the LB ingress k8s-pay-payments-0123456789.elb') });
+    expect(r).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('no Service has the LB ingress k8s-pay-payments-0123456789.elb'),
+    });
   });
 });
 
 describe('"did you mean": bounded edit distance', () => {
   test('agrees with the full edit distance wherever that is within the bound', () => {
     const words = ['', 'a', 'payments', 'paymnts', 'payments-api', 'checkout', 'chekcout', 'kube-dns', 'x'.repeat(40), 'abcdefghij'];
-    for (const a of words) for (const b of words) for (const max of [0, 1, 2, 3, 5, 50]) {
-      const full = editDistance(a, b);
-      expect(editDistanceWithin(a, b, max)).toBe(full <= max ? full : max + 1);
-    }
+    for (const a of words)
+      for (const b of words)
+        for (const max of [0, 1, 2, 3, 5, 50]) {
+          const full = editDistance(a, b);
+          expect(editDistanceWithin(a, b, max)).toBe(full <= max ? full : max + 1);
+        }
   });
 
   test('a 1 MB query against 30,000 names returns within the budget', () => {
@@ -174,6 +193,11 @@ describe('node dump parsers (iptables-save, ipset, conntrack, ip addr, nft)', ()
     expect(parsePriority('dstnat - 10', 'ip')).toBe(-110);
     expect(parsePriority('  filter  ', 'ip')).toBe(0);
     expect(parsePriority('-150', 'ip')).toBe(-150);
-    expect(parseConntrack('tcp      6 117 SYN_SENT src=10.0.0.1 dst=10.0.0.2 sport=1 dport=80 [UNREPLIED] src=10.0.0.2 dst=10.0.0.1 sport=80 dport=1 mark=0 use=1\nconntrack v1.4.6 (conntrack-tools): 1 flow entries have been shown.\n', 'c').problems).toEqual([]);
+    expect(
+      parseConntrack(
+        'tcp      6 117 SYN_SENT src=10.0.0.1 dst=10.0.0.2 sport=1 dport=80 [UNREPLIED] src=10.0.0.2 dst=10.0.0.1 sport=80 dport=1 mark=0 use=1\nconntrack v1.4.6 (conntrack-tools): 1 flow entries have been shown.\n',
+        'c',
+      ).problems,
+    ).toEqual([]);
   });
 });

@@ -6,7 +6,11 @@ import type { KubeObject } from '../../src';
 
 export type Obj = KubeObject & Record<string, unknown>;
 
-export function node(name: string, ip: string, opts: { provider?: string; kubeProxyVersion?: string; ready?: boolean; labels?: Record<string, string> } = {}): Obj {
+export function node(
+  name: string,
+  ip: string,
+  opts: { provider?: string; kubeProxyVersion?: string; ready?: boolean; labels?: Record<string, string> } = {},
+): Obj {
   const providerID = opts.provider ?? 'qcloud:///800002/ins-' + name;
   return {
     apiVersion: 'v1',
@@ -29,7 +33,14 @@ export function pod(
   namespace: string,
   name: string,
   nodeName: string | undefined,
-  opts: { ip?: string; phase?: string; hostNetwork?: boolean; owner?: { kind: string; name: string }; labels?: Record<string, string>; containers?: unknown[] } = {},
+  opts: {
+    ip?: string;
+    phase?: string;
+    hostNetwork?: boolean;
+    owner?: { kind: string; name: string };
+    labels?: Record<string, string>;
+    containers?: unknown[];
+  } = {},
 ): Obj {
   ipCounter++;
   return {
@@ -55,7 +66,11 @@ export function deploymentPods(namespace: string, deployment: string, nodes: str
   );
 }
 
-export function kubeProxyPod(nodeName: string, args: string[] = ['--proxy-mode=ipvs'], image = 'ccr.ccs.tencentyun.com/library/kube-proxy:v1.20.6-tke.3'): Obj {
+export function kubeProxyPod(
+  nodeName: string,
+  args: string[] = ['--proxy-mode=ipvs'],
+  image = 'ccr.ccs.tencentyun.com/library/kube-proxy:v1.20.6-tke.3',
+): Obj {
   return pod('kube-system', `kube-proxy-${nodeName}`, nodeName, {
     hostNetwork: true,
     labels: { 'k8s-app': 'kube-proxy' },
@@ -67,9 +82,25 @@ export function kubeProxyPod(nodeName: string, args: string[] = ['--proxy-mode=i
 export function lbService(
   namespace: string,
   name: string,
-  opts: { policy?: string; annotations?: Record<string, string>; ingressIP?: string | null; hostname?: string; ipMode?: string; port?: number; type?: string } = {},
+  opts: {
+    policy?: string;
+    annotations?: Record<string, string>;
+    ingressIP?: string | null;
+    hostname?: string;
+    ipMode?: string;
+    port?: number;
+    type?: string;
+  } = {},
 ): Obj {
-  const ingress = opts.ingressIP === null ? [] : [{ ...(opts.hostname ? { hostname: opts.hostname } : { ip: opts.ingressIP ?? '10.0.0.100' }), ...(opts.ipMode ? { ipMode: opts.ipMode } : {}) }];
+  const ingress =
+    opts.ingressIP === null
+      ? []
+      : [
+          {
+            ...(opts.hostname ? { hostname: opts.hostname } : { ip: opts.ingressIP ?? '10.0.0.100' }),
+            ...(opts.ipMode ? { ipMode: opts.ipMode } : {}),
+          },
+        ];
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -112,12 +143,28 @@ export function list(items: Obj[]): { apiVersion: string; kind: string; items: O
  * The worked example of loopback-model.md §4: nodes n1–n3; a Service with ready endpoints on n1
  * and n2; client pods 4 on n1, 2 on n2, 2 on n3; TKE IPVS without the bind.
  */
-export function workedExample(policy: 'Local' | 'Cluster' = 'Local', extra: { annotations?: Record<string, string>; kubeProxyVersion?: string } = {}): Obj[] {
+export function workedExample(
+  policy: 'Local' | 'Cluster' = 'Local',
+  extra: { annotations?: Record<string, string>; kubeProxyVersion?: string } = {},
+): Obj[] {
   const nodes = [node('n1', '10.0.0.1', extra), node('n2', '10.0.0.2', extra), node('n3', '10.0.0.3', extra)];
   const backends = [...deploymentPods('pay', 'payments', ['n1']), ...deploymentPods('pay', 'payments-b', ['n2'])];
   // 4 client pods on n1, 2 on n2, 2 on n3 in all: the 2 backends count as clients too.
   const clients = [...deploymentPods('shop', 'checkout', ['n1', 'n1', 'n1', 'n2', 'n3', 'n3'])];
-  const kp = ['n1', 'n2', 'n3'].map((n) => kubeProxyPod(n, ['--proxy-mode=ipvs'], `ccr.ccs.tencentyun.com/library/kube-proxy:${extra.kubeProxyVersion ?? 'v1.20.6-tke.3'}`));
+  const kp = ['n1', 'n2', 'n3'].map((n) =>
+    kubeProxyPod(n, ['--proxy-mode=ipvs'], `ccr.ccs.tencentyun.com/library/kube-proxy:${extra.kubeProxyVersion ?? 'v1.20.6-tke.3'}`),
+  );
   const svc = lbService('pay', 'payments', { policy, annotations: extra.annotations });
-  return [...nodes, ...backends, ...clients, ...kp, svc, endpointSlice('pay', 'payments', backends.map((p) => ({ pod: p })))];
+  return [
+    ...nodes,
+    ...backends,
+    ...clients,
+    ...kp,
+    svc,
+    endpointSlice(
+      'pay',
+      'payments',
+      backends.map((p) => ({ pod: p })),
+    ),
+  ];
 }

@@ -6,10 +6,24 @@ import { analyzeCluster, buildReport, explain, loadCluster, loadNodeDumps, whatI
 const DEMO = join(__dirname, '../../../demo');
 const NODE = '10.0.1.11';
 const cluster = () => loadCluster([{ name: 'demo-cluster.json', text: readFileSync(join(DEMO, 'demo-cluster.json'), 'utf8') }]);
-const file = (name: string, edit: (t: string) => string = (t) => t) => ({ text: edit(readFileSync(join(DEMO, 'node-dumps', NODE, name), 'utf8')), file: `${NODE}/${name}` });
+const file = (name: string, edit: (t: string) => string = (t) => t) => ({
+  text: edit(readFileSync(join(DEMO, 'node-dumps', NODE, name), 'utf8')),
+  file: `${NODE}/${name}`,
+});
 
 function dumps(editAddr?: (t: string) => string, editConntrack?: (t: string) => string) {
-  return new Map([[NODE, loadNodeDumps({ iptablesSave: file('iptables-save.txt'), ipset: file('ipset.txt'), addr: file('addr.txt', editAddr), conntrack: file('conntrack.txt', editConntrack), nodeAddresses: [NODE] })]]);
+  return new Map([
+    [
+      NODE,
+      loadNodeDumps({
+        iptablesSave: file('iptables-save.txt'),
+        ipset: file('ipset.txt'),
+        addr: file('addr.txt', editAddr),
+        conntrack: file('conntrack.txt', editConntrack),
+        nodeAddresses: [NODE],
+      }),
+    ],
+  ]);
 }
 
 describe('node dumps as evidence', () => {
@@ -43,7 +57,11 @@ describe('node dumps as evidence', () => {
 
   it('evidence overrides inference for its node, and the disagreement is a finding', () => {
     // The node binds payments' LB IP after all (as a fixed build with the annotation would).
-    const a = analyzeCluster(cluster(), { nodeDumps: dumps((t) => t + '4: kube-ipvs0    inet 10.0.3.15/32 scope global kube-ipvs0\\       valid_lft forever preferred_lft forever\n') });
+    const a = analyzeCluster(cluster(), {
+      nodeDumps: dumps(
+        (t) => t + '4: kube-ipvs0    inet 10.0.3.15/32 scope global kube-ipvs0\\       valid_lft forever preferred_lft forever\n',
+      ),
+    });
     const payments = a.services.find((s) => s.service.name === 'payments-api')!;
     // 10.0.1.11 (8 clients) is captured now; only 10.0.1.12's 5 clients keep p = 1/2.
     expect(payments.probability).toBeCloseTo((5 * 0.5) / 36, 12);
@@ -58,11 +76,21 @@ describe('node dumps as evidence', () => {
     const map = dumps();
     map.set('ghost-node', map.get(NODE)!);
     const a = analyzeCluster(cluster(), { nodeDumps: map });
-    expect(a.evidenceProblems).toContain('node dumps for "ghost-node": no such node in the snapshot; its dumps were not used (the folder name must be the Node name)');
+    expect(a.evidenceProblems).toContain(
+      'node dumps for "ghost-node": no such node in the snapshot; its dumps were not used (the folder name must be the Node name)',
+    );
   });
 
   it('garbage dumps: problems with file and line, and the node falls back to inference', () => {
-    const bad = new Map([[NODE, loadNodeDumps({ iptablesSave: { text: '*nat\n-A PREROUTING -j\ngarbage here\n', file: `${NODE}/iptables-save.txt` }, nodeAddresses: [NODE] })]]);
+    const bad = new Map([
+      [
+        NODE,
+        loadNodeDumps({
+          iptablesSave: { text: '*nat\n-A PREROUTING -j\ngarbage here\n', file: `${NODE}/iptables-save.txt` },
+          nodeAddresses: [NODE],
+        }),
+      ],
+    ]);
     const a = analyzeCluster(cluster(), { nodeDumps: bad });
     expect(a.evidenceProblems.some((p) => p.startsWith(`${NODE}/iptables-save.txt:`))).toBe(true);
     expect(a.services.find((s) => s.service.name === 'payments-api')!.verdict).toBe('loopback');

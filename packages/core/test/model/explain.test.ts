@@ -1,7 +1,8 @@
 import { analyzeCluster, clusterFromObjects, explain, renderExplanationMarkdown, renderExplanationText } from '../../src';
 import { list, pod, workedExample } from './builders';
 
-const analysis = (policy: 'Local' | 'Cluster' = 'Local', extra: ReturnType<typeof pod>[] = []) => analyzeCluster(clusterFromObjects(list([...workedExample(policy), ...extra])));
+const analysis = (policy: 'Local' | 'Cluster' = 'Local', extra: ReturnType<typeof pod>[] = []) =>
+  analyzeCluster(clusterFromObjects(list([...workedExample(policy), ...extra])));
 
 function ok(result: ReturnType<typeof explain>) {
   if (!result.ok) throw new Error(result.message);
@@ -73,7 +74,11 @@ describe('explain', () => {
   it('an ambiguous name asks which', () => {
     const extra = [pod('other', 'checkout-x', 'n1', { owner: { kind: 'StatefulSet', name: 'checkout' } })];
     const r = explain(analysis('Local', extra), 'checkout');
-    expect(r).toMatchObject({ ok: false, problem: 'ambiguous', suggestions: ['other/statefulset/checkout', 'shop/deployment/checkout'].sort() });
+    expect(r).toMatchObject({
+      ok: false,
+      problem: 'ambiguous',
+      suggestions: ['other/statefulset/checkout', 'shop/deployment/checkout'].sort(),
+    });
   });
 
   it('a hostNetwork pod is explained, not counted', () => {

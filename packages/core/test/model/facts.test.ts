@@ -11,16 +11,49 @@ function analyse(objects: Obj[], overrides: ProfileOverrides = {}, ref = 'pay/pa
 }
 
 /** A 3-node cluster of a given provider, kube-proxy mode and version; Service endpoints on n1 only; 2 clients per node. */
-function cluster(opts: { provider: string; mode?: string; version?: string; policy?: string; annotations?: Record<string, string>; ipMode?: string; cilium?: string; hostname?: string }): Obj[] {
+function cluster(opts: {
+  provider: string;
+  mode?: string;
+  version?: string;
+  policy?: string;
+  annotations?: Record<string, string>;
+  ipMode?: string;
+  cilium?: string;
+  hostname?: string;
+}): Obj[] {
   const version = opts.version ?? 'v1.30.2';
-  const nodes = ['n1', 'n2', 'n3'].map((n, i) => node(n, `10.0.0.${i + 1}`, { provider: `${opts.provider}${n}`, kubeProxyVersion: version }));
+  const nodes = ['n1', 'n2', 'n3'].map((n, i) =>
+    node(n, `10.0.0.${i + 1}`, { provider: `${opts.provider}${n}`, kubeProxyVersion: version }),
+  );
   const backend = deploymentPods('pay', 'payments', ['n1']);
   const clients = deploymentPods('shop', 'checkout', ['n1', 'n2', 'n2', 'n3', 'n3']);
   const proxies = opts.cilium
-    ? ['n1', 'n2', 'n3'].map((n) => pod('kube-system', `cilium-${n}`, n, { hostNetwork: true, labels: { 'k8s-app': 'cilium' }, containers: [{ name: 'cilium-agent', image: `quay.io/cilium/cilium:${opts.cilium}` }] }))
+    ? ['n1', 'n2', 'n3'].map((n) =>
+        pod('kube-system', `cilium-${n}`, n, {
+          hostNetwork: true,
+          labels: { 'k8s-app': 'cilium' },
+          containers: [{ name: 'cilium-agent', image: `quay.io/cilium/cilium:${opts.cilium}` }],
+        }),
+      )
     : ['n1', 'n2', 'n3'].map((n) => kubeProxyPod(n, [`--proxy-mode=${opts.mode ?? 'ipvs'}`], `registry.k8s.io/kube-proxy:${version}`));
-  const svc = lbService('pay', 'payments', { policy: opts.policy ?? 'Local', annotations: opts.annotations, ipMode: opts.ipMode, hostname: opts.hostname });
-  return [...nodes, ...backend, ...clients, ...proxies, svc, endpointSlice('pay', 'payments', backend.map((p) => ({ pod: p })))];
+  const svc = lbService('pay', 'payments', {
+    policy: opts.policy ?? 'Local',
+    annotations: opts.annotations,
+    ipMode: opts.ipMode,
+    hostname: opts.hostname,
+  });
+  return [
+    ...nodes,
+    ...backend,
+    ...clients,
+    ...proxies,
+    svc,
+    endpointSlice(
+      'pay',
+      'payments',
+      backend.map((p) => ({ pod: p })),
+    ),
+  ];
 }
 
 const TKE = 'qcloud:///800002/ins-';
@@ -28,7 +61,10 @@ const AWS = 'aws:///us-east-1a/i-';
 const AZURE = 'azure:///subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/';
 const GCP = 'gce://proj/us-central1-a/';
 // An AWS Load Balancer Controller NLB (F11: with neither a type nor a class the in-tree controller makes a Classic ELB)
-const AWS_INTERNAL = { 'service.beta.kubernetes.io/aws-load-balancer-type': 'external', 'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal' };
+const AWS_INTERNAL = {
+  'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
+  'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal',
+};
 const AZURE_INTERNAL = { 'service.beta.kubernetes.io/azure-load-balancer-internal': 'true' };
 
 describe('F1: IPVS SNAT is decided by KUBE-LOAD-BALANCER-LOCAL', () => {
@@ -60,7 +96,16 @@ describe('F2: upstream IPVS binds LB IPs on kube-ipvs0; TKE IPVS did not', () =>
 
 describe('F3: the fixed TKE build binds only Services annotated prevent-loopback', () => {
   it('fixed build + annotation: captured', () => {
-    const { sa, codes } = analyse(cluster({ provider: TKE, version: 'v1.20.6-tke.12', annotations: { 'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's', 'service.cloud.tencent.com/prevent-loopback': 'true' } }));
+    const { sa, codes } = analyse(
+      cluster({
+        provider: TKE,
+        version: 'v1.20.6-tke.12',
+        annotations: {
+          'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's',
+          'service.cloud.tencent.com/prevent-loopback': 'true',
+        },
+      }),
+    );
     expect(codes).toContain('CAPTURED_PREVENT_LOOPBACK');
     expect(sa.probability).toBe(0);
   });
@@ -70,7 +115,16 @@ describe('F3: the fixed TKE build binds only Services annotated prevent-loopback
     expect(sa.probability).toBeGreaterThan(0);
   });
   it('the annotation on an unfixed build does nothing', () => {
-    const { sa } = analyse(cluster({ provider: TKE, version: 'v1.18.4-tke.19', annotations: { 'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's', 'service.cloud.tencent.com/prevent-loopback': 'true' } }));
+    const { sa } = analyse(
+      cluster({
+        provider: TKE,
+        version: 'v1.18.4-tke.19',
+        annotations: {
+          'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's',
+          'service.cloud.tencent.com/prevent-loopback': 'true',
+        },
+      }),
+    );
     expect(sa.probability).toBeGreaterThan(0);
   });
   it.each([
@@ -125,7 +179,9 @@ describe('F6: ipMode Proxy — kube-proxy leaves the IP alone and adds no SNAT',
     expect(codes).not.toContain('SOURCE_NODE_IP_CLUSTER');
   });
   it('kube-proxy before 1.30 ignores ipMode and captures', () => {
-    const { sa, codes } = analyse(cluster({ provider: AWS, annotations: AWS_INTERNAL, mode: 'iptables', ipMode: 'Proxy', version: 'v1.28.4' }));
+    const { sa, codes } = analyse(
+      cluster({ provider: AWS, annotations: AWS_INTERNAL, mode: 'iptables', ipMode: 'Proxy', version: 'v1.28.4' }),
+    );
     expect(codes).toContain('CAPTURED_IPTABLES');
     expect(sa.probability).toBe(0);
   });
@@ -154,21 +210,33 @@ describe('F8: other clouds', () => {
     expect(sa.probability).toBeCloseTo(2 / 6, 12);
   });
   it('AWS NLB hostname ingress: never captured, even by upstream IPVS', () => {
-    const { sa, codes } = analyse(cluster({ provider: AWS, annotations: AWS_INTERNAL, hostname: 'internal-x.elb.us-east-1.amazonaws.com' }));
+    const { sa, codes } = analyse(
+      cluster({ provider: AWS, annotations: AWS_INTERNAL, hostname: 'internal-x.elb.us-east-1.amazonaws.com' }),
+    );
     expect(codes).toContain('NOT_CAPTURED_HOSTNAME');
     expect(sa.probability).toBeGreaterThan(0);
   });
   it('AWS IP targets without client IP preservation: safe', () => {
-    const { sa, codes } = analyse(cluster({ provider: AWS, annotations: { ...AWS_INTERNAL, 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip' }, hostname: 'x.elb.amazonaws.com' }));
+    const { sa, codes } = analyse(
+      cluster({
+        provider: AWS,
+        annotations: { ...AWS_INTERNAL, 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip' },
+        hostname: 'x.elb.amazonaws.com',
+      }),
+    );
     expect(codes).toContain('AWS_CLIENT_IP_NOT_PRESERVED');
     expect(sa.probability).toBe(0);
   });
-  it('AWS IP targets with preserve_client_ip: clients on the backend pod\'s node loop', () => {
+  it("AWS IP targets with preserve_client_ip: clients on the backend pod's node loop", () => {
     const { sa } = analyse(
       cluster({
         provider: AWS,
         hostname: 'x.elb.amazonaws.com',
-        annotations: { ...AWS_INTERNAL, 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip', 'service.beta.kubernetes.io/aws-load-balancer-target-group-attributes': 'preserve_client_ip.enabled=true' },
+        annotations: {
+          ...AWS_INTERNAL,
+          'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
+          'service.beta.kubernetes.io/aws-load-balancer-target-group-attributes': 'preserve_client_ip.enabled=true',
+        },
       }),
     );
     expect(sa.backendKind).toBe('pod');
@@ -176,11 +244,16 @@ describe('F8: other clouds', () => {
     expect(sa.probability).toBeCloseTo(2 / 6, 12);
   });
   it('Azure internal LB, Cluster: the node-IP source hairpins (no skip): p = 1/3', () => {
-    const { sa } = analyse(cluster({ provider: AZURE, annotations: AZURE_INTERNAL, policy: 'Cluster', hostname: undefined }), { proxyMode: 'ipvs', ipvsBind: 'none' });
+    const { sa } = analyse(cluster({ provider: AZURE, annotations: AZURE_INTERNAL, policy: 'Cluster', hostname: undefined }), {
+      proxyMode: 'ipvs',
+      ipvsBind: 'none',
+    });
     expect(sa.probability).toBeCloseTo(1 / 3, 12);
   });
   it('GCP internal passthrough LB: answered locally', () => {
-    const { sa, codes } = analyse(cluster({ provider: GCP, annotations: { 'networking.gke.io/load-balancer-type': 'Internal' } }), { ipvsBind: 'none' });
+    const { sa, codes } = analyse(cluster({ provider: GCP, annotations: { 'networking.gke.io/load-balancer-type': 'Internal' } }), {
+      ipvsBind: 'none',
+    });
     expect(codes).toContain('GCP_LOCAL_ROUTE');
     expect(sa.verdict).toBe('safe');
   });
@@ -206,7 +279,12 @@ describe('F9: signals in the API objects', () => {
     expect(sa.probability).toBe(0.25);
   });
   it('TKE direct access: pod backends; a client loops when the LB picks a pod on its node', () => {
-    const objects = workedExample('Local', { annotations: { 'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's', 'service.cloud.tencent.com/direct-access': 'true' } });
+    const objects = workedExample('Local', {
+      annotations: {
+        'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's',
+        'service.cloud.tencent.com/direct-access': 'true',
+      },
+    });
     const { sa, codes } = analyse(objects);
     expect(codes).toContain('BACKENDS_PODS');
     expect(sa.backendKind).toBe('pod');

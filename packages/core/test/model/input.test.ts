@@ -21,7 +21,9 @@ describe('malformed snapshots', () => {
     const cluster = loadCluster([{ name: 'snap.json', text: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) }]);
     const messages = cluster.problems.map(formatProblem);
     const index = objects.indexOf(broken);
-    expect(messages).toContain(`snap.json: item ${index} (Pod shop/${broken.metadata!.name}): spec.nodeName: is Running but has no spec.nodeName; not counted as a client`);
+    expect(messages).toContain(
+      `snap.json: item ${index} (Pod shop/${broken.metadata!.name}): spec.nodeName: is Running but has no spec.nodeName; not counted as a client`,
+    );
     expect(messages).toContain(`snap.json: item ${objects.length} is not a Kubernetes object; skipped`);
     expect(messages).toContain(`snap.json: item ${objects.length + 1} (Pod ?): metadata.name: has no metadata.name; skipped`);
     expect(messages.some((m) => m.includes('has no kind'))).toBe(true);

@@ -9,7 +9,14 @@ import { workedExample } from './builders';
 
 type Obj = KubeObject & Record<string, any>;
 
-function figures(services: Array<{ service: { namespace: string; name: string }; verdict: string; probability: number; ingresses: Array<{ atRisk: Array<{ node: number; clientPods: number }> }> }>) {
+function figures(
+  services: Array<{
+    service: { namespace: string; name: string };
+    verdict: string;
+    probability: number;
+    ingresses: Array<{ atRisk: Array<{ node: number; clientPods: number }> }>;
+  }>,
+) {
   return services.map((s) => ({
     svc: `${s.service.namespace}/${s.service.name}`,
     verdict: s.verdict,
@@ -17,8 +24,6 @@ function figures(services: Array<{ service: { namespace: string; name: string };
     atRisk: s.ingresses.map((i) => i.atRisk.filter((r) => r.clientPods > 0).length),
   }));
 }
-
-
 
 describe('LiveCluster and malformed objects', () => {
   it('a list with objects it cannot read keeps the rest and says which', () => {
@@ -48,7 +53,13 @@ describe('LiveCluster with v2 inputs', () => {
       apiVersion: 'v1',
       kind: 'Endpoints',
       metadata: { namespace: 'pay', name: 'payments' },
-      subsets: [{ addresses: slice.endpoints.map((e: Obj) => ({ ip: e.addresses[0], nodeName: e.nodeName, targetRef: e.targetRef })), notReadyAddresses: [], ports: slice.ports }],
+      subsets: [
+        {
+          addresses: slice.endpoints.map((e: Obj) => ({ ip: e.addresses[0], nodeName: e.nodeName, targetRef: e.targetRef })),
+          notReadyAddresses: [],
+          ports: slice.ports,
+        },
+      ],
     };
     const svc = objects.find((o) => o.kind === 'Service')!;
     svc.spec.selector = { app: 'payments' };
@@ -72,7 +83,9 @@ describe('LiveCluster with v2 inputs', () => {
     expect(live.analysis!.services[0]!.probability).toBe(0.375);
 
     // A client pod whose IP is outside the ranges: q = 1 for it, incrementally.
-    const outsider: Obj = JSON.parse(JSON.stringify(objects.find((o) => o.kind === 'Pod' && o.spec.nodeName === 'n1' && o.metadata!.namespace === 'shop')));
+    const outsider: Obj = JSON.parse(
+      JSON.stringify(objects.find((o) => o.kind === 'Pod' && o.spec.nodeName === 'n1' && o.metadata!.namespace === 'shop')),
+    );
     outsider.metadata!.name = 'checkout-outsider';
     outsider.status.podIP = '192.168.7.7';
     objects.push(outsider);

@@ -14,7 +14,13 @@ describe('step 1: captured on the node', () => {
     expect(sa.verdict).toBe('safe');
   });
   it('a cluster mid-upgrade: only nodes still on the unfixed build are at risk', () => {
-    const objects = workedExample('Local', { kubeProxyVersion: 'v1.20.6-tke.12', annotations: { 'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's', 'service.cloud.tencent.com/prevent-loopback': 'true' } });
+    const objects = workedExample('Local', {
+      kubeProxyVersion: 'v1.20.6-tke.12',
+      annotations: {
+        'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's',
+        'service.cloud.tencent.com/prevent-loopback': 'true',
+      },
+    });
     // n2's kube-proxy pod is still on the old build.
     const kp = objects.find((o) => o.metadata!.name === 'kube-proxy-n2')!;
     (kp.spec as { containers: Array<{ image: string }> }).containers[0]!.image = 'ccr.ccs.tencentyun.com/library/kube-proxy:v1.20.6-tke.3';
@@ -63,7 +69,17 @@ describe('step 5: uniform choice over eligible backends', () => {
   it('three backend nodes give p = 1/3 on each', () => {
     const nodes = ['n1', 'n2', 'n3'].map((n, i) => node(n, `10.0.0.${i + 1}`));
     const backends = deploymentPods('pay', 'payments', ['n1', 'n2', 'n3']);
-    const objects = [...nodes, ...backends, ...['n1', 'n2', 'n3'].map((n) => kubeProxyPod(n)), lbService('pay', 'payments'), endpointSlice('pay', 'payments', backends.map((p) => ({ pod: p })))];
+    const objects = [
+      ...nodes,
+      ...backends,
+      ...['n1', 'n2', 'n3'].map((n) => kubeProxyPod(n)),
+      lbService('pay', 'payments'),
+      endpointSlice(
+        'pay',
+        'payments',
+        backends.map((p) => ({ pod: p })),
+      ),
+    ];
     const { sa } = analyse(objects);
     expect(sa.ingresses[0]!.atRisk.map((r) => r.p)).toEqual([1 / 3, 1 / 3, 1 / 3]);
     expect(sa.probability).toBeCloseTo(1 / 3, 12);
@@ -71,7 +87,13 @@ describe('step 5: uniform choice over eligible backends', () => {
 });
 
 describe('step 6: pod backends and the pod network', () => {
-  const direct = (): Obj[] => workedExample('Local', { annotations: { 'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's', 'service.cloud.tencent.com/direct-access': 'true' } });
+  const direct = (): Obj[] =>
+    workedExample('Local', {
+      annotations: {
+        'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's',
+        'service.cloud.tencent.com/direct-access': 'true',
+      },
+    });
   it('exclusive-ENI pods answer through the VPC: no loop', () => {
     const { sa } = analyse(direct(), { podNetwork: 'exclusive-eni' });
     expect(sa.probability).toBe(0);
@@ -106,10 +128,23 @@ describe('§4 definitions', () => {
       pod('shop', 'report-29000000-abcde', 'n1', { owner: { kind: 'Job', name: 'report-29000000' } }),
       pod('shop', 'bare', 'n1'),
       pod('shop', 'rs-pod', 'n1', { owner: { kind: 'ReplicaSet', name: 'legacy-rs' } }),
-      { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'legacy-rs', namespace: 'shop', ownerReferences: [{ kind: 'Deployment', name: 'legacy', controller: true }] } },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: { name: 'legacy-rs', namespace: 'shop', ownerReferences: [{ kind: 'Deployment', name: 'legacy', controller: true }] },
+      },
     ];
     const report = buildReport(analyse(objects as Obj[]).analysis);
     const names = report.services[0]!.affectedWorkloads.map((w) => `${w.kind}/${w.name}`);
-    expect(names).toEqual(expect.arrayContaining(['StatefulSet/db', 'DaemonSet/agent', 'CronJob/report', 'Pod/bare', 'Deployment/legacy', 'Deployment/checkout']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'StatefulSet/db',
+        'DaemonSet/agent',
+        'CronJob/report',
+        'Pod/bare',
+        'Deployment/legacy',
+        'Deployment/checkout',
+      ]),
+    );
   });
 });

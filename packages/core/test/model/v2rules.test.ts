@@ -4,7 +4,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeCluster, buildReport, clusterFromObjects, loadCluster, tkeBuildStatus, parseKubeVersion, type ProfileOverrides } from '../../src';
+import {
+  analyzeCluster,
+  buildReport,
+  clusterFromObjects,
+  loadCluster,
+  tkeBuildStatus,
+  parseKubeVersion,
+  type ProfileOverrides,
+} from '../../src';
 import { worstClientProbability } from '../../src/analysis/worstClient';
 import { deploymentPods, endpointSlice, kubeProxyPod, lbService, list, node, pod, workedExample, type Obj } from './builders';
 
@@ -101,7 +109,10 @@ describe('F11: which AWS load balancer a Service gets', () => {
     expect(sa.verdict).toBe('loopback');
   });
   it('instance targets with preserve_client_ip.enabled=false: safe', () => {
-    const { sa, codes } = analyse(awsExample({ [TYPE]: 'external', [TARGET]: 'instance', [TG_ATTRS]: 'preserve_client_ip.enabled=false' }), NO_BIND);
+    const { sa, codes } = analyse(
+      awsExample({ [TYPE]: 'external', [TARGET]: 'instance', [TG_ATTRS]: 'preserve_client_ip.enabled=false' }),
+      NO_BIND,
+    );
     expect(sa.verdict).toBe('safe');
     expect(codes).toContain('AWS_CLIENT_IP_NOT_PRESERVED');
   });
@@ -111,7 +122,8 @@ describe('F11: which AWS load balancer a Service gets', () => {
 function ipModeProxyExample(version: string | undefined): Obj[] {
   const objects = workedExample('Local', { kubeProxyVersion: version ?? 'v1.30.2' });
   for (const o of objects) {
-    if (o.kind === 'Service') (o.status as { loadBalancer: { ingress: Array<Record<string, string>> } }).loadBalancer.ingress[0]!.ipMode = 'Proxy';
+    if (o.kind === 'Service')
+      (o.status as { loadBalancer: { ingress: Array<Record<string, string>> } }).loadBalancer.ingress[0]!.ipMode = 'Proxy';
     if (o.metadata!.name!.startsWith('kube-proxy-')) {
       const c = (specOf(o).containers as Array<{ args: string[]; image: string }>)[0]!;
       c.args = ['--proxy-mode=iptables'];
@@ -148,7 +160,13 @@ describe('F12: ipMode Proxy support by version', () => {
   ])('Cilium %s with ipMode Proxy: %s', (version, verdict) => {
     const objects = workedExample('Local').filter((o) => !o.metadata!.name!.startsWith('kube-proxy-'));
     for (const n of ['n1', 'n2', 'n3']) {
-      objects.push(pod('kube-system', `cilium-${n}`, n, { hostNetwork: true, labels: { 'k8s-app': 'cilium' }, containers: [{ name: 'cilium-agent', image: `quay.io/cilium/cilium:${version}` }] }));
+      objects.push(
+        pod('kube-system', `cilium-${n}`, n, {
+          hostNetwork: true,
+          labels: { 'k8s-app': 'cilium' },
+          containers: [{ name: 'cilium-agent', image: `quay.io/cilium/cilium:${version}` }],
+        }),
+      );
     }
     (svcOf(objects).status as { loadBalancer: { ingress: Array<Record<string, string>> } }).loadBalancer.ingress[0]!.ipMode = 'Proxy';
     expect(analyse(objects).sa.verdict).toBe(verdict);
@@ -159,12 +177,18 @@ describe('F13: TKE builds outside the documented list', () => {
   it('lines newer than 1.20 bind like the fixed builds', () => {
     expect(tkeBuildStatus(parseKubeVersion('v1.24.4-tke.1')!)).toBe('fixed');
     expect(tkeBuildStatus(parseKubeVersion('v1.30.0-tke.2')!)).toBe('fixed');
-    const annotations = { 'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's', 'service.cloud.tencent.com/prevent-loopback': 'true' };
+    const annotations = {
+      'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's',
+      'service.cloud.tencent.com/prevent-loopback': 'true',
+    };
     expect(analyse(workedExample('Local', { kubeProxyVersion: 'v1.26.1-tke.5', annotations })).sa.verdict).toBe('safe');
   });
   it('lines older than 1.12 never bound, whatever their build number', () => {
     expect(tkeBuildStatus(parseKubeVersion('v1.10.5-tke.99')!)).toBe('unfixed');
-    const annotations = { 'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's', 'service.cloud.tencent.com/prevent-loopback': 'true' };
+    const annotations = {
+      'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's',
+      'service.cloud.tencent.com/prevent-loopback': 'true',
+    };
     expect(analyse(workedExample('Local', { kubeProxyVersion: 'v1.10.5-tke.99', annotations })).rs.loopbackProbability).toBe(0.375);
   });
 });
@@ -174,7 +198,8 @@ describe('F9: a TKE IPVS node with no kube-proxy version', () => {
     const objects = workedExample('Local', annotations ? { annotations } : {});
     for (const o of objects) {
       if (o.kind === 'Node') delete (o.status as { nodeInfo?: unknown }).nodeInfo;
-      if (o.metadata!.name!.startsWith('kube-proxy-')) (specOf(o).containers as Array<{ image: string }>)[0]!.image = 'ccr.ccs.tencentyun.com/library/kube-proxy';
+      if (o.metadata!.name!.startsWith('kube-proxy-'))
+        (specOf(o).containers as Array<{ image: string }>)[0]!.image = 'ccr.ccs.tencentyun.com/library/kube-proxy';
     }
     return objects;
   };
@@ -182,19 +207,28 @@ describe('F9: a TKE IPVS node with no kube-proxy version', () => {
     expect(analyse(versionless()).rs.loopbackProbability).toBe(0.375);
   });
   it('with prevent-loopback the build decides: unknown, naming what to supply', () => {
-    const { sa } = analyse(versionless({ 'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's', 'service.cloud.tencent.com/prevent-loopback': 'true' }));
+    const { sa } = analyse(
+      versionless({
+        'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's',
+        'service.cloud.tencent.com/prevent-loopback': 'true',
+      }),
+    );
     expect(sa.verdict).toBe('unknown');
     expect(sa.reasons.find((r) => r.code === 'UNKNOWN_TKE_BUILD')!.source).toContain('kubectl get pods -n kube-system -o json');
   });
 });
 
-const podIps = (objects: Obj[], match: (o: Obj) => boolean): string[] => objects.filter((o) => o.kind === 'Pod' && match(o)).map((o) => (o.status as { podIP: string }).podIP);
+const podIps = (objects: Obj[], match: (o: Obj) => boolean): string[] =>
+  objects.filter((o) => o.kind === 'Pod' && match(o)).map((o) => (o.status as { podIP: string }).podIP);
 
 describe('F14: loadBalancerSourceRanges', () => {
   it('a client outside the ranges fails outright (q = 1) and its p leaves the exposure', () => {
     const objects = workedExample('Local');
     // Every client pod but one on n1 (a checkout pod, p = 1/2) is inside the ranges.
-    const inside = podIps(objects, (o) => !(o.metadata!.name!.startsWith('checkout') && specOf(o).nodeName === 'n1' && o.metadata!.name!.includes('-0x')));
+    const inside = podIps(
+      objects,
+      (o) => !(o.metadata!.name!.startsWith('checkout') && specOf(o).nodeName === 'n1' && o.metadata!.name!.includes('-0x')),
+    );
     specOf(svcOf(objects)).loadBalancerSourceRanges = inside.map((ip) => `${ip}/32`);
     const { sa, rs, codes } = analyse(objects);
     expect(sa.verdict).toBe('loopback');
@@ -314,7 +348,11 @@ describe('§3 step 3: pod backends per address family and per port; unplaced end
 describe('§3 step 4: the self-skip applies to any backend', () => {
   it('a hostNetwork pod backend whose IP is the SNATed node IP is skipped by the CLB', () => {
     const nodes = [node('n1', '10.0.0.1'), node('n2', '10.0.0.2')];
-    const hostBackend = pod('pay', 'payments-host', 'n1', { ip: '10.0.0.1', hostNetwork: true, owner: { kind: 'DaemonSet', name: 'payments-host' } });
+    const hostBackend = pod('pay', 'payments-host', 'n1', {
+      ip: '10.0.0.1',
+      hostNetwork: true,
+      owner: { kind: 'DaemonSet', name: 'payments-host' },
+    });
     const podBackend = pod('pay', 'payments-pod', 'n2', { owner: { kind: 'ReplicaSet', name: 'payments-7d' } });
     const clients = deploymentPods('shop', 'checkout', ['n1', 'n2']);
     const objects = [
@@ -354,7 +392,10 @@ function slicesToEndpoints(items: Obj[]): Obj[] {
       byService.set(`${ns}/${name}`, ep);
       out.push(ep);
     }
-    const slice = o as Obj & { endpoints?: Array<{ addresses: string[]; conditions?: { ready?: boolean }; nodeName?: string; targetRef?: unknown }>; ports?: unknown[] };
+    const slice = o as Obj & {
+      endpoints?: Array<{ addresses: string[]; conditions?: { ready?: boolean }; nodeName?: string; targetRef?: unknown }>;
+      ports?: unknown[];
+    };
     const addr = (e: NonNullable<typeof slice.endpoints>[number]) => ({ ip: e.addresses[0], nodeName: e.nodeName, targetRef: e.targetRef });
     (ep.subsets as unknown[]).push({
       addresses: (slice.endpoints ?? []).filter((e) => e.conditions?.ready !== false).map(addr),
@@ -366,21 +407,28 @@ function slicesToEndpoints(items: Obj[]): Obj[] {
 }
 
 describe('v1 Endpoints and typed Lists (§3 step 3)', () => {
-  it("the demo with its EndpointSlices turned into v1 Endpoints gives the same report", () => {
+  it('the demo with its EndpointSlices turned into v1 Endpoints gives the same report', () => {
     const text = readFileSync(join(__dirname, '..', '..', '..', 'demo', 'demo-cluster.json'), 'utf8');
     const demo = JSON.parse(text) as { items: Obj[] };
     const fromSlices = buildReport(analyzeCluster(loadCluster([{ name: 'demo', text }])), { now: new Date(0) });
     const converted = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: slicesToEndpoints(demo.items) });
     const fromEndpoints = buildReport(analyzeCluster(loadCluster([{ name: 'demo', text: converted }])), { now: new Date(0) });
     expect(fromSlices.summary.loopback).toBeGreaterThan(0);
-    const withoutSourceNames = (r: typeof fromSlices) => JSON.parse(JSON.stringify(r.services).replaceAll('EndpointSlices', 'X').replaceAll('EndpointSlice', 'X').replaceAll('Endpoints', 'X'));
+    const withoutSourceNames = (r: typeof fromSlices) =>
+      JSON.parse(
+        JSON.stringify(r.services).replaceAll('EndpointSlices', 'X').replaceAll('EndpointSlice', 'X').replaceAll('Endpoints', 'X'),
+      );
     expect(withoutSourceNames(fromEndpoints)).toEqual(withoutSourceNames(fromSlices));
     expect(fromEndpoints.summary).toEqual(fromSlices.summary);
     expect(fromEndpoints.links).toEqual(fromSlices.links);
   });
   it('items without kind in a NodeList / PodList take the List’s item kind', () => {
     const objects = workedExample('Local');
-    const typed = (kind: string) => ({ apiVersion: 'v1', kind: `${kind}List`, items: objects.filter((o) => o.kind === kind).map(({ kind: _k, ...rest }) => rest) });
+    const typed = (kind: string) => ({
+      apiVersion: 'v1',
+      kind: `${kind}List`,
+      items: objects.filter((o) => o.kind === kind).map(({ kind: _k, ...rest }) => rest),
+    });
     const rest = objects.filter((o) => o.kind !== 'Node' && o.kind !== 'Pod');
     const cluster = clusterFromObjects([typed('Node'), typed('Pod'), list(rest)]);
     expect(cluster.nodes.length).toBe(3);
@@ -397,12 +445,16 @@ function configMap(name: string, data: Record<string, string>): Obj {
 describe('the kube-proxy and ip-masq-agent ConfigMaps (§3 step 2)', () => {
   const withConfig = (conf: string): Obj[] => {
     const objects = workedExample('Local');
-    for (const o of objects) if (o.metadata!.name!.startsWith('kube-proxy-')) (specOf(o).containers as Array<{ args: string[] }>)[0]!.args = ['--config=/var/lib/kube-proxy/config.conf'];
+    for (const o of objects)
+      if (o.metadata!.name!.startsWith('kube-proxy-'))
+        (specOf(o).containers as Array<{ args: string[] }>)[0]!.args = ['--config=/var/lib/kube-proxy/config.conf'];
     objects.push(configMap('kube-proxy', { 'config.conf': conf }));
     return objects;
   };
   it('`mode: ipvs  # note` is ipvs (read as YAML)', () => {
-    const { rs, analysis } = analyse(withConfig('apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs  # TKE\n'));
+    const { rs, analysis } = analyse(
+      withConfig('apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs  # TKE\n'),
+    );
     expect(analysis.context.profile.nodes[0]!.proxyMode.value).toBe('ipvs');
     expect(rs.loopbackProbability).toBe(0.375);
   });
@@ -456,7 +508,13 @@ describe('§4 client pods: pods on nodes missing from the input', () => {
 
 describe('§4 q beside p: the unreachable verdict', () => {
   it('no eligible backend (one node, Cluster: the CLB skips the only backend): unreachable, with clients and nodes', () => {
-    const objects = [node('n1', '10.0.0.1'), ...deploymentPods('pay', 'payments', ['n1']), ...deploymentPods('shop', 'checkout', ['n1', 'n1']), kubeProxyPod('n1'), lbService('pay', 'payments', { policy: 'Cluster' })];
+    const objects = [
+      node('n1', '10.0.0.1'),
+      ...deploymentPods('pay', 'payments', ['n1']),
+      ...deploymentPods('shop', 'checkout', ['n1', 'n1']),
+      kubeProxyPod('n1'),
+      lbService('pay', 'payments', { policy: 'Cluster' }),
+    ];
     objects.push(endpointSlice('pay', 'payments', [{ pod: objects[1]! }]));
     const { sa, rs, report } = analyse(objects);
     expect(sa.verdict).toBe('unreachable');
@@ -521,7 +579,9 @@ describe('inputs that look like different clusters get a warning', () => {
       { name: 'nodes.json', text: JSON.stringify(list(a)) },
       { name: 'rest.json', text: JSON.stringify(list(b)) },
     ]);
-    expect(cluster.problems.map((p) => p.message).join('\n')).toMatch(/warning: none of the 3 node\(s\) the pods run on is among the 3 Node object\(s\)/);
+    expect(cluster.problems.map((p) => p.message).join('\n')).toMatch(
+      /warning: none of the 3 node\(s\) the pods run on is among the 3 Node object\(s\)/,
+    );
   });
   it('different kube-system Namespace uids', () => {
     const ns = (uid: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system', uid } });
@@ -556,7 +616,9 @@ describe('inputs from several files', () => {
       { name: 'a.json', text: JSON.stringify(list(a)) },
       { name: 'b.json', text: JSON.stringify(list(b)) },
     ]);
-    expect(cluster.problems.map((p) => p.message).join('\n')).toContain('warning: the input files fall into 2 groups whose pods never run on each other\'s nodes (a.json; b.json)');
+    expect(cluster.problems.map((p) => p.message).join('\n')).toContain(
+      "warning: the input files fall into 2 groups whose pods never run on each other's nodes (a.json; b.json)",
+    );
   });
   it('nodes in one file and pods in others: no warning', () => {
     const objects = workedExample('Local');

@@ -8,7 +8,14 @@ const analysis = () => analyzeCluster(clusterFromObjects(list(workedExample('Loc
 describe('what-if', () => {
   it('externalTrafficPolicy Cluster takes the worked example from 0.375 to 0', () => {
     const r = whatIf(analysis(), [{ kind: 'trafficPolicy', service: 'pay/payments', value: 'Cluster' }]);
-    expect(r.services).toEqual([{ namespace: 'pay', name: 'payments', before: { verdict: 'loopback', probability: 0.375, worstClientProbability: 0.5 }, after: { verdict: 'safe', probability: 0, worstClientProbability: 0 } }]);
+    expect(r.services).toEqual([
+      {
+        namespace: 'pay',
+        name: 'payments',
+        before: { verdict: 'loopback', probability: 0.375, worstClientProbability: 0.5 },
+        after: { verdict: 'safe', probability: 0, worstClientProbability: 0 },
+      },
+    ]);
   });
 
   it('the annotation alone does nothing on an unfixed build; with the fixed build it captures', () => {
@@ -44,9 +51,15 @@ describe('what-if', () => {
   });
 
   it('unknown Services and nodes are clear errors', () => {
-    expect(() => whatIf(analysis(), [{ kind: 'trafficPolicy', service: 'nope', value: 'Cluster' }])).toThrow(new LoopscopeError('NOT_FOUND', 'no Service "nope" in the snapshot'));
-    expect(() => whatIf(analysis(), [{ kind: 'kubeProxyVersion', version: 'v1.2' }])).toThrow(expect.objectContaining({ code: 'CHANGE_INVALID' }));
-    expect(() => whatIf(analysis(), [{ kind: 'kubeProxyVersion', version: 'v1.20.6-tke.12', nodes: ['n9'] }])).toThrow('node "n9" is not in the snapshot');
+    expect(() => whatIf(analysis(), [{ kind: 'trafficPolicy', service: 'nope', value: 'Cluster' }])).toThrow(
+      new LoopscopeError('NOT_FOUND', 'no Service "nope" in the snapshot'),
+    );
+    expect(() => whatIf(analysis(), [{ kind: 'kubeProxyVersion', version: 'v1.2' }])).toThrow(
+      expect.objectContaining({ code: 'CHANGE_INVALID' }),
+    );
+    expect(() => whatIf(analysis(), [{ kind: 'kubeProxyVersion', version: 'v1.20.6-tke.12', nodes: ['n9'] }])).toThrow(
+      'node "n9" is not in the snapshot',
+    );
   });
 });
 
@@ -64,8 +77,14 @@ describe('fixes (§6), each with its predicted figure, in order', () => {
   });
 
   it('on AWS, Cluster is offered but predicted not to fix it: every node becomes a backend that hairpins', () => {
-    const objects = workedExample('Local', { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'external', 'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal' } });
-    for (const o of objects) if (o.kind === 'Node') (o.spec as Record<string, string>).providerID = `aws:///us-east-1a/i-${o.metadata!.name}`;
+    const objects = workedExample('Local', {
+      annotations: {
+        'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
+        'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal',
+      },
+    });
+    for (const o of objects)
+      if (o.kind === 'Node') (o.spec as Record<string, string>).providerID = `aws:///us-east-1a/i-${o.metadata!.name}`;
     const a = analyzeCluster(clusterFromObjects(list(objects)), { overrides: { ipvsBind: 'none' } });
     const cluster = fixesFor(a, a.services[0]!).find((f) => f.id === 'traffic-policy-cluster')!;
     expect(cluster.predictedProbability).toBeCloseTo(1 / 3, 6);
@@ -96,16 +115,24 @@ describe('what-ifs as they would play out', () => {
     svc.status.loadBalancer.ingress[0]!.ipMode = 'Proxy';
     const a = analyzeCluster(clusterFromObjects(list(objects)));
     const before = a.services[0]!.probability;
-    const r = whatIf(a, [{ kind: 'kubeProxyVersion', version: 'tke-fixed' }, { kind: 'preventLoopback', service: 'payments', value: true }]);
+    const r = whatIf(a, [
+      { kind: 'kubeProxyVersion', version: 'tke-fixed' },
+      { kind: 'preventLoopback', service: 'payments', value: true },
+    ]);
     const annotatedOnly = whatIf(a, [{ kind: 'preventLoopback', service: 'payments', value: true }]);
     expect(r.services[0]!.after).toEqual(annotatedOnly.services[0]!.after);
     expect(r.services[0]!.after.probability).toBeGreaterThan(0);
     expect(before).toBeGreaterThan(0);
     // A downgrade (what "tke-fixed" used to do) would capture the IP and predict 0.
-    expect(whatIf(a, [{ kind: 'kubeProxyVersion', version: 'v1.20.6-tke.12' }, { kind: 'preventLoopback', service: 'payments', value: true }]).services[0]!.after.probability).toBe(0);
+    expect(
+      whatIf(a, [
+        { kind: 'kubeProxyVersion', version: 'v1.20.6-tke.12' },
+        { kind: 'preventLoopback', service: 'payments', value: true },
+      ]).services[0]!.after.probability,
+    ).toBe(0);
   });
 
-  it('anti-affinity: the clients move to nodes without endpoints, the Service\'s own pods stay (worst client ½)', () => {
+  it("anti-affinity: the clients move to nodes without endpoints, the Service's own pods stay (worst client ½)", () => {
     const a = analysis();
     const move = fixesFor(a, a.services[0]!).find((f) => f.id === 'move-clients')!;
     expect(move.predictedProbability).toBeCloseTo(0.125, 9);
@@ -117,7 +144,19 @@ describe('what-ifs as they would play out', () => {
     const nodes = [node('n1', '10.0.0.1'), node('n2', '10.0.0.2')];
     const backends = [...deploymentPods('pay', 'payments', ['n1', 'n2'])];
     const clients = deploymentPods('shop', 'checkout', ['n1', 'n2']);
-    const objects = [...nodes, ...backends, ...clients, kubeProxyPod('n1'), kubeProxyPod('n2'), lbService('pay', 'payments'), endpointSlice('pay', 'payments', backends.map((p) => ({ pod: p })))];
+    const objects = [
+      ...nodes,
+      ...backends,
+      ...clients,
+      kubeProxyPod('n1'),
+      kubeProxyPod('n2'),
+      lbService('pay', 'payments'),
+      endpointSlice(
+        'pay',
+        'payments',
+        backends.map((p) => ({ pod: p })),
+      ),
+    ];
     const a = analyzeCluster(clusterFromObjects(list(objects)));
     expect(a.services[0]!.verdict).toBe('loopback');
     expect(fixesFor(a, a.services[0]!).map((f) => f.id)).not.toContain('move-clients');
@@ -126,8 +165,15 @@ describe('what-ifs as they would play out', () => {
 
   it('anti-affinity is not offered for Cluster node backends (every node is a backend): AWS', () => {
     // An AWS Load Balancer Controller NLB with instance targets (client IP kept): without a type it would be a Classic ELB, a proxy.
-    const objects = workedExample('Cluster', { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'external', 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'instance', 'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal' } });
-    for (const o of objects) if (o.kind === 'Node') (o.spec as Record<string, string>).providerID = `aws:///us-east-1a/i-${o.metadata!.name}`;
+    const objects = workedExample('Cluster', {
+      annotations: {
+        'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
+        'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'instance',
+        'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal',
+      },
+    });
+    for (const o of objects)
+      if (o.kind === 'Node') (o.spec as Record<string, string>).providerID = `aws:///us-east-1a/i-${o.metadata!.name}`;
     const a = analyzeCluster(clusterFromObjects(list(objects)), { overrides: { ipvsBind: 'none' } });
     expect(a.services[0]!.verdict).toBe('loopback');
     const ids = fixesFor(a, a.services[0]!).map((f) => f.id);
@@ -159,7 +205,9 @@ describe('what-ifs as they would play out', () => {
       { kind: 'moveClients', service: 'pay/payments', workloads: ['shop/deployment/checkout'] },
       { kind: 'moveClients', service: 'pay/payments', workloads: ['pay/deployment/payments'] },
     ]);
-    const all = whatIf(a, [{ kind: 'moveClients', service: 'pay/payments', workloads: ['shop/deployment/checkout', 'pay/deployment/payments'] }]);
+    const all = whatIf(a, [
+      { kind: 'moveClients', service: 'pay/payments', workloads: ['shop/deployment/checkout', 'pay/deployment/payments'] },
+    ]);
     expect(both.services[0]!.after).toEqual(all.services[0]!.after);
     // Moving clients after a policy change works on the new analysis.
     const withPolicy = whatIf(a, [

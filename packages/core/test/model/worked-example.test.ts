@@ -36,7 +36,11 @@ describe('the worked example of loopback-model.md §4', () => {
     ]);
     const links = report.links.filter((l) => l.service.name === 'payments');
     expect(links).toContainEqual(
-      expect.objectContaining({ client: expect.objectContaining({ node: 'n1', workload: 'checkout', pods: 3 }), probability: 0.5, backend: { kind: 'node', node: 'n1', nodePort: 30080 } }),
+      expect.objectContaining({
+        client: expect.objectContaining({ node: 'n1', workload: 'checkout', pods: 3 }),
+        probability: 0.5,
+        backend: { kind: 'node', node: 'n1', nodePort: 30080 },
+      }),
     );
     expect(links.every((l) => l.client.node !== 'n3')).toBe(true);
   });

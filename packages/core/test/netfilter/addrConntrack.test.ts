@@ -57,7 +57,16 @@ describe('parseIpAddr', () => {
     expect(value[2]).toEqual(expect.objectContaining({ iface: 'eth0', text: '10.0.0.12', prefix: 16, scope: 'global', line: 3 }));
     expect(value.find((a) => a.iface === 'veth7a3f0c21')?.family).toBe(6);
     const node = loadFixtureNode({ addr: 'ipvs-local/addr-bound.txt' });
-    expect(node.boundAddresses('kube-ipvs0')).toEqual(['10.96.0.1', '10.96.0.10', '10.96.45.12', '10.96.77.3', '10.96.80.9', '10.0.0.5', '10.0.0.7', '10.0.0.9']);
+    expect(node.boundAddresses('kube-ipvs0')).toEqual([
+      '10.96.0.1',
+      '10.96.0.10',
+      '10.96.45.12',
+      '10.96.77.3',
+      '10.96.80.9',
+      '10.0.0.5',
+      '10.0.0.7',
+      '10.0.0.9',
+    ]);
     expect(node.isBound('10.0.0.5')).toBe(true);
     expect(node.isBound('10.0.0.12')).toBe(false);
     expect(node.nodeAddresses()).toEqual(['10.0.0.12', '169.254.32.1', '172.16.1.1']);
@@ -84,13 +93,18 @@ describe('parseIpAddr', () => {
       ['lo', '127.0.0.1'],
       ['kube-ipvs0', '10.0.0.5'],
     ]);
-    const json = JSON.stringify([{ ifname: 'eth0', addr_info: [{ family: 'inet', local: '10.0.0.12', prefixlen: 16, broadcast: '10.0.255.255', scope: 'global' }] }]);
+    const json = JSON.stringify([
+      { ifname: 'eth0', addr_info: [{ family: 'inet', local: '10.0.0.12', prefixlen: 16, broadcast: '10.0.255.255', scope: 'global' }] },
+    ]);
     expect(parseIpAddr(json, 'j.json').value[0]).toEqual(expect.objectContaining({ iface: 'eth0', text: '10.0.0.12', prefix: 16 }));
     expect(parseIpAddr('[{"oops"', 'bad.json').problems[0]?.message).toMatch(/not valid JSON/);
   });
 
   it('reports garbage lines', () => {
-    const { value, problems } = parseIpAddr('2: eth0    inet 10.0.0.300/24 scope global eth0\nblah blah\n2: eth0    inet 10.0.0.12/24 scope global eth0\n', 'a.txt');
+    const { value, problems } = parseIpAddr(
+      '2: eth0    inet 10.0.0.300/24 scope global eth0\nblah blah\n2: eth0    inet 10.0.0.12/24 scope global eth0\n',
+      'a.txt',
+    );
     expect(value).toHaveLength(1);
     expect(problems.map((p) => p.line)).toEqual([1, 2]);
   });
@@ -103,9 +117,24 @@ describe('parseConntrack', () => {
     expect(value).toHaveLength(8);
     const first = value[0];
     expect(first).toEqual(
-      expect.objectContaining({ family: 4, protocol: 'tcp', protocolNumber: 6, timeout: 117, state: 'SYN_SENT', unreplied: true, assured: false, mark: 0, use: 1, snat: false, dnat: false, line: 1 }),
+      expect.objectContaining({
+        family: 4,
+        protocol: 'tcp',
+        protocolNumber: 6,
+        timeout: 117,
+        state: 'SYN_SENT',
+        unreplied: true,
+        assured: false,
+        mark: 0,
+        use: 1,
+        snat: false,
+        dnat: false,
+        line: 1,
+      }),
     );
-    expect(first && describeConntrackEntry(first)).toBe('tcp 172.16.1.5:51234 -> 10.0.0.5:80 (reply 10.0.0.5:80 -> 172.16.1.5:51234) SYN_SENT [UNREPLIED]');
+    expect(first && describeConntrackEntry(first)).toBe(
+      'tcp 172.16.1.5:51234 -> 10.0.0.5:80 (reply 10.0.0.5:80 -> 172.16.1.5:51234) SYN_SENT [UNREPLIED]',
+    );
     const dns = value[3];
     expect(dns?.dnat).toBe(true);
     expect(dns?.assured).toBe(true);

@@ -9,7 +9,10 @@ export function fixture(path: string): { text: string; file: string } {
 }
 
 /** Loads a fixture node: file names relative to test/fixtures/netfilter. */
-export function loadFixtureNode(files: { iptables?: string; ip6tables?: string; ipset?: string; addr?: string; conntrack?: string }, extra: Partial<NodeDumpsInput> = {}): NodeEvidence {
+export function loadFixtureNode(
+  files: { iptables?: string; ip6tables?: string; ipset?: string; addr?: string; conntrack?: string },
+  extra: Partial<NodeDumpsInput> = {},
+): NodeEvidence {
   return loadNodeDumps({
     iptablesSave: files.iptables ? fixture(files.iptables) : undefined,
     ip6tablesSave: files.ip6tables ? fixture(files.ip6tables) : undefined,

@@ -4,7 +4,15 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { loadNodeDumps, parseConntrack, parseIpAddr, parseIpset, parseIptablesSave, type DumpProblem, traceLbPacket } from '../../src/netfilter';
+import {
+  loadNodeDumps,
+  parseConntrack,
+  parseIpAddr,
+  parseIpset,
+  parseIptablesSave,
+  type DumpProblem,
+  traceLbPacket,
+} from '../../src/netfilter';
 import { parseNft } from '../../src/netfilter/nftables';
 import { FIXTURES, fixture } from './fixtures';
 
@@ -29,7 +37,51 @@ function allFixtures(dir = FIXTURES): string[] {
   });
 }
 
-const NASTY = ['{', '}', ';', '@', ' . ', 'vmap', 'numgen random mod 0', 'goto', 'jump', 'elements = {', '"', "'", '\\', '!', '-', '--', '-j', '-m', '-A', '[', ']', ':', '/', ',', '*', '#', 'COMMIT', '\t', '\0', 'ÿ', '😀', '0x', '-1', '999999999999', '::', '[0:0]', 'Name:', 'Members:', 'add', 'create', 'src=', 'dst=', '\r'];
+const NASTY = [
+  '{',
+  '}',
+  ';',
+  '@',
+  ' . ',
+  'vmap',
+  'numgen random mod 0',
+  'goto',
+  'jump',
+  'elements = {',
+  '"',
+  "'",
+  '\\',
+  '!',
+  '-',
+  '--',
+  '-j',
+  '-m',
+  '-A',
+  '[',
+  ']',
+  ':',
+  '/',
+  ',',
+  '*',
+  '#',
+  'COMMIT',
+  '\t',
+  '\0',
+  'ÿ',
+  '😀',
+  '0x',
+  '-1',
+  '999999999999',
+  '::',
+  '[0:0]',
+  'Name:',
+  'Members:',
+  'add',
+  'create',
+  'src=',
+  'dst=',
+  '\r',
+];
 
 function mutate(text: string, rnd: () => number, others: string[]): string {
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
@@ -40,7 +92,10 @@ function mutate(text: string, rnd: () => number, others: string[]): string {
     const i = Math.floor(rnd() * Math.max(1, lines.length));
     switch (op) {
       case 0: // truncate the whole text
-        lines = lines.join('\n').slice(0, Math.floor(rnd() * text.length)).split('\n');
+        lines = lines
+          .join('\n')
+          .slice(0, Math.floor(rnd() * text.length))
+          .split('\n');
         break;
       case 1: // delete lines
         lines.splice(i, 1 + Math.floor(rnd() * 5));
@@ -77,7 +132,13 @@ function mutate(text: string, rnd: () => number, others: string[]): string {
         break;
       }
       case 7: // splice in lines of another dump (mixed files)
-        lines.splice(i, 0, ...pick(others).split('\n').slice(0, 1 + Math.floor(rnd() * 20)));
+        lines.splice(
+          i,
+          0,
+          ...pick(others)
+            .split('\n')
+            .slice(0, 1 + Math.floor(rnd() * 20)),
+        );
         break;
       default: {
         // random bytes
@@ -146,7 +207,24 @@ describe('parsers and trace under fuzzing', () => {
     const rnd = prng(0x5eed_0f7);
     const text = fixture('upstream-kube-proxy/TestOverallNFTablesRules.nft-list.txt').text;
     const json = JSON.parse(fixture('upstream-kube-proxy/TestOverallNFTablesRules.nft.json').text) as { nftables: unknown[] };
-    const junk: unknown[] = [null, 0, -1, 1e300, '', '@', '@nosuch', [], {}, { concat: [] }, { prefix: {} }, { range: [1] }, { set: 'x' }, { vmap: null }, 'tcp', true];
+    const junk: unknown[] = [
+      null,
+      0,
+      -1,
+      1e300,
+      '',
+      '@',
+      '@nosuch',
+      [],
+      {},
+      { concat: [] },
+      { prefix: {} },
+      { range: [1] },
+      { set: 'x' },
+      { vmap: null },
+      'tcp',
+      true,
+    ];
     // Replaces a random value deep in a JSON tree.
     const poke = (x: unknown, depth: number): unknown => {
       if (depth > 6 || rnd() < 0.15) return junk[Math.floor(rnd() * junk.length)];
@@ -171,7 +249,11 @@ describe('parsers and trace under fuzzing', () => {
       }
       return junk[Math.floor(rnd() * junk.length)];
     };
-    const flows: Array<[string, string, number]> = [['10.0.0.2', '172.30.0.44', 80], ['203.0.113.130', '5.6.7.8', 80], ['192.168.0.2', '192.168.99.22', 80]];
+    const flows: Array<[string, string, number]> = [
+      ['10.0.0.2', '172.30.0.44', 80],
+      ['203.0.113.130', '5.6.7.8', 80],
+      ['192.168.0.2', '192.168.99.22', 80],
+    ];
     for (let c = 0; c < 1500; c++) {
       const asJson = c % 2 === 1;
       let input: string;
@@ -184,7 +266,10 @@ describe('parsers and trace under fuzzing', () => {
       try {
         const parsed = parseNft(input, name);
         checkProblems(parsed.problems, name, input);
-        const node = loadNodeDumps({ [asJson ? 'nftJson' : 'nftText']: { text: input, file: name }, addr: { text: '2: eth0    inet 192.168.0.2/24 scope global eth0\n', file: 'addr.txt' } });
+        const node = loadNodeDumps({
+          [asJson ? 'nftJson' : 'nftText']: { text: input, file: name },
+          addr: { text: '2: eth0    inet 192.168.0.2/24 scope global eth0\n', file: 'addr.txt' },
+        });
         for (const [src, dst, dport] of flows) {
           const r = traceLbPacket(node, { src, dst, dport, filter: c % 3 === 0, hook: src === '192.168.0.2' ? 'OUTPUT' : 'PREROUTING' });
           const total = r.outcomes.reduce((sum, o) => sum + o.probability, 0);
@@ -210,7 +295,12 @@ describe('parsers and trace under fuzzing', () => {
         parseNft(s, 'bin');
         parseNft('{' + s, 'bin');
         loadNodeDumps({ nftText: { text: s, file: 'bin' } });
-        loadNodeDumps({ iptablesSave: { text: s, file: 'bin' }, ipset: { text: s, file: 'bin' }, addr: { text: s, file: 'bin' }, conntrack: { text: s, file: 'bin' } });
+        loadNodeDumps({
+          iptablesSave: { text: s, file: 'bin' },
+          ipset: { text: s, file: 'bin' },
+          addr: { text: s, file: 'bin' },
+          conntrack: { text: s, file: 'bin' },
+        });
       }).not.toThrow();
     }
   });

@@ -49,7 +49,8 @@ describe('parseIpset', () => {
   });
 
   it('hash:net with most-specific-first nomatch, IPv6, and --return-nomatch semantics', () => {
-    const text = 'create N hash:net family inet6 hashsize 1024 maxelem 65536\nadd N fd00::/64\nadd N fd00::1 nomatch\nadd N fd00:0:0:0:8000::/65 nomatch\ncreate V4 hash:net family inet\nadd V4 10.0.0.0/8\nadd V4 10.1.0.0/16 nomatch\nadd V4 10.1.2.0/24\n';
+    const text =
+      'create N hash:net family inet6 hashsize 1024 maxelem 65536\nadd N fd00::/64\nadd N fd00::1 nomatch\nadd N fd00:0:0:0:8000::/65 nomatch\ncreate V4 hash:net family inet\nadd V4 10.0.0.0/8\nadd V4 10.1.0.0/16 nomatch\nadd V4 10.1.2.0/24\n';
     const { value, problems } = parseIpset(text, 'n.txt');
     expect(problems).toEqual([]);
     const n = value.sets.get('N');
@@ -95,7 +96,9 @@ describe('parseIpset', () => {
     expect(s.get('P6')?.test(['dst', 'dst'], probe({ src: '::1', dst: 'fd00:10::6', protocol: 132 }))).toBe('match');
     expect(s.get('BP')?.test(['dst'], probe({ src: '1.1.1.1', dst: '2.2.2.2', dport: 30001 }))).toBe('match');
     expect(s.get('BP')?.test(['src'], probe({ src: '1.1.1.1', dst: '2.2.2.2', sport: 30002 }))).toBe('match');
-    expect(s.get('BP')?.test(['src'], probe({ src: '1.1.1.1', dst: '2.2.2.2', sport: null }))).toEqual({ unknown: expect.stringContaining('source port') });
+    expect(s.get('BP')?.test(['src'], probe({ src: '1.1.1.1', dst: '2.2.2.2', sport: null }))).toEqual({
+      unknown: expect.stringContaining('source port'),
+    });
     expect(s.get('NM')?.test(['dst'], probe({ src: '1.1.1.1', dst: '192.168.7.99' }))).toBe('match');
     expect(s.get('NP')?.test(['dst', 'dst'], probe({ src: '1.1.1.1', dst: '10.20.30.40', dport: 443 }))).toBe('match');
     expect(s.get('IM')?.test(['src', 'src'], probe({ src: '10.0.0.1', dst: '2.2.2.2', mark: 0x4001 }))).toBe('match');
@@ -107,7 +110,8 @@ describe('parseIpset', () => {
   });
 
   it('hash:net,net (most specific pair first), hash:net,iface, bitmap:ip', () => {
-    const text = 'create NN hash:net,net family inet\nadd NN 10.0.0.0/8,192.168.0.0/16\nadd NN 10.1.0.0/16,192.168.1.0/24 nomatch\ncreate NI hash:net,iface family inet\nadd NI 10.0.0.0/8,eth0\ncreate BI bitmap:ip range 192.168.0.0/16\nadd BI 192.168.1.1\n';
+    const text =
+      'create NN hash:net,net family inet\nadd NN 10.0.0.0/8,192.168.0.0/16\nadd NN 10.1.0.0/16,192.168.1.0/24 nomatch\ncreate NI hash:net,iface family inet\nadd NI 10.0.0.0/8,eth0\ncreate BI bitmap:ip range 192.168.0.0/16\nadd BI 192.168.1.1\n';
     const { value, problems } = parseIpset(text, 'x.txt');
     expect(problems).toEqual([]);
     const nn = value.sets.get('NN');
@@ -118,19 +122,29 @@ describe('parseIpset', () => {
     const ni = value.sets.get('NI');
     expect(ni?.test(['dst', 'dst'], probe({ src: '1.1.1.1', dst: '10.2.3.4', outInterface: 'eth0' }))).toBe('match');
     expect(ni?.test(['dst', 'dst'], probe({ src: '1.1.1.1', dst: '10.2.3.4', outInterface: 'eth1' }))).toBe('absent');
-    expect(ni?.test(['dst', 'dst'], probe({ src: '1.1.1.1', dst: '10.2.3.4' }))).toEqual({ unknown: expect.stringContaining('output interface') });
+    expect(ni?.test(['dst', 'dst'], probe({ src: '1.1.1.1', dst: '10.2.3.4' }))).toEqual({
+      unknown: expect.stringContaining('output interface'),
+    });
     expect(value.sets.get('BI')?.test(['dst'], probe({ src: '1.1.1.1', dst: '192.168.1.1' }))).toBe('match');
   });
 
   it('unsupported set types are kept and answer unknown', () => {
     const { value, problems } = parseIpset('create M hash:mac\nadd M 00:11:22:33:44:55\n', 'm.txt');
-    expect(problems).toEqual([{ file: 'm.txt', line: 1, message: 'set type hash:mac matches MAC addresses, which a trace does not know; a trace that tests set M will be uncertain', severity: 'warning' }]);
+    expect(problems).toEqual([
+      {
+        file: 'm.txt',
+        line: 1,
+        message: 'set type hash:mac matches MAC addresses, which a trace does not know; a trace that tests set M will be uncertain',
+        severity: 'warning',
+      },
+    ]);
     expect(value.sets.get('M')?.test(['src'], probe({ src: '1.1.1.1', dst: '2.2.2.2' }))).toEqual({ unknown: expect.any(String) });
     expect(value.sets.get('M')?.members).toEqual(['00:11:22:33:44:55']);
   });
 
   it('reports bad members and orphans with line numbers, keeps the rest', () => {
-    const text = 'create A hash:ip,port family inet\nadd A 10.0.0.1,tcp:80\nadd A 10.0.0.1\nadd A 10.0.0.999,tcp:80\nadd B 1.1.1.1\nadd A fd00::1,tcp:80\nwat\nadd A 10.0.0.2,tcp:81 timeout 30 comment "x y"\n';
+    const text =
+      'create A hash:ip,port family inet\nadd A 10.0.0.1,tcp:80\nadd A 10.0.0.1\nadd A 10.0.0.999,tcp:80\nadd B 1.1.1.1\nadd A fd00::1,tcp:80\nwat\nadd A 10.0.0.2,tcp:81 timeout 30 comment "x y"\n';
     const { value, problems } = parseIpset(text, 'bad.txt');
     expect(problems.map((p) => [p.line, p.message])).toEqual([
       [3, 'set A: member "10.0.0.1" does not have the 2 parts of a hash:ip,port set; skipped'],
@@ -143,7 +157,12 @@ describe('parseIpset', () => {
   });
 
   it('warns when `ipset list` shows fewer members than it declares (ipset list -t, or cut off)', () => {
-    const { problems } = parseIpset('Name: A\nType: hash:ip\nRevision: 4\nHeader: family inet hashsize 1024 maxelem 65536\nSize in memory: 1\nReferences: 0\nNumber of entries: 2\nMembers:\n10.0.0.1\n', 'l.txt');
-    expect(problems).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringContaining('declares 2 entries but 1 were read') })]);
+    const { problems } = parseIpset(
+      'Name: A\nType: hash:ip\nRevision: 4\nHeader: family inet hashsize 1024 maxelem 65536\nSize in memory: 1\nReferences: 0\nNumber of entries: 2\nMembers:\n10.0.0.1\n',
+      'l.txt',
+    );
+    expect(problems).toEqual([
+      expect.objectContaining({ severity: 'warning', message: expect.stringContaining('declares 2 entries but 1 were read') }),
+    ]);
   });
 });

@@ -48,11 +48,21 @@ describe('parseIptablesSave', () => {
   });
 
   it('reads tcp/udp ports, ranges and multiport lists', () => {
-    const { rule: r } = rule('-A PREROUTING -p tcp -m tcp --sport 1024:65535 ! --dport 80 -m multiport --dports 80,443,8000:8100 -m multiport ! --ports 53');
+    const { rule: r } = rule(
+      '-A PREROUTING -p tcp -m tcp --sport 1024:65535 ! --dport 80 -m multiport --dports 80,443,8000:8100 -m multiport ! --ports 53',
+    );
     expect(r.matches.slice(1)).toEqual([
       expect.objectContaining({ kind: 'port', which: 'sport', negated: false, ranges: [{ from: 1024, to: 65535 }] }),
       expect.objectContaining({ kind: 'port', which: 'dport', negated: true, ranges: [{ from: 80, to: 80 }] }),
-      expect.objectContaining({ kind: 'port', which: 'dport', ranges: [{ from: 80, to: 80 }, { from: 443, to: 443 }, { from: 8000, to: 8100 }] }),
+      expect.objectContaining({
+        kind: 'port',
+        which: 'dport',
+        ranges: [
+          { from: 80, to: 80 },
+          { from: 443, to: 443 },
+          { from: 8000, to: 8100 },
+        ],
+      }),
       expect.objectContaining({ kind: 'port', which: 'either', negated: true }),
     ]);
     expect(r.target.kind).toBe('none');
@@ -64,9 +74,18 @@ describe('parseIptablesSave', () => {
   });
 
   it('reads -m set with flags and !, and --return-nomatch', () => {
-    const { rule: r } = rule('-A PREROUTING -m set ! --match-set KUBE-LOOP-BACK dst,dst,src --return-nomatch ! --update-counters -j RETURN');
+    const { rule: r } = rule(
+      '-A PREROUTING -m set ! --match-set KUBE-LOOP-BACK dst,dst,src --return-nomatch ! --update-counters -j RETURN',
+    );
     expect(r.matches).toEqual([
-      { kind: 'set', negated: true, setName: 'KUBE-LOOP-BACK', flags: ['dst', 'dst', 'src'], returnNomatch: true, text: '-m set ! --match-set KUBE-LOOP-BACK dst,dst,src --return-nomatch' },
+      {
+        kind: 'set',
+        negated: true,
+        setName: 'KUBE-LOOP-BACK',
+        flags: ['dst', 'dst', 'src'],
+        returnNomatch: true,
+        text: '-m set ! --match-set KUBE-LOOP-BACK dst,dst,src --return-nomatch',
+      },
     ]);
   });
 
@@ -74,7 +93,9 @@ describe('parseIptablesSave', () => {
     expect(rule('-A POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN').rule.matches[0]).toEqual(
       expect.objectContaining({ kind: 'mark', negated: true, value: 0x4000, mask: 0x4000 }),
     );
-    expect(rule('-A POSTROUTING -m mark --mark 7 -j RETURN').rule.matches[0]).toEqual(expect.objectContaining({ value: 7, mask: 0xffffffff }));
+    expect(rule('-A POSTROUTING -m mark --mark 7 -j RETURN').rule.matches[0]).toEqual(
+      expect.objectContaining({ value: 7, mask: 0xffffffff }),
+    );
   });
 
   it('reads -m addrtype with limit-iface and negation', () => {
@@ -90,7 +111,9 @@ describe('parseIptablesSave', () => {
   });
 
   it('reads quoted comments with spaces and escaped quotes, and single quotes', () => {
-    const { rule: r } = rule('-A PREROUTING -m comment --comment "say \\"hi\\" to ns/svc:p -j X" -m comment --comment \'single quoted\' -j RETURN');
+    const { rule: r } = rule(
+      '-A PREROUTING -m comment --comment "say \\"hi\\" to ns/svc:p -j X" -m comment --comment \'single quoted\' -j RETURN',
+    );
     expect(r.matches).toEqual([
       expect.objectContaining({ kind: 'comment', comment: 'say "hi" to ns/svc:p -j X' }),
       expect.objectContaining({ kind: 'comment', comment: 'single quoted' }),
@@ -99,7 +122,9 @@ describe('parseIptablesSave', () => {
   });
 
   it('reads statistic and conntrack', () => {
-    const { rule: r } = rule('-A PREROUTING -m statistic --mode random --probability 0.33333333349 -m conntrack ! --ctstate RELATED,ESTABLISHED -j RETURN');
+    const { rule: r } = rule(
+      '-A PREROUTING -m statistic --mode random --probability 0.33333333349 -m conntrack ! --ctstate RELATED,ESTABLISHED -j RETURN',
+    );
     expect(r.matches[0]).toEqual(expect.objectContaining({ kind: 'statistic', probability: 0.33333333349, negated: false }));
     expect(r.matches[1]).toEqual(expect.objectContaining({ kind: 'ctstate', negated: true, states: ['RELATED', 'ESTABLISHED'] }));
   });
@@ -108,7 +133,9 @@ describe('parseIptablesSave', () => {
     const t = (line: string, chains = ':KUBE-SVC-X - [0:0]\n'): RuleTarget => rule(line, chains).rule.target;
     expect(t('-A PREROUTING -j KUBE-SVC-X')).toEqual({ kind: 'chain', chain: 'KUBE-SVC-X', goto: false, text: '-j KUBE-SVC-X' });
     expect(t('-A PREROUTING -g KUBE-SVC-X')).toEqual(expect.objectContaining({ kind: 'chain', goto: true }));
-    expect(t('-A PREROUTING -j MARK --set-xmark 0x4000/0x4000')).toEqual(expect.objectContaining({ kind: 'mark', value: 0x4000, mask: 0x4000 }));
+    expect(t('-A PREROUTING -j MARK --set-xmark 0x4000/0x4000')).toEqual(
+      expect.objectContaining({ kind: 'mark', value: 0x4000, mask: 0x4000 }),
+    );
     expect(t('-A PREROUTING -j MARK --set-xmark 0x4000/0x0')).toEqual(expect.objectContaining({ kind: 'mark', value: 0x4000, mask: 0 }));
     expect(t('-A PREROUTING -j MARK --or-mark 0x4000')).toEqual(expect.objectContaining({ value: 0x4000, mask: 0x4000 }));
     expect(t('-A PREROUTING -j MARK --xor-mark 0x4000')).toEqual(expect.objectContaining({ value: 0x4000, mask: 0 }));
@@ -127,30 +154,47 @@ describe('parseIptablesSave', () => {
     expect(dnat6bare.kind === 'dnat' && dnat6bare.to.from?.family).toBe(6);
     const range = t('-A PREROUTING -p tcp -j DNAT --to-destination 10.1.2.3-10.1.2.9:80-81');
     expect(range.kind === 'dnat' && [range.to.to?.value, range.to.ports]).toEqual([0x0a010209, { from: 80, to: 81 }]);
-    expect(t('-A PREROUTING -j REJECT --reject-with icmp-port-unreachable')).toEqual(expect.objectContaining({ kind: 'reject', rejectWith: 'icmp-port-unreachable' }));
+    expect(t('-A PREROUTING -j REJECT --reject-with icmp-port-unreachable')).toEqual(
+      expect.objectContaining({ kind: 'reject', rejectWith: 'icmp-port-unreachable' }),
+    );
   });
 
   it('keeps unknown matches and targets, marked, with their text', () => {
     const { rule: r, problems } = rule('-A PREROUTING -m physdev ! --physdev-is-in -m owner --uid-owner 0 -j TPROXY --on-port 1');
     expect(problems).toEqual([]);
     expect(r.matches).toEqual([
-      { kind: 'unknown', module: 'physdev', reason: 'match extension -m physdev is not evaluated by loopscope', text: '-m physdev ! --physdev-is-in' },
+      {
+        kind: 'unknown',
+        module: 'physdev',
+        reason: 'match extension -m physdev is not evaluated by loopscope',
+        text: '-m physdev ! --physdev-is-in',
+      },
       expect.objectContaining({ kind: 'unknown', module: 'owner', text: '-m owner --uid-owner 0' }),
     ]);
     expect(r.target).toEqual(expect.objectContaining({ kind: 'unknown', name: 'TPROXY', text: '-j TPROXY --on-port 1' }));
     const known = rule('-A PREROUTING -m conntrack --ctorigdst 10.0.0.1 -j RETURN').rule;
-    expect(known.matches[0]).toEqual(expect.objectContaining({ kind: 'unknown', module: 'conntrack', reason: expect.stringContaining('--ctorigdst') }));
+    expect(known.matches[0]).toEqual(
+      expect.objectContaining({ kind: 'unknown', module: 'conntrack', reason: expect.stringContaining('--ctorigdst') }),
+    );
   });
 
   it('reports words it cannot read with file and line, keeps the rule', () => {
     const { rule: r, problems } = rule('-A PREROUTING -s not-an-ip -j RETURN');
     expect(r.target.kind).toBe('return');
     expect(r.matches[0]).toEqual(expect.objectContaining({ kind: 'unknown', reason: 'cannot read address "not-an-ip"' }));
-    expect(problems).toEqual([{ file: 'r.txt', line: 6, message: 'cannot read address "not-an-ip"; kept as a condition loopscope cannot evaluate', severity: 'warning' }]);
+    expect(problems).toEqual([
+      {
+        file: 'r.txt',
+        line: 6,
+        message: 'cannot read address "not-an-ip"; kept as a condition loopscope cannot evaluate',
+        severity: 'warning',
+      },
+    ]);
   });
 
   it('handles -N, -I with position, -P and rules for undeclared chains', () => {
-    const text = '*nat\n:PREROUTING ACCEPT [0:0]\n-N KUBE-A\n-A KUBE-A -j RETURN\n-A KUBE-A -j ACCEPT\n-I KUBE-A 2 -j DROP\n-I KUBE-A -j MARK --set-mark 1\n-P PREROUTING DROP\n-A KUBE-B -j RETURN\nCOMMIT\n';
+    const text =
+      '*nat\n:PREROUTING ACCEPT [0:0]\n-N KUBE-A\n-A KUBE-A -j RETURN\n-A KUBE-A -j ACCEPT\n-I KUBE-A 2 -j DROP\n-I KUBE-A -j MARK --set-mark 1\n-P PREROUTING DROP\n-A KUBE-B -j RETURN\nCOMMIT\n';
     const { value, problems } = parseIptablesSave(text, 'restore.txt');
     const a = value.tables.get('nat')?.chains.get('KUBE-A');
     expect(a?.rules.map((r) => [r.ruleNumber, r.target.kind])).toEqual([
@@ -160,7 +204,14 @@ describe('parseIptablesSave', () => {
       [4, 'accept'],
     ]);
     expect(value.tables.get('nat')?.chains.get('PREROUTING')?.policy).toBe('DROP');
-    expect(problems).toEqual([{ file: 'restore.txt', line: 9, message: 'rule for chain KUBE-B, which table nat does not declare; chain created', severity: 'warning' }]);
+    expect(problems).toEqual([
+      {
+        file: 'restore.txt',
+        line: 9,
+        message: 'rule for chain KUBE-B, which table nat does not declare; chain created',
+        severity: 'warning',
+      },
+    ]);
   });
 
   it('recognizes ip6tables-save dumps and warns about legacy tables', () => {
@@ -169,7 +220,9 @@ describe('parseIptablesSave', () => {
       'v6.txt',
     );
     expect(value.family).toBe(6);
-    expect(problems[0]).toEqual(expect.objectContaining({ line: 1, severity: 'warning', message: expect.stringContaining('iptables-legacy') }));
+    expect(problems[0]).toEqual(
+      expect.objectContaining({ line: 1, severity: 'warning', message: expect.stringContaining('iptables-legacy') }),
+    );
   });
 
   it('survives truncated, mixed and garbage input, keeping every good line', () => {
@@ -183,7 +236,10 @@ describe('parseIptablesSave', () => {
       expect.stringContaining('table nat has no COMMIT'),
       'the last line has no newline: the file looks cut off',
     ]);
-    const garbage = parseIptablesSave('hello\n-A X -j Y\n*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -m comment --comment "unterminated\nfoo bar\nCOMMIT\n*nat\n-A PREROUTING -j DROP\nCOMMIT\n', 'g.txt');
+    const garbage = parseIptablesSave(
+      'hello\n-A X -j Y\n*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -m comment --comment "unterminated\nfoo bar\nCOMMIT\n*nat\n-A PREROUTING -j DROP\nCOMMIT\n',
+      'g.txt',
+    );
     expect(garbage.problems.map((p) => [p.line, p.message])).toEqual([
       [1, 'line outside a table (no *nat / *filter before it); skipped'],
       [2, 'line outside a table (no *nat / *filter before it); skipped'],
@@ -199,7 +255,9 @@ describe('parseIptablesSave', () => {
   });
 
   it('keeps kind names the trace relies on', () => {
-    const { rule: r } = rule('-A PREROUTING -f -m iprange --src-range 10.0.0.1-10.0.0.9 -m pkttype --pkt-type unicast -p tcp -m tcp --syn -j RETURN');
+    const { rule: r } = rule(
+      '-A PREROUTING -f -m iprange --src-range 10.0.0.1-10.0.0.9 -m pkttype --pkt-type unicast -p tcp -m tcp --syn -j RETURN',
+    );
     expect(kinds(r.matches)).toEqual(['fragment', 'iprange', 'pkttype', 'protocol', 'tcpFlags']);
   });
 });

@@ -303,10 +303,36 @@ describe('the kernel agrees with the trace (network namespaces)', () => {
     'round trip: what iptables-save/ipset save print back parses cleanly and traces the same',
     () => {
       const cases = [
-        { iptables: fixture('ipvs-local/iptables-save.txt').text, ipset: fixture('ipvs-local/ipset.txt').text, v6: false, dsts: [['10.0.0.5', 80], ['10.0.0.7', 443], ['10.0.0.12', 30080]] },
+        {
+          iptables: fixture('ipvs-local/iptables-save.txt').text,
+          ipset: fixture('ipvs-local/ipset.txt').text,
+          v6: false,
+          dsts: [
+            ['10.0.0.5', 80],
+            ['10.0.0.7', 443],
+            ['10.0.0.12', 30080],
+          ],
+        },
         // The nfacct rule needs an accounting object kube-proxy creates; the rest loads as is.
-        { iptables: fixture('iptables-mode/iptables-save.txt').text.replace(/^.*-m nfacct.*\n/m, ''), ipset: '', v6: false, dsts: [['10.0.0.5', 80], ['10.0.0.7', 443], ['10.0.0.9', 8443]] },
-        { iptables: fixture('ipv6/ip6tables-save.txt').text, ipset: fixture('ipv6/ipset.txt').text, v6: true, dsts: [['fd00:10::5', 80], ['fd00:10::7', 443]] },
+        {
+          iptables: fixture('iptables-mode/iptables-save.txt').text.replace(/^.*-m nfacct.*\n/m, ''),
+          ipset: '',
+          v6: false,
+          dsts: [
+            ['10.0.0.5', 80],
+            ['10.0.0.7', 443],
+            ['10.0.0.9', 8443],
+          ],
+        },
+        {
+          iptables: fixture('ipv6/ip6tables-save.txt').text,
+          ipset: fixture('ipv6/ipset.txt').text,
+          v6: true,
+          dsts: [
+            ['fd00:10::5', 80],
+            ['fd00:10::7', 443],
+          ],
+        },
       ] as const;
       for (const [k, c] of cases.entries()) {
         const ns = `lsk-${process.pid}-rt${k}`;
@@ -316,15 +342,32 @@ describe('the kernel agrees with the trace (network namespaces)', () => {
         const saved = inNs(ns, c.v6 ? 'ip6tables-save' : 'iptables-save', ['-c']);
         const savedSets = c.ipset ? inNs(ns, 'ipset', ['save']) : '';
         const addr = fixture(c.v6 ? 'ipv6/addr.txt' : 'iptables-mode/addr.txt');
-        const original = loadNodeDumps({ iptablesSave: { text: c.iptables, file: 'fixture' }, ipset: c.ipset ? { text: c.ipset, file: 'ipset' } : undefined, addr });
-        const kernel = loadNodeDumps({ iptablesSave: { text: saved, file: 'iptables-save -c' }, ipset: c.ipset ? { text: savedSets, file: 'ipset save' } : undefined, addr });
+        const original = loadNodeDumps({
+          iptablesSave: { text: c.iptables, file: 'fixture' },
+          ipset: c.ipset ? { text: c.ipset, file: 'ipset' } : undefined,
+          addr,
+        });
+        const kernel = loadNodeDumps({
+          iptablesSave: { text: saved, file: 'iptables-save -c' },
+          ipset: c.ipset ? { text: savedSets, file: 'ipset save' } : undefined,
+          addr,
+        });
         expect(kernel.problems).toEqual([]);
         const src = c.v6 ? 'fd00:10:244:1::5' : '172.16.1.5';
         for (const [dst, dport] of c.dsts) {
           for (const filter of [false, true]) {
             const a = traceLbPacket(original, { src, dst, dport, filter });
             const b = traceLbPacket(kernel, { src, dst, dport, filter });
-            const shape = (r: typeof a) => r.outcomes.map((o) => [o.probability, o.captured, o.how, o.dnat, o.snat, o.delivery, o.rules.map((x) => `${x.table}/${x.chain}#${x.ruleNumber}`)]);
+            const shape = (r: typeof a) =>
+              r.outcomes.map((o) => [
+                o.probability,
+                o.captured,
+                o.how,
+                o.dnat,
+                o.snat,
+                o.delivery,
+                o.rules.map((x) => `${x.table}/${x.chain}#${x.ruleNumber}`),
+              ]);
             expect(shape(b)).toEqual(shape(a));
             expect(b.uncertain).toBe(a.uncertain);
           }

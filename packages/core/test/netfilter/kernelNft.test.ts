@@ -78,11 +78,20 @@ function buildTopology(): void {
   // upstream's testNodeIP, and the router for the external clients (203.0.113.0/24).
   ipn(ns.node, 'addr', 'add', '192.168.0.2/24', 'dev', 'eth0');
   ipn(ns.node, 'addr', 'add', '203.0.113.1/24', 'dev', 'eth0');
-  for (const ip of ['10.180.0.1', '10.180.0.2', '10.180.0.3', '10.180.0.4', '10.180.0.5']) ipn(ns.ep, 'addr', 'add', `${ip}/24`, 'dev', 'eth0');
+  for (const ip of ['10.180.0.1', '10.180.0.2', '10.180.0.3', '10.180.0.4', '10.180.0.5'])
+    ipn(ns.ep, 'addr', 'add', `${ip}/24`, 'dev', 'eth0');
   ipn(ns.ext, 'addr', 'add', '203.0.113.2/24', 'dev', 'eth0');
   ipn(ns.ext, 'addr', 'add', '203.0.113.130/24', 'dev', 'eth0');
   for (const n of Object.values(ns)) ipn(n, 'link', 'set', 'lo', 'up');
-  for (const [n, dev] of [[ns.pod, 'eth0'], [ns.node, 'pod0'], [ns.node, 'ep0'], [ns.node, 'eth0'], [ns.ep, 'eth0'], [ns.ext, 'eth0']] as const) ipn(n, 'link', 'set', dev, 'up');
+  for (const [n, dev] of [
+    [ns.pod, 'eth0'],
+    [ns.node, 'pod0'],
+    [ns.node, 'ep0'],
+    [ns.node, 'eth0'],
+    [ns.ep, 'eth0'],
+    [ns.ext, 'eth0'],
+  ] as const)
+    ipn(n, 'link', 'set', dev, 'up');
   ipn(ns.pod, 'route', 'add', 'default', 'via', '10.0.0.1');
   ipn(ns.ep, 'route', 'add', 'default', 'via', NODE_EP_IP);
   ipn(ns.ext, 'route', 'add', 'default', 'via', '203.0.113.1');
@@ -150,12 +159,30 @@ interface Flow {
 
 const flows: Flow[] = [
   { name: 'pod to ClusterIP: DNAT, no masquerade', from: 'pod', src: POD_IP, dst: '172.30.0.41', port: 80 },
-  { name: 'pod to a VIP-mode LB IP: captured by service-ips and "short-circuit pod traffic"', from: 'pod', src: POD_IP, dst: '1.2.3.4', port: 80 },
+  {
+    name: 'pod to a VIP-mode LB IP: captured by service-ips and "short-circuit pod traffic"',
+    from: 'pod',
+    src: POD_IP,
+    dst: '1.2.3.4',
+    port: 80,
+  },
   { name: 'pod to a two-endpoint ClusterIP: one of the numgen ways', from: 'pod', src: POD_IP, dst: '172.30.0.44', port: 80 },
   { name: 'pod to a ClusterIP without endpoints: rejected', from: 'pod', src: POD_IP, dst: '172.30.0.46', port: 80 },
-  { name: 'external client in the source range to the LB IP: DNAT and masquerade', from: 'ext', src: '203.0.113.2', dst: '5.6.7.8', port: 80 },
+  {
+    name: 'external client in the source range to the LB IP: DNAT and masquerade',
+    from: 'ext',
+    src: '203.0.113.2',
+    dst: '5.6.7.8',
+    port: 80,
+  },
   { name: 'external client outside the source range: dropped', from: 'ext', src: '203.0.113.130', dst: '5.6.7.8', port: 80 },
-  { name: 'external client to a Local external IP without local endpoints: dropped', from: 'ext', src: '203.0.113.2', dst: '192.168.99.22', port: 80 },
+  {
+    name: 'external client to a Local external IP without local endpoints: dropped',
+    from: 'ext',
+    src: '203.0.113.2',
+    dst: '192.168.99.22',
+    port: 80,
+  },
   { name: 'external client to a NodePort: DNAT and masquerade', from: 'ext', src: '203.0.113.2', dst: '192.168.0.2', port: 3003 },
 ];
 
@@ -165,10 +192,20 @@ describe('the kernel agrees with the nftables trace (network namespaces, nft)', 
   beforeAll(async () => {
     if (reason) return;
     buildTopology();
-    run('ip', ['netns', 'exec', ns.node, 'nft', '-f', '-'], asKubeProxyWrites(fixture('upstream-kube-proxy/TestOverallNFTablesRules.nft').text));
+    run(
+      'ip',
+      ['netns', 'exec', ns.node, 'nft', '-f', '-'],
+      asKubeProxyWrites(fixture('upstream-kube-proxy/TestOverallNFTablesRules.nft').text),
+    );
     const addr = { text: run('ip', ['-n', ns.node, '-o', 'addr']), file: 'ip -o addr (node namespace)' };
-    nodes.text = loadNodeDumps({ nftText: { text: run('ip', ['netns', 'exec', ns.node, 'nft', '-a', 'list', 'ruleset']), file: 'nft -a list ruleset' }, addr });
-    nodes.json = loadNodeDumps({ nftJson: { text: run('ip', ['netns', 'exec', ns.node, 'nft', '-j', 'list', 'ruleset']), file: 'nft -j list ruleset' }, addr });
+    nodes.text = loadNodeDumps({
+      nftText: { text: run('ip', ['netns', 'exec', ns.node, 'nft', '-a', 'list', 'ruleset']), file: 'nft -a list ruleset' },
+      addr,
+    });
+    nodes.json = loadNodeDumps({
+      nftJson: { text: run('ip', ['netns', 'exec', ns.node, 'nft', '-j', 'list', 'ruleset']), file: 'nft -j list ruleset' },
+      addr,
+    });
     await startEndpoints();
   }, 60000);
 
@@ -194,9 +231,18 @@ describe('the kernel agrees with the nftables trace (network namespaces, nft)', 
     kernelIt(
       f.name,
       () => {
-        const traces = (['text', 'json'] as const).map((k) => traceLbPacket(nodes[k] as NodeEvidence, { src: f.src, dst: f.dst, dport: f.port, hook: 'PREROUTING', filter: true }));
+        const traces = (['text', 'json'] as const).map((k) =>
+          traceLbPacket(nodes[k] as NodeEvidence, { src: f.src, dst: f.dst, dport: f.port, hook: 'PREROUTING', filter: true }),
+        );
         const [text, json] = traces as [TraceResult, TraceResult];
-        const shape = (r: TraceResult) => r.outcomes.map((o) => [o.probability, o.dnat, o.snat, o.delivery, o.droppedBy ? `${o.droppedBy.chain}#${o.droppedBy.ruleNumber}` : null]);
+        const shape = (r: TraceResult) =>
+          r.outcomes.map((o) => [
+            o.probability,
+            o.dnat,
+            o.snat,
+            o.delivery,
+            o.droppedBy ? `${o.droppedBy.chain}#${o.droppedBy.ruleNumber}` : null,
+          ]);
         expect(shape(json)).toEqual(shape(text));
         expect(text.uncertain).toBe(false);
 

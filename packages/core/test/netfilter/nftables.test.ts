@@ -12,10 +12,12 @@ const testNodeIP = '192.168.0.2';
 const testExternalClient = '203.0.113.2';
 const testExternalClientBlocked = '203.0.113.130';
 
-const addr = ['1: lo    inet 127.0.0.1/8 scope host lo', '2: eth0    inet 192.168.0.2/24 brd 192.168.0.255 scope global eth0'].join('\n') + '\n';
+const addr =
+  ['1: lo    inet 127.0.0.1/8 scope host lo', '2: eth0    inet 192.168.0.2/24 brd 192.168.0.255 scope global eth0'].join('\n') + '\n';
 
 function nodeFrom(kind: 'text' | 'json'): NodeEvidence {
-  const file = kind === 'json' ? 'upstream-kube-proxy/TestOverallNFTablesRules.nft.json' : 'upstream-kube-proxy/TestOverallNFTablesRules.nft-list.txt';
+  const file =
+    kind === 'json' ? 'upstream-kube-proxy/TestOverallNFTablesRules.nft.json' : 'upstream-kube-proxy/TestOverallNFTablesRules.nft-list.txt';
   return loadNodeDumps({ [kind === 'json' ? 'nftJson' : 'nftText']: fixture(file), addr: { text: addr, file: 'addr.txt' } });
 }
 
@@ -48,10 +50,23 @@ const cases: Case[] = [
   { name: 'DROP', sourceIP: testExternalClient, destIP: '192.168.99.22', destPort: 80, output: 'DROP' },
   { name: 'REJECT', sourceIP: '10.0.0.2', destIP: '172.30.0.46', destPort: 80, output: 'REJECT' },
   { name: 'pod to cluster IP, masquerade-free', sourceIP: '10.0.0.2', destIP: '172.30.0.45', destPort: 80, output: '10.180.0.3:80' },
-  { name: 'external to LB IP, allowed source', sourceIP: testExternalClient, destIP: '5.6.7.8', destPort: 80, output: '10.180.0.3:80', masq: true },
+  {
+    name: 'external to LB IP, allowed source',
+    sourceIP: testExternalClient,
+    destIP: '5.6.7.8',
+    destPort: 80,
+    output: '10.180.0.3:80',
+    masq: true,
+  },
   { name: 'external to LB IP, blocked source', sourceIP: testExternalClientBlocked, destIP: '5.6.7.8', destPort: 80, output: 'DROP' },
   { name: 'external to NodePort', sourceIP: testExternalClient, destIP: testNodeIP, destPort: 3003, output: '10.180.0.3:80', masq: true },
-  { name: 'external to NodePort of a Local service without local endpoints', sourceIP: testExternalClient, destIP: testNodeIP, destPort: 3001, output: 'DROP' },
+  {
+    name: 'external to NodePort of a Local service without local endpoints',
+    sourceIP: testExternalClient,
+    destIP: testNodeIP,
+    destPort: 3001,
+    output: 'DROP',
+  },
 ];
 
 describe.each(['text', 'json'] as const)('nftables ruleset dumped from the kernel, as %s', (kind) => {
@@ -95,15 +110,23 @@ describe.each(['text', 'json'] as const)('nftables ruleset dumped from the kerne
 
   it('an ipMode: Proxy LB IP (no element in service-ips) is not captured and leaves without SNAT', () => {
     const r = traceLbPacket(node, { src: '10.0.0.2', dst: '9.10.11.12', dport: 80 });
-    expect(r).toEqual(expect.objectContaining({ captured: false, how: 'none', dnat: null, snat: false, uncertain: false, delivery: 'forward' }));
+    expect(r).toEqual(
+      expect.objectContaining({ captured: false, how: 'none', dnat: null, snat: false, uncertain: false, delivery: 'forward' }),
+    );
   });
 });
 
 // TestNoEndpointsReject's packetFlowTest table (pkg/proxy/nftables/proxier_test.go), verbatim,
 // on its ruleset as the kernel lists it. testNodeIPs hold the node and the external IP.
 describe.each(['text', 'json'] as const)("upstream's TestNoEndpointsReject, as %s", (kind) => {
-  const file = kind === 'json' ? 'upstream-kube-proxy/TestNoEndpointsReject.nft.json' : 'upstream-kube-proxy/TestNoEndpointsReject.nft-list.txt';
-  const nodeAddr = ['2: eth0    inet 192.168.0.2/24 scope global eth0', '3: eth1    inet 192.168.1.2/24 scope global eth1', '2: eth0    inet 192.168.99.11/24 scope global eth0'].join('\n') + '\n';
+  const file =
+    kind === 'json' ? 'upstream-kube-proxy/TestNoEndpointsReject.nft.json' : 'upstream-kube-proxy/TestNoEndpointsReject.nft-list.txt';
+  const nodeAddr =
+    [
+      '2: eth0    inet 192.168.0.2/24 scope global eth0',
+      '3: eth1    inet 192.168.1.2/24 scope global eth1',
+      '2: eth0    inet 192.168.99.11/24 scope global eth0',
+    ].join('\n') + '\n';
   const node = loadNodeDumps({ [kind === 'json' ? 'nftJson' : 'nftText']: fixture(file), addr: { text: nodeAddr, file: 'addr.txt' } });
   const svcIP = '172.30.0.41';
   const svcPort = 80;
@@ -112,11 +135,29 @@ describe.each(['text', 'json'] as const)("upstream's TestNoEndpointsReject, as %
   const svcLBIP = '1.2.3.4';
   const flows: Case[] = [
     { name: 'pod to cluster IP with no endpoints', sourceIP: '10.0.0.2', destIP: svcIP, destPort: svcPort, output: 'REJECT' },
-    { name: 'external to external IP with no endpoints', sourceIP: testExternalClient, destIP: svcExternalIPs, destPort: svcPort, output: 'REJECT' },
+    {
+      name: 'external to external IP with no endpoints',
+      sourceIP: testExternalClient,
+      destIP: svcExternalIPs,
+      destPort: svcPort,
+      output: 'REJECT',
+    },
     { name: 'pod to NodePort with no endpoints', sourceIP: '10.0.0.2', destIP: testNodeIP, destPort: svcNodePort, output: 'REJECT' },
-    { name: 'external to NodePort with no endpoints', sourceIP: testExternalClient, destIP: testNodeIP, destPort: svcNodePort, output: 'REJECT' },
+    {
+      name: 'external to NodePort with no endpoints',
+      sourceIP: testExternalClient,
+      destIP: testNodeIP,
+      destPort: svcNodePort,
+      output: 'REJECT',
+    },
     { name: 'pod to LoadBalancer IP with no endpoints', sourceIP: '10.0.0.2', destIP: svcLBIP, destPort: svcPort, output: 'REJECT' },
-    { name: 'external to LoadBalancer IP with no endpoints', sourceIP: testExternalClient, destIP: svcLBIP, destPort: svcPort, output: 'REJECT' },
+    {
+      name: 'external to LoadBalancer IP with no endpoints',
+      sourceIP: testExternalClient,
+      destIP: svcLBIP,
+      destPort: svcPort,
+      output: 'REJECT',
+    },
   ];
   it('parses with no problem', () => expect(node.problems).toEqual([]));
   it.each(flows)('$name', (tc) => {
@@ -128,7 +169,16 @@ describe.each(['text', 'json'] as const)("upstream's TestNoEndpointsReject, as %
 
 describe('a node with both iptables rules and an nftables table', () => {
   it('runs the base chains of both, hook by hook, by priority', () => {
-    const iptables = ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', '-A PREROUTING -d 10.9.9.9/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.8.0.1:8080', 'COMMIT', ''].join('\n');
+    const iptables = [
+      '*nat',
+      ':PREROUTING ACCEPT [0:0]',
+      ':INPUT ACCEPT [0:0]',
+      ':OUTPUT ACCEPT [0:0]',
+      ':POSTROUTING ACCEPT [0:0]',
+      '-A PREROUTING -d 10.9.9.9/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.8.0.1:8080',
+      'COMMIT',
+      '',
+    ].join('\n');
     const nft = [
       'table inet early {',
       '\tchain pre { type filter hook prerouting priority -150; policy accept;',
@@ -140,11 +190,19 @@ describe('a node with both iptables rules and an nftables table', () => {
       '}',
       '',
     ].join('\n');
-    const node = loadNodeDumps({ iptablesSave: { text: iptables, file: 'iptables-save.txt' }, nftText: { text: nft, file: 'nft.txt' }, addr: { text: '2: eth0    inet 10.1.0.1/16 scope global eth0\n', file: 'addr.txt' } });
+    const node = loadNodeDumps({
+      iptablesSave: { text: iptables, file: 'iptables-save.txt' },
+      nftText: { text: nft, file: 'nft.txt' },
+      addr: { text: '2: eth0    inet 10.1.0.1/16 scope global eth0\n', file: 'addr.txt' },
+    });
     expect(node.problems).toEqual([]);
     const r = traceLbPacket(node, { src: '10.1.2.3', dst: '10.9.9.9', dport: 80, filter: true });
     // inet early pre (-150) marks, iptables nat PREROUTING (-100) DNATs, inet early late (200) masquerades on the mark.
-    expect(r.rules.map((m) => `${m.family ?? 'iptables'} ${m.table} ${m.chain}`)).toEqual(['inet early pre', 'iptables nat PREROUTING', 'inet early late']);
+    expect(r.rules.map((m) => `${m.family ?? 'iptables'} ${m.table} ${m.chain}`)).toEqual([
+      'inet early pre',
+      'iptables nat PREROUTING',
+      'inet early late',
+    ]);
     expect(r).toEqual(expect.objectContaining({ dnat: '10.8.0.1:8080', snat: true, snatTarget: 'MASQUERADE', uncertain: false }));
   });
 });
@@ -168,7 +226,10 @@ describe('nftables parser', () => {
 `;
     const { value, problems } = parseNft(text, 'fw.txt');
     expect(problems.map((p) => p.message)).toEqual([expect.stringContaining('"limit" is not an expression loopscope reads')]);
-    const node = loadNodeDumps({ nftText: { text, file: 'fw.txt' }, addr: { text: '2: eth0    inet 10.1.0.1/16 scope global eth0\n', file: 'addr.txt' } });
+    const node = loadNodeDumps({
+      nftText: { text, file: 'fw.txt' },
+      addr: { text: '2: eth0    inet 10.1.0.1/16 scope global eth0\n', file: 'addr.txt' },
+    });
     expect(value.tables[0]?.chains.get('pre')?.base).toEqual({ type: 'nat', hook: 'prerouting', priority: -95, policy: 'accept' });
     const allowed = traceLbPacket(node, { src: '10.1.2.3', dst: '10.1.0.1', dport: 8042, filter: true });
     expect(allowed).toEqual(expect.objectContaining({ delivery: 'local', uncertain: false }));
@@ -190,13 +251,18 @@ describe('nftables parser', () => {
   });
 
   it('reports what it cannot read, with file and line, and never throws', () => {
-    const { value, problems } = parseNft('table ip t {\n chain c {\n  ip daddr 10.0.0.1 frobnicate 7 accept\n }\n}\nbogus line\n}\n', 'bad.txt');
+    const { value, problems } = parseNft(
+      'table ip t {\n chain c {\n  ip daddr 10.0.0.1 frobnicate 7 accept\n }\n}\nbogus line\n}\n',
+      'bad.txt',
+    );
     expect(value.tables[0]?.chains.get('c')?.rules[0]?.statements).toEqual([
       expect.objectContaining({ kind: 'match' }),
       expect.objectContaining({ kind: 'unknown', text: 'frobnicate 7 accept' }),
     ]);
     expect(problems.map((p) => `${p.file}:${p.line}`)).toEqual(['bad.txt:6', 'bad.txt:7', 'bad.txt:3']);
-    expect(parseNft('{"nftables": [{"rule": {"family": "ip", "table": "x", "chain": "y", "expr": []}}]}', 'j.json').problems[0]?.message).toMatch(/does not list first/);
+    expect(
+      parseNft('{"nftables": [{"rule": {"family": "ip", "table": "x", "chain": "y", "expr": []}}]}', 'j.json').problems[0]?.message,
+    ).toMatch(/does not list first/);
     expect(parseNft('{"nftables": 3', 'j.json').problems[0]?.message).toMatch(/^not JSON/);
   });
 });

@@ -5,8 +5,17 @@ const POD = '172.16.1.5';
 const WEB_LB = '10.0.0.5';
 
 describe('kube-proxy IPVS mode, LB IP not bound on kube-ipvs0 (TKE before the fix)', () => {
-  const local = loadFixtureNode({ iptables: 'ipvs-local/iptables-save.txt', ipset: 'ipvs-local/ipset.txt', addr: 'ipvs-local/addr.txt', conntrack: 'ipvs-local/conntrack.txt' });
-  const cluster = loadFixtureNode({ iptables: 'ipvs-cluster/iptables-save.txt', ipset: 'ipvs-cluster/ipset.txt', addr: 'ipvs-cluster/addr.txt' });
+  const local = loadFixtureNode({
+    iptables: 'ipvs-local/iptables-save.txt',
+    ipset: 'ipvs-local/ipset.txt',
+    addr: 'ipvs-local/addr.txt',
+    conntrack: 'ipvs-local/conntrack.txt',
+  });
+  const cluster = loadFixtureNode({
+    iptables: 'ipvs-cluster/iptables-save.txt',
+    ipset: 'ipvs-cluster/ipset.txt',
+    addr: 'ipvs-cluster/addr.txt',
+  });
 
   it('loads the dumps without problems', () => {
     expect(local.problems).toEqual([]);
@@ -76,7 +85,11 @@ describe('kube-proxy IPVS mode, LB IP not bound on kube-ipvs0 (TKE before the fi
   });
 
   it('upstream kube-proxy binds the LB IP on kube-ipvs0: captured by the bound address', () => {
-    const bound = loadFixtureNode({ iptables: 'ipvs-local/iptables-save.txt', ipset: 'ipvs-local/ipset.txt', addr: 'ipvs-local/addr-bound.txt' });
+    const bound = loadFixtureNode({
+      iptables: 'ipvs-local/iptables-save.txt',
+      ipset: 'ipvs-local/ipset.txt',
+      addr: 'ipvs-local/addr-bound.txt',
+    });
     expect(bound.boundAddresses('kube-ipvs0')).toContain(WEB_LB);
     const r = traceLbPacket(bound, { src: POD, dst: WEB_LB, dport: 80 });
     expect(r.uncertain).toBe(false);
@@ -123,12 +136,18 @@ describe('kube-proxy IPVS mode, LB IP not bound on kube-ipvs0 (TKE before the fi
     const node = loadFixtureNode({ iptables: 'ipvs-local/iptables-save.txt', addr: 'ipvs-local/addr.txt' });
     const r = traceLbPacket(node, { src: POD, dst: WEB_LB, dport: 80 });
     expect(r.uncertain).toBe(true);
-    expect(r.reasons[0]).toMatch(/nat KUBE-SERVICES rule 2 \(ipvs-local\/iptables-save.txt:78\): .*KUBE-LOAD-BALANCER dst,dst: no ipset dump was given.*assumed the rule does not match/);
+    expect(r.reasons[0]).toMatch(
+      /nat KUBE-SERVICES rule 2 \(ipvs-local\/iptables-save.txt:78\): .*KUBE-LOAD-BALANCER dst,dst: no ipset dump was given.*assumed the rule does not match/,
+    );
   });
 
   it('a set missing from ipset.txt is named', () => {
     const text = fixture('ipvs-local/ipset.txt').text.replace(/^(create|add) KUBE-LOAD-BALANCER-LOCAL .*$/gm, '');
-    const node = loadNodeDumps({ iptablesSave: fixture('ipvs-local/iptables-save.txt'), ipset: { text, file: 'ipset.txt' }, addr: fixture('ipvs-local/addr.txt') });
+    const node = loadNodeDumps({
+      iptablesSave: fixture('ipvs-local/iptables-save.txt'),
+      ipset: { text, file: 'ipset.txt' },
+      addr: fixture('ipvs-local/addr.txt'),
+    });
     const r = traceLbPacket(node, { src: POD, dst: WEB_LB, dport: 80 });
     expect(r.uncertain).toBe(true);
     expect(r.reasons.join('\n')).toContain('set KUBE-LOAD-BALANCER-LOCAL is not in ipset.txt');
@@ -177,16 +196,27 @@ describe('kube-proxy iptables mode', () => {
       'KUBE-POSTROUTING#1',
     ]);
     expect(ruleIds(r.outcomes[2]?.rules ?? [])).toContain('KUBE-SEP-V4ZBWNHA3XNJNDH3#2');
-    expect(r.outcomes[2]?.branches).toEqual(['KUBE-SVC-QN5HIEVYUPDP6UNK rule 2: not taken (p=0.666667)', 'KUBE-SVC-QN5HIEVYUPDP6UNK rule 3: not taken (p=0.5)']);
+    expect(r.outcomes[2]?.branches).toEqual([
+      'KUBE-SVC-QN5HIEVYUPDP6UNK rule 2: not taken (p=0.666667)',
+      'KUBE-SVC-QN5HIEVYUPDP6UNK rule 3: not taken (p=0.5)',
+    ]);
     expect(r.rules[2]?.text).toContain('"pod traffic for shop/web:http external destinations"');
-    expect(traceVerdict(r)).toBe('captured on the node by DNAT to one of 3 endpoints (172.16.1.9:8080 33.3%, 172.16.2.7:8080 33.3%, 172.16.3.4:8080 33.3%)');
+    expect(traceVerdict(r)).toBe(
+      'captured on the node by DNAT to one of 3 endpoints (172.16.1.9:8080 33.3%, 172.16.2.7:8080 33.3%, 172.16.3.4:8080 33.3%)',
+    );
   });
 
   it('a host process to the Local LB: masqueraded LOCAL traffic routed to KUBE-SVC', () => {
     const r = traceLbPacket(node, { src: '10.0.0.12', dst: WEB_LB, dport: 80, hook: 'OUTPUT' });
     expect(r.captured).toBe(true);
     expect(r.snatProbability).toBe(1);
-    expect(ruleIds(r.rules).slice(0, 5)).toEqual(['OUTPUT#1', 'KUBE-SERVICES#3', 'KUBE-EXT-QN5HIEVYUPDP6UNK#2', 'KUBE-MARK-MASQ#1', 'KUBE-EXT-QN5HIEVYUPDP6UNK#3']);
+    expect(ruleIds(r.rules).slice(0, 5)).toEqual([
+      'OUTPUT#1',
+      'KUBE-SERVICES#3',
+      'KUBE-EXT-QN5HIEVYUPDP6UNK#2',
+      'KUBE-MARK-MASQ#1',
+      'KUBE-EXT-QN5HIEVYUPDP6UNK#3',
+    ]);
   });
 
   it('an outside client to the Local LB only reaches the local endpoint (KUBE-SVL)', () => {
@@ -249,7 +279,9 @@ describe('kube-proxy iptables mode', () => {
     const text = formatTraceText(traceLbPacket(node, { src: POD, dst: '10.0.0.7', dport: 443 }));
     const lines = text.split('\n');
     expect(lines[0]).toBe('captured on the node by DNAT to one of 2 endpoints (172.16.2.10:8443 50%, 172.16.3.11:8443 50%)');
-    expect(text).toContain('  1. nat PREROUTING rule 1: -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES  (iptables-mode/iptables-save.txt:60)');
+    expect(text).toContain(
+      '  1. nat PREROUTING rule 1: -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES  (iptables-mode/iptables-save.txt:60)',
+    );
   });
 });
 
@@ -290,7 +322,14 @@ describe('IPv6', () => {
     expect(r.uncertain).toBe(false);
     expect(r.snat).toBe(false);
     expect(r.captured).toBe(false);
-    expect(ruleIds(r.rules)).toEqual(['PREROUTING#1', 'KUBE-SERVICES#2', 'KUBE-LOAD-BALANCER#1', 'KUBE-SERVICES#6', 'POSTROUTING#1', 'KUBE-POSTROUTING#2']);
+    expect(ruleIds(r.rules)).toEqual([
+      'PREROUTING#1',
+      'KUBE-SERVICES#2',
+      'KUBE-LOAD-BALANCER#1',
+      'KUBE-SERVICES#6',
+      'POSTROUTING#1',
+      'KUBE-POSTROUTING#2',
+    ]);
     expect(r.finalDestination).toBe('[fd00:10::5]:80');
     const c = traceLbPacket(node, { src: POD6, dst: 'fd00:10::7', dport: 443 });
     expect(c.snat).toBe(true);
@@ -315,19 +354,26 @@ describe('IPv6', () => {
 describe('trace semantics', () => {
   const dump = (nat: string) =>
     loadNodeDumps({
-      iptablesSave: { text: `*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n${nat}\nCOMMIT\n`, file: 'x.txt' },
+      iptablesSave: {
+        text: `*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n${nat}\nCOMMIT\n`,
+        file: 'x.txt',
+      },
       addr: { text: '2: eth0    inet 10.0.0.12/16 brd 10.0.255.255 scope global eth0\n', file: 'addr.txt' },
     });
 
   it('goto does not come back to the chain that jumped', () => {
-    const node = dump(':A - [0:0]\n:B - [0:0]\n-A PREROUTING -j A\n-A PREROUTING -j MARK --set-mark 0x1\n-A A -g B\n-A A -j MARK --set-mark 0x2\n-A B -j RETURN');
+    const node = dump(
+      ':A - [0:0]\n:B - [0:0]\n-A PREROUTING -j A\n-A PREROUTING -j MARK --set-mark 0x1\n-A A -g B\n-A A -j MARK --set-mark 0x2\n-A B -j RETURN',
+    );
     const r = traceLbPacket(node, { src: POD, dst: WEB_LB, dport: 80 });
     expect(r.mark).toBe(1);
     expect(ruleIds(r.rules)).toEqual(['PREROUTING#1', 'A#1', 'B#1', 'PREROUTING#2']);
   });
 
   it('mark arithmetic: or, and, xor, set-mark with mask', () => {
-    const node = dump('-A PREROUTING -j MARK --or-mark 0xff00\n-A PREROUTING -j MARK --and-mark 0x0ff0\n-A PREROUTING -j MARK --xor-mark 0x0001\n-A PREROUTING -j MARK --set-mark 0x20/0xf0\n-A POSTROUTING -m mark --mark 0x21/0xff -j MASQUERADE');
+    const node = dump(
+      '-A PREROUTING -j MARK --or-mark 0xff00\n-A PREROUTING -j MARK --and-mark 0x0ff0\n-A PREROUTING -j MARK --xor-mark 0x0001\n-A PREROUTING -j MARK --set-mark 0x20/0xf0\n-A POSTROUTING -m mark --mark 0x21/0xff -j MASQUERADE',
+    );
     const r = traceLbPacket(node, { src: POD, dst: WEB_LB, dport: 80, mark: 0x10000 });
     // 0x10000|0xff00=0x1ff00; &0x0ff0=0x0f00; ^1=0x0f01; (x&~0xf0)|0x20=0x0f21
     expect(r.mark).toBe(0x0f21);
@@ -335,7 +381,9 @@ describe('trace semantics', () => {
   });
 
   it('a DROP policy drops', () => {
-    const node = loadNodeDumps({ iptablesSave: { text: '*nat\n:PREROUTING DROP [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n', file: 'p.txt' } });
+    const node = loadNodeDumps({
+      iptablesSave: { text: '*nat\n:PREROUTING DROP [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n', file: 'p.txt' },
+    });
     const r = traceLbPacket(node, { src: POD, dst: WEB_LB, dport: 80 });
     expect(r.delivery).toBe('dropped');
     expect(r.droppedBy?.text).toBe(':PREROUTING DROP (chain policy)');
@@ -344,15 +392,23 @@ describe('trace semantics', () => {
   });
 
   it('unknown targets and jumps to missing chains are reported, not guessed', () => {
-    const node = dump('-A PREROUTING -j CONNMARK --restore-mark\n-A PREROUTING -j KUBE-NOWHERE\n-A PREROUTING -m physdev --physdev-is-in -j DNAT --to-destination 1.2.3.4');
+    const node = dump(
+      '-A PREROUTING -j CONNMARK --restore-mark\n-A PREROUTING -j KUBE-NOWHERE\n-A PREROUTING -m physdev --physdev-is-in -j DNAT --to-destination 1.2.3.4',
+    );
     const r = traceLbPacket(node, { src: POD, dst: WEB_LB, dport: 80 });
     expect(r.uncertain).toBe(true);
     expect(r.reasons).toHaveLength(3);
-    expect(r.reasons[0]).toMatch(/PREROUTING rule 1 \(x.txt:6\): -j CONNMARK --restore-mark: .*assumed it neither changes nor stops the packet/);
+    expect(r.reasons[0]).toMatch(
+      /PREROUTING rule 1 \(x.txt:6\): -j CONNMARK --restore-mark: .*assumed it neither changes nor stops the packet/,
+    );
     expect(r.reasons[1]).toMatch(/jumps to KUBE-NOWHERE, which the nat table does not define/);
-    expect(r.reasons[2]).toMatch(/-m physdev --physdev-is-in: match extension -m physdev is not evaluated by loopscope; assumed the rule does not match/);
+    expect(r.reasons[2]).toMatch(
+      /-m physdev --physdev-is-in: match extension -m physdev is not evaluated by loopscope; assumed the rule does not match/,
+    );
     expect(r.dnat).toBeNull();
-    expect(node.problems.map((p) => p.message)).toContain('rule jumps to chain KUBE-NOWHERE, which table nat does not define (truncated dump, or a target extension loopscope does not know)');
+    expect(node.problems.map((p) => p.message)).toContain(
+      'rule jumps to chain KUBE-NOWHERE, which table nat does not define (truncated dump, or a target extension loopscope does not know)',
+    );
   });
 
   it('an unknown match on a LOG rule does not make the answer uncertain', () => {

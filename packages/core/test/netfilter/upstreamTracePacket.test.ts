@@ -67,14 +67,19 @@ function upstreamOutput(r: TraceResult): string {
 
 describe("upstream kube-proxy's TestTracePacket", () => {
   it('parses the rules as upstream writes them: only the restore-style "-" policies are worth a word', () => {
-    expect(node.problems.map((p) => p.message.replace(/chain \S+/, 'chain X'))).toEqual(Array(7).fill('built-in chain X has no policy ("-", as in iptables-restore input); assumed ACCEPT'));
+    expect(node.problems.map((p) => p.message.replace(/chain \S+/, 'chain X'))).toEqual(
+      Array(7).fill('built-in chain X has no policy ("-", as in iptables-restore input); assumed ACCEPT'),
+    );
   });
 
   it.each(cases)('$name', (tc) => {
     // A packet from one of the node's own addresses is a host process's: it enters at OUTPUT.
     const hook = testNodeIPs.includes(tc.sourceIP) ? 'OUTPUT' : 'PREROUTING';
     const r = traceLbPacket(node, { src: tc.sourceIP, dst: tc.destIP, dport: tc.destPort, proto: 'tcp', hook, filter: true });
-    expect({ output: upstreamOutput(r), masq: r.outcomes.every((o) => o.snat) }).toEqual({ output: tc.output.split(', ').sort().join(', '), masq: tc.masq ?? false });
+    expect({ output: upstreamOutput(r), masq: r.outcomes.every((o) => o.snat) }).toEqual({
+      output: tc.output.split(', ').sort().join(', '),
+      masq: tc.masq ?? false,
+    });
     expect(r.outcomes.every((o) => o.snat === (tc.masq ?? false))).toBe(true);
     expect(r.reasons).toEqual([]);
     expect(r.uncertain).toBe(false);
@@ -82,7 +87,13 @@ describe("upstream kube-proxy's TestTracePacket", () => {
 
   it('reads an unquoted multi-word --comment as a comment, which never affects matching', () => {
     const input = node.iptables.ipv4?.tables.get('filter')?.chains.get('INPUT')?.rules[0];
-    expect(input?.matches).toEqual([{ kind: 'comment', comment: 'kubernetes health check service ports', text: '-m comment --comment kubernetes health check service ports' }]);
+    expect(input?.matches).toEqual([
+      {
+        kind: 'comment',
+        comment: 'kubernetes health check service ports',
+        text: '-m comment --comment kubernetes health check service ports',
+      },
+    ]);
     expect(input?.target).toEqual(expect.objectContaining({ kind: 'chain', chain: 'KUBE-NODEPORTS' }));
   });
 });

@@ -47,7 +47,10 @@ describe('readNodeDumps', () => {
     mkdirSync(join(dir, 'node-b'));
     writeFileSync(join(dir, 'stray.txt'), '');
     const warnings: string[] = [];
-    const dumps = readNodeDumps(dir, { nodeAddresses: (n) => (n === 'node-a' ? ['10.0.9.9', 'not-an-ip'] : []), warn: (m) => warnings.push(m) });
+    const dumps = readNodeDumps(dir, {
+      nodeAddresses: (n) => (n === 'node-a' ? ['10.0.9.9', 'not-an-ip'] : []),
+      warn: (m) => warnings.push(m),
+    });
     expect([...dumps.keys()]).toEqual(['node-a']);
     const a = dumps.get('node-a')!;
     expect(a.nodeAddresses()).toEqual(['10.0.0.5']);

@@ -19,7 +19,14 @@ function anchors(markdown: string): Set<string> {
   const out = new Set<string>();
   for (const line of markdown.split('\n')) {
     const m = /^#{1,6}\s+(.*)$/.exec(line);
-    if (m) out.add(m[1]!.trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-'));
+    if (m)
+      out.add(
+        m[1]!
+          .trim()
+          .toLowerCase()
+          .replace(/[^\w\- ]/g, '')
+          .replace(/ /g, '-'),
+      );
   }
   return out;
 }

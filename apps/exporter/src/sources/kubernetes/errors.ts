@@ -6,7 +6,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { WatchedResource } from '../types';
 
-
 /** An error whose message is safe to log as it is (written by this module). */
 export class SourceError extends Error {
   override readonly name = 'SourceError';

@@ -77,7 +77,13 @@ export class KubeApi {
   /** Opens a watch; resolves with the 200 response once its headers are in. */
   async watch(path: string, signal: AbortSignal): Promise<ApiResponse> {
     const deadline = this.limits.requestTimeoutMs;
-    return this.request(path, signal, deadline, new SourceError(`no response headers within ${seconds(deadline)} (request timeout)`), 'headers');
+    return this.request(
+      path,
+      signal,
+      deadline,
+      new SourceError(`no response headers within ${seconds(deadline)} (request timeout)`),
+      'headers',
+    );
   }
 
   /** Closes idle keep-alive connections (the source is stopping). */
@@ -86,18 +92,32 @@ export class KubeApi {
     this.agents.https.destroy();
   }
 
-  private async request(path: string, signal: AbortSignal, deadlineMs: number, timeout: SourceError, covers: 'headers' | 'body'): Promise<ApiResponse> {
+  private async request(
+    path: string,
+    signal: AbortSignal,
+    deadlineMs: number,
+    timeout: SourceError,
+    covers: 'headers' | 'body',
+  ): Promise<ApiResponse> {
     if (signal.aborted) throw abortError();
     const opts: https.RequestOptions = {};
-    await withDeadline(this.kc.applyToHTTPSOptions(opts), this.limits.credentialTimeoutMs, signal, () =>
-      new SourceError(`the kubeconfig's credentials were not ready within ${seconds(this.limits.credentialTimeoutMs)} (exec plugin?)`),
+    await withDeadline(
+      this.kc.applyToHTTPSOptions(opts),
+      this.limits.credentialTimeoutMs,
+      signal,
+      () =>
+        new SourceError(`the kubeconfig's credentials were not ready within ${seconds(this.limits.credentialTimeoutMs)} (exec plugin?)`),
     );
     const url = new URL(this.server + path);
     const secure = url.protocol === 'https:';
     // client-node's own agent only for a proxy (it knows how to speak to one); ours otherwise.
     const agent = this.proxied ? opts.agent : secure ? this.agents.https : this.agents.http;
     const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername, auth } = opts;
-    const headers = { ...(opts.headers as Record<string, string> | undefined), Accept: 'application/json', 'User-Agent': 'loopscope-exporter' };
+    const headers = {
+      ...(opts.headers as Record<string, string> | undefined),
+      Accept: 'application/json',
+      'User-Agent': 'loopscope-exporter',
+    };
     const send = secure ? https.request : http.request;
     const req = send(url, { method: 'GET', headers, agent, ca, cert, key, pfx, passphrase, rejectUnauthorized, servername, auth });
     // Why we ended the request ourselves (deadline, stop), reported instead of the socket's error.
@@ -184,7 +204,9 @@ function readBody(res: http.IncomingMessage, max: number, strict: boolean, cause
     });
     res.on('end', () => finish());
     res.on('error', (err) => finish(err));
-    res.on('close', () => finish(res.complete ? undefined : Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })));
+    res.on('close', () =>
+      finish(res.complete ? undefined : Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })),
+    );
   });
 }
 

@@ -57,7 +57,8 @@ export class KubeProxyConfigMap {
     try {
       const path = `/api/v1/namespaces/${encodeURIComponent(KUBE_PROXY.namespace)}/configmaps/${encodeURIComponent(KUBE_PROXY.name)}`;
       const body = await this.shared.api.getJson(path, this.stopController.signal);
-      if (!isRecord(body) || !isRecord(body.metadata)) throw new SourceError(`GET of the ConfigMap ${where} returned something that is not a ConfigMap`);
+      if (!isRecord(body) || !isRecord(body.metadata))
+        throw new SourceError(`GET of the ConfigMap ${where} returned something that is not a ConfigMap`);
       const cm = { ...body, kind: 'ConfigMap', apiVersion: typeof body.apiVersion === 'string' ? body.apiVersion : 'v1' } as KubeObject;
       const rv = typeof body.metadata.resourceVersion === 'string' ? body.metadata.resourceVersion : JSON.stringify(body);
       this.recovered();

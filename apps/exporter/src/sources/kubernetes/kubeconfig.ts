@@ -28,11 +28,7 @@ export function locateKubeConfig(options: KubernetesSourceOptions): string {
  * Loads the kubeconfig described by `where` and selects the context; throws an Error whose message
  * is safe to show. Returns the config and the server URL without credentials or query.
  */
-export function loadKubeConfig(
-  options: KubernetesSourceOptions,
-  where: string,
-  log: SourceLogger,
-): { kc: KubeConfig; server: string } {
+export function loadKubeConfig(options: KubernetesSourceOptions, where: string, log: SourceLogger): { kc: KubeConfig; server: string } {
   const kc = new KubeConfig();
   try {
     if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
@@ -53,8 +49,11 @@ export function loadKubeConfig(
   if (!URL.canParse(cluster.server)) throw new Error(`${where}: the server of context "${kc.getCurrentContext()}" is not a URL`);
   const server = safeServer(cluster.server);
   if (cluster.server.startsWith('http:') && !cluster.skipTLSVerify && !cluster.proxyUrl) {
-    throw new Error(`${where}: the server ${server} is plain HTTP, which client-node only accepts with insecure-skip-tls-verify: true on the cluster`);
+    throw new Error(
+      `${where}: the server ${server} is plain HTTP, which client-node only accepts with insecure-skip-tls-verify: true on the cluster`,
+    );
   }
-  if (!options.kubeconfig && where.startsWith('no kubeconfig found')) log('warn', `no kubeconfig found; client-node falls back to ${server}`);
+  if (!options.kubeconfig && where.startsWith('no kubeconfig found'))
+    log('warn', `no kubeconfig found; client-node falls back to ${server}`);
   return { kc, server };
 }

@@ -26,7 +26,8 @@ export async function listPages(
     const query = new URLSearchParams({ limit: String(pageSize) });
     if (cont) query.set('continue', cont);
     const page = await api.getJson(`${spec.path}?${query}`, signal);
-    if (!isRecord(page) || !Array.isArray(page.items)) throw new SourceError(`the list of ${spec.resource} returned something that is not a ${spec.listKind}`);
+    if (!isRecord(page) || !Array.isArray(page.items))
+      throw new SourceError(`the list of ${spec.resource} returned something that is not a ${spec.listKind}`);
     return page;
   };
   let resourceVersion = '';

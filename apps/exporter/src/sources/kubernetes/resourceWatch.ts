@@ -123,7 +123,10 @@ export class ResourceWatch {
       return this.failed(`watch failed: ${describeError(end.err)}${hintFor(status, resource)}`, status, { error: true, restart: true });
     }
     if (end.kind === 'idle') {
-      return this.failed(`watch delivered nothing for ${seconds(end.silentMs)} (connection presumed dead)`, undefined, { error: false, restart: true });
+      return this.failed(`watch delivered nothing for ${seconds(end.silentMs)} (connection presumed dead)`, undefined, {
+        error: false,
+        restart: true,
+      });
     }
     let reason: string;
     if (end.kind === 'gone') {
@@ -172,21 +175,27 @@ export class ResourceWatch {
     const started = Date.now();
     const { resource, kind, apiVersion } = this.spec;
     const objects: KubeObject[] = [];
-    const { resourceVersion, pages } = await listPages(this.shared.api, this.spec, this.shared.options.listPageSize, this.stopController.signal, (page) => {
-      page.items.forEach((item, i) => {
-        const meta = isRecord(item) ? item.metadata : undefined;
-        if (!isRecord(item) || !isRecord(meta) || typeof meta.name !== 'string' || meta.name === '') {
-          this.shared.skipped(resource, `list item without metadata.name (page ${page.number}, item ${i})`);
-          return;
-        }
-        const problem = metadataProblem(meta);
-        if (problem) {
-          this.shared.skipped(resource, `list item with ${problem} (page ${page.number}, item ${i})`);
-          return;
-        }
-        objects.push(this.transform(withKind(item, kind, apiVersion)));
-      });
-    });
+    const { resourceVersion, pages } = await listPages(
+      this.shared.api,
+      this.spec,
+      this.shared.options.listPageSize,
+      this.stopController.signal,
+      (page) => {
+        page.items.forEach((item, i) => {
+          const meta = isRecord(item) ? item.metadata : undefined;
+          if (!isRecord(item) || !isRecord(meta) || typeof meta.name !== 'string' || meta.name === '') {
+            this.shared.skipped(resource, `list item without metadata.name (page ${page.number}, item ${i})`);
+            return;
+          }
+          const problem = metadataProblem(meta);
+          if (problem) {
+            this.shared.skipped(resource, `list item with ${problem} (page ${page.number}, item ${i})`);
+            return;
+          }
+          objects.push(this.transform(withKind(item, kind, apiVersion)));
+        });
+      },
+    );
     if (this.stopped) throw new SourceError('stopped');
     try {
       this.shared.sink.replace(resource, objects);
@@ -261,9 +270,18 @@ export class ResourceWatch {
           const status = this.onLine(line);
           if (status === undefined) recovered();
           else if (status.code === 410) finish({ kind: 'gone', livedMs: lived() });
-          else finish({ kind: 'failed', livedMs: lived(), err: new ApiStatusError(status.code ?? 500, JSON.stringify({ reason: status.reason })) });
+          else
+            finish({
+              kind: 'failed',
+              livedMs: lived(),
+              err: new ApiStatusError(status.code ?? 500, JSON.stringify({ reason: status.reason })),
+            });
         },
-        () => this.shared.eventSkipped(this.spec.resource, `watch event over ${Math.round(this.shared.options.maxWatchEventBytes / 1024)} KiB (max watch event size)`),
+        () =>
+          this.shared.eventSkipped(
+            this.spec.resource,
+            `watch event over ${Math.round(this.shared.options.maxWatchEventBytes / 1024)} KiB (max watch event size)`,
+          ),
       );
       const tick = Math.max(50, Math.min(15_000, Math.floor(this.idleMs / 4)));
       const watchdog = setInterval(() => {
@@ -281,7 +299,12 @@ export class ResourceWatch {
       });
       res.on('error', (err) => finish({ kind: 'failed', livedMs: lived(), err: response.cause() ?? err }));
       res.on('close', () => {
-        if (!res.complete) finish({ kind: 'failed', livedMs: lived(), err: response.cause() ?? Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }) });
+        if (!res.complete)
+          finish({
+            kind: 'failed',
+            livedMs: lived(),
+            err: response.cause() ?? Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }),
+          });
         else finish({ kind: 'ended', livedMs: lived() });
       });
     });
@@ -318,5 +341,9 @@ export class ResourceWatch {
 
 /** The object with `kind` and `apiVersion` set (list items come without them). */
 function withKind(o: Raw, kind: string, apiVersion: string): KubeObject {
-  return { ...o, kind: typeof o.kind === 'string' ? o.kind : kind, apiVersion: typeof o.apiVersion === 'string' ? o.apiVersion : apiVersion } as KubeObject;
+  return {
+    ...o,
+    kind: typeof o.kind === 'string' ? o.kind : kind,
+    apiVersion: typeof o.apiVersion === 'string' ? o.apiVersion : apiVersion,
+  } as KubeObject;
 }

@@ -9,7 +9,15 @@ export interface Shared {
   health: SourceHealth;
   log: SourceLogger;
   options: Required<
-    Pick<KubernetesSourceOptions, 'listPageSize' | 'watchIdleGraceSeconds' | 'configMapPollSeconds' | 'requestTimeoutSeconds' | 'maxResponseBytes' | 'maxWatchEventBytes'>
+    Pick<
+      KubernetesSourceOptions,
+      | 'listPageSize'
+      | 'watchIdleGraceSeconds'
+      | 'configMapPollSeconds'
+      | 'requestTimeoutSeconds'
+      | 'maxResponseBytes'
+      | 'maxWatchEventBytes'
+    >
   > &
     KubernetesSourceOptions;
   backoff: Required<BackoffOptions>;

@@ -66,7 +66,11 @@ export class KubernetesSource implements ClusterSource {
       maxWatchEventBytes: o.maxWatchEventBytes ?? DEFAULT_LIMITS.maxWatchEventBytes,
     };
     const timeoutMs = Math.max(1, options.requestTimeoutSeconds * 1000);
-    const api = new KubeApi(kc, { requestTimeoutMs: timeoutMs, credentialTimeoutMs: timeoutMs, maxResponseBytes: options.maxResponseBytes });
+    const api = new KubeApi(kc, {
+      requestTimeoutMs: timeoutMs,
+      credentialTimeoutMs: timeoutMs,
+      maxResponseBytes: options.maxResponseBytes,
+    });
     this.api = api;
     const logOnce = (resource: WatchedResource, what: string, reason: string): void => {
       const key = `${resource}\0${what}\0${reason.replace(/\d+/g, 'N')}`;
@@ -107,7 +111,10 @@ export class KubernetesSource implements ClusterSource {
 
     this.watches = SPECS.map((spec) => new ResourceWatch(spec, shared));
     this.configMap = new KubeProxyConfigMap(shared);
-    this.log('info', `watching nodes, pods, services, endpointslices and ${KUBE_PROXY.namespace}/${KUBE_PROXY.name} via ${this.description}`);
+    this.log(
+      'info',
+      `watching nodes, pods, services, endpointslices and ${KUBE_PROXY.namespace}/${KUBE_PROXY.name} via ${this.description}`,
+    );
     for (const w of this.watches) w.start();
     this.configMap.start();
 

@@ -64,7 +64,8 @@ export function parseWatchEvent(line: string, kind: string): WatchEvent | Skippe
   const meta = object.metadata;
   if (!isRecord(meta)) return { skip: `${type} event object without metadata` };
   if (typeof meta.name !== 'string' || meta.name === '') return { skip: `${type} event object without metadata.name` };
-  if (meta.namespace !== undefined && typeof meta.namespace !== 'string') return { skip: `${type} event object with a non-string metadata.namespace` };
+  if (meta.namespace !== undefined && typeof meta.namespace !== 'string')
+    return { skip: `${type} event object with a non-string metadata.namespace` };
   if (object.kind !== undefined && object.kind !== kind) return { skip: `${type} event object of another kind than ${kind}` };
   const rv = meta.resourceVersion;
   if (rv !== undefined && typeof rv !== 'string') return { skip: `${type} event object with a non-string metadata.resourceVersion` };
@@ -93,8 +94,10 @@ export function metadataProblem(meta: Raw): string | undefined {
   if (owners !== undefined && owners !== null) {
     if (!Array.isArray(owners)) return 'a metadata.ownerReferences that is not a list';
     for (const o of owners) {
-      if (!isRecord(o) || typeof o.kind !== 'string' || typeof o.name !== 'string') return 'an ownerReference without a string kind and name';
-      if (o.controller !== undefined && o.controller !== null && typeof o.controller !== 'boolean') return 'an ownerReference with a non-boolean controller';
+      if (!isRecord(o) || typeof o.kind !== 'string' || typeof o.name !== 'string')
+        return 'an ownerReference without a string kind and name';
+      if (o.controller !== undefined && o.controller !== null && typeof o.controller !== 'boolean')
+        return 'an ownerReference with a non-boolean controller';
     }
   }
   return undefined;

@@ -46,7 +46,8 @@ function compileRule(rule: IptablesRule, chains: ReadonlyMap<string, Chain>, ctx
     if (fn) matchers.push(fn);
     if (m.kind === 'destination' && !m.negated && m.cidrs.length === 1) {
       const c = m.cidrs[0] as Cidr;
-      if (c.prefix === (c.family === 4 ? 32 : 128)) dstKey = ipKey(c.family === 4 ? { family: 4, value: c.network } : { family: 6, value: c.network });
+      if (c.prefix === (c.family === 4 ? 32 : 128))
+        dstKey = ipKey(c.family === 4 ? { family: 4, value: c.network } : { family: 6, value: c.network });
     }
   }
   const t = rule.target;
@@ -89,7 +90,14 @@ export function iptablesRuleset(dump: IptablesDump, family: IpFamily, ctx: Match
           priority: builtin.priority,
           policy: c.policy === 'DROP' ? ('drop' as const) : ('accept' as const),
           family: family === 6 ? 'ip6' : 'ip',
-          policyRef: { table: tableName, chain: c.name, ruleNumber: 0, text: `:${c.name} ${c.policy ?? 'ACCEPT'} (chain policy)`, file: dump.file, line: 0 },
+          policyRef: {
+            table: tableName,
+            chain: c.name,
+            ruleNumber: 0,
+            text: `:${c.name} ${c.policy ?? 'ACCEPT'} (chain policy)`,
+            file: dump.file,
+            line: 0,
+          },
         });
         const list = byHook.get(builtin.hook) ?? [];
         list.push(base);

@@ -120,16 +120,22 @@ export function parseIptablesSave(text: string, fileName: string): ParsedDump<Ip
       if (gen) {
         const tool = gen[1] as string;
         const fam: IpFamily = tool.startsWith('ip6') ? 6 : 4;
-        if (headerFamily !== null && headerFamily !== fam) report(lineNo, 'iptables-save and ip6tables-save output are mixed in one file; rules of both are kept as one', 'warning');
+        if (headerFamily !== null && headerFamily !== fam)
+          report(lineNo, 'iptables-save and ip6tables-save output are mixed in one file; rules of both are kept as one', 'warning');
         headerFamily = fam;
         dump.generator ??= tool;
       } else if (/legacy tables present/i.test(line)) {
-        report(lineNo, 'the node also has iptables-legacy rules, which this dump does not show: collect iptables-legacy-save too (scripts/collect-node-dumps.sh does)', 'warning');
+        report(
+          lineNo,
+          'the node also has iptables-legacy rules, which this dump does not show: collect iptables-legacy-save too (scripts/collect-node-dumps.sh does)',
+          'warning',
+        );
       }
       continue;
     }
     if (line.startsWith('*')) {
-      if (table && !table.committed && !skipping) report(table.line, `table ${table.name} has no COMMIT (truncated dump?); its rules are kept`, 'warning');
+      if (table && !table.committed && !skipping)
+        report(table.line, `table ${table.name} has no COMMIT (truncated dump?); its rules are kept`, 'warning');
       const name = line.slice(1).trim();
       if (!/^[a-z]+$/.test(name)) {
         report(lineNo, `bad table name "${name}"`);
@@ -170,7 +176,14 @@ export function parseIptablesSave(text: string, fileName: string): ParsedDump<Ip
       const name = m[1] as string;
       const policy = m[2] as string;
       const builtin = isBuiltinChain(table.name, name);
-      if (builtin !== (policy !== '-')) report(lineNo, builtin ? `built-in chain ${name} has no policy ("-", as in iptables-restore input); assumed ACCEPT` : `chain ${name} is not built in but has a policy`, 'warning');
+      if (builtin !== (policy !== '-'))
+        report(
+          lineNo,
+          builtin
+            ? `built-in chain ${name} has no policy ("-", as in iptables-restore input); assumed ACCEPT`
+            : `chain ${name} is not built in but has a policy`,
+          'warning',
+        );
       const chain: IptablesChain = {
         name,
         table: table.name,
@@ -180,7 +193,8 @@ export function parseIptablesSave(text: string, fileName: string): ParsedDump<Ip
         line: lineNo,
         rules: table.chains.get(name)?.rules ?? [],
       };
-      if (table.chains.has(name) && (table.chains.get(name) as IptablesChain).line > 0) report(lineNo, `chain ${name} declared twice`, 'warning');
+      if (table.chains.has(name) && (table.chains.get(name) as IptablesChain).line > 0)
+        report(lineNo, `chain ${name} declared twice`, 'warning');
       table.chains.set(name, chain);
       continue;
     }
@@ -201,7 +215,16 @@ export function parseIptablesSave(text: string, fileName: string): ParsedDump<Ip
     const chainName = words[start + 1]?.text;
     if (cmd === '-N' || cmd === '--new-chain') {
       if (!chainName) report(lineNo, '-N needs a chain name');
-      else if (!table.chains.has(chainName)) table.chains.set(chainName, { name: chainName, table: table.name, builtin: false, policy: null, counters: null, line: lineNo, rules: [] });
+      else if (!table.chains.has(chainName))
+        table.chains.set(chainName, {
+          name: chainName,
+          table: table.name,
+          builtin: false,
+          policy: null,
+          counters: null,
+          line: lineNo,
+          rules: [],
+        });
       continue;
     }
     if (cmd === '-P' || cmd === '--policy') {
@@ -264,7 +287,11 @@ export function parseIptablesSave(text: string, fileName: string): ParsedDump<Ip
       c.rules.forEach((r, k) => (r.ruleNumber = k + 1));
       for (const r of c.rules) {
         if (r.target.kind === 'chain' && !t.chains.has(r.target.chain) && !BUILTIN_TARGETS.has(r.target.chain)) {
-          report(r.line, `rule jumps to chain ${r.target.chain}, which table ${t.name} does not define (truncated dump, or a target extension loopscope does not know)`, 'warning');
+          report(
+            r.line,
+            `rule jumps to chain ${r.target.chain}, which table ${t.name} does not define (truncated dump, or a target extension loopscope does not know)`,
+            'warning',
+          );
         }
       }
     }

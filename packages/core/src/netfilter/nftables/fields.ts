@@ -88,13 +88,20 @@ export function fieldReader(e: NftExpr, ctx: MatchContext): FieldReader | null {
       case 'oif': {
         const isIn = field.startsWith('i');
         const name = e.name;
-        return { kind: 'name', read: (p) => (isIn ? p.inInterface : p.outInterface) ?? { unknown: `${name}: the packet's ${isIn ? 'input' : 'output'} interface is not known (give it with inInterface/outInterface)` } };
+        return {
+          kind: 'name',
+          read: (p) =>
+            (isIn ? p.inInterface : p.outInterface) ?? {
+              unknown: `${name}: the packet's ${isIn ? 'input' : 'output'} interface is not known (give it with inInterface/outInterface)`,
+            },
+        };
       }
     }
     return null;
   }
   if (proto === 'ct' && field === 'state') return { kind: 'ctstate', read: () => 'new' };
-  if (proto === 'ct' && field === 'status') return { kind: 'ctstatus', read: (p) => [p.dnatDone ? 'dnat' : '', p.snatDone ? 'snat' : ''].filter(Boolean).join(',') };
+  if (proto === 'ct' && field === 'status')
+    return { kind: 'ctstatus', read: (p) => [p.dnatDone ? 'dnat' : '', p.snatDone ? 'snat' : ''].filter(Boolean).join(',') };
   if (proto === 'fib') {
     // `fib saddr type`, `fib daddr type`; with `. iif`/`. oif` the answer depends on the interface.
     const m = /^fib (saddr|daddr) type$/.exec(e.name);
@@ -105,7 +112,9 @@ export function fieldReader(e: NftExpr, ctx: MatchContext): FieldReader | null {
       kind: 'fibtype',
       read(p) {
         const t = ctx.addresses.addressType(src ? p.src : p.dst);
-        return t === null ? { unknown: `${name}: the node addresses are unknown (no addr.txt), so the route type cannot be decided` } : t.toLowerCase();
+        return t === null
+          ? { unknown: `${name}: the node addresses are unknown (no addr.txt), so the route type cannot be decided` }
+          : t.toLowerCase();
       },
     };
   }

@@ -6,7 +6,19 @@
 
 import type { DumpProblem, ParsedDump } from '../ruleset/problems';
 import { formatStatements } from './format';
-import type { NftChain, NftDump, NftElement, NftExpr, NftOperand, NftRule, NftSet, NftStatement, NftTable, NftValue, NftVerdict } from './model';
+import type {
+  NftChain,
+  NftDump,
+  NftElement,
+  NftExpr,
+  NftOperand,
+  NftRule,
+  NftSet,
+  NftStatement,
+  NftTable,
+  NftValue,
+  NftVerdict,
+} from './model';
 import { lookupTable } from '../ruleset/lookupTable';
 
 type Json = unknown;
@@ -30,7 +42,11 @@ function only(x: Json): [string, Json] | null {
 }
 
 function str(x: Json): string {
-  return typeof x === 'string' ? x : typeof x === 'number' ? String(x) : fail(`expected a string, found ${JSON.stringify(x)?.slice(0, 40)}`);
+  return typeof x === 'string'
+    ? x
+    : typeof x === 'number'
+      ? String(x)
+      : fail(`expected a string, found ${JSON.stringify(x)?.slice(0, 40)}`);
 }
 
 /** Field expressions are few and repeated on every rule: one object each. */
@@ -117,7 +133,15 @@ function verdict(x: Json, known?: [string, Json]): NftVerdict | null {
       return { kind: k, target: str(obj(v)?.target) };
     case 'reject': {
       const o = obj(v);
-      return { kind: 'reject', with: o ? [o.type, o.expr].filter((p) => p !== undefined).map(str).join(' ') : null };
+      return {
+        kind: 'reject',
+        with: o
+          ? [o.type, o.expr]
+              .filter((p) => p !== undefined)
+              .map(str)
+              .join(' ')
+          : null,
+      };
     }
     default:
       return null;
@@ -143,7 +167,15 @@ function operand(x: Json): NftOperand {
   return { kind: 'value', value: value(x) };
 }
 
-const OPS = lookupTable<'==' | '!=' | '<' | '>' | '<=' | '>='>({ '==': '==', in: '==', '!=': '!=', '<': '<', '>': '>', '<=': '<=', '>=': '>=' });
+const OPS = lookupTable<'==' | '!=' | '<' | '>' | '<=' | '>='>({
+  '==': '==',
+  in: '==',
+  '!=': '!=',
+  '<': '<',
+  '>': '>',
+  '<=': '<=',
+  '>=': '>=',
+});
 
 function port(x: Json): string | null {
   if (x === undefined) return null;
@@ -182,7 +214,8 @@ function statement(x: Json): NftStatement | null {
     case 'mangle': {
       const key = expr(o?.key);
       if (key.kind === 'field' && key.name === 'ct mark') return { kind: 'passive', name: 'ct mark set' };
-      if (key.kind !== 'field' || key.name !== 'meta mark') fail(`setting ${key.kind === 'field' ? key.name : 'an expression'} is not evaluated by loopscope`);
+      if (key.kind !== 'field' || key.name !== 'meta mark')
+        fail(`setting ${key.kind === 'field' ? key.name : 'an expression'} is not evaluated by loopscope`);
       return { kind: 'markSet', value: typeof o?.value === 'number' ? o.value : expr(o?.value) };
     }
     case 'counter':
@@ -202,7 +235,11 @@ function ruleStatements(list: Json): NftStatement[] {
       const st = statement(s);
       if (st) out.push(st);
     } catch (e) {
-      out.push({ kind: 'unknown', text: JSON.stringify(s).slice(0, 200), reason: e instanceof Refused ? e.message : 'cannot read this statement' });
+      out.push({
+        kind: 'unknown',
+        text: JSON.stringify(s).slice(0, 200),
+        reason: e instanceof Refused ? e.message : 'cannot read this statement',
+      });
     }
   }
   return out;
@@ -296,7 +333,12 @@ export function parseNftJson(text: string, file: string): ParsedDump<NftDump> {
         const chain: NftChain = { name: str(o.name), table: t.name, family: t.family, base: null, line: 0, rules: [] };
         if (o.hook !== undefined) {
           if (typeof o.prio !== 'number') report(`chain ${chain.name} has no numeric priority; assumed 0`, 'warning');
-          chain.base = { type: str(o.type ?? 'filter'), hook: str(o.hook), priority: typeof o.prio === 'number' ? o.prio : 0, policy: o.policy === 'drop' ? 'drop' : 'accept' };
+          chain.base = {
+            type: str(o.type ?? 'filter'),
+            hook: str(o.hook),
+            priority: typeof o.prio === 'number' ? o.prio : 0,
+            policy: o.policy === 'drop' ? 'drop' : 'accept',
+          };
         }
         t.chains.set(chain.name, chain);
       } else if (k === 'set' || k === 'map') {
@@ -331,7 +373,12 @@ export function parseNftJson(text: string, file: string): ParsedDump<NftDump> {
     const statements = ruleStatements(o.expr);
     const comment = typeof o.comment === 'string' ? o.comment : null;
     const handle = typeof o.handle === 'number' ? o.handle : null;
-    for (const s of statements) if (s.kind === 'unknown') report(`${t.family} ${t.name} ${chainName} handle ${handle ?? '?'}: ${s.reason}; kept as a part loopscope cannot evaluate`, 'warning');
+    for (const s of statements)
+      if (s.kind === 'unknown')
+        report(
+          `${t.family} ${t.name} ${chainName} handle ${handle ?? '?'}: ${s.reason}; kept as a part loopscope cannot evaluate`,
+          'warning',
+        );
     chain.rules.push(new JsonRule(t, chain, chain.rules.length + 1, handle, comment, file, statements));
   }
   return { value: dump, problems };

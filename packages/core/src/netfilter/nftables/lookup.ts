@@ -23,7 +23,12 @@ function valueParts(v: NftValue): NftValue[] {
 }
 
 /** Compiles a key expression against elements; null with the reason when the key is not one loopscope reads. */
-export function compileLookup(key: NftExpr, elements: readonly NftElement[], ctx: MatchContext, setLabel: string): Lookup | { refused: string } {
+export function compileLookup(
+  key: NftExpr,
+  elements: readonly NftElement[],
+  ctx: MatchContext,
+  setLabel: string,
+): Lookup | { refused: string } {
   const readers: FieldReader[] = [];
   for (const part of keyParts(key)) {
     const r = fieldReader(part, ctx);
@@ -54,7 +59,8 @@ export function compileLookup(key: NftExpr, elements: readonly NftElement[], ctx
       if (!exact.has(k)) exact.set(k, el);
     } else intervals.push({ pats, el });
   }
-  const missReason: Unknown | null = unreadable > 0 ? { unknown: `${unreadable} element(s) of ${setLabel} cannot be read, so a miss is not certain` } : null;
+  const missReason: Unknown | null =
+    unreadable > 0 ? { unknown: `${unreadable} element(s) of ${setLabel} cannot be read, so a miss is not certain` } : null;
   return {
     find(p) {
       const vals: Val[] = [];

@@ -7,15 +7,10 @@
  */
 
 /** A value of a set element or a comparison: a word (`10.0.0.0/8`, `tcp`, `80`, `0x4000`), a range, or a concatenation. */
-export type NftValue =
-  | { kind: 'word'; text: string }
-  | { kind: 'range'; from: string; to: string }
-  | { kind: 'concat'; parts: NftValue[] };
+export type NftValue = { kind: 'word'; text: string } | { kind: 'range'; from: string; to: string } | { kind: 'concat'; parts: NftValue[] };
 
 export type NftVerdict =
-  | { kind: 'accept' | 'drop' | 'return' | 'continue' }
-  | { kind: 'jump' | 'goto'; target: string }
-  | { kind: 'reject'; with: string | null };
+  { kind: 'accept' | 'drop' | 'return' | 'continue' } | { kind: 'jump' | 'goto'; target: string } | { kind: 'reject'; with: string | null };
 
 export interface NftElement {
   key: NftValue;

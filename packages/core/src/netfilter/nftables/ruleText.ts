@@ -20,12 +20,45 @@ const FIELDS = lookupTable<string[]>({
   dccp: ['sport', 'dport'],
   udplite: ['sport', 'dport'],
   th: ['sport', 'dport'],
-  meta: ['l4proto', 'mark', 'iifname', 'oifname', 'iif', 'oif', 'nfproto', 'protocol', 'pkttype', 'skuid', 'skgid', 'iiftype', 'oiftype', 'length', 'priority', 'cpu', 'cgroup', 'nftrace'],
+  meta: [
+    'l4proto',
+    'mark',
+    'iifname',
+    'oifname',
+    'iif',
+    'oif',
+    'nfproto',
+    'protocol',
+    'pkttype',
+    'skuid',
+    'skgid',
+    'iiftype',
+    'oiftype',
+    'length',
+    'priority',
+    'cpu',
+    'cgroup',
+    'nftrace',
+  ],
   ct: ['state', 'status', 'mark', 'direction', 'zone', 'expiration', 'helper', 'original', 'reply', 'count'],
 });
 
 /** Meta keys nft prints without `meta`. */
-const BARE_META = new Set(['mark', 'iifname', 'oifname', 'iif', 'oif', 'l4proto', 'nfproto', 'skuid', 'skgid', 'pkttype', 'cpu', 'cgroup', 'priority']);
+const BARE_META = new Set([
+  'mark',
+  'iifname',
+  'oifname',
+  'iif',
+  'oif',
+  'l4proto',
+  'nfproto',
+  'skuid',
+  'skgid',
+  'pkttype',
+  'cpu',
+  'cgroup',
+  'priority',
+]);
 
 const OPS = lookupTable<'==' | '!=' | '<' | '>' | '<=' | '>='>({
   '==': '==',
@@ -165,7 +198,14 @@ function parseAtom(c: Cursor): NftValue {
   c.i++;
   let text = tok.text;
   // `new,established` (ct state): commas between words with no spaces are one value.
-  while (!tok.quoted && c.peek() === ',' && c.t[c.i]?.line === tok.line && !c.inBraces && /^[a-z]+$/.test(c.peek(1) ?? '') && !STATEMENT_WORDS.has(c.peek(1) ?? '')) {
+  while (
+    !tok.quoted &&
+    c.peek() === ',' &&
+    c.t[c.i]?.line === tok.line &&
+    !c.inBraces &&
+    /^[a-z]+$/.test(c.peek(1) ?? '') &&
+    !STATEMENT_WORDS.has(c.peek(1) ?? '')
+  ) {
     c.next();
     text += ',' + c.next();
   }
@@ -244,7 +284,8 @@ export function parseElements(c: Cursor): NftElement[] {
       if (c.peek() === ':') {
         c.next();
         const v = c.peek();
-        if (v === 'accept' || v === 'drop' || v === 'return' || v === 'continue' || v === 'jump' || v === 'goto' || v === 'reject') verdict = parseVerdict(c);
+        if (v === 'accept' || v === 'drop' || v === 'return' || v === 'continue' || v === 'jump' || v === 'goto' || v === 'reject')
+          verdict = parseVerdict(c);
         else {
           const words: string[] = [];
           while (!c.done() && c.peek() !== ',' && c.peek() !== '}' && c.peek() !== '\n') words.push(c.next() as string);
@@ -415,7 +456,11 @@ export function parseRuleTokens(tokens: Token[]): { statements: NftStatement[]; 
       else statements.push(s);
       if (c.i === from) c.i++; // never spin
     } catch (e) {
-      statements.push({ kind: 'unknown', text: c.rest(from), reason: e instanceof Refused ? e.message : 'cannot read this part of the rule' });
+      statements.push({
+        kind: 'unknown',
+        text: c.rest(from),
+        reason: e instanceof Refused ? e.message : 'cannot read this part of the rule',
+      });
       break;
     }
   }

@@ -122,8 +122,10 @@ class TableCompiler {
   /** `numgen random mod N vmap { 0 : goto a, 1 : goto b }`: each element gets its share of the N values. */
   forkAction(key: Extract<import('./model').NftExpr, { kind: 'numgen' }>, map: NftOperand, rule: NftRule): Action {
     if (key.mode !== 'random') return { kind: 'unknown', reason: `numgen ${key.mode} is not evaluated by loopscope`, text: rule.text };
-    if (!(key.mod >= 1 && key.mod <= 65536)) return { kind: 'unknown', reason: `numgen mod ${key.mod} is not evaluated by loopscope`, text: rule.text };
-    const elements: NftElement[] = map.kind === 'set' ? map.elements : map.kind === 'setRef' ? (this.table.sets.get(map.name)?.elements ?? []) : [];
+    if (!(key.mod >= 1 && key.mod <= 65536))
+      return { kind: 'unknown', reason: `numgen mod ${key.mod} is not evaluated by loopscope`, text: rule.text };
+    const elements: NftElement[] =
+      map.kind === 'set' ? map.elements : map.kind === 'setRef' ? (this.table.sets.get(map.name)?.elements ?? []) : [];
     const ways: ForkWay[] = [];
     let covered = 0;
     for (const el of elements) {
@@ -134,7 +136,11 @@ class TableCompiler {
       if (count === 0) continue;
       covered += count;
       const label = el.key.kind === 'word' ? el.key.text : el.key.kind === 'range' ? `${el.key.from}-${el.key.to}` : '?';
-      ways.push({ probability: count / key.mod, label: `${label} : ${el.verdict.kind === 'jump' || el.verdict.kind === 'goto' ? `${el.verdict.kind} ${el.verdict.target}` : el.verdict.kind}`, actions: this.verdictActions(el.verdict) });
+      ways.push({
+        probability: count / key.mod,
+        label: `${label} : ${el.verdict.kind === 'jump' || el.verdict.kind === 'goto' ? `${el.verdict.kind} ${el.verdict.target}` : el.verdict.kind}`,
+        actions: this.verdictActions(el.verdict),
+      });
     }
     if (covered < key.mod) ways.push({ probability: (key.mod - covered) / key.mod, label: 'no element', actions: [] });
     return { kind: 'fork', ways };
@@ -162,7 +168,11 @@ class TableCompiler {
           break;
         case 'nat': {
           const to = natRange(s.addr, s.port);
-          actions.push(to ? { kind: s.type, to } : { kind: 'unknown', reason: `cannot read ${s.type} to ${s.addr ?? ''}:${s.port ?? ''}`, text: r.text });
+          actions.push(
+            to
+              ? { kind: s.type, to }
+              : { kind: 'unknown', reason: `cannot read ${s.type} to ${s.addr ?? ''}:${s.port ?? ''}`, text: r.text },
+          );
           break;
         }
         case 'masquerade':
@@ -215,7 +225,9 @@ class NftRuleRef implements MatchedRule {
   /** JSON output (the CLI's --format json) carries the text like every other rule. */
   toJSON(): MatchedRule {
     const { table, chain, ruleNumber, text, file, line, family, handle } = this;
-    return handle === undefined ? { table, chain, ruleNumber, text, file, line, family } : { table, chain, ruleNumber, text, file, line, family, handle };
+    return handle === undefined
+      ? { table, chain, ruleNumber, text, file, line, family }
+      : { table, chain, ruleNumber, text, file, line, family, handle };
   }
 }
 
@@ -279,7 +291,15 @@ export function nftRuleset(dump: NftDump, family: IpFamily, ctx: MatchContext): 
           priority: b.priority,
           policy: b.policy,
           family: table.family,
-          policyRef: { table: table.name, chain: c.name, ruleNumber: 0, text: `policy ${b.policy}`, file: dump.file, line: c.line, family: table.family },
+          policyRef: {
+            table: table.name,
+            chain: c.name,
+            ruleNumber: 0,
+            text: `policy ${b.policy}`,
+            file: dump.file,
+            line: c.line,
+            family: table.family,
+          },
         });
         bases.push(base);
         types.add(base.type);
@@ -305,4 +325,3 @@ export function nftRuleset(dump: NftDump, family: IpFamily, ctx: MatchContext): 
     hasType: (t) => types.has(t),
   };
 }
-

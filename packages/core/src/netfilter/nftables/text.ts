@@ -72,7 +72,8 @@ function skipBlock(tokens: Token[], at: { i: number }): void {
 export function parseNftText(text: string, file: string): ParsedDump<NftDump> {
   const problems: DumpProblem[] = [];
   const dump: NftDump = { file, format: 'text', tables: [] };
-  const report = (line: number, message: string, severity: DumpProblem['severity'] = 'error') => problems.push({ file, line, message, severity });
+  const report = (line: number, message: string, severity: DumpProblem['severity'] = 'error') =>
+    problems.push({ file, line, message, severity });
   if (typeof text !== 'string') {
     report(0, 'not text');
     return { value: dump, problems };
@@ -108,7 +109,11 @@ export function parseNftText(text: string, file: string): ParsedDump<NftDump> {
         for (const s of r.statements) {
           if (s.kind === 'unknown') report(r.line, `${s.reason}; kept as a part loopscope cannot evaluate`, 'warning');
           if (s.kind === 'verdict' && (s.verdict.kind === 'jump' || s.verdict.kind === 'goto') && !t.chains.has(s.verdict.target)) {
-            report(r.line, `rule ${s.verdict.kind}s to chain ${s.verdict.target}, which table ${t.family} ${t.name} does not define`, 'warning');
+            report(
+              r.line,
+              `rule ${s.verdict.kind}s to chain ${s.verdict.target}, which table ${t.family} ${t.name} does not define`,
+              'warning',
+            );
           }
         }
       }
@@ -119,7 +124,14 @@ export function parseNftText(text: string, file: string): ParsedDump<NftDump> {
 
 type Report = (line: number, message: string, severity?: DumpProblem['severity']) => void;
 
-function parseTableBody(tokens: Token[], at: { i: number }, table: NftTable, file: string, handles: Map<number, number>, report: Report): void {
+function parseTableBody(
+  tokens: Token[],
+  at: { i: number },
+  table: NftTable,
+  file: string,
+  handles: Map<number, number>,
+  report: Report,
+): void {
   for (;;) {
     if (at.i >= tokens.length) {
       report(table.line, `table ${table.family} ${table.name} is not closed (truncated dump?); what was read is kept`, 'warning');
@@ -129,7 +141,18 @@ function parseTableBody(tokens: Token[], at: { i: number }, table: NftTable, fil
       at.i++;
       return;
     }
-    const header = takeBlockHeader(tokens, at, ['chain', 'set', 'map', 'flowtable', 'counter', 'quota', 'ct', 'limit', 'secmark', 'synproxy']);
+    const header = takeBlockHeader(tokens, at, [
+      'chain',
+      'set',
+      'map',
+      'flowtable',
+      'counter',
+      'quota',
+      'ct',
+      'limit',
+      'secmark',
+      'synproxy',
+    ]);
     if (header) {
       const kw = header[0] as Token;
       const name = header[1]?.text ?? '';
@@ -152,11 +175,25 @@ function parseTableBody(tokens: Token[], at: { i: number }, table: NftTable, fil
     if (line.length === 0) continue;
     const kw = line[0] as Token;
     if (kw.text === 'comment' || kw.text === 'flags') continue;
-    report(kw.line, `unexpected "${line.map((t) => t.text).join(' ').slice(0, 60)}" in table ${table.name}; skipped`);
+    report(
+      kw.line,
+      `unexpected "${line
+        .map((t) => t.text)
+        .join(' ')
+        .slice(0, 60)}" in table ${table.name}; skipped`,
+    );
   }
 }
 
-function parseChainBody(tokens: Token[], at: { i: number }, table: NftTable, chain: NftChain, file: string, handles: Map<number, number>, report: Report): void {
+function parseChainBody(
+  tokens: Token[],
+  at: { i: number },
+  table: NftTable,
+  chain: NftChain,
+  file: string,
+  handles: Map<number, number>,
+  report: Report,
+): void {
   for (;;) {
     if (at.i >= tokens.length) {
       report(chain.line, `chain ${chain.name} is not closed (truncated dump?); its rules are kept`, 'warning');
@@ -192,7 +229,10 @@ function parseChainBody(tokens: Token[], at: { i: number }, table: NftTable, cha
 }
 
 function lineText(line: Token[]): string {
-  return line.map((t) => (t.quoted ? JSON.stringify(t.text) : t.text)).join(' ').replace(/ ([,;])/g, '$1');
+  return line
+    .map((t) => (t.quoted ? JSON.stringify(t.text) : t.text))
+    .join(' ')
+    .replace(/ ([,;])/g, '$1');
 }
 
 /** `type nat hook prerouting priority dstnat; policy accept;` (also on one line with `;`s). */
@@ -243,7 +283,10 @@ function parseSetBody(tokens: Token[], at: { i: number }, set: NftSet, report: R
       try {
         set.elements = parseElements(c);
       } catch (e) {
-        report(line[0]?.line ?? 0, `cannot read the elements of ${set.name} (${e instanceof Error ? e.message : 'bad element'}); the set is taken as empty`);
+        report(
+          line[0]?.line ?? 0,
+          `cannot read the elements of ${set.name} (${e instanceof Error ? e.message : 'bad element'}); the set is taken as empty`,
+        );
       }
     }
     // size, timeout, gc-interval, policy, comment, counter: not needed for a lookup.

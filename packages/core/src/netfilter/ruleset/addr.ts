@@ -5,18 +5,7 @@
  * use), and which are bound on `kube-ipvs0`.
  */
 
-import {
-  type Cidr,
-  type IpAddress,
-  type IpFamily,
-  cidrContains,
-  cidrOf,
-  formatIp,
-  ipKey,
-  isLoopback,
-  isMulticast,
-  parseIp,
-} from './cidr';
+import { type Cidr, type IpAddress, type IpFamily, cidrContains, cidrOf, formatIp, ipKey, isLoopback, isMulticast, parseIp } from './cidr';
 import { type ParsedDump, type DumpProblem, splitLines } from './problems';
 
 export interface InterfaceAddress {
@@ -45,7 +34,8 @@ function readInet(words: string[], iface: string, lineNo: number): InterfaceAddr
   const ipText = slash < 0 ? cidrText : cidrText.slice(0, slash);
   const address = parseIp(ipText);
   const prefix = slash < 0 ? (address?.family === 6 ? 128 : 32) : Number(cidrText.slice(slash + 1));
-  if (!address || !Number.isInteger(prefix) || prefix < 0 || prefix > (address.family === 4 ? 32 : 128)) return `cannot read address "${cidrText}"`;
+  if (!address || !Number.isInteger(prefix) || prefix < 0 || prefix > (address.family === 4 ? 32 : 128))
+    return `cannot read address "${cidrText}"`;
   if ((fam === 'inet') !== (address.family === 4)) return `${fam} with address ${cidrText}`;
   let broadcast: IpAddress | null = null;
   let scope: string | null = null;
@@ -70,7 +60,12 @@ function parseJson(text: string, fileName: string, problems: DumpProblem[]): Int
   try {
     data = JSON.parse(text);
   } catch (e) {
-    problems.push({ file: fileName, line: 0, message: `looks like \`ip -j addr\` output but is not valid JSON (${(e as Error).message})`, severity: 'error' });
+    problems.push({
+      file: fileName,
+      line: 0,
+      message: `looks like \`ip -j addr\` output but is not valid JSON (${(e as Error).message})`,
+      severity: 'error',
+    });
     return out;
   }
   if (!Array.isArray(data)) {
@@ -87,7 +82,12 @@ function parseJson(text: string, fileName: string, problems: DumpProblem[]): Int
       if (a?.family !== 'inet' && a?.family !== 'inet6') continue;
       const address = typeof a.local === 'string' ? parseIp(a.local) : null;
       if (!address) {
-        problems.push({ file: fileName, line: 0, message: `interface ${l.ifname}: cannot read address ${String(a.local)}`, severity: 'error' });
+        problems.push({
+          file: fileName,
+          line: 0,
+          message: `interface ${l.ifname}: cannot read address ${String(a.local)}`,
+          severity: 'error',
+        });
         continue;
       }
       const prefix = typeof a.prefixlen === 'number' ? a.prefixlen : address.family === 4 ? 32 : 128;
@@ -145,7 +145,12 @@ export function parseIpAddr(text: string, fileName: string): ParsedDump<Interfac
       continue;
     }
     if (/^(link\/|valid_lft|altname|inet|inet6)/.test(words[0] ?? '') || /^\d+:\s+\S+\s+link\//.test(line)) continue;
-    problems.push({ file: fileName, line: lineNo, message: `unrecognized line "${line.length > 80 ? line.slice(0, 80) + '…' : line}"; skipped`, severity: 'error' });
+    problems.push({
+      file: fileName,
+      line: lineNo,
+      message: `unrecognized line "${line.length > 80 ? line.slice(0, 80) + '…' : line}"; skipped`,
+      severity: 'error',
+    });
   }
   return { value: out, problems };
 }
@@ -220,7 +225,9 @@ export class AddressBook {
   /** Addresses of the node itself: global scope, not on kube-ipvs0, not loopback. */
   nodeAddresses(): string[] {
     return this.entries
-      .filter((e) => e.iface !== KUBE_IPVS_INTERFACE && e.iface !== 'lo' && !isLoopback(e.address) && (e.scope === null || e.scope === 'global'))
+      .filter(
+        (e) => e.iface !== KUBE_IPVS_INTERFACE && e.iface !== 'lo' && !isLoopback(e.address) && (e.scope === null || e.scope === 'global'),
+      )
       .map((e) => e.text);
   }
 }

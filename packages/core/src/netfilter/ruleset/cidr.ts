@@ -8,9 +8,7 @@
 
 export type IpFamily = 4 | 6;
 
-export type IpAddress =
-  | { readonly family: 4; readonly value: number }
-  | { readonly family: 6; readonly value: bigint };
+export type IpAddress = { readonly family: 4; readonly value: number } | { readonly family: 6; readonly value: bigint };
 
 /** A network with its mask. `prefix` is -1 for a non-contiguous dotted mask (iptables allows those). */
 export type Cidr =
@@ -146,7 +144,7 @@ export function parseCidr(text: string): Cidr | null {
 }
 
 export function cidrContains(cidr: Cidr, ip: IpAddress): boolean {
-  if (cidr.family === 4) return ip.family === 4 && ((ip.value & cidr.mask) >>> 0) === cidr.network;
+  if (cidr.family === 4) return ip.family === 4 && (ip.value & cidr.mask) >>> 0 === cidr.network;
   return ip.family === 6 && (ip.value & cidr.mask) === cidr.network;
 }
 
@@ -178,7 +176,7 @@ export function formatIp(ip: IpAddress): string {
   // RFC 5952: compress the longest run (length >= 2) of zero groups, the first one on a tie.
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -197,8 +195,7 @@ export function formatIp(ip: IpAddress): string {
 }
 
 export function formatCidr(cidr: Cidr): string {
-  const ip: IpAddress =
-    cidr.family === 4 ? { family: 4, value: cidr.network } : { family: 6, value: cidr.network };
+  const ip: IpAddress = cidr.family === 4 ? { family: 4, value: cidr.network } : { family: 6, value: cidr.network };
   if (cidr.prefix >= 0) return `${formatIp(ip)}/${cidr.prefix}`;
   return `${formatIp(ip)}/${formatIp({ family: 4, value: cidr.mask as number })}`;
 }

@@ -128,7 +128,9 @@ export class IpSet {
     if (this.keys.size + this.nomatchKeys.size >= MAX_SET_KEYS) {
       const first = this.incomplete === null;
       this.incomplete ??= `set ${this.name} holds more than ${MAX_SET_KEYS} entries; the rest were not read`;
-      return first ? `more than ${MAX_SET_KEYS} entries: this and later members are not read, and a trace that tests the set is uncertain` : null;
+      return first
+        ? `more than ${MAX_SET_KEYS} entries: this and later members are not read, and a trace that tests the set is uncertain`
+        : null;
     }
     if (nomatch) this.nomatchKeys.add(key);
     else this.keys.add(key);
@@ -152,7 +154,8 @@ export class IpSet {
       const from = BigInt(c.network);
       range = { family: c.family, from, to: from + (1n << bits) - 1n, nomatch };
     } else return undefined;
-    if (this.family !== null && range.family !== this.family) return `address family does not match the set (family ${this.family === 6 ? 'inet6' : 'inet'})`;
+    if (this.family !== null && range.family !== this.family)
+      return `address family does not match the set (family ${this.family === 6 ? 'inet6' : 'inet'})`;
     if (this.ranges.length >= MAX_SET_KEYS) {
       this.incomplete ??= `set ${this.name} holds more than ${MAX_SET_KEYS} ranges; the rest were not read`;
       return null;
@@ -172,7 +175,8 @@ export class IpSet {
     }
     if (this.unsupported) return null; // kept in `members` only
     const parts = element.split(',');
-    if (parts.length !== this.dimensions.length) return `member "${element}" does not have the ${this.dimensions.length} parts of a ${this.type} set`;
+    if (parts.length !== this.dimensions.length)
+      return `member "${element}" does not have the ${this.dimensions.length} parts of a ${this.type} set`;
     // Fast path: every part is one value (what `ipset save` prints); ranges take the slow path.
     let key = '';
     let prefixes: number[] | null = null;
@@ -196,7 +200,8 @@ export class IpSet {
     for (let d = 0; d < parts.length; d++) {
       const expanded = this.expandPart(this.dimensions[d] as IpsetDimension, parts[d] as string);
       if (typeof expanded === 'string') {
-        if (expanded.endsWith('too large') || expanded.endsWith('too large to expand')) this.incomplete ??= `a member of set ${this.name} was too large to read`;
+        if (expanded.endsWith('too large') || expanded.endsWith('too large to expand'))
+          this.incomplete ??= `a member of set ${this.name} was too large to read`;
         return `member "${element}": ${expanded}`;
       }
       if (partials.length * expanded.length > MAX_EXPANSION) {
@@ -280,7 +285,9 @@ export class IpSet {
       case 'ip': {
         const ips = expandAddresses(text);
         if (typeof ips === 'string') return ips;
-        for (const ip of ips) if (this.family !== null && ip.family !== this.family) return `address family does not match the set (family ${this.family === 6 ? 'inet6' : 'inet'})`;
+        for (const ip of ips)
+          if (this.family !== null && ip.family !== this.family)
+            return `address family does not match the set (family ${this.family === 6 ? 'inet6' : 'inet'})`;
         return ips.map((ip) => ({ key: this.netmask !== null ? maskedKey(ip, this.netmask) : ipKey(ip), prefix: null }));
       }
       case 'net': {
@@ -365,7 +372,8 @@ export class IpSet {
           break;
         case 'iface': {
           const iface = src ? probe.inInterface : probe.outInterface;
-          if (iface === null) return { unknown: `set ${this.name} is tested on the ${src ? 'input' : 'output'} interface, which the packet does not give` };
+          if (iface === null)
+            return { unknown: `set ${this.name} is tested on the ${src ? 'input' : 'output'} interface, which the packet does not give` };
           parts.push(iface);
           break;
         }
@@ -457,7 +465,19 @@ export interface IpsetDump {
 
 /** Turns `family inet hashsize 1024 comment timeout 0` into a record (flags map to ''). */
 function parseHeader(words: string[]): Record<string, string> {
-  const VALUED = new Set(['family', 'hashsize', 'maxelem', 'netmask', 'markmask', 'timeout', 'range', 'size', 'bucketsize', 'initval', 'bitmask']);
+  const VALUED = new Set([
+    'family',
+    'hashsize',
+    'maxelem',
+    'netmask',
+    'markmask',
+    'timeout',
+    'range',
+    'size',
+    'bucketsize',
+    'initval',
+    'bitmask',
+  ]);
   // No prototype: a header word `constructor` or `__proto__` is just a word.
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (let i = 0; i < words.length; i++) {
@@ -519,7 +539,11 @@ export function parseIpset(text: string, fileName: string): ParsedDump<IpsetDump
       }
     }
     if (listSet && declared !== null && listSet.members.length < declared) {
-      report(lineNo, `set ${listSet.name} declares ${declared} entries but ${listSet.members.length} were read (truncated dump, or \`ipset list -t\`?)`, 'warning');
+      report(
+        lineNo,
+        `set ${listSet.name} declares ${declared} entries but ${listSet.members.length} were read (truncated dump, or \`ipset list -t\`?)`,
+        'warning',
+      );
     }
     if (listSet && declared !== null) listSet.declaredEntries = declared;
     listName = null;
@@ -546,7 +570,9 @@ export function parseIpset(text: string, fileName: string): ParsedDump<IpsetDump
     if (line.startsWith('#')) continue;
     if (line.startsWith('create ') || line.startsWith('-N ') || line.startsWith('-exist') || line === 'create') {
       if (listName !== null) finishListSet(lineNo);
-      const words = splitWords(line).words.map((w) => w.text).filter((w) => w !== '-exist');
+      const words = splitWords(line)
+        .words.map((w) => w.text)
+        .filter((w) => w !== '-exist');
       const [, name, type, ...rest] = words;
       if (!name || !type) {
         report(lineNo, 'create line needs a name and a type');

@@ -46,6 +46,11 @@ export function appendProblems(target: DumpProblem[], found: readonly DumpProble
   if (found.length > kept) {
     const first = found[0] as DumpProblem;
     const errors = found.reduce((n, p) => n + (p.severity === 'error' ? 1 : 0), 0);
-    target.push({ file: first.file, line: 0, message: `… and ${found.length - kept} more problem(s) in this file (${errors} error(s) in all); only the first ${kept} are listed`, severity: errors > 0 ? 'error' : 'warning' });
+    target.push({
+      file: first.file,
+      line: 0,
+      message: `… and ${found.length - kept} more problem(s) in this file (${errors} error(s) in all); only the first ${kept} are listed`,
+      severity: errors > 0 ? 'error' : 'warning',
+    });
   }
 }

@@ -158,5 +158,8 @@ export function combineRulesets(parts: Ruleset[]): Ruleset | null {
 
 /** Stable sort by priority: chains of equal priority keep their registration order. */
 export function sortByPriority(chains: BaseChain[]): BaseChain[] {
-  return chains.map((c, i) => ({ c, i })).sort((a, b) => a.c.priority - b.c.priority || a.i - b.i).map((x) => x.c);
+  return chains
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => a.c.priority - b.c.priority || a.i - b.i)
+    .map((x) => x.c);
 }

@@ -8,7 +8,20 @@ export type CtStateMatch = { kind: 'ctstate'; negated: boolean; states: string[]
 export const conntrackExtension: MatchExtension<CtStateMatch> = {
   modules: ['conntrack', 'state'],
   kinds: ['ctstate'],
-  options: { ctstate: 1, state: 1, ctproto: 1, ctorigsrc: 1, ctorigdst: 1, ctreplsrc: 1, ctrepldst: 1, ctorigsrcport: 1, ctorigdstport: 1, ctstatus: 1, ctexpire: 1, ctdir: 1 },
+  options: {
+    ctstate: 1,
+    state: 1,
+    ctproto: 1,
+    ctorigsrc: 1,
+    ctorigdst: 1,
+    ctreplsrc: 1,
+    ctrepldst: 1,
+    ctorigsrcport: 1,
+    ctorigdstport: 1,
+    ctstatus: 1,
+    ctexpire: 1,
+    ctdir: 1,
+  },
   parse(module, options) {
     const out: CtStateMatch[] = [];
     for (const o of options) {

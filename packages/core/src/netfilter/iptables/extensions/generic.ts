@@ -46,7 +46,10 @@ export const genericMatches: MatchExtension<GenericMatch> = {
       case 'inInterface':
       case 'outInterface': {
         const isIn = m.kind === 'inInterface';
-        const reason = unknownOf(m.text, `the packet's ${isIn ? 'input' : 'output'} interface is not known (give it with inInterface/outInterface)`);
+        const reason = unknownOf(
+          m.text,
+          `the packet's ${isIn ? 'input' : 'output'} interface is not known (give it with inInterface/outInterface)`,
+        );
         return (p) => {
           const name = isIn ? p.inInterface : p.outInterface;
           if (name === null) return reason;

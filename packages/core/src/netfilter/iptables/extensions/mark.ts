@@ -21,6 +21,6 @@ export const markExtension: MatchExtension<MarkMatch> = {
   },
   compile(m) {
     const { value, mask, negated } = m;
-    return (p) => (((p.mark & mask) >>> 0) === value) !== negated;
+    return (p) => ((p.mark & mask) >>> 0 === value) !== negated;
   },
 };

@@ -35,10 +35,22 @@ export const markTarget: TargetExtension<MarkTarget> = {
 export const connmarkTarget: TargetExtension<ConnmarkTarget> = {
   names: ['CONNMARK'],
   kinds: [],
-  options: { 'set-xmark': 1, 'set-mark': 1, 'save-mark': 0, 'restore-mark': 0, 'and-mark': 1, 'or-mark': 1, 'xor-mark': 1, mask: 1, nfmask: 1, ctmask: 1 },
+  options: {
+    'set-xmark': 1,
+    'set-mark': 1,
+    'save-mark': 0,
+    'restore-mark': 0,
+    'and-mark': 1,
+    'or-mark': 1,
+    'xor-mark': 1,
+    mask: 1,
+    nfmask: 1,
+    ctmask: 1,
+  },
   parse(name, options, text) {
     // Only --restore-mark changes the packet mark; the other forms touch the connection mark.
-    if (options.some((o) => o.name === 'restore-mark')) return refuse('CONNMARK --restore-mark sets the packet mark from the connection mark, which a dump does not show');
+    if (options.some((o) => o.name === 'restore-mark'))
+      return refuse('CONNMARK --restore-mark sets the packet mark from the connection mark, which a dump does not show');
     return { kind: 'passive', name, text };
   },
   actions: () => [],

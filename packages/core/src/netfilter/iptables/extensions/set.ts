@@ -11,7 +11,19 @@ export type SetMatch = { kind: 'set'; negated: boolean; setName: string; flags: 
 export const setExtension: MatchExtension<SetMatch> = {
   modules: ['set'],
   kinds: ['set'],
-  options: { 'match-set': 2, set: 2, 'return-nomatch': 0, 'update-counters': 0, 'update-subcounters': 0, 'packets-eq': 1, 'packets-lt': 1, 'packets-gt': 1, 'bytes-eq': 1, 'bytes-lt': 1, 'bytes-gt': 1 },
+  options: {
+    'match-set': 2,
+    set: 2,
+    'return-nomatch': 0,
+    'update-counters': 0,
+    'update-subcounters': 0,
+    'packets-eq': 1,
+    'packets-lt': 1,
+    'packets-gt': 1,
+    'bytes-eq': 1,
+    'bytes-lt': 1,
+    'bytes-gt': 1,
+  },
   parse(module, options) {
     const out: SetMatch[] = [];
     let current: SetMatch | null = null;
@@ -21,7 +33,14 @@ export const setExtension: MatchExtension<SetMatch> = {
         if (!setName || !flagText || o.values.length !== 2) return refuse('--match-set needs a set name and flags');
         const flags = flagText.split(',');
         if (flags.some((f) => f !== 'src' && f !== 'dst') || flags.length > 6) return refuse(`cannot read set flags "${flagText}"`);
-        current = { kind: 'set', negated: o.negated, setName, flags: flags as SetFlag[], returnNomatch: false, text: optionsText(`-m ${module}`, [o]) };
+        current = {
+          kind: 'set',
+          negated: o.negated,
+          setName,
+          flags: flags as SetFlag[],
+          returnNomatch: false,
+          text: optionsText(`-m ${module}`, [o]),
+        };
         out.push(current);
       } else if (o.name === 'return-nomatch' && current) {
         current.returnNomatch = true;

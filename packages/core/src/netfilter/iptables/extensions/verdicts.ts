@@ -4,8 +4,7 @@ import type { Action, Chain } from '../../ruleset/ruleset';
 import { type TargetExtension, refuse } from './types';
 
 export type VerdictTarget =
-  | { kind: 'accept' | 'drop' | 'return'; text: string }
-  | { kind: 'reject'; rejectWith: string | null; text: string };
+  { kind: 'accept' | 'drop' | 'return'; text: string } | { kind: 'reject'; rejectWith: string | null; text: string };
 
 export type ChainTarget = { kind: 'chain'; chain: string; goto: boolean; text: string };
 
