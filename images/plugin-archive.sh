@@ -20,6 +20,8 @@ cp -a "$work/node_modules" "$root/"
 # The workspace links in node_modules/@loopscope point at these folders: core, the generator
 # (`loopscope generate`) and the demo's data (`--demo`).
 cp -a packages/core/package.json packages/core/dist "$root/packages/core/"
+# A dependency npm installed beside core (yaml 2 while the root holds another major) goes with it.
+if [ -d "$work/packages/core/node_modules" ]; then cp -a "$work/packages/core/node_modules" "$root/packages/core/"; fi
 cp -a packages/generator/package.json packages/generator/dist "$root/packages/generator/"
 cp -a packages/demo/package.json packages/demo/index.js packages/demo/index.d.ts packages/demo/demo-cluster.json packages/demo/node-dumps "$root/packages/demo/"
 cp -a apps/cli/package.json apps/cli/dist apps/cli/bin "$root/apps/cli/"
