@@ -71,7 +71,7 @@ c=$(container "$image")
 log=$(mktemp)
 # The manifest's --api-token-file is a mounted Secret in the cluster; here the token is copied in.
 token_file=$(printf '%s\n' "${args[@]}" | sed -n 's/^--api-token-file=//p')
-token=smoke-$RANDOM$RANDOM
+token=$(od -An -tx1 -N16 /dev/urandom | tr -d " \n")
 if [ -n "$token_file" ]; then
   tf=$(mktemp)
   printf '%s\n' "$token" >"$tf"
