@@ -369,15 +369,6 @@ export const LinksPanel: React.FC<Props> = ({ data, options, width, height }) =>
             </tbody>
           </table>
         )}
-        {selectedEdge && (
-          <EdgeDetails
-            edge={selectedEdge}
-            service={servicesById.get(selectedEdge.serviceId)!}
-            exporterUrl={options.exporterUrl}
-            clientLabel={clientsById.get(selectedEdge.clientId)!.label}
-            styles={styles}
-          />
-        )}
         {graph.edges.length > 0 && (
           <table className={styles.table}>
             <thead>
@@ -416,6 +407,16 @@ export const LinksPanel: React.FC<Props> = ({ data, options, width, height }) =>
               ))}
             </tbody>
           </table>
+        )}
+        {/* Below the links, so that hovering a row (which shows its details) never moves the rows. */}
+        {selectedEdge && (
+          <EdgeDetails
+            edge={selectedEdge}
+            service={servicesById.get(selectedEdge.serviceId)!}
+            exporterUrl={options.exporterUrl}
+            clientLabel={clientsById.get(selectedEdge.clientId)!.label}
+            styles={styles}
+          />
         )}
       </div>
     </div>
