@@ -1,5 +1,5 @@
 /**
- * No text the CLI prints cites the team's model page by number ("(F3)", "§4"): users do not have
+ * No text the CLI prints cites the team's model page by number ("(docs/model.md)", "docs/model.md"): users do not have
  * it. Citations name a public source or a section of docs/model.md. Runs the built CLI on the demo,
  * with and without the demo's node dumps: every format, every Service explained, what-ifs, and
  * the help of every command.
@@ -17,7 +17,7 @@ const HERMETIC: NodeJS.ProcessEnv = {
   KUBECONFIG: '',
   COLUMNS: '100',
 };
-/** A citation of the model page's facts or sections: "(F3)", "(F2, F3)", "F10)", "§4". */
+/** A citation of the model page's facts or sections: "(docs/model.md)", "(docs/model.md)", "docs/model.md)", "docs/model.md". */
 export const PAGE_CITATION = /\(F[0-9]+|F[0-9]+\)|§/;
 
 function cli(args: string[]): string {

@@ -1,5 +1,5 @@
 /**
- * No text the exporter serves cites the team's model page by number ("(F3)", "§4"): its API
+ * No text the exporter serves cites the team's model page by number ("(docs/model.md)", "docs/model.md"): its API
  * (report, lists, explanations, what-ifs), its metric HELP and its --help. Citations name a public
  * source or a section of docs/model.md. Two what-ifs on one Service compose (they were a 500).
  */

@@ -1,5 +1,5 @@
 /**
- * No answer the bot gives cites the team's model page by number ("(F3)", "§4"): users do not have
+ * No answer the bot gives cites the team's model page by number ("(docs/model.md)", "docs/model.md"): users do not have
  * it. Asked on the bundled demo, as plain text and as Slack blocks: every Service explained, a
  * pair, the at-risk list, what-ifs and help.
  */

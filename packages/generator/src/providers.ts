@@ -79,7 +79,7 @@ export interface ProviderProfile {
   /** Annotations the cloud controller writes once the LB exists. */
   provisionedAnnotations(rng: SeededRandom): Record<string, string>;
   loadBalancerClass?: (annotations: Record<string, string>) => string | undefined;
-  /** Whether direct-to-pod backends exist on this provider (F9). */
+  /** Whether direct-to-pod backends exist on this provider (docs/model.md). */
   supportsDirectToPod: boolean;
   ingress(
     rng: SeededRandom,

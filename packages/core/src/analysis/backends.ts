@@ -3,9 +3,9 @@ import type { IngressPoint } from './ingress';
 import { inferred, type Reason } from './reasons';
 
 /**
- * Step 3 (loopback-model.md §3, F15): the LB's backends. Node backends (NodePort) are, for `Local`,
+ * Step 3 (docs/model.md): the LB's backends. Node backends (NodePort) are, for `Local`,
  * the nodes with a ready endpoint (the health-check node port fails elsewhere) and, for `Cluster`,
- * every Ready node; nodes labelled exclude-from-external-load-balancers never are (F9), cordoned
+ * every Ready node; nodes labelled exclude-from-external-load-balancers never are (docs/model.md), cordoned
  * nodes still are. Pod backends (direct-to-pod) are the ready endpoints of the ingress's address
  * family that serve its port. A ready endpoint with no known node is an eligible backend that can
  * never loop (`unplaced`): the figure is then a lower bound.
@@ -159,7 +159,7 @@ export interface BackendChoice {
 /**
  * A client pod on `node` whose packet reaches the LB with source `source`.
  * `selfIsBackend`: the client pod is itself one of the pod backends (matters when source is the pod IP).
- * The skip (F4) drops any backend whose IP is the source the LB sees: the client's own node
+ * The skip (docs/model.md) drops any backend whose IP is the source the LB sees: the client's own node
  * backend, the client pod itself, or a hostNetwork pod backend on the client's node under SNAT.
  */
 export function chooseBackend(
@@ -176,7 +176,7 @@ export function chooseBackend(
     // An endpoint on an unknown node makes that node a backend too: eligible, never the client's own.
     const total = backends.nodes.length + backends.unplaced;
     const own = backends.isBackend[node] ?? 0;
-    // A node-SNATed packet carries the client node's IP, which is also that node backend's IP (F4).
+    // A node-SNATed packet carries the client node's IP, which is also that node backend's IP (docs/model.md).
     if (source === 'node' && lbSkipsSource) return { eligible: total - own, looping: 0 };
     return { eligible: total, looping: own };
   }

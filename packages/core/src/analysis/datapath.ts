@@ -7,7 +7,7 @@ import type { IngressPoint } from './ingress';
 import { inferred, type Reason } from './reasons';
 
 /**
- * Steps 1–2 of the decision procedure (loopback-model.md §3) for a client pod on one node: is the
+ * Steps 1–2 of the decision procedure (docs/model.md) for a client pod on one node: is the
  * packet to the LB captured on the node, and if not, which source IP does the LB see?
  */
 export interface DatapathDecision {
@@ -189,7 +189,7 @@ function decideSource(
     );
     return 'node';
   }
-  // Only IPVS puts a Cluster LB IP in KUBE-LOAD-BALANCER (mark for masquerade, F1); with ipMode
+  // Only IPVS puts a Cluster LB IP in KUBE-LOAD-BALANCER (mark for masquerade, docs/model.md); with ipMode
   // Proxy or a hostname there is no ipset entry at all.
   const ipvsRules =
     node.proxyMode.value === 'ipvs' && ingress.ip !== undefined && !(ingress.ipMode === 'Proxy' && node.honoursIpModeProxy.value);

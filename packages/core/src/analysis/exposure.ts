@@ -2,7 +2,7 @@ import type { Workload } from '../cluster/model';
 import type { IngressPoint } from './ingress';
 import type { AnalysisContext, IngressAnalysis, ServiceAnalysis } from './service';
 
-/** Client pods of one workload on one node calling one ingress point, with p > 0 (§4 "links"). */
+/** Client pods of one workload on one node calling one ingress point, with p > 0 (docs/model.md "links"). */
 export interface Link {
   node: number;
   workload: number;
@@ -80,7 +80,7 @@ function computeServiceLinks(ctx: AnalysisContext, sa: ServiceAnalysis): Link[] 
   return links;
 }
 
-/** Nodes with p > 0 that run client pods, over all ingress points (§4 "at-risk node"). */
+/** Nodes with p > 0 that run client pods, over all ingress points (docs/model.md "at-risk node"). */
 export function atRiskNodes(sa: ServiceAnalysis): number[] {
   const nodes = new Set<number>();
   for (const ing of sa.ingresses) for (const r of ing.atRisk) if (r.clientPods > 0) nodes.add(r.node);

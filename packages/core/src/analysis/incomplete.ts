@@ -7,7 +7,7 @@ export interface MissingInput {
 }
 
 /**
- * Incomplete input is never `safe` (§4): a Service whose figure depends on a kind the input does not
+ * Incomplete input is never `safe` (docs/model.md): a Service whose figure depends on a kind the input does not
  * hold at all is `unknown`, naming the kind. Pods are every in-cluster client; Nodes place them and
  * are the node backends; a Service with a selector has its endpoints in EndpointSlices (or v1
  * Endpoints).

@@ -19,7 +19,7 @@ export type BackendKind = 'node' | 'pod';
 /** A node where a client pod's connection to the ingress can loop. */
 export interface NodeRisk {
   node: number;
-  /** p for a client pod on this node (§4). */
+  /** p for a client pod on this node (docs/model.md). */
   p: number;
   eligible: number;
   looping: number;
@@ -35,7 +35,7 @@ export interface DecisionGroup {
 
 export interface IngressAnalysis {
   ingress: IngressPoint;
-  /** Mean p over all client pods of the cluster (§4): `loopSum` / client pods. */
+  /** Mean p over all client pods of the cluster (docs/model.md): `loopSum` / client pods. */
   probability: number;
   /** Σ p over the client pods that can loop (p × client pods per at-risk node, plus self-backend corrections). */
   loopSum: number;
@@ -66,7 +66,7 @@ export interface ServiceAnalysis {
   backends?: Backends;
   ingresses: IngressAnalysis[];
   reasons: Reason[];
-  /** Failed connections read from node conntrack tables (§5), when evidence was given. */
+  /** Failed connections read from node conntrack tables (docs/model.md), when evidence was given. */
   observed?: ObservedSummary;
   /** For `unknown` from incomplete input: the kinds missing and how to supply them. */
   missing?: MissingInput[];
@@ -579,7 +579,7 @@ export function refreshOutcome(ctx: AnalysisContext, result: ServiceAnalysis): v
       ),
     );
   }
-  // §4: loopback (some p > 0) first; then unreachable (some q > 0) before unknown — clients known to
+  // docs/model.md: loopback (some p > 0) first; then unreachable (some q > 0) before unknown — clients known to
   // fail outright are the firmer finding, and the unknown nodes keep their own reason.
   const unreachable = unreachableClients(ctx, result);
   if (result.probability <= 0) result.verdict = unreachable ? 'unreachable' : unknown ? 'unknown' : 'safe';

@@ -1,6 +1,6 @@
 import type { AnalysisContext, ServiceAnalysis } from './service';
 
-/** Why a client fails outright (q = 1, §4) instead of looping. */
+/** Why a client fails outright (q = 1, docs/model.md) instead of looping. */
 export type UnreachableCause = 'no-eligible-backend' | 'outside-source-ranges' | 'no-ready-endpoint';
 
 export const UNREACHABLE_CAUSE_TEXT: Record<UnreachableCause, string> = {

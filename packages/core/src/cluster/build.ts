@@ -195,7 +195,7 @@ function warnUnrelatedFiles(nodeObjects: SourcedObject[], pods: SourcedObject[],
 }
 
 /**
- * Running pods that name a node the input does not hold are still clients (§4): their node gets a
+ * Running pods that name a node the input does not hold are still clients (docs/model.md): their node gets a
  * placeholder (not Ready, no backend), and the input is said to be incomplete — or, when none of
  * the pods' nodes is in the input, to look like it comes from another cluster.
  */
@@ -238,7 +238,7 @@ function addMissingNodes(pods: SourcedObject[], nodes: ClusterNode[], nodeByName
   }
 }
 
-/** Client pods per node, and per node and workload (the links of §4 are built from these). */
+/** Client pods per node, and per node and workload (the links of docs/model.md are built from these). */
 function countClients(nodes: ClusterNode[], pods: ClusterPod[], workloads: number): number {
   // One small-integer key per (workload, node) keeps the Map on its fast path (no heap numbers);
   // a cluster too big for that falls back to a Map per node.
@@ -461,7 +461,7 @@ export function isDatapathPod(obj: KubeObject): boolean {
   return isKubeProxy(meta.name ?? '', labels) || isCiliumAgent(labels);
 }
 
-/** One Pod object → the model's pod: its node, role (§4 client or not) and top-owner workload. */
+/** One Pod object → the model's pod: its node, role (docs/model.md client or not) and top-owner workload. */
 export function normalizePod(
   o: SourcedObject,
   nodeByName: Map<string, number>,
@@ -681,7 +681,7 @@ function endpointPlacer(nodes: ClusterNode[], nodeByName: Map<string, number>, p
       podNode ??= new Map(pods.filter((p) => p.node >= 0).map((p) => [`${p.namespace}/${p.name}`, p.node]));
       node = podNode.get(pod) ?? -1;
     }
-    // A node missing from the input holds no backend (§4): its endpoints cannot be placed.
+    // A node missing from the input holds no backend (docs/model.md): its endpoints cannot be placed.
     return node >= 0 && nodes[node]!.missing ? -1 : node;
   };
 }

@@ -14,7 +14,7 @@ export interface ClusterModel {
   services: ClusterService[];
   kubeProxy: KubeProxyInputs;
   cilium: CiliumInputs;
-  /** Pods counted as clients (§4): Running, not hostNetwork, with a spec.nodeName (a node missing from the input included). */
+  /** Pods counted as clients (docs/model.md): Running, not hostNetwork, with a spec.nodeName (a node missing from the input included). */
   clientPodCount: number;
   /** Kinds the input held (an empty list of a kind counts when the caller says so): incomplete input is never safe. */
   inputKinds: Set<string>;
@@ -35,13 +35,13 @@ export interface ClusterNode {
   internalIP?: string;
   addresses: string[];
   ready: boolean;
-  /** Label node.kubernetes.io/exclude-from-external-load-balancers: not an LB backend (F9). */
+  /** Label node.kubernetes.io/exclude-from-external-load-balancers: not an LB backend (docs/model.md). */
   excludedFromLb: boolean;
   providerID?: string;
   kubeProxyVersion?: string;
   kubeletVersion?: string;
   /**
-   * A node that pods name but the input does not hold (§4): its client pods still count; it holds
+   * A node that pods name but the input does not hold (docs/model.md): its client pods still count; it holds
    * no backend (not Ready, never a Local backend) and the Services say the input is incomplete.
    */
   missing?: boolean;
@@ -68,7 +68,7 @@ export interface ClusterPod {
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'ReplicaSet' | 'Pod' | string;
 
-/** The top owner of a pod (§4 "affected workload"). */
+/** The top owner of a pod (docs/model.md "affected workload"). */
 export interface Workload {
   index: number;
   namespace: string;

@@ -30,7 +30,7 @@ export class NamespacedMap<T> {
   }
 }
 
-/** Interns workloads by namespace/kind/name and resolves a pod to its top owner (§4). */
+/** Interns workloads by namespace/kind/name and resolves a pod to its top owner (docs/model.md). */
 export class WorkloadRegistry {
   readonly workloads: Workload[] = [];
   private readonly byKind = new Map<string, NamespacedMap<number>>();

@@ -10,7 +10,7 @@ import { formatDumpProblem } from '../netfilter/ruleset/problems';
 import { traceLbPacket, type MatchedRule, type TraceResult } from '../netfilter/trace';
 
 /**
- * Node dumps as evidence for the model (loopback-model.md §5): for the nodes they cover, the trace
+ * Node dumps as evidence for the model (docs/model.md): for the nodes they cover, the trace
  * through the node's real nat table decides steps 1–2 instead of the profile (the analysis compares
  * it with the inference), and `[UNREPLIED]` conntrack entries from local pods to an LB ingress are
  * observed failed connections. Built by the loader (`analyzeCluster({ nodeDumps })`).

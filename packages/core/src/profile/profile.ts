@@ -12,7 +12,7 @@ export type ProxyMode = 'iptables' | 'ipvs' | 'nftables' | 'cilium-kpr' | 'unkno
 export const PROXY_MODES: readonly ProxyMode[] = ['iptables', 'ipvs', 'nftables', 'cilium-kpr'];
 
 /**
- * Which LB ingress IPs an IPVS kube-proxy binds on kube-ipvs0 (F2, F3): `all` (upstream), `annotated`
+ * Which LB ingress IPs an IPVS kube-proxy binds on kube-ipvs0 (docs/model.md): `all` (upstream), `annotated`
  * (a fixed TKE build: only Services with prevent-loopback), `none` (an unfixed TKE build).
  */
 export type IpvsBind = 'all' | 'annotated' | 'none';
@@ -34,11 +34,11 @@ export interface NodeDatapath {
   proxyMode: Detected<ProxyMode>;
   /** Only for IPVS nodes. */
   ipvsBind?: Detected<IpvsBind>;
-  /** Whether the node's proxy honours `ipMode: Proxy` (F6, F7); undefined when unknown. */
+  /** Whether the node's proxy honours `ipMode: Proxy` (docs/model.md); undefined when unknown. */
   honoursIpModeProxy: Detected<boolean | undefined>;
   /**
    * TKE IPVS with no kube-proxy version in the input: whether the build binds annotated Services'
-   * LB IPs is unknown (F9). Without the annotation no build binds, so only annotated Services care.
+   * LB IPs is unknown (docs/model.md). Without the annotation no build binds, so only annotated Services care.
    */
   tkeBuildUnknown?: boolean;
   /** Nodes with the same key decide steps 1–2 the same way (analysis memoizes on it). */
@@ -51,11 +51,11 @@ export interface DatapathProfile {
   podIpRoutable: Detected<boolean | undefined>;
   podNetwork: Detected<PodNetwork>;
   publicLbInScope: Detected<boolean>;
-  /** The LB never forwards to a backend whose IP equals the packet's source (F4: TKE CLB). */
+  /** The LB never forwards to a backend whose IP equals the packet's source (docs/model.md: TKE CLB). */
   lbSkipsSourceBackend: Detected<boolean>;
   /**
    * `kube-system/ip-masq-agent`, when the input has it and --pod-ip-routable does not override it:
-   * decides per LB address whether pod traffic is masqueraded (§3 step 2).
+   * decides per LB address whether pod traffic is masqueraded (docs/model.md).
    */
   ipMasqAgent?: IpMasqAgentConfig;
   nodes: NodeDatapath[];

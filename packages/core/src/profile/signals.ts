@@ -1,5 +1,5 @@
 /**
- * The cloud signals of F9 (loopback-model.md §2): how each provider marks nodes, internal LBs and
+ * The cloud signals of docs/model.md (docs/model.md): how each provider marks nodes, internal LBs and
  * direct-to-pod backends in the API objects.
  */
 import { ANNOTATION, AWS_LB_CONTROLLER_CLASS, PROVIDER_ID_PREFIX, PROVIDERS, type Provider } from '../kube/vocabulary';
@@ -27,7 +27,7 @@ const TRUE = (v: string | undefined): boolean => v !== undefined && v.trim().toL
 const lower = (v: string | undefined): string | undefined => v?.trim().toLowerCase();
 
 /**
- * Which provider's internal-LB signal the Service carries, if any. AWS (F11): the legacy
+ * Which provider's internal-LB signal the Service carries, if any. AWS (docs/model.md): the legacy
  * `aws-load-balancer-internal` means internal for any value but "false" (older docs used
  * "0.0.0.0/0"); the AWS Load Balancer Controller makes internal NLBs unless the scheme is
  * `internet-facing`.
@@ -59,7 +59,7 @@ export function internalLbAnnotation(
   return undefined;
 }
 
-/** Direct-to-pod backends (F9): TKE direct access, AWS NLB IP targets. */
+/** Direct-to-pod backends (docs/model.md): TKE direct access, AWS NLB IP targets. */
 export function directToPodAnnotation(annotations: Record<string, string>): { key: string; value: string } | undefined {
   const a = annotations;
   if (TRUE(a[ANNOTATION.tkeDirectAccess])) return { key: ANNOTATION.tkeDirectAccess, value: a[ANNOTATION.tkeDirectAccess]! };
@@ -81,7 +81,7 @@ export function awsLbControllerSignal(
 }
 
 /**
- * The AWS load balancer a Service gets (F11): the AWS Load Balancer Controller's NLB, the in-tree
+ * The AWS load balancer a Service gets (docs/model.md): the AWS Load Balancer Controller's NLB, the in-tree
  * NLB (`aws-load-balancer-type: nlb`, instance targets), or — with no type and no class — a Classic
  * ELB, a TCP proxy (the backend sees the ELB's address).
  */

@@ -36,7 +36,7 @@ export function imageTag(image: string | undefined): string | undefined {
 }
 
 /**
- * TKE kube-proxy builds that bind the LB address again (F3, Tencent Cloud doc 457/42976):
+ * TKE kube-proxy builds that bind the LB address again (docs/model.md):
  * the first fixed build in each minor line.
  */
 export const TKE_FIXED_BUILDS: ReadonlyArray<{ minor: number; patch: number; tke: number }> = [

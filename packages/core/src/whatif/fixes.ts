@@ -7,7 +7,7 @@ import { whatIf, type WhatIfChange } from './whatif';
 
 export type FixId = 'use-cluster-ip' | 'tke-prevent-loopback' | 'traffic-policy-cluster' | 'ipmode-vip' | 'move-clients';
 
-/** A fix (docs/model.md#fixes; loopback-model.md §6), with the figures the model predicts after it. */
+/** A fix (docs/model.md#fixes), with the figures the model predicts after it. */
 export interface Fix {
   id: FixId;
   title: string;
@@ -40,7 +40,7 @@ const TKE_DOC = 'Tencent Cloud doc "CLB loopback", 457/42976';
 const HEALTH_CHECKS =
   'CLB health checks must come from outside the VIP (100.64.0.0/10, the default the Tencent Cloud doc gives); a node that owns the VIP drops health checks sourced from it.';
 
-/** The fixes that apply to a looping Service, in the order of docs/model.md#fixes (loopback-model.md §6). */
+/** The fixes that apply to a looping Service, in the order of docs/model.md#fixes. */
 export function fixesFor(analysis: ClusterAnalysis, sa: ServiceAnalysis): Fix[] {
   if (sa.verdict !== 'loopback') return [];
   const svc = sa.service;

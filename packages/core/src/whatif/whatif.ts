@@ -16,9 +16,9 @@ export type WhatIfChange =
   | { kind: 'trafficPolicy'; service: string; value: TrafficPolicy }
   | { kind: 'ipMode'; service: string; value: IpMode }
   | { kind: 'preventLoopback'; service: string; value: boolean }
-  /** A kube-proxy build on some nodes (all when `nodes` is absent); `tke-fixed` = the first fixed build of each node's line (F3). */
+  /** A kube-proxy build on some nodes (all when `nodes` is absent); `tke-fixed` = the first fixed build of each node's line (docs/model.md). */
   | { kind: 'kubeProxyVersion'; version: string; nodes?: string[] }
-  /* `tke-fixed` never moves a node to an older build: a node already on a build with the bind keeps it (F13). */
+  /* `tke-fixed` never moves a node to an older build: a node already on a build with the bind keeps it (docs/model.md). */
   /** Keep client pods off the Service's at-risk nodes (anti-affinity): those of `workloads`, or all affected ones. */
   | { kind: 'moveClients'; service: string; workloads?: string[] }
   /** Clients call the ClusterIP / cluster DNS name: no LB hop at all. */
@@ -295,7 +295,7 @@ export function fixedBuildFor(current: KubeVersion | undefined): string | undefi
   if (!current) return label(newest);
   // An upstream build already binds every LB IP; a fixed TKE build binds for annotated Services.
   if (current.tke === undefined || tkeBuildStatus(current) === 'fixed') return undefined;
-  if (current.major > 1 || current.minor > newest.minor) return undefined; // newer lines bind (F13); never downgrade
+  if (current.major > 1 || current.minor > newest.minor) return undefined; // newer lines bind (docs/model.md); never downgrade
   const same = TKE_FIXED_BUILDS.find((b) => b.minor === current.minor);
   if (same) return label(same);
   const above = TKE_FIXED_BUILDS.filter((b) => b.minor > current.minor).reduce<(typeof TKE_FIXED_BUILDS)[number] | undefined>(

@@ -140,7 +140,7 @@ export function list(items: Obj[]): { apiVersion: string; kind: string; items: O
 }
 
 /**
- * The worked example of loopback-model.md §4: nodes n1–n3; a Service with ready endpoints on n1
+ * The worked example of docs/model.md: nodes n1–n3; a Service with ready endpoints on n1
  * and n2; client pods 4 on n1, 2 on n2, 2 on n3; TKE IPVS without the bind.
  */
 export function workedExample(

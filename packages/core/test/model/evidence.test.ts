@@ -1,4 +1,4 @@
-/** Node dumps as evidence (§5): the trace decides steps 1–2 for the nodes they cover. */
+/** Node dumps as evidence (docs/model.md): the trace decides steps 1–2 for the nodes they cover. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeCluster, buildReport, explain, loadCluster, loadNodeDumps, whatIf } from '../../src';

@@ -1,5 +1,5 @@
 /**
- * One test per fact F1–F10 of loopback-model.md §2: each fails if the rule it names is dropped.
+ * One test per fact docs/model.md–docs/model.md of docs/model.md: each fails if the rule it names is dropped.
  */
 import { analyzeCluster, clusterFromObjects, tkeBuildStatus, parseKubeVersion, type ProfileOverrides } from '../../src';
 import { deploymentPods, endpointSlice, kubeProxyPod, lbService, list, node, pod, workedExample, type Obj } from './builders';
@@ -60,7 +60,7 @@ const TKE = 'qcloud:///800002/ins-';
 const AWS = 'aws:///us-east-1a/i-';
 const AZURE = 'azure:///subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/';
 const GCP = 'gce://proj/us-central1-a/';
-// An AWS Load Balancer Controller NLB (F11: with neither a type nor a class the in-tree controller makes a Classic ELB)
+// An AWS Load Balancer Controller NLB (docs/model.md: with neither a type nor a class the in-tree controller makes a Classic ELB)
 const AWS_INTERNAL = {
   'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
   'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal',

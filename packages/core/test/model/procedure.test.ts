@@ -1,4 +1,4 @@
-/** Steps 1–6 of §3 and the definitions of §4 that the facts tests do not already pin down. */
+/** Steps 1–6 of docs/model.md and the definitions of docs/model.md that the facts tests do not already pin down. */
 import { analyzeCluster, buildReport, clusterFromObjects, type ProfileOverrides } from '../../src';
 import { deploymentPods, endpointSlice, kubeProxyPod, lbService, list, node, pod, workedExample, type Obj } from './builders';
 
@@ -100,7 +100,7 @@ describe('step 6: pod backends and the pod network', () => {
   });
 });
 
-describe('§4 definitions', () => {
+describe('definitions', () => {
   it('hostNetwork, pending and finished pods are not clients', () => {
     const objects = [
       ...workedExample('Local'),

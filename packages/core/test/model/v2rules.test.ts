@@ -1,5 +1,5 @@
 /**
- * One describe per rule of the v2 model page (F11–F15, §3 steps 3–4, §4 definitions), on the
+ * One describe per rule of the v2 model page (docs/model.md–docs/model.md, docs/model.md steps 3–4, docs/model.md definitions), on the
  * page's worked example (exposure 0.375, worst-client 0.5) and its corners.
  */
 import { readFileSync } from 'node:fs';
@@ -45,7 +45,7 @@ const TG_ATTRS = 'service.beta.kubernetes.io/aws-load-balancer-target-group-attr
 // On AWS the upstream IPVS kube-proxy would capture: without the bind the LB hop is taken.
 const NO_BIND: ProfileOverrides = { ipvsBind: 'none' };
 
-describe('the worked example (§4)', () => {
+describe('the worked example', () => {
   it('Local: exposure 0.375, worst-client 0.5, at-risk nodes n1 and n2', () => {
     const { sa, rs } = analyse(workedExample('Local'));
     expect(sa.verdict).toBe('loopback');
@@ -63,7 +63,7 @@ describe('the worked example (§4)', () => {
   });
 });
 
-describe('F11: which AWS load balancer a Service gets', () => {
+describe('rule: which AWS load balancer a Service gets', () => {
   it('legacy aws-load-balancer-internal: "0.0.0.0/0" is internal (any value but "false")', () => {
     const { sa, rs } = analyse(awsExample({ [LEGACY]: '0.0.0.0/0', [TYPE]: 'nlb' }), NO_BIND);
     expect(sa.scope).toBe('internal');
@@ -134,7 +134,7 @@ function ipModeProxyExample(version: string | undefined): Obj[] {
   return objects;
 }
 
-describe('F12: ipMode Proxy support by version', () => {
+describe('rule: ipMode Proxy support by version', () => {
   it('kube-proxy 1.30 honours ipMode Proxy: the packet goes to the LB and loops (0.375)', () => {
     expect(analyse(ipModeProxyExample('v1.30.2')).rs.loopbackProbability).toBe(0.375);
   });
@@ -173,7 +173,7 @@ describe('F12: ipMode Proxy support by version', () => {
   });
 });
 
-describe('F13: TKE builds outside the documented list', () => {
+describe('rule: TKE builds outside the documented list', () => {
   it('lines newer than 1.20 bind like the fixed builds', () => {
     expect(tkeBuildStatus(parseKubeVersion('v1.24.4-tke.1')!)).toBe('fixed');
     expect(tkeBuildStatus(parseKubeVersion('v1.30.0-tke.2')!)).toBe('fixed');
@@ -193,7 +193,7 @@ describe('F13: TKE builds outside the documented list', () => {
   });
 });
 
-describe('F9: a TKE IPVS node with no kube-proxy version', () => {
+describe('rule: a TKE IPVS node with no kube-proxy version', () => {
   const versionless = (annotations?: Record<string, string>): Obj[] => {
     const objects = workedExample('Local', annotations ? { annotations } : {});
     for (const o of objects) {
@@ -221,7 +221,7 @@ describe('F9: a TKE IPVS node with no kube-proxy version', () => {
 const podIps = (objects: Obj[], match: (o: Obj) => boolean): string[] =>
   objects.filter((o) => o.kind === 'Pod' && match(o)).map((o) => (o.status as { podIP: string }).podIP);
 
-describe('F14: loadBalancerSourceRanges', () => {
+describe('rule: loadBalancerSourceRanges', () => {
   it('a client outside the ranges fails outright (q = 1) and its p leaves the exposure', () => {
     const objects = workedExample('Local');
     // Every client pod but one on n1 (a checkout pod, p = 1/2) is inside the ranges.
@@ -255,7 +255,7 @@ describe('F14: loadBalancerSourceRanges', () => {
   });
 });
 
-describe('F15: nodes as LB backends', () => {
+describe('rule: nodes as LB backends', () => {
   it('a cordoned node stays a backend; a NotReady one is not (Cluster); the reason says it is an approximation', () => {
     const objects = awsExample({ [TYPE]: 'external' }, 'Cluster');
     const n2 = objects.find((o) => o.metadata!.name === 'n2')!;
@@ -280,7 +280,7 @@ describe('F15: nodes as LB backends', () => {
 /** TKE direct-to-pod on the worked example's nodes. */
 const DIRECT = { 'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid': 's', 'service.cloud.tencent.com/direct-access': 'true' };
 
-describe('§3 step 3: pod backends per address family and per port; unplaced endpoints', () => {
+describe('step 3: pod backends per address family and per port; unplaced endpoints', () => {
   it('dual-stack endpoints are not counted twice: the IPv4 listener has the IPv4 endpoints', () => {
     const v4 = workedExample('Local', { annotations: DIRECT });
     const dual = workedExample('Local', { annotations: DIRECT });
@@ -345,7 +345,7 @@ describe('§3 step 3: pod backends per address family and per port; unplaced end
   });
 });
 
-describe('§3 step 4: the self-skip applies to any backend', () => {
+describe('step 4: the self-skip applies to any backend', () => {
   it('a hostNetwork pod backend whose IP is the SNATed node IP is skipped by the CLB', () => {
     const nodes = [node('n1', '10.0.0.1'), node('n2', '10.0.0.2')];
     const hostBackend = pod('pay', 'payments-host', 'n1', {
@@ -406,7 +406,7 @@ function slicesToEndpoints(items: Obj[]): Obj[] {
   return out;
 }
 
-describe('v1 Endpoints and typed Lists (§3 step 3)', () => {
+describe('v1 Endpoints and typed Lists (step 3)', () => {
   it('the demo with its EndpointSlices turned into v1 Endpoints gives the same report', () => {
     const text = readFileSync(join(__dirname, '..', '..', '..', 'demo', 'demo-cluster.json'), 'utf8');
     const demo = JSON.parse(text) as { items: Obj[] };
@@ -442,7 +442,7 @@ function configMap(name: string, data: Record<string, string>): Obj {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'kube-system', name }, data };
 }
 
-describe('the kube-proxy and ip-masq-agent ConfigMaps (§3 step 2)', () => {
+describe('the kube-proxy and ip-masq-agent ConfigMaps (step 2)', () => {
   const withConfig = (conf: string): Obj[] => {
     const objects = workedExample('Local');
     for (const o of objects)
@@ -486,7 +486,7 @@ describe('the kube-proxy and ip-masq-agent ConfigMaps (§3 step 2)', () => {
   });
 });
 
-describe('§4 client pods: pods on nodes missing from the input', () => {
+describe('client pods: pods on nodes missing from the input', () => {
   it('still count as clients; the node holds no backend; the Service says the input is incomplete', () => {
     const objects = workedExample('Local').filter((o) => !(o.kind === 'Node' && o.metadata!.name === 'n3'));
     const { rs, codes, report } = analyse(objects);
@@ -506,7 +506,7 @@ describe('§4 client pods: pods on nodes missing from the input', () => {
   });
 });
 
-describe('§4 q beside p: the unreachable verdict', () => {
+describe('q beside p: the unreachable verdict', () => {
   it('no eligible backend (one node, Cluster: the CLB skips the only backend): unreachable, with clients and nodes', () => {
     const objects = [
       node('n1', '10.0.0.1'),
@@ -543,7 +543,7 @@ describe('§4 q beside p: the unreachable verdict', () => {
   });
 });
 
-describe('§4 incomplete input is never safe', () => {
+describe('incomplete input is never safe', () => {
   it('no Pod objects: unknown, naming Pods and the kubectl that supplies them', () => {
     const { sa, rs } = analyse(workedExample('Local').filter((o) => o.kind !== 'Pod'));
     expect(sa.verdict).toBe('unknown');

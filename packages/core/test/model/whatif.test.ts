@@ -63,7 +63,7 @@ describe('what-if', () => {
   });
 });
 
-describe('fixes (§6), each with its predicted figure, in order', () => {
+describe('fixes, each with its predicted figure, in order', () => {
   it('lists the fixes that apply with what-if figures', () => {
     const a = analysis();
     const fixes = fixesFor(a, a.services[0]!);

@@ -7,7 +7,7 @@ function figure(objects: unknown, ref = 'pay/payments') {
   return { analysis, sa };
 }
 
-describe('the worked example of loopback-model.md §4', () => {
+describe('the worked example of docs/model.md', () => {
   it('gives exactly 0.375 with externalTrafficPolicy Local', () => {
     const { sa } = figure(list(workedExample('Local')));
     expect(sa.probability).toBe(0.375);
