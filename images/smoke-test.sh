@@ -88,11 +88,14 @@ for _ in $(seq 1 120); do
 done
 if [ -n "$ready" ]; then
   ok "exporter image: /readyz answers 200 on the demo"
-  curl -fsS "http://127.0.0.1:$free/metrics" | grep -q '^loopscope_service_loopback_ratio{' && ok "exporter image: /metrics has loopscope_service_loopback_ratio" || fail "exporter image: /metrics lacks loopscope_service_loopback_ratio"
+  # Read whole bodies into variables: `curl | grep -q` fails under pipefail when grep stops reading first.
+  metrics=$(curl -fsS "http://127.0.0.1:$free/metrics" || true)
+  grep -q '^loopscope_service_loopback_ratio{' <<<"$metrics" && ok "exporter image: /metrics has loopscope_service_loopback_ratio" || fail "exporter image: /metrics lacks loopscope_service_loopback_ratio"
   if [ -n "$token_file" ]; then
     code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$api/api/v1/report")
     [ "$code" = 401 ] && ok "exporter image: the JSON API refuses a request without the token (401)" || fail "exporter image: the JSON API answered $code without the token"
-    curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$api/api/v1/report" | grep -q '"apiVersion":"loopscope/v1"' \
+    report=$(curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$api/api/v1/report" || true)
+    grep -q '"apiVersion":"loopscope/v1"' <<<"$report" \
       && ok "exporter image: the JSON API answers the report with the manifest's token file" || fail "exporter image: the JSON API did not answer the report with the token"
   fi
 else
