@@ -7,6 +7,8 @@ import {
   type NodeEvidence,
   type ProfileOverrides,
   type Report,
+  type ReportOptions,
+  reportSteps,
 } from '@loopscope/core';
 import type { HealthResource, ObjectSink, SourceHealth, WatchedResource } from './sources/types';
 import type { Logger } from '@loopscope/core/node';
@@ -83,6 +85,12 @@ export class Engine implements ObjectSink, SourceHealth {
   /** Reports of the current analysis only, by options: a new analysis drops them all. */
   private reports: { analysis?: ClusterAnalysis; byOptions: Map<string, Report> } = { byOptions: new Map() };
   private readonly loggedSkips = new Set<string>();
+  /**
+   * Reports being built in slices: the live model updates its analysis in place, so a recompute
+   * waits until they are done (one build at most) and then runs.
+   */
+  private reportsInProgress = 0;
+  private recomputeHeld = false;
   /** Called after each successful recompute (the benchmark and tests wait on it). */
   onRecompute?: (result: ReturnType<LiveCluster['recompute']>) => void;
 
@@ -191,6 +199,10 @@ export class Engine implements ObjectSink, SourceHealth {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+    if (this.reportsInProgress > 0) {
+      this.recomputeHeld = true;
+      return;
+    }
     try {
       const result = this.live.recompute();
       if (result.mode === 'none') {
@@ -228,25 +240,67 @@ export class Engine implements ObjectSink, SourceHealth {
    * The loopscope/v1 report of the current analysis, built once per analysis and options. Fixes
    * cost a what-if each and links are 100,000s of objects at scale, so each reader asks only for
    * what it shows. Reports of an older analysis are dropped, not kept beside the new one.
+   *
+   * Built in slices of about `sliceMs` with a turn of the event loop between them: a cold report of
+   * 150,000 pods is seconds of work, and `/healthz` must be answered meanwhile.
    */
-  currentReport(options: { fixes?: boolean; links?: boolean; acceptFuller?: boolean } = {}): Report | undefined {
+  async reportInTurns(options: ReportRequest = {}, sliceMs = REPORT_SLICE_MS): Promise<Report | undefined> {
     const analysis = this.live.analysis;
     if (!analysis) return undefined;
+    const kept = this.keptReport(analysis, options);
+    if (kept) return kept;
+    const steps = reportSteps(analysis, this.reportOptions(options));
+    this.reportsInProgress++;
+    try {
+      let sliceEnd = performance.now() + sliceMs;
+      for (;;) {
+        const step = steps.next();
+        if (step.done) {
+          this.reports.byOptions.set(reportKey(options), step.value);
+          return step.value;
+        }
+        if (performance.now() >= sliceEnd) {
+          await new Promise((resolve) => setImmediate(resolve));
+          sliceEnd = performance.now() + sliceMs;
+        }
+      }
+    } finally {
+      this.reportsInProgress--;
+      if (this.reportsInProgress === 0 && this.recomputeHeld) {
+        this.recomputeHeld = false;
+        // After the reader has used this report (it shares objects with the analysis).
+        setImmediate(() => this.recompute());
+      }
+    }
+  }
+
+  /** The same report at once (for a reader that cannot wait; `reportInTurns` first keeps it ready). */
+  currentReport(options: ReportRequest = {}): Report | undefined {
+    const analysis = this.live.analysis;
+    if (!analysis) return undefined;
+    let report = this.keptReport(analysis, options);
+    if (!report) {
+      report = buildReport(analysis, this.reportOptions(options));
+      this.reports.byOptions.set(reportKey(options), report);
+    }
+    return report;
+  }
+
+  private reportOptions(options: ReportRequest): ReportOptions {
+    return {
+      fixes: options.fixes !== false,
+      links: options.links !== false,
+      now: new Date(this.health.lastSuccessfulAnalysis ?? this.now()),
+    };
+  }
+
+  /** The report kept for this analysis and options, if any (see ReportRequest.acceptFuller). */
+  private keptReport(analysis: ClusterAnalysis, options: ReportRequest): Report | undefined {
     if (this.reports.analysis !== analysis) this.reports = { analysis, byOptions: new Map() };
-    const key = `${options.fixes !== false}/${options.links !== false}`;
     // With `acceptFuller`, a report with fixes and links already built serves a narrower question
     // (the reader picks its fields): the report, the Service list and the links of one analysis are
     // one build, not three.
-    let report = this.reports.byOptions.get(key) ?? (options.acceptFuller ? this.reports.byOptions.get('true/true') : undefined);
-    if (!report) {
-      report = buildReport(analysis, {
-        fixes: options.fixes !== false,
-        links: options.links !== false,
-        now: new Date(this.health.lastSuccessfulAnalysis ?? this.now()),
-      });
-      this.reports.byOptions.set(key, report);
-    }
-    return report;
+    return this.reports.byOptions.get(reportKey(options)) ?? (options.acceptFuller ? this.reports.byOptions.get('true/true') : undefined);
   }
 
   /**
@@ -265,6 +319,20 @@ export class Engine implements ObjectSink, SourceHealth {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+/** Long enough that the turns cost little, short enough that a probe waits a fraction of a second. */
+const REPORT_SLICE_MS = 25;
+
+export interface ReportRequest {
+  fixes?: boolean;
+  links?: boolean;
+  /** A report with fixes and links, if already built, will do. */
+  acceptFuller?: boolean;
+}
+
+function reportKey(options: ReportRequest): string {
+  return `${options.fixes !== false}/${options.links !== false}`;
 }
 
 function bump<K>(m: Map<K, number>, k: K): void {

@@ -4,8 +4,9 @@
  * alive after it, `/healthz` never waited more than 1 s meanwhile, the answer came within the
  * stated budget with the expected status and no stack trace; at the end its log holds no stack
  * trace and its peak RSS stayed under the stated bound. `npm test` runs the quick form; `npm run
- * fuzz` 500 fuzzed targets and what-if bodies instead of 40 (LOOPSCOPE_ATTACK_PODS sizes the
- * cluster: at 30,000 pods the cold report is one build of about 1.4 s here, past the 1 s bound).
+ * fuzz` 500 fuzzed targets and what-if bodies instead of 40. LOOPSCOPE_ATTACK_PODS sizes the
+ * cluster: the cold report is built and written in slices, so at 150,000 pods (a 130 MB report)
+ * `/healthz` still waited 0.3 s at worst here.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -23,7 +24,7 @@ const BOUND = {
   /** Each request's own answer, on this shared 2-core machine. */
   answerMs: 10_000,
   /** Peak RSS over the whole suite (the cluster's model, the reports' JSON, the attacks). */
-  peakRssBytes: (PODS <= 12_000 ? 600 : 1200) * 1024 * 1024,
+  peakRssBytes: (PODS <= 12_000 ? 600 : PODS <= 30_000 ? 1200 : 3072) * 1024 * 1024,
   fuzzed: attackScale(40, 500),
 };
 
@@ -66,10 +67,12 @@ afterAll(async () => {
   if (!exporter) return;
   const peak = peakRss();
   process.stdout.write(`exporter (${PODS} pods) peak RSS over the attacks: ${(peak / 1048576).toFixed(0)} MiB\n`);
+  // Stopped before the assertions: a failed one must not leave the exporter keeping jest alive.
+  const status = await exporter.stop();
   expect(exporter.stderr()).not.toMatch(STACK_TRACE);
   expect(exporter.stdout()).not.toMatch(STACK_TRACE);
   expect(peak).toBeLessThan(BOUND.peakRssBytes);
-  expect(await exporter.stop()).toBe(0);
+  expect(status).toBe(0);
 });
 
 interface Attack {

@@ -62,6 +62,7 @@ export { PROFILE_FLAG_OPTIONS, PROFILE_FLAGS_HELP, profileOverridesFromFlags } f
 export { atRiskList, type AtRiskList, type AtRiskService } from './report/atRisk';
 export {
   buildReport,
+  reportSteps,
   type Report,
   type ReportCluster,
   type ReportIngress,

@@ -1,3 +1,8 @@
+import { stringifyInTurns } from './jsonInTurns';
+
+/** A response body: UTF-8 JSON in chunks, sent as they are. */
+export type Body = readonly Buffer[];
+
 /**
  * Response bodies kept for the analysis they were built from: the bot, the panel and every
  * dashboard viewer ask the same few questions between two analyses. A new analysis drops them all
@@ -6,48 +11,43 @@
  */
 export class BodyCache {
   private generation = -1;
-  private readonly bodies = new Map<string, string>();
+  private readonly bodies = new Map<string, Body>();
 
   constructor(private readonly maxEntries = 64) {}
 
   /** The body kept for `key` of this analysis, if any. */
-  peek(generation: number, key: string): string | undefined {
+  peek(generation: number, key: string): Body | undefined {
     return generation === this.generation ? this.bodies.get(key) : undefined;
   }
 
   /**
-   * Like `get`, in two turns of the event loop (built, then serialized), so that a probe waiting
-   * meanwhile is answered between them. A body built for an analysis replaced meanwhile is
-   * returned but not kept.
+   * The body for `key`, built over many turns of the event loop (`build` may take its own; the
+   * serialization is sliced), so that a probe waiting meanwhile is answered between them.
+   * `generation` names the analysis (Engine.generation; the cache never holds the analysis itself):
+   * a body built for an analysis replaced meanwhile is returned but not kept.
    */
   async getInTurns(
-    generation: number | (() => number),
+    generation: () => number,
     key: string,
-    build: () => unknown,
+    build: () => unknown | Promise<unknown>,
     yieldTurn: () => Promise<void>,
-  ): Promise<string> {
-    const at = typeof generation === 'function' ? generation() : generation;
+  ): Promise<Body> {
+    const at = generation();
     const kept = this.peek(at, key);
     if (kept !== undefined) return kept;
-    const value = build();
+    const value = await build();
     await yieldTurn();
-    const body = JSON.stringify(value);
-    const now = typeof generation === 'function' ? generation() : generation;
-    return now === at ? this.get(at, key, () => undefined, body) : body;
+    const body = await stringifyInTurns(value, yieldTurn);
+    if (generation() === at) this.keep(at, key, body);
+    return body;
   }
 
-  /** `generation` names the analysis (Engine.generation): the cache never holds the analysis itself. */
-  get(generation: number, key: string, build: () => unknown, serialized?: string): string {
+  private keep(generation: number, key: string, body: Body): void {
     if (generation !== this.generation) {
       this.bodies.clear();
       this.generation = generation;
     }
-    let body = this.bodies.get(key);
-    if (body === undefined) {
-      body = serialized ?? JSON.stringify(build());
-      if (this.bodies.size >= this.maxEntries) this.bodies.delete(this.bodies.keys().next().value!);
-      this.bodies.set(key, body);
-    }
-    return body;
+    if (this.bodies.size >= this.maxEntries) this.bodies.delete(this.bodies.keys().next().value!);
+    this.bodies.set(key, body);
   }
 }

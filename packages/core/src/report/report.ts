@@ -134,6 +134,20 @@ export interface ReportOptions {
 }
 
 export function buildReport(analysis: ClusterAnalysis, options: ReportOptions = {}): Report {
+  const steps = reportSteps(analysis, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The same report, built one Service per step: a server drives it a slice of steps per turn of its
+ * event loop, so a cold report of 100,000s of pods never holds a liveness probe for the whole build.
+ * `buildReport` drains it at once. The analysis must not change between steps: `LiveCluster`
+ * updates its analysis in place, so its caller holds the next recompute until the report is done.
+ */
+export function* reportSteps(analysis: ClusterAnalysis, options: ReportOptions = {}): Generator<void, Report, void> {
   const { cluster, profile } = analysis.context;
   const summary: Report['summary'] = {
     services: 0,
@@ -156,6 +170,7 @@ export function buildReport(analysis: ClusterAnalysis, options: ReportOptions = 
     for (const n of nodes) nodesAtRisk.add(n);
     services.push(reportService(analysis, sa, saLinks, nodes, options.fixes !== false));
     if (options.links !== false) for (const l of saLinks) links.push(reportLink(analysis, sa, l));
+    yield;
   }
   summary.clientPodsAtRisk = [...nodesAtRisk].reduce((a, n) => a + cluster.nodes[n]!.clientPods, 0);
   let linksOmitted = 0;
