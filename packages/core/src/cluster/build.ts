@@ -167,8 +167,8 @@ function warnUnrelatedFiles(nodeObjects: SourcedObject[], pods: SourcedObject[],
   for (const src of withNodes) parent.set(src, src);
   let lastPair = '';
   for (const o of pods) {
-    const nodeName = field<unknown>(o.object, 'spec', 'nodeName');
-    const target = typeof nodeName === 'string' ? nodeSource.get(nodeName) : undefined;
+    const nodeName = podNodeName(o.object);
+    const target = nodeName !== undefined ? nodeSource.get(nodeName) : undefined;
     if (target === undefined) continue;
     const pair = `${o.source}\n${target}`;
     if (pair === lastPair) continue; // pods come in runs from one file
@@ -204,8 +204,8 @@ function addMissingNodes(pods: SourcedObject[], nodes: ClusterNode[], nodeByName
   const named = new Set<string>();
   const missing = new Map<string, number>();
   for (const o of pods) {
-    const nodeName = field<unknown>(o.object, 'spec', 'nodeName');
-    if (typeof nodeName !== 'string' || nodeName === '' || field(o.object, 'status', 'phase') !== 'Running') continue;
+    const nodeName = podNodeName(o.object);
+    if (nodeName === undefined || (o.object.status as { phase?: unknown } | undefined)?.phase !== 'Running') continue;
     named.add(nodeName);
     if (!nodeByName.has(nodeName)) missing.set(nodeName, (missing.get(nodeName) ?? 0) + 1);
   }
@@ -338,6 +338,13 @@ function groupByKind(objects: SourcedObject[], problems: InputProblem[]): Map<st
     });
   }
   return new Map([...byKind].map(([kind, g]) => [kind, g.list]));
+}
+
+/** A pod's `spec.nodeName` when it is a non-empty string (read for every pod, so without `field`'s path array). */
+function podNodeName(pod: KubeObject): string | undefined {
+  const spec = pod.spec;
+  const name = spec !== null && typeof spec === 'object' ? (spec as { nodeName?: unknown }).nodeName : undefined;
+  return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
 function field<T = unknown>(obj: unknown, ...path: string[]): T | undefined {

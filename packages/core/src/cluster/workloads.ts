@@ -34,6 +34,8 @@ export class NamespacedMap<T> {
 export class WorkloadRegistry {
   readonly workloads: Workload[] = [];
   private readonly byKind = new Map<string, NamespacedMap<number>>();
+  /** ReplicaSets (with their objects in the input) → their top owner's workload. */
+  private readonly byReplicaSet = new NamespacedMap<number>();
 
   constructor(private readonly owners: OwnerIndex) {}
 
@@ -54,8 +56,15 @@ export class WorkloadRegistry {
     const owner = controllerOf(ownerRefs);
     if (!owner?.kind || !owner.name) return this.intern(namespace, 'Pod', podName);
     if (owner.kind === 'ReplicaSet') {
+      // Replicas share their ReplicaSet: its top owner is looked up once.
+      const known = this.byReplicaSet.get(namespace, owner.name);
+      if (known !== undefined) return known;
       const rsOwner = this.owners.replicaSets.get(namespace, owner.name);
-      if (rsOwner?.kind && rsOwner.name) return this.intern(namespace, rsOwner.kind, rsOwner.name);
+      if (rsOwner?.kind && rsOwner.name) {
+        const index = this.intern(namespace, rsOwner.kind, rsOwner.name);
+        this.byReplicaSet.set(namespace, owner.name, index);
+        return index;
+      }
       // Without the ReplicaSet object: a Deployment's ReplicaSet is "<deployment>-<pod-template-hash>".
       const hash = labels?.['pod-template-hash'];
       if (hash && owner.name.endsWith(`-${hash}`)) {
@@ -78,11 +87,16 @@ export class WorkloadRegistry {
 export function controllerOf(refs: OwnerRef[] | undefined): OwnerRef | undefined {
   if (!Array.isArray(refs) || refs.length === 0) return undefined;
   // Only references with a string kind and name: a numeric owner name must not reach string methods.
-  const typed = refs.filter(
-    (r): r is OwnerRef => r !== null && typeof r === 'object' && typeof r.kind === 'string' && typeof r.name === 'string',
-  );
-  for (const r of typed) if (r.controller) return r;
-  return typed[0];
+  // One pass and no array: this runs for every pod.
+  let first: OwnerRef | undefined;
+  for (const r of refs as unknown[]) {
+    if (r === null || typeof r !== 'object') continue;
+    const ref = r as OwnerRef;
+    if (typeof ref.kind !== 'string' || typeof ref.name !== 'string') continue;
+    if (ref.controller) return ref;
+    first ??= ref;
+  }
+  return first;
 }
 
 export function workloadLabel(w: Workload): string {

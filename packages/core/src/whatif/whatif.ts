@@ -259,9 +259,11 @@ function kubeProxyVersions(
         return i;
       })
     : cluster.nodes.map((n) => n.index);
+  // Each node's kube-proxy pod, found once (a search per node is quadratic at 5,000 nodes).
+  const proxyPods = version === 'tke-fixed' ? new Map(cluster.kubeProxy.pods.map((p) => [p.node, p] as const).reverse()) : undefined;
   for (const i of indices) {
-    if (version === 'tke-fixed') {
-      const fixed = fixedBuildFor(currentKubeProxyVersion(cluster, i));
+    if (proxyPods) {
+      const fixed = fixedBuildFor(currentKubeProxyVersion(cluster, i, proxyPods.get(i)));
       if (fixed) out.set(i, fixed);
     } else {
       if (!parseKubeVersion(version))
@@ -273,8 +275,11 @@ function kubeProxyVersions(
 }
 
 /** The node's kube-proxy build as the profile reads it: its kube-proxy pod's image, else the node status, else the DaemonSet's image. */
-function currentKubeProxyVersion(cluster: ClusterModel, node: number): KubeVersion | undefined {
-  const pod = cluster.kubeProxy.pods.find((p) => p.node === node);
+function currentKubeProxyVersion(
+  cluster: ClusterModel,
+  node: number,
+  pod: ClusterModel['kubeProxy']['pods'][number] | undefined,
+): KubeVersion | undefined {
   return (
     parseKubeVersion(imageTag(pod?.image)) ??
     parseKubeVersion(cluster.nodes[node]!.kubeProxyVersion) ??
