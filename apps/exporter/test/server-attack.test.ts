@@ -13,9 +13,16 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCluster, toKubeLists } from '@loopscope/generator';
-import { eventually, startExporter, type RunningExporter } from '@loopscope/testkit';
-import { pollHealthz } from './support/healthzPoller';
-import { attackScale, LONG_ATTACK, SeededFuzz, STACK_TRACE } from './support/attackScale';
+import {
+  eventually,
+  startExporter,
+  type RunningExporter,
+  pollHealthz,
+  attackScale,
+  LONG_ATTACK,
+  SeededFuzz,
+  STACK_TRACE,
+} from '@loopscope/testkit';
 
 const PODS = Number(process.env.LOOPSCOPE_ATTACK_PODS ?? 12_000);
 const BOUND = {

@@ -7,10 +7,17 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, getJson, startExporter, type RunningExporter } from '@loopscope/testkit';
+import {
+  eventually,
+  getJson,
+  startExporter,
+  type RunningExporter,
+  pollHealthz,
+  attackScale,
+  SeededFuzz,
+  STACK_TRACE,
+} from '@loopscope/testkit';
 import { startKubeApiServer, TEST_TOKEN, type KubeApiServer, type TestObject, type TestResource } from './support/kubeApiServer';
-import { pollHealthz } from './support/healthzPoller';
-import { attackScale, SeededFuzz, STACK_TRACE } from './support/attackScale';
 
 const DEMO = require.resolve('@loopscope/demo/demo-cluster.json');
 const RESOURCE_OF: Record<string, TestResource> = {

@@ -12,7 +12,7 @@ import { loadAll } from 'js-yaml';
 import { createServer, request, Agent, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { startExporter, type RunningExporter } from '@loopscope/testkit';
+import { startExporter, type RunningExporter, pollHealthz, attackScale, SeededFuzz, STACK_TRACE } from '@loopscope/testkit';
 import { parseQuestion, cleanTarget, slackToPlain } from '../src/question';
 import { ask } from '../src/console';
 import { RedactingLogger } from '../src/log';
@@ -20,8 +20,6 @@ import { LogLevel } from '@slack/bolt';
 import { SIGNING_SECRET } from './support/runningBot';
 import { startBotProcess, type BotProcess } from './support/botProcess';
 import { mentionBody, sign, slashCommandBody, SlackStandIn } from './support/slackStandIn';
-import { pollHealthz } from './support/healthzPoller';
-import { attackScale, SeededFuzz, STACK_TRACE } from './support/attackScale';
 
 jest.setTimeout(attackScale(120_000, 600_000));
 

@@ -73,3 +73,7 @@ export async function getJson(url: string): Promise<{ status: number; body: any 
   const res = await fetch(url);
   return { status: res.status, body: await res.json() };
 }
+
+// Attack suites (the exporter's and the bot's): the liveness poller and the quick/long scale.
+export { pollHealthz } from './healthzPoller';
+export { attackScale, LONG_ATTACK, SeededFuzz, STACK_TRACE } from './attackScale';
