@@ -146,8 +146,15 @@ export async function main(argv: string[]): Promise<number> {
   if (analysis) {
     const list = atRiskList(analysis, { generatedAt: new Date().toISOString(), limit: 5 });
     const { cluster } = analysis.context;
+    // Incomplete input is never "0 at risk" alone: the unknown Services and what supplies them.
+    const missing = new Map<string, string>();
+    for (const sa of analysis.services) for (const m of sa.missing ?? []) missing.set(m.kind, m.kubectl);
+    const unknown = list.summary.unknown
+      ? `, ${list.summary.unknown} unknown (the input has no ${[...missing.keys()].join(', ')}: add ${[...missing.values()].map((k) => `\`${k}\``).join(', ')})`
+      : '';
+    const unreachable = list.summary.unreachable ? `, ${list.summary.unreachable} unreachable from some clients` : '';
     const lines = [
-      `ready: ${cluster.nodes.length} nodes, ${list.summary.clientPods} client pods, ${list.summary.services} Services — ${list.summary.loopback} at risk of internal-LB loopback`,
+      `ready: ${cluster.nodes.length} nodes, ${list.summary.clientPods} client pods, ${list.summary.services} Services — ${list.summary.loopback} at risk of internal-LB loopback${unreachable}${unknown}`,
       // The headline, as every surface writes it: the worst-placed client's figure, then the cluster exposure.
       ...list.services.map(
         (s) =>

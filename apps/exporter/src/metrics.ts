@@ -313,7 +313,8 @@ function knownCallerFamilies(engine: Engine, registers: Registry[], lbServices: 
         // Each pod once, at its highest p (as core's callers' figure).
         const byPod = new Map<string, number>();
         for (const c of mine) byPod.set(`${c.namespace}/${c.pod}`, Math.max(byPod.get(`${c.namespace}/${c.pod}`) ?? 0, c.probability));
-        const ratio = byPod.size ? [...byPod.values()].reduce((a, p) => a + p, 0) / byPod.size : null;
+        // No ratio for an unknown verdict: its callers' p is not known (0 would read as safe).
+        const ratio = byPod.size && s.verdict !== 'unknown' ? [...byPod.values()].reduce((a, p) => a + p, 0) / byPod.size : null;
         out.push({
           labels: { namespace: s.namespace, service: s.name, ...ingressAddressLabels(ing), port: String(ing.port), protocol: ing.protocol },
           declared: pods('declared'),

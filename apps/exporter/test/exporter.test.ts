@@ -197,6 +197,39 @@ describe('exporter on a snapshot file', () => {
     // Its waits allow 30 s each (a 2 s file poll, a loaded machine): jest's 5 s default is too short.
   }, 90_000);
 
+  it('without EndpointSlices a Service is unknown, never safe: the ready line, the metrics and the API say so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loopscope-exporter-'));
+    const file = join(dir, 'cluster.json');
+    const demo = JSON.parse(readFileSync(DEMO, 'utf8'));
+    demo.items = demo.items.filter((i: { kind: string }) => i.kind !== 'EndpointSlice');
+    writeFileSync(file, JSON.stringify(demo));
+    const exporter = await startExporter(['--snapshot', file]);
+    try {
+      const text = await (await fetch(`${exporter.url}/metrics`)).text();
+      const payments = 'namespace="payments",service="payments-api"';
+      expect(text).toContain(`loopscope_service_verdict{${payments},verdict="unknown"} 1`);
+      // No figure at all rather than a 0 that reads as safe.
+      expect(text).not.toContain(`loopscope_service_loopback_ratio{${payments}`);
+      expect(text).not.toContain(`loopscope_service_callers_loopback_ratio{${payments}`);
+      const ready = exporter
+        .stdout()
+        .split('\n')
+        .find((l) => l.startsWith('ready:'));
+      expect(ready).toMatch(
+        /0 at risk of internal-LB loopback, 4 unknown \(the input has no EndpointSlice: add `kubectl get endpointslices -A -o json`\)/,
+      );
+      const { body } = await getJson(`${exporter.url}/api/v1/services?fixes=false`);
+      const svc = body.services.find((s: { name: string }) => s.name === 'payments-api');
+      expect(svc.verdict).toBe('unknown');
+      expect(svc.callers.length).toBeGreaterThan(0);
+      expect(svc.callersProbability).toBeNull();
+      expect(svc.missing).toEqual([{ kind: 'EndpointSlice', kubectl: 'kubectl get endpointslices -A -o json' }]);
+    } finally {
+      expect(await exporter.stop()).toBe(0);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('a malformed object is skipped, counted and logged once, however often it is read again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'loopscope-exporter-'));
     const file = join(dir, 'cluster.json');

@@ -121,10 +121,10 @@ function callerPods(s: ReportService): number {
   return new Set(s.callers.map((c) => `${c.namespace}/${c.pod}`)).size;
 }
 
-/** "2 (50%)": known caller pods and the mean p over them. */
+/** "2 (50%)": known caller pods and the mean p over them ("2 (?)" when the verdict is unknown). */
 function callersCell(s: ReportService): string {
   const n = callerPods(s);
-  return n ? `${n} (${formatProbability(s.callersProbability ?? 0)})` : '-';
+  return n ? `${n} (${s.callersProbability === null ? '?' : formatProbability(s.callersProbability)})` : '-';
 }
 
 /** Client pods that time out (loopback) or cannot connect (unreachable), and on how many nodes. */

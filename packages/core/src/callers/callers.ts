@@ -1,6 +1,6 @@
 import type { ClusterAnalysis } from '../analysis/analyze';
 import type { ObservedCaller } from '../analysis/evidence';
-import type { IngressAnalysis, ServiceAnalysis } from '../analysis/service';
+import type { IngressAnalysis, ServiceAnalysis, Verdict } from '../analysis/service';
 import type { ClusterModel } from '../cluster/model';
 import { formatIp, parseIp } from '../netfilter/ruleset/cidr';
 
@@ -124,9 +124,13 @@ function callerP(sa: ServiceAnalysis, pod: number, node: number, address: string
   return p;
 }
 
-/** The callers' figure: the mean p over the known callers (each pod once, at its highest p); null without callers. */
-export function callersProbability(callers: KnownCaller[]): number | null {
-  if (callers.length === 0) return null;
+/**
+ * The callers' figure: the mean p over the known callers (each pod once, at its highest p); null
+ * without callers, and null for a Service whose verdict is unknown (its p cannot be computed from
+ * the input: 0 would read as safe).
+ */
+export function callersProbability(callers: KnownCaller[], verdict?: Verdict): number | null {
+  if (callers.length === 0 || verdict === 'unknown') return null;
   const byPod = new Map<number, number>();
   for (const c of callers) byPod.set(c.pod, Math.max(byPod.get(c.pod) ?? 0, c.probability));
   let sum = 0;

@@ -240,7 +240,7 @@ function explainService(analysis: ClusterAnalysis, sa: ServiceAnalysis, focus: F
     worstClientProbability: worst,
     callers: callers.slice(0, TOP),
     callerCount: callers.length,
-    callersProbability: callersProbability(known),
+    callersProbability: callersProbability(known, verdict),
     headline: headlineFor(analysis, sa, verdict, figures, ing),
     ingress: ing ? ingressLabel(ing.ingress) : undefined,
     path: ing && clientNode !== undefined ? packetPath(analysis, sa, ing, clientNode, focus.clientPod) : [],

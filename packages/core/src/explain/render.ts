@@ -39,11 +39,17 @@ function section(out: string[], s: ServiceExplanation, style: 'md' | 'text'): vo
   };
   const item = (text: string, n?: number): string => (n !== undefined ? `${n}. ${text}` : style === 'md' ? `- ${text}` : `  - ${text}`);
   if (s.callerCount > 0) {
+    // An unknown verdict has no figure for its callers either: no "0%" that would read as safe.
+    const figured = s.verdict !== 'unknown';
     h(
-      `Known callers (${s.callerCount}${s.callersProbability !== null ? `; on average ${formatProbability(s.callersProbability)} of their connections loop` : ''})`,
+      `Known callers (${s.callerCount}${s.callersProbability !== null ? `; on average ${formatProbability(s.callersProbability)} of their connections loop` : figured ? '' : '; how many of their connections loop is unknown until the missing input is supplied'})`,
     );
     for (const c of s.callers)
-      out.push(item(`${callerPhrase(c)}: ${formatProbability(c.probability)} of its connections loop${c.observed ? ' [observed]' : ''}`));
+      out.push(
+        item(
+          `${callerPhrase(c)}${figured ? `: ${formatProbability(c.probability)} of its connections loop` : ''}${c.observed ? ' [observed]' : ''}`,
+        ),
+      );
     if (s.callerCount > s.callers.length) out.push(item(`… ${s.callerCount - s.callers.length} more caller(s)`));
     out.push('');
   }

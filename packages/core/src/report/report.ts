@@ -74,7 +74,7 @@ export interface ReportService {
   unreachable: ReportUnreachable | null;
   /** Pods known to call an ingress of the Service: declared in their containers, or observed by node evidence. */
   callers: ReportCaller[];
-  /** The mean p over the known callers; null without known callers. */
+  /** The mean p over the known callers; null without known callers, or when the verdict is unknown. */
   callersProbability: number | null;
   /** For an `unknown` verdict: the input kinds that are missing and the `kubectl get` that supplies each. */
   missing: ReportMissingInput[];
@@ -105,7 +105,7 @@ export interface ReportCaller {
   source: 'declared' | 'observed';
   /** Where it was found, e.g. `env PAYMENTS_API_URL` or `conntrack on node-a at 2026-12-02T10:00:00Z`. */
   where: string;
-  /** p for this caller. */
+  /** p for this caller (0 when the Service's verdict is unknown: `callersProbability` is null then). */
   probability: number;
 }
 
@@ -213,7 +213,7 @@ function reportService(analysis: ClusterAnalysis, sa: ServiceAnalysis, links: Li
   const svc = sa.service;
   const clientPodsAtRisk = nodes.reduce((a, n) => a + cluster.nodes[n]!.clientPods, 0);
   const callers = knownCallers(analysis, sa);
-  const callersFigure = callersProbability(callers);
+  const callersFigure = callersProbability(callers, sa.verdict);
   return {
     namespace: svc.namespace,
     name: svc.name,

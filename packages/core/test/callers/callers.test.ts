@@ -1,7 +1,16 @@
 /** Known callers (docs/model.md#callers): declared in container env/args/command, observed in conntrack. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeCluster, buildReport, LiveCluster, loadCluster, loadNodeDumps, type KubeObject } from '../../src';
+import {
+  analyzeCluster,
+  buildReport,
+  explain,
+  LiveCluster,
+  loadCluster,
+  loadNodeDumps,
+  renderExplanationText,
+  type KubeObject,
+} from '../../src';
 import { addressesIn, declaredAddresses, slimContainersForCallers } from '../../src/kube/containerAddresses';
 import { slimObject } from '../../src/kube/slim';
 
@@ -115,6 +124,24 @@ describe('known callers in the report', () => {
     const storefront = report.services.find((s) => s.name === 'storefront')!;
     expect(storefront.callers).toEqual([]);
     expect(storefront.callersProbability).toBeNull();
+  });
+
+  it('without EndpointSlices the callers are still named, but their figure is unknown, not 0% (never safe on incomplete input)', () => {
+    const doc = JSON.parse(demoText()) as { items: KubeObject[] };
+    const text = JSON.stringify({ ...doc, items: doc.items.filter((o) => o.kind !== 'EndpointSlice') });
+    const analysis = analyzeCluster(loadCluster([{ name: 'no-slices.json', text }]));
+    const payments = buildReport(analysis).services.find((s) => s.name === 'payments-api')!;
+    expect(payments.verdict).toBe('unknown');
+    expect(payments.callers.length).toBeGreaterThan(0);
+    expect(payments.callersProbability).toBeNull();
+    const result = explain(analysis, 'payments/payments-api');
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.explanation.services[0]!.callersProbability).toBeNull();
+    const text_ = renderExplanationText(result.explanation);
+    expect(text_).toContain('env PAYMENTS_API_URL');
+    expect(text_).toMatch(/Known callers \(6; how many of their connections loop is unknown/);
+    expect(text_).not.toMatch(/0% of (its|their) connections loop/);
   });
 
   it('observed: a conntrack entry from a pod to the ingress makes it a caller, with the node and line', () => {
