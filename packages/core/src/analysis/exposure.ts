@@ -88,20 +88,31 @@ export function atRiskNodes(sa: ServiceAnalysis): number[] {
 }
 
 export function affectedWorkloads(ctx: AnalysisContext, links: Link[]): AffectedWorkload[] {
-  const byWorkload = new Map<number, { pods: Map<number, number>; max: number }>();
+  // Explain and the report call this per Service: one small record per workload and one set of
+  // (workload, node) keys, not a Map per workload and the spreads over it (explain's largest garbage).
+  const byWorkload = new Map<number, { pods: number; max: number; nodes: number[] }>();
+  const stride = ctx.cluster.nodes.length + 1;
+  const counted = new Set<number>();
   for (const l of links) {
     let w = byWorkload.get(l.workload);
-    if (!w) byWorkload.set(l.workload, (w = { pods: new Map(), max: 0 }));
+    if (!w) byWorkload.set(l.workload, (w = { pods: 0, max: 0, nodes: [] }));
     // The same pods appear once per ingress point: count each node's pods once.
-    w.pods.set(l.node, l.pods);
-    w.max = Math.max(w.max, l.probability);
+    const key = l.workload * stride + l.node;
+    if (!counted.has(key)) {
+      counted.add(key);
+      w.pods += l.pods;
+      w.nodes.push(l.node);
+    }
+    if (l.probability > w.max) w.max = l.probability;
   }
-  return [...byWorkload.entries()]
-    .map(([index, w]) => ({
+  const out: AffectedWorkload[] = [];
+  for (const [index, w] of byWorkload) {
+    out.push({
       workload: ctx.cluster.workloads[index]!,
-      pods: [...w.pods.values()].reduce((a, b) => a + b, 0),
-      nodes: [...w.pods.keys()].map((n) => ctx.cluster.nodes[n]!.name),
+      pods: w.pods,
+      nodes: w.nodes.map((n) => ctx.cluster.nodes[n]!.name),
       maxProbability: w.max,
-    }))
-    .sort((a, b) => b.maxProbability - a.maxProbability || b.pods - a.pods);
+    });
+  }
+  return out.sort((a, b) => b.maxProbability - a.maxProbability || b.pods - a.pods);
 }
