@@ -3,6 +3,7 @@ import { atRiskNodes, serviceLinks } from '../analysis/exposure';
 import { round } from '../analysis/service';
 import { worstClientProbability } from '../analysis/worstClient';
 import type { Report } from './report';
+import { reportSummary } from './summary';
 
 /** One Service at risk, with counts instead of the lists the full report carries. */
 export interface AtRiskService {
@@ -34,24 +35,10 @@ export interface AtRiskList {
  */
 export function atRiskList(analysis: ClusterAnalysis, options: { generatedAt: string; namespace?: string; limit?: number }): AtRiskList {
   const { cluster } = analysis.context;
-  const summary: Report['summary'] = {
-    services: 0,
-    clientPods: cluster.clientPodCount,
-    clientPodsAtRisk: 0,
-    loopback: 0,
-    unreachable: 0,
-    safe: 0,
-    'not-applicable': 0,
-    unknown: 0,
-  };
-  const nodesAtRisk = new Set<number>();
   const services: AtRiskService[] = [];
   for (const sa of analysis.services) {
-    summary.services++;
-    summary[sa.verdict]++;
-    const nodes = atRiskNodes(sa);
-    for (const n of nodes) nodesAtRisk.add(n);
     if (sa.verdict !== 'loopback' || (options.namespace && sa.service.namespace !== options.namespace)) continue;
+    const nodes = atRiskNodes(sa);
     const workloads = new Set<number>();
     for (const l of serviceLinks(analysis.context, sa)) workloads.add(l.workload);
     services.push({
@@ -64,7 +51,6 @@ export function atRiskList(analysis: ClusterAnalysis, options: { generatedAt: st
       affectedWorkloads: workloads.size,
     });
   }
-  for (const n of nodesAtRisk) summary.clientPodsAtRisk += cluster.nodes[n]!.clientPods;
   services.sort(
     (a, b) =>
       b.worstClientProbability - a.worstClientProbability ||
@@ -75,7 +61,7 @@ export function atRiskList(analysis: ClusterAnalysis, options: { generatedAt: st
   return {
     apiVersion: 'loopscope/v1',
     generatedAt: options.generatedAt,
-    summary,
+    summary: reportSummary(analysis),
     total: services.length,
     services: options.limit !== undefined ? services.slice(0, options.limit) : services,
   };

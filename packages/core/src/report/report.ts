@@ -10,6 +10,7 @@ import type { ClusterModel } from '../cluster/model';
 import { formatProblem } from '../kube/problems';
 import type { Detected } from '../profile/profile';
 import { fixesFor, type Fix } from '../whatif/fixes';
+import { reportSummary } from './summary';
 
 /** The `loopscope/v1` report: the CLI's `--format json` and the exporter's `/api/v1/report`. A stable contract. */
 export interface Report {
@@ -149,30 +150,15 @@ export function buildReport(analysis: ClusterAnalysis, options: ReportOptions = 
  */
 export function* reportSteps(analysis: ClusterAnalysis, options: ReportOptions = {}): Generator<void, Report, void> {
   const { cluster, profile } = analysis.context;
-  const summary: Report['summary'] = {
-    services: 0,
-    clientPods: cluster.clientPodCount,
-    clientPodsAtRisk: 0,
-    loopback: 0,
-    unreachable: 0,
-    safe: 0,
-    'not-applicable': 0,
-    unknown: 0,
-  };
-  const nodesAtRisk = new Set<number>();
+  const summary = reportSummary(analysis);
   const services: ReportService[] = [];
   let links: ReportLink[] = [];
   for (const sa of analysis.services) {
-    summary.services++;
-    summary[sa.verdict]++;
     const saLinks = sa.probability > 0 ? serviceLinks(analysis.context, sa) : [];
-    const nodes = atRiskNodes(sa);
-    for (const n of nodes) nodesAtRisk.add(n);
-    services.push(reportService(analysis, sa, saLinks, nodes, options.fixes !== false));
+    services.push(reportService(analysis, sa, saLinks, atRiskNodes(sa), options.fixes !== false));
     if (options.links !== false) for (const l of saLinks) links.push(reportLink(analysis, sa, l));
     yield;
   }
-  summary.clientPodsAtRisk = [...nodesAtRisk].reduce((a, n) => a + cluster.nodes[n]!.clientPods, 0);
   let linksOmitted = 0;
   if (options.maxLinks !== undefined && links.length > options.maxLinks) {
     links.sort((a, b) => b.probability - a.probability || b.client.pods - a.client.pods);
