@@ -131,6 +131,40 @@ describe('the exporter on node agents', () => {
     expect(caller!.where).toBe('node agent conntrack events on node 10.0.1.11 [UNREPLIED]');
   }, 40_000);
 
+  it('rows an agent gets wrong are left out and counted; the good rows and the exporter stay', async () => {
+    const good = evidence(4, new Date().toISOString());
+    body = {
+      ...good,
+      connections: [
+        null,
+        'a string',
+        { ...good.connections[0], clientIp: 5 },
+        { ...good.connections[0], ingressPort: 70000 },
+        { ...good.connections[0], unreplied: 'many', service: { ns: 'x' } },
+        { ...good.connections[0], clientIp: 'fd00::5' }, // an IPv6 client to an IPv4 ingress
+        ...good.connections,
+      ],
+    };
+    await eventually(
+      () => (/\): 6 connection row\(s\) left out \(not a client IP/.test(exporter!.stderr()) ? true : undefined),
+      20_000,
+      'the left-out rows logged',
+    );
+    await eventually(async () => ((await observed()).observed?.[0]?.unreplied === 4 ? true : undefined), 20_000, 'the good row');
+    expect((await fetch(`${exporter!.url}/healthz`)).status).toBe(200);
+    expect(await metrics()).toMatch(
+      /^loopscope_observed_lb_connections_total\{namespace="payments",service="payments-api",node="10.0.1.11",outcome="unreplied"\} 4$/m,
+    );
+    // Not JSON at all: one line, the last good evidence kept until it goes stale.
+    body = '<html>502 Bad Gateway</html>';
+    await eventually(
+      async () => ((await observed()).agents?.[0]?.error === 'the evidence is not JSON' ? true : undefined),
+      20_000,
+      'not JSON reported',
+    );
+    expect((await observed()).observed[0]).toMatchObject({ unreplied: 4 });
+  }, 60_000);
+
   it('new failures move the counter; an agent that refuses the token or sends garbage is reported, then stale', async () => {
     body = evidence(5, new Date().toISOString());
     await eventually(async () => ((await observed()).observed?.[0]?.unreplied === 5 ? true : undefined), 20_000, '5 unreplied');

@@ -1,3 +1,4 @@
+import type { NodeAgentEvidenceDocument } from '@loopscope/core';
 import { ConnectionCounters, type CounterLimits } from './conntrack/connectionCounters';
 import { ConntrackEventStream } from './conntrack/eventStream';
 import { DatapathDumps } from './dumps/datapathDumps';
@@ -14,39 +15,8 @@ export interface AgentOptions {
   conntrackCommand?: string;
 }
 
-/** The evidence document the exporter pulls (`loopscope-node-evidence/v1`). */
-export interface Evidence {
-  apiVersion: 'loopscope-node-evidence/v1';
-  node: string;
-  generatedAt: string;
-  startedAt: string;
-  iptablesBackend?: { backend: string; reason: string };
-  dumps: Record<string, { command: string; status: string; collectedAt?: string; attemptedAt?: string; error?: string; text?: string }>;
-  conntrack: {
-    running: boolean;
-    command: string;
-    restarts: number;
-    overflows: number;
-    lastError?: string;
-    trackedFlows: number;
-    evictedFlows: number;
-    seriesDropped: number;
-  };
-  ingress: { source: string; points: number; synced: boolean };
-  connections: Array<{
-    clientIp: string;
-    ingressIp: string;
-    ingressPort: number;
-    protocol: string;
-    service?: string;
-    opened: number;
-    replied: number;
-    unreplied: number;
-    lastOpenedAt?: string;
-    lastRepliedAt?: string;
-    lastUnrepliedAt?: string;
-  }>;
-}
+/** The evidence document the exporter pulls: its type is core's, the one contract both sides compile against. */
+export type Evidence = NodeAgentEvidenceDocument;
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
 

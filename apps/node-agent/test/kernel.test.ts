@@ -364,6 +364,11 @@ describe('the node agent on a real kernel (network namespaces)', () => {
         20_000,
       );
       expect(report).toContain('node-a: iptablesSave (node agent');
+      // The agent's `nft list ruleset` shows iptables-nft's tables again: read once, so no `xt`
+      // expression makes the trace uncertain or the input problems longer.
+      const parsed = JSON.parse(report) as { problems: string[]; services: Array<{ name: string; reasons: Array<{ code: string }> }> };
+      expect(parsed.problems.filter((p) => p.startsWith('node-a:'))).toEqual([]);
+      expect(parsed.services.find((x) => x.name === 'payments')!.reasons.map((r) => r.code)).not.toContain('EVIDENCE_UNCERTAIN');
       // No new failure: it ages out of the window, the counter stays.
       await until('the failure aged out', () => (observed().observed[0]?.recentUnreplied === 0 ? true : undefined), 60_000);
       expect(nsx.fetch(t.node, `${base}/api/v1/explain?target=prod/payments&format=text`).body).toMatch(

@@ -93,6 +93,17 @@ export { formatP, formatProbability } from './format/probability';
 export { escapeControlCharacters } from './terminal/escape';
 export { isLoopscopeError, LoopscopeError, type LoopscopeErrorCode } from './error/loopscopeError';
 
+// The node agent's evidence document: written by loopscope-node-agent, read by the exporter.
+export {
+  MAX_AGENT_CONNECTIONS,
+  NODE_EVIDENCE_API_VERSION,
+  readNodeAgentEvidence,
+  type NodeAgentConnection,
+  type NodeAgentDump,
+  type NodeAgentEvidence,
+  type NodeAgentEvidenceDocument,
+} from './nodeAgent/evidenceDocument';
+
 // Netfilter evidence: node dumps parsed, and a packet traced through them.
 export {
   cidrContains,

@@ -16,7 +16,13 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { loadNodeDumps, type NodeEvidence } from '@loopscope/core';
+import {
+  isLoopscopeError,
+  loadNodeDumps,
+  readNodeAgentEvidence,
+  type NodeAgentEvidence as AgentEvidence,
+  type NodeEvidence,
+} from '@loopscope/core';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Engine } from '../engine';
 
@@ -36,25 +42,6 @@ export interface NodeAgentOptions {
   listEndpoints?: (namespace: string, service: string) => Promise<Array<{ url: string; nodeName?: string }>>;
 }
 
-/** The agent's evidence document (`loopscope-node-evidence/v1`), the fields read here. */
-interface AgentEvidence {
-  apiVersion: string;
-  node: string;
-  startedAt: string;
-  dumps: Record<string, { status: string; collectedAt?: string; text?: string } | undefined>;
-  connections: Array<{
-    clientIp: string;
-    ingressIp: string;
-    ingressPort: number;
-    protocol: string;
-    service?: string;
-    opened: number;
-    replied: number;
-    unreplied: number;
-    lastUnrepliedAt?: string;
-  }>;
-}
-
 interface AgentState {
   url: string;
   node?: string;
@@ -62,6 +49,8 @@ interface AgentState {
   lastAttempt?: number;
   error?: string;
   evidence?: AgentEvidence;
+  /** Connection rows the last document had that were left out (logged when it changes). */
+  droppedConnections: number;
   /** Digest of the dumps last handed to the model. */
   dumpsDigest?: string;
   /** (service|node) → [time, unreplied total] samples within the window, oldest first. */
@@ -84,6 +73,15 @@ export interface ObservedRow {
 }
 
 const MAX_BODY = 64 * 1024 * 1024;
+
+/** The agent's dump sources → the node-dump inputs of the model (`nft list ruleset` is the text form). */
+const AGENT_DUMPS = {
+  iptablesSave: 'iptablesSave',
+  ip6tablesSave: 'ip6tablesSave',
+  ipset: 'ipset',
+  addr: 'addr',
+  nftRuleset: 'nftText',
+} as const;
 
 export class NodeAgentEvidence {
   private readonly agents = new Map<string, AgentState>();
@@ -167,7 +165,7 @@ export class NodeAgentEvidence {
 
   private async pull(url: string, nodeName: string | undefined, token: string | undefined): Promise<void> {
     let a = this.agents.get(url);
-    if (!a) this.agents.set(url, (a = { url, node: nodeName, history: new Map() }));
+    if (!a) this.agents.set(url, (a = { url, node: nodeName, history: new Map(), droppedConnections: 0 }));
     a.lastAttempt = this.now();
     const before = a.error;
     try {
@@ -180,9 +178,13 @@ export class NodeAgentEvidence {
         throw new Error(`HTTP ${res.status}${res.status === 401 || res.status === 403 ? ' (the agent refused the exporter’s token)' : ''}`);
       }
       const text = await readCapped(res, MAX_BODY);
-      const ev = JSON.parse(text) as AgentEvidence;
-      if (ev.apiVersion !== 'loopscope-node-evidence/v1' || typeof ev.node !== 'string' || !Array.isArray(ev.connections))
-        throw new Error('not a loopscope-node-evidence/v1 document');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new Error('the evidence is not JSON');
+      }
+      const ev = readNodeAgentEvidence(parsed);
       if (nodeName && ev.node !== nodeName) throw new Error(`the agent says it runs on ${ev.node}, its EndpointSlice says ${nodeName}`);
       if (a.startedAt !== ev.startedAt) a.history.clear(); // the agent restarted: its counters did too
       a.startedAt = ev.startedAt;
@@ -191,9 +193,19 @@ export class NodeAgentEvidence {
       a.lastSuccess = this.now();
       a.error = undefined;
       if (before) this.options.log('info', `node agent ${url} (${ev.node}) reachable again`);
+      if (ev.droppedConnections !== a.droppedConnections && ev.droppedConnections > 0)
+        this.options.log(
+          'warn',
+          `node agent ${url} (${ev.node}): ${ev.droppedConnections} connection row(s) left out (not a client IP → ingress IP:port, protocol and counts); the others are used`,
+        );
+      a.droppedConnections = ev.droppedConnections;
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      a.error = e.name === 'TimeoutError' ? 'timed out after 10 s' : (e.cause?.code ?? e.message.slice(0, 200));
+      a.error = isLoopscopeError(e)
+        ? e.message
+        : e.name === 'TimeoutError'
+          ? 'timed out after 10 s'
+          : (e.cause?.code ?? e.message.slice(0, 200));
       if (a.error !== before)
         this.options.log(
           'warn',
@@ -208,15 +220,15 @@ export class NodeAgentEvidence {
     let changed = false;
     for (const a of this.agents.values()) {
       const fresh = !this.stale(a) && a.evidence && a.node;
-      const d = fresh ? a.evidence!.dumps : undefined;
-      const input: Record<string, { text: string; file: string }> = {};
-      for (const field of ['iptablesSave', 'ip6tablesSave', 'ipset', 'addr'] as const) {
-        const text = d?.[field]?.text;
-        if (text) input[field] = { text, file: `${a.node}: ${field} (node agent, ${d![field]!.collectedAt ?? 'unknown time'})` };
-      }
+      const input: Partial<Record<(typeof AGENT_DUMPS)[keyof typeof AGENT_DUMPS], { text: string; file: string }>> = {};
+      if (fresh)
+        for (const [source, field] of Object.entries(AGENT_DUMPS)) {
+          const d = a.evidence!.dumps.get(source);
+          if (d?.text) input[field] = { text: d.text, file: `${a.node}: ${source} (node agent, ${d.collectedAt ?? 'unknown time'})` };
+        }
       // Its connections make the model's observed callers: a new (client, ingress) pair or a first
       // failure rebuilds the model, the counters growing do not.
-      const connections = fresh && Array.isArray(a.evidence!.connections) ? a.evidence!.connections : [];
+      const connections = fresh ? a.evidence!.connections : [];
       const pairs = connections.map((c) => `${c.clientIp}|${c.ingressIp}|${c.ingressPort}|${c.protocol}|${c.unreplied > 0}`).sort();
       const digest =
         Object.keys(input).length || pairs.length

@@ -11,7 +11,7 @@ import { type IptablesDump, parseIptablesSave } from './iptables/save';
 import { type IpsetDump, parseIpset } from './ruleset/ipset';
 import type { MatchContext } from './ruleset/match';
 import { appendProblems, type DumpProblem } from './ruleset/problems';
-import { type NftDump, nftRuleset, parseNft } from './nftables';
+import { type NftDump, type NftTable, nftRuleset, parseNft } from './nftables';
 import { combineRulesets, type Ruleset } from './ruleset/ruleset';
 import type { TraceSubject } from './trace';
 
@@ -82,6 +82,11 @@ export class NodeEvidence implements TraceSubject {
   readonly connectionsSource: string;
   /** Every parser finding, with file and line. */
   readonly problems: DumpProblem[];
+  /**
+   * Tables of the nft dump that are iptables-nft's own (`ip nat` beside an nf_tables iptables-save
+   * with a nat table): the same rules, read from the iptables dump only.
+   */
+  readonly nftTablesReadFromIptables: string[] = [];
   private readonly compiled: { ipv4: Ruleset | null; ipv6: Ruleset | null };
 
   constructor(input: NodeDumpsInput) {
@@ -190,19 +195,30 @@ export class NodeEvidence implements TraceSubject {
           severity: 'warning',
         });
       const parsed = parseNft(nftInput.text, nftInput.file);
-      appendProblems(problems, parsed.problems);
-      this.nft = parsed.value;
+      const copies = iptablesNftCopies(parsed.value, iptables);
+      const dropped = new Set(copies.flatMap((t) => t.problems));
+      appendProblems(
+        problems,
+        parsed.problems.filter((p) => !dropped.has(p)),
+      );
+      this.nft = { ...parsed.value, tables: parsed.value.tables.filter((t) => !copies.includes(t)) };
+      this.nftTablesReadFromIptables = copies.map((t) => `${t.family} ${t.name}`);
       if (parsed.value.tables.length === 0 && parsed.problems.length === 0 && nftInput.text.trim() !== '') {
         problems.push({ file: nftInput.file, line: 0, message: 'no table found (is this `nft list ruleset` output?)', severity: 'error' });
       }
     }
     const nft = this.nft;
-    const build = (family: IpFamily, dump: IptablesDump | null): Ruleset | null =>
-      combineRulesets(
+    const build = (family: IpFamily, dump: IptablesDump | null): Ruleset | null => {
+      const rs = combineRulesets(
         [dump ? iptablesRuleset(dump, family, ctx) : null, nft ? nftRuleset(nft, family, ctx) : null].filter(
           (r): r is Ruleset => r !== null,
         ),
       );
+      const copies = this.nftTablesReadFromIptables.filter((t) => t.startsWith(family === 4 ? 'ip ' : 'ip6 '));
+      if (!rs || copies.length === 0) return rs;
+      const note = `${copies.join(', ')} in ${nftInput!.file} ${copies.length === 1 ? 'is' : 'are'} iptables-nft's, traced once from ${dump!.file}`;
+      return { ...rs, notes: [...rs.notes, note] };
+    };
     this.compiled = { ipv4: build(4, iptables.ipv4), ipv6: build(6, iptables.ipv6) };
     this.problems = problems;
   }
@@ -251,6 +267,20 @@ export class NodeEvidence implements TraceSubject {
 }
 
 /** Parses, checks and indexes a node's dumps. Never throws on bad dumps: see `problems`. */
+/**
+ * On a node whose iptables is iptables-nft, `nft list ruleset` shows iptables' tables again (`table
+ * ip nat`, `ip6 filter`…, their matches as `xt` expressions nft cannot print): the kernel has one
+ * copy. Such a table is the one named like a table of the iptables dump of its family, unless that
+ * dump says it came from the legacy backend (whose tables nft does not see).
+ */
+function iptablesNftCopies(nft: NftDump, iptables: { ipv4: IptablesDump | null; ipv6: IptablesDump | null }): NftTable[] {
+  const dumpOf = (family: string): IptablesDump | null => (family === 'ip' ? iptables.ipv4 : family === 'ip6' ? iptables.ipv6 : null);
+  return nft.tables.filter((t) => {
+    const dump = dumpOf(t.family);
+    return dump !== null && dump.tables.has(t.name) && !/\(legacy\)/.test(dump.generator ?? '');
+  });
+}
+
 export function loadNodeDumps(input: NodeDumpsInput): NodeEvidence {
   return new NodeEvidence(input);
 }

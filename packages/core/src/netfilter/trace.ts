@@ -180,6 +180,10 @@ export function traceLbPacket(node: TraceSubject, input: TracePacket): TraceResu
     return local;
   };
   // Each hook runs its base chains by priority; a dropped thread stops where it was dropped.
+  // Once a nat chain has translated the connection, the hook's later nat chains are skipped, as the
+  // kernel does (nf_nat_inet_fn): an iptables-nft table and its copy in `nft list ruleset`, or
+  // kube-proxy's nftables table beside iptables rules, never translate one connection twice.
+  const natBound = (t: Thread, h: Hook): boolean => (h === 'prerouting' || h === 'output' ? t.pkt.dnatDone : t.pkt.snatDone);
   const hooks = (threads: Thread[], names: Hook[]): Thread[] => {
     let current = threads;
     for (const h of names) {
@@ -187,7 +191,7 @@ export function traceLbPacket(node: TraceSubject, input: TracePacket): TraceResu
         if (base.type === 'filter' && !withFilter) continue;
         const next: Thread[] = [];
         for (const t of current) {
-          if (t.dropped) next.push(t);
+          if (t.dropped || (base.type === 'nat' && natBound(t, h))) next.push(t);
           else for (const done of runBaseChain(t, base, budget)) next.push(done);
         }
         current = next;

@@ -324,7 +324,7 @@ export function parseNftJson(text: string, file: string): ParsedDump<NftDump> {
     const [k] = kv;
     try {
       if (k === 'table') {
-        const t: NftTable = { family: str(o.family), name: str(o.name), line: 0, chains: new Map(), sets: new Map() };
+        const t: NftTable = { family: str(o.family), name: str(o.name), line: 0, chains: new Map(), sets: new Map(), problems: [] };
         tables.set(`${t.family} ${t.name}`, t);
         dump.tables.push(t);
       } else if (k === 'chain') {
@@ -374,11 +374,13 @@ export function parseNftJson(text: string, file: string): ParsedDump<NftDump> {
     const comment = typeof o.comment === 'string' ? o.comment : null;
     const handle = typeof o.handle === 'number' ? o.handle : null;
     for (const s of statements)
-      if (s.kind === 'unknown')
+      if (s.kind === 'unknown') {
         report(
           `${t.family} ${t.name} ${chainName} handle ${handle ?? '?'}: ${s.reason}; kept as a part loopscope cannot evaluate`,
           'warning',
         );
+        t.problems.push(problems[problems.length - 1]!);
+      }
     chain.rules.push(new JsonRule(t, chain, chain.rules.length + 1, handle, comment, file, statements));
   }
   return { value: dump, problems };

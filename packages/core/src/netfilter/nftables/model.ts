@@ -6,6 +6,8 @@
  * `unknown` statement with its text, so a trace crossing it says so.
  */
 
+import type { DumpProblem } from '../ruleset/problems';
+
 /** A value of a set element or a comparison: a word (`10.0.0.0/8`, `tcp`, `80`, `0x4000`), a range, or a concatenation. */
 export type NftValue = { kind: 'word'; text: string } | { kind: 'range'; from: string; to: string } | { kind: 'concat'; parts: NftValue[] };
 
@@ -87,6 +89,8 @@ export interface NftTable {
   line: number;
   chains: Map<string, NftChain>;
   sets: Map<string, NftSet>;
+  /** The findings about this table's rules (also in the parse's problems), dropped with the table. */
+  problems: DumpProblem[];
 }
 
 export interface NftDump {

@@ -88,7 +88,7 @@ export function parseNftText(text: string, file: string): ParsedDump<NftDump> {
       const lineNo = header[0]?.line ?? 0;
       if (!name) report(lineNo, 'a table without a family and name');
       if (!TABLE_FAMILIES.has(family)) report(lineNo, `table family "${family}" is not one nft knows`, 'warning');
-      const table: NftTable = { family, name, line: lineNo, chains: new Map(), sets: new Map() };
+      const table: NftTable = { family, name, line: lineNo, chains: new Map(), sets: new Map(), problems: [] };
       dump.tables.push(table);
       parseTableBody(tokens, at, table, file, handles, report);
       continue;
@@ -104,17 +104,17 @@ export function parseNftText(text: string, file: string): ParsedDump<NftDump> {
     report(line[0]?.line ?? 0, `expected "table FAMILY NAME {", found "${lineText(line).slice(0, 60)}"; skipped`);
   }
   for (const t of dump.tables) {
+    const warn = (line: number, message: string) => {
+      const p: DumpProblem = { file, line, message, severity: 'warning' };
+      t.problems.push(p);
+      problems.push(p);
+    };
     for (const c of t.chains.values()) {
       for (const r of c.rules) {
         for (const s of r.statements) {
-          if (s.kind === 'unknown') report(r.line, `${s.reason}; kept as a part loopscope cannot evaluate`, 'warning');
-          if (s.kind === 'verdict' && (s.verdict.kind === 'jump' || s.verdict.kind === 'goto') && !t.chains.has(s.verdict.target)) {
-            report(
-              r.line,
-              `rule ${s.verdict.kind}s to chain ${s.verdict.target}, which table ${t.family} ${t.name} does not define`,
-              'warning',
-            );
-          }
+          if (s.kind === 'unknown') warn(r.line, `${s.reason}; kept as a part loopscope cannot evaluate`);
+          if (s.kind === 'verdict' && (s.verdict.kind === 'jump' || s.verdict.kind === 'goto') && !t.chains.has(s.verdict.target))
+            warn(r.line, `rule ${s.verdict.kind}s to chain ${s.verdict.target}, which table ${t.family} ${t.name} does not define`);
         }
       }
     }
