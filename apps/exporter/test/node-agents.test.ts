@@ -146,7 +146,7 @@ describe('the exporter on node agents', () => {
       ],
     };
     await eventually(
-      () => (/\): 6 connection row\(s\) left out \(not a client IP/.test(exporter!.stderr()) ? true : undefined),
+      async () => (/\): 6 connection row\(s\) left out \(not a client IP/.test(exporter!.stderr()) ? true : undefined),
       20_000,
       'the left-out rows logged',
     );

@@ -1,22 +1,17 @@
+import type { NodeAgentConnection } from '@loopscope/core';
 import { canonicalIp } from './address';
 import { originalDestination, parseConntrackEvent } from './event';
 import type { IngressPoint, IngressSet } from '../ingress/ingressSet';
 
-/** Counters of one (client IP → ingress IP:port, protocol). */
-export interface ConnectionCounter {
-  clientIp: string;
-  ingressIp: string;
-  ingressPort: number;
-  protocol: string;
-  service?: string;
-  opened: number;
-  replied: number;
-  unreplied: number;
-  /** Milliseconds since the epoch of the last connection of each kind (for ages). */
+/**
+ * Counters of one (client IP → ingress IP:port, protocol): the evidence document's row, with the
+ * times kept as milliseconds since the epoch (for ages) until the document is written.
+ */
+export type ConnectionCounter = Omit<NodeAgentConnection, 'lastOpenedAt' | 'lastRepliedAt' | 'lastUnrepliedAt'> & {
   lastOpenedAt?: number;
   lastRepliedAt?: number;
   lastUnrepliedAt?: number;
-}
+};
 
 export interface CounterLimits {
   /** Flows followed from NEW to their first reply or DESTROY; the oldest are dropped beyond it. */
