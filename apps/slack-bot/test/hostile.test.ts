@@ -200,6 +200,7 @@ test('burst: 1,000 distinct users within a second — every slash command acknow
     // Those past the answer slots and queue were told so in the acknowledgement itself; the rest are
     // answered through their response URLs.
     const busy = results.filter((a) => a.busy).length;
+    process.stdout.write(`burst ${round + 1}: ${busy} told "busy" in the acknowledgement\n`);
     expect(busy).toBeGreaterThan(0);
     await slack.waitFor(
       (p) => p.path.startsWith(`/respond/burst${round}-`) && !p.text.startsWith('Here is what I can answer'),
