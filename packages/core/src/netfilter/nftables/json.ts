@@ -375,11 +375,10 @@ export function parseNftJson(text: string, file: string): ParsedDump<NftDump> {
     const handle = typeof o.handle === 'number' ? o.handle : null;
     for (const s of statements)
       if (s.kind === 'unknown') {
-        report(
-          `${t.family} ${t.name} ${chainName} handle ${handle ?? '?'}: ${s.reason}; kept as a part loopscope cannot evaluate`,
-          'warning',
-        );
-        t.problems.push(problems[problems.length - 1]!);
+        const message = `${t.family} ${t.name} ${chainName} handle ${handle ?? '?'}: ${s.reason}; kept as a part loopscope cannot evaluate`;
+        const p: DumpProblem = { file, line: 0, message, severity: 'warning' };
+        problems.push(p);
+        t.problems.push(p);
       }
     chain.rules.push(new JsonRule(t, chain, chain.rules.length + 1, handle, comment, file, statements));
   }
