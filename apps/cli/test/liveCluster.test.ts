@@ -175,6 +175,19 @@ describe('no cluster: one line, exit 2, never the demo by accident', () => {
     expect(r.stderr).toContain('connection refused');
   });
 
+  it('a kubeconfig that is not YAML, or not there: the reason and the line, never its contents', async () => {
+    const broken = join(tmp, 'broken-kubeconfig');
+    writeFileSync(broken, `apiVersion: v1\nusers:\n- name: u\n  user:\n    token: secret-token-in-broken-yaml\n   bad: [\n`);
+    const r = await loopscope(['analyze', '--kubeconfig', broken]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^loopscope: kubeconfig ${broken}[^:]*: not valid YAML at line \\d+ \\([^)]+\\); `));
+    expect(r.stderr).not.toContain('secret-token-in-broken-yaml');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    const missing = await loopscope(['analyze', '--kubeconfig', join(tmp, 'no-such-file')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no-such-file[^:]*: file not found; /);
+  });
+
   it('an unknown context lists the known ones; rejected credentials say so without the token', async () => {
     const r = await loopscope(['analyze', '--kubeconfig', kubeconfig, '--context', 'prod']);
     expect(r.code).toBe(2);

@@ -44,6 +44,18 @@ describe('npm pack', () => {
       expect(files).toContain(bin);
       expect(statSync(join(ROOT, 'apps/cli', bin)).mode & 0o111).toBeTruthy();
     }
+    expect(files).toContain('bin/launch.js');
     expect(readJson(join(ROOT, 'package.json')).engines).toEqual({ node: '>=22' });
+  });
+
+  it('on a Node older than engines allows, both commands say so in one line (not an internal error)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { nodeTooOld, MIN_NODE } = require('../bin/launch.js') as { nodeTooOld(v: string): string | undefined; MIN_NODE: number };
+    expect(`>=${MIN_NODE}`).toBe(readJson(join(ROOT, 'apps/cli/package.json')).engines.node);
+    expect(nodeTooOld('v20.20.2')).toBe('loopscope: needs Node 22 or later (this is Node v20.20.2)\n');
+    expect(nodeTooOld('v18.0.0')).toBeDefined();
+    expect(nodeTooOld('v22.0.0')).toBeUndefined();
+    expect(nodeTooOld('v24.21.0')).toBeUndefined();
+    expect(nodeTooOld(process.version)).toBeUndefined();
   });
 });

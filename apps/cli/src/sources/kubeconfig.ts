@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { describeKubeconfigLoadError, safeServer } from '@loopscope/core/node';
 import { UsageError } from '../io';
 
 export interface KubeTarget {
@@ -53,7 +54,7 @@ export async function loadKubeConfig(target: KubeTarget): Promise<LoadedKubeConf
     if (found.files.length === 1) kc.loadFromFile(found.files[0]!);
     else kc.loadFromDefault();
   } catch (err) {
-    throw new UsageError(`kubeconfig ${found.label}: ${describeLoadError(err)}; ${NO_CLUSTER_FLAGS}`);
+    throw new UsageError(`kubeconfig ${found.label}: ${describeKubeconfigLoadError(err) ?? 'cannot be loaded'}; ${NO_CLUSTER_FLAGS}`);
   }
   if (target.context) {
     if (!kc.getContextObject(target.context)) {
@@ -71,27 +72,4 @@ export async function loadKubeConfig(target: KubeTarget): Promise<LoadedKubeConf
   if (!cluster) throw new UsageError(`${where}: the context names no cluster; ${NO_CLUSTER_FLAGS}`);
   if (!URL.canParse(cluster.server)) throw new UsageError(`${where}: the cluster's server is not a URL`);
   return { kc, where, server: safeServer(cluster.server) };
-}
-
-function describeLoadError(err: unknown): string {
-  const e = (err ?? {}) as { code?: unknown; name?: unknown; mark?: { line?: unknown } };
-  if (e.code === 'ENOENT') return 'file not found';
-  if (e.code === 'EACCES') return 'permission denied';
-  if (e.code === 'EISDIR') return 'is a directory';
-  // js-yaml quotes the offending lines, which may hold a token: only the line number.
-  if (e.name === 'YAMLException') return `not valid YAML${typeof e.mark?.line === 'number' ? ` at line ${e.mark.line + 1}` : ''}`;
-  return 'cannot be loaded';
-}
-
-export function safeServer(server: string): string {
-  try {
-    const u = new URL(server);
-    u.username = '';
-    u.password = '';
-    u.search = '';
-    u.hash = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return '(unparseable server URL)';
-  }
 }

@@ -16,4 +16,5 @@ export {
   readBoundedFileSync,
   type InputLimits,
 } from './boundedRead';
+export { describeKubeconfigLoadError, safeServer } from './kubeconfig';
 export type { Logger, LogLevel } from './logger';

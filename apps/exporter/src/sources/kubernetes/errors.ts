@@ -88,29 +88,3 @@ export function hintFor(status: number | undefined, resource: WatchedResource): 
   }
   return '';
 }
-
-/** A kubeconfig loading error, without file contents (js-yaml quotes the offending lines). */
-export function describeLoadError(err: unknown): string {
-  const e = (err ?? {}) as { code?: unknown; name?: unknown; reason?: unknown; mark?: { line?: unknown } };
-  if (e.code === 'ENOENT') return 'file not found';
-  if (e.code === 'EACCES') return 'permission denied';
-  if (e.code === 'EISDIR') return 'is a directory';
-  if (e.name === 'YAMLException') {
-    const line = typeof e.mark?.line === 'number' ? ` at line ${e.mark.line + 1}` : '';
-    return `not valid YAML${line}${typeof e.reason === 'string' && e.reason.length < 120 ? ` (${e.reason})` : ''}`;
-  }
-  return describeError(err);
-}
-
-export function safeServer(server: string): string {
-  try {
-    const u = new URL(server);
-    u.username = '';
-    u.password = '';
-    u.search = '';
-    u.hash = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return '(unparseable server URL)';
-  }
-}

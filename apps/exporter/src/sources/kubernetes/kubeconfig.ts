@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { describeLoadError, safeServer } from './errors';
+import { describeKubeconfigLoadError, safeServer } from '@loopscope/core/node';
+import { describeError } from './errors';
 import type { KubernetesSourceOptions, SourceLogger } from './options';
 
 const SERVICEACCOUNT_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -34,7 +35,7 @@ export function loadKubeConfig(options: KubernetesSourceOptions, where: string, 
     if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
     else kc.loadFromDefault();
   } catch (err) {
-    throw new Error(`cannot load ${where}: ${describeLoadError(err)}`);
+    throw new Error(`cannot load ${where}: ${describeKubeconfigLoadError(err) ?? describeError(err)}`);
   }
   const context = options.context;
   if (context) {
