@@ -131,6 +131,43 @@ describe('the exporter on node agents', () => {
     expect(caller!.where).toBe('node agent conntrack events on node 10.0.1.11 [UNREPLIED]');
   }, 40_000);
 
+  it("an agent's nft list ruleset reaches the model: the node's capture is traced from it (kube-proxy nftables mode)", async () => {
+    const nft = [
+      'table ip kube-proxy {',
+      '\tchain nat-prerouting {',
+      '\t\ttype nat hook prerouting priority dstnat; policy accept;',
+      '\t\tip daddr 10.0.3.15 tcp dport 8080 dnat to 172.16.9.9:8080',
+      '\t}',
+      '\tchain nat-output {',
+      '\t\ttype nat hook output priority dstnat; policy accept;',
+      '\t\tip daddr 10.0.3.15 tcp dport 8080 dnat to 172.16.9.9:8080',
+      '\t}',
+      '}',
+      '',
+    ].join('\n');
+    const collectedAt = new Date().toISOString();
+    body = { ...evidence(3, collectedAt), dumps: { nftRuleset: { command: 'nft list ruleset', status: 'ok', text: nft, collectedAt } } };
+    const report = await eventually(
+      async () => {
+        const text = JSON.stringify((await getJson(`${exporter!.url}/api/v1/report`)).body);
+        return text.includes('10.0.1.11: nftRuleset (node agent') ? text : undefined;
+      },
+      20_000,
+      'the nft dump in the report',
+    );
+    const payments = (JSON.parse(report) as { services: Array<{ name: string; reasons: Array<Record<string, unknown>> }> }).services.find(
+      (x) => x.name === 'payments-api',
+    )!;
+    expect(payments.reasons).toContainEqual(
+      expect.objectContaining({
+        code: 'CAPTURED_EVIDENCE',
+        basis: 'observed',
+        nodes: ['10.0.1.11'],
+        source: expect.stringMatching(/^ip kube-proxy nat-prerouting rule 1 \(10\.0\.1\.11: nftRuleset \(node agent, [^)]+\):4\)/),
+      }),
+    );
+  }, 40_000);
+
   it('rows an agent gets wrong are left out and counted; the good rows and the exporter stay', async () => {
     const good = evidence(4, new Date().toISOString());
     body = {
