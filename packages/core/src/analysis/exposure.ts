@@ -1,6 +1,6 @@
 import type { Workload } from '../cluster/model';
 import type { IngressPoint } from './ingress';
-import type { AnalysisContext, IngressAnalysis, ServiceAnalysis } from './service';
+import type { AnalysisContext, IngressAnalysis, NodeRisk, ServiceAnalysis } from './service';
 
 /** Client pods of one workload on one node calling one ingress point, with p > 0 (docs/model.md "links"). */
 export interface Link {
@@ -23,23 +23,47 @@ export interface AffectedWorkload {
   maxProbability: number;
 }
 
+/**
+ * The sum of p over the client pods of one workload on one at-risk node of an ingress point: the
+ * node's p for each pod, corrected for pods that are themselves backends (their own p). The callers
+ * loop over `ing.atRisk` × each node's client workloads themselves: the report builds a link of
+ * each sum, explain and the move-clients fix only add them up (no link objects).
+ */
+export class LinkSums {
+  private readonly stride: number;
+  /** (node × stride + workload) → Σ (own p − node p) of that workload's backend pods on that node. */
+  private readonly corrections: Map<number, number> | undefined;
+
+  constructor(ctx: AnalysisContext, ing: IngressAnalysis) {
+    const { cluster } = ctx;
+    this.stride = cluster.workloads.length + 1;
+    let corrections: Map<number, number> | undefined;
+    for (const [podIndex, p] of ing.podP) {
+      const pod = cluster.pods[podIndex]!;
+      const base = ing.atRisk.find((r) => r.node === pod.node)?.p ?? 0;
+      const key = pod.node * this.stride + pod.workload;
+      corrections ??= new Map();
+      corrections.set(key, (corrections.get(key) ?? 0) + (p - base));
+    }
+    this.corrections = corrections;
+  }
+
+  /** Σ p of `pods` client pods of `workload` on the at-risk node `risk` (0: not a link). */
+  sum(risk: NodeRisk, workload: number, pods: number): number {
+    return risk.p * pods + (this.corrections?.get(risk.node * this.stride + workload) ?? 0);
+  }
+}
+
 /** Links of one ingress point: every workload with client pods on an at-risk node. */
 export function ingressLinks(ctx: AnalysisContext, sa: ServiceAnalysis, ing: IngressAnalysis): Link[] {
-  const { cluster } = ctx;
-  const corrections = new Map<string, number>();
-  for (const [podIndex, p] of ing.podP) {
-    const pod = cluster.pods[podIndex]!;
-    const base = ing.atRisk.find((r) => r.node === pod.node)?.p ?? 0;
-    const key = `${pod.node}:${pod.workload}`;
-    corrections.set(key, (corrections.get(key) ?? 0) + (p - base));
-  }
+  const sums = new LinkSums(ctx, ing);
   const links: Link[] = [];
   for (const risk of ing.atRisk) {
-    const node = cluster.nodes[risk.node]!;
-    const backend = backendOn(sa, risk.node, ing.ingress);
-    for (const [workload, pods] of node.clientWorkloads) {
-      const sum = risk.p * pods + (corrections.get(`${risk.node}:${workload}`) ?? 0);
+    let backend: Link['backend'] | undefined; // one per node, shared by its links
+    for (const [workload, pods] of ctx.cluster.nodes[risk.node]!.clientWorkloads) {
+      const sum = sums.sum(risk, workload, pods);
       if (sum <= 0) continue;
+      backend ??= backendOn(sa, risk.node, ing.ingress);
       links.push({ node: risk.node, workload, pods, probability: sum / pods, ingress: ing.ingress, backend });
     }
   }
@@ -87,32 +111,76 @@ export function atRiskNodes(sa: ServiceAnalysis): number[] {
   return [...nodes];
 }
 
+/** Every workload with client pods on an at-risk node, most affected first, with all its nodes (the report). */
 export function affectedWorkloads(ctx: AnalysisContext, links: Link[]): AffectedWorkload[] {
-  // Explain and the report call this per Service: one small record per workload and one set of
-  // (workload, node) keys, not a Map per workload and the spreads over it (explain's largest garbage).
-  const byWorkload = new Map<number, { pods: number; max: number; nodes: number[] }>();
-  const stride = ctx.cluster.nodes.length + 1;
-  const counted = new Set<number>();
-  for (const l of links) {
-    let w = byWorkload.get(l.workload);
-    if (!w) byWorkload.set(l.workload, (w = { pods: 0, max: 0, nodes: [] }));
-    // The same pods appear once per ingress point: count each node's pods once.
-    const key = l.workload * stride + l.node;
-    if (!counted.has(key)) {
-      counted.add(key);
-      w.pods += l.pods;
-      w.nodes.push(l.node);
+  const tally = new WorkloadTally(ctx, Infinity, true);
+  for (const l of links) tally.add(l.node, l.workload, l.pods, l.probability);
+  return tally.top(Infinity).workloads;
+}
+
+/**
+ * The `limit` most affected workloads of some ingress points (highest p, then most pods), each with
+ * at most `limit` nodes, and how many there are in all. Explain shows five of each, counted
+ * without building the links or naming every workload's every node: that was most of an explain's
+ * garbage, which sets its p99 on a large cluster (young-generation scavenges).
+ */
+export function topAffectedWorkloads(
+  ctx: AnalysisContext,
+  ingresses: readonly IngressAnalysis[],
+  limit: number,
+): { workloads: AffectedWorkload[]; count: number } {
+  const tally = new WorkloadTally(ctx, limit, ingresses.length > 1);
+  for (const ing of ingresses) {
+    const sums = new LinkSums(ctx, ing);
+    for (const risk of ing.atRisk)
+      for (const [workload, pods] of ctx.cluster.nodes[risk.node]!.clientWorkloads) {
+        const sum = sums.sum(risk, workload, pods);
+        if (sum > 0) tally.add(risk.node, workload, pods, sum / pods);
+      }
+  }
+  return tally.top(limit);
+}
+
+/**
+ * Client pods per workload over links. Over several ingress points the same pods appear once per
+ * point and are counted once (a set of (workload, node) keys); one point lists each pair once.
+ */
+class WorkloadTally {
+  private readonly byWorkload = new Map<number, { index: number; pods: number; max: number; nodes: number[] }>();
+  private readonly counted: Set<number> | undefined;
+  private readonly stride: number;
+
+  constructor(
+    private readonly ctx: AnalysisContext,
+    private readonly nodesEach: number,
+    severalIngressPoints: boolean,
+  ) {
+    this.stride = ctx.cluster.nodes.length + 1;
+    this.counted = severalIngressPoints ? new Set() : undefined;
+  }
+
+  add(node: number, workload: number, pods: number, probability: number): void {
+    let w = this.byWorkload.get(workload);
+    if (!w) this.byWorkload.set(workload, (w = { index: workload, pods: 0, max: 0, nodes: [] }));
+    const key = workload * this.stride + node;
+    if (!this.counted?.has(key)) {
+      this.counted?.add(key);
+      w.pods += pods;
+      if (w.nodes.length < this.nodesEach) w.nodes.push(node);
     }
-    if (l.probability > w.max) w.max = l.probability;
+    if (probability > w.max) w.max = probability;
   }
-  const out: AffectedWorkload[] = [];
-  for (const [index, w] of byWorkload) {
-    out.push({
-      workload: ctx.cluster.workloads[index]!,
-      pods: w.pods,
-      nodes: w.nodes.map((n) => ctx.cluster.nodes[n]!.name),
-      maxProbability: w.max,
-    });
+
+  top(limit: number): { workloads: AffectedWorkload[]; count: number } {
+    const ranked = [...this.byWorkload.values()].sort((a, b) => b.max - a.max || b.pods - a.pods);
+    const workloads: AffectedWorkload[] = [];
+    for (const w of ranked.length > limit ? ranked.slice(0, limit) : ranked)
+      workloads.push({
+        workload: this.ctx.cluster.workloads[w.index]!,
+        pods: w.pods,
+        nodes: w.nodes.map((n) => this.ctx.cluster.nodes[n]!.name),
+        maxProbability: w.max,
+      });
+    return { workloads, count: ranked.length };
   }
-  return out.sort((a, b) => b.maxProbability - a.maxProbability || b.pods - a.pods);
 }

@@ -1,7 +1,7 @@
 import type { ClusterAnalysis } from '../analysis/analyze';
 import { chooseBackend } from '../analysis/backends';
 import type { DatapathDecision } from '../analysis/datapath';
-import { affectedWorkloads, serviceLinks } from '../analysis/exposure';
+import { topAffectedWorkloads } from '../analysis/exposure';
 import { ingressLabel } from '../analysis/ingress';
 import type { Reason } from '../analysis/reasons';
 import { formatP, formatProbability } from '../format/probability';
@@ -206,8 +206,7 @@ function explainService(analysis: ClusterAnalysis, sa: ServiceAnalysis, focus: F
     undefined,
   );
   const probability = ing ? ing.probability : sa.probability;
-  const links = sa.probability > 0 ? serviceLinks(analysis.context, sa).filter((l) => !ing || l.ingress === ing.ingress) : [];
-  const workloads = affectedWorkloads(analysis.context, links);
+  const workloads = topAffectedWorkloads(analysis.context, sa.probability > 0 ? (ing ? [ing] : sa.ingresses) : [], TOP);
   const atRisk = ing ? ing.atRisk.filter((r) => r.clientPods > 0) : [];
   const clientNode = focus.clientNode ?? atRisk[0]?.node ?? pickTypicalNode(analysis, ing);
   const findings = sa.reasons.filter(
@@ -248,13 +247,13 @@ function explainService(analysis: ClusterAnalysis, sa: ServiceAnalysis, focus: F
     where: {
       nodes: atRisk.slice(0, TOP).map((r) => ({ node: cluster.nodes[r.node]!.name, probability: r.p, clientPods: r.clientPods })),
       nodeCount: atRisk.length,
-      workloads: workloads.slice(0, TOP).map((w) => ({
+      workloads: workloads.workloads.map((w) => ({
         workload: workloadLabel(w.workload),
         pods: w.pods,
-        nodes: w.nodes.slice(0, TOP),
+        nodes: w.nodes,
         maxProbability: w.maxProbability,
       })),
-      workloadCount: workloads.length,
+      workloadCount: workloads.count,
       clientPods: atRisk.reduce((a, r) => a + r.clientPods, 0),
     },
     fixes: fixesFor(analysis, sa),

@@ -1,5 +1,5 @@
 import { analyzeService, createContext, type AnalysisContext, type ServiceAnalysis, type Verdict } from '../analysis/service';
-import { serviceLinks } from '../analysis/exposure';
+import { LinkSums } from '../analysis/exposure';
 import type { ClusterAnalysis } from '../analysis/analyze';
 import type { ClusterModel, ClusterService, IpMode, TrafficPolicy } from '../cluster/model';
 import { workloadLabel } from '../cluster/workloads';
@@ -204,10 +204,15 @@ function moveClients(context: AnalysisContext, sa: ServiceAnalysis, workloads: S
   }
   let probability = 0;
   let worst = 0;
-  const links = serviceLinks(context, sa);
   for (const ing of sa.ingresses) {
-    let removed = 0;
-    for (const l of links) if (l.ingress === ing.ingress && matches(l.workload)) removed += l.probability * l.pods;
+    // Σ p of the moving client pods; when every workload moves that is the ingress's loop sum.
+    let removed = wanted ? 0 : ing.loopSum;
+    if (wanted) {
+      const sums = new LinkSums(context, ing);
+      for (const risk of ing.atRisk)
+        for (const [workload, pods] of cluster.nodes[risk.node]!.clientWorkloads)
+          if (matches(workload)) removed += Math.max(0, sums.sum(risk, workload, pods));
+    }
     const stayingOnNode = new Map<number, number>();
     for (const pod of staying) {
       const node = cluster.pods[pod]!.node;
