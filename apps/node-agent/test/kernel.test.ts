@@ -254,8 +254,22 @@ describe('the node agent on a real kernel (network namespaces)', () => {
       await listen(nsx, t.lb, NODE2_IP, 30080); // node 2
       const agent = await agentIn(t);
       expect(connectFromPod(nsx, t.pod, 40123)).toBe('timeout');
-      // conntrack destroys the flow once its SYN_SENT timeout passes with no reply.
-      await until('an unreplied connection', () => ((connections(t, agent, 'unreplied') ?? 0) >= 1 ? true : undefined), 60_000);
+      // conntrack destroys the flow once its SYN_SENT timeout (6 s here) passes with no reply, but
+      // the kernel reaps an expired flow lazily: its garbage collector may come by a minute or
+      // more later (it did, and this wait of 60 s timed out in CI). Listing the table reaps the
+      // expired flows it meets (ctnetlink's dump evicts them), as any reader on a busy node does;
+      // the DESTROY event the agent counts follows.
+      const waitStart = Date.now();
+      await until(
+        'an unreplied connection',
+        () => {
+          if ((connections(t, agent, 'unreplied') ?? 0) >= 1) return true;
+          nsx.exec(t.node, 'conntrack', ['-L']);
+          return undefined;
+        },
+        60_000,
+      );
+      process.stdout.write(`the timed-out connection counted ${((Date.now() - waitStart) / 1000).toFixed(1)} s after the client gave up\n`);
       expect(connections(t, agent, 'unreplied')).toBe(1);
       expect(connections(t, agent, 'replied')).toBe(0);
 
